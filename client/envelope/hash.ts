@@ -1,0 +1,18 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+
+// WebCrypto cannot hash incrementally, and the whole-file digest must be computed part by part
+// with bounded memory, so a small audited pure-JS SHA-256 is used everywhere (no WebAssembly).
+export type Hasher = { update(data: Uint8Array): Hasher; digest(): Uint8Array };
+
+export function createHasher(): Hasher {
+  return sha256.create();
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return bytesToHex(sha256(data));
+}
+
+export function toHex(data: Uint8Array): string {
+  return bytesToHex(data);
+}

@@ -1,0 +1,8 @@
+// The envelope: the one module that imports openpgp. Browser, server and CLI all go through it.
+export * from './errors.ts';
+export * from './keys.ts';
+export * from './manifest.ts';
+export * from './seal.ts';
+export * from './headers.ts';
+export * from './open.ts';
+export { createHasher, sha256Hex, toHex } from './hash.ts';

@@ -1,0 +1,46 @@
+import { layout } from './layout.ts';
+
+export type SourcePageOptions = { open: boolean; maxFileMiB: number };
+
+const CLOSED = `<h1>Submissions are not open yet</h1>
+<p>This newsroom has not finished setting up its secure drop, so nothing can be sent here yet.
+Nothing you do on this page is recorded. Please come back later.</p>`;
+
+const PATH_NOTES = `<p id="path-js" class="path" hidden><strong>Your files are encrypted on this device</strong> before
+they leave it, so that only the newsroom's journalists can read them. The server never sees them unencrypted.</p>
+<noscript><p class="path"><strong>JavaScript is off.</strong> Your files will travel to the server over this connection
+(encrypted by Tor on an .onion address) and the server encrypts them the moment they arrive, in memory, before anything is
+written to disk. The server therefore briefly handles them unencrypted. With JavaScript on, they would be encrypted on your
+device instead.</p></noscript>
+<p id="path-unsupported" class="path warning" hidden><strong>This browser cannot encrypt files itself</strong>, so the page
+will not send anything from here. You can turn JavaScript off (in Tor Browser: Security Level "Safest") and use the
+form, which the server encrypts on arrival.</p>`;
+
+function form(maxFileMiB: number): string {
+  return `<form id="drop" method="post" action="/submit" enctype="multipart/form-data">
+<p><label for="files">Documents <span class="hint">(any type, up to ${maxFileMiB} MiB each)</span></label>
+<input type="file" id="files" name="files" multiple></p>
+<p><label for="message">Message</label>
+<textarea id="message" name="message" rows="8" maxlength="100000"></textarea></p>
+<p><button type="submit" id="send">Send securely</button></p>
+</form>
+<section id="progress" aria-live="polite"></section>
+<section id="done" class="done" hidden tabindex="-1">
+<h2>Sent</h2>
+<p>Everything you sent arrived encrypted. Only the newsroom's journalists can read it. You can close this page now.</p>
+</section>
+<section id="failed" class="warning" hidden tabindex="-1" role="alert"></section>`;
+}
+
+export function renderSourcePage({ open, maxFileMiB }: SourcePageOptions): string {
+  if (!open) return layout({ title: 'Not open yet', body: CLOSED });
+  const body = `<h1>Send documents and messages securely</h1>
+${PATH_NOTES}
+${form(maxFileMiB)}
+<h2>Before you send</h2>
+<ul>
+<li>Use Tor Browser on a device that is not your employer's, on a network that is not your employer's.</li>
+<li>Documents can carry hidden details (author names, printer dots, edit history). Tell us in the message if you are unsure.</li>
+</ul>`;
+  return layout({ title: 'Send securely', body, script: '/static/js/source.js' });
+}

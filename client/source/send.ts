@@ -1,0 +1,57 @@
+import { partCountFor, readJournalistKey, SubmissionSealer, type PublicKey } from '../envelope/index.ts';
+import { completeSubmission, createSubmission, putObject, type DropConfig } from './api.ts';
+
+/** Something to send: a chosen file, or the typed message (a single-part text/plain submission). */
+export type Item = { name: string; type: string; size: number; read(start: number, end: number): Promise<Uint8Array> };
+
+export type Progress = (done: number, total: number) => void;
+
+export class Sender {
+  private sourceToken: string | null = null;
+
+  private constructor(
+    private readonly config: DropConfig,
+    private readonly recipients: PublicKey[],
+  ) {}
+
+  static async create(config: DropConfig): Promise<Sender> {
+    const keys = await Promise.all(config.keys.map(async (k) => (await readJournalistKey(k)).key));
+    return new Sender(config, keys);
+  }
+
+  /** Encrypts and uploads one item part by part; plaintext never leaves this function. */
+  async send(item: Item, progress: Progress): Promise<void> {
+    const { partSize } = this.config;
+    const total = partCountFor(item.size, partSize);
+    const created = await createSubmission(total, this.sourceToken);
+    this.sourceToken ??= created.sourceToken ?? null;
+    const id = created.submission;
+    const sealer = new SubmissionSealer({ submission: id, name: item.name, type: item.type, recipients: this.recipients, partSize });
+    progress(0, total + 1);
+    for (let n = 1; n <= total; n++) {
+      const start = (n - 1) * partSize;
+      const plaintext = await item.read(start, Math.min(item.size, start + partSize));
+      const ciphertext = await sealer.sealPart(plaintext);
+      plaintext.fill(0);
+      await putObject(`/api/submissions/${id}/parts/${n}`, ciphertext);
+      progress(n, total + 1);
+    }
+    await putObject(`/api/submissions/${id}/manifest`, await sealer.sealManifest());
+    await completeSubmission(id);
+    progress(total + 1, total + 1);
+  }
+}
+
+export function fileItem(file: File): Item {
+  return {
+    name: file.name,
+    type: file.type || 'application/octet-stream',
+    size: file.size,
+    read: async (start, end) => new Uint8Array(await file.slice(start, end).arrayBuffer()),
+  };
+}
+
+export function messageItem(text: string): Item {
+  const bytes = new TextEncoder().encode(text);
+  return { name: 'message.txt', type: 'text/plain; charset=utf-8', size: bytes.length, read: async (s, e) => bytes.slice(s, e) };
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../../client/envelope/index.ts';
+import { CliError, options } from './args.ts';
+import { partFileName } from './export.ts';
+import { safeFileName, uniqueName } from './filenames.ts';
+
+/** A submission that failed verification; everything this run wrote has been removed. */
+export class SubmissionFailedError extends Error {
+  override name = 'SubmissionFailedError';
+}
+
+type Found = { dir: string; relative: string };
+
+/** Submission folders (holding manifest.pgp) at IN, IN/<id> or IN/<designation>/<id>. */
+async function findSubmissions(root: string, relative = '', depth = 0): Promise<Found[]> {
+  if (existsSync(path.join(root, 'manifest.pgp'))) return [{ dir: root, relative: relative || path.basename(root) }];
+  if (depth >= 2) return [];
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => {
+    throw new CliError(`Cannot read ${root}.`);
+  });
+  const found: Found[] = [];
+  for (const e of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    found.push(...(await findSubmissions(path.join(root, e.name), path.join(relative, e.name), depth + 1)));
+  }
+  return found;
+}
+
+async function decryptOne(found: Found, keys: PrivateKey[], outRoot: string): Promise<string> {
+  const manifest = await openManifest({ data: await readFile(path.join(found.dir, 'manifest.pgp')), keys });
+  if (path.basename(found.dir) !== manifest.submission) throw new Error('the manifest belongs to another submission');
+  const extra = (await readdir(found.dir)).filter((f) => /^part-\d+\.pgp$/.test(f) && Number(f.slice(5, -4)) > manifest.partCount);
+  if (extra.length) throw new Error(`${extra[0]} is not part of this submission (it declares ${manifest.partCount} part(s))`);
+  const outDir = path.join(outRoot, found.relative);
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  const target = path.join(outDir, uniqueName(safeFileName(manifest.name), (n) => existsSync(path.join(outDir, n))));
+  const temp = path.join(outDir, `.sealdrop-partial-${randomBytes(6).toString('hex')}`);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await openSubmission({
+      manifest,
+      keys,
+      readPart: (n) => readFile(path.join(found.dir, partFileName(n))).catch(() => null),
+      write: async (plaintext) => void (await handle.write(plaintext)),
+    });
+    await handle.close();
+    await rename(temp, target);
+    return target;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+export async function decryptCommand(args: string[]): Promise<void> {
+  const o = options(args, { key: { type: 'string' }, 'passphrase-file': { type: 'string' }, in: { type: 'string' }, out: { type: 'string' } }, ['key', 'in', 'out']);
+  const keyText = await readFile(o.key!, 'utf8').catch(() => {
+    throw new CliError(`Cannot read ${o.key}.`);
+  });
+  const passphrase = o['passphrase-file'] ? (await readFile(o['passphrase-file'], 'utf8')).replace(/\r?\n$/, '') : undefined;
+  const keys = [await readPrivateKey(keyText, passphrase)];
+  const submissions = await findSubmissions(path.resolve(o.in!));
+  if (submissions.length === 0) throw new CliError(`No exported submissions under ${o.in} (looked for manifest.pgp).`);
+  const written: string[] = [];
+  for (const found of submissions) {
+    try {
+      written.push(await decryptOne(found, keys, path.resolve(o.out!)));
+    } catch (error) {
+      // Fail closed: a bad part anywhere means no plaintext from this run is left behind.
+      await Promise.all(written.map((f) => rm(f, { force: true })));
+      throw new SubmissionFailedError(`Submission ${found.relative} failed verification: ${(error as Error).message} Nothing was written.`);
+    }
+  }
+  for (const f of written) console.log(`Decrypted and verified: ${f}`);
+}

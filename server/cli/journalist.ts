@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { readJournalistKey } from '../../client/envelope/index.ts';
+import { openStore } from '../store/index.ts';
+import { CliError, dataDir, options } from './args.ts';
+
+const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+async function add(args: string[]): Promise<void> {
+  const o = options(args, { data: { type: 'string' }, username: { type: 'string' }, 'public-key': { type: 'string' } }, ['username', 'public-key']);
+  const username = o.username!;
+  if (!USERNAME.test(username)) throw new CliError('The username may hold lower-case letters, digits, ".", "_" and "-" (up to 64).');
+  const raw = await readFile(o['public-key']!).catch(() => {
+    throw new CliError(`Cannot read ${o['public-key']}.`);
+  });
+  const text = raw.toString('utf8');
+  const key = await readJournalistKey(text.includes('-----BEGIN PGP') ? text : new Uint8Array(raw));
+  const store = openStore(dataDir(o.data));
+  try {
+    store.journalists.add({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored });
+  } finally {
+    store.close();
+  }
+  console.log(`Added journalist ${username} with key ${key.fingerprint}. New submissions are encrypted to this key too.`);
+}
+
+function list(args: string[]): void {
+  const o = options(args, { data: { type: 'string' } }, []);
+  const store = openStore(dataDir(o.data));
+  try {
+    const all = store.journalists.list();
+    if (all.length === 0) console.log('No journalists yet. Add one with: sealdrop journalist add --username NAME --public-key KEY.asc');
+    for (const j of all) console.log(`${j.username}\t${j.fingerprint}\t${j.active ? 'active' : 'disabled'}\tsince ${j.createdDay}`);
+  } finally {
+    store.close();
+  }
+}
+
+function remove(args: string[]): void {
+  const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
+  const store = openStore(dataDir(o.data));
+  try {
+    store.journalists.remove(o.username!);
+  } finally {
+    store.close();
+  }
+  console.log(`Removed journalist ${o.username}. New submissions are no longer encrypted to their key.`);
+}
+
+export async function journalistCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === 'add') return add(rest);
+  if (sub === 'list') return list(rest);
+  if (sub === 'remove') return remove(rest);
+  throw new CliError('Usage: sealdrop journalist add|list|remove [options]');
+}

@@ -1,0 +1,57 @@
+import path from 'node:path';
+
+export type Config = Readonly<{
+  dataDir: string;
+  host: string;
+  sourcePort: number;
+  journalistPort: number;
+  /** Plaintext bytes per part; the browser and the no-JS path cut files at this size. */
+  partSize: number;
+  /** Largest plaintext a single file may have. */
+  maxFileBytes: number;
+  /** Days after which submissions are purged; null keeps them until a journalist deletes them. */
+  retentionDays: number | null;
+}>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const KNOWN = ['SEALDROP_DATA', 'SEALDROP_HOST', 'SEALDROP_SOURCE_PORT', 'SEALDROP_JOURNALIST_PORT', 'SEALDROP_PART_SIZE', 'SEALDROP_MAX_FILE_BYTES', 'SEALDROP_RETENTION_DAYS'];
+const MiB = 1024 * 1024;
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}".`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}.`);
+  return value;
+}
+
+/** Reads the environment once; an unknown or bad SEALDROP_* value stops start-up rather than being ignored. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const unknown = Object.keys(env).filter((k) => k.startsWith('SEALDROP_') && !KNOWN.includes(k));
+  if (unknown.length) throw new ConfigError(`Unknown setting ${unknown.join(', ')}; known settings: ${KNOWN.join(', ')}.`);
+  const host = env.SEALDROP_HOST || '127.0.0.1';
+  if (!/^[\w.:-]+$/.test(host)) throw new ConfigError(`SEALDROP_HOST is not a host name or address: "${host}".`);
+  const retention = integer(env, 'SEALDROP_RETENTION_DAYS', 0, 0, 36500);
+  const config: Config = {
+    dataDir: path.resolve(env.SEALDROP_DATA || 'data'),
+    host,
+    sourcePort: integer(env, 'SEALDROP_SOURCE_PORT', 8080, 0, 65535),
+    journalistPort: integer(env, 'SEALDROP_JOURNALIST_PORT', 8081, 0, 65535),
+    partSize: integer(env, 'SEALDROP_PART_SIZE', 4 * MiB, 64 * 1024, 64 * MiB),
+    maxFileBytes: integer(env, 'SEALDROP_MAX_FILE_BYTES', 2048 * MiB, 1, 64 * 1024 * MiB),
+    retentionDays: retention === 0 ? null : retention,
+  };
+  if (config.sourcePort !== 0 && config.sourcePort === config.journalistPort) {
+    throw new ConfigError('The source and journalist interfaces need different ports.');
+  }
+  return Object.freeze(config);
+}
+
+/** Ciphertext allowance on top of a part's plaintext: per-recipient session keys and packet framing. */
+export function maxObjectBytes(config: Config, recipients: number): number {
+  return config.partSize + 4096 + recipients * 1024;
+}

@@ -1,0 +1,39 @@
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+
+// Every byte comes from this origin; nothing may frame, embed or be embedded.
+const CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    upgradeInsecureRequests: null,
+  },
+};
+
+/** Helmet and caching rules, mounted first so that error pages and static files get them too. */
+export function securityHeaders(): RequestHandler[] {
+  return [
+    helmet({
+      contentSecurityPolicy: CSP,
+      referrerPolicy: { policy: 'no-referrer' },
+      crossOriginEmbedderPolicy: true,
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+      crossOriginOpenerPolicy: { policy: 'same-origin' },
+      // Onion services run over plain HTTP; HSTS would only break a misconfigured clearnet mirror.
+      strictTransportSecurity: false,
+    }),
+    (_req, res, next) => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()');
+      res.setHeader('X-Robots-Tag', 'noindex, nofollow');
+      next();
+    },
+  ];
+}

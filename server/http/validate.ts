@@ -1,0 +1,52 @@
+import express, { type Request, type RequestHandler } from 'express';
+import { HttpError } from './errors.ts';
+
+const ID = /^[0-9a-f]{32}$/;
+const PART = /^[1-9]\d{0,5}$/;
+
+export function submissionIdParam(req: Request): string {
+  const id = req.params.id;
+  if (typeof id !== 'string' || !ID.test(id)) throw new HttpError(404, 'No such submission: it may have expired. Reload the page and send again.');
+  return id;
+}
+
+export function partNumberParam(req: Request): number {
+  const n = req.params.n;
+  if (typeof n !== 'string' || !PART.test(n)) throw new HttpError(400, 'The part number must be a whole number from 1.');
+  return Number(n);
+}
+
+/** A JSON object with exactly the allowed fields; anything else is refused rather than ignored. */
+export function jsonObject(req: Request, allowed: readonly string[]): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (!req.is('application/json') || typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpError(415, 'Send a JSON object with Content-Type: application/json.');
+  }
+  const extra = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (extra.length) throw new HttpError(400, `Unknown field "${extra[0]}".`);
+  return body as Record<string, unknown>;
+}
+
+/** Reads an octet-stream body, counting bytes as they arrive and stopping at the limit. */
+export function rawBody(limit: (req: Request) => number): RequestHandler {
+  return (req, res, next) => {
+    if (!req.is('application/octet-stream')) return next(new HttpError(415, 'Send the encrypted object as application/octet-stream.'));
+    express.raw({ type: 'application/octet-stream', limit: limit(req) })(req, res, next);
+  };
+}
+
+export function bodyBytes(req: Request): Uint8Array {
+  if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new HttpError(400, 'The upload is empty. Nothing was stored.');
+  return req.body;
+}
+
+/** Browsers say where a request comes from; a cross-site state change is refused outright. */
+export function sameOriginOnly(): RequestHandler {
+  return (req, _res, next) => {
+    const site = req.get('sec-fetch-site');
+    if (req.method !== 'GET' && req.method !== 'HEAD' && site !== undefined && site !== 'same-origin' && site !== 'none') {
+      return next(new HttpError(403, 'Cross-site requests are refused.'));
+    }
+    next();
+  };
+}

@@ -1,0 +1,23 @@
+import express, { type Express } from 'express';
+import type { Config } from './config.ts';
+import { baseApp } from './http/base.ts';
+import { errorHandler, notFound } from './http/errors.ts';
+import { staticFiles } from './http/static.ts';
+import { sameOriginOnly } from './http/validate.ts';
+import { sourceApi } from './routes/source/api.ts';
+import { sourcePages } from './routes/source/pages.ts';
+import type { Store } from './store/index.ts';
+
+export type AppDeps = { config: Config; store: Store };
+
+/** The public interface sources use; it never listens by itself, so tests run it on port 0. */
+export function createSourceApp(deps: AppDeps): Express {
+  const app = baseApp();
+  app.use('/static', staticFiles());
+  app.use(sameOriginOnly());
+  app.use('/api', express.json({ limit: '4kb' }), sourceApi(deps));
+  app.use(sourcePages(deps));
+  app.use(notFound());
+  app.use(errorHandler());
+  return app;
+}

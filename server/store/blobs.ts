@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, utimes } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import path from 'node:path';
+import { startOfToday } from './day.ts';
+
+/** Where encrypted objects live; an S3-compatible store can implement the same interface. */
+export interface BlobStore {
+  /** Stores bytes under a new random name, durably, and returns the name. */
+  put(data: Uint8Array): Promise<string>;
+  read(name: string): Promise<Uint8Array>;
+  stream(name: string): Readable;
+  delete(name: string): Promise<void>;
+  /** Names currently stored (for sweeping orphans at start-up). */
+  list(): Promise<string[]>;
+}
+
+const NAME = /^[0-9a-f]{32}$/;
+const TEMP_PREFIX = '.tmp-';
+
+export function createFileBlobStore(dir: string): BlobStore {
+  const resolve = (name: string): string => {
+    // Names come from the database, but containment is checked anyway: a path is never built from input.
+    if (!NAME.test(name)) throw new Error('Invalid blob name.');
+    return path.join(dir, name);
+  };
+  return {
+    async put(data) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const name = randomBytes(16).toString('hex');
+      const temp = path.join(dir, `${TEMP_PREFIX}${name}`);
+      await writeDurably(temp, data);
+      // The filesystem would otherwise record the exact time of the upload.
+      const day = startOfToday();
+      await utimes(temp, day, day);
+      await rename(temp, resolve(name));
+      return name;
+    },
+    read: (name) => readFile(resolve(name)),
+    stream: (name) => createReadStream(resolve(name)),
+    delete: (name) => rm(resolve(name), { force: true }),
+    async list() {
+      const entries = await readdir(dir).catch(() => [] as string[]);
+      await Promise.all(entries.filter((e) => e.startsWith(TEMP_PREFIX)).map((e) => rm(path.join(dir, e), { force: true })));
+      return entries.filter((e) => NAME.test(e));
+    },
+  };
+}
+
+async function writeDurably(file: string, data: Uint8Array): Promise<void> {
+  const handle = await open(file, 'wx', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

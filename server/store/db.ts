@@ -1,0 +1,62 @@
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+// Numbered migrations; PRAGMA user_version records how many have run.
+const MIGRATIONS: string[] = [
+  `CREATE TABLE journalists (
+     id INTEGER PRIMARY KEY,
+     username TEXT NOT NULL UNIQUE,
+     fingerprint TEXT NOT NULL UNIQUE,
+     recipient_key_id TEXT NOT NULL,
+     public_key TEXT NOT NULL,
+     active INTEGER NOT NULL DEFAULT 1,
+     created_day TEXT NOT NULL
+   );
+   CREATE TABLE sources (
+     id TEXT PRIMARY KEY,
+     designation TEXT NOT NULL UNIQUE,
+     token_hash TEXT NOT NULL UNIQUE,
+     created_day TEXT NOT NULL
+   );
+   CREATE TABLE submissions (
+     id TEXT PRIMARY KEY,
+     source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+     part_count INTEGER NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'complete')),
+     manifest_blob TEXT,
+     size INTEGER NOT NULL DEFAULT 0,
+     created_day TEXT NOT NULL
+   );
+   CREATE TABLE parts (
+     submission_id TEXT NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+     n INTEGER NOT NULL,
+     blob TEXT NOT NULL UNIQUE,
+     size INTEGER NOT NULL,
+     PRIMARY KEY (submission_id, n)
+   );`,
+];
+
+export function openDb(file: string): Db {
+  const db = new Database(file);
+  // Deleted rows are overwritten with zeros, so a seized disk does not keep what was purged.
+  db.pragma('secure_delete = ON');
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`The database is from a newer Sealdrop (schema ${version}); upgrade Sealdrop.`);
+  }
+  for (let i = version; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i]!);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,16 @@
+// Store errors carry a message a person can read; routes map each class to one HTTP status.
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+/** Something named by the request does not exist (or is not the caller's to see). */
+export class NotFoundError extends StoreError {
+  override name = 'NotFoundError';
+}
+/** The request is well formed but conflicts with the current state (e.g. a completed submission). */
+export class ConflictError extends StoreError {
+  override name = 'ConflictError';
+}
+/** A submission was completed before all its objects arrived. */
+export class IncompleteError extends StoreError {
+  override name = 'IncompleteError';
+}

@@ -1,0 +1,30 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { createFileBlobStore, type BlobStore } from './blobs.ts';
+import { openDb } from './db.ts';
+import { journalistRepo, type JournalistRepo } from './journalists.ts';
+import { submissionRepo, type SubmissionRepo } from './submissions.ts';
+
+export * from './errors.ts';
+export type { Journalist, NewJournalist } from './journalists.ts';
+export type { SubmissionSummary, SubmissionObjects, NewSource } from './submissions.ts';
+
+/** The only code that touches the database and the stored files. */
+export type Store = {
+  journalists: JournalistRepo;
+  submissions: SubmissionRepo;
+  blobs: BlobStore;
+  close(): void;
+};
+
+export function openStore(dataDir: string): Store {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = openDb(path.join(dataDir, 'sealdrop.sqlite'));
+  const blobs = createFileBlobStore(path.join(dataDir, 'objects'));
+  return {
+    journalists: journalistRepo(db),
+    submissions: submissionRepo(db, blobs),
+    blobs,
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,140 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { BlobStore } from './blobs.ts';
+import type { Db } from './db.ts';
+import { daysBefore, today } from './day.ts';
+import { uniqueDesignation } from './designation.ts';
+import { ConflictError, IncompleteError, NotFoundError } from './errors.ts';
+
+export type NewSource = { id: string; token: string; designation: string };
+export type SubmissionSummary = { id: string; designation: string; partCount: number; size: number; createdDay: string };
+export type SubmissionObjects = { manifest: string; parts: string[] };
+
+const randomId = (): string => randomBytes(16).toString('hex');
+// Tokens are 256-bit random values, so a plain hash is enough to make a stolen database useless for them.
+const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+type PendingRow = { id: string; part_count: number; state: string; manifest_blob: string | null };
+
+export function submissionRepo(db: Db, blobs: BlobStore) {
+  const pending = (id: string): PendingRow => {
+    const row = db.prepare('SELECT id, part_count, state, manifest_blob FROM submissions WHERE id = ?').get(id) as PendingRow | undefined;
+    if (!row) throw new NotFoundError('No such submission: it may have expired. Reload the page and send again.');
+    if (row.state !== 'pending') throw new ConflictError('This submission is already complete and cannot be changed.');
+    return row;
+  };
+
+  /** Stores a blob, then records it in one transaction that re-checks the state; never leaves a half-state. */
+  const attach = async (id: string, data: Uint8Array, record: (blob: string) => string | null): Promise<void> => {
+    const blob = await blobs.put(data);
+    let replaced: string | null;
+    try {
+      replaced = db.transaction(() => {
+        pending(id);
+        return record(blob);
+      })();
+    } catch (error) {
+      await blobs.delete(blob);
+      throw error;
+    }
+    if (replaced) await blobs.delete(replaced);
+  };
+
+  return {
+    createSource(): NewSource {
+      const source = { id: randomId(), token: randomBytes(32).toString('base64url'), designation: '' };
+      const taken = db.prepare('SELECT 1 FROM sources WHERE designation = ?');
+      source.designation = uniqueDesignation((d) => taken.get(d) !== undefined);
+      db.prepare('INSERT INTO sources (id, designation, token_hash, created_day) VALUES (?, ?, ?, ?)').run(
+        source.id, source.designation, hashToken(source.token), today(),
+      );
+      return source;
+    },
+    sourceByToken(token: string): string {
+      const row = db.prepare('SELECT id FROM sources WHERE token_hash = ?').get(hashToken(token)) as { id: string } | undefined;
+      if (!row) throw new NotFoundError('Unknown source session. Reload the page and send again.');
+      return row.id;
+    },
+    create(sourceId: string, partCount: number): string {
+      const id = randomId();
+      db.prepare("INSERT INTO submissions (id, source_id, part_count, state, created_day) VALUES (?, ?, ?, 'pending', ?)").run(
+        id, sourceId, partCount, today(),
+      );
+      return id;
+    },
+    async putPart(id: string, n: number, data: Uint8Array): Promise<void> {
+      const row = pending(id);
+      if (n < 1 || n > row.part_count) throw new ConflictError(`Part ${n} is out of range: this submission declared ${row.part_count} part(s).`);
+      await attach(id, data, (blob) => {
+        const old = db.prepare('SELECT blob FROM parts WHERE submission_id = ? AND n = ?').get(id, n) as { blob: string } | undefined;
+        db.prepare('INSERT OR REPLACE INTO parts (submission_id, n, blob, size) VALUES (?, ?, ?, ?)').run(id, n, blob, data.length);
+        return old?.blob ?? null;
+      });
+    },
+    async putManifest(id: string, data: Uint8Array): Promise<void> {
+      pending(id);
+      await attach(id, data, (blob) => {
+        const old = pending(id).manifest_blob;
+        db.prepare('UPDATE submissions SET manifest_blob = ? WHERE id = ?').run(blob, id);
+        return old;
+      });
+    },
+    /** Makes a submission visible to journalists once its manifest and every part have arrived. */
+    complete(id: string): void {
+      db.transaction(() => {
+        const row = pending(id);
+        const parts = db.prepare('SELECT n, size FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { n: number; size: number }[];
+        const missing = row.part_count - parts.length;
+        if (!row.manifest_blob) throw new IncompleteError('The manifest has not arrived yet.');
+        if (missing > 0) throw new IncompleteError(`${missing} part(s) have not arrived yet.`);
+        const size = parts.reduce((sum, p) => sum + p.size, 0);
+        db.prepare("UPDATE submissions SET state = 'complete', size = ? WHERE id = ?").run(size, id);
+      })();
+    },
+    listComplete(): SubmissionSummary[] {
+      return db
+        .prepare(
+          `SELECT s.id, so.designation, s.part_count AS partCount, s.size, s.created_day AS createdDay
+           FROM submissions s JOIN sources so ON so.id = s.source_id WHERE s.state = 'complete'
+           ORDER BY s.created_day DESC, so.designation, s.id`,
+        )
+        .all() as SubmissionSummary[];
+    },
+    objects(id: string): SubmissionObjects {
+      const row = db.prepare("SELECT manifest_blob FROM submissions WHERE id = ? AND state = 'complete'").get(id) as { manifest_blob: string } | undefined;
+      if (!row) throw new NotFoundError('No such submission.');
+      const parts = db.prepare('SELECT blob FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string }[];
+      return { manifest: row.manifest_blob, parts: parts.map((p) => p.blob) };
+    },
+    /** Drops abandoned uploads (pending since before yesterday) and, if set, submissions past retention. */
+    async purge(retentionDays: number | null, day: string = today()): Promise<number> {
+      const doomed = db.transaction(() => {
+        const cutoffPending = daysBefore(day, 1);
+        const ids = db.prepare("SELECT id FROM submissions WHERE state = 'pending' AND created_day < ?").all(cutoffPending) as { id: string }[];
+        if (retentionDays !== null) {
+          ids.push(...(db.prepare('SELECT id FROM submissions WHERE created_day < ?').all(daysBefore(day, retentionDays)) as { id: string }[]));
+        }
+        const names: string[] = [];
+        for (const { id } of ids) {
+          const row = db.prepare('SELECT manifest_blob FROM submissions WHERE id = ?').get(id) as { manifest_blob: string | null } | undefined;
+          if (row?.manifest_blob) names.push(row.manifest_blob);
+          names.push(...(db.prepare('SELECT blob FROM parts WHERE submission_id = ?').all(id) as { blob: string }[]).map((p) => p.blob));
+          db.prepare('DELETE FROM submissions WHERE id = ?').run(id);
+        }
+        db.prepare('DELETE FROM sources WHERE created_day < ? AND id NOT IN (SELECT source_id FROM submissions)').run(daysBefore(day, 1));
+        return names;
+      })();
+      // Rows go first: a crash between the two leaves orphan ciphertext (swept later), never a dangling row.
+      await Promise.all(doomed.map((name) => blobs.delete(name)));
+      return doomed.length;
+    },
+    /** Removes stored objects no row refers to (left by a crash between write and record). */
+    async sweepOrphans(): Promise<void> {
+      const known = new Set<string>();
+      for (const r of db.prepare('SELECT manifest_blob AS b FROM submissions WHERE manifest_blob IS NOT NULL UNION ALL SELECT blob AS b FROM parts').all() as { b: string }[]) {
+        known.add(r.b);
+      }
+      for (const name of await blobs.list()) if (!known.has(name)) await blobs.delete(name);
+    },
+  };
+}
+export type SubmissionRepo = ReturnType<typeof submissionRepo>;
