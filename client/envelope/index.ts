@@ -6,3 +6,4 @@ export * from './seal.ts';
 export * from './headers.ts';
 export * from './open.ts';
 export { createHasher, sha256Hex, toHex } from './hash.ts';
+export * from './generate.ts';

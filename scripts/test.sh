@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `npm test`: the tests use real browsers and the real gpg, from Debian's packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(chromium firefox-esr gnupg tor)
+missing=()
+for bin in /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/gpg /usr/bin/tor; do
+  [ -x "$bin" ] || missing+=("$bin")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ -f /etc/debian_version ]; then
+    echo "Installing Debian packages for the tests: ${PACKAGES[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
+  else
+    echo "The tests need: ${missing[*]}" >&2
+    echo "Install them with:  sudo apt-get install -y ${PACKAGES[*]}" >&2
+    exit 1
+  fi
+fi
+
+exec npx vitest run "$@"

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { generateKeyPair } from '../../client/envelope/index.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { exportAndOpen, removeDir } from '../helpers/decrypt.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { containsAnyWindow, startSniffer, type Sniffer } from '../helpers/sniffer.ts';
+
+let instance: Instance;
+let sniffer: Sniffer;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let journalistKey: { publicKey: string; privateKey: string };
+let workDir: string;
+
+beforeAll(async () => {
+  instance = await startInstance();
+  journalistKey = await generateKeyPair({ name: 'Test Journalist' });
+  await instance.addJournalist('jo', journalistKey.publicKey);
+  sniffer = await startSniffer(Number(new URL(instance.sourceUrl).port));
+  browser = await launchChromium();
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-e2e-'));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await sniffer?.close();
+  await instance?.stop();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+test('a 20 MiB file and a message leave the browser encrypted and reach the journalist intact', async () => {
+  const file = randomBytes(20 * 1024 * 1024);
+  const filePath = path.join(workDir, 'leaked-budget 2026.pdf');
+  await writeFile(filePath, file);
+  const message = `Meet the auditor on Thursday; the ledger on page 14 proves it. canary-${randomBytes(16).toString('hex')}`;
+
+  const page = await browser.context.newPage();
+  const requested: string[] = [];
+  page.on('request', (r) => requested.push(r.url()));
+  await page.goto(sniffer.url);
+  await expect.poll(() => page.isVisible('#path-js')).toBe(true);
+  await page.setInputFiles('#files', filePath);
+  await page.fill('#message', message);
+  await page.click('#send');
+  await page.waitForSelector('#done', { state: 'visible', timeout: 110_000 });
+  expect(await page.textContent('#progress')).toContain('sent, encrypted');
+
+  const sent = sniffer.sent();
+  expect(sent.length).toBeGreaterThan(file.length); // the ciphertext did go through the relay
+  expect(containsAnyWindow(sent, file)).toBe(false);
+  expect(sent.includes(Buffer.from(message.slice(0, 40)))).toBe(false);
+  expect(sent.includes(Buffer.from('leaked-budget'))).toBe(false);
+  expect(requested.every((u) => u.startsWith(`${sniffer.url}/`))).toBe(true);
+
+  const { out, opened } = await exportAndOpen(instance.store, journalistKey.privateKey);
+  expect(opened).toHaveLength(2);
+  expect(new Set(opened.map((o) => o.designation)).size).toBe(1);
+  const doc = opened.find((o) => o.manifest.name === 'leaked-budget 2026.pdf')!;
+  expect(doc.manifest.partCount).toBe(5);
+  expect(doc.plaintext.equals(file)).toBe(true);
+  const note = opened.find((o) => o.manifest.type.startsWith('text/plain'))!;
+  expect(note.plaintext.toString('utf8')).toBe(message);
+  await removeDir(out);
+});

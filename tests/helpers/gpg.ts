@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** A throw-away GnuPG home with one key, driven through the real gpg binary. */
+export type GpgHome = {
+  home: string;
+  email: string;
+  publicKeyFile: string;
+  secretKeyFile: string;
+  passphrase: string;
+  /** gpg -d; resolves with the plaintext or rejects, never leaving output behind. */
+  decrypt(file: string): Promise<Buffer>;
+  cleanup(): Promise<void>;
+};
+
+export async function makeGpgHome(name: string, algo: 'default' | 'rsa3072-sign-only' | 'ed25519' = 'default'): Promise<GpgHome> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-gpg-'));
+  const email = `${name}@newsroom.example`;
+  const passphrase = `correct horse ${name}`;
+  const env = { ...process.env, GNUPGHOME: home };
+  const gpg = (args: string[]) => run('gpg', ['--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', passphrase, ...args], { env, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
+  const [primary, usage] = algo === 'ed25519' ? ['ed25519', 'sign'] : algo === 'default' ? ['default', 'default'] : ['rsa3072', 'sign'];
+  await gpg(['--quick-gen-key', `${name} <${email}>`, primary, usage, 'never']);
+  if (algo === 'ed25519') await gpg(['--quick-add-key', await fingerprint(gpg, email), 'cv25519', 'encrypt', 'never']);
+  const publicKeyFile = path.join(home, 'public.asc');
+  const secretKeyFile = path.join(home, 'secret.asc');
+  await writeFile(publicKeyFile, (await gpg(['--armor', '--export', email])).stdout);
+  await writeFile(secretKeyFile, (await gpg(['--armor', '--export-secret-keys', email])).stdout);
+  return {
+    home,
+    email,
+    publicKeyFile,
+    secretKeyFile,
+    passphrase,
+    async decrypt(file) {
+      return (await gpg(['--decrypt', file])).stdout;
+    },
+    cleanup: () => rm(home, { recursive: true, force: true }),
+  };
+}
+
+async function fingerprint(gpg: (a: string[]) => Promise<{ stdout: Buffer }>, email: string): Promise<string> {
+  const out = (await gpg(['--with-colons', '--list-keys', email])).stdout.toString();
+  return out.split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9]!;
+}
+
+export { readFile };

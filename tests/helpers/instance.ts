@@ -1,0 +1,45 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../server/config.ts';
+import { serve, type Running } from '../../server/serve.ts';
+import { openStore, type Store } from '../../server/store/index.ts';
+import { readJournalistKey } from '../../client/envelope/index.ts';
+
+/** A real Sealdrop (both listeners on port 0, SQLite in a temp dir), as main.ts would start it. */
+export type Instance = {
+  config: Config;
+  store: Store;
+  running: Running;
+  sourceUrl: string;
+  journalistUrl: string;
+  addJournalist(username: string, armoredPublicKey: string): Promise<void>;
+  objectFiles(): Promise<string[]>;
+  stop(): Promise<void>;
+};
+
+export async function startInstance(env: Record<string, string> = {}): Promise<Instance> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-data-'));
+  const config = loadConfig({ SEALDROP_DATA: dataDir, SEALDROP_SOURCE_PORT: '0', SEALDROP_JOURNALIST_PORT: '0', ...env });
+  const store = openStore(config.dataDir);
+  const running = await serve(config, store);
+  const url = (s: Running['source']) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  return {
+    config,
+    store,
+    running,
+    sourceUrl: url(running.source),
+    journalistUrl: url(running.journalist),
+    async addJournalist(username, armored) {
+      const key = await readJournalistKey(armored);
+      store.journalists.add({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored });
+    },
+    objectFiles: async () => (await readdir(path.join(dataDir, 'objects')).catch(() => [])).sort(),
+    async stop() {
+      await running.close();
+      store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import net from 'node:net';
+
+/**
+ * A TCP relay in front of the source listener that records every byte the browser sends:
+ * what an observer with the server's network position would see.
+ */
+export type Sniffer = { url: string; sent(): Buffer; close(): Promise<void> };
+
+export async function startSniffer(targetPort: number): Promise<Sniffer> {
+  const chunks: Buffer[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.on('data', (d) => chunks.push(Buffer.from(d)));
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    sent: () => Buffer.concat(chunks),
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/**
+ * Whether any 64-byte window of `plaintext` occurs in `haystack`. Every such window contains a
+ * whole 32-byte block aligned on a multiple of 32, so it is enough (and stricter) to look for
+ * those blocks, with a rolling hash over the haystack.
+ */
+export function containsAnyWindow(haystack: Buffer, plaintext: Buffer, block = 32): boolean {
+  const B = 257;
+  const M = 1_000_000_007;
+  let pow = 1;
+  for (let i = 0; i < block - 1; i++) pow = (pow * B) % M;
+  const hashOf = (buf: Buffer, start: number) => {
+    let h = 0;
+    for (let i = start; i < start + block; i++) h = (h * B + buf[i]!) % M;
+    return h;
+  };
+  const blocks = new Map<number, number[]>();
+  for (let off = 0; off + block <= plaintext.length; off += block) {
+    const h = hashOf(plaintext, off);
+    const list = blocks.get(h);
+    if (list) list.push(off);
+    else blocks.set(h, [off]);
+  }
+  if (haystack.length < block) return false;
+  let h = hashOf(haystack, 0);
+  for (let i = 0; ; i++) {
+    const hits = blocks.get(h);
+    if (hits?.some((off) => haystack.compare(plaintext, off, off + block, i, i + block) === 0)) return true;
+    if (i + block >= haystack.length) return false;
+    h = (((h - ((haystack[i]! * pow) % M) + M) % M) * B + haystack[i + block]!) % M;
+  }
+}
