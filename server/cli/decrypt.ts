@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../../client/envelope/index.ts';
 import { CliError, options } from './args.ts';
@@ -55,6 +55,13 @@ async function decryptOne(found: Found, keys: PrivateKey[], outRoot: string): Pr
   }
 }
 
+/** Removes the folders this run created, bottom-up, where they are now empty. */
+async function removeEmptyDirs(root: string, dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    for (let d = dir; d.startsWith(root + path.sep); d = path.dirname(d)) await rmdir(d).catch(() => undefined);
+  }
+}
+
 export async function decryptCommand(args: string[]): Promise<void> {
   const o = options(args, { key: { type: 'string' }, 'passphrase-file': { type: 'string' }, in: { type: 'string' }, out: { type: 'string' } }, ['key', 'in', 'out']);
   const keyText = await readFile(o.key!, 'utf8').catch(() => {
@@ -64,13 +71,15 @@ export async function decryptCommand(args: string[]): Promise<void> {
   const keys = [await readPrivateKey(keyText, passphrase)];
   const submissions = await findSubmissions(path.resolve(o.in!));
   if (submissions.length === 0) throw new CliError(`No exported submissions under ${o.in} (looked for manifest.pgp).`);
+  const outRoot = path.resolve(o.out!);
   const written: string[] = [];
   for (const found of submissions) {
     try {
-      written.push(await decryptOne(found, keys, path.resolve(o.out!)));
+      written.push(await decryptOne(found, keys, outRoot));
     } catch (error) {
       // Fail closed: a bad part anywhere means no plaintext from this run is left behind.
       await Promise.all(written.map((f) => rm(f, { force: true })));
+      await removeEmptyDirs(outRoot, [...written.map(path.dirname), path.join(outRoot, found.relative)]);
       throw new SubmissionFailedError(`Submission ${found.relative} failed verification: ${(error as Error).message} Nothing was written.`);
     }
   }

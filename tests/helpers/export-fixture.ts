@@ -1,0 +1,20 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { partCountFor, SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
+
+/** Writes one submission in the export layout, as `sealdrop export` would, without a server. */
+export async function writeExportedSubmission(
+  out: string,
+  opts: { designation: string; id: string; name: string; plaintext: Uint8Array; recipient: PublicKey; partSize: number },
+): Promise<string> {
+  const dir = path.join(out, opts.designation, opts.id);
+  await mkdir(dir, { recursive: true });
+  const sealer = new SubmissionSealer({ submission: opts.id, name: opts.name, type: 'application/octet-stream', recipients: [opts.recipient], partSize: opts.partSize });
+  const count = partCountFor(opts.plaintext.length, opts.partSize);
+  for (let n = 1; n <= count; n++) {
+    const part = await sealer.sealPart(opts.plaintext.subarray((n - 1) * opts.partSize, n * opts.partSize));
+    await writeFile(path.join(dir, `part-${String(n).padStart(5, '0')}.pgp`), part);
+  }
+  await writeFile(path.join(dir, 'manifest.pgp'), await sealer.sealManifest());
+  return dir;
+}

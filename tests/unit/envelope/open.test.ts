@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, test } from 'vitest';
+import {
+  encryptObject, generateKeyPair, openManifest, openSubmission, PartMismatchError, partCountFor, readJournalistKey,
+  readPrivateKey, SubmissionSealer, UnknownOptionError, type PrivateKey, type PublicKey,
+} from '../../../client/envelope/index.ts';
+
+const PART = 1000;
+const ID = 'ab'.repeat(16);
+let recipient: PublicKey;
+let key: PrivateKey;
+
+type Sealed = { parts: Uint8Array[]; manifest: Uint8Array };
+
+async function seal(plaintext: Buffer, name = 'notes.txt', submission = ID): Promise<Sealed> {
+  const sealer = new SubmissionSealer({ submission, name, type: 'text/plain', recipients: [recipient], partSize: PART });
+  const parts: Uint8Array[] = [];
+  for (let n = 0; n < partCountFor(plaintext.length, PART); n++) parts.push(await sealer.sealPart(plaintext.subarray(n * PART, (n + 1) * PART)));
+  return { parts, manifest: await sealer.sealManifest() };
+}
+
+async function open(sealed: Sealed, parts: (Uint8Array | null)[] = sealed.parts): Promise<{ written: Buffer; error: unknown }> {
+  const manifest = await openManifest({ data: sealed.manifest, keys: [key] });
+  const chunks: Uint8Array[] = [];
+  try {
+    await openSubmission({ manifest, keys: [key], readPart: async (n) => parts[n - 1] ?? null, write: async (b) => void chunks.push(b) });
+    return { written: Buffer.concat(chunks), error: null };
+  } catch (error) {
+    return { written: Buffer.concat(chunks), error };
+  }
+}
+
+beforeAll(async () => {
+  const pair = await generateKeyPair({ name: 'Unit Journalist', passphrase: 'unit test passphrase' });
+  recipient = (await readJournalistKey(pair.publicKey)).key;
+  key = await readPrivateKey(pair.privateKey, 'unit test passphrase');
+});
+
+describe('round trip', () => {
+  test('a file cut into parts comes back byte for byte, with its manifest', async () => {
+    const plaintext = randomBytes(3 * PART + 321);
+    const sealed = await seal(plaintext, 'Budget 2026.xlsx');
+    expect(sealed.parts).toHaveLength(4);
+    const manifest = await openManifest({ data: sealed.manifest, keys: [key] });
+    expect(manifest).toMatchObject({ name: 'Budget 2026.xlsx', size: plaintext.length, partCount: 4, submission: ID });
+    const { written, error } = await open(sealed);
+    expect(error).toBeNull();
+    expect(written.equals(plaintext)).toBe(true);
+  });
+
+  test('an empty file is one empty part', async () => {
+    const sealed = await seal(Buffer.alloc(0));
+    expect(sealed.parts).toHaveLength(1);
+    const { written, error } = await open(sealed);
+    expect(error).toBeNull();
+    expect(written.length).toBe(0);
+  });
+
+  test('a file of exactly N parts has no empty trailing part', async () => {
+    const plaintext = randomBytes(2 * PART);
+    const sealed = await seal(plaintext);
+    expect(sealed.parts).toHaveLength(2);
+    expect((await open(sealed)).written.equals(plaintext)).toBe(true);
+  });
+});
+
+describe('fails closed', () => {
+  const plaintext = randomBytes(3 * PART + 10);
+  let sealed: Sealed;
+  beforeAll(async () => {
+    sealed = await seal(plaintext);
+  });
+
+  const expectFailureAt = (result: { written: Buffer; error: unknown }, part: number) => {
+    expect(result.error).toBeInstanceOf(PartMismatchError);
+    expect((result.error as PartMismatchError).part).toBe(part);
+    // Nothing unverified is ever handed out: only the parts before the bad one were written.
+    expect(result.written.equals(plaintext.subarray(0, (part - 1) * PART))).toBe(true);
+  };
+
+  test('a truncated part', async () => {
+    const parts = [...sealed.parts];
+    parts[1] = parts[1]!.subarray(0, parts[1]!.length - 30);
+    expectFailureAt(await open(sealed, parts), 2);
+  });
+
+  test('reordered parts', async () => {
+    const [a, b, ...rest] = sealed.parts;
+    expectFailureAt(await open(sealed, [b!, a!, ...rest]), 1);
+  });
+
+  test('a missing part', async () => {
+    expectFailureAt(await open(sealed, [sealed.parts[0]!, sealed.parts[1]!, null, sealed.parts[3]!]), 3);
+  });
+
+  test('an altered byte of ciphertext', async () => {
+    const parts = [...sealed.parts];
+    const altered = Uint8Array.from(parts[2]!);
+    altered[altered.length - 40]! ^= 0x01;
+    parts[2] = altered;
+    expectFailureAt(await open(sealed, parts), 3);
+  });
+
+  test('a well-encrypted part whose plaintext was swapped (anyone holding the public key can encrypt)', async () => {
+    const parts = [...sealed.parts];
+    const forged = Buffer.from(plaintext.subarray(PART, 2 * PART));
+    forged[0]! ^= 0xff;
+    parts[1] = await encryptObject({ data: forged, recipients: [recipient] });
+    expectFailureAt(await open(sealed, parts), 2);
+  });
+
+  test('the last part cut short but re-encrypted', async () => {
+    const parts = [...sealed.parts];
+    parts[3] = await encryptObject({ data: plaintext.subarray(3 * PART, 3 * PART + 5), recipients: [recipient] });
+    expectFailureAt(await open(sealed, parts), 4);
+  });
+
+  test('a part from another submission', async () => {
+    const other = await seal(randomBytes(3 * PART + 10), 'other.bin', 'cd'.repeat(16));
+    expectFailureAt(await open(sealed, [sealed.parts[0]!, other.parts[1]!, sealed.parts[2]!, sealed.parts[3]!]), 2);
+  });
+});
+
+describe('options objects', () => {
+  test('an unknown option is an error, not silently ignored', async () => {
+    await expect(encryptObject({ data: new Uint8Array(1), recipients: [recipient], compress: true } as never)).rejects.toBeInstanceOf(UnknownOptionError);
+    expect(() => new SubmissionSealer({ submission: ID, name: 'a', type: 'text/plain', recipients: [recipient], partsize: 5 } as never)).toThrow(UnknownOptionError);
+  });
+
+  test('only the last part may be short', async () => {
+    const sealer = new SubmissionSealer({ submission: ID, name: 'a', type: 'text/plain', recipients: [recipient], partSize: PART });
+    await sealer.sealPart(new Uint8Array(10));
+    await expect(sealer.sealPart(new Uint8Array(10))).rejects.toThrow(/last part/);
+  });
+});
