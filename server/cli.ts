@@ -19,6 +19,8 @@ async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
+      // @ts-expect-error: a plain JS build script, run for its side effect (the browser bundle)
+      await import('../scripts/build-client.js');
       await import('./main.ts');
       return;
     case 'journalist':

@@ -1,9 +1,16 @@
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { PUBLIC_DIR } from './http/static.ts';
 import { loadConfig } from './config.ts';
 import { serve } from './serve.ts';
 import { openStore } from './store/index.ts';
 
 // The only module with side effects: configuration, store, listeners.
+if (!existsSync(path.join(PUBLIC_DIR, 'js', 'source.js'))) {
+  console.error('The browser bundle is missing: run "npm run build" (npm start does it for you).');
+  process.exit(1);
+}
 const config = loadConfig();
 const store = openStore(config.dataDir);
 const running = await serve(config, store);

@@ -1,0 +1,52 @@
+// `npm run bench`: speed and memory of the envelope, side by side for several part sizes.
+// One JSON object per line. Targets live here, never in timed tests.
+import { randomBytes } from 'node:crypto';
+import {
+  assertAddressedTo, generateKeyPair, openManifest, openSubmission, partCountFor, readJournalistKey, readPrivateKey, SubmissionSealer,
+} from '../client/envelope/index.ts';
+
+const MiB = 1024 * 1024;
+const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 64);
+
+async function main(): Promise<void> {
+  const pair = await generateKeyPair({ name: 'Bench' });
+  const journalist = await readJournalistKey(pair.publicKey);
+  const key = await readPrivateKey(pair.privateKey);
+  const file = randomBytes(FILE_MIB * MiB);
+  for (const partMiB of [1, 4, 16]) {
+    const partSize = partMiB * MiB;
+    let peak = 0;
+    const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
+    const sealer = new SubmissionSealer({ submission: '0'.repeat(32), name: 'bench.bin', type: 'application/octet-stream', recipients: [journalist.key], partSize });
+    const parts: Uint8Array[] = [];
+    let t = performance.now();
+    for (let n = 0; n < partCountFor(file.length, partSize); n++) {
+      parts.push(await sealer.sealPart(file.subarray(n * partSize, (n + 1) * partSize)));
+    }
+    const manifestCt = await sealer.sealManifest();
+    const sealMs = performance.now() - t;
+    t = performance.now();
+    for (const p of parts) await assertAddressedTo(p, [journalist.recipientKeyId]);
+    const checkMs = performance.now() - t;
+    // Memory while decrypting: the ciphertext is already held, so growth is what opening costs.
+    const rssBefore = process.memoryUsage().rss;
+    peak = rssBefore;
+    t = performance.now();
+    const manifest = await openManifest({ data: manifestCt, keys: [key] });
+    await openSubmission({ manifest, keys: [key], readPart: async (n) => parts[n - 1] ?? null, write: async () => void sample() });
+    const openMs = performance.now() - t;
+    const overhead = parts.reduce((s, p) => s + p.length, 0) - file.length;
+    console.log(JSON.stringify({
+      name: `envelope-part-${partMiB}MiB`,
+      fileMiB: FILE_MIB,
+      parts: parts.length,
+      sealMiBps: +(FILE_MIB / (sealMs / 1000)).toFixed(1),
+      openMiBps: +(FILE_MIB / (openMs / 1000)).toFixed(1),
+      headerCheckMsPerPart: +(checkMs / parts.length).toFixed(2),
+      ciphertextOverheadBytes: overhead,
+      openPeakRssGrowthMiB: +((peak - rssBefore) / MiB).toFixed(1),
+    }));
+  }
+}
+
+await main();
