@@ -65,3 +65,32 @@ test('a 20 MiB file and a message leave the browser encrypted and reach the jour
   expect(note.plaintext.toString('utf8')).toBe(message);
   await removeDir(out);
 });
+
+test('a part whose upload fails is retried, and the submission still arrives whole', async () => {
+  const before = instance.store.submissions.listComplete().length;
+  const page = await browser.context.newPage();
+  let failures = 0;
+  await page.route('**/api/submissions/*/parts/1', async (route) => {
+    if (failures++ < 2) return route.abort('connectionreset');
+    return route.continue();
+  });
+  await page.goto(sniffer.url);
+  await page.waitForSelector('#path-js', { state: 'visible' });
+  await page.fill('#message', 'Retry me: the Tor circuit dropped.');
+  await page.click('#send');
+  await page.waitForSelector('#done', { state: 'visible', timeout: 60_000 });
+  expect(failures).toBe(3);
+  expect(instance.store.submissions.listComplete()).toHaveLength(before + 1);
+});
+
+test('a refused upload is reported to the source, not shown as sent', async () => {
+  const page = await browser.context.newPage();
+  await page.route('**/api/submissions/*/manifest', (route) => route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ error: 'The journalist keys changed. Reload the page and send again.' }) }));
+  await page.goto(sniffer.url);
+  await page.waitForSelector('#path-js', { state: 'visible' });
+  await page.fill('#message', 'This one will be refused.');
+  await page.click('#send');
+  await page.waitForSelector('#failed', { state: 'visible' });
+  expect(await page.textContent('#progress')).toContain('Reload the page and send again');
+  expect(await page.isVisible('#done')).toBe(false);
+});

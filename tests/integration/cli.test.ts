@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as openpgp from 'openpgp';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { generateKeyPair } from '../../client/envelope/index.ts';
+import { sealdrop } from '../helpers/cli.ts';
+
+let work: string;
+let data: string;
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-cli-'));
+  data = path.join(work, 'data');
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+describe('sealdrop journalist', () => {
+  test('add, list and remove a journalist', async () => {
+    const keyFile = path.join(work, 'jo.asc');
+    await writeFile(keyFile, (await generateKeyPair({ name: 'Jo' })).publicKey);
+    const added = await sealdrop(['journalist', 'add', '--data', data, '--username', 'jo', '--public-key', keyFile]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/Added journalist jo with key [0-9A-F]{40}/);
+    const again = await sealdrop(['journalist', 'add', '--data', data, '--username', 'jo2', '--public-key', keyFile]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists/);
+    expect((await sealdrop(['journalist', 'list', '--data', data])).stdout).toMatch(/^jo\t[0-9A-F]{40}\tactive/m);
+    expect((await sealdrop(['journalist', 'remove', '--data', data, '--username', 'jo'])).code).toBe(0);
+    expect((await sealdrop(['journalist', 'list', '--data', data])).stdout).toMatch(/No journalists yet/);
+  });
+
+  test('a key GnuPG 2.2 could not read is refused with the reason and nothing is stored', async () => {
+    const keyFile = path.join(work, 'aead.asc');
+    const { publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'A' }], config: { aeadProtect: true } });
+    await writeFile(keyFile, publicKey);
+    const result = await sealdrop(['journalist', 'add', '--data', data, '--username', 'aead', '--public-key', keyFile]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/SEIPDv2/);
+    expect((await sealdrop(['journalist', 'list', '--data', data])).stdout).not.toMatch(/aead/);
+  });
+
+  test.each([
+    [['journalist', 'add', '--data', 'x', '--username', 'a'], /--public-key is required/],
+    [['journalist', 'add', '--usernme', 'a'], /Unknown option '--usernme'/],
+    [['journalist', 'add', '--username', 'Bad Name!', '--public-key', 'k'], /lower-case/],
+    [['frobnicate'], /Unknown command/],
+  ])('usage mistakes exit 2: %j', async (args, pattern) => {
+    const result = await sealdrop(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(pattern);
+  });
+});
+
+test('npm start (server/main.ts) listens on both interfaces and says how to add a journalist', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { ...process.env, SEALDROP_DATA: path.join(work, 'main-data'), SEALDROP_SOURCE_PORT: '0', SEALDROP_JOURNALIST_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  try {
+    await expect.poll(() => out, { timeout: 20_000 }).toMatch(/journalist add/);
+    const source = /source interface:\s+(http:\S+)/.exec(out)![1]!;
+    const journalist = /journalist interface:\s+(http:\S+)/.exec(out)![1]!;
+    expect(await (await fetch(source)).text()).toContain('Submissions are not open yet');
+    expect((await fetch(journalist)).status).toBe(200);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const code = await new Promise((r) => child.on('close', r));
+  expect(code).toBe(0);
+});
