@@ -5,6 +5,7 @@ import { errorHandler, notFound } from './http/errors.ts';
 import { staticFiles } from './http/static.ts';
 import { sameOriginOnly } from './http/validate.ts';
 import { sourceApi } from './routes/source/api.ts';
+import { noScriptSubmit } from './routes/source/nojs.ts';
 import { sourcePages } from './routes/source/pages.ts';
 import type { Store } from './store/index.ts';
 
@@ -16,6 +17,7 @@ export function createSourceApp(deps: AppDeps): Express {
   app.use('/static', staticFiles());
   app.use(sameOriginOnly());
   app.use('/api', express.json({ limit: '4kb' }), sourceApi(deps));
+  app.use(noScriptSubmit(deps));
   app.use(sourcePages(deps));
   app.use(notFound());
   app.use(errorHandler());

@@ -9,8 +9,12 @@ export function createHasher(): Hasher {
   return sha256.create();
 }
 
-export function sha256Hex(data: Uint8Array): string {
-  return bytesToHex(sha256(data));
+/**
+ * One-shot SHA-256 through WebCrypto: native, so fast even where the JIT is off (Tor Browser
+ * "Safer"), where the pure-JS hasher manages about 1.5 MiB/s.
+ */
+export async function sha256Hex(data: Uint8Array): Promise<string> {
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', data as BufferSource)));
 }
 
 export function toHex(data: Uint8Array): string {

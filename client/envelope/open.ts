@@ -54,7 +54,7 @@ export async function openSubmission(options: OpenSubmissionOptions): Promise<vo
       throw new PartMismatchError(n, `Part ${n} could not be decrypted: ${(error as Error).message}`);
     }
     const expectedLength = n < manifest.partCount ? manifest.partSize : manifest.size - manifest.partSize * (manifest.partCount - 1);
-    if (plaintext.length !== expectedLength || sha256Hex(plaintext) !== manifest.parts[n - 1]) {
+    if (plaintext.length !== expectedLength || (await sha256Hex(plaintext)) !== manifest.parts[n - 1]) {
       throw new PartMismatchError(n, `Part ${n} does not match the manifest (truncated, reordered or altered).`);
     }
     whole.update(plaintext);

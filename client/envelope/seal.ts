@@ -29,6 +29,11 @@ export type SealerOptions = {
   type: string;
   recipients: openpgp.PublicKey[];
   partSize?: number;
+  /**
+   * Computes the whole file's SHA-256 in one go (e.g. WebCrypto over a file small enough to read
+   * twice) instead of the incremental pure-JS hasher, which is slow without a JIT.
+   */
+  wholeFileDigest?: () => Promise<string>;
 };
 
 /**
@@ -37,14 +42,15 @@ export type SealerOptions = {
  */
 export class SubmissionSealer {
   readonly partSize: number;
-  private readonly whole: Hasher = createHasher();
+  private readonly whole: Hasher | null;
   private readonly parts: string[] = [];
   private size = 0;
   private lastWasShort = false;
 
   constructor(private readonly options: SealerOptions) {
-    checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize'], 'SubmissionSealer');
+    checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize', 'wholeFileDigest'], 'SubmissionSealer');
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    this.whole = options.wholeFileDigest ? null : createHasher();
     if (!Number.isSafeInteger(this.partSize) || this.partSize < 1) throw new EnvelopeError('Bad part size.');
   }
 
@@ -58,8 +64,8 @@ export class SubmissionSealer {
     if (plaintext.length > this.partSize) throw new EnvelopeError('Part larger than the part size.');
     if (this.parts.length >= MAX_PARTS) throw new EnvelopeError('Too many parts.');
     this.lastWasShort = plaintext.length < this.partSize;
-    this.parts.push(sha256Hex(plaintext));
-    this.whole.update(plaintext);
+    this.parts.push(await sha256Hex(plaintext));
+    this.whole?.update(plaintext);
     this.size += plaintext.length;
     return encryptObject({ data: plaintext, recipients: this.options.recipients });
   }
@@ -77,7 +83,7 @@ export class SubmissionSealer {
       partSize: this.partSize,
       partCount: this.parts.length,
       parts: this.parts,
-      sha256: toHex(this.whole.digest()),
+      sha256: this.whole ? toHex(this.whole.digest()) : await this.options.wholeFileDigest!(),
     } as const;
     return encryptObject({ data: serializeManifest({ ...manifest, parts: [...manifest.parts] }), recipients: this.options.recipients });
   }

@@ -1,10 +1,14 @@
-import { partCountFor, readJournalistKey, SubmissionSealer, type PublicKey } from '../envelope/index.ts';
+import { partCountFor, readJournalistKey, sha256Hex, SubmissionSealer, type PublicKey } from '../envelope/index.ts';
 import { completeSubmission, createSubmission, putObject, type DropConfig } from './api.ts';
 
 /** Something to send: a chosen file, or the typed message (a single-part text/plain submission). */
 export type Item = { name: string; type: string; size: number; read(start: number, end: number): Promise<Uint8Array> };
 
 export type Progress = (done: number, total: number) => void;
+
+// Files up to this size are read a second time to hash them natively; larger ones are hashed
+// incrementally in JS so that memory stays bounded whatever the size.
+const NATIVE_DIGEST_MAX = 64 * 1024 * 1024;
 
 export class Sender {
   private sourceToken: string | null = null;
@@ -26,7 +30,14 @@ export class Sender {
     const created = await createSubmission(total, this.sourceToken);
     this.sourceToken ??= created.sourceToken ?? null;
     const id = created.submission;
-    const sealer = new SubmissionSealer({ submission: id, name: item.name, type: item.type, recipients: this.recipients, partSize });
+    const sealer = new SubmissionSealer({
+      submission: id,
+      name: item.name,
+      type: item.type,
+      recipients: this.recipients,
+      partSize,
+      ...(item.size <= NATIVE_DIGEST_MAX ? { wholeFileDigest: async () => sha256Hex(await item.read(0, item.size)) } : {}),
+    });
     progress(0, total + 1);
     for (let n = 1; n <= total; n++) {
       const start = (n - 1) * partSize;

@@ -78,6 +78,25 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
         return old;
       });
     },
+    /** Fixes the part count of a submission created before its size was known (the no-JS path). */
+    declareParts(id: string, partCount: number): void {
+      db.transaction(() => {
+        pending(id);
+        const over = db.prepare('SELECT COUNT(*) AS c FROM parts WHERE submission_id = ? AND n > ?').get(id, partCount) as { c: number };
+        if (over.c > 0) throw new ConflictError('More parts are stored than declared.');
+        db.prepare('UPDATE submissions SET part_count = ? WHERE id = ?').run(partCount, id);
+      })();
+    },
+    /** Drops a pending submission and its objects (an upload that broke off). */
+    async discard(id: string): Promise<void> {
+      const names = db.transaction(() => {
+        const row = pending(id);
+        const blobsOf = db.prepare('SELECT blob FROM parts WHERE submission_id = ?').all(id) as { blob: string }[];
+        db.prepare('DELETE FROM submissions WHERE id = ?').run(id);
+        return [...blobsOf.map((b) => b.blob), ...(row.manifest_blob ? [row.manifest_blob] : [])];
+      })();
+      await Promise.all(names.map((n) => blobs.delete(n)));
+    },
     /** Makes a submission visible to journalists once its manifest and every part have arrived. */
     complete(id: string): void {
       db.transaction(() => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   encryptObject, generateKeyPair, openManifest, openSubmission, PartMismatchError, partCountFor, readJournalistKey,
-  readPrivateKey, SubmissionSealer, UnknownOptionError, type PrivateKey, type PublicKey,
+  readPrivateKey, sha256Hex, SubmissionSealer, UnknownOptionError, type PrivateKey, type PublicKey,
 } from '../../../client/envelope/index.ts';
 
 const PART = 1000;
@@ -118,6 +118,24 @@ describe('fails closed', () => {
   test('a part from another submission', async () => {
     const other = await seal(randomBytes(3 * PART + 10), 'other.bin', 'cd'.repeat(16));
     expectFailureAt(await open(sealed, [sealed.parts[0]!, other.parts[1]!, sealed.parts[2]!, sealed.parts[3]!]), 2);
+  });
+});
+
+describe('whole-file digest computed natively by the caller', () => {
+  test('gives the same manifest as the incremental hasher, and a wrong one fails closed', async () => {
+    const plaintext = randomBytes(2 * PART + 5);
+    const seal2 = async (wholeFileDigest?: () => Promise<string>) => {
+      const sealer = new SubmissionSealer({ submission: ID, name: 'n', type: 'text/plain', recipients: [recipient], partSize: PART, ...(wholeFileDigest ? { wholeFileDigest } : {}) });
+      const parts = [];
+      for (let n = 0; n < 3; n++) parts.push(await sealer.sealPart(plaintext.subarray(n * PART, (n + 1) * PART)));
+      return { parts, manifest: await sealer.sealManifest() };
+    };
+    const incremental = await openManifest({ data: (await seal2()).manifest, keys: [key] });
+    const native = await seal2(async () => sha256Hex(plaintext));
+    expect((await openManifest({ data: native.manifest, keys: [key] })).sha256).toBe(incremental.sha256);
+    expect((await open(native)).error).toBeNull();
+    const lying = await seal2(async () => '0'.repeat(64));
+    expect((await open(lying)).error).toBeInstanceOf(PartMismatchError);
   });
 });
 

@@ -1,0 +1,57 @@
+import busboy from 'busboy';
+import type { Request } from 'express';
+import { Readable } from 'node:stream';
+import { HttpError } from '../http/errors.ts';
+
+export const MAX_MESSAGE_BYTES = 100_000;
+const MAX_FILES = 20;
+
+/** One item of the no-JS form, handed over while its bytes are still arriving. */
+export type FormItem = { name: string; type: string; content: Readable & { truncated?: boolean } };
+
+/**
+ * Reads the multipart form as a stream (busboy never spools to disk) and hands each file, then
+ * the message, to `onItem` one at a time. Rejects on any malformed, oversized or aborted upload.
+ */
+export function readForm(req: Request, maxFileBytes: number, onItem: (item: FormItem) => Promise<void>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { files: MAX_FILES, fileSize: maxFileBytes, fields: 2, fieldSize: MAX_MESSAGE_BYTES, parts: MAX_FILES + 2 } });
+    } catch {
+      return reject(new HttpError(415, 'Send the form as multipart/form-data.'));
+    }
+    let chain = Promise.resolve();
+    let count = 0;
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(bb);
+      req.resume(); // drain what is still arriving, so the source gets the answer
+      reject(error);
+    };
+    const enqueue = (item: FormItem) => {
+      count++;
+      chain = chain.then(() => (failed ? void item.content.resume() : onItem(item))).catch(fail);
+    };
+    bb.on('file', (field, stream, info) => {
+      if (field !== 'files') return fail(new HttpError(400, `Unexpected form field "${field}".`));
+      // A file input left empty still sends a nameless, empty part.
+      if (!info.filename) return void stream.resume();
+      enqueue({ name: info.filename, type: info.mimeType, content: stream });
+    });
+    bb.on('field', (field, value, info) => {
+      if (field !== 'message') return fail(new HttpError(400, `Unexpected form field "${field}".`));
+      if (info.valueTruncated) return fail(new HttpError(413, `The message is longer than ${MAX_MESSAGE_BYTES} bytes. Send it as a file instead.`));
+      if (value.trim() !== '') enqueue({ name: 'message.txt', type: 'text/plain; charset=utf-8', content: Readable.from([Buffer.from(value, 'utf8')]) });
+    });
+    for (const limit of ['filesLimit', 'fieldsLimit', 'partsLimit'] as const) {
+      bb.on(limit, () => fail(new HttpError(413, `Too many files in one go (at most ${MAX_FILES}).`)));
+    }
+    bb.on('error', () => fail(new HttpError(400, 'The upload was malformed or broke off. Nothing was stored.')));
+    bb.on('close', () => chain.then(() => !failed && resolve(count), fail));
+    req.on('close', () => !req.complete && fail(new HttpError(400, 'The upload broke off. Nothing was stored.')));
+    req.pipe(bb);
+  });
+}

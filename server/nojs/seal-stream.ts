@@ -1,0 +1,51 @@
+import { SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
+import { HttpError } from '../http/errors.ts';
+import type { Store } from '../store/index.ts';
+
+export type StreamSealOptions = {
+  store: Store;
+  recipients: PublicKey[];
+  sourceId: string;
+  name: string;
+  type: string;
+  partSize: number;
+  maxParts: number;
+};
+
+/**
+ * Encrypts plaintext as it arrives into the standard envelope: at most one part of plaintext is
+ * held, in memory only; each part is encrypted and stored before more is read. Returns the id of
+ * a pending submission (parts and manifest stored) that the caller completes or discards.
+ */
+export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOptions): Promise<string> {
+  const id = o.store.submissions.create(o.sourceId, o.maxParts);
+  try {
+    const sealer = new SubmissionSealer({ submission: id, name: o.name, type: o.type, recipients: o.recipients, partSize: o.partSize });
+    const buffer = Buffer.alloc(o.partSize);
+    let filled = 0;
+    let n = 0;
+    const flush = async () => {
+      if (++n > o.maxParts) throw new HttpError(413, 'This file is larger than the server accepts. Nothing was stored.');
+      const ciphertext = await sealer.sealPart(buffer.subarray(0, filled));
+      buffer.fill(0, 0, filled); // best effort: do not leave this part's plaintext in the reused buffer
+      filled = 0;
+      await o.store.submissions.putPart(id, n, ciphertext);
+    };
+    for await (const chunk of stream) {
+      for (let offset = 0; offset < chunk.length; ) {
+        const take = Math.min(chunk.length - offset, o.partSize - filled);
+        chunk.copy(buffer, filled, offset, offset + take);
+        filled += take;
+        offset += take;
+        if (filled === o.partSize) await flush();
+      }
+    }
+    if (filled > 0 || n === 0) await flush();
+    o.store.submissions.declareParts(id, n);
+    await o.store.submissions.putManifest(id, await sealer.sealManifest());
+    return id;
+  } catch (error) {
+    await o.store.submissions.discard(id).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,47 @@
+import { Router } from 'express';
+import { MAX_PARTS, readJournalistKey } from '../../../client/envelope/index.ts';
+import { renderSentPage } from '../../../client/pages/sent.ts';
+import type { Config } from '../../config.ts';
+import { HttpError } from '../../http/errors.ts';
+import { readForm } from '../../nojs/form.ts';
+import { sealStream } from '../../nojs/seal-stream.ts';
+import type { Store } from '../../store/index.ts';
+
+/** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
+export function noScriptSubmit({ config, store }: { config: Config; store: Store }): Router {
+  const router = Router();
+  const maxParts = Math.min(MAX_PARTS, Math.ceil(config.maxFileBytes / config.partSize));
+
+  router.post('/submit', async (req, res) => {
+    if (!req.is('multipart/form-data')) throw new HttpError(415, 'Send the form as multipart/form-data.');
+    const active = store.journalists.active();
+    if (active.length === 0) throw new HttpError(503, 'Submissions are not open: no journalist is set up.');
+    const recipients = await Promise.all(active.map(async (j) => (await readJournalistKey(j.publicKey)).key));
+    const ids: string[] = [];
+    let sourceId: string | null = null;
+    try {
+      const count = await readForm(req, config.maxFileBytes, async (item) => {
+        sourceId ??= store.submissions.createSource().id;
+        ids.push(await sealStream(truncationChecked(item.content, config.maxFileBytes), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts }));
+      });
+      if (count === 0) throw new HttpError(400, 'Choose a file or write a message first. Nothing was sent.');
+      // All or nothing: only a form that arrived whole becomes visible to journalists.
+      for (const id of ids) store.submissions.complete(id);
+    } catch (error) {
+      await Promise.all(ids.map((id) => store.submissions.discard(id).catch(() => undefined)));
+      res.set('Connection', 'close');
+      throw error;
+    }
+    res.redirect(303, '/sent');
+  });
+
+  router.get('/sent', (_req, res) => void res.type('html').send(renderSentPage()));
+  return router;
+}
+
+/** Passes the file through, failing once busboy reports the file went over the size limit. */
+async function* truncationChecked(stream: AsyncIterable<Buffer> & { truncated?: boolean }, maxFileBytes: number): AsyncIterable<Buffer> {
+  yield* stream;
+  if (stream.truncated) throw new HttpError(413, `A file is larger than ${Math.floor(maxFileBytes / 1048576)} MiB, the most this server accepts. Nothing was stored.`);
+}
+

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, ElementHandle, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { exportSubmissions } from '../../server/cli/export.ts';
+import { launchFirefox, type SecurityLevel } from '../helpers/firefox.ts';
+import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { foreignRequests, until } from '../helpers/pages.ts';
+
+// Tor Browser's engine at its three security levels; each story ends with GnuPG decrypting the
+// exported submission byte for byte.
+let instance: Instance;
+let gpg: GpgHome;
+let work: string;
+
+beforeAll(async () => {
+  [instance, gpg] = await Promise.all([startInstance(), makeGpgHome('ff', 'ed25519')]);
+  await instance.addJournalist('ff', await readFile(gpg.publicKeyFile, 'utf8'));
+  work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-ff-'));
+});
+afterAll(async () => {
+  await instance?.stop();
+  await gpg?.cleanup();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function submitWithScript(page: Page, file: string, message: string): Promise<number> {
+  await until(() => page.evaluate(() => !document.getElementById('path-js')!.hidden), 20_000, 'the page script');
+  await ((await page.$('#files')) as ElementHandle<HTMLInputElement>).uploadFile(file);
+  await page.type('#message', message);
+  const started = Date.now();
+  await page.click('#send');
+  await until(() => page.evaluate(() => !document.getElementById('done')!.hidden || !document.getElementById('failed')!.hidden), 240_000, 'the upload');
+  expect(await page.evaluate(() => document.getElementById('failed')!.hidden)).toBe(true);
+  return Date.now() - started;
+}
+
+async function submitWithoutScript(page: Page, file: string, message: string): Promise<number> {
+  expect(await page.content()).toContain('JavaScript is off');
+  await ((await page.$('#files')) as ElementHandle<HTMLInputElement>).uploadFile(file);
+  await page.focus('#message');
+  await page.keyboard.type(message);
+  const started = Date.now();
+  await page.focus('#send');
+  await page.keyboard.press('Enter'); // page.click hangs in Firefox with JavaScript off
+  await until(() => page.url().endsWith('/sent'), 120_000, 'the confirmation page');
+  return Date.now() - started;
+}
+
+/** Exports everything and opens, with gpg alone, the submission whose manifest names `name`. */
+async function gpgOpenByName(name: string): Promise<Buffer> {
+  const out = await mkdtemp(path.join(work, 'export-'));
+  await exportSubmissions(instance.store, out);
+  for (const designation of await readdir(out)) {
+    for (const id of await readdir(path.join(out, designation))) {
+      const dir = path.join(out, designation, id);
+      const manifest = JSON.parse((await gpg.decrypt(path.join(dir, 'manifest.pgp'))).toString('utf8'));
+      if (manifest.name !== name) continue;
+      const parts: Buffer[] = [];
+      for (let n = 1; n <= manifest.partCount; n++) parts.push(await gpg.decrypt(path.join(dir, `part-${String(n).padStart(5, '0')}.pgp`)));
+      return Buffer.concat(parts);
+    }
+  }
+  throw new Error(`no submission named ${name}`);
+}
+
+const runs: [SecurityLevel, number][] = [['standard', 6], ['safer', 20], ['safest', 6]];
+
+describe.each(runs)('Firefox ESR at Tor Browser level "%s"', (level, mib) => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchFirefox(level);
+  });
+  afterAll(() => browser?.close());
+
+  test(`sends a ${mib} MiB file and a message that gpg decrypts byte for byte`, async () => {
+    const name = `evidence-${level}-${randomBytes(4).toString('hex')}.bin`;
+    const file = randomBytes(mib * 1024 * 1024);
+    await writeFile(path.join(work, name), file);
+    const message = `Message at level ${level}: ${randomBytes(8).toString('hex')}`;
+    const page = await browser.newPage();
+    const requested: string[] = [];
+    page.on('request', (r) => void requested.push(r.url()));
+    await page.goto(`${instance.sourceUrl}/`);
+    const ms = level === 'safest' ? await submitWithoutScript(page, path.join(work, name), message) : await submitWithScript(page, path.join(work, name), message);
+    console.log(JSON.stringify({ name: `firefox-${level}`, fileMiB: mib, encryptAndUploadMs: ms }));
+    expect(foreignRequests(requested, instance.sourceUrl)).toEqual([]);
+    expect(requested.some((u) => u.includes(level === 'safest' ? '/submit' : '/api/submissions'))).toBe(true);
+    expect((await gpgOpenByName(name)).equals(file)).toBe(true);
+    expect((await gpgOpenByName('message.txt')).length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,13 @@
+/** Polls until `check` holds; for browsers where waitForSelector is unsafe (Firefox with JS off). */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Only network requests count: data: and blob: URLs never leave the machine. */
+export function foreignRequests(urls: string[], origin: string): string[] {
+  return urls.filter((u) => /^(https?|wss?|ftp):/i.test(u) && !u.startsWith(`${origin}/`));
+}
