@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `sealdrop` command. Sealdrop runs its TypeScript directly through tsx, so there is no build to go stale.
-import { register } from 'tsx/esm/api';
-
+// tsx would otherwise cache compiled code in the temp directory; Sealdrop writes nothing there.
+process.env.TSX_DISABLE_CACHE ??= '1';
+const { register } = await import('tsx/esm/api');
 register();
 await import('../server/cli.ts');

@@ -1,59 +1,38 @@
-import { fetchConfig } from './api.ts';
-import { fileItem, messageItem, Sender, type Item } from './send.ts';
-import { byId, progressRow, show } from './ui.ts';
+// The page's entry point is deliberately tiny and imports no crypto: it must be able to fail
+// closed even where the crypto code cannot load or run.
 
-/** Fails closed: without WebCrypto in a secure context, nothing is sent from this page. */
 function canEncryptHere(): boolean {
-  return typeof window.isSecureContext === 'boolean' && window.isSecureContext && !!globalThis.crypto?.subtle && !!globalThis.crypto.getRandomValues;
+  return window.isSecureContext === true && typeof globalThis.crypto?.subtle?.digest === 'function' && typeof globalThis.crypto.getRandomValues === 'function';
 }
 
-function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): { label: string; item: Item }[] {
-  const items = Array.from(files.files ?? []).map((f, i) => ({ label: `File ${i + 1} (${f.name})`, item: fileItem(f) }));
-  if (message.value.trim() !== '') items.push({ label: 'Your message', item: messageItem(message.value) });
-  return items;
+function element<T extends HTMLElement>(id: string): T | null {
+  return document.getElementById(id) as T | null;
 }
 
-async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
-  const files = byId<HTMLInputElement>('files');
-  const message = byId<HTMLTextAreaElement>('message');
-  const items = chosenItems(files, message);
-  const failed = byId('failed');
-  if (items.length === 0) return show(failed, 'Choose a file or write a message first.');
-  failed.hidden = true;
-  const send = byId<HTMLButtonElement>('send');
-  send.disabled = true;
-  let ok = true;
-  for (const { label, item } of items) {
-    const row = progressRow(byId('progress'), label);
-    try {
-      await sender.send(item, (done, total) => row.update(done, total));
-    } catch (error) {
-      ok = false;
-      row.fail((error as Error).message);
-    }
-  }
-  send.disabled = false;
-  if (ok) {
-    form.reset();
-    show(byId('done'));
-  } else show(failed, 'Some items were not sent (see above). Nothing unencrypted left this device. You can try again.');
+/** Never lets the plain form post from a page whose script is running but cannot encrypt. */
+function failClosed(form: HTMLFormElement): void {
+  form.addEventListener('submit', (e) => e.preventDefault());
+  const send = element<HTMLButtonElement>('send');
+  if (send) send.disabled = true;
+  const js = element('path-js');
+  if (js) js.hidden = true;
+  const note = element('path-unsupported');
+  if (note) note.hidden = false;
 }
 
-async function start(): Promise<void> {
-  const form = document.getElementById('drop') as HTMLFormElement | null;
+function boot(): void {
+  const form = element<HTMLFormElement>('drop');
   if (!form) return; // the "not open yet" page has no form
-  if (!canEncryptHere()) {
-    // Refuse to submit rather than let the plain form send plaintext behind the source's back.
-    form.addEventListener('submit', (e) => e.preventDefault());
-    byId<HTMLButtonElement>('send').disabled = true;
-    return show(byId('path-unsupported'));
-  }
-  byId('path-js').hidden = false;
-  const ready = fetchConfig().then((config) => Sender.create(config));
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    ready.then((sender) => submit(form, sender)).catch((error: Error) => show(byId('failed'), error.message));
-  });
+  // Until the encrypting code is ready, a press on Send must not post the plain form.
+  const hold = (e: Event) => e.preventDefault();
+  form.addEventListener('submit', hold);
+  const send = element<HTMLButtonElement>('send');
+  if (send) send.disabled = true;
+  if (!canEncryptHere()) return failClosed(form);
+  import('./app.ts')
+    .then((app) => app.start(form))
+    .then(() => form.removeEventListener('submit', hold))
+    .catch(() => failClosed(form));
 }
 
-void start();
+boot();

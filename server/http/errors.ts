@@ -28,9 +28,9 @@ function statusOf(error: unknown): number {
 }
 
 function messageOf(status: number, error: unknown): string {
+  if (error instanceof HttpError) return error.message;
   if (status === 413) return 'This upload is larger than the server accepts. Nothing was stored.';
   if (status === 400 && (error as { type?: string }).type === 'entity.parse.failed') return 'The request body is not valid JSON.';
-  if (error instanceof HttpError) return error.message;
   // Unexpected server faults get a generic message: internals are nobody's business, and bodies are never echoed.
   if (status >= 500) return 'Something went wrong on the server. Nothing you sent was kept; please try again.';
   return (error as Error).message;

@@ -29,6 +29,8 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
       failed = true;
       req.unpipe(bb);
       req.resume(); // drain what is still arriving, so the source gets the answer
+      // Ends the file stream being encrypted, so its half-stored submission is discarded at once.
+      bb.destroy(error instanceof Error ? error : undefined);
       reject(error);
     };
     const enqueue = (item: FormItem) => {
@@ -36,12 +38,15 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
       chain = chain.then(() => (failed ? void item.content.resume() : onItem(item))).catch(fail);
     };
     bb.on('file', (field, stream, info) => {
+      // Failures are reported once, by `fail`; the stream's own error must not crash the process.
+      stream.on('error', () => undefined);
       if (field !== 'files') return fail(new HttpError(400, `Unexpected form field "${field}".`));
       // A file input left empty still sends a nameless, empty part.
       if (!info.filename) return void stream.resume();
       enqueue({ name: info.filename, type: info.mimeType, content: stream });
     });
     bb.on('field', (field, value, info) => {
+      if (field === 'files' && value === '') return; // some browsers send an empty file input as a field
       if (field !== 'message') return fail(new HttpError(400, `Unexpected form field "${field}".`));
       if (info.valueTruncated) return fail(new HttpError(413, `The message is longer than ${MAX_MESSAGE_BYTES} bytes. Send it as a file instead.`));
       if (value.trim() !== '') enqueue({ name: 'message.txt', type: 'text/plain; charset=utf-8', content: Readable.from([Buffer.from(value, 'utf8')]) });

@@ -15,7 +15,7 @@ export const CHROMIUM_FLAGS = [
 ];
 
 /** Debian's Chromium with a throw-away profile; close() also removes the profile. */
-export async function launchChromium(options: { javaScriptEnabled?: boolean; downloads?: boolean } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(options: { javaScriptEnabled?: boolean; downloads?: boolean; userAgent?: string } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -23,6 +23,7 @@ export async function launchChromium(options: { javaScriptEnabled?: boolean; dow
     args: CHROMIUM_FLAGS,
     javaScriptEnabled: options.javaScriptEnabled ?? true,
     acceptDownloads: options.downloads ?? false,
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
   });
   return {
     context,

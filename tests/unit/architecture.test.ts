@@ -1,6 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 
 // Lint zones, enforced: one module holds the crypto library, one the database.
@@ -37,14 +36,4 @@ describe('module boundaries', () => {
     const logging = server.filter((f) => /console\.\w+\([^)]*req\.(ip|headers|body|get\(|socket)/.test(f.text));
     expect(logging.map((f) => f.file)).toEqual([]);
   });
-});
-
-test('the source page JavaScript stays within its gzip budget', async () => {
-  // What a source on a slow Tor circuit downloads before anything is encrypted: entry + the chunks it loads.
-  const dir = path.join(root, 'client/public/js');
-  const entry = await readFile(path.join(dir, 'source.js'));
-  const chunks = (await readdir(path.join(dir, 'chunks'))).filter((c) => /^(chunk|nacl|noble)/.test(c));
-  const sizes = await Promise.all(chunks.map(async (c) => gzipSync(await readFile(path.join(dir, 'chunks', c)), { level: 9 }).length));
-  const total = gzipSync(entry, { level: 9 }).length + sizes.reduce((a, b) => a + b, 0);
-  expect(total).toBeLessThan(120 * 1024);
 });

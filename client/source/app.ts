@@ -1,0 +1,44 @@
+import { fetchConfig } from './api.ts';
+import { fileItem, messageItem, Sender, type Item } from './send.ts';
+import { byId, progressRow, show } from './ui.ts';
+
+function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): { label: string; item: Item }[] {
+  const items = Array.from(files.files ?? []).map((f, i) => ({ label: `File ${i + 1} (${f.name})`, item: fileItem(f) }));
+  if (message.value.trim() !== '') items.push({ label: 'Your message', item: messageItem(message.value) });
+  return items;
+}
+
+async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
+  const items = chosenItems(byId<HTMLInputElement>('files'), byId<HTMLTextAreaElement>('message'));
+  const failed = byId('failed');
+  if (items.length === 0) return show(failed, 'Choose a file or write a message first.');
+  failed.hidden = true;
+  const send = byId<HTMLButtonElement>('send');
+  send.disabled = true;
+  let ok = true;
+  for (const { label, item } of items) {
+    const row = progressRow(byId('progress'), label);
+    try {
+      await sender.send(item, (done, total) => row.update(done, total));
+    } catch (error) {
+      ok = false;
+      row.fail((error as Error).message);
+    }
+  }
+  send.disabled = false;
+  if (ok) {
+    form.reset();
+    show(byId('done'));
+  } else show(failed, 'Some items were not sent (see above). Nothing unencrypted left this device. You can try again.');
+}
+
+/** Takes over the form: from here on, files are encrypted on this device before upload. */
+export async function start(form: HTMLFormElement): Promise<void> {
+  const sender = await Sender.create(await fetchConfig());
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit(form, sender).catch((error: Error) => show(byId('failed'), error.message));
+  });
+  byId('path-js').hidden = false;
+  byId<HTMLButtonElement>('send').disabled = false;
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { generateKeyPair } from '../../client/envelope/index.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { findBytes } from '../helpers/byte-search.ts';
+import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
+import { sealdrop } from '../helpers/cli.ts';
+import { until } from '../helpers/pages.ts';
+
+// Threat: the server is seized and imaged. Its data directory and its temp directory must hold no
+// plaintext, no original file name, no address and no user agent, on either path.
+let server: ChildServer;
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-canary-'));
+  server = await startChildServer(async (dataDir) => {
+    const keyFile = path.join(work, 'jo.asc');
+    await writeFile(keyFile, (await generateKeyPair({ name: 'Jo' })).publicKey);
+    const result = await sealdrop(['journalist', 'add', '--data', dataDir, '--username', 'jo', '--public-key', keyFile]);
+    expect(result.code, result.stderr).toBe(0);
+  });
+});
+afterAll(async () => {
+  await server?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe.each([['JavaScript on', true], ['JavaScript off', false]])('%s', (_label, javaScriptEnabled) => {
+  test('a canary file leaves no trace on the seized server', async () => {
+    const canary = `CANARY-${randomBytes(12).toString('hex')}`;
+    const name = `canary-name-${randomBytes(6).toString('hex')}.txt`;
+    const userAgent = `Mozilla/5.0 (X11; Linux x86_64) canary-agent-${randomBytes(6).toString('hex')}`;
+    // The canary sits inside 6 MiB of other bytes, so it crosses the server's in-memory parts.
+    const content = Buffer.concat([randomBytes(3 * 1024 * 1024), Buffer.from(`${canary}\n`), randomBytes(3 * 1024 * 1024)]);
+    await writeFile(path.join(work, name), content);
+    const browser = await launchChromium({ javaScriptEnabled, userAgent });
+    try {
+      const page = await browser.context.newPage();
+      const requested: string[] = [];
+      page.on('request', (r) => requested.push(r.url()));
+      await page.goto(`${server.sourceUrl}/`);
+      await page.setInputFiles('#files', path.join(work, name));
+      await page.fill('#message', `message ${canary}`);
+      await page.click('#send');
+      if (javaScriptEnabled) await page.waitForSelector('#done', { state: 'visible', timeout: 60_000 });
+      else await until(() => page.url().endsWith('/sent'), 60_000, 'the confirmation page');
+      expect(requested.every((u) => u.startsWith(`${server.sourceUrl}/`))).toBe(true);
+      expect(requested.some((u) => u.endsWith(javaScriptEnabled ? '/complete' : '/submit'))).toBe(true);
+    } finally {
+      await browser.close();
+    }
+    const objects = await readdir(path.join(server.dataDir, 'objects'));
+    expect(objects.length).toBeGreaterThan(2); // the upload did land, encrypted
+    const hits = await findBytes([server.dataDir, server.tmpDir], [canary, name, '127.0.0.1', userAgent, 'canary-agent', 'HeadlessChrome']);
+    expect(hits).toEqual([]);
+  });
+});

@@ -1,0 +1,54 @@
+import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { generateKeyPair } from '../../client/envelope/index.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+
+// Threat: a browser that cannot encrypt (no WebCrypto, not a secure context) silently falls back
+// to posting the plain form, so plaintext reaches the server while the page promised otherwise.
+let instance: Instance;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let work: string;
+
+beforeAll(async () => {
+  instance = await startInstance();
+  await instance.addJournalist('jo', (await generateKeyPair({ name: 'Jo' })).publicKey);
+  browser = await launchChromium();
+  work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-nocrypto-'));
+});
+afterAll(async () => {
+  await browser?.close();
+  await instance?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+test('without WebCrypto the page says so, offers the no-JS form, and sends nothing', async () => {
+  const page = await browser.context.newPage();
+  await page.addInitScript(() => Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true }));
+  const sent: string[] = [];
+  page.on('request', (r) => r.method() !== 'GET' && sent.push(r.url()));
+  await page.goto(instance.sourceUrl);
+  await page.waitForSelector('#path-unsupported', { state: 'visible' });
+  expect(await page.textContent('#path-unsupported')).toMatch(/cannot encrypt files itself.*turn JavaScript off/s);
+  expect(await page.isVisible('#path-js')).toBe(false);
+  expect(await page.isDisabled('#send')).toBe(true);
+  const file = path.join(work, 'secret.txt');
+  await writeFile(file, 'plaintext that must not be posted');
+  await page.setInputFiles('#files', file);
+  await page.fill('#message', 'nor this');
+  // Even a scripted submit is stopped before anything is posted.
+  await page.evaluate(() => (document.getElementById('drop') as HTMLFormElement).requestSubmit());
+  await page.waitForTimeout(500);
+  expect(sent).toEqual([]);
+  expect(page.url()).toBe(`${instance.sourceUrl}/`);
+  expect(await instance.objectFiles()).toEqual([]);
+});
+
+test('with JavaScript on, the page says files are encrypted on this device', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(instance.sourceUrl);
+  await page.waitForSelector('#path-js', { state: 'visible' });
+  expect(await page.textContent('#path-js')).toMatch(/encrypted on this device/);
+});
