@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import {
   assertAddressedTo, generateKeyPair, openManifest, openSubmission, partCountFor, readJournalistKey, readPrivateKey, SubmissionSealer,
 } from '../client/envelope/index.ts';
+import { benchNoScript } from './nojs.ts';
 
 const MiB = 1024 * 1024;
 const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 64);
@@ -49,4 +50,7 @@ async function main(): Promise<void> {
   }
 }
 
+// The no-JS runs go first, on a fresh heap, and side by side: growth must not follow file size.
+await benchNoScript(16);
+await benchNoScript(256);
 await main();
