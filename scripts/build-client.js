@@ -9,7 +9,7 @@ const outdir = path.join(root, 'client/public/js');
 
 await rm(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { source: path.join(root, 'client/source/main.ts') },
+  entryPoints: { source: path.join(root, 'client/source/main.ts'), journalist: path.join(root, 'client/journalist/main.ts') },
   outdir,
   bundle: true,
   splitting: true,

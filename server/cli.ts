@@ -6,7 +6,8 @@ import { CliError } from './cli/args.ts';
 const USAGE = `Usage: sealdrop <command> [options]
 
   serve                                   start both interfaces (same as npm start)
-  journalist add --username NAME --public-key FILE.asc [--data DIR]
+  journalist add --username NAME --public-key FILE.asc [--admin] [--data DIR]
+  journalist enrol --username NAME [--data DIR]   a new one-time link to set passphrase and 2FA
   journalist list [--data DIR]
   journalist remove --username NAME [--data DIR]
   export --out OUT [--data DIR]           copy complete submissions, still encrypted, for the air gap

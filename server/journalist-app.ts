@@ -1,25 +1,27 @@
-import type { Express } from 'express';
-import { renderMessagePage } from '../client/pages/message.ts';
-import type { AppDeps } from './source-app.ts';
+import express, { type Express } from 'express';
 import { baseApp } from './http/base.ts';
 import { errorHandler, notFound } from './http/errors.ts';
+import { csrfCheck, loadSession } from './http/session.ts';
 import { staticFiles } from './http/static.ts';
-import { sameOriginOnly } from './http/validate.ts';
+import type { JournalistDeps } from './routes/journalist/common.ts';
+import { adminRoutes } from './routes/journalist/admin.ts';
+import { authRoutes } from './routes/journalist/auth.ts';
+import { enrolRoutes } from './routes/journalist/enrol.ts';
+import { inboxRoutes } from './routes/journalist/inbox.ts';
+
+export type { JournalistDeps, SetupState } from './routes/journalist/common.ts';
 
 /** The staff interface, on its own listener so it can sit behind a client-authorised onion service. */
-export function createJournalistApp(deps: AppDeps): Express {
+export function createJournalistApp(deps: JournalistDeps): Express {
   const app = baseApp();
   app.use('/static', staticFiles());
-  app.use(sameOriginOnly());
-  app.get('/', (_req, res) => {
-    const count = deps.store.journalists.active().length;
-    res.type('html').send(
-      renderMessagePage({
-        title: 'Sealdrop for journalists',
-        message: `${count} journalist key(s) active. Export submissions with "npx sealdrop export" and decrypt them on your own device with "npx sealdrop decrypt" or gpg.`,
-      }),
-    );
-  });
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 20 }));
+  app.use(loadSession(deps.sessions, deps.store));
+  app.use(csrfCheck());
+  app.use(authRoutes(deps));
+  app.use(enrolRoutes(deps));
+  app.use(adminRoutes(deps));
+  app.use(inboxRoutes(deps));
   app.use(notFound());
   app.use(errorHandler());
   return app;

@@ -18,9 +18,11 @@ const url = (s: typeof running.source) => `http://${config.host}:${(s.address() 
 console.log(`Sealdrop source interface:     ${url(running.source)}`);
 console.log(`Sealdrop journalist interface: ${url(running.journalist)}`);
 console.log(`Data directory: ${config.dataDir}`);
-if (store.journalists.active().length === 0) {
-  console.log('No journalist is set up yet, so sources see "not open yet". Add one with:');
-  console.log(`  npx sealdrop journalist add --data ${config.dataDir} --username NAME --public-key KEY.asc`);
+if (running.setupPath) {
+  console.log('No journalist is set up yet, so sources see "not open yet". Create the first administrator here');
+  console.log('(a one-time link, valid until used or until the server restarts):');
+  console.log(`  ${url(running.journalist)}${running.setupPath.slice(1)}`);
+  console.log(`Or from the command line: npx sealdrop journalist add --admin --data ${config.dataDir} --username NAME --public-key KEY.asc`);
 }
 const stop = () => void running.close().then(() => { store.close(); process.exit(0); });
 process.on('SIGINT', stop);

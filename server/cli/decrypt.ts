@@ -5,7 +5,7 @@ import path from 'node:path';
 import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../../client/envelope/index.ts';
 import { CliError, options } from './args.ts';
 import { partFileName } from './export.ts';
-import { safeFileName, uniqueName } from './filenames.ts';
+import { safeFileName, uniqueName } from '../../client/shared/filenames.ts';
 
 /** A submission that failed verification; everything this run wrote has been removed. */
 export class SubmissionFailedError extends Error {

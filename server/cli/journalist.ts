@@ -6,7 +6,7 @@ import { CliError, dataDir, options } from './args.ts';
 const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 async function add(args: string[]): Promise<void> {
-  const o = options(args, { data: { type: 'string' }, username: { type: 'string' }, 'public-key': { type: 'string' } }, ['username', 'public-key']);
+  const o = options(args, { data: { type: 'string' }, username: { type: 'string' }, 'public-key': { type: 'string' }, admin: { type: 'boolean' } }, ['username', 'public-key']);
   const username = o.username!;
   if (!USERNAME.test(username)) throw new CliError('The username may hold lower-case letters, digits, ".", "_" and "-" (up to 64).');
   const raw = await readFile(o['public-key']!).catch(() => {
@@ -16,11 +16,28 @@ async function add(args: string[]): Promise<void> {
   const key = await readJournalistKey(text.includes('-----BEGIN PGP') ? text : new Uint8Array(raw));
   const store = openStore(dataDir(o.data));
   try {
-    store.journalists.add({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored });
+    const j = store.journalists.add({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: Boolean(o.admin) });
+    console.log(`Added journalist ${username}${j.isAdmin ? ' (administrator)' : ''} with key ${key.fingerprint}. New submissions are encrypted to this key too.`);
+    printEnrolment(username, store.journalists.createEnrolment(j.id));
   } finally {
     store.close();
   }
-  console.log(`Added journalist ${username} with key ${key.fingerprint}. New submissions are encrypted to this key too.`);
+}
+
+function printEnrolment(username: string, token: string): void {
+  console.log(`To use the web interface, ${username} opens this one-time link on the journalist interface (valid 7 days):`);
+  console.log(`  /enrol/${token}`);
+}
+
+function enrol(args: string[]): void {
+  const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
+  const store = openStore(dataDir(o.data));
+  try {
+    const j = store.journalists.get(o.username!);
+    printEnrolment(j.username, store.journalists.createEnrolment(j.id));
+  } finally {
+    store.close();
+  }
 }
 
 function list(args: string[]): void {
@@ -29,7 +46,10 @@ function list(args: string[]): void {
   try {
     const all = store.journalists.list();
     if (all.length === 0) console.log('No journalists yet. Add one with: sealdrop journalist add --username NAME --public-key KEY.asc');
-    for (const j of all) console.log(`${j.username}\t${j.fingerprint}\t${j.active ? 'active' : 'disabled'}\tsince ${j.createdDay}`);
+    for (const j of all) {
+      const state = [j.active ? 'active' : 'disabled', j.isAdmin ? 'admin' : '', j.enrolled ? '' : 'not enrolled'].filter(Boolean).join(', ');
+      console.log(`${j.username}\t${j.fingerprint}\t${state}\tsince ${j.createdDay}`);
+    }
   } finally {
     store.close();
   }
@@ -51,5 +71,6 @@ export async function journalistCommand(args: string[]): Promise<void> {
   if (sub === 'add') return add(rest);
   if (sub === 'list') return list(rest);
   if (sub === 'remove') return remove(rest);
-  throw new CliError('Usage: sealdrop journalist add|list|remove [options]');
+  if (sub === 'enrol') return enrol(rest);
+  throw new CliError('Usage: sealdrop journalist add|list|remove|enrol [options]');
 }

@@ -35,6 +35,19 @@ const MIGRATIONS: string[] = [
      size INTEGER NOT NULL,
      PRIMARY KEY (submission_id, n)
    );`,
+  `ALTER TABLE journalists ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE journalists ADD COLUMN password_hash TEXT;
+   ALTER TABLE journalists ADD COLUMN totp_secret TEXT;
+   CREATE TABLE enrolments (
+     token_hash TEXT PRIMARY KEY,
+     journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
+     created_day TEXT NOT NULL
+   );
+   CREATE TABLE seen (
+     submission_id TEXT NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+     journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
+     PRIMARY KEY (submission_id, journalist_id)
+   );`,
 ];
 
 export function openDb(file: string): Db {

@@ -3,16 +3,19 @@ import path from 'node:path';
 import { createFileBlobStore, type BlobStore } from './blobs.ts';
 import { openDb } from './db.ts';
 import { journalistRepo, type JournalistRepo } from './journalists.ts';
+import { inboxRepo, type InboxRepo } from './inbox.ts';
 import { submissionRepo, type SubmissionRepo } from './submissions.ts';
 
 export * from './errors.ts';
-export type { Journalist, NewJournalist } from './journalists.ts';
+export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
+export type { InboxSource, InboxSubmission } from './inbox.ts';
 export type { SubmissionSummary, SubmissionObjects, NewSource } from './submissions.ts';
 
 /** The only code that touches the database and the stored files. */
 export type Store = {
   journalists: JournalistRepo;
   submissions: SubmissionRepo;
+  inbox: InboxRepo;
   blobs: BlobStore;
   close(): void;
 };
@@ -24,6 +27,7 @@ export function openStore(dataDir: string): Store {
   return {
     journalists: journalistRepo(db),
     submissions: submissionRepo(db, blobs),
+    inbox: inboxRepo(db, blobs),
     blobs,
     close: () => db.close(),
   };

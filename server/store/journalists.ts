@@ -1,53 +1,101 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from './db.ts';
+import { daysBefore, today } from './day.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
-import { today } from './day.ts';
 
 export type Journalist = {
+  id: number;
   username: string;
   fingerprint: string;
   recipientKeyId: string;
   publicKey: string;
   active: boolean;
+  isAdmin: boolean;
+  /** Has a passphrase and TOTP, so can log in to the web interface. */
+  enrolled: boolean;
   createdDay: string;
 };
-export type NewJournalist = Pick<Journalist, 'username' | 'fingerprint' | 'recipientKeyId' | 'publicKey'>;
+export type NewJournalist = Pick<Journalist, 'username' | 'fingerprint' | 'recipientKeyId' | 'publicKey'> & { isAdmin?: boolean };
+export type Credentials = { passwordHash: string | null; totpSecret: string | null };
+export type KeyFields = Pick<Journalist, 'fingerprint' | 'recipientKeyId' | 'publicKey'>;
 
-type Row = { username: string; fingerprint: string; recipient_key_id: string; public_key: string; active: number; created_day: string };
+type Row = {
+  id: number; username: string; fingerprint: string; recipient_key_id: string; public_key: string; active: number;
+  is_admin: number; password_hash: string | null; totp_secret: string | null; created_day: string;
+};
 const toJournalist = (r: Row): Journalist => ({
+  id: r.id,
   username: r.username,
   fingerprint: r.fingerprint,
   recipientKeyId: r.recipient_key_id,
   publicKey: r.public_key,
   active: r.active === 1,
+  isAdmin: r.is_admin === 1,
+  enrolled: r.password_hash !== null && r.totp_secret !== null,
   createdDay: r.created_day,
 });
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+/** Enrolment links expire after this many days, counted in whole days. */
+const ENROLMENT_DAYS = 7;
 
 export function journalistRepo(db: Db) {
+  const row = (where: string, value: unknown): Row | undefined => db.prepare(`SELECT * FROM journalists WHERE ${where} = ?`).get(value) as Row | undefined;
+  const must = (r: Row | undefined, what: string): Journalist => {
+    if (!r) throw new NotFoundError(`No journalist ${what}.`);
+    return toJournalist(r);
+  };
+  const changed = (info: { changes: number }, what: string) => {
+    if (info.changes === 0) throw new NotFoundError(`No journalist ${what}.`);
+  };
+  const assertKeyFree = (fingerprint: string, exceptId = -1) => {
+    const clash = db.prepare('SELECT id FROM journalists WHERE fingerprint = ? AND id != ?').get(fingerprint, exceptId);
+    if (clash) throw new ConflictError('Another journalist already uses this key.');
+  };
+
   return {
     add(j: NewJournalist): Journalist {
-      const clash = db.prepare('SELECT username FROM journalists WHERE username = ? OR fingerprint = ?').get(j.username, j.fingerprint);
-      if (clash) throw new ConflictError('A journalist with this username or this key already exists.');
-      db.prepare(
-        'INSERT INTO journalists (username, fingerprint, recipient_key_id, public_key, created_day) VALUES (?, ?, ?, ?, ?)',
-      ).run(j.username, j.fingerprint, j.recipientKeyId, j.publicKey, today());
+      if (row('username', j.username)) throw new ConflictError('A journalist with this username already exists.');
+      assertKeyFree(j.fingerprint);
+      db.prepare('INSERT INTO journalists (username, fingerprint, recipient_key_id, public_key, is_admin, created_day) VALUES (?, ?, ?, ?, ?, ?)').run(
+        j.username, j.fingerprint, j.recipientKeyId, j.publicKey, j.isAdmin ? 1 : 0, today(),
+      );
       return this.get(j.username);
     },
-    get(username: string): Journalist {
-      const row = db.prepare('SELECT * FROM journalists WHERE username = ?').get(username) as Row | undefined;
-      if (!row) throw new NotFoundError(`No journalist named "${username}".`);
-      return toJournalist(row);
-    },
-    list(): Journalist[] {
-      return (db.prepare('SELECT * FROM journalists ORDER BY username').all() as Row[]).map(toJournalist);
-    },
+    get: (username: string): Journalist => must(row('username', username), `named "${username}"`),
+    byId: (id: number): Journalist => must(row('id', id), 'with that id'),
+    list: (): Journalist[] => (db.prepare('SELECT * FROM journalists ORDER BY username').all() as Row[]).map(toJournalist),
+    count: (): number => (db.prepare('SELECT COUNT(*) AS c FROM journalists').get() as { c: number }).c,
     /** The keys every new object must be encrypted to. */
     active(): Journalist[] {
       return this.list().filter((j) => j.active);
     },
     remove(username: string): void {
-      const { changes } = db.prepare('DELETE FROM journalists WHERE username = ?').run(username);
-      if (changes === 0) throw new NotFoundError(`No journalist named "${username}".`);
+      changed(db.prepare('DELETE FROM journalists WHERE username = ?').run(username), `named "${username}"`);
     },
+    setActive: (id: number, active: boolean) => changed(db.prepare('UPDATE journalists SET active = ? WHERE id = ?').run(active ? 1 : 0, id), 'with that id'),
+    replaceKey(id: number, key: KeyFields): void {
+      assertKeyFree(key.fingerprint, id);
+      changed(db.prepare('UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id), 'with that id');
+    },
+    credentials(id: number): Credentials {
+      const r = row('id', id);
+      return { passwordHash: r?.password_hash ?? null, totpSecret: r?.totp_secret ?? null };
+    },
+    setCredentials: (id: number, c: Credentials) =>
+      changed(db.prepare('UPDATE journalists SET password_hash = ?, totp_secret = ? WHERE id = ?').run(c.passwordHash, c.totpSecret, id), 'with that id'),
+    /** A one-time link token for setting passphrase and TOTP; the database keeps only its hash. */
+    createEnrolment(id: number): string {
+      const token = randomBytes(32).toString('base64url');
+      db.prepare('DELETE FROM enrolments WHERE journalist_id = ?').run(id);
+      db.prepare('INSERT INTO enrolments (token_hash, journalist_id, created_day) VALUES (?, ?, ?)').run(hashToken(token), id, today());
+      return token;
+    },
+    enrolmentFor(token: string): Journalist {
+      const r = db.prepare('SELECT journalist_id AS id FROM enrolments WHERE token_hash = ? AND created_day >= ?').get(hashToken(token), daysBefore(today(), ENROLMENT_DAYS)) as { id: number } | undefined;
+      if (!r) throw new NotFoundError('This enrolment link is not valid (used, expired or mistyped). Ask an administrator for a new one.');
+      return this.byId(r.id);
+    },
+    consumeEnrolment: (token: string) => void db.prepare('DELETE FROM enrolments WHERE token_hash = ?').run(hashToken(token)),
   };
 }
 export type JournalistRepo = ReturnType<typeof journalistRepo>;

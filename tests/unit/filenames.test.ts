@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { safeFileName, uniqueName } from '../../server/cli/filenames.ts';
+import { safeFileName, uniqueName } from '../../client/shared/filenames.ts';
 
 describe('safeFileName', () => {
   test.each([

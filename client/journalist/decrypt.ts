@@ -1,0 +1,64 @@
+import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../envelope/index.ts';
+import { safeFileName } from '../shared/filenames.ts';
+import { saveFile } from './keygen.ts';
+
+// The unlocked key lives only in this module's memory: gone at logout, reload or tab close.
+let key: PrivateKey | null = null;
+
+async function fetchObject(id: string, name: string): Promise<Uint8Array | null> {
+  const res = await fetch(`/submissions/${id}/${name}`, { credentials: 'same-origin', cache: 'no-store' });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`The server answered ${res.status}.`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function open(id: string, out: HTMLElement): Promise<void> {
+  out.textContent = 'Decrypting…';
+  const manifestBytes = await fetchObject(id, 'manifest.pgp');
+  if (!manifestBytes) throw new Error('The manifest is missing.');
+  const manifest = await openManifest({ data: manifestBytes, keys: [key!] });
+  const chunks: Uint8Array[] = [];
+  await openSubmission({
+    manifest,
+    keys: [key!],
+    readPart: (n) => fetchObject(id, `part-${String(n).padStart(5, '0')}.pgp`),
+    write: async (plaintext) => void chunks.push(plaintext),
+  });
+  out.textContent = `Verified: ${manifest.name} (${manifest.size} bytes). `;
+  if (manifest.type.startsWith('text/plain') && manifest.size <= 1_000_000) {
+    const pre = document.createElement('pre');
+    pre.className = 'message';
+    pre.textContent = new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
+    out.append(pre);
+  }
+  out.append(saveFile(safeFileName(manifest.name), new Blob(chunks as BlobPart[], { type: 'application/octet-stream' })));
+  const csrf = (document.getElementById('csrf-token') as HTMLInputElement).value;
+  await fetch(`/submissions/${id}/seen`, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' });
+}
+
+export function wireInbox(): void {
+  const load = document.getElementById('load-key') as HTMLButtonElement | null;
+  if (!load) return;
+  const status = document.getElementById('key-status')!;
+  load.addEventListener('click', async () => {
+    const file = (document.getElementById('key-file') as HTMLInputElement).files?.[0];
+    const passphrase = document.getElementById('key-passphrase') as HTMLInputElement;
+    if (!file) return void (status.textContent = 'Choose your private key file first.');
+    try {
+      key = await readPrivateKey(await file.text(), passphrase.value || undefined);
+      passphrase.value = '';
+      status.textContent = 'Key unlocked, in this tab only.';
+      for (const b of document.querySelectorAll<HTMLButtonElement>('button.open')) b.disabled = false;
+    } catch (error) {
+      status.textContent = (error as Error).message;
+    }
+  });
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.open')) {
+    button.addEventListener('click', () => {
+      const id = button.dataset.submission!;
+      const out = document.getElementById(`opened-${id}`)!;
+      open(id, out).catch((error: Error) => void (out.textContent = `Not decrypted: ${error.message} Nothing was saved.`));
+    });
+  }
+  window.addEventListener('pagehide', () => void (key = null));
+}

@@ -1,0 +1,5 @@
+import { wireInbox } from './decrypt.ts';
+import { wireKeyGeneration } from './keygen.ts';
+
+wireKeyGeneration();
+wireInbox();

@@ -1,0 +1,41 @@
+import type { Journalist } from '../../../server/store/index.ts';
+import { escapeHtml } from '../layout.ts';
+import { csrfField, staffPage, type Viewer } from './frame.ts';
+
+function actions(j: Journalist, csrf: string): string {
+  const button = (action: string, label: string) =>
+    `<form method="post" action="/admin/journalists/${j.id}/${action}" class="inline">${csrfField(csrf)}<button type="submit">${label}</button></form>`;
+  return [
+    j.active ? button('disable', 'Disable') : button('enable', 'Enable'),
+    button('reset', 'Reset passphrase and 2FA'),
+    button('remove', 'Remove'),
+    `<details><summary>Replace key</summary><form method="post" action="/admin/journalists/${j.id}/key">${csrfField(csrf)}
+<label for="key-${j.id}">New public key</label><textarea id="key-${j.id}" name="public_key" rows="4" required></textarea>
+<button type="submit">Replace key</button></form></details>`,
+  ].join(' ');
+}
+
+export function renderAdmin({ journalists, viewer }: { journalists: Journalist[]; viewer: Viewer }): string {
+  const rows = journalists
+    .map(
+      (j) => `<tr><td>${escapeHtml(j.username)}${j.isAdmin ? ' (admin)' : ''}</td><td><code>${escapeHtml(j.fingerprint)}</code></td>
+<td>${j.active ? 'active' : 'disabled'}${j.enrolled ? '' : ', not enrolled'}</td><td>${actions(j, viewer.csrf)}</td></tr>`,
+    )
+    .join('\n');
+  return staffPage(
+    'Journalists',
+    `<h1>Journalists</h1>
+<p>New submissions are encrypted to every active journalist's key. The command line (<code>sealdrop journalist …</code>) acts on the same accounts.</p>
+<table><thead><tr><th>Username</th><th>Key fingerprint</th><th>State</th><th>Actions</th></tr></thead><tbody>
+${rows}
+</tbody></table>
+<h2>Add a journalist</h2>
+<form method="post" action="/admin/journalists">${csrfField(viewer.csrf)}
+<p><label for="new-username">Username</label><input id="new-username" name="username" pattern="[a-z0-9][a-z0-9._\\-]{0,63}" required></p>
+<p><label for="new-key">Their public key</label><textarea id="new-key" name="public_key" rows="6" required></textarea></p>
+<p><label><input type="checkbox" name="admin" value="1"> Administrator</label></p>
+<p><button type="submit">Add and make an enrolment link</button></p>
+</form>`,
+    viewer,
+  );
+}

@@ -1,0 +1,57 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+// Sessions live in memory: a restart logs everyone out, and no login time ever reaches the disk.
+export type Session = { journalistId: number | null; csrf: string; created: number; lastSeen: number };
+export type SessionLimits = { idleMs: number; absoluteMs: number };
+
+const DEFAULT_LIMITS: SessionLimits = { idleMs: 30 * 60_000, absoluteMs: 8 * 60 * 60_000 };
+const MAX_SESSIONS = 10_000;
+const key = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export class Sessions {
+  private readonly byKey = new Map<string, Session>();
+
+  constructor(readonly limits: SessionLimits = DEFAULT_LIMITS) {}
+
+  /** A new session with a fresh 256-bit token; used at first visit and again at login (rotation). */
+  create(journalistId: number | null, now: number = Date.now()): { token: string; session: Session } {
+    this.sweep(now);
+    if (this.byKey.size >= MAX_SESSIONS) this.byKey.delete(this.byKey.keys().next().value!);
+    const token = randomBytes(32).toString('base64url');
+    const session = { journalistId, csrf: randomBytes(32).toString('base64url'), created: now, lastSeen: now };
+    this.byKey.set(key(token), session);
+    return { token, session };
+  }
+
+  get(token: string | undefined, now: number = Date.now()): Session | null {
+    if (!token) return null;
+    const session = this.byKey.get(key(token));
+    if (!session) return null;
+    if (now - session.lastSeen > this.limits.idleMs || now - session.created > this.limits.absoluteMs) {
+      this.byKey.delete(key(token));
+      return null;
+    }
+    session.lastSeen = now;
+    return session;
+  }
+
+  destroy(token: string | undefined): void {
+    if (token) this.byKey.delete(key(token));
+  }
+
+  /** Ends every session of a journalist (disabled, removed, reset). */
+  destroyFor(journalistId: number): void {
+    for (const [k, s] of this.byKey) if (s.journalistId === journalistId) this.byKey.delete(k);
+  }
+
+  private sweep(now: number): void {
+    for (const [k, s] of this.byKey) {
+      if (now - s.lastSeen > this.limits.idleMs || now - s.created > this.limits.absoluteMs) this.byKey.delete(k);
+    }
+  }
+}
+
+export function sameToken(a: string | undefined, b: string): boolean {
+  if (typeof a !== 'string' || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}

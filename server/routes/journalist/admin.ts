@@ -1,0 +1,66 @@
+import { Router, type Request, type Response } from 'express';
+import { readJournalistKey } from '../../../client/envelope/index.ts';
+import { renderAdmin } from '../../../client/pages/journalist/admin.ts';
+import { renderNotice } from '../../../client/pages/journalist/frame.ts';
+import { HttpError } from '../../http/errors.ts';
+import { locals, requireAdmin, requireJournalist } from '../../http/session.ts';
+import { formFields, USERNAME, viewer, type JournalistDeps } from './common.ts';
+
+/** Admin actions; the CLI (`sealdrop journalist ...`) acts on the same rows. */
+export function adminRoutes({ store, sessions }: JournalistDeps): Router {
+  const router = Router();
+  router.use('/admin', requireJournalist, requireAdmin);
+
+  const target = (req: Request) => {
+    const id = Number(req.params.id);
+    if (!Number.isSafeInteger(id) || id < 1) throw new HttpError(404, 'No such journalist.');
+    return store.journalists.byId(id);
+  };
+  const notSelf = (res: Response, id: number, what: string) => {
+    if (locals(res).journalist!.id === id) throw new HttpError(409, `You cannot ${what} your own account; ask another administrator.`);
+  };
+  const showLink = (req: Request, res: Response, username: string, token: string, first: string) => {
+    const link = `${req.protocol}://${req.get('host')}/enrol/${token}`;
+    res.type('html').send(renderNotice('Enrolment link', [first, `Give ${username} this one-time link over a safe channel. It is shown only once and expires after 7 days.`], { viewer: viewer(res), code: link, link: { href: '/admin', label: 'Back to journalists' } }));
+  };
+
+  router.get('/admin', (_req, res) => {
+    res.type('html').send(renderAdmin({ journalists: store.journalists.list(), viewer: viewer(res) }));
+  });
+
+  router.post('/admin/journalists', async (req, res) => {
+    const f = formFields(req, ['username', 'public_key', 'admin'], ['admin']);
+    if (!USERNAME.test(f.username)) throw new HttpError(400, 'The username may hold lower-case letters, digits, ".", "_" and "-".');
+    const key = await readJournalistKey(f.public_key.trim());
+    const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: f.admin === '1' });
+    showLink(req, res, j.username, store.journalists.createEnrolment(j.id), `Added ${j.username}; new submissions are encrypted to their key too.`);
+  });
+
+  router.post('/admin/journalists/:id/:action', async (req, res) => {
+    const j = target(req);
+    const action = String(req.params.action);
+    if (action === 'key') {
+      const f = formFields(req, ['public_key']);
+      const key = await readJournalistKey(f.public_key.trim());
+      store.journalists.replaceKey(j.id, { fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored });
+    } else if (action === 'disable' || action === 'enable') {
+      if (action === 'disable') notSelf(res, j.id, 'disable');
+      formFields(req, []);
+      store.journalists.setActive(j.id, action === 'enable');
+      sessions.destroyFor(j.id);
+    } else if (action === 'remove') {
+      notSelf(res, j.id, 'remove');
+      formFields(req, []);
+      store.journalists.remove(j.username);
+      sessions.destroyFor(j.id);
+    } else if (action === 'reset') {
+      formFields(req, []);
+      store.journalists.setCredentials(j.id, { passwordHash: null, totpSecret: null });
+      sessions.destroyFor(j.id);
+      return showLink(req, res, j.username, store.journalists.createEnrolment(j.id), `${j.username}'s passphrase and two-factor code are cleared; they cannot log in until they enrol again.`);
+    } else throw new HttpError(404, 'No such action.');
+    res.redirect(303, '/admin');
+  });
+
+  return router;
+}

@@ -1,0 +1,63 @@
+import { Router } from 'express';
+import { renderConfirm } from '../../../client/pages/journalist/frame.ts';
+import { renderInbox } from '../../../client/pages/journalist/inbox.ts';
+import { HttpError } from '../../http/errors.ts';
+import { locals, requireJournalist } from '../../http/session.ts';
+import { idParam, viewer, type JournalistDeps } from './common.ts';
+
+const ID = /^[0-9a-f]{32}$/;
+const OBJECT = /^(manifest|part-(\d{5}))\.pgp$/;
+
+export function inboxRoutes({ store }: JournalistDeps): Router {
+  const router = Router();
+  router.use(requireJournalist);
+
+  router.get('/', (_req, res) => {
+    const v = viewer(res);
+    res.type('html').send(renderInbox({ sources: store.inbox.list(locals(res).journalist!.id), viewer: v }));
+  });
+
+  // The encrypted objects, exactly as stored: decryption happens in the journalist's browser.
+  router.get('/submissions/:id/:object', (req, res, next) => {
+    const id = idParam(req, ID, 'submission');
+    const match = OBJECT.exec(String(req.params.object));
+    if (!match) throw new HttpError(404, 'No such file.');
+    const objects = store.submissions.objects(id);
+    const blob = match[2] ? objects.parts[Number(match[2]) - 1] : objects.manifest;
+    if (!blob) throw new HttpError(404, 'No such part.');
+    res.type('application/octet-stream');
+    res.setHeader('Content-Disposition', `attachment; filename="${match[0]}"`);
+    store.blobs.stream(blob).on('error', next).pipe(res);
+  });
+
+  router.post('/submissions/:id/seen', (req, res) => {
+    const id = idParam(req, ID, 'submission');
+    store.submissions.objects(id); // 404 unless it exists and is complete
+    store.inbox.markSeen(id, locals(res).journalist!.id);
+    res.status(204).end();
+  });
+
+  router.get('/submissions/:id/delete', (req, res) => {
+    const id = idParam(req, ID, 'submission');
+    const v = viewer(res);
+    res.type('html').send(renderConfirm({ title: 'Delete this submission?', message: 'Its encrypted files are removed from the server for every journalist. This cannot be undone.', action: `/submissions/${id}/delete`, csrf: v.csrf, viewer: v }));
+  });
+
+  router.post('/submissions/:id/delete', async (req, res) => {
+    await store.inbox.deleteSubmission(idParam(req, ID, 'submission'));
+    res.redirect(303, '/');
+  });
+
+  router.get('/sources/:id/delete', (req, res) => {
+    const id = idParam(req, ID, 'source');
+    const v = viewer(res);
+    res.type('html').send(renderConfirm({ title: 'Delete this source?', message: 'Every submission from this source is removed from the server for every journalist. This cannot be undone.', action: `/sources/${id}/delete`, csrf: v.csrf, viewer: v }));
+  });
+
+  router.post('/sources/:id/delete', async (req, res) => {
+    await store.inbox.deleteSource(idParam(req, ID, 'source'));
+    res.redirect(303, '/');
+  });
+
+  return router;
+}

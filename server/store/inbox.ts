@@ -1,0 +1,60 @@
+import type { BlobStore } from './blobs.ts';
+import type { Db } from './db.ts';
+import { NotFoundError } from './errors.ts';
+
+export type InboxSubmission = { id: string; size: number; partCount: number; createdDay: string; seen: boolean };
+export type InboxSource = { id: string; designation: string; submissions: InboxSubmission[] };
+
+type Row = { source_id: string; designation: string; id: string; size: number; part_count: number; created_day: string; seen: number };
+
+/** What journalists see: sources by designation and their complete submissions, newest first. */
+export function inboxRepo(db: Db, blobs: BlobStore) {
+  const removeSubmissions = async (ids: string[], extra: () => void = () => undefined): Promise<void> => {
+    const names = db.transaction(() => {
+      const found: string[] = [];
+      for (const id of ids) {
+        const s = db.prepare('SELECT manifest_blob FROM submissions WHERE id = ?').get(id) as { manifest_blob: string | null } | undefined;
+        if (s?.manifest_blob) found.push(s.manifest_blob);
+        found.push(...(db.prepare('SELECT blob FROM parts WHERE submission_id = ?').all(id) as { blob: string }[]).map((p) => p.blob));
+        db.prepare('DELETE FROM submissions WHERE id = ?').run(id);
+      }
+      extra();
+      return found;
+    })();
+    // Rows first, then files: a crash in between leaves orphans for the start-up sweep, never a dangling row.
+    await Promise.all(names.map((n) => blobs.delete(n)));
+  };
+
+  return {
+    list(journalistId: number): InboxSource[] {
+      const rows = db
+        .prepare(
+          `SELECT so.id AS source_id, so.designation, s.id, s.size, s.part_count, s.created_day,
+                  EXISTS (SELECT 1 FROM seen WHERE seen.submission_id = s.id AND seen.journalist_id = ?) AS seen
+           FROM submissions s JOIN sources so ON so.id = s.source_id
+           WHERE s.state = 'complete' ORDER BY s.created_day DESC, s.rowid DESC`,
+        )
+        .all(journalistId) as Row[];
+      const sources = new Map<string, InboxSource>();
+      for (const r of rows) {
+        const source = sources.get(r.source_id) ?? { id: r.source_id, designation: r.designation, submissions: [] };
+        source.submissions.push({ id: r.id, size: r.size, partCount: r.part_count, createdDay: r.created_day, seen: r.seen === 1 });
+        sources.set(r.source_id, source);
+      }
+      return [...sources.values()];
+    },
+    markSeen(submissionId: string, journalistId: number): void {
+      db.prepare('INSERT OR IGNORE INTO seen (submission_id, journalist_id) VALUES (?, ?)').run(submissionId, journalistId);
+    },
+    async deleteSubmission(id: string): Promise<void> {
+      if (!db.prepare("SELECT 1 FROM submissions WHERE id = ? AND state = 'complete'").get(id)) throw new NotFoundError('No such submission.');
+      await removeSubmissions([id]);
+    },
+    async deleteSource(sourceId: string): Promise<void> {
+      if (!db.prepare('SELECT 1 FROM sources WHERE id = ?').get(sourceId)) throw new NotFoundError('No such source.');
+      const ids = (db.prepare('SELECT id FROM submissions WHERE source_id = ?').all(sourceId) as { id: string }[]).map((r) => r.id);
+      await removeSubmissions(ids, () => db.prepare('DELETE FROM sources WHERE id = ?').run(sourceId));
+    },
+  };
+}
+export type InboxRepo = ReturnType<typeof inboxRepo>;
