@@ -24,7 +24,7 @@ describe('sealdrop journalist', () => {
     expect(added.stdout).toMatch(/Added journalist jo with key [0-9A-F]{40}/);
     const again = await sealdrop(['journalist', 'add', '--data', data, '--username', 'jo2', '--public-key', keyFile]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/already exists/);
+    expect(again.stderr).toMatch(/already uses this key/);
     expect((await sealdrop(['journalist', 'list', '--data', data])).stdout).toMatch(/^jo\t[0-9A-F]{40}\tactive, not enrolled/m);
     expect((await sealdrop(['journalist', 'remove', '--data', data, '--username', 'jo'])).code).toBe(0);
     expect((await sealdrop(['journalist', 'list', '--data', data])).stdout).toMatch(/No journalists yet/);
