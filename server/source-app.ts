@@ -7,12 +7,14 @@ import { sameOriginOnly } from './http/validate.ts';
 import { sourceApi } from './routes/source/api.ts';
 import { noScriptSubmit } from './routes/source/nojs.ts';
 import { sourcePages } from './routes/source/pages.ts';
+import { recipientsOf } from './recipients.ts';
 import type { Store } from './store/index.ts';
 
 export type AppDeps = { config: Config; store: Store };
 
 /** The public interface sources use; it never listens by itself, so tests run it on port 0. */
-export function createSourceApp(deps: AppDeps): Express {
+export function createSourceApp({ config, store }: AppDeps): Express {
+  const deps = { config, store, recipients: recipientsOf(store) };
   const app = baseApp();
   app.use('/static', staticFiles());
   app.use(sameOriginOnly());

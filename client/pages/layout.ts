@@ -5,9 +5,9 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-export type LayoutOptions = { title: string; body: string; script?: string };
+export type LayoutOptions = { title: string; body: string; script?: string; head?: string };
 
-export function layout({ title, body, script }: LayoutOptions): string {
+export function layout({ title, body, script, head }: LayoutOptions): string {
   const scriptTag = script ? `\n<script type="module" src="${escapeHtml(script)}"></script>` : '';
   return `<!doctype html>
 <html lang="en">
@@ -16,7 +16,7 @@ export function layout({ title, body, script }: LayoutOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)} · Sealdrop</title>
-<link rel="stylesheet" href="/static/style.css">${scriptTag}
+<link rel="stylesheet" href="/static/style.css">${head ? `\n${head}` : ''}${scriptTag}
 </head>
 <body>
 <main>

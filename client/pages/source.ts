@@ -6,7 +6,11 @@ const CLOSED = `<h1>Submissions are not open yet</h1>
 <p>This newsroom has not finished setting up its secure drop, so nothing can be sent here yet.
 Nothing you do on this page is recorded. Please come back later.</p>`;
 
-const PATH_NOTES = `<p id="path-js" class="path" hidden><strong>Your files are encrypted on this device</strong> before
+// Shown while the page script loads (hidden by nojs.css when JavaScript is off): until the script
+// takes over, the form cannot be sent, so nothing leaves unencrypted by accident.
+const PATH_NOTES = `<p id="path-loading" class="path js-only" role="status">Preparing encryption on this device… If this
+message stays, this browser could not load it: turn JavaScript off (in Tor Browser: Security Level "Safest") and reload.</p>
+<p id="path-js" class="path" hidden><strong>Your files are encrypted on this device</strong> before
 they leave it, so that only the newsroom's journalists can read them. The server never sees them unencrypted.</p>
 <noscript><p class="path"><strong>JavaScript is off.</strong> Your files will travel to the server over this connection
 (encrypted by Tor on an .onion address) and the server encrypts them the moment they arrive, in memory, before anything is
@@ -16,13 +20,16 @@ device instead.</p></noscript>
 will not send anything from here. You can turn JavaScript off (in Tor Browser: Security Level "Safest") and use the
 form, which the server encrypts on arrival.</p>`;
 
+const NOSCRIPT_CSS = '<noscript><link rel="stylesheet" href="/static/nojs.css"></noscript>';
+
 function form(maxFileMiB: number): string {
   return `<form id="drop" method="post" action="/submit" enctype="multipart/form-data">
 <p><label for="files">Documents <span class="hint">(any type, up to ${maxFileMiB} MiB each)</span></label>
 <input type="file" id="files" name="files" multiple></p>
 <p><label for="message">Message</label>
 <textarea id="message" name="message" rows="8" maxlength="100000"></textarea></p>
-<p><button type="submit" id="send">Send securely</button></p>
+<p><button type="submit" id="send" class="js-only" disabled>Send securely</button>
+<noscript><button type="submit" id="send-plain">Send (the server encrypts on arrival)</button></noscript></p>
 </form>
 <section id="progress" aria-live="polite"></section>
 <section id="done" class="done" hidden tabindex="-1">
@@ -42,5 +49,5 @@ ${form(maxFileMiB)}
 <li>Use Tor Browser on a device that is not your employer's, on a network that is not your employer's.</li>
 <li>Documents can carry hidden details (author names, printer dots, edit history). Tell us in the message if you are unsure.</li>
 </ul>`;
-  return layout({ title: 'Send securely', body, script: '/static/js/source.js' });
+  return layout({ title: 'Send securely', body, script: '/static/js/source.js', head: NOSCRIPT_CSS });
 }

@@ -39,6 +39,7 @@ export async function start(form: HTMLFormElement): Promise<void> {
     event.preventDefault();
     submit(form, sender).catch((error: Error) => show(byId('failed'), error.message));
   });
+  byId('path-loading').hidden = true;
   byId('path-js').hidden = false;
   byId<HTMLButtonElement>('send').disabled = false;
 }

@@ -14,8 +14,10 @@ function failClosed(form: HTMLFormElement): void {
   form.addEventListener('submit', (e) => e.preventDefault());
   const send = element<HTMLButtonElement>('send');
   if (send) send.disabled = true;
-  const js = element('path-js');
-  if (js) js.hidden = true;
+  for (const id of ['path-js', 'path-loading']) {
+    const note = element(id);
+    if (note) note.hidden = true;
+  }
   const note = element('path-unsupported');
   if (note) note.hidden = false;
 }

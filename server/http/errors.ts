@@ -47,7 +47,7 @@ export function errorHandler(): ErrorRequestHandler {
     const status = statusOf(error);
     const message = messageOf(status, error);
     // Log the class only: never bodies, names, keys or addresses.
-    if (status >= 500) console.error(`error: ${(error as Error)?.name ?? 'unknown'} on ${req.method}`);
+    if (status >= 500 && !(error instanceof HttpError)) console.error(`error: ${(error as Error)?.name ?? "unknown"} on ${req.method}`);
     res.status(status);
     if (wantsJson(req.path)) res.json({ error: message });
     else res.type('html').send(renderMessagePage({ title: status >= 500 ? 'Server error' : 'Request refused', message }));

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { sameToken, type Session, type Sessions } from '../auth/sessions.ts';
 import type { Journalist, Store } from '../store/index.ts';
 import { HttpError } from './errors.ts';
+import { isCrossSite } from './validate.ts';
 
 // __Host-: Secure, Path=/, no Domain, so no other site or subdomain can set or read it.
 export const COOKIE = '__Host-sealdrop';
@@ -64,8 +65,7 @@ export function ensureSession(sessions: Sessions): RequestHandler {
 export function csrfCheck(): RequestHandler {
   return (req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
-    const site = req.get('sec-fetch-site');
-    if (site !== undefined && site !== 'same-origin') return next(new HttpError(403, 'Cross-site requests are refused.'));
+    if (isCrossSite(req)) return next(new HttpError(403, 'Cross-site requests are refused.'));
     const sent = (req.body as Record<string, unknown> | undefined)?.csrf ?? req.get('x-csrf-token');
     const session = locals(res).session;
     if (!session || typeof sent !== 'string' || !sameToken(sent, session.csrf)) {

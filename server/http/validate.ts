@@ -40,13 +40,25 @@ export function bodyBytes(req: Request): Uint8Array {
   return req.body;
 }
 
-/** Browsers say where a request comes from; a cross-site state change is refused outright. */
+/**
+ * Browsers say where a request comes from: Sec-Fetch-Site, or failing that, Origin. A cross-site
+ * state change is refused outright.
+ */
+export function isCrossSite(req: Request): boolean {
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
+  const origin = req.get('origin');
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== req.get('host');
+  } catch {
+    return true; // "null" and other opaque origins
+  }
+}
+
 export function sameOriginOnly(): RequestHandler {
   return (req, _res, next) => {
-    const site = req.get('sec-fetch-site');
-    if (req.method !== 'GET' && req.method !== 'HEAD' && site !== undefined && site !== 'same-origin' && site !== 'none') {
-      return next(new HttpError(403, 'Cross-site requests are refused.'));
-    }
+    if (req.method !== 'GET' && req.method !== 'HEAD' && isCrossSite(req)) return next(new HttpError(403, 'Cross-site requests are refused.'));
     next();
   };
 }

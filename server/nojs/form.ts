@@ -17,7 +17,8 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { files: MAX_FILES, fileSize: maxFileBytes, fields: 2, fieldSize: MAX_MESSAGE_BYTES, parts: MAX_FILES + 2 } });
+      // File names arrive as UTF-8 from every current browser; busboy would otherwise read them as latin1.
+      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: MAX_FILES, fileSize: maxFileBytes, fields: 2, fieldSize: MAX_MESSAGE_BYTES, parts: MAX_FILES + 2 } });
     } catch {
       return reject(new HttpError(415, 'Send the form as multipart/form-data.'));
     }
@@ -31,7 +32,8 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
       req.resume(); // drain what is still arriving, so the source gets the answer
       // Ends the file stream being encrypted, so its half-stored submission is discarded at once.
       bb.destroy(error instanceof Error ? error : undefined);
-      reject(error);
+      // Answer only once the item being encrypted has settled, so the caller can discard all of it.
+      void chain.finally(() => reject(error));
     };
     const enqueue = (item: FormItem) => {
       count++;

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -16,6 +17,8 @@ export type Instance = {
   journalistUrl: string;
   addJournalist(username: string, armoredPublicKey: string): Promise<void>;
   objectFiles(): Promise<string[]>;
+  /** Every row of every table, as a seized database would show it. */
+  rows(): Record<string, unknown[]>;
   stop(): Promise<void>;
 };
 
@@ -34,6 +37,15 @@ export async function startInstance(env: Record<string, string> = {}): Promise<I
     async addJournalist(username, armored) {
       const key = await readJournalistKey(armored);
       store.journalists.add({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored });
+    },
+    rows() {
+      const db = new Database(path.join(dataDir, 'sealdrop.sqlite'), { readonly: true });
+      try {
+        const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+        return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]));
+      } finally {
+        db.close();
+      }
     },
     objectFiles: async () => (await readdir(path.join(dataDir, 'objects')).catch(() => [])).sort(),
     async stop() {

@@ -27,18 +27,18 @@ const fieldPart = (name: string, value: string) => Buffer.from(`--${BOUNDARY}\r\
 const end = Buffer.from(`--${BOUNDARY}--\r\n`);
 const post = (body: Buffer, type = `multipart/form-data; boundary=${BOUNDARY}`) =>
   fetch(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': type }, body: body as BodyInit, redirect: 'manual' });
-const state = async () => ({ objects: await instance.objectFiles(), complete: instance.store.submissions.listComplete().length });
+const state = async () => ({ objects: await instance.objectFiles(), rows: instance.rows() });
 
 test('files and a message become submissions a journalist decrypts; the source is sent to a confirmation page', async () => {
   const file = randomBytes(2 * PART + 99);
-  const body = Buffer.concat([fileHead('../../Report Q3.pdf'), file, Buffer.from('\r\n'), fieldPart('message', 'Page 4 is the one.'), end]);
+  const body = Buffer.concat([fileHead('../../Übersicht Q3 отчёт.pdf'), file, Buffer.from('\r\n'), fieldPart('message', 'Page 4 is the one.'), end]);
   const res = await post(body);
   expect(res.status).toBe(303);
   expect(res.headers.get('location')).toBe('/sent');
   expect(await (await fetch(`${instance.sourceUrl}/sent`)).text()).toContain('the server encrypted it in memory');
   const { out, opened } = await exportAndOpen(instance.store, privateKey);
   // busboy keeps only the base name; the journalist's CLI sanitises again on decryption.
-  const doc = opened.find((o) => o.manifest.name === 'Report Q3.pdf');
+  const doc = opened.find((o) => o.manifest.name === 'Übersicht Q3 отчёт.pdf');
   expect(doc?.plaintext.equals(file)).toBe(true);
   expect(doc?.manifest.partCount).toBe(3);
   expect(opened.find((o) => o.manifest.name === 'message.txt')?.plaintext.toString()).toBe('Page 4 is the one.');

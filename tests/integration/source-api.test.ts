@@ -31,7 +31,7 @@ async function create(parts: number): Promise<string> {
 
 /** What a seized server would hold: the stored objects and every row. */
 async function snapshot(): Promise<unknown> {
-  return { objects: await instance.objectFiles(), complete: instance.store.submissions.listComplete() };
+  return { objects: await instance.objectFiles(), rows: instance.rows() };
 }
 
 async function expectRefused(res: Response, status: number, pattern: RegExp): Promise<void> {

@@ -45,7 +45,7 @@ describe.each([['JavaScript on', true], ['JavaScript off', false]])('%s', (_labe
       await page.goto(`${server.sourceUrl}/`);
       await page.setInputFiles('#files', path.join(work, name));
       await page.fill('#message', `message ${canary}`);
-      await page.click('#send');
+      await page.click(javaScriptEnabled ? '#send' : '#send-plain');
       if (javaScriptEnabled) await page.waitForSelector('#done', { state: 'visible', timeout: 60_000 });
       else await until(() => page.url().endsWith('/sent'), 60_000, 'the confirmation page');
       expect(requested.every((u) => u.startsWith(`${server.sourceUrl}/`))).toBe(true);

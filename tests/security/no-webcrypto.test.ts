@@ -33,6 +33,7 @@ test('without WebCrypto the page says so, offers the no-JS form, and sends nothi
   await page.waitForSelector('#path-unsupported', { state: 'visible' });
   expect(await page.textContent('#path-unsupported')).toMatch(/cannot encrypt files itself.*turn JavaScript off/s);
   expect(await page.isVisible('#path-js')).toBe(false);
+  expect(await page.isVisible('#path-loading')).toBe(false);
   expect(await page.isDisabled('#send')).toBe(true);
   const file = path.join(work, 'secret.txt');
   await writeFile(file, 'plaintext that must not be posted');
@@ -43,6 +44,24 @@ test('without WebCrypto the page says so, offers the no-JS form, and sends nothi
   await page.waitForTimeout(500);
   expect(sent).toEqual([]);
   expect(page.url()).toBe(`${instance.sourceUrl}/`);
+  expect(await instance.objectFiles()).toEqual([]);
+});
+
+test('while the page script has not loaded (or cannot), the form cannot be sent', async () => {
+  const page = await browser.context.newPage();
+  await page.route('**/static/js/**', (route) => route.abort('connectionreset'));
+  const sent: string[] = [];
+  page.on('request', (r) => r.method() !== 'GET' && sent.push(r.url()));
+  await page.goto(instance.sourceUrl);
+  expect(await page.isVisible('#path-loading')).toBe(true);
+  expect(await page.textContent('#path-loading')).toMatch(/turn JavaScript off/);
+  expect(await page.isDisabled('#send')).toBe(true);
+  expect(await page.$('#send-plain')).toBeNull(); // the no-JS button exists only inside <noscript>
+  await page.fill('#message', 'must not be posted');
+  await page.press('#files', 'Enter');
+  await page.evaluate(() => (document.getElementById('send') as HTMLButtonElement).click());
+  await page.waitForTimeout(500);
+  expect(sent).toEqual([]);
   expect(await instance.objectFiles()).toEqual([]);
 });
 

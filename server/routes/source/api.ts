@@ -1,55 +1,65 @@
 import { Router } from 'express';
 import { assertAddressedTo, MAX_PARTS } from '../../../client/envelope/index.ts';
+import { concurrencyLimit } from '../../http/limits.ts';
+import type { RecipientSet } from '../../recipients.ts';
 import { maxObjectBytes, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { bodyBytes, jsonObject, partNumberParam, rawBody, submissionIdParam } from '../../http/validate.ts';
 import type { Store } from '../../store/index.ts';
 
-export type SourceApiDeps = { config: Config; store: Store };
+export type SourceApiDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet> };
 
-/** Refuses an object unless it is addressed to exactly the active journalists (the server never decrypts). */
-async function checkObject(store: Store, data: Uint8Array): Promise<void> {
-  const active = store.journalists.active();
-  if (active.length === 0) throw new HttpError(503, 'Submissions are not open: no journalist is set up.');
-  await assertAddressedTo(data, active.map((j) => j.recipientKeyId));
-}
+export const NOT_OPEN = 'Submissions are not open: no journalist key is set up.';
+// Uploads in flight at once; each holds at most one part in memory.
+const MAX_UPLOADS = 32;
 
-export function sourceApi({ config, store }: SourceApiDeps): Router {
+export function sourceApi({ config, store, recipients }: SourceApiDeps): Router {
   const router = Router();
   const maxParts = Math.min(MAX_PARTS, Math.ceil(config.maxFileBytes / config.partSize));
-  const objectLimit = () => maxObjectBytes(config, Math.max(1, store.journalists.active().length));
+  const recipientCount = () => Math.max(1, store.journalists.active().length);
+  const partLimit = () => maxObjectBytes(config, recipientCount());
+  // A manifest lists a 64-character digest per part, so it grows with the part count, not the part size.
+  const manifestLimit = () => 8192 + 80 * maxParts + recipientCount() * 1024;
+  const uploads = concurrencyLimit(MAX_UPLOADS);
 
-  router.get('/config', (_req, res) => {
-    const keys = store.journalists.active().map((j) => j.publicKey);
-    res.json({ open: keys.length > 0, partSize: config.partSize, maxParts, keys });
+  /** Refuses an object unless it is addressed to exactly the current journalist keys (the server never decrypts). */
+  const checkObject = async (data: Uint8Array): Promise<void> => {
+    const { keyIds } = await recipients();
+    if (keyIds.length === 0) throw new HttpError(503, NOT_OPEN);
+    await assertAddressedTo(data, keyIds);
+  };
+
+  router.get('/config', async (_req, res) => {
+    const { armored } = await recipients();
+    res.json({ open: armored.length > 0, partSize: config.partSize, maxParts, keys: armored });
   });
 
-  router.post('/submissions', (req, res) => {
+  router.post('/submissions', async (req, res) => {
     const body = jsonObject(req, ['parts']);
     const parts = body.parts;
     if (typeof parts !== 'number' || !Number.isSafeInteger(parts) || parts < 1 || parts > maxParts) {
       throw new HttpError(400, `"parts" must be a whole number from 1 to ${maxParts} (files up to ${Math.floor(config.maxFileBytes / 1048576)} MiB).`);
     }
-    if (store.journalists.active().length === 0) throw new HttpError(503, 'Submissions are not open: no journalist is set up.');
+    if ((await recipients()).keyIds.length === 0) throw new HttpError(503, NOT_OPEN);
     const token = req.get('x-source-token');
     const source = token ? { token: undefined, id: store.submissions.sourceByToken(token) } : store.submissions.createSource();
     const submission = store.submissions.create(source.id, parts);
     res.status(201).json({ submission, ...(source.token ? { sourceToken: source.token } : {}) });
   });
 
-  router.put('/submissions/:id/parts/:n', rawBody(objectLimit), async (req, res) => {
+  router.put('/submissions/:id/parts/:n', uploads, rawBody(partLimit), async (req, res) => {
     const id = submissionIdParam(req);
     const n = partNumberParam(req);
     const data = bodyBytes(req);
-    await checkObject(store, data);
+    await checkObject(data);
     await store.submissions.putPart(id, n, data);
     res.status(204).end();
   });
 
-  router.put('/submissions/:id/manifest', rawBody(objectLimit), async (req, res) => {
+  router.put('/submissions/:id/manifest', uploads, rawBody(manifestLimit), async (req, res) => {
     const id = submissionIdParam(req);
     const data = bodyBytes(req);
-    await checkObject(store, data);
+    await checkObject(data);
     await store.submissions.putManifest(id, data);
     res.status(204).end();
   });

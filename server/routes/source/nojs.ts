@@ -1,22 +1,27 @@
 import { Router } from 'express';
-import { MAX_PARTS, readJournalistKey } from '../../../client/envelope/index.ts';
+import { MAX_PARTS } from '../../../client/envelope/index.ts';
 import { renderSentPage } from '../../../client/pages/sent.ts';
 import type { Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { readForm } from '../../nojs/form.ts';
 import { sealStream } from '../../nojs/seal-stream.ts';
+import { concurrencyLimit } from '../../http/limits.ts';
+import type { RecipientSet } from '../../recipients.ts';
 import type { Store } from '../../store/index.ts';
+import { NOT_OPEN } from './api.ts';
+
+// No-JS uploads in flight at once; each holds about one part of plaintext in memory.
+const MAX_UPLOADS = 8;
 
 /** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
-export function noScriptSubmit({ config, store }: { config: Config; store: Store }): Router {
+export function noScriptSubmit({ config, store, recipients: current }: { config: Config; store: Store; recipients: () => Promise<RecipientSet> }): Router {
   const router = Router();
   const maxParts = Math.min(MAX_PARTS, Math.ceil(config.maxFileBytes / config.partSize));
 
-  router.post('/submit', async (req, res) => {
+  router.post('/submit', concurrencyLimit(MAX_UPLOADS), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, 'Send the form as multipart/form-data.');
-    const active = store.journalists.active();
-    if (active.length === 0) throw new HttpError(503, 'Submissions are not open: no journalist is set up.');
-    const recipients = await Promise.all(active.map(async (j) => (await readJournalistKey(j.publicKey)).key));
+    const recipients = (await current()).keys.map((k) => k.key);
+    if (recipients.length === 0) throw new HttpError(503, NOT_OPEN);
     const ids: string[] = [];
     let sourceId: string | null = null;
     try {
@@ -26,9 +31,10 @@ export function noScriptSubmit({ config, store }: { config: Config; store: Store
       });
       if (count === 0) throw new HttpError(400, 'Choose a file or write a message first. Nothing was sent.');
       // All or nothing: only a form that arrived whole becomes visible to journalists.
-      for (const id of ids) store.submissions.complete(id);
+      store.submissions.completeAll(ids);
     } catch (error) {
       await Promise.all(ids.map((id) => store.submissions.discard(id).catch(() => undefined)));
+      if (sourceId) store.submissions.discardSourceIfEmpty(sourceId);
       res.set('Connection', 'close');
       throw error;
     }

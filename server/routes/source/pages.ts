@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { renderSourcePage } from '../../../client/pages/source.ts';
 import type { Config } from '../../config.ts';
-import type { Store } from '../../store/index.ts';
+import type { RecipientSet } from '../../recipients.ts';
 
-export function sourcePages({ config, store }: { config: Config; store: Store }): Router {
+export function sourcePages({ config, recipients }: { config: Config; recipients: () => Promise<RecipientSet> }): Router {
   const router = Router();
-  router.get('/', (_req, res) => {
-    const open = store.journalists.active().length > 0;
+  router.get('/', async (_req, res) => {
+    const open = (await recipients()).keys.length > 0;
     res.type('html').send(renderSourcePage({ open, maxFileMiB: Math.floor(config.maxFileBytes / 1048576) }));
   });
   return router;

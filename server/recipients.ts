@@ -1,0 +1,31 @@
+import { readJournalistKey, type JournalistKey } from '../client/envelope/index.ts';
+import type { Store } from './store/index.ts';
+
+/** The journalist keys new submissions are encrypted to right now. */
+export type RecipientSet = { keys: JournalistKey[]; keyIds: string[]; armored: string[] };
+
+// Keys expire with time, so usability is re-checked now and then rather than once at start-up.
+const RECHECK_MS = 10 * 60_000;
+
+/**
+ * Active journalists' keys that can still encrypt. A key that has expired or been revoked is left
+ * out (with a warning for the operator) instead of silently closing the drop for every source.
+ */
+export function recipientsOf(store: Store): () => Promise<RecipientSet> {
+  const cache = new Map<string, { checked: number; key: Promise<JournalistKey | null> }>();
+  const check = (armored: string, now: number) => {
+    const hit = cache.get(armored);
+    if (hit && now - hit.checked < RECHECK_MS) return hit.key;
+    const key = readJournalistKey(armored).catch(() => {
+      console.warn('warning: a journalist key can no longer encrypt (expired or revoked); run "sealdrop journalist list" and replace it');
+      return null;
+    });
+    cache.set(armored, { checked: now, key });
+    return key;
+  };
+  return async () => {
+    const now = Date.now();
+    const keys = (await Promise.all(store.journalists.active().map((j) => check(j.publicKey, now)))).filter((k): k is JournalistKey => k !== null);
+    return { keys, keyIds: keys.map((k) => k.recipientKeyId), armored: keys.map((k) => k.armored) };
+  };
+}
