@@ -17,19 +17,6 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
     res.type('html').send(renderInbox({ sources: store.inbox.list(locals(res).journalist!.id), viewer: v }));
   });
 
-  // The encrypted objects, exactly as stored: decryption happens in the journalist's browser.
-  router.get('/submissions/:id/:object', (req, res, next) => {
-    const id = idParam(req, ID, 'submission');
-    const match = OBJECT.exec(String(req.params.object));
-    if (!match) throw new HttpError(404, 'No such file.');
-    const objects = store.submissions.objects(id);
-    const blob = match[2] ? objects.parts[Number(match[2]) - 1] : objects.manifest;
-    if (!blob) throw new HttpError(404, 'No such part.');
-    res.type('application/octet-stream');
-    res.setHeader('Content-Disposition', `attachment; filename="${match[0]}"`);
-    store.blobs.stream(blob).on('error', next).pipe(res);
-  });
-
   router.post('/submissions/:id/seen', (req, res) => {
     const id = idParam(req, ID, 'submission');
     store.submissions.objects(id); // 404 unless it exists and is complete
@@ -57,6 +44,19 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
   router.post('/sources/:id/delete', async (req, res) => {
     await store.inbox.deleteSource(idParam(req, ID, 'source'));
     res.redirect(303, '/');
+  });
+
+  // The encrypted objects, exactly as stored: decryption happens in the journalist's browser.
+  router.get('/submissions/:id/:object', (req, res, next) => {
+    const id = idParam(req, ID, 'submission');
+    const match = OBJECT.exec(String(req.params.object));
+    if (!match) throw new HttpError(404, 'No such file.');
+    const objects = store.submissions.objects(id);
+    const blob = match[2] ? objects.parts[Number(match[2]) - 1] : objects.manifest;
+    if (!blob) throw new HttpError(404, 'No such part.');
+    res.type('application/octet-stream');
+    res.setHeader('Content-Disposition', `attachment; filename="${match[0]}"`);
+    store.blobs.stream(blob).on('error', next).pipe(res);
   });
 
   return router;
