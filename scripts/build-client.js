@@ -1,26 +1,62 @@
 // Bundles the browser code with esbuild. The envelope imports "openpgp"; browsers get the lightweight build.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'client/public/js');
+// Dot-names: the static handler refuses dotfiles, so a half-written bundle is never served.
+const sibling = (kind) => path.join(path.dirname(outdir), `.js.${kind}-${randomBytes(8).toString('hex')}`);
 
-await rm(outdir, { recursive: true, force: true });
-await build({
-  entryPoints: { source: path.join(root, 'client/source/main.ts'), journalist: path.join(root, 'client/journalist/main.ts') },
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'browser',
-  target: ['firefox115', 'chrome120'],
-  minify: true,
-  // No source maps, no comments with paths or dates: the bundle must be byte-for-byte reproducible.
-  sourcemap: false,
-  legalComments: 'none',
-  chunkNames: 'chunks/[name]-[hash]',
-  alias: { openpgp: 'openpgp/lightweight' },
-  logLevel: 'warning',
-});
+/** Builds into a fresh directory; the output does not depend on its name. */
+async function bundle(dir) {
+  await build({
+    entryPoints: { source: path.join(root, 'client/source/main.ts'), journalist: path.join(root, 'client/journalist/main.ts') },
+    outdir: dir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['firefox115', 'chrome120'],
+    minify: true,
+    // No source maps, no comments with paths or dates: the bundle must be byte-for-byte reproducible.
+    sourcemap: false,
+    legalComments: 'none',
+    chunkNames: 'chunks/[name]-[hash]',
+    alias: { openpgp: 'openpgp/lightweight' },
+    logLevel: 'warning',
+  });
+}
+
+const ignore = (...codes) => (error) => {
+  if (!codes.includes(error.code)) throw error;
+};
+
+/** Replaces outdir by fresh, so a running server finds a complete bundle before and after. */
+async function swapIn(fresh) {
+  const olds = [];
+  try {
+    // Another build running at the same time may put its own bundle in between: then try again.
+    for (let attempt = 1; ; attempt++) {
+      olds.push(sibling('old'));
+      await rename(outdir, olds.at(-1)).catch(ignore('ENOENT'));
+      try {
+        return await rename(fresh, outdir);
+      } catch (error) {
+        if (attempt === 3 || !['ENOTEMPTY', 'EEXIST'].includes(error.code)) throw error;
+      }
+    }
+  } finally {
+    await Promise.all(olds.map((old) => rm(old, { recursive: true, force: true })));
+  }
+}
+
+const fresh = sibling('tmp');
+try {
+  await bundle(fresh);
+  await swapIn(fresh);
+} finally {
+  await rm(fresh, { recursive: true, force: true });
+}

@@ -37,6 +37,15 @@ async function selfSignatures(key: openpgp.Key): Promise<openpgp.SignaturePacket
   return [primary.selfCertification, ...key.users.flatMap((u) => u.selfCertifications)];
 }
 
+/**
+ * The key is served to every anonymous visitor: third-party certifications would tell them who
+ * vouched for the journalist, and a photo ID shows their face. Only what encryption needs stays.
+ */
+function stripToMinimal(key: openpgp.Key): void {
+  key.users = key.users.filter((user) => user.userAttribute === null);
+  for (const user of key.users) user.otherCertifications = [];
+}
+
 /** Accepts only keys that make openpgp.js emit what GnuPG 2.2 reads: v4, SEIPDv1, AES-256. */
 export async function readJournalistKey(input: string | Uint8Array): Promise<JournalistKey> {
   const key = await parseKey(input);
@@ -70,6 +79,7 @@ export async function readJournalistKey(input: string | Uint8Array): Promise<Jou
       'The encryption subkey uses an algorithm GnuPG 2.2 cannot use (RFC 9580 X25519/X448). Make the key with curve25519Legacy (cv25519) or RSA.',
     );
   }
+  stripToMinimal(key);
   return {
     fingerprint: key.getFingerprint().toUpperCase(),
     recipientKeyId: encryptionKey.getKeyID().toHex(),

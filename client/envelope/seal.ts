@@ -1,7 +1,7 @@
 import * as openpgp from 'openpgp';
 import { checkOptions, EnvelopeError } from './errors.ts';
 import { createHasher, sha256Hex, toHex, type Hasher } from './hash.ts';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, MAX_PARTS, normaliseMediaType, normaliseName, serializeManifest } from './manifest.ts';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, MAX_PARTS, normaliseMediaType, normaliseName, parseManifest, serializeManifest } from './manifest.ts';
 
 export const DEFAULT_PART_SIZE = 4 * 1024 * 1024;
 
@@ -73,7 +73,7 @@ export class SubmissionSealer {
   /** Encrypts the manifest; call after the last part. */
   async sealManifest(): Promise<Uint8Array> {
     if (this.parts.length === 0) throw new EnvelopeError('A submission has at least one part (an empty file is one empty part).');
-    const manifest = {
+    const manifest = serializeManifest({
       format: MANIFEST_FORMAT,
       version: MANIFEST_VERSION,
       submission: this.options.submission,
@@ -82,10 +82,12 @@ export class SubmissionSealer {
       size: this.size,
       partSize: this.partSize,
       partCount: this.parts.length,
-      parts: this.parts,
+      parts: [...this.parts],
       sha256: this.whole ? toHex(this.whole.digest()) : await this.options.wholeFileDigest!(),
-    } as const;
-    return encryptObject({ data: serializeManifest({ ...manifest, parts: [...manifest.parts] }), recipients: this.options.recipients });
+    });
+    // The reader's own check: a sealer must never send something every journalist would refuse.
+    parseManifest(manifest);
+    return encryptObject({ data: manifest, recipients: this.options.recipients });
   }
 }
 

@@ -17,21 +17,23 @@ async function open(id: string, out: HTMLElement): Promise<void> {
   const manifestBytes = await fetchObject(id, 'manifest.pgp');
   if (!manifestBytes) throw new Error('The manifest is missing.');
   const manifest = await openManifest({ data: manifestBytes, keys: [key!] });
-  const chunks: Uint8Array[] = [];
+  // Each verified part is folded into a Blob at once, which the browser may keep on disk, so the
+  // page holds about one part in memory whatever the file size.
+  let plain = new Blob([]);
   await openSubmission({
     manifest,
     keys: [key!],
     readPart: (n) => fetchObject(id, `part-${String(n).padStart(5, '0')}.pgp`),
-    write: async (plaintext) => void chunks.push(plaintext),
+    write: async (plaintext) => void (plain = new Blob([plain, plaintext as BlobPart])),
   });
   out.textContent = `Verified: ${manifest.name} (${manifest.size} bytes). `;
   if (manifest.type.startsWith('text/plain') && manifest.size <= 1_000_000) {
     const pre = document.createElement('pre');
     pre.className = 'message';
-    pre.textContent = new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
+    pre.textContent = await plain.text();
     out.append(pre);
   }
-  out.append(saveFile(safeFileName(manifest.name), new Blob(chunks as BlobPart[], { type: 'application/octet-stream' })));
+  out.append(saveFile(safeFileName(manifest.name), plain));
   const csrf = (document.getElementById('csrf-token') as HTMLInputElement).value;
   await fetch(`/submissions/${id}/seen`, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' });
 }

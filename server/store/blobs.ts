@@ -30,11 +30,10 @@ export function createFileBlobStore(dir: string): BlobStore {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const name = randomBytes(16).toString('hex');
       const temp = path.join(dir, `${TEMP_PREFIX}${name}`);
-      await writeDurably(temp, data);
-      // The filesystem would otherwise record the exact time of the upload.
-      const day = startOfToday();
-      await utimes(temp, day, day);
-      await rename(temp, resolve(name));
+      // A failed upload must not leave ciphertext behind until the next start-up sweep.
+      await removeOnFailure(temp, () => moveIntoPlace(temp, resolve(name), data));
+      // The caller never learns the name if this fails, so nothing would ever record or delete the blob.
+      await removeOnFailure(resolve(name), () => syncDir(dir));
       return name;
     },
     read: (name) => readFile(resolve(name)),
@@ -48,10 +47,37 @@ export function createFileBlobStore(dir: string): BlobStore {
   };
 }
 
+async function moveIntoPlace(temp: string, final: string, data: Uint8Array): Promise<void> {
+  await writeDurably(temp, data);
+  // The filesystem would otherwise record the exact time of the upload.
+  const day = startOfToday();
+  await utimes(temp, day, day);
+  await rename(temp, final);
+}
+
+async function removeOnFailure(file: string, action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    await rm(file, { force: true });
+    throw error;
+  }
+}
+
 async function writeDurably(file: string, data: Uint8Array): Promise<void> {
   const handle = await open(file, 'wx', 0o600);
   try {
     await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+// The rename lives in the directory entry: without this, a power loss could lose a blob whose row is committed.
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
     await handle.sync();
   } finally {
     await handle.close();

@@ -109,6 +109,13 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
         db.prepare("UPDATE submissions SET state = 'complete', size = ? WHERE id = ?").run(size, id);
       })();
     },
+    /** Completes several submissions at once: all become visible, or none does. */
+    completeAll(ids: string[]): void {
+      db.transaction(() => ids.forEach((id) => this.complete(id)))();
+    },
+    discardSourceIfEmpty(sourceId: string): void {
+      db.prepare('DELETE FROM sources WHERE id = ? AND NOT EXISTS (SELECT 1 FROM submissions WHERE source_id = ?)').run(sourceId, sourceId);
+    },
     listComplete(): SubmissionSummary[] {
       return db
         .prepare(
@@ -148,11 +155,13 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     },
     /** Removes stored objects no row refers to (left by a crash between write and record). */
     async sweepOrphans(): Promise<void> {
+      // List first: a blob stored and recorded between the query and the listing would be swept as an orphan.
+      const stored = await blobs.list();
       const known = new Set<string>();
       for (const r of db.prepare('SELECT manifest_blob AS b FROM submissions WHERE manifest_blob IS NOT NULL UNION ALL SELECT blob AS b FROM parts').all() as { b: string }[]) {
         known.add(r.b);
       }
-      for (const name of await blobs.list()) if (!known.has(name)) await blobs.delete(name);
+      for (const name of stored) if (!known.has(name)) await blobs.delete(name);
     },
   };
 }

@@ -30,6 +30,21 @@ describe('sealdrop journalist', () => {
     expect((await sealdrop(['journalist', 'list', '--data', data])).stdout).toMatch(/No journalists yet/);
   });
 
+  test('--admin and enrol: a one-time link for the web interface', async () => {
+    const keyFile = path.join(work, 'kim.asc');
+    await writeFile(keyFile, (await generateKeyPair({ name: 'Kim' })).publicKey);
+    const added = await sealdrop(['journalist', 'add', '--data', data, '--username', 'kim', '--public-key', keyFile, '--admin']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/\(administrator\)/);
+    const first = /\/enrol\/([\w-]{43})/.exec(added.stdout)?.[1];
+    const again = await sealdrop(['journalist', 'enrol', '--data', data, '--username', 'kim']);
+    const second = /\/enrol\/([\w-]{43})/.exec(again.stdout)?.[1];
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    expect((await sealdrop(['journalist', 'list', '--data', data])).stdout).toMatch(/^kim\t[0-9A-F]{40}\tactive, admin, not enrolled/m);
+  });
+
   test('a key GnuPG 2.2 could not read is refused with the reason and nothing is stored', async () => {
     const keyFile = path.join(work, 'aead.asc');
     const { publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'A' }], config: { aeadProtect: true } });

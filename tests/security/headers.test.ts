@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 
@@ -43,10 +44,25 @@ describe.each([['source', () => instance.sourceUrl], ['journalist', () => instan
   });
 });
 
+// fetch percent-encodes < and >, so the raw path goes through node:http instead.
+function getRaw(base: string, rawPath: string): Promise<{ status: number; body: string }> {
+  const { port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: rawPath }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 test('error bodies are generic and never echo the request', async () => {
-  const res = await fetch(`${instance.sourceUrl}/<script>alert(1)</script>`);
-  expect(res.status).toBe(404);
-  const body = await res.text();
+  const { status, body } = await getRaw(instance.sourceUrl, '/<script>alert(1)</script>');
+  expect(status).toBe(404);
   expect(body).not.toContain('<script>alert');
   expect(body).not.toMatch(/at .*\.ts:\d+/); // no stack traces
 });

@@ -57,3 +57,29 @@ describe('private keys', () => {
     expect((await readPrivateKey(privateKey, 'right one')).isDecrypted()).toBe(true);
   });
 });
+
+describe('the stored journalist key is minimal', () => {
+  // Threat: the key is served to every source; who certified it, or a photo, would identify people.
+  const newKey = (name: string) => openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name }], format: 'object' });
+
+  test('third-party certifications are dropped', async () => {
+    const journalist = await newKey('Journalist');
+    const voucher = await newKey('Colleague');
+    const certified = await journalist.publicKey.signAllUsers([voucher.privateKey]);
+    expect(certified.users[0]!.otherCertifications).toHaveLength(1);
+    const stored = await openpgp.readKey({ armoredKey: (await readJournalistKey(certified.armor())).armored });
+    expect(stored.users.map((u) => u.otherCertifications.length)).toEqual([0]);
+    expect(stored.users[0]!.selfCertifications).toHaveLength(1);
+  });
+
+  test('user attributes (photo IDs) are dropped, user IDs kept', async () => {
+    const { publicKey } = await newKey('Journalist');
+    const packets = publicKey.toPacketList();
+    // openpgp.js cannot make photo IDs and its types hide the field; an unsigned one still parses as a user.
+    packets.push(Object.assign(new openpgp.UserAttributePacket(), { attributes: ['\x01not really a JPEG'] }));
+    const withPhoto = await openpgp.readKey({ binaryKey: packets.write() });
+    expect(withPhoto.users.filter((u) => u.userAttribute)).toHaveLength(1);
+    const stored = await openpgp.readKey({ armoredKey: (await readJournalistKey(withPhoto.armor())).armored });
+    expect(stored.users.map((u) => [u.userID?.userID, u.userAttribute])).toEqual([['Journalist', null]]);
+  });
+});

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  encryptObject, generateKeyPair, openManifest, openSubmission, PartMismatchError, partCountFor, readJournalistKey,
+  BadManifestError, encryptObject, generateKeyPair, openManifest, openSubmission, PartMismatchError, partCountFor, readJournalistKey,
   readPrivateKey, sha256Hex, SubmissionSealer, UnknownOptionError, type PrivateKey, type PublicKey,
 } from '../../../client/envelope/index.ts';
 
@@ -149,5 +149,23 @@ describe('options objects', () => {
     const sealer = new SubmissionSealer({ submission: ID, name: 'a', type: 'text/plain', recipients: [recipient], partSize: PART });
     await sealer.sealPart(new Uint8Array(10));
     await expect(sealer.sealPart(new Uint8Array(10))).rejects.toThrow(/last part/);
+  });
+});
+
+describe('the sealer checks its manifest as the reader will', () => {
+  const sealer = (submission = ID) => new SubmissionSealer({ submission, name: 'a.txt', type: 'text/plain', recipients: [recipient], partSize: PART });
+
+  test('a malformed submission id fails at sealManifest', async () => {
+    const s = sealer('nothex');
+    await s.sealPart(randomBytes(10));
+    await expect(s.sealManifest()).rejects.toBeInstanceOf(BadManifestError);
+  });
+
+  test('an empty part after a file that exactly fills its parts fails at sealManifest', async () => {
+    const s = sealer();
+    await s.sealPart(randomBytes(PART));
+    await s.sealPart(randomBytes(PART));
+    await s.sealPart(new Uint8Array(0));
+    await expect(s.sealManifest()).rejects.toBeInstanceOf(BadManifestError);
   });
 });

@@ -1,0 +1,108 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import * as fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createFileBlobStore, type BlobStore } from '../../../server/store/blobs.ts';
+import { openDb, type Db } from '../../../server/store/db.ts';
+import { submissionRepo } from '../../../server/store/submissions.ts';
+
+// The filesystem calls are spied on (and still performed) so a test can make one of them fail mid-put.
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  return { ...real, open: vi.fn(real.open), rename: vi.fn(real.rename), utimes: vi.fn(real.utimes) };
+});
+
+let dir: string;
+let objects: string;
+let blobs: BlobStore;
+const bytes = (s: string) => new TextEncoder().encode(s);
+const files = () => readdir(objects);
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-blobs-'));
+  objects = path.join(dir, 'objects');
+  blobs = createFileBlobStore(objects);
+});
+afterEach(async () => {
+  vi.clearAllMocks();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('put', () => {
+  test('leaves exactly one file, named by 32 random hex digits', async () => {
+    const name = await blobs.put(bytes('ciphertext'));
+    expect(name).toMatch(/^[0-9a-f]{32}$/);
+    expect(await files()).toEqual([name]);
+    expect(new TextDecoder().decode(await blobs.read(name))).toBe('ciphertext');
+  });
+
+  test('syncs the objects directory after the rename, so the new entry survives a power loss', async () => {
+    await blobs.put(bytes('ciphertext'));
+    const opens = vi.mocked(fsp.open).mock.calls;
+    expect(opens.at(-1)).toEqual([objects, 'r']);
+    const renameOrder = vi.mocked(fsp.rename).mock.invocationCallOrder[0]!;
+    expect(vi.mocked(fsp.open).mock.invocationCallOrder.at(-1)).toBeGreaterThan(renameOrder);
+  });
+
+  test.each([
+    ['the rename', fsp.rename],
+    ['setting the times', fsp.utimes],
+  ] as const)('that fails at %s rejects and leaves no temporary file', async (_step, fn) => {
+    await blobs.put(bytes('first')); // creates the directory, so only the failing step differs
+    vi.mocked(fn as typeof fsp.rename).mockRejectedValueOnce(Object.assign(new Error('disk full'), { code: 'ENOSPC' }));
+    await expect(blobs.put(bytes('second'))).rejects.toThrow('disk full');
+    const left = await files();
+    expect(left.filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+    expect(left).toHaveLength(1);
+  });
+
+  test('that fails to sync the directory rejects and removes the blob it can no longer name', async () => {
+    await blobs.put(bytes('first'));
+    const realOpen = vi.mocked(fsp.open).getMockImplementation()!;
+    vi.mocked(fsp.open).mockImplementation(async (file, flags, mode) => {
+      if (file === objects) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+      return realOpen(file, flags, mode);
+    });
+    await expect(blobs.put(bytes('second'))).rejects.toThrow('EIO');
+    vi.mocked(fsp.open).mockImplementation(realOpen);
+    expect(await files()).toHaveLength(1);
+  });
+
+  test('into an objects path that is a file rejects and creates nothing', async () => {
+    await fsp.writeFile(objects, 'not a directory');
+    await expect(blobs.put(bytes('x'))).rejects.toThrow();
+    expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('sweepOrphans', () => {
+  let db: Db;
+  beforeEach(() => {
+    db = openDb(path.join(dir, 'sealdrop.sqlite'));
+  });
+  afterEach(() => db.close());
+
+  test('keeps a blob recorded while the sweep is running', async () => {
+    const name = await blobs.put(bytes('part'));
+    const repo = submissionRepo(db, blobs);
+    const submission = repo.create(repo.createSource().id, 1);
+    // Simulates an upload committing its row between the directory listing and the database query.
+    const racing: BlobStore = {
+      ...blobs,
+      async list() {
+        const names = await blobs.list();
+        db.prepare('INSERT INTO parts (submission_id, n, blob, size) VALUES (?, 1, ?, 4)').run(submission, name);
+        return names;
+      },
+    };
+    await submissionRepo(db, racing).sweepOrphans();
+    expect(await files()).toEqual([name]);
+  });
+
+  test('still removes a blob no row refers to', async () => {
+    await blobs.put(bytes('orphan'));
+    await submissionRepo(db, blobs).sweepOrphans();
+    expect(await files()).toEqual([]);
+  });
+});
