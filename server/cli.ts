@@ -2,6 +2,8 @@ import { decryptCommand } from './cli/decrypt.ts';
 import { exportCommand } from './cli/export.ts';
 import { journalistCommand } from './cli/journalist.ts';
 import { CliError } from './cli/args.ts';
+import { verifyClientCommand } from './cli/verify-client.ts';
+import { buildClient } from './bundle.ts';
 
 const USAGE = `Usage: sealdrop <command> [options]
 
@@ -13,6 +15,8 @@ const USAGE = `Usage: sealdrop <command> [options]
   export --out OUT [--data DIR]           copy complete submissions, still encrypted, for the air gap
   decrypt --key KEY.asc [--passphrase-file F] --in OUT --out PLAIN
                                           decrypt and verify exported submissions (run this offline)
+  verify-client [--url URL]               rebuild the page scripts from this source tree and print
+                                          their SHA-256; with --url, compare what that server serves
 
 DIR defaults to $SEALDROP_DATA or ./data.`;
 
@@ -20,8 +24,7 @@ async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
-      // @ts-expect-error: a plain JS build script, run for its side effect (the browser bundle)
-      await import('../scripts/build-client.js');
+      await buildClient();
       await import('./main.ts');
       return;
     case 'journalist':
@@ -30,6 +33,8 @@ async function run(argv: string[]): Promise<void> {
       return exportCommand(rest);
     case 'decrypt':
       return decryptCommand(rest);
+    case 'verify-client':
+      return verifyClientCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { Sessions } from './auth/sessions.ts';
+import { Sessions, type SessionLimits } from './auth/sessions.ts';
 import { Throttle } from './auth/throttle.ts';
 import type { Config } from './config.ts';
 import { createJournalistApp } from './journalist-app.ts';
@@ -35,23 +35,26 @@ const stopListening = (s: Server) =>
   });
 
 /** Starts both listeners and the hourly purge of abandoned and expired submissions. */
-export async function serve(config: Config, store: Store): Promise<Running> {
+/** Tunables that are not configuration: tests shorten session lifetimes with them. */
+export type ServeOptions = { sessionLimits?: SessionLimits };
+
+export async function serve(config: Config, store: Store, options: ServeOptions = {}): Promise<Running> {
   // Before the sweep: a second server would otherwise delete the first one's in-flight uploads.
   const unlock = lockDataDir(config.dataDir);
   try {
-    return await start(config, store, unlock);
+    return await start(config, store, unlock, options);
   } catch (error) {
     unlock();
     throw error;
   }
 }
 
-async function start(config: Config, store: Store, unlock: () => void): Promise<Running> {
+async function start(config: Config, store: Store, unlock: () => void, options: ServeOptions): Promise<Running> {
   await store.submissions.sweepOrphans();
   await store.submissions.purge(config.retentionDays);
   const source = await listen(createSourceApp({ config, store }), config.sourcePort, config.host);
   const setup = { token: store.journalists.count() === 0 ? randomBytes(24).toString('base64url') : null };
-  const deps = { config, store, sessions: new Sessions(), throttle: new Throttle(), setup };
+  const deps = { config, store, sessions: new Sessions(options.sessionLimits), throttle: new Throttle(), setup };
   const journalist = await listen(createJournalistApp(deps), config.journalistPort, config.host).catch(async (error: unknown) => {
     await stopListening(source);
     throw error;

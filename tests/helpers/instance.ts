@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../server/config.ts';
-import { serve, type Running } from '../../server/serve.ts';
+import { serve, type Running, type ServeOptions } from '../../server/serve.ts';
 import { openStore, type Store } from '../../server/store/index.ts';
 import { readJournalistKey } from '../../client/envelope/index.ts';
 
@@ -22,11 +22,11 @@ export type Instance = {
   stop(): Promise<void>;
 };
 
-export async function startInstance(env: Record<string, string> = {}): Promise<Instance> {
+export async function startInstance(env: Record<string, string> = {}, options: ServeOptions = {}): Promise<Instance> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-data-'));
   const config = loadConfig({ SEALDROP_DATA: dataDir, SEALDROP_SOURCE_PORT: '0', SEALDROP_JOURNALIST_PORT: '0', ...env });
   const store = openStore(config.dataDir);
-  const running = await serve(config, store);
+  const running = await serve(config, store, options);
   const url = (s: Running['source']) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
   return {
     config,

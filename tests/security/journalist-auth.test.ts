@@ -103,6 +103,22 @@ describe('sessions', () => {
     expect(await loggedIn(replay)).toBe(false);
   });
 
+  test('an expired session is refused by the running server', async () => {
+    const short = await startInstance({}, { sessionLimits: { idleMs: 300, absoluteMs: 60_000 } });
+    try {
+      const ann = await makeAccount(short, 'ann');
+      const c = new StaffClient(short.journalistUrl);
+      expect((await c.login('ann', ann.passphrase, ann.code())).status).toBe(303);
+      expect((await c.get('/')).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 600));
+      const res = await c.get('/');
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('/login');
+    } finally {
+      await short.stop();
+    }
+  });
+
   test('idle and absolute timeouts expire sessions', () => {
     const s = new Sessions({ idleMs: 1000, absoluteMs: 5000 });
     const { token } = s.create(1, 0);

@@ -8,11 +8,10 @@ import { formFields, type JournalistDeps } from './common.ts';
 
 const FAILED = 'Wrong username, passphrase or code.';
 
-/** TOTP codes are single-use: the last step each account used is remembered (in memory only). */
-const lastStep = new Map<number, number>();
-
 export function authRoutes({ store, sessions, throttle }: JournalistDeps): Router {
   const router = Router();
+  // TOTP codes are single-use: the last step each account used is remembered (in memory only).
+  const lastStep = new Map<number, number>();
 
   router.get('/login', ensureSession(sessions), (_req, res) => {
     if (locals(res).journalist) return res.redirect(303, '/');

@@ -6,12 +6,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = path.join(root, 'client/public/js');
+export const BUNDLE_DIR = path.join(root, 'client/public/js');
+const outdir = BUNDLE_DIR;
 // Dot-names: the static handler refuses dotfiles, so a half-written bundle is never served.
-const sibling = (kind) => path.join(path.dirname(outdir), `.js.${kind}-${randomBytes(8).toString('hex')}`);
+const sibling = (kind: string) => path.join(path.dirname(outdir), `.js.${kind}-${randomBytes(8).toString('hex')}`);
 
-/** Builds into a fresh directory; the output does not depend on its name. */
-async function bundle(dir) {
+/** Builds into a fresh directory; the output does not depend on its name (reproducible, checkable). */
+export async function bundle(dir: string): Promise<void> {
   await build({
     entryPoints: { source: path.join(root, 'client/source/main.ts'), journalist: path.join(root, 'client/journalist/main.ts') },
     outdir: dir,
@@ -30,22 +31,22 @@ async function bundle(dir) {
   });
 }
 
-const ignore = (...codes) => (error) => {
-  if (!codes.includes(error.code)) throw error;
+const ignore = (...codes: string[]) => (error: NodeJS.ErrnoException) => {
+  if (!codes.includes(error.code ?? '')) throw error;
 };
 
 /** Replaces outdir by fresh, so a running server finds a complete bundle before and after. */
-async function swapIn(fresh) {
-  const olds = [];
+async function swapIn(fresh: string): Promise<void> {
+  const olds: string[] = [];
   try {
     // Another build running at the same time may put its own bundle in between: then try again.
     for (let attempt = 1; ; attempt++) {
       olds.push(sibling('old'));
-      await rename(outdir, olds.at(-1)).catch(ignore('ENOENT'));
+      await rename(outdir, olds.at(-1)!).catch(ignore('ENOENT'));
       try {
         return await rename(fresh, outdir);
       } catch (error) {
-        if (attempt === 3 || !['ENOTEMPTY', 'EEXIST'].includes(error.code)) throw error;
+        if (attempt === 3 || !['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
       }
     }
   } finally {
@@ -53,10 +54,13 @@ async function swapIn(fresh) {
   }
 }
 
-const fresh = sibling('tmp');
-try {
-  await bundle(fresh);
-  await swapIn(fresh);
-} finally {
-  await rm(fresh, { recursive: true, force: true });
+/** Builds the browser bundle and swaps it into client/public/js. */
+export async function buildClient(): Promise<void> {
+  const fresh = sibling('tmp');
+  try {
+    await bundle(fresh);
+    await swapIn(fresh);
+  } finally {
+    await rm(fresh, { recursive: true, force: true });
+  }
 }
