@@ -8,6 +8,7 @@ import { adminRoutes } from './routes/journalist/admin.ts';
 import { authRoutes } from './routes/journalist/auth.ts';
 import { enrolRoutes } from './routes/journalist/enrol.ts';
 import { inboxRoutes } from './routes/journalist/inbox.ts';
+import { replyRoutes } from './routes/journalist/replies.ts';
 
 export type { JournalistDeps, SetupState } from './routes/journalist/common.ts';
 
@@ -21,6 +22,7 @@ export function createJournalistApp(deps: JournalistDeps): Express {
   app.use(authRoutes(deps));
   app.use(enrolRoutes(deps));
   app.use(adminRoutes(deps));
+  app.use(replyRoutes(deps));
   app.use(inboxRoutes(deps));
   app.use(notFound());
   app.use(errorHandler());

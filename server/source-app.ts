@@ -8,18 +8,25 @@ import { sourceApi } from './routes/source/api.ts';
 import { noScriptSubmit } from './routes/source/nojs.ts';
 import { sourcePages } from './routes/source/pages.ts';
 import { recipientsOf } from './recipients.ts';
+import { SourceSessions } from './auth/source-sessions.ts';
+import { Throttle } from './auth/throttle.ts';
+import { conversationApi } from './routes/source/conversation.ts';
+import { noScriptConversation } from './routes/source/nojs-conversation.ts';
 import type { Store } from './store/index.ts';
 
 export type AppDeps = { config: Config; store: Store };
 
 /** The public interface sources use; it never listens by itself, so tests run it on port 0. */
 export function createSourceApp({ config, store }: AppDeps): Express {
-  const deps = { config, store, recipients: recipientsOf(store) };
+  // At most 30 wrong codenames per 10 minutes, across all sources (behind Tor they share one address).
+  const codenameThrottle = new Throttle({ perAccount: Number.POSITIVE_INFINITY, global: 30, windowMs: 10 * 60_000, lockMs: 0 });
+  const deps = { config, store, recipients: recipientsOf(store), sessions: new SourceSessions(), codenameThrottle };
   const app = baseApp();
   app.use('/static', staticFiles());
   app.use(sameOriginOnly());
-  app.use('/api', express.json({ limit: '4kb' }), sourceApi(deps));
+  app.use('/api', express.json({ limit: '16kb' }), sourceApi(deps), conversationApi(deps));
   app.use(noScriptSubmit(deps));
+  app.use(express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 4 }), noScriptConversation(deps));
   app.use(sourcePages(deps));
   app.use(notFound());
   app.use(errorHandler());

@@ -1,6 +1,7 @@
 import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../envelope/index.ts';
 import { safeFileName } from '../shared/filenames.ts';
 import { saveFile } from './keygen.ts';
+import { wireReplies } from './replies.ts';
 
 // The unlocked key lives only in this module's memory: gone at logout, reload or tab close.
 let key: PrivateKey | null = null;
@@ -50,7 +51,7 @@ export function wireInbox(): void {
       key = await readPrivateKey(await file.text(), passphrase.value || undefined);
       passphrase.value = '';
       status.textContent = 'Key unlocked, in this tab only.';
-      for (const b of document.querySelectorAll<HTMLButtonElement>('button.open')) b.disabled = false;
+      for (const b of document.querySelectorAll<HTMLButtonElement>('button.open, button.open-reply')) b.disabled = false;
     } catch (error) {
       status.textContent = (error as Error).message;
     }
@@ -62,5 +63,6 @@ export function wireInbox(): void {
       open(id, out).catch((error: Error) => void (out.textContent = `Not decrypted: ${error.message} Nothing was saved.`));
     });
   }
+  wireReplies(() => key);
   window.addEventListener('pagehide', () => void (key = null));
 }

@@ -22,7 +22,8 @@ form, which the server encrypts on arrival.</p>`;
 
 const NOSCRIPT_CSS = '<noscript><link rel="stylesheet" href="/static/nojs.css"></noscript>';
 
-function form(maxFileMiB: number): string {
+ /** The send form; also embedded (hidden) in the login page, where the script reveals it after login. */
+export function sendForm(maxFileMiB: number): string {
   return `<form id="drop" method="post" action="/submit" enctype="multipart/form-data">
 <p><label for="files">Documents <span class="hint">(any type, up to ${maxFileMiB} MiB each)</span></label>
 <input type="file" id="files" name="files" multiple></p>
@@ -34,16 +35,26 @@ function form(maxFileMiB: number): string {
 <section id="progress" aria-live="polite"></section>
 <section id="done" class="done" hidden tabindex="-1">
 <h2>Sent</h2>
-<p>Everything you sent arrived encrypted. Only the newsroom's journalists can read it. You can close this page now.</p>
+<p>Everything you sent arrived encrypted. Only the newsroom's journalists can read it.
+To check for replies later, <a href="/login">log in with your codename</a>.</p>
 </section>
-<section id="failed" class="warning" hidden tabindex="-1" role="alert"></section>`;
+<section id="failed" class="warning" hidden tabindex="-1" role="alert"></section>
+<section id="codename-panel" class="panel" hidden tabindex="-1">
+<h2>Your codename</h2>
+<p class="codename" id="codename"></p>
+<p><strong>This codename is the only way back</strong> to read replies from the newsroom and to send more. Write it down
+on paper and keep it secret and safe. It was made on this device and is never sent anywhere; nobody can recover it for you.</p>
+<p><label><input type="checkbox" id="codename-confirm"> I have written down my codename</label></p>
+<p><button type="button" id="codename-continue" disabled>Continue and send</button></p>
+</section>`;
 }
 
 export function renderSourcePage({ open, maxFileMiB }: SourcePageOptions): string {
   if (!open) return layout({ title: 'Not open yet', body: CLOSED });
   const body = `<h1>Send documents and messages securely</h1>
 ${PATH_NOTES}
-${form(maxFileMiB)}
+${sendForm(maxFileMiB)}
+<p>Sent something before? <a href="/login">Check for replies with your codename</a>.</p>
 <h2>Before you send</h2>
 <ul>
 <li>Use Tor Browser on a device that is not your employer's, on a network that is not your employer's.</li>

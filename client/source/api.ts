@@ -3,7 +3,7 @@ export class UploadError extends Error {
   override name = 'UploadError';
 }
 
-export type DropConfig = { open: boolean; partSize: number; maxParts: number; keys: string[] };
+export type DropConfig = { open: boolean; partSize: number; maxParts: number; keys: string[]; kdfSalt: string };
 
 const RETRIES = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,13 +34,36 @@ export async function fetchConfig(): Promise<DropConfig> {
   return (await request('/api/config', { method: 'GET' })).json() as Promise<DropConfig>;
 }
 
-export type Created = { submission: string; sourceToken?: string };
+const json = (body: unknown, token?: string): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...(token ? { 'x-source-token': token } : {}) },
+  body: JSON.stringify(body),
+});
 
-export async function createSubmission(parts: number, sourceToken: string | null): Promise<Created> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (sourceToken) headers['x-source-token'] = sourceToken;
-  const res = await request('/api/submissions', { method: 'POST', headers, body: JSON.stringify({ parts }) });
-  return res.json() as Promise<Created>;
+export async function createSubmission(parts: number, sourceToken: string): Promise<string> {
+  const res = await request('/api/submissions', json({ parts }, sourceToken));
+  return ((await res.json()) as { submission: string }).submission;
+}
+
+/** A new source: only the hash-able login secret and the (passphrase-locked) key pair go up. */
+export async function registerSource(login: string, publicKey: string, privateKey: string): Promise<string> {
+  const res = await request('/api/sources', json({ login, publicKey, privateKey }));
+  return ((await res.json()) as { sourceToken: string }).sourceToken;
+}
+
+export type LoggedIn = { sourceToken: string; privateKey: string; replies: { id: string; createdDay: string; read: boolean }[] };
+
+export async function login(loginSecret: string): Promise<LoggedIn> {
+  return (await request('/api/sources/login', json({ login: loginSecret }))).json() as Promise<LoggedIn>;
+}
+
+export async function fetchReply(id: string, token: string): Promise<Uint8Array> {
+  const res = await request(`/api/replies/${id}`, { method: 'GET', headers: { 'x-source-token': token } });
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+export async function replyAction(id: string, action: 'read' | 'delete', token: string): Promise<void> {
+  await request(`/api/replies/${id}/${action}`, { method: 'POST', headers: { 'x-source-token': token } });
 }
 
 export async function putObject(path: string, body: Uint8Array): Promise<void> {

@@ -1,4 +1,5 @@
 import { fetchConfig } from './api.ts';
+import { newIdentity } from './identity.ts';
 import { fileItem, messageItem, Sender, type Item } from './send.ts';
 import { byId, progressRow, show } from './ui.ts';
 
@@ -15,6 +16,8 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   failed.hidden = true;
   const send = byId<HTMLButtonElement>('send');
   send.disabled = true;
+  // A first-time source gets a codename, made and kept on this device, before anything is sent.
+  sender.sourceToken ??= await newIdentity(sender.config);
   let ok = true;
   for (const { label, item } of items) {
     const row = progressRow(byId('progress'), label);
@@ -33,13 +36,20 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
 }
 
 /** Takes over the form: from here on, files are encrypted on this device before upload. */
-export async function start(form: HTMLFormElement): Promise<void> {
+export async function start(form: HTMLFormElement, sourceToken?: string): Promise<void> {
   const sender = await Sender.create(await fetchConfig());
+  if (sourceToken) sender.sourceToken = sourceToken;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    submit(form, sender).catch((error: Error) => show(byId('failed'), error.message));
+    submit(form, sender).catch((error: Error) => {
+      byId<HTMLButtonElement>('send').disabled = false;
+      show(byId('failed'), error.message);
+    });
   });
-  byId('path-loading').hidden = true;
-  byId('path-js').hidden = false;
+  const loading = document.getElementById('path-loading');
+  if (loading) loading.hidden = true;
+  document.getElementById('path-js')?.removeAttribute('hidden');
   byId<HTMLButtonElement>('send').disabled = false;
 }
+
+export { startConversation } from './conversation.ts';

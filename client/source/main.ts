@@ -12,9 +12,11 @@ function element<T extends HTMLElement>(id: string): T | null {
 /** Never lets the plain form post from a page whose script is running but cannot encrypt. */
 function failClosed(form: HTMLFormElement): void {
   form.addEventListener('submit', (e) => e.preventDefault());
-  const send = element<HTMLButtonElement>('send');
-  if (send) send.disabled = true;
-  for (const id of ['path-js', 'path-loading']) {
+  for (const id of ['send', 'codename-submit']) {
+    const button = element<HTMLButtonElement>(id);
+    if (button) button.disabled = true;
+  }
+  for (const id of ['path-js', 'path-loading', 'login-js']) {
     const note = element(id);
     if (note) note.hidden = true;
   }
@@ -23,6 +25,8 @@ function failClosed(form: HTMLFormElement): void {
 }
 
 function boot(): void {
+  const login = element<HTMLFormElement>('codename-form');
+  if (login) return bootLogin(login);
   const form = element<HTMLFormElement>('drop');
   if (!form) return; // the "not open yet" page has no form
   // Until the encrypting code is ready, a press on Send must not post the plain form.
@@ -35,6 +39,17 @@ function boot(): void {
     .then((app) => app.start(form))
     .then(() => form.removeEventListener('submit', hold))
     .catch(() => failClosed(form));
+}
+
+/** The codename login page: with the script running, the codename is used on this device only. */
+function bootLogin(login: HTMLFormElement): void {
+  const hold = (e: Event) => e.preventDefault();
+  login.addEventListener('submit', hold);
+  if (!canEncryptHere()) return failClosed(login);
+  import('./app.ts')
+    .then((app) => app.startConversation(login))
+    .then(() => login.removeEventListener('submit', hold))
+    .catch(() => failClosed(login));
 }
 
 boot();

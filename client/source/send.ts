@@ -11,10 +11,11 @@ export type Progress = (done: number, total: number) => void;
 const NATIVE_DIGEST_MAX = 64 * 1024 * 1024;
 
 export class Sender {
-  private sourceToken: string | null = null;
+  /** The source's session; set once the source has a codename (new) or has logged in with it. */
+  sourceToken: string | null = null;
 
   private constructor(
-    private readonly config: DropConfig,
+    readonly config: DropConfig,
     private readonly recipients: PublicKey[],
   ) {}
 
@@ -27,9 +28,8 @@ export class Sender {
   async send(item: Item, progress: Progress): Promise<void> {
     const { partSize } = this.config;
     const total = partCountFor(item.size, partSize);
-    const created = await createSubmission(total, this.sourceToken);
-    this.sourceToken ??= created.sourceToken ?? null;
-    const id = created.submission;
+    if (!this.sourceToken) throw new Error('No source session.');
+    const id = await createSubmission(total, this.sourceToken);
     const sealer = new SubmissionSealer({
       submission: id,
       name: item.name,

@@ -9,16 +9,16 @@ export const COOKIE = '__Host-sealdrop';
 
 export type AuthLocals = { session: Session | null; token?: string; journalist?: Journalist };
 
-function readCookie(req: Request): string | undefined {
+export function readCookie(req: Request, cookie: string = COOKIE): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return value.join('=');
+    if (name === cookie) return value.join('=');
   }
   return undefined;
 }
 
-export function setSessionCookie(res: Response, token: string): void {
-  res.setHeader('Set-Cookie', `${COOKIE}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict`);
+export function setSessionCookie(res: Response, token: string, cookie: string = COOKIE): void {
+  res.setHeader('Set-Cookie', `${cookie}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict`);
 }
 
 export function clearSessionCookie(res: Response): void {

@@ -48,6 +48,21 @@ const MIGRATIONS: string[] = [
      journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
      PRIMARY KEY (submission_id, journalist_id)
    );`,
+  // Codenames: a source's login secret (hashed) and its own key pair (the private half passphrase-protected).
+  `ALTER TABLE sources RENAME COLUMN token_hash TO login_hash;
+   ALTER TABLE sources ADD COLUMN public_key TEXT;
+   ALTER TABLE sources ADD COLUMN private_key TEXT;
+   ALTER TABLE sources ADD COLUMN recipient_key_id TEXT;
+   ALTER TABLE sources ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE replies (
+     id TEXT PRIMARY KEY,
+     source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+     blob TEXT NOT NULL UNIQUE,
+     size INTEGER NOT NULL,
+     created_day TEXT NOT NULL,
+     read INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
 export function openDb(file: string): Db {

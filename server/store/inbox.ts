@@ -3,12 +3,17 @@ import type { Db } from './db.ts';
 import { NotFoundError } from './errors.ts';
 
 export type InboxSubmission = { id: string; size: number; partCount: number; createdDay: string; seen: boolean };
-export type InboxSource = { id: string; designation: string; submissions: InboxSubmission[] };
+export type InboxReply = { id: string; createdDay: string; read: boolean };
+export type InboxSource = { id: string; designation: string; starred: boolean; submissions: InboxSubmission[]; replies: InboxReply[] };
 
-type Row = { source_id: string; designation: string; id: string; size: number; part_count: number; created_day: string; seen: number };
+type Row = { source_id: string; designation: string; starred: number; id: string; size: number; part_count: number; created_day: string; seen: number };
 
 /** What journalists see: sources by designation and their complete submissions, newest first. */
 export function inboxRepo(db: Db, blobs: BlobStore) {
+  const replies = (sourceId: string): InboxReply[] =>
+    (db.prepare('SELECT id, created_day, read FROM replies WHERE source_id = ? ORDER BY rowid').all(sourceId) as { id: string; created_day: string; read: number }[]).map(
+      (r) => ({ id: r.id, createdDay: r.created_day, read: r.read === 1 }),
+    );
   const removeSubmissions = async (ids: string[], extra: () => void = () => undefined): Promise<void> => {
     const names = db.transaction(() => {
       const found: string[] = [];
@@ -29,7 +34,7 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
     list(journalistId: number): InboxSource[] {
       const rows = db
         .prepare(
-          `SELECT so.id AS source_id, so.designation, s.id, s.size, s.part_count, s.created_day,
+          `SELECT so.id AS source_id, so.designation, so.starred, s.id, s.size, s.part_count, s.created_day,
                   EXISTS (SELECT 1 FROM seen WHERE seen.submission_id = s.id AND seen.journalist_id = ?) AS seen
            FROM submissions s JOIN sources so ON so.id = s.source_id
            WHERE s.state = 'complete' ORDER BY s.created_day DESC, s.rowid DESC`,
@@ -37,11 +42,12 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
         .all(journalistId) as Row[];
       const sources = new Map<string, InboxSource>();
       for (const r of rows) {
-        const source = sources.get(r.source_id) ?? { id: r.source_id, designation: r.designation, submissions: [] };
+        const source = sources.get(r.source_id) ?? { id: r.source_id, designation: r.designation, starred: r.starred === 1, submissions: [], replies: replies(r.source_id) };
         source.submissions.push({ id: r.id, size: r.size, partCount: r.part_count, createdDay: r.created_day, seen: r.seen === 1 });
         sources.set(r.source_id, source);
       }
-      return [...sources.values()];
+      // Starred sources first, then the most recent activity.
+      return [...sources.values()].sort((a, b) => Number(b.starred) - Number(a.starred));
     },
     markSeen(submissionId: string, journalistId: number): void {
       db.prepare('INSERT OR IGNORE INTO seen (submission_id, journalist_id) VALUES (?, ?)').run(submissionId, journalistId);
@@ -53,7 +59,9 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
     async deleteSource(sourceId: string): Promise<void> {
       if (!db.prepare('SELECT 1 FROM sources WHERE id = ?').get(sourceId)) throw new NotFoundError('No such source.');
       const ids = (db.prepare('SELECT id FROM submissions WHERE source_id = ?').all(sourceId) as { id: string }[]).map((r) => r.id);
+      const replyBlobs = (db.prepare('SELECT blob FROM replies WHERE source_id = ?').all(sourceId) as { blob: string }[]).map((r) => r.blob);
       await removeSubmissions(ids, () => db.prepare('DELETE FROM sources WHERE id = ?').run(sourceId));
+      await Promise.all(replyBlobs.map((b) => blobs.delete(b)));
     },
   };
 }

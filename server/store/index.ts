@@ -4,18 +4,24 @@ import { createFileBlobStore, type BlobStore } from './blobs.ts';
 import { openDb } from './db.ts';
 import { journalistRepo, type JournalistRepo } from './journalists.ts';
 import { inboxRepo, type InboxRepo } from './inbox.ts';
+import { replyRepo, type ReplyRepo } from './replies.ts';
+import { sourceRepo, type SourceRepo } from './sources.ts';
 import { submissionRepo, type SubmissionRepo } from './submissions.ts';
 
 export * from './errors.ts';
 export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
 export type { InboxSource, InboxSubmission } from './inbox.ts';
-export type { SubmissionSummary, SubmissionObjects, NewSource } from './submissions.ts';
+export type { NewSource, Source } from './sources.ts';
+export type { Reply } from './replies.ts';
+export type { SubmissionSummary, SubmissionObjects } from './submissions.ts';
 
 /** The only code that touches the database and the stored files. */
 export type Store = {
   journalists: JournalistRepo;
   submissions: SubmissionRepo;
   inbox: InboxRepo;
+  sources: SourceRepo;
+  replies: ReplyRepo;
   blobs: BlobStore;
   close(): void;
 };
@@ -28,6 +34,8 @@ export function openStore(dataDir: string): Store {
     journalists: journalistRepo(db),
     submissions: submissionRepo(db, blobs),
     inbox: inboxRepo(db, blobs),
+    sources: sourceRepo(db),
+    replies: replyRepo(db, blobs),
     blobs,
     close: () => db.close(),
   };

@@ -1,17 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
-import { uniqueDesignation } from './designation.ts';
 import { ConflictError, IncompleteError, NotFoundError } from './errors.ts';
 
-export type NewSource = { id: string; token: string; designation: string };
 export type SubmissionSummary = { id: string; designation: string; partCount: number; size: number; createdDay: string };
 export type SubmissionObjects = { manifest: string; parts: string[] };
 
 const randomId = (): string => randomBytes(16).toString('hex');
-// Tokens are 256-bit random values, so a plain hash is enough to make a stolen database useless for them.
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 type PendingRow = { id: string; part_count: number; state: string; manifest_blob: string | null };
 
@@ -40,20 +36,6 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
   };
 
   return {
-    createSource(): NewSource {
-      const source = { id: randomId(), token: randomBytes(32).toString('base64url'), designation: '' };
-      const taken = db.prepare('SELECT 1 FROM sources WHERE designation = ?');
-      source.designation = uniqueDesignation((d) => taken.get(d) !== undefined);
-      db.prepare('INSERT INTO sources (id, designation, token_hash, created_day) VALUES (?, ?, ?, ?)').run(
-        source.id, source.designation, hashToken(source.token), today(),
-      );
-      return source;
-    },
-    sourceByToken(token: string): string {
-      const row = db.prepare('SELECT id FROM sources WHERE token_hash = ?').get(hashToken(token)) as { id: string } | undefined;
-      if (!row) throw new NotFoundError('Unknown source session. Reload the page and send again.');
-      return row.id;
-    },
     create(sourceId: string, partCount: number): string {
       const id = randomId();
       db.prepare("INSERT INTO submissions (id, source_id, part_count, state, created_day) VALUES (?, ?, ?, 'pending', ?)").run(
@@ -146,7 +128,8 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
           names.push(...(db.prepare('SELECT blob FROM parts WHERE submission_id = ?').all(id) as { blob: string }[]).map((p) => p.blob));
           db.prepare('DELETE FROM submissions WHERE id = ?').run(id);
         }
-        db.prepare('DELETE FROM sources WHERE created_day < ? AND id NOT IN (SELECT source_id FROM submissions)').run(daysBefore(day, 1));
+        // A source that never sent anything (an abandoned first visit) goes too; one with replies stays.
+        db.prepare('DELETE FROM sources WHERE created_day < ? AND id NOT IN (SELECT source_id FROM submissions) AND id NOT IN (SELECT source_id FROM replies)').run(daysBefore(day, 1));
         return names;
       })();
       // Rows go first: a crash between the two leaves orphan ciphertext (swept later), never a dangling row.
@@ -158,7 +141,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       // List first: a blob stored and recorded between the query and the listing would be swept as an orphan.
       const stored = await blobs.list();
       const known = new Set<string>();
-      for (const r of db.prepare('SELECT manifest_blob AS b FROM submissions WHERE manifest_blob IS NOT NULL UNION ALL SELECT blob AS b FROM parts').all() as { b: string }[]) {
+      for (const r of db.prepare('SELECT manifest_blob AS b FROM submissions WHERE manifest_blob IS NOT NULL UNION ALL SELECT blob AS b FROM parts UNION ALL SELECT blob AS b FROM replies').all() as { b: string }[]) {
         known.add(r.b);
       }
       for (const name of stored) if (!known.has(name)) await blobs.delete(name);

@@ -8,6 +8,7 @@ import { launchChromium } from '../helpers/browser.ts';
 import { exportAndOpen, removeDir } from '../helpers/decrypt.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { containsAnyWindow, startSniffer, type Sniffer } from '../helpers/sniffer.ts';
+import { sendAndConfirm } from '../helpers/submit.ts';
 
 let instance: Instance;
 let sniffer: Sniffer;
@@ -44,7 +45,8 @@ test('a 20 MiB file and a message leave the browser encrypted and reach the jour
   await expect.poll(() => page.isVisible('#path-js')).toBe(true);
   await page.setInputFiles('#files', filePath);
   await page.fill('#message', message);
-  await page.click('#send');
+  const codename = await sendAndConfirm(page);
+  expect(codename?.split(' ')).toHaveLength(7);
   await page.waitForSelector('#done', { state: 'visible', timeout: 110_000 });
   expect(await page.textContent('#progress')).toContain('sent, encrypted');
 
@@ -53,6 +55,7 @@ test('a 20 MiB file and a message leave the browser encrypted and reach the jour
   expect(containsAnyWindow(sent, file)).toBe(false);
   expect(sent.includes(Buffer.from(message.slice(0, 40)))).toBe(false);
   expect(sent.includes(Buffer.from('leaked-budget'))).toBe(false);
+  expect(sent.includes(Buffer.from(codename!))).toBe(false); // the codename never leaves the device
   expect(requested.every((u) => u.startsWith(`${sniffer.url}/`))).toBe(true);
 
   const { out, opened } = await exportAndOpen(instance.store, journalistKey.privateKey);
@@ -77,7 +80,7 @@ test('a part whose upload fails is retried, and the submission still arrives who
   await page.goto(sniffer.url);
   await page.waitForSelector('#path-js', { state: 'visible' });
   await page.fill('#message', 'Retry me: the Tor circuit dropped.');
-  await page.click('#send');
+  await sendAndConfirm(page);
   await page.waitForSelector('#done', { state: 'visible', timeout: 60_000 });
   expect(failures).toBe(3);
   expect(instance.store.submissions.listComplete()).toHaveLength(before + 1);
@@ -89,7 +92,7 @@ test('a refused upload is reported to the source, not shown as sent', async () =
   await page.goto(sniffer.url);
   await page.waitForSelector('#path-js', { state: 'visible' });
   await page.fill('#message', 'This one will be refused.');
-  await page.click('#send');
+  await sendAndConfirm(page);
   await page.waitForSelector('#failed', { state: 'visible' });
   expect(await page.textContent('#progress')).toContain('Reload the page and send again');
   expect(await page.isVisible('#done')).toBe(false);

@@ -33,6 +33,11 @@ async function submitWithScript(page: Page, file: string, message: string): Prom
   await page.type('#message', message);
   const started = Date.now();
   await page.click('#send');
+  // A first-time source confirms the codename made on the device before anything is sent.
+  await until(() => page.evaluate(() => !document.getElementById('codename-panel')!.hidden), 30_000, 'the codename');
+  expect((await page.evaluate(() => document.getElementById('codename')!.textContent!)).split(' ')).toHaveLength(7);
+  await page.click('#codename-confirm');
+  await page.click('#codename-continue');
   await until(() => page.evaluate(() => !document.getElementById('done')!.hidden || !document.getElementById('failed')!.hidden), 240_000, 'the upload');
   expect(await page.evaluate(() => document.getElementById('failed')!.hidden)).toBe(true);
   return Date.now() - started;
@@ -46,7 +51,9 @@ async function submitWithoutScript(page: Page, file: string, message: string): P
   const started = Date.now();
   await page.focus('#send-plain');
   await page.keyboard.press('Enter'); // page.click hangs in Firefox with JavaScript off
-  await until(() => page.url().endsWith('/sent'), 120_000, 'the confirmation page');
+  // A first-time source gets the server-made codename on the response page, once.
+  await until(async () => page.url().endsWith('/submit') && (await page.content()).includes('id="codename"'), 120_000, 'the codename page');
+  expect(await page.content()).toMatch(/only way back/);
   return Date.now() - started;
 }
 

@@ -3,6 +3,7 @@ import { encryptObject, generateKeyPair, readJournalistKey } from '../../client/
 import { currentStep, totpCode } from '../../server/auth/totp.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
+import { newSource } from '../helpers/sources.ts';
 
 // Administration through the web: the same rows the CLI manages.
 let instance: Instance;
@@ -86,7 +87,7 @@ describe('journalists managed on the web', () => {
 describe('deleting from the inbox', () => {
   async function submission(): Promise<string> {
     const keys = (await Promise.all(instance.store.journalists.active().map((j) => readJournalistKey(j.publicKey)))).map((k) => k.key);
-    const source = instance.store.submissions.createSource();
+    const source = newSource(instance.store);
     const id = instance.store.submissions.create(source.id, 1);
     await instance.store.submissions.putPart(id, 1, await encryptObject({ data: new Uint8Array(5), recipients: keys }));
     await instance.store.submissions.putManifest(id, await encryptObject({ data: new Uint8Array(5), recipients: keys }));

@@ -29,13 +29,15 @@ const post = (body: Buffer, type = `multipart/form-data; boundary=${BOUNDARY}`) 
   fetch(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': type }, body: body as BodyInit, redirect: 'manual' });
 const state = async () => ({ objects: await instance.objectFiles(), rows: instance.rows() });
 
-test('files and a message become submissions a journalist decrypts; the source is sent to a confirmation page', async () => {
+test('files and a message become submissions a journalist decrypts; a new source is shown a server-made codename once', async () => {
   const file = randomBytes(2 * PART + 99);
   const body = Buffer.concat([fileHead('../../Übersicht Q3 отчёт.pdf'), file, Buffer.from('\r\n'), fieldPart('message', 'Page 4 is the one.'), end]);
   const res = await post(body);
-  expect(res.status).toBe(303);
-  expect(res.headers.get('location')).toBe('/sent');
-  expect(await (await fetch(`${instance.sourceUrl}/sent`)).text()).toContain('the server encrypted it in memory');
+  expect(res.status).toBe(200);
+  const page = await res.text();
+  expect(page).toMatch(/<p class="codename" id="codename">(\w+ ){6}\w+<\/p>/);
+  expect(page).toContain('the server made this codename and forgot it');
+  expect(res.headers.get('set-cookie')).toMatch(/^__Host-sealdrop-source=[\w-]+; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
   const { out, opened } = await exportAndOpen(instance.store, privateKey);
   // busboy keeps only the base name; the journalist's CLI sanitises again on decryption.
   const doc = opened.find((o) => o.manifest.name === 'Übersicht Q3 отчёт.pdf');

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encryptObject, generateKeyPair, readJournalistKey, SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
+import { registerApiSource } from '../helpers/sources.ts';
 
 // Every rejection the source API makes: a 4xx with a sentence a person can read, and nothing stored.
 let instance: Instance;
 let journalist: PublicKey;
 let stranger: PublicKey;
+let token: string;
 const SMALL_PART = 64 * 1024;
 
 beforeAll(async () => {
@@ -14,12 +16,13 @@ beforeAll(async () => {
   await instance.addJournalist('jo', pair.publicKey);
   journalist = (await readJournalistKey(pair.publicKey)).key;
   stranger = (await readJournalistKey((await generateKeyPair({ name: 'Eve' })).publicKey)).key;
+  token = (await registerApiSource(instance.sourceUrl)).token;
 });
 afterAll(() => instance?.stop());
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${instance.sourceUrl}/api${path}`, init);
 const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
-  method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
+  method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token, ...headers }, body: JSON.stringify(body),
 });
 const octets = (body: Uint8Array, method = 'PUT'): RequestInit => ({ method, headers: { 'content-type': 'application/octet-stream' }, body: body as BodyInit });
 
@@ -141,8 +144,10 @@ describe('refusals change nothing', () => {
     await expectRefused(await api('/submissions', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"parts":1}' }), 415, /JSON/);
   });
 
-  test('an unknown source token', async () => {
-    await expectRefused(await api('/submissions', json({ parts: 1 }, { 'x-source-token': 'forged' })), 404, /Unknown source/);
+  test('an unknown or missing source session', async () => {
+    await expectRefused(await api('/submissions', json({ parts: 1 }, { 'x-source-token': 'forged' })), 401, /Log in again with your codename/);
+    const res = await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"parts":1}' });
+    await expectRefused(res, 401, /session has ended/);
   });
 
   test('a cross-site request', async () => {

@@ -9,6 +9,7 @@ import { findBytes } from '../helpers/byte-search.ts';
 import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
 import { sealdrop } from '../helpers/cli.ts';
 import { until } from '../helpers/pages.ts';
+import { sendAndConfirm } from '../helpers/submit.ts';
 
 // Threat: the server is seized and imaged. Its data directory and its temp directory must hold no
 // plaintext, no original file name, no address and no user agent, on either path.
@@ -38,6 +39,7 @@ describe.each([['JavaScript on', true], ['JavaScript off', false]])('%s', (_labe
     const content = Buffer.concat([randomBytes(3 * 1024 * 1024), Buffer.from(`${canary}\n`), randomBytes(3 * 1024 * 1024)]);
     await writeFile(path.join(work, name), content);
     const browser = await launchChromium({ javaScriptEnabled, userAgent });
+    let codename: string | null = null;
     try {
       const page = await browser.context.newPage();
       const requested: string[] = [];
@@ -45,9 +47,14 @@ describe.each([['JavaScript on', true], ['JavaScript off', false]])('%s', (_labe
       await page.goto(`${server.sourceUrl}/`);
       await page.setInputFiles('#files', path.join(work, name));
       await page.fill('#message', `message ${canary}`);
-      await page.click(javaScriptEnabled ? '#send' : '#send-plain');
-      if (javaScriptEnabled) await page.waitForSelector('#done', { state: 'visible', timeout: 60_000 });
-      else await until(() => page.url().endsWith('/sent'), 60_000, 'the confirmation page');
+      if (javaScriptEnabled) {
+        codename = await sendAndConfirm(page);
+        await page.waitForSelector('#done', { state: 'visible', timeout: 60_000 });
+      } else {
+        await page.click('#send-plain');
+        await until(async () => (await page.content()).includes('id="codename"'), 60_000, 'the codename page');
+        codename = (await page.textContent('#codename'))!.trim();
+      }
       expect(requested.every((u) => u.startsWith(`${server.sourceUrl}/`))).toBe(true);
       expect(requested.some((u) => u.endsWith(javaScriptEnabled ? '/complete' : '/submit'))).toBe(true);
     } finally {
@@ -55,7 +62,8 @@ describe.each([['JavaScript on', true], ['JavaScript off', false]])('%s', (_labe
     }
     const objects = await readdir(path.join(server.dataDir, 'objects'));
     expect(objects.length).toBeGreaterThan(2); // the upload did land, encrypted
-    const hits = await findBytes([server.dataDir, server.tmpDir], [canary, name, '127.0.0.1', userAgent, 'canary-agent', 'HeadlessChrome']);
+    expect(codename?.split(' ')).toHaveLength(7);
+    const hits = await findBytes([server.dataDir, server.tmpDir], [canary, name, '127.0.0.1', userAgent, 'canary-agent', 'HeadlessChrome', codename!]);
     expect(hits).toEqual([]);
   });
 });

@@ -170,8 +170,16 @@ describe('every journalist route needs a current journalist', () => {
 });
 
 describe('the two listeners are separate', () => {
-  test.each(['/login', '/admin', '/setup/x', '/enrol/x', `/submissions/${'a'.repeat(32)}/manifest.pgp`])('the source listener has no %s', async (route) => {
+  test.each(['/admin', '/setup/x', '/enrol/x', `/submissions/${'a'.repeat(32)}/manifest.pgp`, `/replies/${'a'.repeat(32)}.pgp`, `/sources/${'a'.repeat(32)}/keys`])('the source listener has no %s', async (route) => {
     expect((await fetch(`${instance.sourceUrl}${route}`, { redirect: 'manual' })).status).toBe(404);
+  });
+
+  test("the source listener's /login is the codename login, not the staff login", async () => {
+    const page = await (await fetch(`${instance.sourceUrl}/login`)).text();
+    expect(page).toContain('codename');
+    expect(page).not.toMatch(/authenticator|passphrase/i);
+    const post = await fetch(`${instance.sourceUrl}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=alice&passphrase=x&code=1' });
+    expect(post.status).toBe(400);
   });
   test.each([['GET', '/api/config'], ['POST', '/submit'], ['POST', '/api/submissions'], ['GET', '/sent']])('the journalist listener has no %s %s', async (method, route) => {
     const res = await fetch(`${instance.journalistUrl}${route}`, { method, redirect: 'manual' });

@@ -1,6 +1,6 @@
 import type { InboxSource } from '../../../server/store/index.ts';
 import { escapeHtml } from '../layout.ts';
-import { staffPage, type Viewer } from './frame.ts';
+import { csrfField, staffPage, type Viewer } from './frame.ts';
 
 const KEY_PANEL = `<section id="key-panel" class="panel">
 <h2>Your private key</h2>
@@ -33,17 +33,30 @@ function submissionRow(s: InboxSource['submissions'][number]): string {
 </li>`;
 }
 
-export function renderInbox({ sources, viewer }: { sources: InboxSource[]; viewer: Viewer }): string {
-  const list = sources.length
-    ? sources
-        .map(
-          (src) => `<section class="source">
-<h2>${escapeHtml(src.designation)}</h2>
-<p><a href="/sources/${escapeHtml(src.id)}/delete">Delete this source and everything they sent</a></p>
+function replyRow(r: InboxSource['replies'][number]): string {
+  const id = escapeHtml(r.id);
+  return `<li class="reply-row">Reply sent ${escapeHtml(r.createdDay)} · <span class="reply-state">${r.read ? 'read by the source' : 'not read yet'}</span>
+<button type="button" class="open-reply" data-reply="${id}" disabled>Decrypt</button><div class="opened" id="opened-reply-${id}" role="status"></div></li>`;
+}
+
+function sourceSection(src: InboxSource, csrf: string): string {
+  const id = escapeHtml(src.id);
+  return `<section class="source" data-source="${id}">
+<h2>${src.starred ? '★ ' : ''}${escapeHtml(src.designation)}</h2>
+<form method="post" action="/sources/${id}/star" class="inline">${csrfField(csrf)}<input type="hidden" name="starred" value="${src.starred ? '0' : '1'}">
+<button type="submit">${src.starred ? 'Unstar' : 'Star'}</button></form>
+<a href="/sources/${id}/delete">Delete this source and everything they sent</a>
 <ul>${src.submissions.map(submissionRow).join('\n')}</ul>
-</section>`,
-        )
-        .join('\n')
-    : '<p>No submissions yet.</p>';
+<h3>Replies</h3>
+<ul class="replies">${src.replies.map(replyRow).join('\n') || '<li>No replies yet.</li>'}</ul>
+<p><label for="reply-${id}">Reply to ${escapeHtml(src.designation)}</label>
+<textarea id="reply-${id}" rows="4" maxlength="50000"></textarea></p>
+<p><button type="button" class="send-reply" data-source="${id}">Encrypt and send reply</button> <span class="reply-status" role="status"></span></p>
+<p class="hint">Replies are encrypted in this browser to the source's key and to every journalist's key.</p>
+</section>`;
+}
+
+export function renderInbox({ sources, viewer }: { sources: InboxSource[]; viewer: Viewer }): string {
+  const list = sources.length ? sources.map((src) => sourceSection(src, viewer.csrf)).join('\n') : '<p>No submissions yet.</p>';
   return staffPage('Inbox', `<h1>Inbox</h1>\n${KEY_PANEL}\n<input type="hidden" id="csrf-token" value="${escapeHtml(viewer.csrf)}">\n${list}`, viewer);
 }

@@ -2,18 +2,20 @@ import { Router } from 'express';
 import { assertAddressedTo, MAX_PARTS } from '../../../client/envelope/index.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import type { RecipientSet } from '../../recipients.ts';
+import type { SourceSessions } from '../../auth/source-sessions.ts';
+import { sourceOf } from './conversation.ts';
 import { maxObjectBytes, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { bodyBytes, jsonObject, partNumberParam, rawBody, submissionIdParam } from '../../http/validate.ts';
 import type { Store } from '../../store/index.ts';
 
-export type SourceApiDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet> };
+export type SourceApiDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions };
 
 export const NOT_OPEN = 'Submissions are not open: no journalist key is set up.';
 // Uploads in flight at once; each holds at most one part in memory.
 const MAX_UPLOADS = 32;
 
-export function sourceApi({ config, store, recipients }: SourceApiDeps): Router {
+export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps): Router {
   const router = Router();
   const maxParts = Math.min(MAX_PARTS, Math.ceil(config.maxFileBytes / config.partSize));
   const recipientCount = () => Math.max(1, store.journalists.active().length);
@@ -31,7 +33,7 @@ export function sourceApi({ config, store, recipients }: SourceApiDeps): Router 
 
   router.get('/config', async (_req, res) => {
     const { armored } = await recipients();
-    res.json({ open: armored.length > 0, partSize: config.partSize, maxParts, keys: armored });
+    res.json({ open: armored.length > 0, partSize: config.partSize, maxParts, keys: armored, kdfSalt: store.sources.kdfSalt() });
   });
 
   router.post('/submissions', async (req, res) => {
@@ -41,10 +43,8 @@ export function sourceApi({ config, store, recipients }: SourceApiDeps): Router 
       throw new HttpError(400, `"parts" must be a whole number from 1 to ${maxParts} (files up to ${Math.floor(config.maxFileBytes / 1048576)} MiB).`);
     }
     if ((await recipients()).keyIds.length === 0) throw new HttpError(503, NOT_OPEN);
-    const token = req.get('x-source-token');
-    const source = token ? { token: undefined, id: store.submissions.sourceByToken(token) } : store.submissions.createSource();
-    const submission = store.submissions.create(source.id, parts);
-    res.status(201).json({ submission, ...(source.token ? { sourceToken: source.token } : {}) });
+    const submission = store.submissions.create(sourceOf(sessions, req), parts);
+    res.status(201).json({ submission });
   });
 
   router.put('/submissions/:id/parts/:n', uploads, rawBody(partLimit), async (req, res) => {

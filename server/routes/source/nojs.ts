@@ -1,6 +1,10 @@
 import { Router } from 'express';
 import { MAX_PARTS } from '../../../client/envelope/index.ts';
+import { renderCodenamePage } from '../../../client/pages/source-conversation.ts';
 import { renderSentPage } from '../../../client/pages/sent.ts';
+import type { SourceSessions } from '../../auth/source-sessions.ts';
+import { readCookie, setSessionCookie } from '../../http/session.ts';
+import { serverMadeSource } from '../../sources/register.ts';
 import type { Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { readForm } from '../../nojs/form.ts';
@@ -14,7 +18,11 @@ import { NOT_OPEN } from './api.ts';
 const MAX_UPLOADS = 8;
 
 /** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
-export function noScriptSubmit({ config, store, recipients: current }: { config: Config; store: Store; recipients: () => Promise<RecipientSet> }): Router {
+export const SOURCE_COOKIE = '__Host-sealdrop-source';
+
+export type NoScriptDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions };
+
+export function noScriptSubmit({ config, store, recipients: current, sessions }: NoScriptDeps): Router {
   const router = Router();
   const maxParts = Math.min(MAX_PARTS, Math.ceil(config.maxFileBytes / config.partSize));
 
@@ -23,10 +31,13 @@ export function noScriptSubmit({ config, store, recipients: current }: { config:
     const recipients = (await current()).keys.map((k) => k.key);
     if (recipients.length === 0) throw new HttpError(503, NOT_OPEN);
     const ids: string[] = [];
-    let sourceId: string | null = null;
+    // A returning source (cookie from a codename login) adds to their conversation; a new one gets a codename.
+    const existing = sessions.get(readCookie(req, SOURCE_COOKIE))?.sourceId ?? null;
+    let created = null as { sourceId: string; codename: string } | null;
     try {
       const count = await readForm(req, config.maxFileBytes, async (item) => {
-        sourceId ??= store.submissions.createSource().id;
+        if (!existing) created ??= await serverMadeSource(store);
+        const sourceId = existing ?? created!.sourceId;
         ids.push(await sealStream(truncationChecked(item.content, config.maxFileBytes), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts }));
       });
       if (count === 0) throw new HttpError(400, 'Choose a file or write a message first. Nothing was sent.');
@@ -34,11 +45,14 @@ export function noScriptSubmit({ config, store, recipients: current }: { config:
       store.submissions.completeAll(ids);
     } catch (error) {
       await Promise.all(ids.map((id) => store.submissions.discard(id).catch(() => undefined)));
-      if (sourceId) store.submissions.discardSourceIfEmpty(sourceId);
+      if (created) store.submissions.discardSourceIfEmpty(created.sourceId);
       res.set('Connection', 'close');
       throw error;
     }
-    res.redirect(303, '/sent');
+    if (!created) return res.redirect(303, '/sent');
+    setSessionCookie(res, sessions.create(created.sourceId).token, SOURCE_COOKIE);
+    // Sent once, in this response only: the codename is not kept anywhere after this line.
+    res.type('html').send(renderCodenamePage(created.codename));
   });
 
   router.get('/sent', (_req, res) => void res.type('html').send(renderSentPage()));

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createFileBlobStore, type BlobStore } from '../../../server/store/blobs.ts';
 import { openDb, type Db } from '../../../server/store/db.ts';
 import { submissionRepo } from '../../../server/store/submissions.ts';
+import { sourceRepo } from '../../../server/store/sources.ts';
 
 // The filesystem calls are spied on (and still performed) so a test can make one of them fail mid-put.
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -86,7 +87,8 @@ describe('sweepOrphans', () => {
   test('keeps a blob recorded while the sweep is running', async () => {
     const name = await blobs.put(bytes('part'));
     const repo = submissionRepo(db, blobs);
-    const submission = repo.create(repo.createSource().id, 1);
+    const source = sourceRepo(db).create({ loginSecret: 'a'.repeat(64), publicKey: 'p', privateKey: 'k', recipientKeyId: '0'.repeat(16) });
+    const submission = repo.create(source.id, 1);
     // Simulates an upload committing its row between the directory listing and the database query.
     const racing: BlobStore = {
       ...blobs,

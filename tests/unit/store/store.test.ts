@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { daysBefore, today } from '../../../server/store/day.ts';
 import { ConflictError, IncompleteError, NotFoundError, openStore, type Store } from '../../../server/store/index.ts';
+import { newSource } from '../../helpers/sources.ts';
 
 let dir: string;
 let store: Store;
@@ -21,7 +22,7 @@ afterEach(async () => {
 });
 
 async function completeSubmission(parts = 2): Promise<string> {
-  const source = store.submissions.createSource();
+  const source = newSource(store);
   const id = store.submissions.create(source.id, parts);
   for (let n = 1; n <= parts; n++) await store.submissions.putPart(id, n, bytes(`part ${n}`));
   await store.submissions.putManifest(id, bytes('manifest'));
@@ -31,7 +32,7 @@ async function completeSubmission(parts = 2): Promise<string> {
 
 describe('submissions', () => {
   test('become visible only when complete; objects are random names, written at midnight UTC', async () => {
-    const source = store.submissions.createSource();
+    const source = newSource(store);
     expect(source.designation).toMatch(/^[a-z]+-[a-z]+(-\d+)?$/);
     const id = store.submissions.create(source.id, 1);
     await store.submissions.putPart(id, 1, bytes('x'));
@@ -52,20 +53,21 @@ describe('submissions', () => {
   test('out-of-range parts and changes after completion are conflicts; unknown ids are not found', async () => {
     const id = await completeSubmission(1);
     await expect(store.submissions.putPart(id, 1, bytes('late'))).rejects.toBeInstanceOf(ConflictError);
-    const pending = store.submissions.create(store.submissions.createSource().id, 2);
+    const pending = store.submissions.create(newSource(store).id, 2);
     await expect(store.submissions.putPart(pending, 3, bytes('extra'))).rejects.toThrow(/declared 2/);
     await expect(store.submissions.putPart('f'.repeat(32), 1, bytes('x'))).rejects.toBeInstanceOf(NotFoundError);
-    expect(() => store.submissions.sourceByToken('nope')).toThrow(NotFoundError);
   });
 
-  test('a source token finds its source; the database holds only its hash', async () => {
-    const source = store.submissions.createSource();
-    expect(store.submissions.sourceByToken(source.token)).toBe(source.id);
+  test('a login secret finds its source; the database holds only its hash', async () => {
+    const source = newSource(store);
+    expect(store.sources.byLogin(source.loginSecret).id).toBe(source.id);
+    expect(() => store.sources.byLogin('f'.repeat(64))).toThrow(NotFoundError);
     store.close();
     const raw = new Database(path.join(dir, 'sealdrop.sqlite'), { readonly: true });
-    const row = raw.prepare('SELECT token_hash FROM sources').get() as { token_hash: string };
+    const row = raw.prepare('SELECT login_hash FROM sources').get() as { login_hash: string };
     raw.close();
-    expect(row.token_hash).not.toContain(source.token);
+    expect(row.login_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.login_hash).not.toContain(source.loginSecret);
     store = openStore(dir);
   });
 });
@@ -73,7 +75,7 @@ describe('submissions', () => {
 describe('purge and recovery', () => {
   test('abandoned uploads are removed after a day, complete ones kept without a retention period', async () => {
     const kept = await completeSubmission();
-    const abandoned = store.submissions.create(store.submissions.createSource().id, 3);
+    const abandoned = store.submissions.create(newSource(store).id, 3);
     await store.submissions.putPart(abandoned, 1, bytes('half'));
     expect(await store.submissions.purge(null, today())).toBe(0); // still today: the source may be uploading
     const removed = await store.submissions.purge(null, daysBefore(today(), -2));

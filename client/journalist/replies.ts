@@ -1,0 +1,55 @@
+import { decryptObject, encryptObject, readJournalistKey, type PrivateKey } from '../envelope/index.ts';
+
+const csrf = () => (document.getElementById('csrf-token') as HTMLInputElement).value;
+
+/** Encrypts the reply here, to the source's key and every journalist's; the server sees ciphertext. */
+async function sendReply(sourceId: string, text: string): Promise<void> {
+  const res = await fetch(`/sources/${sourceId}/keys`, { credentials: 'same-origin', cache: 'no-store' });
+  if (!res.ok) throw new Error(`The server answered ${res.status}.`);
+  const { keys } = (await res.json()) as { keys: string[] };
+  const recipients = await Promise.all(keys.map(async (k) => (await readJournalistKey(k)).key));
+  const data = await encryptObject({ data: new TextEncoder().encode(text), recipients });
+  const sent = await fetch(`/sources/${sourceId}/replies`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/octet-stream', 'x-csrf-token': csrf() },
+    body: data as BodyInit,
+  });
+  if (!sent.ok) throw new Error(((await sent.json().catch(() => null)) as { error?: string } | null)?.error ?? `The server answered ${sent.status}.`);
+}
+
+export function wireReplies(getKey: () => PrivateKey | null): void {
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.send-reply')) {
+    const sourceId = button.dataset.source!;
+    const status = button.parentElement!.querySelector<HTMLElement>('.reply-status')!;
+    button.addEventListener('click', () => {
+      const box = document.getElementById(`reply-${sourceId}`) as HTMLTextAreaElement;
+      if (box.value.trim() === '') return void (status.textContent = 'Write a reply first.');
+      button.disabled = true;
+      status.textContent = 'Encrypting…';
+      sendReply(sourceId, box.value)
+        .then(() => location.reload())
+        .catch((error: Error) => {
+          button.disabled = false;
+          status.textContent = `Not sent: ${error.message}`;
+        });
+    });
+  }
+  for (const button of document.querySelectorAll<HTMLButtonElement>('button.open-reply')) {
+    const id = button.dataset.reply!;
+    button.addEventListener('click', async () => {
+      const out = document.getElementById(`opened-reply-${id}`)!;
+      try {
+        const res = await fetch(`/replies/${id}.pgp`, { credentials: 'same-origin', cache: 'no-store' });
+        if (!res.ok) throw new Error(`The server answered ${res.status}.`);
+        const plaintext = await decryptObject({ data: new Uint8Array(await res.arrayBuffer()), keys: [getKey()!] });
+        const pre = document.createElement('pre');
+        pre.className = 'message';
+        pre.textContent = new TextDecoder().decode(plaintext);
+        out.replaceChildren(pre);
+      } catch (error) {
+        out.textContent = `Not decrypted: ${(error as Error).message}`;
+      }
+    });
+  }
+}

@@ -1,0 +1,53 @@
+import { EFF_LARGE_WORDLIST } from './wordlist.ts';
+
+// A codename is 7 words from the EFF large list: log2(7776^7) ≈ 90.5 bits, chosen uniformly.
+export const CODENAME_WORDS = 7;
+
+/**
+ * PBKDF2-HMAC-SHA256 through WebCrypto: native in every browser and in Node, so it needs neither
+ * WebAssembly nor the JIT (Tor Browser "Safer"). 600,000 iterations is OWASP's 2023 figure for
+ * PBKDF2-SHA256; with 90 bits of entropy in the codename, the work factor is a margin, not the wall.
+ */
+export const KDF_ITERATIONS = 600_000;
+
+export class NotACodenameError extends Error {
+  override name = 'NotACodenameError';
+}
+
+/** Uniform index below `n` from the platform CSPRNG (rejection sampling: no modulo bias). */
+function randomIndex(n: number): number {
+  const limit = Math.floor(0x1_0000_0000 / n) * n;
+  const buf = new Uint32Array(1);
+  for (;;) {
+    crypto.getRandomValues(buf);
+    if (buf[0]! < limit) return buf[0]! % n;
+  }
+}
+
+export function generateCodename(): string {
+  return Array.from({ length: CODENAME_WORDS }, () => EFF_LARGE_WORDLIST[randomIndex(EFF_LARGE_WORDLIST.length)]).join(' ');
+}
+
+/** The canonical form of what a source typed: lower case, single spaces, seven known words. */
+export function normaliseCodename(typed: string): string {
+  const words = typed.toLowerCase().trim().split(/[\s-]+/).filter(Boolean);
+  if (words.length !== CODENAME_WORDS) throw new NotACodenameError(`A codename has ${CODENAME_WORDS} words.`);
+  return words.join(' ');
+}
+
+export type SourceSecrets = {
+  /** Sent to the server at login; the server keeps only its SHA-256. */
+  loginSecret: string;
+  /** Protects the source's own private key; never sent anywhere. */
+  keyPassphrase: string;
+};
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** Derives both secrets from the codename; the salt is per instance (served with /api/config). */
+export async function deriveSourceSecrets(codename: string, saltHex: string): Promise<SourceSecrets> {
+  const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(normaliseCodename(codename)), 'PBKDF2', false, ['deriveBits']);
+  const salt = new TextEncoder().encode(`sealdrop-codename-v1:${saltHex}`);
+  const bits = new Uint8Array(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: KDF_ITERATIONS }, material, 512));
+  return { loginSecret: hex(bits.subarray(0, 32)), keyPassphrase: hex(bits.subarray(32)) };
+}

@@ -1,0 +1,57 @@
+import { decryptObject, readPrivateKey, type PrivateKey } from '../envelope/index.ts';
+import { deriveSourceSecrets, normaliseCodename } from '../shared/codename.ts';
+import { fetchConfig, fetchReply, login, replyAction } from './api.ts';
+import { start } from './app.ts';
+import { byId, show } from './ui.ts';
+
+async function showReply(list: HTMLElement, reply: { id: string; createdDay: string }, key: PrivateKey, token: string): Promise<void> {
+  const text = new TextDecoder().decode(await decryptObject({ data: await fetchReply(reply.id, token), keys: [key] }));
+  await replyAction(reply.id, 'read', token);
+  const item = document.createElement('li');
+  item.className = 'reply';
+  const day = document.createElement('p');
+  day.className = 'hint';
+  day.textContent = `Reply received ${reply.createdDay}`;
+  const body = document.createElement('pre');
+  body.className = 'message';
+  body.textContent = text;
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.textContent = 'Delete this reply';
+  remove.onclick = () => void replyAction(reply.id, 'delete', token).then(() => item.remove(), (e: Error) => (remove.textContent = e.message));
+  item.append(day, body, remove);
+  list.append(item);
+}
+
+async function logIn(typed: string): Promise<void> {
+  const config = await fetchConfig();
+  const { loginSecret, keyPassphrase } = await deriveSourceSecrets(normaliseCodename(typed), config.kdfSalt);
+  const session = await login(loginSecret);
+  const key = await readPrivateKey(session.privateKey, keyPassphrase);
+  const list = byId('replies');
+  list.replaceChildren();
+  for (const reply of session.replies) await showReply(list, reply, key, session.sourceToken);
+  if (session.replies.length === 0) list.append(Object.assign(document.createElement('li'), { textContent: 'No replies yet. Check again in a few days.' }));
+  byId('codename-form').hidden = true;
+  show(byId('conversation'));
+  await start(byId<HTMLFormElement>('drop'), session.sourceToken);
+}
+
+/** The login page: the codename never leaves this device; only the derived login secret does. */
+export async function startConversation(form: HTMLFormElement): Promise<void> {
+  const button = byId<HTMLButtonElement>('codename-submit');
+  const note = byId('login-js');
+  note.hidden = false;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    const input = byId<HTMLInputElement>('codename-input');
+    logIn(input.value)
+      .then(() => (input.value = ''))
+      .catch((error: Error) => {
+        button.disabled = false;
+        note.textContent = error.message;
+      });
+  });
+  button.disabled = false;
+}

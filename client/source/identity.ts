@@ -1,0 +1,37 @@
+import { generateKeyPair } from '../envelope/index.ts';
+import { deriveSourceSecrets, generateCodename } from '../shared/codename.ts';
+import { registerSource, type DropConfig } from './api.ts';
+import { byId, show } from './ui.ts';
+
+/** Shows the new codename and resolves once the source confirms they have written it down. */
+function confirmCodename(codename: string): Promise<void> {
+  const panel = byId('codename-panel');
+  const confirm = byId<HTMLInputElement>('codename-confirm');
+  const next = byId<HTMLButtonElement>('codename-continue');
+  byId('codename').textContent = codename;
+  confirm.checked = false;
+  next.disabled = true;
+  show(panel);
+  confirm.onchange = () => (next.disabled = !confirm.checked);
+  return new Promise((resolve) => {
+    next.onclick = () => {
+      next.disabled = true;
+      next.textContent = 'Preparing…';
+      resolve();
+    };
+  });
+}
+
+/**
+ * A new source: the codename, its two derived secrets and the source's own key pair are all made
+ * here. The server receives the login secret, the public key and the passphrase-locked private key.
+ */
+export async function newIdentity(config: DropConfig): Promise<string> {
+  const codename = generateCodename();
+  await confirmCodename(codename);
+  const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, config.kdfSalt);
+  const { publicKey, privateKey } = await generateKeyPair({ name: 'Sealdrop source', passphrase: keyPassphrase });
+  const token = await registerSource(loginSecret, publicKey, privateKey);
+  byId('codename-continue').textContent = 'Sending…';
+  return token;
+}

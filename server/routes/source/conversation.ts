@@ -1,0 +1,73 @@
+import { Router, type Request } from 'express';
+import type { SourceSessions } from '../../auth/source-sessions.ts';
+import type { Throttle } from '../../auth/throttle.ts';
+import { HttpError } from '../../http/errors.ts';
+import { jsonObject } from '../../http/validate.ts';
+import { registerSource } from '../../sources/register.ts';
+import { NotFoundError, type Store } from '../../store/index.ts';
+
+export type ConversationDeps = { store: Store; sessions: SourceSessions; codenameThrottle: Throttle };
+
+export const UNKNOWN_CODENAME = 'That codename is not recognised. Check each word and try again.';
+const REPLY_ID = /^[0-9a-f]{32}$/;
+const text = (v: unknown, name: string, max: number): string => {
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new HttpError(400, `"${name}" must be text of at most ${max} characters.`);
+  return v;
+};
+
+/** The source's session from the X-Source-Token header (JavaScript path). */
+export function sourceOf(sessions: SourceSessions, req: Request): string {
+  const session = sessions.get(req.get('x-source-token'));
+  if (!session) throw new HttpError(401, 'Your session has ended. Log in again with your codename.');
+  return session.sourceId;
+}
+
+/** Codename accounts for the JavaScript path: everything secret is derived and decrypted on the device. */
+export function conversationApi({ store, sessions, codenameThrottle }: ConversationDeps): Router {
+  const router = Router();
+  const replyId = (req: Request) => {
+    const id = req.params.id;
+    if (typeof id !== 'string' || !REPLY_ID.test(id)) throw new HttpError(404, 'No such reply.');
+    return id;
+  };
+
+  router.post('/sources', async (req, res) => {
+    const body = jsonObject(req, ['login', 'publicKey', 'privateKey']);
+    const sourceId = await registerSource(store, { loginSecret: text(body.login, 'login', 64), publicKey: text(body.publicKey, 'publicKey', 8000), privateKey: text(body.privateKey, 'privateKey', 8000) });
+    res.status(201).json({ sourceToken: sessions.create(sourceId).token });
+  });
+
+  router.post('/sources/login', (req, res) => {
+    const body = jsonObject(req, ['login']);
+    // Behind Tor every source shares one address: the throttle is global, and says nothing about which codenames exist.
+    const wait = codenameThrottle.waitFor('codename');
+    if (wait > 0) throw new HttpError(429, `Too many attempts. Try again in ${Math.ceil(wait / 60_000)} minute(s).`);
+    let source: { id: string; privateKey: string };
+    try {
+      source = store.sources.byLogin(text(body.login, 'login', 64));
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      codenameThrottle.fail('codename');
+      throw new HttpError(401, UNKNOWN_CODENAME);
+    }
+    res.json({ sourceToken: sessions.create(source.id).token, privateKey: source.privateKey, replies: store.replies.list(source.id) });
+  });
+
+  router.get('/replies/:id', (req, res, next) => {
+    const blob = store.replies.blobOf(replyId(req), sourceOf(sessions, req));
+    res.type('application/octet-stream');
+    store.blobs.stream(blob).on('error', next).pipe(res);
+  });
+
+  router.post('/replies/:id/read', (req, res) => {
+    store.replies.markRead(replyId(req), sourceOf(sessions, req));
+    res.status(204).end();
+  });
+
+  router.post('/replies/:id/delete', async (req, res) => {
+    await store.replies.delete(replyId(req), sourceOf(sessions, req));
+    res.status(204).end();
+  });
+
+  return router;
+}

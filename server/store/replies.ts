@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import type { BlobStore } from './blobs.ts';
+import type { Db } from './db.ts';
+import { today } from './day.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
+
+export type Reply = { id: string; size: number; createdDay: string; read: boolean };
+
+/** Journalists' replies to a source: ciphertext to the source's key and every journalist key. */
+export function replyRepo(db: Db, blobs: BlobStore) {
+  const row = (id: string, sourceId: string) => {
+    const r = db.prepare('SELECT blob, read FROM replies WHERE id = ? AND source_id = ?').get(id, sourceId) as { blob: string; read: number } | undefined;
+    if (!r) throw new NotFoundError('No such reply.');
+    return r;
+  };
+  return {
+    async add(sourceId: string, data: Uint8Array): Promise<string> {
+      const id = randomBytes(16).toString('hex');
+      const blob = await blobs.put(data);
+      try {
+        db.prepare('INSERT INTO replies (id, source_id, blob, size, created_day) VALUES (?, ?, ?, ?, ?)').run(id, sourceId, blob, data.length, today());
+      } catch {
+        await blobs.delete(blob);
+        throw new NotFoundError('No such source.');
+      }
+      return id;
+    },
+    list(sourceId: string): Reply[] {
+      const rows = db.prepare('SELECT id, size, created_day, read FROM replies WHERE source_id = ? ORDER BY rowid').all(sourceId) as { id: string; size: number; created_day: string; read: number }[];
+      return rows.map((r) => ({ id: r.id, size: r.size, createdDay: r.created_day, read: r.read === 1 }));
+    },
+    blobOf: (id: string, sourceId: string): string => row(id, sourceId).blob,
+    /** For journalists, who may read every reply (their own and their colleagues'). */
+    blobById(id: string): string {
+      const r = db.prepare('SELECT blob FROM replies WHERE id = ?').get(id) as { blob: string } | undefined;
+      if (!r) throw new NotFoundError('No such reply.');
+      return r.blob;
+    },
+    markRead(id: string, sourceId: string): void {
+      row(id, sourceId);
+      db.prepare('UPDATE replies SET read = 1 WHERE id = ?').run(id);
+    },
+    /** Sources may delete replies they have read (so that one is never lost unseen). */
+    async delete(id: string, sourceId: string): Promise<void> {
+      const r = row(id, sourceId);
+      if (r.read !== 1) throw new ConflictError('Read a reply before deleting it.');
+      db.prepare('DELETE FROM replies WHERE id = ?').run(id);
+      await blobs.delete(r.blob);
+    },
+    blobsOfSource: (sourceId: string): string[] =>
+      (db.prepare('SELECT blob FROM replies WHERE source_id = ?').all(sourceId) as { blob: string }[]).map((r) => r.blob),
+  };
+}
+export type ReplyRepo = ReturnType<typeof replyRepo>;

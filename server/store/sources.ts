@@ -1,0 +1,51 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from './db.ts';
+import { today } from './day.ts';
+import { uniqueDesignation } from './designation.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
+
+export type NewSource = { loginSecret: string; publicKey: string; privateKey: string; recipientKeyId: string };
+export type Source = { id: string; designation: string; publicKey: string; recipientKeyId: string; starred: boolean };
+
+// The login secret is 256 bits derived from the codename, so a plain hash is enough at rest.
+const hashLogin = (secret: string) => createHash('sha256').update(`sealdrop-login:${secret}`).digest('hex');
+
+type Row = { id: string; designation: string; public_key: string; recipient_key_id: string; starred: number; private_key: string };
+
+export function sourceRepo(db: Db) {
+  return {
+    create(s: NewSource): { id: string; designation: string } {
+      const id = randomBytes(16).toString('hex');
+      const taken = db.prepare('SELECT 1 FROM sources WHERE designation = ?');
+      const designation = uniqueDesignation((d) => taken.get(d) !== undefined);
+      try {
+        db.prepare('INSERT INTO sources (id, designation, login_hash, public_key, private_key, recipient_key_id, created_day) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+          id, designation, hashLogin(s.loginSecret), s.publicKey, s.privateKey, s.recipientKeyId, today(),
+        );
+      } catch {
+        throw new ConflictError('This codename cannot be used. Reload the page to get another.');
+      }
+      return { id, designation };
+    },
+    /** The source a login secret belongs to, with its protected private key. */
+    byLogin(loginSecret: string): { id: string; privateKey: string } {
+      const row = db.prepare('SELECT id, private_key FROM sources WHERE login_hash = ?').get(hashLogin(loginSecret)) as Row | undefined;
+      if (!row) throw new NotFoundError('That codename is not recognised.');
+      return { id: row.id, privateKey: row.private_key };
+    },
+    get(id: string): Source {
+      const row = db.prepare('SELECT * FROM sources WHERE id = ?').get(id) as Row | undefined;
+      if (!row) throw new NotFoundError('No such source.');
+      return { id: row.id, designation: row.designation, publicKey: row.public_key, recipientKeyId: row.recipient_key_id, starred: row.starred === 1 };
+    },
+    setStarred(id: string, starred: boolean): void {
+      if (db.prepare('UPDATE sources SET starred = ? WHERE id = ?').run(starred ? 1 : 0, id).changes === 0) throw new NotFoundError('No such source.');
+    },
+    /** A random per-instance salt for the codename KDF, made on first use. */
+    kdfSalt(): string {
+      db.prepare("INSERT OR IGNORE INTO settings (name, value) VALUES ('kdf_salt', ?)").run(randomBytes(16).toString('hex'));
+      return (db.prepare("SELECT value FROM settings WHERE name = 'kdf_salt'").get() as { value: string }).value;
+    },
+  };
+}
+export type SourceRepo = ReturnType<typeof sourceRepo>;
