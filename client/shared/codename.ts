@@ -30,7 +30,8 @@ export function generateCodename(): string {
 
 /** The canonical form of what a source typed: lower case, single spaces, seven known words. */
 export function normaliseCodename(typed: string): string {
-  const words = typed.toLowerCase().trim().split(/[\s-]+/).filter(Boolean);
+  // Split on white space only: four list words contain a hyphen (drop-down, felt-tip, t-shirt, yo-yo).
+  const words = typed.toLowerCase().trim().split(/\s+/).filter(Boolean);
   if (words.length !== CODENAME_WORDS) throw new NotACodenameError(`A codename has ${CODENAME_WORDS} words.`);
   return words.join(' ');
 }

@@ -1,5 +1,4 @@
 import { fetchConfig } from './api.ts';
-import { newIdentity } from './identity.ts';
 import { fileItem, messageItem, Sender, type Item } from './send.ts';
 import { byId, progressRow, show } from './ui.ts';
 
@@ -17,7 +16,8 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   const send = byId<HTMLButtonElement>('send');
   send.disabled = true;
   // A first-time source gets a codename, made and kept on this device, before anything is sent.
-  sender.sourceToken ??= await newIdentity(sender.config);
+  // (Loaded only now: the word list is a quarter of the page's JavaScript.)
+  sender.sourceToken ??= await (await import('./identity.ts')).newIdentity(sender.config);
   let ok = true;
   for (const { label, item } of items) {
     const row = progressRow(byId('progress'), label);

@@ -4,14 +4,14 @@ import { currentStep, newTotpSecret, totpCode } from '../../server/auth/totp.ts'
 import type { Instance } from './instance.ts';
 
 /** A journalist account made straight in the store, with a known passphrase and TOTP secret. */
-export async function makeAccount(instance: Instance, username: string, o: { isAdmin?: boolean } = {}) {
-  const pair = await generateKeyPair({ name: username });
+export async function makeAccount(instance: Instance, username: string, o: { isAdmin?: boolean; publicKey?: string } = {}) {
+  const pair = o.publicKey ? { publicKey: o.publicKey, privateKey: '' } : await generateKeyPair({ name: username });
   const key = await readJournalistKey(pair.publicKey);
   const j = instance.store.journalists.add({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: o.isAdmin ?? false });
   const passphrase = `${username} walks past seven quiet harbours`;
   const secret = newTotpSecret();
   instance.store.journalists.setCredentials(j.id, { passwordHash: await hashPassphrase(passphrase), totpSecret: secret });
-  return { ...j, passphrase, secret, code: (offset = 0) => totpCode(secret, currentStep() + offset) };
+  return { ...j, passphrase, secret, privateKey: pair.privateKey, code: (offset = 0) => totpCode(secret, currentStep() + offset) };
 }
 
 /** A browser-like HTTP client for the journalist listener: keeps its cookie, reads CSRF tokens. */

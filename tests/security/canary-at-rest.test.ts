@@ -52,7 +52,7 @@ describe.each([['JavaScript on', true], ['JavaScript off', false]])('%s', (_labe
         await page.waitForSelector('#done', { state: 'visible', timeout: 60_000 });
       } else {
         await page.click('#send-plain');
-        await until(async () => (await page.content()).includes('id="codename"'), 60_000, 'the codename page');
+        await until(async () => page.url().endsWith('/submit') && (await page.content()).includes('only way back'), 60_000, 'the codename page');
         codename = (await page.textContent('#codename'))!.trim();
       }
       expect(requested.every((u) => u.startsWith(`${server.sourceUrl}/`))).toBe(true);

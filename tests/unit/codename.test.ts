@@ -23,7 +23,8 @@ describe('codenames', () => {
   });
 
   test('typed variants normalise to one form; anything else is refused', () => {
-    expect(normaliseCodename('  Abacus  ZOOM-yoga yogurt yonder yoyo yummy ')).toBe('abacus zoom yoga yogurt yonder yoyo yummy');
+    expect(normaliseCodename('  Abacus  ZOOM\tyoga yogurt\nyonder yoyo yummy ')).toBe('abacus zoom yoga yogurt yonder yoyo yummy');
+    expect(normaliseCodename('yo-yo t-shirt felt-tip drop-down abacus zoom yoga').split(' ')).toHaveLength(7);
     expect(() => normaliseCodename('only three words')).toThrow(NotACodenameError);
   });
 

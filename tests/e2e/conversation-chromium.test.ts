@@ -1,0 +1,83 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launchChromium } from '../helpers/browser.ts';
+import { findBytes } from '../helpers/byte-search.ts';
+import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { makeAccount } from '../helpers/staff-client.ts';
+import { sendAndConfirm } from '../helpers/submit.ts';
+
+// Two-way conversation in Chromium: a codename made on the device, a reply encrypted in the
+// journalist's browser, the source back with the codename, and a follow-up in the same conversation.
+let instance: Instance;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let gpg: GpgHome;
+let stranger: GpgHome;
+let work: string;
+const REPLY = 'Thank you. Can you tell us who signed the second contract? reply-canary-7f3a';
+
+beforeAll(async () => {
+  [instance, gpg, stranger] = await Promise.all([startInstance(), makeGpgHome('desk'), makeGpgHome('stranger')]);
+  browser = await launchChromium();
+  work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-conv-'));
+});
+afterAll(async () => {
+  await browser?.close();
+  await instance?.stop();
+  await Promise.all([gpg?.cleanup(), stranger?.cleanup(), rm(work, { recursive: true, force: true })]);
+});
+
+test('source → codename → journalist reply → source reads it with the codename and follows up', async () => {
+  const desk = await makeAccount(instance, 'desk', { publicKey: await readFile(gpg.publicKeyFile, 'utf8') });
+
+  // 1. A new source sends a message and is given a codename, made on the device.
+  const source = await browser.context.newPage();
+  await source.goto(instance.sourceUrl);
+  await source.waitForSelector('#path-js', { state: 'visible' });
+  await source.fill('#message', 'I have the contracts from the ministry.');
+  const codename = (await sendAndConfirm(source))!;
+  await source.waitForSelector('#done', { state: 'visible' });
+  expect(codename.split(' ')).toHaveLength(7);
+
+  // 2. The journalist logs in and replies from the browser.
+  const staff = await browser.context.newPage();
+  await staff.goto(`${instance.journalistUrl}/login`);
+  await staff.fill('#username', 'desk');
+  await staff.fill('#passphrase', desk.passphrase);
+  await staff.fill('#code', desk.code());
+  await staff.click('button[type=submit]');
+  await staff.waitForSelector('h1:text("Inbox")');
+  await staff.fill('textarea[id^="reply-"]', REPLY);
+  await staff.click('button.send-reply');
+  await staff.waitForSelector('.reply-state:text("not read yet")');
+
+  // 3. The source comes back with the codename, reads the reply, and sends more.
+  const back = await browser.context.newPage();
+  await back.goto(`${instance.sourceUrl}/login`);
+  await back.fill('#codename-input', codename.toUpperCase());
+  await back.click('#codename-submit');
+  await back.waitForSelector('#conversation', { state: 'visible', timeout: 30_000 });
+  expect(await back.textContent('#replies')).toContain(REPLY);
+  await back.fill('#message', 'It was the deputy minister. Second batch attached.');
+  expect(await sendAndConfirm(back)).toBeNull(); // no new codename: same conversation
+  await back.waitForSelector('#done', { state: 'visible' });
+
+  // 4. The journalist sees the follow-up under the same designation, and that the reply was read.
+  await staff.reload();
+  const sections = staff.locator('section.source');
+  expect(await sections.count()).toBe(1);
+  expect(await sections.first().locator('li.submission').count()).toBe(2);
+  expect(await staff.textContent('.reply-state')).toBe('read by the source');
+
+  // 5. Neither the codename nor the reply's plaintext is anywhere on the server's disk.
+  expect(await findBytes([instance.config.dataDir], [codename, REPLY, 'reply-canary-7f3a'])).toEqual([]);
+
+  // 6. The reply is a standard OpenPGP message: the journalist's GnuPG key opens it, a stranger's does not.
+  const replyId = (instance.rows().replies as { id: string; blob: string }[])[0]!;
+  const file = path.join(work, 'reply.pgp');
+  await writeFile(file, await instance.store.blobs.read(replyId.blob));
+  expect((await gpg.decrypt(file)).toString()).toBe(REPLY);
+  await expect(stranger.decrypt(file)).rejects.toThrow();
+});

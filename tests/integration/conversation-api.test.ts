@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { encryptObject, generateKeyPair, readJournalistKey } from '../../client/envelope/index.ts';
+import { deriveSourceSecrets, generateCodename } from '../../client/shared/codename.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { registerApiSource } from '../helpers/sources.ts';
+import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
+
+let instance: Instance;
+let desk: Awaited<ReturnType<typeof makeAccount>>;
+let staff: StaffClient;
+
+beforeAll(async () => {
+  instance = await startInstance();
+  desk = await makeAccount(instance, 'desk');
+  staff = new StaffClient(instance.journalistUrl);
+  await staff.login('desk', desk.passphrase, desk.code());
+  await staff.get('/');
+});
+afterAll(() => instance?.stop());
+
+const api = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${instance.sourceUrl}/api${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const postReply = (sourceId: string, data: Uint8Array) =>
+  fetch(`${instance.journalistUrl}/sources/${sourceId}/replies`, {
+    method: 'POST', headers: { cookie: staff.cookie, 'x-csrf-token': staff.csrf, 'content-type': 'application/octet-stream', 'sec-fetch-site': 'same-origin' }, body: data as BodyInit,
+  });
+const sourceIds = () => (instance.rows().sources as { id: string; public_key: string }[]);
+
+describe('registering a source', () => {
+  test('refuses an unlocked private key, a mismatched one, and a malformed login secret; stores nothing', async () => {
+    const before = sourceIds().length;
+    const locked = await generateKeyPair({ name: 's', passphrase: 'p'.repeat(64) });
+    const unlocked = await generateKeyPair({ name: 's' });
+    const other = await generateKeyPair({ name: 'o', passphrase: 'p'.repeat(64) });
+    const login = 'a'.repeat(64);
+    expect((await api('/sources', { login, publicKey: unlocked.publicKey, privateKey: unlocked.privateKey })).status).toBe(400);
+    expect((await api('/sources', { login, publicKey: locked.publicKey, privateKey: other.privateKey })).status).toBe(400);
+    expect((await api('/sources', { login: 'short', publicKey: locked.publicKey, privateKey: locked.privateKey })).status).toBe(400);
+    expect((await api('/sources', { login, publicKey: locked.publicKey, privateKey: locked.privateKey, codename: 'x' })).status).toBe(400);
+    expect(sourceIds().length).toBe(before);
+  });
+});
+
+describe('codename login', () => {
+  test('a wrong codename gets the same answer whether or not it exists, and is throttled', async () => {
+    const { codename } = await registerApiSource(instance.sourceUrl);
+    const salt = ((await (await fetch(`${instance.sourceUrl}/api/config`)).json()) as { kdfSalt: string }).kdfSalt;
+    const right = await deriveSourceSecrets(codename, salt);
+    const ok = await api('/sources/login', { login: right.loginSecret });
+    expect(ok.status).toBe(200);
+    expect(Object.keys((await ok.json()) as object).sort()).toEqual(['privateKey', 'replies', 'sourceToken']);
+    const wrong = await deriveSourceSecrets(generateCodename(), salt);
+    const answers = new Set<string>();
+    let status = 0;
+    for (let i = 0; i < 31; i++) {
+      const res = await api('/sources/login', { login: wrong.loginSecret });
+      status = res.status;
+      if (status === 401) answers.add(await res.text());
+    }
+    expect(answers.size).toBe(1);
+    expect([...answers][0]).toMatch(/not recognised/);
+    expect(status).toBe(429); // the 31st wrong try within ten minutes
+    expect((await api('/sources/login', { login: right.loginSecret })).status).toBe(429); // global: says nothing about which exist
+  });
+});
+
+describe('replies', () => {
+  test('must be encrypted to exactly the source and the journalists; the source may delete only what it read', async () => {
+    const { token } = await registerApiSource(instance.sourceUrl);
+    const source = sourceIds().at(-1)!;
+    const sourceKey = (await readJournalistKey(source.public_key)).key;
+    const deskKey = (await readJournalistKey(desk.publicKey)).key;
+    const data = new TextEncoder().encode('a reply');
+    expect((await postReply(source.id, await encryptObject({ data, recipients: [sourceKey] }))).status).toBe(409); // colleagues left out
+    expect((await postReply(source.id, new TextEncoder().encode('plain reply'))).status).toBe(400);
+    expect(instance.rows().replies).toEqual([]);
+    const res = await postReply(source.id, await encryptObject({ data, recipients: [sourceKey, deskKey] }));
+    expect(res.status).toBe(201);
+    const { reply } = (await res.json()) as { reply: string };
+    const asSource = { 'x-source-token': token };
+    expect((await api(`/replies/${reply}/delete`, {}, asSource)).status).toBe(409); // unread
+    expect((await fetch(`${instance.sourceUrl}/api/replies/${reply}`, { headers: asSource })).status).toBe(200);
+    expect((await api(`/replies/${reply}/read`, {}, asSource)).status).toBe(204);
+    const other = await registerApiSource(instance.sourceUrl);
+    expect((await api(`/replies/${reply}/delete`, {}, { 'x-source-token': other.token })).status).toBe(404); // not theirs
+    expect((await api(`/replies/${reply}/delete`, {}, asSource)).status).toBe(204);
+    expect(instance.rows().replies).toEqual([]);
+  });
+
+  test('a journalist can star a source', async () => {
+    await registerApiSource(instance.sourceUrl);
+    const source = sourceIds().at(-1)!;
+    expect((await staff.post(`/sources/${source.id}/star`, { csrf: staff.csrf, starred: '1' })).status).toBe(303);
+    expect((instance.rows().sources as { id: string; starred: number }[]).find((s) => s.id === source.id)!.starred).toBe(1);
+  });
+});
