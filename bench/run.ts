@@ -54,3 +54,13 @@ async function main(): Promise<void> {
 await benchNoScript(16);
 await benchNoScript(256);
 await main();
+await benchKdf();
+
+/** The codename KDF on the server (the no-JS path derives it here); browsers run the same WebCrypto call. */
+async function benchKdf(): Promise<void> {
+  const { deriveSourceSecrets, generateCodename, KDF_ITERATIONS } = await import('../client/shared/codename.ts');
+  const runs = 3;
+  const t = performance.now();
+  for (let i = 0; i < runs; i++) await deriveSourceSecrets(generateCodename(), 'bench');
+  console.log(JSON.stringify({ name: 'codename-kdf', iterations: KDF_ITERATIONS, msPerDerivation: +((performance.now() - t) / runs).toFixed(0) }));
+}

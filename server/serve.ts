@@ -54,7 +54,7 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
   await store.submissions.purge(config.retentionDays);
   const source = await listen(createSourceApp({ config, store }), config.sourcePort, config.host);
   const setup = { token: store.journalists.count() === 0 ? randomBytes(24).toString('base64url') : null };
-  const deps = { config, store, sessions: new Sessions(options.sessionLimits), throttle: new Throttle(), setup };
+  const deps = { config, store, sessions: new Sessions(options.sessionLimits), throttle: new Throttle(), setup, usedSteps: new Map<number, number>() };
   const journalist = await listen(createJournalistApp(deps), config.journalistPort, config.host).catch(async (error: unknown) => {
     await stopListening(source);
     throw error;

@@ -9,7 +9,7 @@ import { noScriptSubmit } from './routes/source/nojs.ts';
 import { sourcePages } from './routes/source/pages.ts';
 import { recipientsOf } from './recipients.ts';
 import { SourceSessions } from './auth/source-sessions.ts';
-import { Throttle } from './auth/throttle.ts';
+import { concurrencyLimit } from './http/limits.ts';
 import { conversationApi } from './routes/source/conversation.ts';
 import { noScriptConversation } from './routes/source/nojs-conversation.ts';
 import type { Store } from './store/index.ts';
@@ -18,9 +18,9 @@ export type AppDeps = { config: Config; store: Store };
 
 /** The public interface sources use; it never listens by itself, so tests run it on port 0. */
 export function createSourceApp({ config, store }: AppDeps): Express {
-  // At most 30 wrong codenames per 10 minutes, across all sources (behind Tor they share one address).
-  const codenameThrottle = new Throttle({ perAccount: Number.POSITIVE_INFINITY, global: 30, windowMs: 10 * 60_000, lockMs: 0 });
-  const deps = { config, store, recipients: recipientsOf(store), sessions: new SourceSessions(), codenameThrottle };
+  // Codename logins in flight at once (each derives 600,000 PBKDF2 rounds on the no-JS path).
+  const codenameGate = concurrencyLimit(4);
+  const deps = { config, store, recipients: recipientsOf(store), sessions: new SourceSessions(), codenameGate };
   const app = baseApp();
   app.use('/static', staticFiles());
   app.use(sameOriginOnly());

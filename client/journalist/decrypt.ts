@@ -36,7 +36,8 @@ async function open(id: string, out: HTMLElement): Promise<void> {
   }
   out.append(saveFile(safeFileName(manifest.name), plain));
   const csrf = (document.getElementById('csrf-token') as HTMLInputElement).value;
-  await fetch(`/submissions/${id}/seen`, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' });
+  // Marking it read is a courtesy to colleagues; a failure must not hide a file that decrypted fine.
+  await fetch(`/submissions/${id}/seen`, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' }).catch(() => undefined);
 }
 
 export function wireInbox(): void {

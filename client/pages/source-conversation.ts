@@ -28,7 +28,8 @@ export function renderSourceLogin({ error, maxFileMiB }: { error?: string; maxFi
 ${error ? `<p class="warning" role="alert">${escapeHtml(error)}</p>` : ''}
 <form id="codename-form" method="post" action="/login">
 <p><label for="codename-input">Codename</label><input id="codename-input" name="codename" autocomplete="off" autocapitalize="none" spellcheck="false" required></p>
-<p><button type="submit" id="codename-submit">Log in</button></p>
+<p><noscript><button type="submit" id="codename-plain">Log in (the server decrypts your replies)</button></noscript>
+<button type="submit" id="codename-submit" class="js-only" disabled>Log in</button></p>
 </form>
 <p class="path js-only" id="login-js" hidden>Your replies will be decrypted on this device.</p>
 <noscript><p class="path">JavaScript is off: the server will use your codename, in memory only, to decrypt the replies

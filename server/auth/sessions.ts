@@ -4,6 +4,14 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 export type Session = { journalistId: number | null; csrf: string; created: number; lastSeen: number };
 export type SessionLimits = { idleMs: number; absoluteMs: number };
 
+/** Too many sessions in memory: refused (503) rather than pushing out someone who is logged in. */
+export class SessionsFullError extends Error {
+  override name = 'SessionsFullError';
+  constructor() {
+    super('The server is busy. Please try again in a few minutes.');
+  }
+}
+
 const DEFAULT_LIMITS: SessionLimits = { idleMs: 30 * 60_000, absoluteMs: 8 * 60 * 60_000 };
 const MAX_SESSIONS = 10_000;
 const key = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -16,7 +24,12 @@ export class Sessions {
   /** A new session with a fresh 256-bit token; used at first visit and again at login (rotation). */
   create(journalistId: number | null, now: number = Date.now()): { token: string; session: Session } {
     this.sweep(now);
-    if (this.byKey.size >= MAX_SESSIONS) this.byKey.delete(this.byKey.keys().next().value!);
+    if (this.byKey.size >= MAX_SESSIONS) {
+      // Only an anonymous (pre-login) session may make room; a logged-in journalist is never evicted.
+      const anonymous = [...this.byKey].find(([, s]) => s.journalistId === null);
+      if (!anonymous) throw new SessionsFullError();
+      this.byKey.delete(anonymous[0]);
+    }
     const token = randomBytes(32).toString('base64url');
     const session = { journalistId, csrf: randomBytes(32).toString('base64url'), created: now, lastSeen: now };
     this.byKey.set(key(token), session);

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { SessionsFullError } from './sessions.ts';
 
 // A source's session after sending or logging in with a codename: in memory only, short-lived.
 export type SourceSession = { sourceId: string; csrf: string; lastSeen: number };
@@ -11,9 +11,10 @@ const key = (token: string) => createHash('sha256').update(token).digest('hex');
 export class SourceSessions {
   private readonly byKey = new Map<string, SourceSession>();
 
+  /** A new session; the source's earlier one ends, so one source never holds more than one. */
   create(sourceId: string, now: number = Date.now()): { token: string; session: SourceSession } {
-    for (const [k, s] of this.byKey) if (now - s.lastSeen > IDLE_MS) this.byKey.delete(k);
-    if (this.byKey.size >= MAX) this.byKey.delete(this.byKey.keys().next().value!);
+    for (const [k, s] of this.byKey) if (now - s.lastSeen > IDLE_MS || s.sourceId === sourceId) this.byKey.delete(k);
+    if (this.byKey.size >= MAX) throw new SessionsFullError();
     const token = randomBytes(32).toString('base64url');
     const session = { sourceId, csrf: randomBytes(32).toString('base64url'), lastSeen: now };
     this.byKey.set(key(token), session);

@@ -6,7 +6,7 @@ export class Throttle {
   private readonly accounts = new Map<string, { failures: number; lockedUntil: number }>();
   private globalFailures: number[] = [];
 
-  constructor(private readonly o: ThrottleOptions = { perAccount: 5, global: 50, windowMs: 15 * 60_000, lockMs: 15 * 60_000 }) {}
+  constructor(private readonly o: ThrottleOptions = { perAccount: 5, global: 100, windowMs: 15 * 60_000, lockMs: 15 * 60_000 }) {}
 
   /** Milliseconds to wait before this account may try again (0: go ahead). */
   waitFor(account: string, now: number = Date.now()): number {
@@ -16,15 +16,24 @@ export class Throttle {
     return entry && entry.lockedUntil > now ? entry.lockedUntil - now : 0;
   }
 
+  /**
+   * Counts an attempt as failed before the slow check runs, so that attempts sent in parallel
+   * cannot all slip past `waitFor`; the returned function takes it back on success.
+   */
+  attempt(account: string, now: number = Date.now()): () => void {
+    this.fail(account, now);
+    return () => {
+      const i = this.globalFailures.lastIndexOf(now);
+      if (i >= 0) this.globalFailures.splice(i, 1);
+      this.accounts.delete(account);
+    };
+  }
+
   fail(account: string, now: number = Date.now()): void {
     this.globalFailures.push(now);
     const entry = this.accounts.get(account) ?? { failures: 0, lockedUntil: 0 };
     entry.failures++;
     if (entry.failures >= this.o.perAccount) entry.lockedUntil = now + this.o.lockMs;
     this.accounts.set(account, entry);
-  }
-
-  succeed(account: string): void {
-    this.accounts.delete(account);
   }
 }

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { BadManifestError, NotEncryptedError, UnsupportedKeyError, WrongRecipientsError } from '../../client/envelope/index.ts';
 import { renderMessagePage } from '../../client/pages/message.ts';
+import { SessionsFullError } from '../auth/sessions.ts';
 import { ConflictError, IncompleteError, NotFoundError } from '../store/index.ts';
 
 /** An error whose message is written for the person who made the request. */
@@ -20,6 +21,7 @@ function statusOf(error: unknown): number {
   if (error instanceof WrongRecipientsError) return 409;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ConflictError || error instanceof IncompleteError) return 409;
+  if (error instanceof SessionsFullError) return 503;
   const typed = error as { type?: string; status?: number };
   if (typed.type === 'entity.too.large') return 413;
   if (typed.type === 'entity.parse.failed') return 400;
@@ -28,7 +30,7 @@ function statusOf(error: unknown): number {
 }
 
 function messageOf(status: number, error: unknown): string {
-  if (error instanceof HttpError) return error.message;
+  if (error instanceof HttpError || error instanceof SessionsFullError) return error.message;
   if (status === 413) return 'This upload is larger than the server accepts. Nothing was stored.';
   if (status === 400 && (error as { type?: string }).type === 'entity.parse.failed') return 'The request body is not valid JSON.';
   // Unexpected server faults get a generic message: internals are nobody's business, and bodies are never echoed.
@@ -47,7 +49,7 @@ export function errorHandler(): ErrorRequestHandler {
     const status = statusOf(error);
     const message = messageOf(status, error);
     // Log the class only: never bodies, names, keys or addresses.
-    if (status >= 500 && !(error instanceof HttpError)) console.error(`error: ${(error as Error)?.name ?? "unknown"} on ${req.method}`);
+    if (status >= 500 && !(error instanceof HttpError) && !(error instanceof SessionsFullError)) console.error(`error: ${(error as Error)?.name ?? "unknown"} on ${req.method}`);
     res.status(status);
     if (wantsJson(req.path)) res.json({ error: message });
     else res.type('html').send(renderMessagePage({ title: status >= 500 ? 'Server error' : 'Request refused', message }));

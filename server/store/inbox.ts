@@ -6,7 +6,7 @@ export type InboxSubmission = { id: string; size: number; partCount: number; cre
 export type InboxReply = { id: string; createdDay: string; read: boolean };
 export type InboxSource = { id: string; designation: string; starred: boolean; submissions: InboxSubmission[]; replies: InboxReply[] };
 
-type Row = { source_id: string; designation: string; starred: number; id: string; size: number; part_count: number; created_day: string; seen: number };
+type Row = { id: string; size: number; part_count: number; created_day: string; seen: number };
 
 /** What journalists see: sources by designation and their complete submissions, newest first. */
 export function inboxRepo(db: Db, blobs: BlobStore) {
@@ -32,22 +32,29 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
 
   return {
     list(journalistId: number): InboxSource[] {
-      const rows = db
+      // Every source with something to show: complete submissions, or replies (even once its submissions are gone).
+      const sources = db
         .prepare(
-          `SELECT so.id AS source_id, so.designation, so.starred, s.id, s.size, s.part_count, s.created_day,
-                  EXISTS (SELECT 1 FROM seen WHERE seen.submission_id = s.id AND seen.journalist_id = ?) AS seen
-           FROM submissions s JOIN sources so ON so.id = s.source_id
-           WHERE s.state = 'complete' ORDER BY s.created_day DESC, s.rowid DESC`,
+          `SELECT id, designation, starred FROM sources so
+           WHERE EXISTS (SELECT 1 FROM submissions s WHERE s.source_id = so.id AND s.state = 'complete')
+              OR EXISTS (SELECT 1 FROM replies r WHERE r.source_id = so.id)`,
         )
-        .all(journalistId) as Row[];
-      const sources = new Map<string, InboxSource>();
-      for (const r of rows) {
-        const source = sources.get(r.source_id) ?? { id: r.source_id, designation: r.designation, starred: r.starred === 1, submissions: [], replies: replies(r.source_id) };
-        source.submissions.push({ id: r.id, size: r.size, partCount: r.part_count, createdDay: r.created_day, seen: r.seen === 1 });
-        sources.set(r.source_id, source);
-      }
+        .all() as { id: string; designation: string; starred: number }[];
+      const submissionsOf = db.prepare(
+        `SELECT s.id, s.size, s.part_count, s.created_day,
+                EXISTS (SELECT 1 FROM seen WHERE seen.submission_id = s.id AND seen.journalist_id = ?) AS seen
+         FROM submissions s WHERE s.source_id = ? AND s.state = 'complete' ORDER BY s.created_day DESC, s.rowid DESC`,
+      );
+      const listed = sources.map((so) => ({
+        id: so.id,
+        designation: so.designation,
+        starred: so.starred === 1,
+        submissions: (submissionsOf.all(journalistId, so.id) as Row[]).map((r) => ({ id: r.id, size: r.size, partCount: r.part_count, createdDay: r.created_day, seen: r.seen === 1 })),
+        replies: replies(so.id),
+      }));
+      const latest = (s: InboxSource) => [...s.submissions.map((x) => x.createdDay), ...s.replies.map((x) => x.createdDay)].sort().at(-1) ?? '';
       // Starred sources first, then the most recent activity.
-      return [...sources.values()].sort((a, b) => Number(b.starred) - Number(a.starred));
+      return listed.sort((a, b) => Number(b.starred) - Number(a.starred) || latest(b).localeCompare(latest(a)));
     },
     markSeen(submissionId: string, journalistId: number): void {
       db.prepare('INSERT OR IGNORE INTO seen (submission_id, journalist_id) VALUES (?, ?)').run(submissionId, journalistId);

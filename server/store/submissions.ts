@@ -118,10 +118,13 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       const doomed = db.transaction(() => {
         const cutoffPending = daysBefore(day, 1);
         const ids = db.prepare("SELECT id FROM submissions WHERE state = 'pending' AND created_day < ?").all(cutoffPending) as { id: string }[];
-        if (retentionDays !== null) {
-          ids.push(...(db.prepare('SELECT id FROM submissions WHERE created_day < ?').all(daysBefore(day, retentionDays)) as { id: string }[]));
-        }
         const names: string[] = [];
+        if (retentionDays !== null) {
+          const cutoff = daysBefore(day, retentionDays);
+          ids.push(...(db.prepare('SELECT id FROM submissions WHERE created_day < ?').all(cutoff) as { id: string }[]));
+          names.push(...(db.prepare('SELECT blob FROM replies WHERE created_day < ?').all(cutoff) as { blob: string }[]).map((r) => r.blob));
+          db.prepare('DELETE FROM replies WHERE created_day < ?').run(cutoff);
+        }
         for (const { id } of ids) {
           const row = db.prepare('SELECT manifest_blob FROM submissions WHERE id = ?').get(id) as { manifest_blob: string | null } | undefined;
           if (row?.manifest_blob) names.push(row.manifest_blob);

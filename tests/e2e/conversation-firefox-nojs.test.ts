@@ -58,7 +58,7 @@ test('no-JS source: server-made codename → reply → login decrypts it → fol
   // The source logs back in without JavaScript: the page shows the reply, decrypted by the server.
   await page.goto(`${instance.sourceUrl}/login`);
   expect(await page.content()).toContain('JavaScript is off: the server will use your codename');
-  await typeAndSubmit(page, '#codename-input', codename, '#codename-submit');
+  await typeAndSubmit(page, '#codename-input', codename, '#codename-plain');
   await until(async () => (await page.content()).includes('Your conversation'), 60_000, 'the conversation page');
   expect(await page.content()).toContain(REPLY);
 
@@ -70,7 +70,7 @@ test('no-JS source: server-made codename → reply → login decrypts it → fol
 
   // Reading it again shows a delete button; deleting removes the reply from the server.
   await page.goto(`${instance.sourceUrl}/login`);
-  await typeAndSubmit(page, '#codename-input', codename, '#codename-submit');
+  await typeAndSubmit(page, '#codename-input', codename, '#codename-plain');
   await until(async () => (await page.content()).includes('Delete this reply'), 60_000, 'the conversation page');
   await page.focus('#replies form button');
   await page.keyboard.press('Enter');

@@ -27,7 +27,9 @@ export class StaffClient {
 
   async post(path: string, fields: Record<string, string>, extra: Record<string, string> = {}): Promise<Response> {
     const body = new URLSearchParams(fields).toString();
-    const headers = { ...this.headers(), 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', ...extra };
+    // An empty value in `extra` leaves that header out altogether.
+    const merged: Record<string, string> = { ...this.headers(), 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', ...extra };
+    const headers = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== ''));
     return this.remember(await fetch(`${this.base}${path}`, { method: 'POST', headers, body, redirect: 'manual' }));
   }
 

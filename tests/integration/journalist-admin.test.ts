@@ -52,14 +52,19 @@ describe('journalists managed on the web', () => {
     const before = instance.store.journalists.list().length;
     const res = await session.post('/admin/journalists', { csrf: session.csrf, username: 'mallory', public_key: 'not a key' });
     expect(res.status).toBe(400);
+    const { publicKey } = await generateKeyPair({ name: 'M' });
+    expect((await session.post('/admin/journalists', { csrf: session.csrf, username: 'mallory', public_key: publicKey, admin: 'yes' })).status).toBe(400);
     expect(instance.store.journalists.list().length).toBe(before);
   });
 
-  test('reset clears passphrase and TOTP until the journalist enrols again', async () => {
+  test('reset clears passphrase and TOTP until the journalist enrols again, and ends their session', async () => {
     const judy = await makeAccount(instance, 'judy');
+    const live = new StaffClient(instance.journalistUrl);
+    expect((await live.login('judy', judy.passphrase, judy.code(-1))).status).toBe(303);
     const res = await session.post(`/admin/journalists/${judy.id}/reset`, { csrf: session.csrf });
     expect(res.status).toBe(200);
     expect(enrolLink(await res.text())).toMatch(/^\/enrol\//);
+    expect((await live.get('/')).status).toBe(303);
     expect((await new StaffClient(instance.journalistUrl).login('judy', judy.passphrase, judy.code())).status).toBe(401);
   });
 
@@ -71,13 +76,16 @@ describe('journalists managed on the web', () => {
     expect(stored.fingerprint).toBe((await readJournalistKey(next.publicKey)).fingerprint);
   });
 
-  test('disable, enable and remove; an admin cannot disable or remove themselves', async () => {
+  test('disable, enable and remove end live sessions; an admin cannot disable or remove themselves', async () => {
     const leo = await makeAccount(instance, 'leo');
-    await session.post(`/admin/journalists/${leo.id}/disable`, { csrf: session.csrf });
+    const live = new StaffClient(instance.journalistUrl);
+    expect((await live.login('leo', leo.passphrase, leo.code())).status).toBe(303);
+    expect((await session.post(`/admin/journalists/${leo.id}/disable`, { csrf: session.csrf })).status).toBe(303);
     expect(instance.store.journalists.byId(leo.id).active).toBe(false);
-    await session.post(`/admin/journalists/${leo.id}/enable`, { csrf: session.csrf });
+    expect((await live.get('/')).status).toBe(303); // logged out
+    expect((await session.post(`/admin/journalists/${leo.id}/enable`, { csrf: session.csrf })).status).toBe(303);
     expect(instance.store.journalists.byId(leo.id).active).toBe(true);
-    await session.post(`/admin/journalists/${leo.id}/remove`, { csrf: session.csrf });
+    expect((await session.post(`/admin/journalists/${leo.id}/remove`, { csrf: session.csrf })).status).toBe(303);
     expect(instance.store.journalists.list().map((j) => j.username)).not.toContain('leo');
     expect((await session.post(`/admin/journalists/${admin.id}/disable`, { csrf: session.csrf })).status).toBe(409);
     expect((await session.post(`/admin/journalists/${admin.id}/remove`, { csrf: session.csrf })).status).toBe(409);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Sessions } from '../../server/auth/sessions.ts';
+import { Sessions, SessionsFullError } from '../../server/auth/sessions.ts';
 import { Throttle } from '../../server/auth/throttle.ts';
 import { matchingStep, totpCode } from '../../server/auth/totp.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
@@ -70,6 +70,13 @@ describe('login', () => {
     expect(t.waitFor('fresh-account', 62_000)).toBe(0);
   });
 
+  test('parallel guesses cannot slip past the per-account limit', async () => {
+    const ivy = await makeAccount(instance, 'ivy');
+    const tries = await Promise.all(Array.from({ length: 20 }, () => client().login('ivy', 'wrong wrong wrong wrong', '000000').then((r) => r.status)));
+    expect(tries.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect((await client().login('ivy', ivy.passphrase, ivy.code())).status).toBe(429);
+  });
+
   test('a disabled journalist cannot log in, and their sessions end', async () => {
     const erin = await makeAccount(instance, 'erin');
     const c = client();
@@ -119,6 +126,16 @@ describe('sessions', () => {
     }
   });
 
+  test('a flood of anonymous sessions never pushes out a logged-in journalist', () => {
+    const s = new Sessions();
+    const { token } = s.create(7);
+    for (let i = 0; i < 10_000; i++) s.create(null);
+    expect(s.get(token)?.journalistId).toBe(7);
+    const full = new Sessions();
+    for (let i = 0; i < 10_000; i++) full.create(i + 1);
+    expect(() => full.create(null)).toThrow(SessionsFullError);
+  });
+
   test('idle and absolute timeouts expire sessions', () => {
     const s = new Sessions({ idleMs: 1000, absoluteMs: 5000 });
     const { token } = s.create(1, 0);
@@ -139,7 +156,9 @@ describe('CSRF', () => {
     expect((await c.post('/logout', {})).status).toBe(403);
     expect((await c.post('/logout', { csrf: 'x'.repeat(43) })).status).toBe(403);
     expect((await c.post('/logout', { csrf: c.csrf }, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    // Without Sec-Fetch-Site (older browsers), the Origin header decides.
     expect((await c.post('/logout', { csrf: c.csrf }, { 'sec-fetch-site': '', origin: 'http://evil.example' })).status).toBe(403);
+    expect((await c.post('/logout', { csrf: c.csrf }, { 'sec-fetch-site': '', origin: 'null' })).status).toBe(403);
     expect(await loggedIn(c)).toBe(true);
   });
 });
@@ -149,6 +168,7 @@ describe('every journalist route needs a current journalist', () => {
     ['GET', '/'], ['GET', '/admin'], ['GET', `/submissions/${'a'.repeat(32)}/manifest.pgp`], ['GET', `/submissions/${'a'.repeat(32)}/part-00001.pgp`],
     ['GET', `/submissions/${'a'.repeat(32)}/delete`], ['GET', `/sources/${'a'.repeat(32)}/delete`], ['POST', `/submissions/${'a'.repeat(32)}/seen`],
     ['POST', `/submissions/${'a'.repeat(32)}/delete`], ['POST', `/sources/${'a'.repeat(32)}/delete`], ['POST', '/admin/journalists'], ['POST', '/admin/journalists/1/disable'],
+    ['POST', `/sources/${'a'.repeat(32)}/star`], ['GET', `/sources/${'a'.repeat(32)}/keys`], ['POST', `/sources/${'a'.repeat(32)}/replies`], ['GET', `/replies/${'a'.repeat(32)}.pgp`],
   ];
   test.each(routes)('%s %s without a session', async (method, route) => {
     const c = client();
@@ -156,6 +176,14 @@ describe('every journalist route needs a current journalist', () => {
     const res = method === 'GET' ? await c.get(route) : await c.post(route, { csrf: c.csrf });
     expect([303, 401]).toContain(res.status);
     if (res.status === 303) expect(res.headers.get('location')).toBe('/login');
+  });
+
+  test('a logged-in journalist gets a real 404 for an unknown address', async () => {
+    const kim = await makeAccount(instance, 'kim');
+    const c = client();
+    expect((await c.login('kim', kim.passphrase, kim.code())).status).toBe(303);
+    expect((await c.get('/api/config')).status).toBe(404);
+    expect((await c.get('/submit')).status).toBe(404);
   });
 
   test('admin routes refuse a journalist who is not an administrator', async () => {

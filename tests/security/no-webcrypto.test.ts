@@ -65,6 +65,20 @@ test('while the page script has not loaded (or cannot), the form cannot be sent'
   expect(await instance.objectFiles()).toEqual([]);
 });
 
+test('the codename login cannot post the codename before the page script takes over', async () => {
+  const page = await browser.context.newPage();
+  await page.route('**/static/js/**', (route) => route.abort('connectionreset'));
+  const sent: string[] = [];
+  page.on('request', (r) => r.method() !== 'GET' && sent.push(r.url()));
+  await page.goto(`${instance.sourceUrl}/login`);
+  expect(await page.isDisabled('#codename-submit')).toBe(true);
+  expect(await page.$('#codename-plain')).toBeNull();
+  await page.fill('#codename-input', 'abacus zoom yoga yogurt yonder yoyo yummy');
+  await page.press('#codename-input', 'Enter');
+  await page.waitForTimeout(500);
+  expect(sent).toEqual([]);
+});
+
 test('with JavaScript on, the page says files are encrypted on this device', async () => {
   const page = await browser.context.newPage();
   await page.goto(instance.sourceUrl);

@@ -31,6 +31,7 @@ export function adminRoutes({ store, sessions }: JournalistDeps): Router {
   router.post('/admin/journalists', async (req, res) => {
     const f = formFields(req, ['username', 'public_key', 'admin'], ['admin']);
     if (!USERNAME.test(f.username)) throw new HttpError(400, 'The username may hold lower-case letters, digits, ".", "_" and "-".');
+    if (f.admin !== '' && f.admin !== '1') throw new HttpError(400, 'The "admin" field may only be 1.');
     const key = await readJournalistKey(f.public_key.trim());
     const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: f.admin === '1' });
     showLink(req, res, j.username, store.journalists.createEnrolment(j.id), `Added ${j.username}; new submissions are encrypted to their key too.`);

@@ -3,39 +3,39 @@ import { renderLogin } from '../../../client/pages/journalist/frame.ts';
 import { matchingStep } from '../../auth/totp.ts';
 import { verifyPassphrase } from '../../auth/passwords.ts';
 import { HttpError } from '../../http/errors.ts';
+import { concurrencyLimit } from '../../http/limits.ts';
 import { clearSessionCookie, ensureSession, locals, setSessionCookie } from '../../http/session.ts';
 import { formFields, type JournalistDeps } from './common.ts';
 
 const FAILED = 'Wrong username, passphrase or code.';
 
-export function authRoutes({ store, sessions, throttle }: JournalistDeps): Router {
+export function authRoutes({ store, sessions, throttle, usedSteps }: JournalistDeps): Router {
   const router = Router();
-  // TOTP codes are single-use: the last step each account used is remembered (in memory only).
-  const lastStep = new Map<number, number>();
 
   router.get('/login', ensureSession(sessions), (_req, res) => {
     if (locals(res).journalist) return res.redirect(303, '/');
     res.type('html').send(renderLogin({ csrf: locals(res).session!.csrf }));
   });
 
-  router.post('/login', async (req, res) => {
+  // Argon2 is slow on purpose: a cap on logins in flight keeps a burst from starving the server.
+  router.post('/login', concurrencyLimit(8), async (req, res) => {
     const f = formFields(req, ['username', 'passphrase', 'code']);
     const account = f.username.toLowerCase();
     const wait = throttle.waitFor(account);
     if (wait > 0) throw new HttpError(429, `Too many failed attempts. Try again in ${Math.ceil(wait / 60_000)} minute(s).`);
+    const refund = throttle.attempt(account);
     const journalist = store.journalists.list().find((j) => j.username === account);
     const creds = journalist ? store.journalists.credentials(journalist.id) : { passwordHash: null, totpSecret: null };
     // The passphrase is always verified (against a decoy if need be), so timing does not reveal accounts.
     const passOk = await verifyPassphrase(creds.passwordHash, f.passphrase);
     const step = creds.totpSecret ? matchingStep(creds.totpSecret, f.code.trim()) : null;
-    const fresh = journalist !== undefined && step !== null && step > (lastStep.get(journalist.id) ?? -1);
+    const fresh = journalist !== undefined && step !== null && step > (usedSteps.get(journalist.id) ?? -1);
     if (!journalist || !journalist.active || !passOk || !fresh) {
-      throttle.fail(account);
       res.status(401).type('html').send(renderLogin({ csrf: locals(res).session?.csrf ?? '', error: FAILED }));
       return;
     }
-    lastStep.set(journalist.id, step);
-    throttle.succeed(account);
+    usedSteps.set(journalist.id, step);
+    refund();
     // A new token at login: a cookie planted before login is worth nothing after it.
     sessions.destroy(locals(res).token);
     const { token } = sessions.create(journalist.id);

@@ -9,7 +9,15 @@ import type { Store } from '../../store/index.ts';
 
 /** One-time first-run setup: the token lives in memory, valid until used or the server restarts. */
 export type SetupState = { token: string | null };
-export type JournalistDeps = { config: Config; store: Store; sessions: Sessions; throttle: Throttle; setup: SetupState };
+export type JournalistDeps = {
+  config: Config;
+  store: Store;
+  sessions: Sessions;
+  throttle: Throttle;
+  setup: SetupState;
+  /** TOTP codes are single-use: the last step each journalist used, at enrolment or login (memory only). */
+  usedSteps: Map<number, number>;
+};
 
 export const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 

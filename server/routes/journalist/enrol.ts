@@ -26,15 +26,24 @@ function page(res: Response, o: { setup: boolean; action: string; username?: str
 }
 
 /** Checks the passphrase and the code typed from the offered secret; returns what to store. */
-async function credentials(res: Response, f: Form, username: string): Promise<{ passwordHash: string; totpSecret: string }> {
+async function credentials(res: Response, f: Form, username: string): Promise<{ passwordHash: string; totpSecret: string; step: number }> {
   if (f.passphrase !== f.passphrase2) throw new HttpError(400, 'The two passphrases differ.');
   checkPassphraseStrength(f.passphrase, username);
   const secret = offered.get(locals(res).session!);
-  if (!secret || matchingStep(secret, f.code.trim()) === null) throw new HttpError(400, 'That code does not match: check the app and the clock, then try the current code.');
-  return { passwordHash: await hashPassphrase(f.passphrase), totpSecret: secret };
+  const step = secret ? matchingStep(secret, f.code.trim()) : null;
+  if (!secret || step === null) throw new HttpError(400, 'That code does not match: check the app and the clock, then try the current code.');
+  return { passwordHash: await hashPassphrase(f.passphrase), totpSecret: secret, step };
 }
 
-export function enrolRoutes({ store, sessions, setup }: JournalistDeps): Router {
+/** Stores the new credentials; the enrolment code is spent, and the offered secret is not offered again. */
+function enrolled(deps: JournalistDeps, res: Response, id: number, c: { passwordHash: string; totpSecret: string; step: number }): void {
+  deps.store.journalists.setCredentials(id, { passwordHash: c.passwordHash, totpSecret: c.totpSecret });
+  deps.usedSteps.set(id, c.step);
+  offered.delete(locals(res).session!);
+}
+
+export function enrolRoutes(deps: JournalistDeps): Router {
+  const { store, sessions, setup } = deps;
   const router = Router();
   const setupToken = (token: unknown) => {
     if (!setup.token || token !== setup.token || store.journalists.count() > 0) throw new HttpError(404, 'This setup link is not valid (already used, or the server restarted).');
@@ -53,16 +62,19 @@ export function enrolRoutes({ store, sessions, setup }: JournalistDeps): Router 
   router.post('/setup/:token', async (req, res) => {
     setupToken(req.params.token);
     const o = { setup: true, action: `/setup/${req.params.token}` };
+    // Claimed before the slow work, so two people racing on the link cannot both become administrator.
+    const claimed = setup.token;
+    setup.token = null;
     try {
       const f = formFields(req, ['username', 'passphrase', 'passphrase2', 'code', 'public_key']);
       if (!USERNAME.test(f.username)) throw new HttpError(400, 'The username may hold lower-case letters, digits, ".", "_" and "-".');
       const key = await readJournalistKey(f.public_key.trim());
       const creds = await credentials(res, f, f.username);
       const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: true });
-      store.journalists.setCredentials(j.id, creds);
-      setup.token = null;
+      enrolled(deps, res, j.id, creds);
       res.type('html').send(renderNotice('Account created', [`Welcome, ${j.username}. Submissions will be encrypted to your key ${key.fingerprint}.`], { link: LOGIN }));
     } catch (error) {
+      if (store.journalists.count() === 0) setup.token = claimed;
       failed(res, o, error);
     }
   });
@@ -78,7 +90,7 @@ export function enrolRoutes({ store, sessions, setup }: JournalistDeps): Router 
     const o = { setup: false, action: `/enrol/${token}`, username: j.username };
     try {
       const f = formFields(req, ['passphrase', 'passphrase2', 'code']);
-      store.journalists.setCredentials(j.id, await credentials(res, f, j.username));
+      enrolled(deps, res, j.id, await credentials(res, f, j.username));
       store.journalists.consumeEnrolment(token);
       sessions.destroyFor(j.id);
       res.type('html').send(renderNotice('Account ready', [`${j.username}, your passphrase and two-factor code are set.`], { link: LOGIN }));

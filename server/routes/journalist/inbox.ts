@@ -3,7 +3,7 @@ import { renderConfirm } from '../../../client/pages/journalist/frame.ts';
 import { renderInbox } from '../../../client/pages/journalist/inbox.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals, requireJournalist } from '../../http/session.ts';
-import { idParam, viewer, type JournalistDeps } from './common.ts';
+import { formFields, idParam, viewer, type JournalistDeps } from './common.ts';
 
 const ID = /^[0-9a-f]{32}$/;
 const OBJECT = /^(manifest|part-(\d{5}))\.pgp$/;
@@ -18,6 +18,7 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
   });
 
   router.post('/submissions/:id/seen', (req, res) => {
+    formFields(req, []);
     const id = idParam(req, ID, 'submission');
     store.submissions.objects(id); // 404 unless it exists and is complete
     store.inbox.markSeen(id, locals(res).journalist!.id);
@@ -31,6 +32,7 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
   });
 
   router.post('/submissions/:id/delete', async (req, res) => {
+    formFields(req, []);
     await store.inbox.deleteSubmission(idParam(req, ID, 'submission'));
     res.redirect(303, '/');
   });
@@ -42,6 +44,7 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
   });
 
   router.post('/sources/:id/delete', async (req, res) => {
+    formFields(req, []);
     await store.inbox.deleteSource(idParam(req, ID, 'source'));
     res.redirect(303, '/');
   });

@@ -1,14 +1,20 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
-import type { Throttle } from '../../auth/throttle.ts';
 import { HttpError } from '../../http/errors.ts';
 import { jsonObject } from '../../http/validate.ts';
 import { registerSource } from '../../sources/register.ts';
-import { NotFoundError, type Store } from '../../store/index.ts';
+import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
 
-export type ConversationDeps = { store: Store; sessions: SourceSessions; codenameThrottle: Throttle };
+/**
+ * Wrong codenames are throttled without a lockout: behind Tor every source shares one address, so a
+ * global lock would let anyone shut every source out. Instead, logins in flight are capped
+ * (`codenameGate`) and each wrong codename is answered only after a delay.
+ */
+export type ConversationDeps = { store: Store; sessions: SourceSessions; codenameGate: RequestHandler };
 
 export const UNKNOWN_CODENAME = 'That codename is not recognised. Check each word and try again.';
+export const WRONG_CODENAME_DELAY_MS = 1000;
+export const slowly = () => new Promise((r) => setTimeout(r, WRONG_CODENAME_DELAY_MS));
 const REPLY_ID = /^[0-9a-f]{32}$/;
 const text = (v: unknown, name: string, max: number): string => {
   if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new HttpError(400, `"${name}" must be text of at most ${max} characters.`);
@@ -23,7 +29,7 @@ export function sourceOf(sessions: SourceSessions, req: Request): string {
 }
 
 /** Codename accounts for the JavaScript path: everything secret is derived and decrypted on the device. */
-export function conversationApi({ store, sessions, codenameThrottle }: ConversationDeps): Router {
+export function conversationApi({ store, sessions, codenameGate }: ConversationDeps): Router {
   const router = Router();
   const replyId = (req: Request) => {
     const id = req.params.id;
@@ -31,23 +37,33 @@ export function conversationApi({ store, sessions, codenameThrottle }: Conversat
     return id;
   };
 
-  router.post('/sources', async (req, res) => {
+  router.post('/sources', codenameGate, async (req, res) => {
     const body = jsonObject(req, ['login', 'publicKey', 'privateKey']);
-    const sourceId = await registerSource(store, { loginSecret: text(body.login, 'login', 64), publicKey: text(body.publicKey, 'publicKey', 8000), privateKey: text(body.privateKey, 'privateKey', 8000) });
+    const keys = { loginSecret: text(body.login, 'login', 64), publicKey: text(body.publicKey, 'publicKey', 8000), privateKey: text(body.privateKey, 'privateKey', 8000) };
+    let sourceId: string;
+    try {
+      sourceId = await registerSource(store, keys);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      // A retry after a lost response (common over Tor) is the same registration: same secret, same key.
+      const existing = store.sources.byLogin(keys.loginSecret);
+      if (existing.privateKey !== keys.privateKey) {
+        await slowly();
+        throw error;
+      }
+      sourceId = existing.id;
+    }
     res.status(201).json({ sourceToken: sessions.create(sourceId).token });
   });
 
-  router.post('/sources/login', (req, res) => {
+  router.post('/sources/login', codenameGate, async (req, res) => {
     const body = jsonObject(req, ['login']);
-    // Behind Tor every source shares one address: the throttle is global, and says nothing about which codenames exist.
-    const wait = codenameThrottle.waitFor('codename');
-    if (wait > 0) throw new HttpError(429, `Too many attempts. Try again in ${Math.ceil(wait / 60_000)} minute(s).`);
     let source: { id: string; privateKey: string };
     try {
       source = store.sources.byLogin(text(body.login, 'login', 64));
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
-      codenameThrottle.fail('codename');
+      await slowly();
       throw new HttpError(401, UNKNOWN_CODENAME);
     }
     res.json({ sourceToken: sessions.create(source.id).token, privateKey: source.privateKey, replies: store.replies.list(source.id) });
