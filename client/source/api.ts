@@ -1,6 +1,12 @@
 // Talks to the source API. Retries a failed part a few times; a refusal (4xx) is final.
 export class UploadError extends Error {
   override name = 'UploadError';
+  constructor(
+    message: string,
+    readonly status = 0,
+  ) {
+    super(message);
+  }
 }
 
 export type DropConfig = { open: boolean; partSize: number; maxParts: number; keys: string[]; kdfSalt: string };
@@ -22,7 +28,7 @@ async function request(url: string, init: RequestInit): Promise<Response> {
       // A network failure is worth another try: Tor circuits drop.
     }
     if (res && res.status < 500 && res.status !== 429) {
-      if (!res.ok) throw new UploadError(await errorText(res));
+      if (!res.ok) throw new UploadError(await errorText(res), res.status);
       return res;
     }
     if (attempt >= RETRIES) throw new UploadError(res ? await errorText(res) : 'The connection failed repeatedly. Check your connection and try again.');

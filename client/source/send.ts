@@ -1,5 +1,5 @@
 import { partCountFor, readJournalistKey, sha256Hex, SubmissionSealer, type PublicKey } from '../envelope/index.ts';
-import { completeSubmission, createSubmission, putObject, type DropConfig } from './api.ts';
+import { completeSubmission, createSubmission, fetchConfig, putObject, UploadError, type DropConfig } from './api.ts';
 
 /** Something to send: a chosen file, or the typed message (a single-part text/plain submission). */
 export type Item = { name: string; type: string; size: number; read(start: number, end: number): Promise<Uint8Array> };
@@ -15,17 +15,35 @@ export class Sender {
   sourceToken: string | null = null;
 
   private constructor(
-    readonly config: DropConfig,
-    private readonly recipients: PublicKey[],
+    public config: DropConfig,
+    private recipients: PublicKey[],
   ) {}
 
   static async create(config: DropConfig): Promise<Sender> {
-    const keys = await Promise.all(config.keys.map(async (k) => (await readJournalistKey(k)).key));
-    return new Sender(config, keys);
+    return new Sender(config, await Sender.keysOf(config));
+  }
+
+  private static keysOf(config: DropConfig): Promise<PublicKey[]> {
+    return Promise.all(config.keys.map(async (k) => (await readJournalistKey(k)).key));
+  }
+
+  /**
+   * Sends one item. If the newsroom's keys changed while the page was open, the server refuses the
+   * ciphertext (409); the page then fetches the current keys and encrypts the item again, once.
+   */
+  async send(item: Item, progress: Progress): Promise<void> {
+    try {
+      await this.sendOnce(item, progress);
+    } catch (error) {
+      if (!(error instanceof UploadError && error.status === 409 && /journalist keys/.test(error.message))) throw error;
+      this.config = await fetchConfig();
+      this.recipients = await Sender.keysOf(this.config);
+      await this.sendOnce(item, progress);
+    }
   }
 
   /** Encrypts and uploads one item part by part; plaintext never leaves this function. */
-  async send(item: Item, progress: Progress): Promise<void> {
+  private async sendOnce(item: Item, progress: Progress): Promise<void> {
     const { partSize } = this.config;
     const total = partCountFor(item.size, partSize);
     if (!this.sourceToken) throw new Error('No source session.');

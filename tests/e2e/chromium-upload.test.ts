@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { generateKeyPair } from '../../client/envelope/index.ts';
+import { decryptObject, generateKeyPair, openManifest, readPrivateKey } from '../../client/envelope/index.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { exportAndOpen, removeDir } from '../helpers/decrypt.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
@@ -96,4 +96,24 @@ test('a refused upload is reported to the source, not shown as sent', async () =
   await page.waitForSelector('#failed', { state: 'visible' });
   expect(await page.textContent('#progress')).toContain('Reload the page and send again');
   expect(await page.isVisible('#done')).toBe(false);
+});
+
+test('keys that change while the page is open: the page fetches the new ones and encrypts again', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(sniffer.url);
+  await page.waitForSelector('#path-js', { state: 'visible' });
+  const newcomer = await generateKeyPair({ name: 'Newcomer' });
+  await instance.addJournalist('newcomer', newcomer.publicKey); // after the page fetched the keys
+  await page.fill('#message', 'Sent while the newsroom added a colleague.');
+  await sendAndConfirm(page);
+  await page.waitForSelector('#done', { state: 'visible', timeout: 60_000 });
+  // The newest submission is addressed to the newcomer too (older ones were not, as they should not be).
+  const key = await readPrivateKey(newcomer.privateKey);
+  const readable: string[] = [];
+  for (const s of instance.store.submissions.listComplete()) {
+    const objects = instance.store.submissions.objects(s.id);
+    const manifest = await openManifest({ data: await instance.store.blobs.read(objects.manifest), keys: [key] }).catch(() => null);
+    if (manifest) readable.push(new TextDecoder().decode(await decryptObject({ data: await instance.store.blobs.read(objects.parts[0]!), keys: [key] })));
+  }
+  expect(readable).toEqual(['Sent while the newsroom added a colleague.']);
 });
