@@ -25,29 +25,23 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
     res.status(204).end();
   });
 
-  router.get('/submissions/:id/delete', (req, res) => {
-    const id = idParam(req, ID, 'submission');
-    const v = viewer(res);
-    res.type('html').send(renderConfirm({ title: 'Delete this submission?', message: 'Its encrypted files are removed from the server for every journalist. This cannot be undone.', action: `/submissions/${id}/delete`, csrf: v.csrf, viewer: v }));
-  });
-
-  router.post('/submissions/:id/delete', async (req, res) => {
-    formFields(req, []);
-    await store.inbox.deleteSubmission(idParam(req, ID, 'submission'));
-    res.redirect(303, '/');
-  });
-
-  router.get('/sources/:id/delete', (req, res) => {
-    const id = idParam(req, ID, 'source');
-    const v = viewer(res);
-    res.type('html').send(renderConfirm({ title: 'Delete this source?', message: 'Every submission from this source is removed from the server for every journalist. This cannot be undone.', action: `/sources/${id}/delete`, csrf: v.csrf, viewer: v }));
-  });
-
-  router.post('/sources/:id/delete', async (req, res) => {
-    formFields(req, []);
-    await store.inbox.deleteSource(idParam(req, ID, 'source'));
-    res.redirect(303, '/');
-  });
+  // Deleting asks first (a confirmation page), then removes the rows and the stored objects.
+  const deletable = [
+    { what: 'submission', path: 'submissions', remove: (id: string) => store.inbox.deleteSubmission(id), title: 'Delete this submission?', message: 'Its encrypted files are removed from the server for every journalist. This cannot be undone.' },
+    { what: 'source', path: 'sources', remove: (id: string) => store.inbox.deleteSource(id), title: 'Delete this source?', message: 'Every submission from this source is removed from the server for every journalist. This cannot be undone.' },
+  ];
+  for (const d of deletable) {
+    router.get(`/${d.path}/:id/delete`, (req, res) => {
+      const id = idParam(req, ID, d.what);
+      const v = viewer(res);
+      res.type('html').send(renderConfirm({ title: d.title, message: d.message, action: `/${d.path}/${id}/delete`, csrf: v.csrf, viewer: v }));
+    });
+    router.post(`/${d.path}/:id/delete`, async (req, res) => {
+      formFields(req, []);
+      await d.remove(idParam(req, ID, d.what));
+      res.redirect(303, '/');
+    });
+  }
 
   // The encrypted objects, exactly as stored: decryption happens in the journalist's browser.
   router.get('/submissions/:id/:object', (req, res, next) => {
