@@ -70,6 +70,18 @@ test('source → codename → journalist reply → source reads it with the code
   expect(await sections.count()).toBe(1);
   expect(await sections.first().locator('li.submission').count()).toBe(2);
   expect(await staff.textContent('.reply-state')).toBe('read by the source');
+  // Colleagues read replies too: the journalist's GnuPG-exported key opens it in the page.
+  await staff.setInputFiles('#key-file', gpg.secretKeyFile);
+  await staff.fill('#key-passphrase', gpg.passphrase);
+  await staff.click('#load-key');
+  await staff.waitForSelector('text=Key unlocked');
+  await staff.click('button.open-reply');
+  await staff.waitForSelector('.reply-row pre.message');
+  expect(await staff.textContent('.reply-row pre.message')).toBe(REPLY);
+  // By keyboard: the Decrypt button works with Enter, like every control here (native elements only).
+  await staff.focus('li.submission button.open');
+  await staff.keyboard.press('Enter');
+  await staff.waitForSelector('li.submission pre.message');
 
   // 5. Neither the codename nor the reply's plaintext is anywhere on the server's disk.
   expect(await findBytes([instance.config.dataDir], [codename, REPLY, 'reply-canary-7f3a'])).toEqual([]);
