@@ -76,6 +76,7 @@ test('npm start (server/main.ts) listens on both interfaces and says how to add 
   child.stdout.on('data', (d) => (out += d));
   try {
     await expect.poll(() => out, { timeout: 20_000 }).toMatch(/journalist add/);
+    expect(out).toMatch(/one-time link[\s\S]*http:\/\/127\.0\.0\.1:\d+\/setup\/[\w-]{32}/);
     const source = /source interface:\s+(http:\S+)/.exec(out)![1]!;
     const journalist = /journalist interface:\s+(http:\S+)/.exec(out)![1]!;
     expect(await (await fetch(source)).text()).toContain('Submissions are not open yet');
