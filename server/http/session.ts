@@ -36,7 +36,7 @@ export function loadSession(sessions: Sessions, store: Store): RequestHandler {
     l.session = session;
     if (session && token) l.token = token;
     if (session?.journalistId != null) {
-      const journalist = store.journalists.list().find((j) => j.id === session.journalistId); // gone if removed
+      const journalist = store.journalists.find(session.journalistId); // undefined once removed
       if (journalist?.active && journalist.enrolled) l.journalist = journalist;
       else {
         sessions.destroy(token);

@@ -63,6 +63,10 @@ export function journalistRepo(db: Db) {
     },
     get: (username: string): Journalist => must(row('username', username), `named "${username}"`),
     byId: (id: number): Journalist => must(row('id', id), 'with that id'),
+    find: (id: number): Journalist | undefined => {
+      const r = row('id', id);
+      return r && toJournalist(r);
+    },
     list: (): Journalist[] => (db.prepare('SELECT * FROM journalists ORDER BY username').all() as Row[]).map(toJournalist),
     count: (): number => (db.prepare('SELECT COUNT(*) AS c FROM journalists').get() as { c: number }).c,
     /** The keys every new object must be encrypted to. */

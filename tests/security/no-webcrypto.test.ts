@@ -47,11 +47,17 @@ test('without WebCrypto the page says so, offers the no-JS form, and sends nothi
   expect(await instance.objectFiles()).toEqual([]);
 });
 
-test('while the page script has not loaded (or cannot), the form cannot be sent', async () => {
+/** A page whose script never arrives (a dropped Tor circuit), recording every non-GET request. */
+async function pageWithoutScript() {
   const page = await browser.context.newPage();
   await page.route('**/static/js/**', (route) => route.abort('connectionreset'));
   const sent: string[] = [];
-  page.on('request', (r) => r.method() !== 'GET' && sent.push(r.url()));
+  page.on('request', (r) => void (r.method() !== 'GET' && sent.push(r.url())));
+  return { page, sent };
+}
+
+test('while the page script has not loaded (or cannot), the form cannot be sent', async () => {
+  const { page, sent } = await pageWithoutScript();
   await page.goto(instance.sourceUrl);
   expect(await page.isVisible('#path-loading')).toBe(true);
   expect(await page.textContent('#path-loading')).toMatch(/turn JavaScript off/);
@@ -66,10 +72,7 @@ test('while the page script has not loaded (or cannot), the form cannot be sent'
 });
 
 test('the codename login cannot post the codename before the page script takes over', async () => {
-  const page = await browser.context.newPage();
-  await page.route('**/static/js/**', (route) => route.abort('connectionreset'));
-  const sent: string[] = [];
-  page.on('request', (r) => r.method() !== 'GET' && sent.push(r.url()));
+  const { page, sent } = await pageWithoutScript();
   await page.goto(`${instance.sourceUrl}/login`);
   expect(await page.isDisabled('#codename-submit')).toBe(true);
   expect(await page.$('#codename-plain')).toBeNull();

@@ -21,6 +21,13 @@ const text = (v: unknown, name: string, max: number): string => {
   return v;
 };
 
+/** The reply id named in the path, or a 404 for anything that could not be one. */
+export function replyId(req: Request): string {
+  const id = req.params.id;
+  if (typeof id !== 'string' || !REPLY_ID.test(id)) throw new HttpError(404, 'No such reply.');
+  return id;
+}
+
 /** The source's session from the X-Source-Token header (JavaScript path). */
 export function sourceOf(sessions: SourceSessions, req: Request): string {
   const session = sessions.get(req.get('x-source-token'));
@@ -31,11 +38,6 @@ export function sourceOf(sessions: SourceSessions, req: Request): string {
 /** Codename accounts for the JavaScript path: everything secret is derived and decrypted on the device. */
 export function conversationApi({ store, sessions, codenameGate }: ConversationDeps): Router {
   const router = Router();
-  const replyId = (req: Request) => {
-    const id = req.params.id;
-    if (typeof id !== 'string' || !REPLY_ID.test(id)) throw new HttpError(404, 'No such reply.');
-    return id;
-  };
 
   router.post('/sources', codenameGate, async (req, res) => {
     const body = jsonObject(req, ['login', 'publicKey', 'privateKey']);

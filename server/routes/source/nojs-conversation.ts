@@ -8,7 +8,7 @@ import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { sameToken } from '../../auth/sessions.ts';
 import { NotFoundError } from '../../store/index.ts';
 import type { Config } from '../../config.ts';
-import { slowly, UNKNOWN_CODENAME, type ConversationDeps } from './conversation.ts';
+import { replyId, slowly, UNKNOWN_CODENAME, type ConversationDeps } from './conversation.ts';
 
 /** The one field a no-JS form sends, as text; anything else in the body is refused. */
 function onlyField(body: unknown, name: string): string {
@@ -20,7 +20,6 @@ function onlyField(body: unknown, name: string): string {
 }
 import { SOURCE_COOKIE } from './nojs.ts';
 
-const REPLY_ID = /^[0-9a-f]{32}$/;
 
 /**
  * Returning sources without JavaScript: the server derives the secrets from the codename and
@@ -66,9 +65,7 @@ export function noScriptConversation({ config, store, sessions, codenameGate }: 
     const session = sessions.get(readCookie(req, SOURCE_COOKIE));
     const csrf = onlyField(req.body, 'csrf');
     if (!session || typeof csrf !== 'string' || !sameToken(csrf, session.csrf)) throw new HttpError(403, 'Your session has ended. Log in again with your codename.');
-    const id = String(req.params.id);
-    if (!REPLY_ID.test(id)) throw new HttpError(404, 'No such reply.');
-    await store.replies.delete(id, session.sourceId);
+    await store.replies.delete(replyId(req), session.sourceId);
     res.type('html').send(renderMessagePage({ title: 'Reply deleted', message: 'The reply was deleted from the server.' }));
   });
 
