@@ -2,7 +2,7 @@
 // One JSON object per line. Targets live here, never in timed tests.
 import { randomBytes } from 'node:crypto';
 import {
-  assertAddressedTo, generateKeyPair, openManifest, openSubmission, partCountFor, readJournalistKey, readPrivateKey, SubmissionSealer,
+  assertAddressedTo, generateKeyPair, openManifest, openSubmission, readJournalistKey, readPrivateKey, sealFile, SubmissionSealer,
 } from '../client/envelope/index.ts';
 import { benchNoScript } from './nojs.ts';
 
@@ -21,9 +21,7 @@ async function main(): Promise<void> {
     const sealer = new SubmissionSealer({ submission: '0'.repeat(32), name: 'bench.bin', type: 'application/octet-stream', recipients: [journalist.key], partSize });
     const parts: Uint8Array[] = [];
     let t = performance.now();
-    for (let n = 0; n < partCountFor(file.length, partSize); n++) {
-      parts.push(await sealer.sealPart(file.subarray(n * partSize, (n + 1) * partSize)));
-    }
+    for await (const part of sealFile(sealer, file.length, async (s, e) => file.subarray(s, e))) parts.push(part);
     const manifestCt = await sealer.sealManifest();
     const sealMs = performance.now() - t;
     t = performance.now();

@@ -3,9 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(chromium firefox-esr gnupg tor)
+PACKAGES=(chromium firefox-esr gnupg tor bzip2)
 missing=()
-for bin in /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/gpg /usr/bin/tor; do
+for bin in /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/gpg /usr/bin/tor /usr/bin/bzip2; do
   [ -x "$bin" ] || missing+=("$bin")
 done
 

@@ -15,8 +15,10 @@ const USAGE = `Usage: sealdrop <command> [options]
   export --out OUT [--data DIR]           copy complete submissions, still encrypted, for the air gap
   decrypt --key KEY.asc [--passphrase-file F] --in OUT --out PLAIN
                                           decrypt and verify exported submissions (run this offline)
-  verify-client [--url URL]               rebuild the page scripts from this source tree and print
-                                          their SHA-256; with --url, compare what that server serves
+  verify-client [--url URL]               rebuild the page scripts from this source tree and print the
+                                          SHA-256 of every script and stylesheet a source's page loads;
+                                          with --url, compare what that server serves, and check its
+                                          pages load nothing else and run no inline code
 
 DIR defaults to $SEALDROP_DATA or ./data.`;
 

@@ -11,13 +11,15 @@ export type Config = Readonly<{
   maxFileBytes: number;
   /** Days after which submissions are purged; null keeps them until a journalist deletes them. */
   retentionDays: number | null;
+  /** The 256-bit key that seals journalists' TOTP secrets; worth most on a volume apart from the data. */
+  keyFile: string;
 }>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const KNOWN = ['SEALDROP_DATA', 'SEALDROP_HOST', 'SEALDROP_SOURCE_PORT', 'SEALDROP_JOURNALIST_PORT', 'SEALDROP_PART_SIZE', 'SEALDROP_MAX_FILE_BYTES', 'SEALDROP_RETENTION_DAYS'];
+const KNOWN = ['SEALDROP_DATA', 'SEALDROP_HOST', 'SEALDROP_SOURCE_PORT', 'SEALDROP_JOURNALIST_PORT', 'SEALDROP_PART_SIZE', 'SEALDROP_MAX_FILE_BYTES', 'SEALDROP_RETENTION_DAYS', 'SEALDROP_KEY_FILE'];
 const MiB = 1024 * 1024;
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -29,6 +31,11 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+/** SEALDROP_KEY_FILE, or secret.key beside the database (which protects only copies of the database alone). */
+export function keyFileSetting(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.SEALDROP_KEY_FILE || path.join(dataDir, 'secret.key'));
+}
+
 /** Reads the environment once; an unknown or bad SEALDROP_* value stops start-up rather than being ignored. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const unknown = Object.keys(env).filter((k) => k.startsWith('SEALDROP_') && !KNOWN.includes(k));
@@ -36,14 +43,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.SEALDROP_HOST || '127.0.0.1';
   if (!/^[\w.:-]+$/.test(host)) throw new ConfigError(`SEALDROP_HOST is not a host name or address: "${host}".`);
   const retention = integer(env, 'SEALDROP_RETENTION_DAYS', 0, 0, 36500);
+  const dataDir = path.resolve(env.SEALDROP_DATA || 'data');
   const config: Config = {
-    dataDir: path.resolve(env.SEALDROP_DATA || 'data'),
+    dataDir,
     host,
     sourcePort: integer(env, 'SEALDROP_SOURCE_PORT', 8080, 0, 65535),
     journalistPort: integer(env, 'SEALDROP_JOURNALIST_PORT', 8081, 0, 65535),
     partSize: integer(env, 'SEALDROP_PART_SIZE', 4 * MiB, 64 * 1024, 64 * MiB),
     maxFileBytes: integer(env, 'SEALDROP_MAX_FILE_BYTES', 2048 * MiB, 1, 64 * 1024 * MiB),
     retentionDays: retention === 0 ? null : retention,
+    keyFile: keyFileSetting(dataDir, env),
   };
   if (config.sourcePort !== 0 && config.sourcePort === config.journalistPort) {
     throw new ConfigError('The source and journalist interfaces need different ports.');

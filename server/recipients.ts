@@ -1,4 +1,4 @@
-import { readJournalistKey, type JournalistKey } from '../client/envelope/index.ts';
+import { addressedToExactly, readJournalistKey, readRecipientKeyIds, WrongRecipientsError, type JournalistKey } from '../client/envelope/index.ts';
 import type { Store } from './store/index.ts';
 
 /** The journalist keys new submissions are encrypted to right now. */
@@ -28,4 +28,28 @@ export function recipientsOf(store: Store): () => Promise<RecipientSet> {
     const keys = (await Promise.all(store.journalists.active().map((j) => check(j.publicKey, now)))).filter((k): k is JournalistKey => k !== null);
     return { keys, keyIds: keys.map((k) => k.recipientKeyId), armored: keys.map((k) => k.armored) };
   };
+}
+
+// PKESKs come first in every object, about 520 bytes each for RSA-4096: this covers over a hundred keys.
+const HEADER_BYTES = 64 * 1024;
+const KEYS_CHANGED =
+  'The newsroom’s journalist keys changed while this was being sent, so it was not stored. Reload the page and send again.';
+
+/**
+ * Each object was checked against the keys current when it arrived; a journalist disabled or
+ * removed since must not receive the submission, so it completes only if every stored object is
+ * addressed to exactly the keys current now.
+ */
+export async function assertStillAddressed(store: Store, id: string, current: () => Promise<RecipientSet>): Promise<void> {
+  const { keyIds } = await current();
+  for (const blob of store.submissions.pendingObjects(id)) {
+    if (!addressedToExactly(readRecipientKeyIds(await store.blobs.readPrefix(blob, HEADER_BYTES)), keyIds)) throw new WrongRecipientsError(KEYS_CHANGED);
+  }
+  // The keys may have changed while the objects were being read.
+  assertSameKeys((await current()).keyIds, keyIds);
+}
+
+/** For the no-JS path, which encrypted to `used` as the bytes arrived. */
+export function assertSameKeys(now: readonly string[], used: readonly string[]): void {
+  if (!addressedToExactly(now, used)) throw new WrongRecipientsError(KEYS_CHANGED);
 }

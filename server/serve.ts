@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { Sessions, type SessionLimits } from './auth/sessions.ts';
 import { Throttle } from './auth/throttle.ts';
 import type { Config } from './config.ts';
+import { DEFAULT_BODY_RATE, type BodyRateOptions } from './http/body-rate.ts';
+import { ConnectionGuard, DEFAULT_CONNECTIONS, type ConnectionOptions } from './http/connections.ts';
 import { createJournalistApp } from './journalist-app.ts';
 import { createSourceApp } from './source-app.ts';
 import type { Store } from './store/index.ts';
@@ -18,13 +20,22 @@ export type Running = {
 
 const HOUR = 60 * 60 * 1000;
 
-function listen(app: ReturnType<typeof createSourceApp>, port: number, host: string): Promise<Server> {
+type Guarding = { bodyRate: BodyRateOptions; connections: ConnectionOptions };
+
+function listen(app: RequestListener, port: number, host: string, guarding: Guarding): Promise<Server> {
+  const guard = new ConnectionGuard(guarding.connections, guarding.bodyRate);
+  const idleMs = guarding.connections.idleMs;
+  // A large no-JS upload over Tor can outlast any fixed total (requestTimeout 0): a body arriving
+  // below the floor is what gets cut (body-rate.ts), and slow headers by the same idle limit.
+  const server = createServer({ requestTimeout: 0, headersTimeout: idleMs, connectionsCheckingInterval: Math.min(5_000, idleMs) }, guard.listener(app));
+  server.timeout = 2 * 60 * 1000; // a response the client stops reading
+  guard.attach(server);
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
-    // A large no-JS upload over Tor can outlast any fixed total; a stalled connection is what gets cut.
-    server.requestTimeout = 0;
-    server.timeout = 2 * 60 * 1000;
-    server.maxConnections = 512;
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
 }
 
@@ -34,9 +45,10 @@ const stopListening = (s: Server) =>
     s.closeAllConnections();
   });
 
+/** Tunables that are not configuration: tests shorten session lifetimes and slow-body windows with them. */
+export type ServeOptions = { sessionLimits?: SessionLimits; bodyRate?: Partial<BodyRateOptions>; connections?: Partial<ConnectionOptions> };
+
 /** Starts both listeners and the hourly purge of abandoned and expired submissions. */
-/** Tunables that are not configuration: tests shorten session lifetimes with them. */
-export type ServeOptions = { sessionLimits?: SessionLimits };
 
 export async function serve(config: Config, store: Store, options: ServeOptions = {}): Promise<Running> {
   // Before the sweep: a second server would otherwise delete the first one's in-flight uploads.
@@ -52,10 +64,11 @@ export async function serve(config: Config, store: Store, options: ServeOptions 
 async function start(config: Config, store: Store, unlock: () => void, options: ServeOptions): Promise<Running> {
   await store.submissions.sweepOrphans();
   await store.submissions.purge(config.retentionDays);
-  const source = await listen(createSourceApp({ config, store }), config.sourcePort, config.host);
+  const guarding = { bodyRate: { ...DEFAULT_BODY_RATE, ...options.bodyRate }, connections: { ...DEFAULT_CONNECTIONS, ...options.connections } };
+  const source = await listen(createSourceApp({ config, store }), config.sourcePort, config.host, guarding);
   const setup = { token: store.journalists.count() === 0 ? randomBytes(24).toString('base64url') : null };
   const deps = { config, store, sessions: new Sessions(options.sessionLimits), throttle: new Throttle(), setup, usedSteps: new Map<number, number>() };
-  const journalist = await listen(createJournalistApp(deps), config.journalistPort, config.host).catch(async (error: unknown) => {
+  const journalist = await listen(createJournalistApp(deps), config.journalistPort, config.host, guarding).catch(async (error: unknown) => {
     await stopListening(source);
     throw error;
   });

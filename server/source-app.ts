@@ -9,8 +9,7 @@ import { noScriptSubmit } from './routes/source/nojs.ts';
 import { sourcePages } from './routes/source/pages.ts';
 import { recipientsOf } from './recipients.ts';
 import { SourceSessions } from './auth/source-sessions.ts';
-import { concurrencyLimit } from './http/limits.ts';
-import { conversationApi } from './routes/source/conversation.ts';
+import { conversationApi, sourceGates } from './routes/source/conversation.ts';
 import { noScriptConversation } from './routes/source/nojs-conversation.ts';
 import type { Store } from './store/index.ts';
 
@@ -18,9 +17,8 @@ export type AppDeps = { config: Config; store: Store };
 
 /** The public interface sources use; it never listens by itself, so tests run it on port 0. */
 export function createSourceApp({ config, store }: AppDeps): Express {
-  // Codename logins in flight at once (each derives 600,000 PBKDF2 rounds on the no-JS path).
-  const codenameGate = concurrencyLimit(4);
-  const deps = { config, store, recipients: recipientsOf(store), sessions: new SourceSessions(), codenameGate };
+  // One bounded gate per path that costs the server work, so one path's flood cannot starve another.
+  const deps = { config, store, recipients: recipientsOf(store), sessions: new SourceSessions(), gates: sourceGates() };
   const app = baseApp();
   app.use('/static', staticFiles());
   app.use(sameOriginOnly());

@@ -18,6 +18,11 @@ export class UnsupportedKeyError extends EnvelopeError {
   override name = 'UnsupportedKeyError';
 }
 
+/** A source key that is not exactly what Sealdrop makes: its shape, lock or times could cost or date. */
+export class SourceKeyError extends UnsupportedKeyError {
+  override name = 'SourceKeyError';
+}
+
 /** Decryption failed: wrong key, wrong passphrase, or tampered ciphertext. */
 export class DecryptionError extends EnvelopeError {
   override name = 'DecryptionError';

@@ -7,3 +7,5 @@ export * from './headers.ts';
 export * from './open.ts';
 export { createHasher, sha256Hex, toHex } from './hash.ts';
 export * from './generate.ts';
+export * from './source-key.ts';
+export { MIN_PADDED_SIZE, manifestLength, paddedSize } from './padding.ts';

@@ -109,18 +109,3 @@ export async function readPrivateKey(armoredOrBinary: string | Uint8Array, passp
 }
 
 export type { PrivateKey, PublicKey } from 'openpgp';
-
-/**
- * Checks a source's private key before the server stores it: it must be protected by a passphrase
- * (which the server never learns) and belong to the given public key.
- */
-export async function checkLockedPrivateKey(armored: string, fingerprint: string): Promise<void> {
-  let key: openpgp.PrivateKey;
-  try {
-    key = await openpgp.readPrivateKey({ armoredKey: armored });
-  } catch {
-    throw new UnsupportedKeyError('This is not an OpenPGP private key.');
-  }
-  if (key.isDecrypted() || key.getKeys().some((k) => k.isDecrypted())) throw new UnsupportedKeyError('The private key must be protected by a passphrase.');
-  if (key.getFingerprint().toUpperCase() !== fingerprint) throw new UnsupportedKeyError('The private key does not match the public key.');
-}

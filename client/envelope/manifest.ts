@@ -1,25 +1,31 @@
 import { BadManifestError } from './errors.ts';
+import { MANIFEST_PAD, manifestLength, paddedSize } from './padding.ts';
 
 export const MANIFEST_FORMAT = 'sealdrop-manifest';
-export const MANIFEST_VERSION = 1;
+/** Version 2 pads the file to a size class and the manifest to a fixed length; version 1 did neither. */
+export const MANIFEST_VERSION = 2;
 export const MAX_NAME_LENGTH = 255;
 /** Upper bound on parts per submission: 100 000 parts of 4 MiB is ~400 GB, far beyond any drop. */
 export const MAX_PARTS = 100_000;
 
 export type Manifest = {
   format: typeof MANIFEST_FORMAT;
-  version: typeof MANIFEST_VERSION;
+  version: 1 | 2;
   submission: string;
   name: string;
   type: string;
+  /** The file's own size; the parts hold `paddedSize` bytes, zeros after the first `size`. */
   size: number;
+  /** Version 2 only: paddedSize(size). Version 1 submissions were not padded (paddedSize = size). */
+  paddedSize?: number;
   partSize: number;
   partCount: number;
   parts: string[];
   sha256: string;
 };
 
-const KEYS = ['format', 'version', 'submission', 'name', 'type', 'size', 'partSize', 'partCount', 'parts', 'sha256'];
+const KEYS_V1 = ['format', 'version', 'submission', 'name', 'type', 'size', 'partSize', 'partCount', 'parts', 'sha256'];
+const KEYS_V2 = [...KEYS_V1, 'paddedSize'];
 const HEX64 = /^[0-9a-f]{64}$/;
 const SUBMISSION_ID = /^[0-9a-f]{32}$/;
 const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+(; ?charset=[\w-]+)?$/;
@@ -42,9 +48,9 @@ export function parseManifest(bytes: Uint8Array): Manifest {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('not an object');
   const m = value as Record<string, unknown>;
-  const extra = Object.keys(m).filter((k) => !KEYS.includes(k));
+  if (m.format !== MANIFEST_FORMAT || (m.version !== 1 && m.version !== 2)) fail('unknown format or version');
+  const extra = Object.keys(m).filter((k) => !(m.version === 1 ? KEYS_V1 : KEYS_V2).includes(k));
   if (extra.length) fail(`unknown field ${extra[0]}`);
-  if (m.format !== MANIFEST_FORMAT || m.version !== MANIFEST_VERSION) fail('unknown format or version');
   if (typeof m.submission !== 'string' || !SUBMISSION_ID.test(m.submission)) fail('bad submission id');
   if (typeof m.name !== 'string' || m.name.length > MAX_NAME_LENGTH) fail('bad name');
   if (typeof m.type !== 'string' || !MEDIA_TYPE.test(m.type)) fail('bad media type');
@@ -53,13 +59,31 @@ export function parseManifest(bytes: Uint8Array): Manifest {
   if (!Array.isArray(m.parts) || m.parts.length !== m.partCount) fail('part list does not match part count');
   if (!m.parts.every((h) => typeof h === 'string' && HEX64.test(h))) fail('bad part digest');
   if (typeof m.sha256 !== 'string' || !HEX64.test(m.sha256)) fail('bad file digest');
-  const expectedParts = Math.max(1, Math.ceil(m.size / m.partSize));
+  if (m.version === 2) checkPadding(m as Manifest, bytes);
+  const expectedParts = Math.max(1, Math.ceil(storedSize(m as Manifest) / m.partSize));
   if (expectedParts !== m.partCount) fail('part count does not match size');
   return m as Manifest;
 }
 
+/** A v2 manifest says how far the zeros run and is itself exactly its padded length. */
+function checkPadding(m: Manifest, bytes: Uint8Array): void {
+  if (m.paddedSize !== paddedSize(m.size)) fail('padded size does not match the size class');
+  if (bytes.length !== manifestLength(m.partCount)) fail('not padded to its fixed length');
+}
+
+/** The bytes the parts hold together: the file and, from version 2, its padding. */
+export function storedSize(m: Manifest): number {
+  return m.paddedSize ?? m.size;
+}
+
+/** The manifest as JSON followed by spaces up to its fixed length (version 2). */
 export function serializeManifest(manifest: Manifest): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(manifest));
+  const json = new TextEncoder().encode(JSON.stringify(manifest));
+  const length = manifestLength(manifest.partCount);
+  if (json.length > length) throw new BadManifestError('Invalid manifest: longer than its padded length.');
+  const out = new Uint8Array(length).fill(MANIFEST_PAD);
+  out.set(json);
+  return out;
 }
 
 /** Media types are only a hint for the journalist; anything odd becomes application/octet-stream. */

@@ -1,7 +1,8 @@
 import * as openpgp from 'openpgp';
 import { checkOptions, DecryptionError, PartMismatchError } from './errors.ts';
 import { createHasher, sha256Hex, toHex } from './hash.ts';
-import { parseManifest, type Manifest } from './manifest.ts';
+import { MAX_PARTS, parseManifest, storedSize, type Manifest } from './manifest.ts';
+import { manifestLength } from './padding.ts';
 
 // No part or manifest ever inflates beyond this, whatever a forged message claims.
 const MAX_PLAINTEXT = 256 * 1024 * 1024;
@@ -11,22 +12,27 @@ const DECRYPT_CONFIG: openpgp.PartialConfig = {
   allowUnauthenticatedStream: false,
 };
 
-export type DecryptOptions = { data: Uint8Array; keys: openpgp.PrivateKey[] };
+export type DecryptOptions = { data: Uint8Array; keys: openpgp.PrivateKey[]; maxPlaintext?: number };
 
 /** Decrypts one object; fails on a wrong key, a missing MDC or any tampering. */
 export async function decryptObject(options: DecryptOptions): Promise<Uint8Array> {
-  checkOptions(options, ['data', 'keys'], 'decryptObject');
+  checkOptions(options, ['data', 'keys', 'maxPlaintext'], 'decryptObject');
+  // Anyone holding the public keys can write an object, compressed too: cap what it may inflate to.
+  const config = { ...DECRYPT_CONFIG, maxDecompressedMessageSize: Math.min(MAX_PLAINTEXT, options.maxPlaintext ?? MAX_PLAINTEXT) };
   try {
     const message = await openpgp.readMessage({ binaryMessage: options.data });
-    const { data } = await openpgp.decrypt({ message, decryptionKeys: options.keys, format: 'binary', config: DECRYPT_CONFIG });
+    const { data } = await openpgp.decrypt({ message, decryptionKeys: options.keys, format: 'binary', config });
     return data as Uint8Array;
   } catch (error) {
     throw new DecryptionError(`Could not decrypt: ${(error as Error).message}`);
   }
 }
 
+/** The largest manifest any submission can have (MAX_PARTS digests), padding included. */
+const MAX_MANIFEST = manifestLength(MAX_PARTS);
+
 export async function openManifest(options: DecryptOptions): Promise<Manifest> {
-  return parseManifest(await decryptObject(options));
+  return parseManifest(await decryptObject({ ...options, maxPlaintext: MAX_MANIFEST }));
 }
 
 export type OpenSubmissionOptions = {
@@ -38,30 +44,46 @@ export type OpenSubmissionOptions = {
   write: (plaintext: Uint8Array) => Promise<void>;
 };
 
-/** Decrypts and verifies every part against the manifest, one part in memory at a time. */
+/**
+ * Decrypts and verifies every part against the manifest, one part in memory at a time, and hands
+ * over the file's own bytes; the padding after them must be zeros and is never written.
+ */
 export async function openSubmission(options: OpenSubmissionOptions): Promise<void> {
   checkOptions(options, ['manifest', 'keys', 'readPart', 'write'], 'openSubmission');
   const { manifest } = options;
+  const stored = storedSize(manifest);
   const whole = createHasher();
-  let size = 0;
+  let written = 0;
   for (let n = 1; n <= manifest.partCount; n++) {
-    const ciphertext = await options.readPart(n);
-    if (ciphertext === null) throw new PartMismatchError(n, `Part ${n} of ${manifest.partCount} is missing.`);
-    let plaintext: Uint8Array;
-    try {
-      plaintext = await decryptObject({ data: ciphertext, keys: options.keys });
-    } catch (error) {
-      throw new PartMismatchError(n, `Part ${n} could not be decrypted: ${(error as Error).message}`);
+    const plaintext = await openPart(options, n, stored);
+    const own = plaintext.subarray(0, Math.max(0, Math.min(plaintext.length, manifest.size - written)));
+    if (plaintext.subarray(own.length).some((b) => b !== 0)) {
+      throw new PartMismatchError(n, `Part ${n} holds data after the end of the file.`);
     }
-    const expectedLength = n < manifest.partCount ? manifest.partSize : manifest.size - manifest.partSize * (manifest.partCount - 1);
-    if (plaintext.length !== expectedLength || (await sha256Hex(plaintext)) !== manifest.parts[n - 1]) {
-      throw new PartMismatchError(n, `Part ${n} does not match the manifest (truncated, reordered or altered).`);
-    }
-    whole.update(plaintext);
-    size += plaintext.length;
-    await options.write(plaintext);
+    whole.update(own);
+    written += own.length;
+    if (own.length > 0) await options.write(own);
   }
-  if (size !== manifest.size || toHex(whole.digest()) !== manifest.sha256) {
+  if (written !== manifest.size || toHex(whole.digest()) !== manifest.sha256) {
     throw new PartMismatchError(manifest.partCount, 'The whole file does not match the manifest digest.');
   }
+}
+
+/** One part, decrypted and checked against its length and digest in the manifest. */
+async function openPart(options: OpenSubmissionOptions, n: number, stored: number): Promise<Uint8Array> {
+  const { manifest } = options;
+  const ciphertext = await options.readPart(n);
+  if (ciphertext === null) throw new PartMismatchError(n, `Part ${n} of ${manifest.partCount} is missing.`);
+  const expectedLength = n < manifest.partCount ? manifest.partSize : stored - manifest.partSize * (manifest.partCount - 1);
+  let plaintext: Uint8Array;
+  try {
+    // A forged part cannot inflate past the length the manifest gives it.
+    plaintext = await decryptObject({ data: ciphertext, keys: options.keys, maxPlaintext: Math.max(1, expectedLength) });
+  } catch (error) {
+    throw new PartMismatchError(n, `Part ${n} could not be decrypted: ${(error as Error).message}`);
+  }
+  if (plaintext.length !== expectedLength || (await sha256Hex(plaintext)) !== manifest.parts[n - 1]) {
+    throw new PartMismatchError(n, `Part ${n} does not match the manifest (truncated, reordered or altered).`);
+  }
+  return plaintext;
 }

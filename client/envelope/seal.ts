@@ -2,6 +2,7 @@ import * as openpgp from 'openpgp';
 import { checkOptions, EnvelopeError } from './errors.ts';
 import { createHasher, sha256Hex, toHex, type Hasher } from './hash.ts';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, MAX_PARTS, normaliseMediaType, normaliseName, parseManifest, serializeManifest } from './manifest.ts';
+import { paddedSize } from './padding.ts';
 
 export const DEFAULT_PART_SIZE = 4 * 1024 * 1024;
 
@@ -37,15 +38,16 @@ export type SealerOptions = {
 };
 
 /**
- * Encrypts a file part by part, as the caller hands over plaintext parts in order, and keeps
- * the digests the manifest needs. Only one part is ever held, whatever the file size.
+ * Encrypts a file part by part, as the caller hands over plaintext in order, and keeps the digests
+ * the manifest needs. Full parts go through `sealPart`; the file's last bytes, with the zero padding
+ * up to its size class, through `sealEnd`. Only one part is ever held, whatever the file size.
  */
 export class SubmissionSealer {
   readonly partSize: number;
   private readonly whole: Hasher | null;
   private readonly parts: string[] = [];
   private size = 0;
-  private lastWasShort = false;
+  private ended = false;
 
   constructor(private readonly options: SealerOptions) {
     checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize', 'wholeFileDigest'], 'SubmissionSealer');
@@ -58,21 +60,46 @@ export class SubmissionSealer {
     return this.parts.length;
   }
 
-  /** Encrypts the next plaintext part; every part but the last must be exactly partSize bytes. */
+  /** Encrypts the next full part: exactly partSize bytes of the file. */
   async sealPart(plaintext: Uint8Array): Promise<Uint8Array> {
-    if (this.lastWasShort) throw new EnvelopeError('Only the last part may be shorter than the part size.');
-    if (plaintext.length > this.partSize) throw new EnvelopeError('Part larger than the part size.');
-    if (this.parts.length >= MAX_PARTS) throw new EnvelopeError('Too many parts.');
-    this.lastWasShort = plaintext.length < this.partSize;
-    this.parts.push(await sha256Hex(plaintext));
+    if (this.ended) throw new EnvelopeError('The file has already ended.');
+    if (plaintext.length !== this.partSize) throw new EnvelopeError('Only full parts go through sealPart; the last bytes go through sealEnd.');
     this.whole?.update(plaintext);
     this.size += plaintext.length;
+    return this.encryptPart(plaintext);
+  }
+
+  /**
+   * Ends the file with its last bytes (fewer than partSize, possibly none) and yields, a part at a
+   * time, the ciphertext of those bytes followed by zeros up to paddedSize(size).
+   */
+  async *sealEnd(tail: Uint8Array): AsyncGenerator<Uint8Array> {
+    if (this.ended) throw new EnvelopeError('The file has already ended.');
+    if (tail.length >= this.partSize) throw new EnvelopeError('The last bytes must be fewer than the part size.');
+    this.ended = true;
+    this.whole?.update(tail);
+    this.size += tail.length;
+    const end = paddedSize(this.size);
+    let tailLeft: Uint8Array | null = tail;
+    for (let at = this.parts.length * this.partSize; at < end; at += this.partSize) {
+      const part = new Uint8Array(Math.min(this.partSize, end - at));
+      if (tailLeft) part.set(tailLeft);
+      tailLeft = null;
+      yield await this.encryptPart(part);
+    }
+  }
+
+  private async encryptPart(plaintext: Uint8Array): Promise<Uint8Array> {
+    if (this.parts.length >= MAX_PARTS) throw new EnvelopeError('Too many parts.');
+    this.parts.push(await sha256Hex(plaintext));
     return encryptObject({ data: plaintext, recipients: this.options.recipients });
   }
 
-  /** Encrypts the manifest; call after the last part. */
+  /** Encrypts the manifest; call after sealEnd has yielded every part. */
   async sealManifest(): Promise<Uint8Array> {
-    if (this.parts.length === 0) throw new EnvelopeError('A submission has at least one part (an empty file is one empty part).');
+    if (!this.ended || this.parts.length !== partCountFor(this.size, this.partSize)) {
+      throw new EnvelopeError('The manifest comes after the last part (sealEnd, read to its end).');
+    }
     const manifest = serializeManifest({
       format: MANIFEST_FORMAT,
       version: MANIFEST_VERSION,
@@ -80,6 +107,7 @@ export class SubmissionSealer {
       name: normaliseName(this.options.name),
       type: normaliseMediaType(this.options.type),
       size: this.size,
+      paddedSize: paddedSize(this.size),
       partSize: this.partSize,
       partCount: this.parts.length,
       parts: [...this.parts],
@@ -91,7 +119,19 @@ export class SubmissionSealer {
   }
 }
 
-/** How many parts a plaintext of this size is cut into (an empty file is one empty part). */
+/** How many parts a file of this size is sent in, padding included. */
 export function partCountFor(size: number, partSize: number): number {
-  return Math.max(1, Math.ceil(size / partSize));
+  return Math.max(1, Math.ceil(paddedSize(size) / partSize));
+}
+
+/**
+ * Reads a file of known size through `read` and yields every part's ciphertext in order: the
+ * one loop the browser, the tests and the benchmarks share. The manifest follows (sealManifest).
+ */
+export async function* sealFile(sealer: SubmissionSealer, size: number, read: (start: number, end: number) => Promise<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const full = Math.floor(size / sealer.partSize);
+  for (let n = 0; n < full; n++) {
+    yield await sealer.sealPart(await read(n * sealer.partSize, (n + 1) * sealer.partSize));
+  }
+  yield* sealer.sealEnd(await read(full * sealer.partSize, size));
 }

@@ -27,7 +27,8 @@ async function request(url: string, init: RequestInit): Promise<Response> {
     } catch {
       // A network failure is worth another try: Tor circuits drop.
     }
-    if (res && res.status < 500 && res.status !== 429) {
+    // 408: the server cut a body that arrived too slowly (a stalled Tor circuit): worth another try.
+    if (res && res.status < 500 && res.status !== 429 && res.status !== 408) {
       if (!res.ok) throw new UploadError(await errorText(res), res.status);
       return res;
     }

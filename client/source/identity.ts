@@ -1,4 +1,4 @@
-import { generateKeyPair } from '../envelope/index.ts';
+import { generateSourceKeyPair } from '../envelope/index.ts';
 import { deriveSourceSecrets, generateCodename } from '../shared/codename.ts';
 import { registerSource, type DropConfig } from './api.ts';
 import { byId, show } from './ui.ts';
@@ -24,13 +24,14 @@ function confirmCodename(codename: string): Promise<void> {
 
 /**
  * A new source: the codename, its two derived secrets and the source's own key pair are all made
- * here. The server receives the login secret, the public key and the passphrase-locked private key.
+ * here. The server receives the login secret, the public key and the passphrase-locked private key;
+ * the key is dated at the epoch, so it does not say when the source first came.
  */
 export async function newIdentity(config: DropConfig): Promise<string> {
   const codename = generateCodename();
   await confirmCodename(codename);
   const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, config.kdfSalt);
-  const { publicKey, privateKey } = await generateKeyPair({ name: 'Sealdrop source', passphrase: keyPassphrase });
+  const { publicKey, privateKey } = await generateSourceKeyPair({ passphrase: keyPassphrase });
   const token = await registerSource(loginSecret, publicKey, privateKey);
   byId('codename-continue').textContent = 'Sending…';
   return token;

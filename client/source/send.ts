@@ -1,4 +1,4 @@
-import { partCountFor, readJournalistKey, sha256Hex, SubmissionSealer, type PublicKey } from '../envelope/index.ts';
+import { partCountFor, readJournalistKey, sealFile, sha256Hex, SubmissionSealer, type PublicKey } from '../envelope/index.ts';
 import { completeSubmission, createSubmission, fetchConfig, putObject, UploadError, type DropConfig } from './api.ts';
 
 /** Something to send: a chosen file, or the typed message (a single-part text/plain submission). */
@@ -57,12 +57,10 @@ export class Sender {
       ...(item.size <= NATIVE_DIGEST_MAX ? { wholeFileDigest: async () => sha256Hex(await item.read(0, item.size)) } : {}),
     });
     progress(0, total + 1);
-    for (let n = 1; n <= total; n++) {
-      const start = (n - 1) * partSize;
-      const plaintext = await item.read(start, Math.min(item.size, start + partSize));
-      const ciphertext = await sealer.sealPart(plaintext);
-      plaintext.fill(0);
-      await putObject(`/api/submissions/${id}/parts/${n}`, ciphertext);
+    // The parts include the zero padding up to the file's size class (added on this device).
+    let n = 0;
+    for await (const ciphertext of sealFile(sealer, item.size, item.read)) {
+      await putObject(`/api/submissions/${id}/parts/${++n}`, ciphertext);
       progress(n, total + 1);
     }
     await putObject(`/api/submissions/${id}/manifest`, await sealer.sealManifest());

@@ -24,11 +24,8 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
     const buffer = Buffer.alloc(o.partSize);
     let filled = 0;
     let n = 0;
-    const flush = async () => {
+    const store = async (ciphertext: Uint8Array) => {
       if (++n > o.maxParts) throw new HttpError(413, 'This file is larger than the server accepts. Nothing was stored.');
-      const ciphertext = await sealer.sealPart(buffer.subarray(0, filled));
-      buffer.fill(0, 0, filled); // best effort: do not leave this part's plaintext in the reused buffer
-      filled = 0;
       await o.store.submissions.putPart(id, n, ciphertext);
     };
     for await (const chunk of stream) {
@@ -37,10 +34,16 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
         chunk.copy(buffer, filled, offset, offset + take);
         filled += take;
         offset += take;
-        if (filled === o.partSize) await flush();
+        if (filled < o.partSize) continue;
+        const ciphertext = await sealer.sealPart(buffer);
+        buffer.fill(0); // best effort: do not leave this part's plaintext in the reused buffer
+        filled = 0;
+        await store(ciphertext);
       }
     }
-    if (filled > 0 || n === 0) await flush();
+    // The last bytes and the zero padding up to the file's size class, a part at a time.
+    for await (const ciphertext of sealer.sealEnd(buffer.subarray(0, filled))) await store(ciphertext);
+    buffer.fill(0, 0, filled);
     o.store.submissions.declareParts(id, n);
     await o.store.submissions.putManifest(id, await sealer.sealManifest());
     return id;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, utimes } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { startOfToday } from './day.ts';
@@ -10,6 +10,8 @@ export interface BlobStore {
   /** Stores bytes under a new random name, durably, and returns the name. */
   put(data: Uint8Array): Promise<string>;
   read(name: string): Promise<Uint8Array>;
+  /** The first bytes of an object, at most `length` (packet headers, without reading the rest). */
+  readPrefix(name: string, length: number): Promise<Uint8Array>;
   stream(name: string): Readable;
   delete(name: string): Promise<void>;
   /** Names currently stored (for sweeping orphans at start-up). */
@@ -17,6 +19,10 @@ export interface BlobStore {
 }
 
 const NAME = /^[0-9a-f]{32}$/;
+// Reading must not record when a journalist exported or a source logged in: with relatime (the
+// usual default) the first read after a write stamps the exact time. O_NOATIME needs the process
+// to own the file, which the server and its CLI do; Linux only, so 0 elsewhere.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOATIME ?? 0);
 const TEMP_PREFIX = '.tmp-';
 
 export function createFileBlobStore(dir: string): BlobStore {
@@ -36,8 +42,19 @@ export function createFileBlobStore(dir: string): BlobStore {
       await removeOnFailure(resolve(name), () => syncDir(dir));
       return name;
     },
-    read: (name) => readFile(resolve(name)),
-    stream: (name) => createReadStream(resolve(name)),
+    read: (name) => readFile(resolve(name), { flag: READ_FLAGS }),
+    async readPrefix(name, length) {
+      const handle = await open(resolve(name), READ_FLAGS);
+      try {
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, 0);
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    },
+    // fs.open takes numeric flags; the stream passes them through, though its type says string.
+    stream: (name) => createReadStream(resolve(name), { flags: READ_FLAGS as unknown as string }),
     delete: (name) => rm(resolve(name), { force: true }),
     async list() {
       const entries = await readdir(dir).catch(() => [] as string[]);

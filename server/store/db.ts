@@ -65,15 +65,45 @@ const MIGRATIONS: string[] = [
    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
+/** The database is held by a process that still writes a write-ahead log (an older Sealdrop). */
+export class DatabaseBusyError extends Error {
+  override name = 'DatabaseBusyError';
+}
+
 export function openDb(file: string): Db {
   const db = new Database(file);
-  // Deleted rows are overwritten with zeros, so a seized disk does not keep what was purged.
-  db.pragma('secure_delete = ON');
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
+  // Set first: the switch below waits for another process (the CLI beside the server) instead of failing.
   db.pragma('busy_timeout = 5000');
+  // Deleted rows and freed pages are overwritten with zeros, so a seized disk does not keep what was purged.
+  db.pragma('secure_delete = ON');
+  useRollbackJournal(db, file);
+  // Sorts and statement journals stay in memory: no temp file ever holds a row.
+  db.pragma('temp_store = MEMORY');
+  db.pragma('foreign_keys = ON');
   migrate(db);
   return db;
+}
+
+/**
+ * A write-ahead log keeps every version of every page it saw, deleted rows included, until a
+ * checkpoint, and the file stays readable beside the database. A rollback journal holds only
+ * the pages of the transaction in flight and is emptied at commit; with synchronous=FULL the
+ * truncation is synced, so commits stay atomic and durable. Switching an existing WAL database
+ * checkpoints it and removes the -wal and -shm files.
+ */
+function useRollbackJournal(db: Db, file: string): void {
+  let mode: unknown;
+  try {
+    mode = db.pragma('journal_mode = TRUNCATE', { simple: true });
+  } catch (error) {
+    db.close();
+    throw new DatabaseBusyError(`${file} is in use by another process that keeps a write-ahead log (${(error as Error).message}); stop it and start again.`);
+  }
+  if (mode !== 'truncate') {
+    db.close();
+    throw new DatabaseBusyError(`${file} could not leave journal mode "${String(mode)}"; stop every other Sealdrop process and start again.`);
+  }
+  db.pragma('synchronous = FULL');
 }
 
 function migrate(db: Db): void {

@@ -14,3 +14,10 @@ export class ConflictError extends StoreError {
 export class IncompleteError extends StoreError {
   override name = 'IncompleteError';
 }
+/** A signed source session outlived its source (deleted by the newsroom or by retention). */
+export class SourceGoneError extends StoreError {
+  override name = 'SourceGoneError';
+  constructor() {
+    super('Your conversation is no longer on the server (the newsroom or the retention period removed it). Nothing was stored; reload the page to start again.');
+  }
+}

@@ -2,13 +2,16 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createFileBlobStore, type BlobStore } from './blobs.ts';
 import { openDb } from './db.ts';
-import { journalistRepo, type JournalistRepo } from './journalists.ts';
+import { keyFileSetting } from '../config.ts';
+import { journalistRepo, openTotpSecrets, type JournalistRepo } from './journalists.ts';
 import { inboxRepo, type InboxRepo } from './inbox.ts';
 import { replyRepo, type ReplyRepo } from './replies.ts';
 import { sourceRepo, type SourceRepo } from './sources.ts';
 import { submissionRepo, type SubmissionRepo } from './submissions.ts';
 
 export * from './errors.ts';
+export { DatabaseBusyError } from './db.ts';
+export { TotpKeyError } from './totp-key.ts';
 export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
 export type { InboxSource, InboxSubmission } from './inbox.ts';
 export type { NewSource, Source } from './sources.ts';
@@ -26,12 +29,18 @@ export type Store = {
   close(): void;
 };
 
-export function openStore(dataDir: string): Store {
+export type StoreOptions = {
+  /** The key sealing TOTP secrets; default SEALDROP_KEY_FILE, else secret.key in the data directory. */
+  keyFile?: string;
+};
+
+export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = openDb(path.join(dataDir, 'sealdrop.sqlite'));
+  const totp = closingOnError(db, () => openTotpSecrets(db, options.keyFile ?? keyFileSetting(dataDir)));
   const blobs = createFileBlobStore(path.join(dataDir, 'objects'));
   return {
-    journalists: journalistRepo(db),
+    journalists: journalistRepo(db, totp),
     submissions: submissionRepo(db, blobs),
     inbox: inboxRepo(db, blobs),
     sources: sourceRepo(db),
@@ -39,4 +48,14 @@ export function openStore(dataDir: string): Store {
     blobs,
     close: () => db.close(),
   };
+}
+
+// A store that cannot open must not keep the database file held (a retry, or the CLI, needs it).
+function closingOnError<T>(db: { close(): void }, action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }

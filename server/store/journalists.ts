@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
+import { isSealed, loadTotpKey, totpBox, type TotpBox } from './totp-key.ts';
 
 export type Journalist = {
   id: number;
@@ -38,7 +39,22 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 /** Enrolment links expire after this many days, counted in whole days. */
 const ENROLMENT_DAYS = 7;
 
-export function journalistRepo(db: Db) {
+/**
+ * Checks the key file against every sealed TOTP secret (so a wrong key stops start-up, not a
+ * login days later) and seals any an older Sealdrop stored in plaintext.
+ */
+export function openTotpSecrets(db: Db, keyFile: string): TotpBox {
+  const rows = db.prepare('SELECT id, totp_secret AS secret FROM journalists WHERE totp_secret IS NOT NULL').all() as { id: number; secret: string }[];
+  const sealed = rows.filter((r) => isSealed(r.secret));
+  const box = totpBox(loadTotpKey(keyFile, sealed.length), keyFile);
+  for (const r of sealed) box.open(r.id, r.secret);
+  const update = db.prepare('UPDATE journalists SET totp_secret = ? WHERE id = ?');
+  // secure_delete overwrites the plaintext in place; the rollback journal is emptied at commit.
+  db.transaction(() => rows.filter((r) => !isSealed(r.secret)).forEach((r) => update.run(box.seal(r.id, r.secret), r.id)))();
+  return box;
+}
+
+export function journalistRepo(db: Db, totp: TotpBox) {
   const row = (where: string, value: unknown): Row | undefined => db.prepare(`SELECT * FROM journalists WHERE ${where} = ?`).get(value) as Row | undefined;
   const must = (r: Row | undefined, what: string): Journalist => {
     if (!r) throw new NotFoundError(`No journalist ${what}.`);
@@ -83,10 +99,12 @@ export function journalistRepo(db: Db) {
     },
     credentials(id: number): Credentials {
       const r = row('id', id);
-      return { passwordHash: r?.password_hash ?? null, totpSecret: r?.totp_secret ?? null };
+      return { passwordHash: r?.password_hash ?? null, totpSecret: r?.totp_secret ? totp.open(id, r.totp_secret) : null };
     },
-    setCredentials: (id: number, c: Credentials) =>
-      changed(db.prepare('UPDATE journalists SET password_hash = ?, totp_secret = ? WHERE id = ?').run(c.passwordHash, c.totpSecret, id), 'with that id'),
+    setCredentials: (id: number, c: Credentials) => {
+      const sealed = c.totpSecret === null ? null : totp.seal(id, c.totpSecret);
+      changed(db.prepare('UPDATE journalists SET password_hash = ?, totp_secret = ? WHERE id = ?').run(c.passwordHash, sealed, id), 'with that id');
+    },
     /** A one-time link token for setting passphrase and TOTP; the database keeps only its hash. */
     createEnrolment(id: number): string {
       const token = randomBytes(32).toString('base64url');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
-import { ConflictError, IncompleteError, NotFoundError } from './errors.ts';
+import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from './errors.ts';
 
 export type SubmissionSummary = { id: string; designation: string; partCount: number; size: number; createdDay: string };
 export type SubmissionObjects = { manifest: string; parts: string[] };
@@ -37,6 +37,8 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
 
   return {
     create(sourceId: string, partCount: number): string {
+      // Sessions are signed tokens, so one can outlive its source; the foreign key would fail later, obscurely.
+      if (!db.prepare('SELECT 1 FROM sources WHERE id = ?').get(sourceId)) throw new SourceGoneError();
       const id = randomId();
       db.prepare("INSERT INTO submissions (id, source_id, part_count, state, created_day) VALUES (?, ?, ?, 'pending', ?)").run(
         id, sourceId, partCount, today(),
@@ -78,6 +80,12 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
         return [...blobsOf.map((b) => b.blob), ...(row.manifest_blob ? [row.manifest_blob] : [])];
       })();
       await Promise.all(names.map((n) => blobs.delete(n)));
+    },
+    /** The stored objects of a pending submission (manifest first, if it has arrived, then parts). */
+    pendingObjects(id: string): string[] {
+      const row = pending(id);
+      const parts = db.prepare('SELECT blob FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string }[];
+      return [...(row.manifest_blob ? [row.manifest_blob] : []), ...parts.map((p) => p.blob)];
     },
     /** Makes a submission visible to journalists once its manifest and every part have arrived. */
     complete(id: string): void {

@@ -6,7 +6,7 @@ import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exportSubmissions } from '../../server/cli/export.ts';
 import { launchFirefox, type SecurityLevel } from '../helpers/firefox.ts';
-import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
+import { gpgOpenSubmission, makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { foreignRequests, until } from '../helpers/pages.ts';
 
@@ -64,11 +64,8 @@ async function gpgOpenByName(name: string): Promise<Buffer> {
   for (const designation of await readdir(out)) {
     for (const id of await readdir(path.join(out, designation))) {
       const dir = path.join(out, designation, id);
-      const manifest = JSON.parse((await gpg.decrypt(path.join(dir, 'manifest.pgp'))).toString('utf8'));
-      if (manifest.name !== name) continue;
-      const parts: Buffer[] = [];
-      for (let n = 1; n <= manifest.partCount; n++) parts.push(await gpg.decrypt(path.join(dir, `part-${String(n).padStart(5, '0')}.pgp`)));
-      return Buffer.concat(parts);
+      const { manifest, plaintext } = await gpgOpenSubmission((f) => gpg.decrypt(f), dir);
+      if (manifest.name === name) return plaintext;
     }
   }
   throw new Error(`no submission named ${name}`);

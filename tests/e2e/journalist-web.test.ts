@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { currentStep, totpCode } from '../../server/auth/totp.ts';
 import { exportSubmissions } from '../../server/cli/export.ts';
 import { launchChromium } from '../helpers/browser.ts';
-import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
+import { gpgOpenSubmission, makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { submitThroughPage } from '../helpers/submit.ts';
 import { execFileSync } from 'node:child_process';
@@ -99,14 +99,8 @@ test('setup → browser-made key → source upload → TOTP login → decrypt in
   await exportSubmissions(instance.store, out);
   const [designation] = await import('node:fs/promises').then((fs) => fs.readdir(out));
   const ids = await import('node:fs/promises').then((fs) => fs.readdir(path.join(out, designation!)));
-  const manifests = ids.map((id) => {
-    const dir = path.join(out, designation!, id);
-    const json = execFileSync('gpg', ['--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', KEY_PASSPHRASE, '-d', path.join(dir, 'manifest.pgp')], { env });
-    return { dir, manifest: JSON.parse(json.toString()) };
-  });
-  const doc = manifests.find((m) => m.manifest.name === 'dossier.bin')!;
-  const parts = Array.from({ length: doc.manifest.partCount }, (_, i) =>
-    execFileSync('gpg', ['--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', KEY_PASSPHRASE, '-d', path.join(doc.dir, `part-${String(i + 1).padStart(5, '0')}.pgp`)], { env, maxBuffer: 64 * 1024 * 1024 }),
-  );
-  expect(Buffer.concat(parts).equals(file)).toBe(true);
+  const decrypt = async (f: string) => execFileSync('gpg', ['--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', KEY_PASSPHRASE, '-d', f], { env, maxBuffer: 64 * 1024 * 1024 });
+  const opened = await Promise.all(ids.map((id) => gpgOpenSubmission(decrypt, path.join(out, designation!, id))));
+  const doc = opened.find((o) => o.manifest.name === 'dossier.bin')!;
+  expect(doc.plaintext.equals(file)).toBe(true);
 });

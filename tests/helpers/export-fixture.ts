@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { partCountFor, SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
+import { sealFile, SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
 
 /** Writes one submission in the export layout, as `sealdrop export` would, without a server. */
 export async function writeExportedSubmission(
@@ -10,10 +10,9 @@ export async function writeExportedSubmission(
   const dir = path.join(out, opts.designation, opts.id);
   await mkdir(dir, { recursive: true });
   const sealer = new SubmissionSealer({ submission: opts.id, name: opts.name, type: 'application/octet-stream', recipients: [opts.recipient], partSize: opts.partSize });
-  const count = partCountFor(opts.plaintext.length, opts.partSize);
-  for (let n = 1; n <= count; n++) {
-    const part = await sealer.sealPart(opts.plaintext.subarray((n - 1) * opts.partSize, n * opts.partSize));
-    await writeFile(path.join(dir, `part-${String(n).padStart(5, '0')}.pgp`), part);
+  let n = 0;
+  for await (const part of sealFile(sealer, opts.plaintext.length, async (s, e) => opts.plaintext.slice(s, e))) {
+    await writeFile(path.join(dir, `part-${String(++n).padStart(5, '0')}.pgp`), part);
   }
   await writeFile(path.join(dir, 'manifest.pgp'), await sealer.sealManifest());
   return dir;

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,3 +51,21 @@ async function fingerprint(gpg: (a: string[]) => Promise<{ stdout: Buffer }>, em
 }
 
 export { readFile };
+
+export type GpgManifest = { name: string; type: string; size: number; partCount: number; sha256: string };
+
+/**
+ * The README's recipe with gpg alone: the manifest (JSON, then padding spaces), each part in
+ * order, the result cut to the manifest's size (the rest is zero padding) and checked against
+ * the manifest's SHA-256.
+ */
+export async function gpgOpenSubmission(decrypt: (file: string) => Promise<Buffer>, dir: string): Promise<{ manifest: GpgManifest; plaintext: Buffer }> {
+  const manifest = JSON.parse((await decrypt(path.join(dir, 'manifest.pgp'))).toString('utf8')) as GpgManifest;
+  const parts: Buffer[] = [];
+  for (let n = 1; n <= manifest.partCount; n++) parts.push(await decrypt(path.join(dir, `part-${String(n).padStart(5, '0')}.pgp`)));
+  const padded = Buffer.concat(parts);
+  if (padded.subarray(manifest.size).some((b) => b !== 0)) throw new Error('data after the end of the file');
+  const plaintext = padded.subarray(0, manifest.size);
+  if (createHash('sha256').update(plaintext).digest('hex') !== manifest.sha256) throw new Error('the file does not match the manifest digest');
+  return { manifest, plaintext };
+}

@@ -8,12 +8,12 @@ export function newSource(store: Store, loginSecret = randomBytes(32).toString('
 
 /** A source registered through the API exactly as the page does it; returns its session token. */
 export async function registerApiSource(sourceUrl: string): Promise<{ token: string; codename: string; keyPassphrase: string }> {
-  const { generateKeyPair } = await import('../../client/envelope/index.ts');
+  const { generateSourceKeyPair } = await import('../../client/envelope/index.ts');
   const { deriveSourceSecrets, generateCodename } = await import('../../client/shared/codename.ts');
   const config = (await (await fetch(`${sourceUrl}/api/config`)).json()) as { kdfSalt: string };
   const codename = generateCodename();
   const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, config.kdfSalt);
-  const { publicKey, privateKey } = await generateKeyPair({ name: 'Sealdrop source', passphrase: keyPassphrase });
+  const { publicKey, privateKey } = await generateSourceKeyPair({ passphrase: keyPassphrase });
   const res = await fetch(`${sourceUrl}/api/sources`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchChromium } from '../helpers/browser.ts';
 import { sealdrop } from '../helpers/cli.ts';
-import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
+import { gpgOpenSubmission, makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { submitThroughPage } from '../helpers/submit.ts';
 
@@ -52,12 +52,10 @@ async function submissionDirs(): Promise<string[]> {
   return (await readdir(path.join(exported, designation!))).map((id) => path.join(exported, designation!, id));
 }
 
-/** The README's recipe: gpg -d the manifest, then each part in order. */
+/** The README's recipe: gpg -d the manifest, then each part in order, cut to the manifest's size. */
 async function gpgOpen(home: GpgHome, dir: string): Promise<{ name: string; plaintext: Buffer }> {
-  const manifest = JSON.parse((await home.decrypt(path.join(dir, 'manifest.pgp'))).toString('utf8'));
-  const parts: Buffer[] = [];
-  for (let n = 1; n <= manifest.partCount; n++) parts.push(await home.decrypt(path.join(dir, `part-${String(n).padStart(5, '0')}.pgp`)));
-  return { name: manifest.name, plaintext: Buffer.concat(parts) };
+  const { manifest, plaintext } = await gpgOpenSubmission((f) => home.decrypt(f), dir);
+  return { name: manifest.name, plaintext };
 }
 
 describe('GnuPG 2.2 decrypts what the browser sent', () => {

@@ -8,6 +8,8 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ host: '127.0.0.1', sourcePort: 8080, journalistPort: 8081, partSize: 4 * 1024 * 1024, retentionDays: null });
     expect(config.dataDir).toBe(path.resolve('data'));
     expect(Object.isFrozen(config)).toBe(true);
+    expect(config.keyFile).toBe(path.resolve('data', 'secret.key'));
+    expect(loadConfig({ SEALDROP_DATA: '/srv/drop', SEALDROP_KEY_FILE: '/run/sealdrop/totp.key' }).keyFile).toBe('/run/sealdrop/totp.key');
   });
 
   test.each([

@@ -23,8 +23,9 @@ export function authRoutes({ store, sessions, throttle, usedSteps }: JournalistD
     const account = f.username.toLowerCase();
     const wait = throttle.waitFor(account);
     if (wait > 0) throw new HttpError(429, `Too many failed attempts. Try again in ${Math.ceil(wait / 60_000)} minute(s).`);
-    const refund = throttle.attempt(account);
     const journalist = store.journalists.list().find((j) => j.username === account);
+    // Only failures at real accounts count globally: made-up names cannot lock everyone out.
+    const refund = throttle.attempt(account, Date.now(), journalist !== undefined);
     const creds = journalist ? store.journalists.credentials(journalist.id) : { passwordHash: null, totpSecret: null };
     // The passphrase is always verified (against a decoy if need be), so timing does not reveal accounts.
     const passOk = await verifyPassphrase(creds.passwordHash, f.passphrase);

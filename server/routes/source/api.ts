@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import { assertAddressedTo, MAX_PARTS } from '../../../client/envelope/index.ts';
+import { assertAddressedTo, MAX_PARTS, partCountFor, WrongRecipientsError } from '../../../client/envelope/index.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
-import type { RecipientSet } from '../../recipients.ts';
+import { assertStillAddressed, type RecipientSet } from '../../recipients.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { sourceOf } from './conversation.ts';
 import { maxObjectBytes, type Config } from '../../config.ts';
@@ -17,7 +17,7 @@ const MAX_UPLOADS = 32;
 
 export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps): Router {
   const router = Router();
-  const maxParts = Math.min(MAX_PARTS, Math.ceil(config.maxFileBytes / config.partSize));
+  const maxParts = Math.min(MAX_PARTS, partCountFor(config.maxFileBytes, config.partSize)); // padding included
   const recipientCount = () => Math.max(1, store.journalists.active().length);
   const partLimit = () => maxObjectBytes(config, recipientCount());
   // A manifest lists a 64-character digest per part, so it grows with the part count, not the part size.
@@ -64,8 +64,16 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
     res.status(204).end();
   });
 
-  router.post('/submissions/:id/complete', (req, res) => {
-    store.submissions.complete(submissionIdParam(req));
+  router.post('/submissions/:id/complete', async (req, res) => {
+    const id = submissionIdParam(req);
+    try {
+      await assertStillAddressed(store, id, recipients);
+    } catch (error) {
+      // Nobody can use it any more: the page encrypts the item again for the current keys.
+      if (error instanceof WrongRecipientsError) await store.submissions.discard(id);
+      throw error;
+    }
+    store.submissions.complete(id);
     res.status(204).end();
   });
 

@@ -1,20 +1,62 @@
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request } from 'express';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { HttpError } from '../../http/errors.ts';
+import { Gate, untilClosed } from '../../http/gate.ts';
 import { jsonObject } from '../../http/validate.ts';
-import { registerSource } from '../../sources/register.ts';
+import { registerSource, type SourceKeys } from '../../sources/register.ts';
 import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
 
 /**
  * Wrong codenames are throttled without a lockout: behind Tor every source shares one address, so a
- * global lock would let anyone shut every source out. Instead, logins in flight are capped
- * (`codenameGate`) and each wrong codename is answered only after a delay.
+ * global lock would let anyone shut every source out. Instead, each path that costs the server work
+ * has its own bounded gate, and a wrong codename is answered only after a delay that holds no slot.
  */
-export type ConversationDeps = { store: Store; sessions: SourceSessions; codenameGate: RequestHandler };
+export type SourceGates = {
+  /** JS registration: parses and checks two keys of at most 8,000 characters (~25 ms on the event loop). */
+  registration: Gate;
+  /** No-JS login: PBKDF2 (600,000 rounds, ~0.25 s of one core), then unlocking the key and decrypting replies. */
+  codenameLogin: Gate;
+  /** No-JS new source: PBKDF2 plus generating and locking a key pair (~0.5 s of one core in all). */
+  newSource: Gate;
+};
+
+/**
+ * One job at a time on each path: a flood keeps at most one core busy per path and leaves libuv's
+ * thread pool (4 threads, shared with file I/O) room. The queues are long enough that a few
+ * attacker loops only delay a real source; past them a flood gets a clear 503. A JS codename login
+ * is one SHA-256 and an indexed lookup, cheaper than the gate itself, so it has none.
+ */
+export function sourceGates(): SourceGates {
+  return {
+    registration: new Gate({ width: 1, queue: 64, maxWaitMs: 30_000 }),
+    codenameLogin: new Gate({ width: 1, queue: 64, maxWaitMs: 30_000 }),
+    newSource: new Gate({ width: 1, queue: 16, maxWaitMs: 30_000 }),
+  };
+}
+
+export type ConversationDeps = { store: Store; sessions: SourceSessions; gates: SourceGates };
 
 export const UNKNOWN_CODENAME = 'That codename is not recognised. Check each word and try again.';
 export const WRONG_CODENAME_DELAY_MS = 1000;
 export const slowly = () => new Promise((r) => setTimeout(r, WRONG_CODENAME_DELAY_MS));
+
+/** No source has this login secret: the same answer whether or not the codename ever existed. */
+export class UnknownCodenameError extends HttpError {
+  override name = 'UnknownCodenameError';
+  constructor() {
+    super(401, UNKNOWN_CODENAME);
+  }
+}
+
+/** The source a login secret belongs to (one SHA-256 and an indexed lookup), or UnknownCodenameError. */
+export function sourceByLogin(store: Store, loginSecret: string): { id: string; privateKey: string } {
+  try {
+    return store.sources.byLogin(loginSecret);
+  } catch (error) {
+    throw error instanceof NotFoundError ? new UnknownCodenameError() : error;
+  }
+}
+
 const REPLY_ID = /^[0-9a-f]{32}$/;
 const text = (v: unknown, name: string, max: number): string => {
   if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new HttpError(400, `"${name}" must be text of at most ${max} characters.`);
@@ -36,37 +78,31 @@ export function sourceOf(sessions: SourceSessions, req: Request): string {
 }
 
 /** Codename accounts for the JavaScript path: everything secret is derived and decrypted on the device. */
-export function conversationApi({ store, sessions, codenameGate }: ConversationDeps): Router {
+export function conversationApi({ store, sessions, gates }: ConversationDeps): Router {
   const router = Router();
 
-  router.post('/sources', codenameGate, async (req, res) => {
+  router.post('/sources', async (req, res) => {
     const body = jsonObject(req, ['login', 'publicKey', 'privateKey']);
     const keys = { loginSecret: text(body.login, 'login', 64), publicKey: text(body.publicKey, 'publicKey', 8000), privateKey: text(body.privateKey, 'privateKey', 8000) };
     let sourceId: string;
     try {
-      sourceId = await registerSource(store, keys);
+      sourceId = await gates.registration.run(() => registerOrRetry(store, keys), untilClosed(res));
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-      // A retry after a lost response (common over Tor) is the same registration: same secret, same key.
-      const existing = store.sources.byLogin(keys.loginSecret);
-      if (existing.privateKey !== keys.privateKey) {
-        await slowly();
-        throw error;
-      }
-      sourceId = existing.id;
+      // The slot is already free: a refusal's delay costs the server nothing.
+      if (error instanceof ConflictError) await slowly();
+      throw error;
     }
     res.status(201).json({ sourceToken: sessions.create(sourceId).token });
   });
 
-  router.post('/sources/login', codenameGate, async (req, res) => {
+  router.post('/sources/login', async (req, res) => {
     const body = jsonObject(req, ['login']);
     let source: { id: string; privateKey: string };
     try {
-      source = store.sources.byLogin(text(body.login, 'login', 64));
+      source = sourceByLogin(store, text(body.login, 'login', 64));
     } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      await slowly();
-      throw new HttpError(401, UNKNOWN_CODENAME);
+      if (error instanceof UnknownCodenameError) await slowly();
+      throw error;
     }
     res.json({ sourceToken: sessions.create(source.id).token, privateKey: source.privateKey, replies: store.replies.list(source.id) });
   });
@@ -88,4 +124,16 @@ export function conversationApi({ store, sessions, codenameGate }: ConversationD
   });
 
   return router;
+}
+
+/** The new source's id; a retry after a lost response (common over Tor) is the same registration. */
+async function registerOrRetry(store: Store, keys: SourceKeys): Promise<string> {
+  try {
+    return await registerSource(store, keys);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const existing = store.sources.byLogin(keys.loginSecret);
+    if (existing.privateKey !== keys.privateKey) throw error;
+    return existing.id;
+  }
 }

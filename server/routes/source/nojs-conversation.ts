@@ -1,14 +1,15 @@
 import { Router } from 'express';
-import { decryptObject, readPrivateKey } from '../../../client/envelope/index.ts';
+import { openReplies } from '../../sources/unlock.ts';
 import { deriveSourceSecrets, normaliseCodename, NotACodenameError } from '../../../client/shared/codename.ts';
 import { renderConversation, renderSourceLogin, type ShownReply } from '../../../client/pages/source-conversation.ts';
 import { renderMessagePage } from '../../../client/pages/message.ts';
 import { HttpError } from '../../http/errors.ts';
 import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { sameToken } from '../../auth/sessions.ts';
-import { NotFoundError } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
+import { untilClosed } from '../../http/gate.ts';
 import type { Config } from '../../config.ts';
-import { replyId, slowly, UNKNOWN_CODENAME, type ConversationDeps } from './conversation.ts';
+import { replyId, slowly, sourceByLogin, UNKNOWN_CODENAME, UnknownCodenameError, type ConversationDeps } from './conversation.ts';
 
 /** The one field a no-JS form sends, as text; anything else in the body is refused. */
 function onlyField(body: unknown, name: string): string {
@@ -25,13 +26,13 @@ import { SOURCE_COOKIE } from './nojs.ts';
  * Returning sources without JavaScript: the server derives the secrets from the codename and
  * decrypts the replies in memory for one response, then forgets the codename and the key.
  */
-export function noScriptConversation({ config, store, sessions, codenameGate }: ConversationDeps & { config: Config }): Router {
+export function noScriptConversation({ config, store, sessions, gates }: ConversationDeps & { config: Config }): Router {
   const router = Router();
   const maxFileMiB = Math.floor(config.maxFileBytes / 1048576);
 
   router.get('/login', (_req, res) => void res.type('html').send(renderSourceLogin({ maxFileMiB })));
 
-  router.post('/login', codenameGate, async (req, res) => {
+  router.post('/login', async (req, res) => {
     let codename: string;
     try {
       codename = normaliseCodename(onlyField(req.body, 'codename'));
@@ -39,26 +40,17 @@ export function noScriptConversation({ config, store, sessions, codenameGate }: 
       if (error instanceof NotACodenameError) return void res.status(400).type('html').send(renderSourceLogin({ error: error.message, maxFileMiB }));
       throw error;
     }
-    const secrets = await deriveSourceSecrets(codename, store.sources.kdfSalt());
-    let source: { id: string; privateKey: string };
+    let opened: { sourceId: string; replies: ShownReply[] };
     try {
-      source = store.sources.byLogin(secrets.loginSecret);
+      opened = await gates.codenameLogin.run(() => openConversation(store, codename), untilClosed(res));
     } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      await slowly();
+      if (!(error instanceof UnknownCodenameError)) throw error;
+      await slowly(); // the slot is already free: a wrong codename's delay holds no capacity
       return void res.status(401).type('html').send(renderSourceLogin({ error: UNKNOWN_CODENAME, maxFileMiB }));
     }
-    const key = await readPrivateKey(source.privateKey, secrets.keyPassphrase);
-    const replies: ShownReply[] = [];
-    for (const r of store.replies.list(source.id)) {
-      const plaintext = await decryptObject({ data: await store.blobs.read(store.replies.blobOf(r.id, source.id)), keys: [key] });
-      replies.push({ id: r.id, day: r.createdDay, text: new TextDecoder().decode(plaintext) });
-    }
-    // Marked read only once every reply is ready to be shown.
-    for (const r of replies) store.replies.markRead(r.id, source.id);
-    const { token, session } = sessions.create(source.id);
+    const { token, session } = sessions.create(opened.sourceId);
     setSessionCookie(res, token, SOURCE_COOKIE);
-    res.type('html').send(renderConversation({ replies, csrf: session.csrf, maxFileMiB }));
+    res.type('html').send(renderConversation({ replies: opened.replies, csrf: session.csrf, maxFileMiB }));
   });
 
   router.post('/replies/:id/delete', async (req, res) => {
@@ -70,4 +62,14 @@ export function noScriptConversation({ config, store, sessions, codenameGate }: 
   });
 
   return router;
+}
+
+/** The work the login gate bounds: PBKDF2, then unlocking the key and decrypting the replies. */
+async function openConversation(store: Store, codename: string): Promise<{ sourceId: string; replies: ShownReply[] }> {
+  const secrets = await deriveSourceSecrets(codename, store.sources.kdfSalt());
+  const source = sourceByLogin(store, secrets.loginSecret);
+  const replies = await openReplies(store, source, secrets.keyPassphrase);
+  // Marked read only once every reply is ready to be shown.
+  for (const r of replies) store.replies.markRead(r.id, source.id);
+  return { sourceId: source.id, replies };
 }

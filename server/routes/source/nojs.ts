@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { MAX_PARTS } from '../../../client/envelope/index.ts';
+import { MAX_PARTS, partCountFor } from '../../../client/envelope/index.ts';
 import { renderCodenamePage } from '../../../client/pages/source-conversation.ts';
 import { renderSentPage } from '../../../client/pages/sent.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
@@ -10,9 +10,11 @@ import { HttpError } from '../../http/errors.ts';
 import { readForm } from '../../nojs/form.ts';
 import { sealStream } from '../../nojs/seal-stream.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
-import type { RecipientSet } from '../../recipients.ts';
+import { assertSameKeys, type RecipientSet } from '../../recipients.ts';
 import type { Store } from '../../store/index.ts';
 import { NOT_OPEN } from './api.ts';
+import type { SourceGates } from './conversation.ts';
+import { untilClosed } from '../../http/gate.ts';
 
 // No-JS uploads in flight at once; each holds about one part of plaintext in memory.
 const MAX_UPLOADS = 8;
@@ -20,15 +22,16 @@ const MAX_UPLOADS = 8;
 /** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
 export const SOURCE_COOKIE = '__Host-sealdrop-source';
 
-export type NoScriptDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions };
+export type NoScriptDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; gates: SourceGates };
 
-export function noScriptSubmit({ config, store, recipients: current, sessions }: NoScriptDeps): Router {
+export function noScriptSubmit({ config, store, recipients: current, sessions, gates }: NoScriptDeps): Router {
   const router = Router();
-  const maxParts = Math.min(MAX_PARTS, Math.ceil(config.maxFileBytes / config.partSize));
+  const maxParts = Math.min(MAX_PARTS, partCountFor(config.maxFileBytes, config.partSize)); // padding included
 
   router.post('/submit', concurrencyLimit(MAX_UPLOADS), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, 'Send the form as multipart/form-data.');
-    const recipients = (await current()).keys.map((k) => k.key);
+    const used = await current();
+    const recipients = used.keys.map((k) => k.key);
     if (recipients.length === 0) throw new HttpError(503, NOT_OPEN);
     const ids: string[] = [];
     // A returning source (cookie from a codename login) adds to their conversation; a new one gets a codename.
@@ -36,11 +39,14 @@ export function noScriptSubmit({ config, store, recipients: current, sessions }:
     let created = null as { sourceId: string; codename: string } | null;
     try {
       const count = await readForm(req, config.maxFileBytes, async (item) => {
-        if (!existing) created ??= await serverMadeSource(store);
+        // PBKDF2 and a key pair: bounded by its own gate, before anything of this form is stored.
+        if (!existing) created ??= await gates.newSource.run(() => serverMadeSource(store), untilClosed(res));
         const sourceId = existing ?? created!.sourceId;
         ids.push(await sealStream(truncationChecked(item.content, config.maxFileBytes), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts }));
       });
       if (count === 0) throw new HttpError(400, 'Choose a file or write a message first. Nothing was sent.');
+      // A journalist disabled while the bytes arrived must not receive them: then nothing is kept.
+      assertSameKeys((await current()).keyIds, used.keyIds);
       // All or nothing: only a form that arrived whole becomes visible to journalists.
       store.submissions.completeAll(ids);
     } catch (error) {
@@ -49,6 +55,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions }:
       res.set('Connection', 'close');
       throw error;
     }
+    // Stored: nothing below may refuse or fail (the token is an HMAC, no table), so the codename is always shown.
     if (!created) return res.redirect(303, '/sent');
     setSessionCookie(res, sessions.create(created.sourceId).token, SOURCE_COOKIE);
     // Sent once, in this response only: the codename is not kept anywhere after this line.

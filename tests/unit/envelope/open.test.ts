@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  BadManifestError, encryptObject, generateKeyPair, openManifest, openSubmission, PartMismatchError, partCountFor, readJournalistKey,
-  readPrivateKey, sha256Hex, SubmissionSealer, UnknownOptionError, type PrivateKey, type PublicKey,
+  BadManifestError, encryptObject, EnvelopeError, generateKeyPair, openManifest, openSubmission, PartMismatchError, partCountFor, readJournalistKey,
+  readPrivateKey, sealFile, sha256Hex, SubmissionSealer, UnknownOptionError, type PrivateKey, type PublicKey,
 } from '../../../client/envelope/index.ts';
 
-const PART = 1000;
+const PART = 1024;
 const ID = 'ab'.repeat(16);
 let recipient: PublicKey;
 let key: PrivateKey;
@@ -15,7 +16,7 @@ type Sealed = { parts: Uint8Array[]; manifest: Uint8Array };
 async function seal(plaintext: Buffer, name = 'notes.txt', submission = ID): Promise<Sealed> {
   const sealer = new SubmissionSealer({ submission, name, type: 'text/plain', recipients: [recipient], partSize: PART });
   const parts: Uint8Array[] = [];
-  for (let n = 0; n < partCountFor(plaintext.length, PART); n++) parts.push(await sealer.sealPart(plaintext.subarray(n * PART, (n + 1) * PART)));
+  for await (const part of sealFile(sealer, plaintext.length, async (s, e) => plaintext.slice(s, e))) parts.push(part);
   return { parts, manifest: await sealer.sealManifest() };
 }
 
@@ -38,28 +39,29 @@ beforeAll(async () => {
 
 describe('round trip', () => {
   test('a file cut into parts comes back byte for byte, with its manifest', async () => {
-    const plaintext = randomBytes(3 * PART + 321);
+    const plaintext = randomBytes(5 * PART + 321);
     const sealed = await seal(plaintext, 'Budget 2026.xlsx');
-    expect(sealed.parts).toHaveLength(4);
+    // 5441 bytes are padded to 5632 (Padmé), so six parts, the last one half full.
+    expect(sealed.parts).toHaveLength(6);
     const manifest = await openManifest({ data: sealed.manifest, keys: [key] });
-    expect(manifest).toMatchObject({ name: 'Budget 2026.xlsx', size: plaintext.length, partCount: 4, submission: ID });
+    expect(manifest).toMatchObject({ name: 'Budget 2026.xlsx', size: plaintext.length, paddedSize: 5632, partCount: 6, submission: ID });
     const { written, error } = await open(sealed);
     expect(error).toBeNull();
     expect(written.equals(plaintext)).toBe(true);
   });
 
-  test('an empty file is one empty part', async () => {
+  test('an empty file is padding only, and comes back empty', async () => {
     const sealed = await seal(Buffer.alloc(0));
-    expect(sealed.parts).toHaveLength(1);
+    expect(sealed.parts).toHaveLength(partCountFor(0, PART));
     const { written, error } = await open(sealed);
     expect(error).toBeNull();
     expect(written.length).toBe(0);
   });
 
-  test('a file of exactly N parts has no empty trailing part', async () => {
-    const plaintext = randomBytes(2 * PART);
+  test('a file that exactly fills its size class and its parts has no empty trailing part', async () => {
+    const plaintext = randomBytes(8 * PART); // 8192 is its own size class
     const sealed = await seal(plaintext);
-    expect(sealed.parts).toHaveLength(2);
+    expect(sealed.parts).toHaveLength(8);
     expect((await open(sealed)).written.equals(plaintext)).toBe(true);
   });
 });
@@ -115,6 +117,19 @@ describe('fails closed', () => {
     expectFailureAt(await open(sealed, parts), 4);
   });
 
+  test('a compressed part that would inflate far past its length in the manifest is stopped there', async () => {
+    const bomb = await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: new Uint8Array(64 * 1024 * 1024) }),
+      encryptionKeys: [recipient],
+      format: 'binary',
+      config: { preferredCompressionAlgorithm: openpgp.enums.compression.zlib, aeadProtect: false },
+    });
+    expect(bomb.length).toBeLessThan(200_000);
+    const result = await open(sealed, [sealed.parts[0]!, bomb, sealed.parts[2]!, sealed.parts[3]!]);
+    expectFailureAt(result, 2);
+    expect((result.error as Error).message).toMatch(/could not be decrypted/);
+  });
+
   test('a part from another submission', async () => {
     const other = await seal(randomBytes(3 * PART + 10), 'other.bin', 'cd'.repeat(16));
     expectFailureAt(await open(sealed, [sealed.parts[0]!, other.parts[1]!, sealed.parts[2]!, sealed.parts[3]!]), 2);
@@ -127,7 +142,7 @@ describe('whole-file digest computed natively by the caller', () => {
     const seal2 = async (wholeFileDigest?: () => Promise<string>) => {
       const sealer = new SubmissionSealer({ submission: ID, name: 'n', type: 'text/plain', recipients: [recipient], partSize: PART, ...(wholeFileDigest ? { wholeFileDigest } : {}) });
       const parts = [];
-      for (let n = 0; n < 3; n++) parts.push(await sealer.sealPart(plaintext.subarray(n * PART, (n + 1) * PART)));
+      for await (const part of sealFile(sealer, plaintext.length, async (s, e) => plaintext.slice(s, e))) parts.push(part);
       return { parts, manifest: await sealer.sealManifest() };
     };
     const incremental = await openManifest({ data: (await seal2()).manifest, keys: [key] });
@@ -145,10 +160,12 @@ describe('options objects', () => {
     expect(() => new SubmissionSealer({ submission: ID, name: 'a', type: 'text/plain', recipients: [recipient], partsize: 5 } as never)).toThrow(UnknownOptionError);
   });
 
-  test('only the last part may be short', async () => {
+  test('sealPart takes full parts only, and the manifest waits for the end of the file', async () => {
     const sealer = new SubmissionSealer({ submission: ID, name: 'a', type: 'text/plain', recipients: [recipient], partSize: PART });
-    await sealer.sealPart(new Uint8Array(10));
-    await expect(sealer.sealPart(new Uint8Array(10))).rejects.toThrow(/last part/);
+    await expect(sealer.sealPart(new Uint8Array(10))).rejects.toThrow(/full parts/);
+    await sealer.sealPart(new Uint8Array(PART));
+    await expect(sealer.sealManifest()).rejects.toBeInstanceOf(EnvelopeError);
+    await expect(sealer.sealEnd(new Uint8Array(PART)).next()).rejects.toThrow(/fewer than the part size/);
   });
 });
 
@@ -157,15 +174,13 @@ describe('the sealer checks its manifest as the reader will', () => {
 
   test('a malformed submission id fails at sealManifest', async () => {
     const s = sealer('nothex');
-    await s.sealPart(randomBytes(10));
+    for await (const _ of sealFile(s, 10, async () => randomBytes(10)));
     await expect(s.sealManifest()).rejects.toBeInstanceOf(BadManifestError);
   });
 
-  test('an empty part after a file that exactly fills its parts fails at sealManifest', async () => {
+  test('a sealEnd left unfinished (not every padding part taken) fails at sealManifest', async () => {
     const s = sealer();
-    await s.sealPart(randomBytes(PART));
-    await s.sealPart(randomBytes(PART));
-    await s.sealPart(new Uint8Array(0));
-    await expect(s.sealManifest()).rejects.toBeInstanceOf(BadManifestError);
+    await s.sealEnd(randomBytes(10)).next();
+    await expect(s.sealManifest()).rejects.toBeInstanceOf(EnvelopeError);
   });
 });

@@ -30,6 +30,19 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+describe('reading leaves no trace of when it happened', () => {
+  test('read, readPrefix and stream keep the midnight access time (relatime would stamp the first read)', async () => {
+    const name = await blobs.put(bytes('ciphertext'));
+    const atime = async () => (await fsp.stat(path.join(objects, name))).atime.getTime();
+    const midnight = await atime();
+    expect(midnight % 86_400_000).toBe(0);
+    await blobs.read(name);
+    expect(new TextDecoder().decode(await blobs.readPrefix(name, 6))).toBe('cipher');
+    for await (const _ of blobs.stream(name));
+    expect(await atime()).toBe(midnight);
+  });
+});
+
 describe('put', () => {
   test('leaves exactly one file, named by 32 random hex digits', async () => {
     const name = await blobs.put(bytes('ciphertext'));

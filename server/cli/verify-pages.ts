@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * What a source's browser loads without a codename: the start page, the login page, the no-JS
+ * "sent" page, and an error page (every refusal and every 404 uses the same layout). The no-JS
+ * conversation and codename pages need a codename, so they cannot be fetched here; they use the
+ * same layout and stylesheets.
+ */
+export const sourcePages = (): string[] => ['/', '/login', '/sent', `/verify-client-${randomBytes(8).toString('hex')}`];
+
+// Elements that run code, restyle the page from inline text, or re-point every relative URL.
+const FORBIDDEN = /<\s*(style|iframe|frame|object|embed|applet|base)\b/gi;
+// Quote-aware, as browsers read a tag: a ">" inside a quoted value does not end it.
+const TAG = /<\s*([a-z][a-z0-9-]*)\b((?:"[^"]*"|'[^']*'|[^'">])*)>/gi;
+// Scanned over the whole text as well, so a tag this reader splits differently cannot hide them.
+const HANDLER = /[\s"'/](on[a-z]+)\s*=/i;
+const OPENERS = /<\s*(script|link)\b/gi;
+const ATTRIBUTE = /([^\s=/]+)\s*(?:=\s*("[^"]*"|'[^']*'|[^\s>]+))?/g;
+
+type Tag = { name: string; attributes: Map<string, string> };
+
+function tags(html: string): Tag[] {
+  return [...html.matchAll(TAG)].map((m) => {
+    const attributes = new Map<string, string>();
+    for (const a of m[2]!.matchAll(ATTRIBUTE)) attributes.set(a[1]!.toLowerCase(), (a[2] ?? '').replace(/^["']|["']$/g, ''));
+    return { name: m[1]!.toLowerCase(), attributes };
+  });
+}
+
+/**
+ * Every problem with one served page: a script or stylesheet that is not a file of this source
+ * tree (compared as full URLs, so a query string cannot fetch something else), inline code or
+ * style, and a Content-Security-Policy that would let inline code run.
+ */
+export function pageProblems(html: string, csp: string | null, pageUrl: string, known: Set<string>): string[] {
+  const problems: string[] = [];
+  const origin = new URL(pageUrl).origin;
+  const loads = (ref: string, what: string) => {
+    const url = new URL(ref, pageUrl);
+    const local = url.origin === origin && !url.search && !url.hash ? url.pathname : null;
+    if (local === null || !known.has(local)) problems.push(`loads ${what} ${ref}`);
+  };
+  const parsed = tags(html);
+  for (const tag of parsed) {
+    const src = tag.attributes.get('src');
+    if (tag.name === 'script') src ? loads(src, 'the script') : problems.push('has an inline script');
+    const href = tag.attributes.get('href');
+    if (tag.name === 'link' && href !== undefined) loads(href, `the ${tag.attributes.get('rel') || 'link'}`);
+  }
+  const opened = [...html.matchAll(OPENERS)].length;
+  if (opened !== parsed.filter((t) => t.name === 'script' || t.name === 'link').length) problems.push('has a <script> or <link> tag that does not parse');
+  const handler = HANDLER.exec(html);
+  if (handler) problems.push(`has an inline event handler (${handler[1]!.toLowerCase()})`);
+  if (/javascript:/i.test(html)) problems.push('has a javascript: URL');
+  for (const m of html.matchAll(FORBIDDEN)) problems.push(`has a <${m[1]!.toLowerCase()}> element`);
+  problems.push(...cspProblems(csp));
+  return problems;
+}
+
+// The policy server/http/security.ts sends: nothing by default, scripts and styles from this
+// origin only; no -elem/-attr variant, nonce, hash or 'unsafe-' keyword may let inline code in.
+function cspProblems(csp: string | null): string[] {
+  if (!csp) return ['is served without a Content-Security-Policy'];
+  const directives = csp.split(';').map((d) => d.trim().toLowerCase().split(/\s+/)).filter((d) => d[0]);
+  const value = (name: string) => directives.find((d) => d[0] === name)?.slice(1).join(' ');
+  const problems = value('default-src') === "'none'" ? [] : ["has a Content-Security-Policy whose default-src is not 'none'"];
+  if (value('script-src') !== "'self'") problems.push("has a Content-Security-Policy whose script-src is not 'self'");
+  for (const [name, ...sources] of directives) {
+    const code = name!.startsWith('script-src') || name!.startsWith('style-src');
+    if (code && sources.some((s) => s !== "'self'" && s !== "'none'")) problems.push(`has a Content-Security-Policy whose ${name} allows ${sources.join(' ')}`);
+  }
+  return problems;
+}

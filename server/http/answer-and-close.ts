@@ -1,0 +1,38 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { renderMessagePage } from '../../client/pages/message.ts';
+
+const FALLBACK_HEADERS = {
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+// Long enough for a short answer to leave; short enough that a cut holder frees its socket at once.
+const LINGER_MS = 1_000;
+
+/**
+ * Answers with a clear error if nothing was answered yet, then closes the connection. The request
+ * is destroyed too: once a response has finished, Node no longer tells a request whose socket
+ * closes that it was aborted, and a route still reading its body would wait forever, holding it.
+ */
+export function answerAndClose(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+  const abort = () => {
+    req.destroy();
+    req.socket.destroy();
+  };
+  setTimeout(abort, LINGER_MS).unref(); // a client that reads nothing never lets the answer finish
+  if (res.headersSent || res.writableEnded) return abort();
+  // Express rewrites req.url inside mounted routers; originalUrl is what the client asked for.
+  const json = ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '').startsWith('/api/');
+  // Security headers the app would have set, for an answer given before it ran (a connection past the cap).
+  for (const [name, value] of Object.entries(FALLBACK_HEADERS)) if (!res.hasHeader(name)) res.setHeader(name, value);
+  const body = json ? JSON.stringify({ error: message }) : renderMessagePage({ title: status >= 500 ? 'Server busy' : 'Request refused', message });
+  res.writeHead(status, {
+    'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    Connection: 'close',
+  });
+  res.once('finish', abort); // the answer is with the kernel by then
+  res.end(body);
+}

@@ -1,0 +1,119 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerAndClose } from './answer-and-close.ts';
+
+/**
+ * The least a request body must keep arriving at. Behind Tor every source shares one address, so
+ * the only fair test of a holder is how fast its bytes come: a real upload over Tor runs at tens
+ * of KB/s and stalls for a few seconds at a time, a slot-holding attacker sends next to nothing.
+ */
+export type BodyRateOptions = {
+  /** Bytes per second a body must average over the window (a real Tor upload: ~50 KB/s). */
+  floorBytesPerSecond: number;
+  /** The sliding window the average is taken over, so a few seconds' stall does not count against a source. */
+  windowMs: number;
+  /** Time from the start of a body before it is judged at all (Tor circuits are slow to get going). */
+  graceMs: number;
+  /** How long a holder keeps its slot unconditionally; after that a newcomer may displace it if it is below the floor. */
+  evictAfterMs: number;
+  /** How often bodies are sampled. */
+  tickMs: number;
+};
+
+export const DEFAULT_BODY_RATE: BodyRateOptions = {
+  floorBytesPerSecond: 8 * 1024,
+  windowMs: 30_000,
+  graceMs: 20_000,
+  evictAfterMs: 5_000,
+  tickMs: 1_000,
+};
+
+export const TOO_SLOW = 'The upload arrived too slowly and was stopped. Nothing was stored; please try again.';
+
+type Sample = { bytes: number; ms: number };
+
+/**
+ * Watches one request body by the bytes its socket reads (listening for 'data' would steal them
+ * from the route). Time while the server itself is not reading (the body's buffer is full, e.g.
+ * a part being encrypted) is not held against the client.
+ */
+export class BodyMeter {
+  private samples: Sample[] = [];
+  private lastBytes: number;
+  private lastAt: number;
+  private clientMs = 0;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    private readonly options: BodyRateOptions,
+    now = Date.now(),
+  ) {
+    this.lastBytes = req.socket.bytesRead;
+    this.lastAt = now;
+  }
+
+  /** True while body bytes are still expected. */
+  get receiving(): boolean {
+    return !this.req.complete && !this.req.destroyed;
+  }
+
+  sample(now = Date.now()): void {
+    const bytes = this.req.socket.bytesRead - this.lastBytes;
+    const pressured = this.req.readableLength >= this.req.readableHighWaterMark;
+    // A blocked event loop stretches the gap without the client being any slower: count one tick at most.
+    const ms = pressured ? 0 : Math.min(now - this.lastAt, this.options.tickMs * 1.5);
+    this.lastBytes += bytes;
+    this.lastAt = now;
+    this.clientMs += ms;
+    const last = this.samples.at(-1);
+    // Merged, so a body the server leaves unread for long does not grow the list.
+    if (ms === 0 && last?.ms === 0) last.bytes += bytes;
+    else this.samples.push({ bytes, ms });
+    let span = this.samples.reduce((sum, s) => sum + s.ms, 0);
+    while (this.samples.length > 1 && span - this.samples[0]!.ms >= this.options.windowMs) span -= this.samples.shift()!.ms;
+  }
+
+  /** Bytes per second over the window (or since the start, if younger), in the client's own time. */
+  rate(): number {
+    let bytes = 0;
+    let ms = 0;
+    for (const s of this.samples) {
+      bytes += s.bytes;
+      ms += s.ms;
+    }
+    return ms === 0 ? Infinity : (bytes * 1000) / ms;
+  }
+
+  /** Past the grace period and below the floor: the request is cut. */
+  tooSlow(): boolean {
+    return this.receiving && this.clientMs >= this.options.graceMs && this.rate() < this.options.floorBytesPerSecond;
+  }
+
+  /** May be displaced by a newcomer when capacity runs out: below the floor, and given a fair start. */
+  evictable(): boolean {
+    return this.receiving && this.clientMs >= this.options.evictAfterMs && this.rate() < this.options.floorBytesPerSecond;
+  }
+}
+
+const meters = new WeakMap<IncomingMessage, BodyMeter>();
+
+export function watchBody(req: IncomingMessage, res: ServerResponse, options: BodyRateOptions): BodyMeter {
+  const meter = new BodyMeter(req, res, options);
+  meters.set(req, meter);
+  return meter;
+}
+
+/** The slowest of the requests that may be displaced, if any (a request not served through serve() never is). */
+export function slowestEvictable(reqs: Iterable<IncomingMessage>): BodyMeter | undefined {
+  let slowest: { meter: BodyMeter; rate: number } | undefined;
+  for (const req of reqs) {
+    const meter = meters.get(req);
+    if (!meter?.evictable()) continue;
+    const rate = meter.rate();
+    if (!slowest || rate < slowest.rate) slowest = { meter, rate };
+  }
+  return slowest?.meter;
+}
+
+/** Ends a body that is too slow, or that gives way to a newcomer: a 408, and nothing stored. */
+export const cutSlowBody = (meter: BodyMeter): void => answerAndClose(meter.req, meter.res, 408, TOO_SLOW);

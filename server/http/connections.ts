@@ -1,0 +1,113 @@
+import type { RequestListener, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { answerAndClose } from './answer-and-close.ts';
+import { cutSlowBody, slowestEvictable, watchBody, type BodyMeter, type BodyRateOptions } from './body-rate.ts';
+
+export type ConnectionOptions = {
+  /** Connections held at once; a newcomer past it displaces the idlest or slowest holder. */
+  maxConnections: number;
+  /** Connections past the cap that still get a clear 503 (beyond it the kernel refuses them). */
+  headroom: number;
+  /** The longest a connection may go without a request in progress: never sent one, slow headers, idle keep-alive. */
+  idleMs: number;
+};
+
+export const DEFAULT_CONNECTIONS: ConnectionOptions = { maxConnections: 512, headroom: 32, idleMs: 20_000 };
+
+export const BUSY = 'The server is busy. Nothing was stored; please try again in a minute.';
+
+type Connection = { socket: Socket; active: number; idleSince: number; refused: boolean };
+
+/**
+ * Keeps room for new sources on one listener. Behind Tor every source shares one address, so
+ * nothing is per client: when the connections run out, the one that has gone longest without a
+ * request in progress gives way, then a body arriving below the floor; only when every holder
+ * is genuinely busy is the newcomer answered 503.
+ */
+export class ConnectionGuard {
+  private readonly connections = new Map<Socket, Connection>();
+  private readonly bodies = new Set<BodyMeter>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly limits: ConnectionOptions,
+    private readonly bodyRate: BodyRateOptions,
+  ) {}
+
+  /** Wraps the app: every request body is metered, and a connection admitted past the cap is answered 503. */
+  listener(app: RequestListener): RequestListener {
+    return (req, res) => {
+      const connection = this.connections.get(req.socket);
+      if (connection?.refused) return answerAndClose(req, res, 503, BUSY);
+      if (connection) this.track(connection, res);
+      const meter = watchBody(req, res, this.bodyRate);
+      if (meter.receiving) this.bodies.add(meter);
+      app(req, res);
+    };
+  }
+
+  attach(server: Server): void {
+    // Node drops connections past maxConnections without a word; the guard answers below that.
+    server.maxConnections = this.limits.maxConnections + this.limits.headroom;
+    server.on('connection', (socket: Socket) => this.admit(socket));
+    this.timer = setInterval(() => this.tick(), this.bodyRate.tickMs);
+    this.timer.unref();
+    server.once('close', () => clearInterval(this.timer));
+  }
+
+  private track(connection: Connection, res: ServerResponse): void {
+    connection.active++;
+    res.once('close', () => {
+      connection.active--;
+      connection.idleSince = Date.now();
+    });
+  }
+
+  private admit(socket: Socket): void {
+    const connection: Connection = { socket, active: 0, idleSince: Date.now(), refused: false };
+    if (this.held() >= this.limits.maxConnections && !this.evictOne()) connection.refused = true;
+    this.connections.set(socket, connection);
+    socket.once('close', () => this.connections.delete(socket));
+  }
+
+  private held(): number {
+    let n = 0;
+    for (const c of this.connections.values()) if (!c.refused) n++;
+    return n;
+  }
+
+  /** Frees one connection for a newcomer, if any holder may give way. */
+  private evictOne(): boolean {
+    let idlest: Connection | undefined;
+    for (const c of this.connections.values()) {
+      if (!c.refused && c.active === 0 && (!idlest || c.idleSince < idlest.idleSince)) idlest = c;
+    }
+    if (idlest) {
+      this.connections.delete(idlest.socket);
+      idlest.socket.destroy();
+      return true;
+    }
+    const slowest = slowestEvictable([...this.bodies].filter((m) => this.connections.has(m.req.socket)).map((m) => m.req));
+    if (!slowest) return false;
+    this.connections.delete(slowest.req.socket);
+    this.bodies.delete(slowest);
+    cutSlowBody(slowest);
+    return true;
+  }
+
+  private tick(now = Date.now()): void {
+    for (const meter of this.bodies) {
+      if (!meter.receiving) {
+        this.bodies.delete(meter);
+        continue;
+      }
+      meter.sample(now);
+      if (!meter.tooSlow()) continue;
+      this.bodies.delete(meter);
+      cutSlowBody(meter);
+    }
+    for (const c of this.connections.values()) {
+      if (c.active === 0 && now - c.idleSince > this.limits.idleMs) c.socket.destroy();
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import { parentPort } from 'node:worker_threads';
+import { decryptObject, generateSourceKeyPair, readPrivateKey } from '../../client/envelope/index.ts';
+import type { KeyTask } from './key-pool.ts';
+
+// A reply is text a journalist typed; its ciphertext is capped at 256 KiB, and a compressed one
+// must not inflate past this in the worker either.
+const MAX_REPLY_TEXT = 1024 * 1024;
+
+async function run(task: KeyTask): Promise<unknown> {
+  if (task.kind === 'generate') return generateSourceKeyPair({ passphrase: task.passphrase });
+  const key = await readPrivateKey(task.privateKey, task.passphrase);
+  const texts: string[] = [];
+  for (const data of task.replies) texts.push(new TextDecoder().decode(await decryptObject({ data, keys: [key], maxPlaintext: MAX_REPLY_TEXT })));
+  return texts;
+}
+
+parentPort!.on('message', async ({ id, task }: { id: number; task: KeyTask }) => {
+  try {
+    parentPort!.postMessage({ id, ok: true, value: await run(task) });
+  } catch (error) {
+    // The class and message only: they name what failed, never a key, a passphrase or a reply.
+    parentPort!.postMessage({ id, ok: false, name: (error as Error).name, message: (error as Error).message });
+  }
+});

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { encryptObject, readJournalistKey, type PublicKey } from '../../client/envelope/index.ts';
+import { findBytes } from '../helpers/byte-search.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { bzip2Bomb, concat, nestedZlibBomb, packet, splitObject, TAG } from '../helpers/packets.ts';
+import { registerApiSource } from '../helpers/sources.ts';
+import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
+
+// Threats: (1) a few hundred bytes that the upload check would unpack (a compression bomb) stall
+// both listeners for seconds; (4) a packet a parser skips (marker, trust, padding, unknown) carries
+// plaintext that is then stored. The check reads framing only, and refuses both before storing.
+let instance: Instance;
+let staff: StaffClient;
+let journalist: PublicKey;
+let sourceKey: PublicKey;
+let sourceId: string;
+let submission: string;
+const BOMB_BYTES = 256 << 20;
+// The refusal must come from reading headers: a few milliseconds, here with a loaded machine's margin.
+const PROMPT_MS = 500;
+
+beforeAll(async () => {
+  instance = await startInstance();
+  const desk = await makeAccount(instance, 'desk');
+  journalist = (await readJournalistKey(desk.publicKey)).key;
+  staff = new StaffClient(instance.journalistUrl);
+  await staff.login('desk', desk.passphrase, desk.code());
+  await staff.get('/');
+  const { token } = await registerApiSource(instance.sourceUrl);
+  const source = (instance.rows().sources as { id: string; public_key: string }[])[0]!;
+  sourceId = source.id;
+  sourceKey = (await readJournalistKey(source.public_key)).key;
+  const res = await fetch(`${instance.sourceUrl}/api/submissions`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 1 }),
+  });
+  submission = ((await res.json()) as { submission: string }).submission;
+});
+afterAll(() => instance?.stop());
+
+const octets = (method: string, body: Uint8Array, headers: Record<string, string> = {}): RequestInit => ({
+  method, headers: { 'content-type': 'application/octet-stream', ...headers }, body: body as BodyInit,
+});
+const targets = {
+  part: (body: Uint8Array) => fetch(`${instance.sourceUrl}/api/submissions/${submission}/parts/1`, octets('PUT', body)),
+  manifest: (body: Uint8Array) => fetch(`${instance.sourceUrl}/api/submissions/${submission}/manifest`, octets('PUT', body)),
+  reply: (body: Uint8Array) =>
+    fetch(`${instance.journalistUrl}/sources/${sourceId}/replies`, octets('POST', body, { cookie: staff.cookie, 'x-csrf-token': staff.csrf, 'sec-fetch-site': 'same-origin' })),
+};
+type Target = keyof typeof targets;
+
+/** PKESKs exactly as the real client makes them for this target, and a real SEIPD body. */
+async function realObject(target: Target): Promise<{ pkesks: Uint8Array; seipd: Uint8Array }> {
+  const recipients = target === 'reply' ? [sourceKey, journalist] : [journalist];
+  const { pkesks, seipdBody } = splitObject(await encryptObject({ data: new TextEncoder().encode('a real message'), recipients }));
+  return { pkesks: concat(...pkesks), seipd: packet(TAG.seipd, seipdBody) };
+}
+
+const snapshot = async () => ({ objects: await instance.objectFiles(), rows: instance.rows() });
+
+async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await work;
+  return { value, ms: performance.now() - started };
+}
+
+describe('a compression bomb, alone or behind real recipients', () => {
+  const bombs: [string, () => Promise<Uint8Array> | Uint8Array][] = [
+    ['bzip2', () => bzip2Bomb(BOMB_BYTES)] as [string, () => Promise<Uint8Array>], // scripts/test.sh installs bzip2
+    ['nested ZIP', () => nestedZlibBomb(BOMB_BYTES)],
+  ];
+  const cases = bombs.flatMap(([name, make]) =>
+    (['part', 'manifest', 'reply'] as const).flatMap((target) => [true, false].map((behindRecipients) => [name, target, behindRecipients, make] as const)),
+  );
+  const made = new Map<string, Uint8Array>();
+
+  test.each(cases)('%s, sent as a %s (behind PKESKs: %s), is refused at once; the listeners stay responsive', async (name, target, behindRecipients, make) => {
+    if (!made.has(name)) made.set(name, await make());
+    const bomb = concat(behindRecipients ? (await realObject(target)).pkesks : new Uint8Array(0), made.get(name)!);
+    expect(bomb.length).toBeLessThan(2048);
+    await fetch(`${instance.sourceUrl}/api/config`); // warm: the journalist keys are read once
+    const before = await snapshot();
+    const [sent, probe] = await Promise.all([
+      timed(targets[target](bomb)),
+      timed(new Promise((r) => setTimeout(r, 20)).then(() => fetch(`${instance.sourceUrl}/api/config`))),
+    ]);
+    expect(sent.value.status).toBe(400);
+    expect(await sent.value.text()).toMatch(/not an encrypted OpenPGP message/);
+    expect(sent.ms).toBeLessThan(PROMPT_MS);
+    expect(probe.value.status).toBe(200);
+    expect(probe.ms).toBeLessThan(PROMPT_MS);
+    expect(await snapshot()).toEqual(before);
+    expect(await instance.objectFiles()).toEqual([]);
+  });
+});
+
+describe('packets a parser would skip cannot carry plaintext in', () => {
+  const CANARY = 'CANARY-the-informant-lives-at-12-harbour-street';
+  const canary = new TextEncoder().encode(CANARY);
+  const smuggled: [string, (o: { pkesks: Uint8Array; seipd: Uint8Array }) => Uint8Array][] = [
+    ['a marker packet', (o) => concat(o.pkesks, packet(TAG.marker, canary), o.seipd)],
+    ['a marker packet before the PKESKs', (o) => concat(packet(TAG.marker, canary), o.pkesks, o.seipd)],
+    ['a trust packet', (o) => concat(o.pkesks, packet(TAG.trust, canary), o.seipd)],
+    ['a padding packet', (o) => concat(o.pkesks, packet(TAG.padding, canary), o.seipd)],
+    ['an unknown packet (tag 40)', (o) => concat(o.pkesks, packet(40, canary), o.seipd)],
+    ['a private-use packet (tag 61)', (o) => concat(o.pkesks, packet(61, canary), o.seipd)],
+    ['a literal packet', (o) => concat(o.pkesks, packet(TAG.literal, canary), o.seipd)],
+    ['a marker packet after the data', (o) => concat(o.pkesks, o.seipd, packet(TAG.marker, canary))],
+    ['trailing bytes', (o) => concat(o.pkesks, o.seipd, canary)],
+  ];
+
+  test.each(smuggled)('%s: refused, as a part, a manifest and a reply', async (_label, build) => {
+    const before = await snapshot();
+    for (const target of ['part', 'manifest', 'reply'] as const) {
+      const res = await targets[target](build(await realObject(target)));
+      expect(res.status, target).toBe(400);
+      expect(await res.text(), target).toMatch(/not an encrypted OpenPGP message/);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  test('no byte of the canary is anywhere in the data directory', async () => {
+    expect(await findBytes([instance.config.dataDir], [CANARY])).toEqual([]);
+  });
+
+  test('the same objects without the extra packet are accepted (the refusals above are not blanket)', async () => {
+    for (const target of ['part', 'manifest', 'reply'] as const) {
+      const o = await realObject(target);
+      expect((await targets[target](concat(o.pkesks, o.seipd))).status, target).toBeLessThan(300);
+    }
+  });
+});

@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { afterAll, describe, expect, test } from 'vitest';
+import { encryptObject, generateKeyPair, readJournalistKey, type PublicKey } from '../../client/envelope/index.ts';
+import type { ServeOptions } from '../../server/serve.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { until } from '../helpers/pages.ts';
+import { newSource } from '../helpers/sources.ts';
+
+// Threat: slow bodies and slow connections hold the server. Behind Tor every source shares one
+// address, so forty connections trickling a byte at a time must not keep a real source out.
+const BOUNDARY = 'slow-bodies-boundary';
+const instances: Instance[] = [];
+const sockets = new Set<net.Socket>();
+const timers = new Set<NodeJS.Timeout>();
+
+afterAll(async () => {
+  for (const t of timers) clearInterval(t);
+  for (const s of sockets) s.destroy();
+  await Promise.all(instances.map((i) => i.stop()));
+});
+
+async function instanceWith(options: ServeOptions): Promise<{ instance: Instance; port: number; journalist: PublicKey }> {
+  const instance = await startInstance({}, options);
+  instances.push(instance);
+  const pair = await generateKeyPair({ name: 'Jo' });
+  await instance.addJournalist('jo', pair.publicKey);
+  return { instance, port: Number(new URL(instance.sourceUrl).port), journalist: (await readJournalistKey(pair.publicKey)).key };
+}
+
+type Raw = net.Socket & { received: string; gone: boolean };
+
+/** A raw connection that records what the server answers and whether it closed the socket. */
+function connect(port: number): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const socket = Object.assign(net.connect(port, '127.0.0.1'), { received: '', gone: false });
+    sockets.add(socket);
+    socket.on('data', (d) => (socket.received += d.toString('latin1')));
+    socket.on('close', () => (socket.gone = true));
+    socket.on('error', reject); // after connecting, a reset is only recorded (gone)
+    socket.once('connect', () => resolve(socket));
+  });
+}
+
+/** Writes `bytes` one at a time, every `everyMs`: holds a request open while sending next to nothing. */
+function trickle(socket: Raw, bytes: string, everyMs: number): void {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (socket.gone || i >= bytes.length) return clearInterval(timer);
+    socket.write(bytes[i++]!);
+  }, everyMs);
+  timers.add(timer);
+}
+
+const putHead = (id: string, length: number) =>
+  `PUT /api/submissions/${id}/parts/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: ${length}\r\n\r\n`;
+const submitHead = (length: number) =>
+  `POST /submit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${length}\r\n\r\n`;
+const fileHead = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+const statusOf = (raw: Raw) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw.received)?.[1] ?? 0);
+// The instance's KDF salt is made on first use (here, by the codename the stalled form got).
+const withoutSalt = (rows: Record<string, unknown[]>) => ({ ...rows, settings: rows.settings?.filter((r) => (r as { name: string }).name !== 'kdf_salt') });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Slow bodies into both upload paths: more tricklers than either has slots. */
+async function trickleUploads(port: number, parts: number, forms: number): Promise<Raw[]> {
+  const raws: Raw[] = [];
+  for (let i = 0; i < parts; i++) {
+    const s = await connect(port);
+    s.write(putHead(randomBytes(16).toString('hex'), 1_000_000));
+    trickle(s, 'x'.repeat(1000), 1000);
+    raws.push(s);
+  }
+  for (let i = 0; i < forms; i++) {
+    const s = await connect(port);
+    s.write(submitHead(1_000_000));
+    trickle(s, fileHead, 1000); // never gets past the part's headers, so no source is made
+    raws.push(s);
+  }
+  return raws;
+}
+
+async function putPart(instance: Instance, journalist: PublicKey, size: number): Promise<{ id: string; part: Uint8Array }> {
+  const id = instance.store.submissions.create(newSource(instance.store).id, 1);
+  return { id, part: await encryptObject({ data: randomBytes(size), recipients: [journalist] }) };
+}
+
+/** A legitimate no-JS form: one small file, sent whole. */
+function submitForm(url: string): Promise<Response> {
+  const body = Buffer.concat([Buffer.from(fileHead), randomBytes(1000), Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]);
+  return fetch(`${url}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body, redirect: 'manual' });
+}
+
+describe.concurrent('slow bodies cannot hold the server', () => {
+  test('46 tricklers hold no upload slot: a real part upload and a real no-JS submission get through', async () => {
+    // A floor that never cuts within the test: only displacing the slowest holder can make room.
+    const { instance, port, journalist } = await instanceWith({ bodyRate: { graceMs: 600_000, evictAfterMs: 1_000, tickMs: 200 } });
+    const raws = await trickleUploads(port, 36, 10); // 32 and 8 slots
+    await sleep(2_500);
+    const { id, part } = await putPart(instance, journalist, 64 * 1024);
+    const put = await fetch(`${instance.sourceUrl}/api/submissions/${id}/parts/1`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: part as BodyInit });
+    expect(put.status).toBe(204);
+    const form = await submitForm(instance.sourceUrl);
+    expect(form.status).toBe(200);
+    // The displaced holders were told why, and their connections closed.
+    await until(() => raws.filter((r) => statusOf(r) === 408 && r.gone).length >= 2, 5_000, 'the displaced tricklers to be answered 408');
+  });
+
+  test('a body below the floor is cut with a 408 after the grace period, and leaves nothing stored', async () => {
+    const { instance, port } = await instanceWith({ bodyRate: { graceMs: 2_000, windowMs: 2_000, tickMs: 200 } });
+    const before = { objects: await instance.objectFiles(), rows: withoutSalt(instance.rows()) };
+    const raws = await trickleUploads(port, 4, 3);
+    // This one gets into a file (the server makes a codename and starts encrypting), then stalls.
+    const started = await connect(port);
+    started.write(submitHead(1_000_000) + fileHead + 'y'.repeat(20_000));
+    trickle(started, 'y'.repeat(1000), 500);
+    raws.push(started);
+    await until(() => raws.every((r) => r.gone), 15_000, 'every slow body to be cut');
+    expect(raws.map(statusOf)).toEqual(raws.map(() => 408));
+    expect(raws[0]!.received).toContain('"error":"The upload arrived too slowly');
+    const stored = async () => ({ objects: await instance.objectFiles(), rows: withoutSalt(instance.rows()) });
+    await until(async () => JSON.stringify(await stored()) === JSON.stringify(before), 10_000, 'nothing to be left stored').catch(() => undefined);
+    expect(await stored()).toEqual(before);
+  });
+
+  test('520 slow or silent connections do not stop a new client from getting an answer', async () => {
+    const { instance, port } = await instanceWith({});
+    for (let i = 0; i < 520; i++) {
+      const s = await connect(port);
+      if (i % 2) continue; // connects and never sends a byte
+      s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+      trickle(s, 'z'.repeat(1000), 1000);
+    }
+    await sleep(300);
+    const started = Date.now();
+    const res = await fetch(`${instance.sourceUrl}/api/config`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  test('only when every connection is genuinely busy is a newcomer refused, with a clear 503', async () => {
+    const { instance, port } = await instanceWith({ connections: { maxConnections: 4 }, bodyRate: { evictAfterMs: 500, tickMs: 200 } });
+    const busy = await Promise.all([1, 2, 3, 4].map(() => connect(port)));
+    const pump = setInterval(() => busy.forEach((s) => s.write(Buffer.alloc(10_000))), 100); // 100 KB/s each
+    timers.add(pump);
+    busy.forEach((s) => s.write(putHead(randomBytes(16).toString('hex'), 50_000_000)));
+    await sleep(1_500);
+    const refused = await fetch(`${instance.sourceUrl}/api/config`);
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/busy/);
+    clearInterval(pump);
+    busy.forEach((s) => s.destroy());
+    await until(async () => (await fetch(`${instance.sourceUrl}/api/config`)).status === 200, 5_000, 'room once the uploads end');
+  });
+
+  test('a 2 MiB part at 50 KB/s with three pauses of 3 s gets through under the production floor, while tricklers hold the slots', async () => {
+    // The production floor, window and grace; only the time a holder keeps its slot unconditionally
+    // is shortened (5 s to 1 s), so the file stays under a minute.
+    const { instance, port, journalist } = await instanceWith({ bodyRate: { evictAfterMs: 1_000 } });
+    await trickleUploads(port, 34, 0);
+    await sleep(2_500);
+    const { id, part } = await putPart(instance, journalist, 2 * 1024 * 1024);
+    const s = await connect(port);
+    s.write(putHead(id, part.length).replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'));
+    const started = Date.now();
+    // Paced to a schedule (not fixed sleeps) so the average is 50 KB/s outside the pauses.
+    let paused = 0;
+    const pauses = [0.25, 0.5, 0.75];
+    for (let sent = 0; sent < part.length && !s.gone; ) {
+      const chunk = part.subarray(sent, sent + 5_000);
+      s.write(chunk);
+      sent += chunk.length;
+      if (sent / part.length >= (pauses[0] ?? 2)) {
+        pauses.shift();
+        paused += 3_000; // Tor stalls
+      }
+      await sleep(started + paused + (sent * 1000) / 50_000 - Date.now());
+    }
+    await until(() => s.gone, 15_000, 'the answer');
+    const seconds = (Date.now() - started) / 1000;
+    expect(statusOf(s)).toBe(204);
+    console.log(`slow upload: ${part.length} bytes in ${seconds.toFixed(1)} s (${Math.round(part.length / seconds)} B/s with pauses)`);
+  });
+});

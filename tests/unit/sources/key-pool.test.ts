@@ -1,0 +1,43 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { DecryptionError, readPrivateKey } from '../../../client/envelope/index.ts';
+import { KeyPool, KeyPoolBusyError } from '../../../server/sources/key-pool.ts';
+
+// The key worker pool: source-key work for anonymous requests runs off the event loop, and a
+// flood of such requests meets a bounded queue and a 503, not an unbounded backlog.
+const pools: KeyPool[] = [];
+const pool = (options: ConstructorParameters<typeof KeyPool>[0]) => {
+  const p = new KeyPool(options);
+  pools.push(p);
+  return p;
+};
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+describe('KeyPool', () => {
+  test('makes a source key pair in a worker; the key unlocks with its passphrase', async () => {
+    const pair = await pool({ workers: 1 }).run({ kind: 'generate', passphrase: 'k'.repeat(128) });
+    expect((await readPrivateKey(pair.privateKey, 'k'.repeat(128))).isDecrypted()).toBe(true);
+  });
+
+  test('past the queue bound, a task is refused at once with a 503', async () => {
+    const p = pool({ workers: 1, maxQueued: 1 });
+    const running = p.run({ kind: 'generate', passphrase: 'a' }); // taken by the worker
+    const queued = p.run({ kind: 'generate', passphrase: 'b' }); // waits
+    await new Promise((r) => setImmediate(r));
+    const refused = p.run({ kind: 'generate', passphrase: 'c' });
+    await expect(refused).rejects.toBeInstanceOf(KeyPoolBusyError);
+    await expect(refused).rejects.toMatchObject({ status: 503 });
+    await expect(Promise.all([running, queued])).resolves.toHaveLength(2);
+  });
+
+  test('errors come back as the envelope’s classes; an overrun task is abandoned', async () => {
+    const p = pool({ workers: 1 });
+    const { privateKey } = await p.run({ kind: 'generate', passphrase: 'right' });
+    await expect(p.run({ kind: 'open', privateKey, passphrase: 'wrong', replies: [] })).rejects.toBeInstanceOf(DecryptionError);
+    const hasty = pool({ workers: 1, taskTimeoutMs: 1 });
+    await expect(hasty.run({ kind: 'generate', passphrase: 'x' })).rejects.toThrow(/too long/);
+    await expect(hasty.run({ kind: 'generate', passphrase: 'y' })).rejects.toThrow(/too long/); // on a fresh worker
+    await expect(p.run({ kind: 'open', privateKey, passphrase: 'right', replies: [] })).resolves.toEqual([]);
+  });
+});
