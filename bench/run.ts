@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import {
   assertAddressedTo, generateKeyPair, openManifest, openSubmission, readJournalistKey, readPrivateKey, sealFile, SubmissionSealer,
 } from '../client/envelope/index.ts';
+import { benchHeaderCheck, benchPadding } from './hostile.ts';
 import { benchNoScript } from './nojs.ts';
 
 const MiB = 1024 * 1024;
@@ -53,6 +54,8 @@ await benchNoScript(16);
 await benchNoScript(256);
 await main();
 await benchKdf();
+await benchHeaderCheck();
+benchPadding();
 
 /** The codename KDF on the server (the no-JS path derives it here); browsers run the same WebCrypto call. */
 async function benchKdf(): Promise<void> {
