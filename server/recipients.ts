@@ -1,5 +1,5 @@
-import { addressedToExactly, readJournalistKey, readRecipientKeyIds, WrongRecipientsError, type JournalistKey } from '../client/envelope/index.ts';
-import type { Store } from './store/index.ts';
+import { addressedToExactly, NotEncryptedError, readJournalistKey, readRecipientKeyIds, WrongRecipientsError, type JournalistKey } from '../client/envelope/index.ts';
+import { IncompleteError, type Store } from './store/index.ts';
 
 /** The journalist keys new submissions are encrypted to right now. */
 export type RecipientSet = { keys: JournalistKey[]; keyIds: string[]; armored: string[] };
@@ -30,8 +30,9 @@ export function recipientsOf(store: Store): () => Promise<RecipientSet> {
   };
 }
 
-// PKESKs come first in every object, about 520 bytes each for RSA-4096: this covers over a hundred keys.
-const HEADER_BYTES = 64 * 1024;
+// PKESKs come first in every object, at most 1,106 bytes each with their header; then the SEIPD
+// header and version byte. Only that much of each object is read.
+const headerBytes = (recipients: number) => recipients * 1106 + 7;
 const KEYS_CHANGED =
   'The newsroom’s journalist keys changed while this was being sent, so it was not stored. Reload the page and send again.';
 
@@ -41,12 +42,33 @@ const KEYS_CHANGED =
  * addressed to exactly the keys current now.
  */
 export async function assertStillAddressed(store: Store, id: string, current: () => Promise<RecipientSet>): Promise<void> {
+  // Nothing is read from disk for a submission that could not complete anyway.
+  store.submissions.assertArrived(id);
   const { keyIds } = await current();
   for (const blob of store.submissions.pendingObjects(id)) {
-    if (!addressedToExactly(readRecipientKeyIds(await store.blobs.readPrefix(blob, HEADER_BYTES)), keyIds)) throw new WrongRecipientsError(KEYS_CHANGED);
+    if (!addressedToExactly(await objectRecipients(store, blob, keyIds.length), keyIds)) throw new WrongRecipientsError(KEYS_CHANGED);
   }
   // The keys may have changed while the objects were being read.
   assertSameKeys((await current()).keyIds, keyIds);
+}
+
+/** The key IDs an object is addressed to; none when it holds more PKESKs than `expected`. */
+async function objectRecipients(store: Store, blob: string, expected: number): Promise<string[]> {
+  let prefix: Uint8Array;
+  try {
+    prefix = await store.blobs.readPrefix(blob, headerBytes(expected));
+  } catch (error) {
+    // A part re-sent while this ran replaced its object: the source's page simply tries again.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new IncompleteError('A part was replaced while the submission was completing. Please try again.');
+    throw error;
+  }
+  try {
+    return readRecipientKeyIds(prefix);
+  } catch (error) {
+    // Every object was checked whole on arrival: a prefix that ends among PKESKs names more keys than expected.
+    if (error instanceof NotEncryptedError) return [];
+    throw error;
+  }
 }
 
 /** For the no-JS path, which encrypted to `used` as the bytes arrived. */

@@ -15,6 +15,12 @@ export type BodyRateOptions = {
   graceMs: number;
   /** How long a holder keeps its slot unconditionally; after that a newcomer may displace it if it is below the floor. */
   evictAfterMs: number;
+  /**
+   * When capacity runs out, a holder judged over a whole window may also give way if it is below
+   * this (above the floor): holding every slot then costs an attacker real bandwidth (32 KiB/s a
+   * slot), while a real upload at 50 KB/s with stalls of a few seconds stays above it.
+   */
+  displaceBelowBytesPerSecond: number;
   /** How often bodies are sampled. */
   tickMs: number;
 };
@@ -24,6 +30,7 @@ export const DEFAULT_BODY_RATE: BodyRateOptions = {
   windowMs: 30_000,
   graceMs: 20_000,
   evictAfterMs: 5_000,
+  displaceBelowBytesPerSecond: 32 * 1024,
   tickMs: 1_000,
 };
 
@@ -89,9 +96,16 @@ export class BodyMeter {
     return this.receiving && this.clientMs >= this.options.graceMs && this.rate() < this.options.floorBytesPerSecond;
   }
 
-  /** May be displaced by a newcomer when capacity runs out: below the floor, and given a fair start. */
+  /**
+   * May be displaced by a newcomer when capacity runs out: below the floor after a fair start, or
+   * below the displacement bar over a whole window (so bodies just above the floor cannot hold
+   * every slot for days).
+   */
   evictable(): boolean {
-    return this.receiving && this.clientMs >= this.options.evictAfterMs && this.rate() < this.options.floorBytesPerSecond;
+    if (!this.receiving || this.clientMs < this.options.evictAfterMs) return false;
+    const rate = this.rate();
+    if (rate < this.options.floorBytesPerSecond) return true;
+    return this.clientMs >= this.options.windowMs && rate < this.options.displaceBelowBytesPerSecond;
   }
 }
 

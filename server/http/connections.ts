@@ -16,7 +16,7 @@ export const DEFAULT_CONNECTIONS: ConnectionOptions = { maxConnections: 512, hea
 
 export const BUSY = 'The server is busy. Nothing was stored; please try again in a minute.';
 
-type Connection = { socket: Socket; active: number; idleSince: number; refused: boolean };
+type Connection = { socket: Socket; active: number; idleSince: number; refused: boolean; written: number; stalledSince: number | null };
 
 /**
  * Keeps room for new sources on one listener. Behind Tor every source shares one address, so
@@ -39,6 +39,8 @@ export class ConnectionGuard {
     return (req, res) => {
       const connection = this.connections.get(req.socket);
       if (connection?.refused) return answerAndClose(req, res, 503, BUSY);
+      // Browsers never pipeline; a client that queues requests it does not read can hold a connection.
+      if (connection && connection.active > 0) return void req.socket.destroy();
       if (connection) this.track(connection, res);
       const meter = watchBody(req, res, this.bodyRate);
       if (meter.receiving) this.bodies.add(meter);
@@ -64,7 +66,7 @@ export class ConnectionGuard {
   }
 
   private admit(socket: Socket): void {
-    const connection: Connection = { socket, active: 0, idleSince: Date.now(), refused: false };
+    const connection: Connection = { socket, active: 0, idleSince: Date.now(), refused: false, written: 0, stalledSince: null };
     if (this.held() >= this.limits.maxConnections && !this.evictOne()) connection.refused = true;
     this.connections.set(socket, connection);
     socket.once('close', () => this.connections.delete(socket));
@@ -77,14 +79,20 @@ export class ConnectionGuard {
   }
 
   /** Frees one connection for a newcomer, if any holder may give way. */
-  private evictOne(): boolean {
+  private evictOne(now = Date.now()): boolean {
     let idlest: Connection | undefined;
+    let stalled: Connection | undefined;
     for (const c of this.connections.values()) {
-      if (!c.refused && c.active === 0 && (!idlest || c.idleSince < idlest.idleSince)) idlest = c;
+      if (c.refused) continue;
+      if (c.active === 0 && (!idlest || c.idleSince < idlest.idleSince)) idlest = c;
+      // A client that does not read its answer holds the connection without any cost to itself.
+      const stalledFor = c.stalledSince === null ? 0 : now - c.stalledSince;
+      if (stalledFor >= this.bodyRate.evictAfterMs && (!stalled || c.stalledSince! < stalled.stalledSince!)) stalled = c;
     }
-    if (idlest) {
-      this.connections.delete(idlest.socket);
-      idlest.socket.destroy();
+    const freed = idlest ?? stalled;
+    if (freed) {
+      this.connections.delete(freed.socket);
+      freed.socket.destroy();
       return true;
     }
     const slowest = slowestEvictable([...this.bodies].filter((m) => this.connections.has(m.req.socket)).map((m) => m.req));
@@ -108,6 +116,19 @@ export class ConnectionGuard {
     }
     for (const c of this.connections.values()) {
       if (c.active === 0 && now - c.idleSince > this.limits.idleMs) c.socket.destroy();
+      else if (this.responseStalled(c, now) > this.limits.idleMs) c.socket.destroy();
     }
+  }
+
+  /** How long an answer has waited for the client to read it, without a byte going out (0 if none). */
+  private responseStalled(c: Connection, now: number): number {
+    const written = c.socket.bytesWritten;
+    if (c.active === 0 || c.socket.writableLength === 0 || written !== c.written) {
+      c.written = written;
+      c.stalledSince = null;
+      return 0;
+    }
+    c.stalledSince ??= now;
+    return now - c.stalledSince;
   }
 }

@@ -87,15 +87,19 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       const parts = db.prepare('SELECT blob FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string }[];
       return [...(row.manifest_blob ? [row.manifest_blob] : []), ...parts.map((p) => p.blob)];
     },
+    /** The stored part sizes of a pending submission whose manifest and every part have arrived. */
+    assertArrived(id: string): number[] {
+      const row = pending(id);
+      const parts = db.prepare('SELECT size FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { size: number }[];
+      const missing = row.part_count - parts.length;
+      if (!row.manifest_blob) throw new IncompleteError('The manifest has not arrived yet.');
+      if (missing > 0) throw new IncompleteError(`${missing} part(s) have not arrived yet.`);
+      return parts.map((p) => p.size);
+    },
     /** Makes a submission visible to journalists once its manifest and every part have arrived. */
     complete(id: string): void {
       db.transaction(() => {
-        const row = pending(id);
-        const parts = db.prepare('SELECT n, size FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { n: number; size: number }[];
-        const missing = row.part_count - parts.length;
-        if (!row.manifest_blob) throw new IncompleteError('The manifest has not arrived yet.');
-        if (missing > 0) throw new IncompleteError(`${missing} part(s) have not arrived yet.`);
-        const size = parts.reduce((sum, p) => sum + p.size, 0);
+        const size = this.assertArrived(id).reduce((sum, s) => sum + s, 0);
         db.prepare("UPDATE submissions SET state = 'complete', size = ? WHERE id = ?").run(size, id);
       })();
     },

@@ -1,7 +1,9 @@
 import http from 'node:http';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { generateKeyPair, readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
+import { encryptObject, generateKeyPair, readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { until } from '../helpers/pages.ts';
 import { registerApiSource } from '../helpers/sources.ts';
@@ -89,5 +91,29 @@ describe('without JavaScript: the server encrypted as the bytes arrived', () => 
     expect(body).toMatch(/journalist keys changed/);
     await until(async () => (await instance.objectFiles()).length === before.objects.length, 10_000, 'the upload to be discarded');
     expect(instance.store.submissions.listComplete()).toHaveLength(before.complete);
+  });
+});
+
+describe('the completion check costs no more than it must (an outside review: 200 calls read 100,000 files)', () => {
+  test('a submission with parts missing is refused before any object is read', async () => {
+    const { token } = await registerApiSource(instance.sourceUrl);
+    const created = await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 3 }) });
+    const { submission } = (await created.json()) as { submission: string };
+    const part = await encryptObject({ data: new Uint8Array(PART), recipients: [jo, sam] });
+    expect((await api(`/submissions/${submission}/parts/1`, octets(part))).status).toBe(204);
+    // Its only stored object is gone from under it: a read would fail differently.
+    await rm(path.join(instance.config.dataDir, 'objects', instance.store.submissions.pendingObjects(submission)[0]!));
+    const res = await api(`/submissions/${submission}/complete`, { method: 'POST' });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: string }).error).toMatch(/has not arrived yet/);
+  });
+
+  test('an object replaced while the check runs is a 409 to retry, not a 500', async () => {
+    const { token } = await registerApiSource(instance.sourceUrl);
+    const id = await uploadAll(token, [jo, sam], randomBytes(2 * PART + 10));
+    await rm(path.join(instance.config.dataDir, 'objects', instance.store.submissions.pendingObjects(id)[1]!));
+    const res = await api(`/submissions/${id}/complete`, { method: 'POST' });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: string }).error).toMatch(/replaced .* try again/);
   });
 });

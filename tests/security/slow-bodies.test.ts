@@ -181,4 +181,41 @@ describe.concurrent('slow bodies cannot hold the server', () => {
     expect(statusOf(s)).toBe(204);
     console.log(`slow upload: ${part.length} bytes in ${seconds.toFixed(1)} s (${Math.round(part.length / seconds)} B/s with pauses)`);
   });
+
+  test('bodies just above the floor do not hold every no-JS slot: a newcomer displaces the slowest after a window', async () => {
+    // 12 KiB/s each: above the 8 KiB/s floor, below the 32 KiB/s bar a full slot table asks for.
+    const { instance, port } = await instanceWith({ bodyRate: { windowMs: 3_000, evictAfterMs: 500, tickMs: 200 } });
+    const holders: Raw[] = [];
+    for (let i = 0; i < 8; i++) {
+      const s = await connect(port);
+      s.write(submitHead(50_000_000) + fileHead);
+      const timer = setInterval(() => void (s.gone ? clearInterval(timer) : s.write(Buffer.alloc(1_200, 0x61))), 100);
+      timers.add(timer);
+      holders.push(s);
+    }
+    await sleep(4_000);
+    const res = await submitForm(instance.sourceUrl);
+    expect(res.status).toBe(200);
+    expect(holders.some((s) => statusOf(s) === 408)).toBe(true);
+    holders.forEach((s) => s.destroy());
+  });
+
+  test('clients that queue requests and never read the answers hold no connection', async () => {
+    const { instance, port } = await instanceWith({ connections: { maxConnections: 20 }, bodyRate: { evictAfterMs: 500, tickMs: 200 } });
+    const script = /src="(\/static\/js\/[^"]+)"/.exec(await (await fetch(`${instance.sourceUrl}/`)).text())![1]!;
+    const get = `GET ${script} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    const hogs: Raw[] = [];
+    for (let i = 0; i < 30; i++) {
+      const s = await connect(port);
+      s.pause(); // reads nothing
+      s.write(get.repeat(20));
+      hogs.push(s);
+    }
+    await sleep(1_000);
+    const started = Date.now();
+    expect((await fetch(`${instance.sourceUrl}/api/config`)).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(hogs.filter((s) => s.gone).length).toBeGreaterThan(0);
+    hogs.forEach((s) => s.destroy());
+  });
 });

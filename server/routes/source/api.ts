@@ -64,7 +64,8 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
     res.status(204).end();
   });
 
-  router.post('/submissions/:id/complete', async (req, res) => {
+  // Completing reads the head of every stored object: it shares the upload slots.
+  router.post('/submissions/:id/complete', uploads, async (req, res) => {
     const id = submissionIdParam(req);
     try {
       await assertStillAddressed(store, id, recipients);
