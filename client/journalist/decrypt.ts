@@ -1,5 +1,6 @@
-import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../envelope/index.ts';
-import { safeFileName } from '../shared/filenames.ts';
+import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
+import { safeFileName } from '../../common/filenames.ts';
 import { saveFile } from './keygen.ts';
 import { wireReplies } from './replies.ts';
 
@@ -15,7 +16,7 @@ async function fetchObject(id: string, name: string): Promise<Uint8Array | null>
 
 async function open(id: string, out: HTMLElement): Promise<void> {
   out.textContent = 'Decrypting…';
-  const manifestBytes = await fetchObject(id, 'manifest.pgp');
+  const manifestBytes = await fetchObject(id, MANIFEST_FILE);
   if (!manifestBytes) throw new Error('The manifest is missing.');
   const manifest = await openManifest({ data: manifestBytes, keys: [key!] });
   // Each verified part is folded into a Blob at once, which the browser may keep on disk, so the
@@ -24,7 +25,7 @@ async function open(id: string, out: HTMLElement): Promise<void> {
   await openSubmission({
     manifest,
     keys: [key!],
-    readPart: (n) => fetchObject(id, `part-${String(n).padStart(5, '0')}.pgp`),
+    readPart: (n) => fetchObject(id, partFileName(n)),
     write: async (plaintext) => void (plain = new Blob([plain, plaintext as BlobPart])),
   });
   out.textContent = `Verified: ${manifest.name} (${manifest.size} bytes). `;

@@ -1,4 +1,4 @@
-import { decryptObject, encryptObject, readJournalistKey, type PrivateKey } from '../envelope/index.ts';
+import { decryptObject, encryptObject, readJournalistKey, type PrivateKey } from '../../common/envelope/index.ts';
 
 const csrf = () => (document.getElementById('csrf-token') as HTMLInputElement).value;
 

@@ -51,5 +51,3 @@ export async function start(form: HTMLFormElement, sourceToken?: string): Promis
   document.getElementById('path-js')?.removeAttribute('hidden');
   byId<HTMLButtonElement>('send').disabled = false;
 }
-
-export { startConversation } from './conversation.ts';

@@ -1,5 +1,5 @@
-import { generateSourceKeyPair } from '../envelope/index.ts';
-import { deriveSourceSecrets, generateCodename } from '../shared/codename.ts';
+import { generateSourceKeyPair } from '../../common/envelope/index.ts';
+import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
 import { registerSource, type DropConfig } from './api.ts';
 import { byId, show } from './ui.ts';
 

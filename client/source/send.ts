@@ -1,4 +1,4 @@
-import { partCountFor, readJournalistKey, sealFile, sha256Hex, SubmissionSealer, type PublicKey } from '../envelope/index.ts';
+import { partCountFor, readJournalistKey, sealFile, sha256Hex, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { completeSubmission, createSubmission, fetchConfig, putObject, UploadError, type DropConfig } from './api.ts';
 
 /** Something to send: a chosen file, or the typed message (a single-part text/plain submission). */

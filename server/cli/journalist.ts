@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { readJournalistKey } from '../../client/envelope/index.ts';
+import { readJournalistKey } from '../../common/envelope/index.ts';
 import { openStore } from '../store/index.ts';
 import { CliError, dataDir, options } from './args.ts';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { renderMessagePage } from '../../client/pages/message.ts';
+import { renderMessagePage } from '../views/message.ts';
 
 const FALLBACK_HEADERS = {
   'Cache-Control': 'no-store',

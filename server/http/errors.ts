@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { BadManifestError, NotEncryptedError, UnsupportedKeyError, WrongRecipientsError } from '../../client/envelope/index.ts';
-import { renderMessagePage } from '../../client/pages/message.ts';
+import { BadManifestError, NotEncryptedError, UnsupportedKeyError, WrongRecipientsError } from '../../common/envelope/index.ts';
+import { renderMessagePage } from '../views/message.ts';
 import { SessionsFullError } from '../auth/sessions.ts';
 import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from '../store/index.ts';
 

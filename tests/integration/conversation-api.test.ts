@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, generateSourceKeyPair, readJournalistKey } from '../../client/envelope/index.ts';
-import { deriveSourceSecrets, generateCodename } from '../../client/shared/codename.ts';
+import { encryptObject, generateKeyPair, generateSourceKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
+import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { registerApiSource } from '../helpers/sources.ts';
 import { makeAccount, StaffClient } from '../helpers/staff-client.ts';

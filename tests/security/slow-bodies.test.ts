@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, readJournalistKey, type PublicKey } from '../../client/envelope/index.ts';
+import { encryptObject, generateKeyPair, readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
 import type { ServeOptions } from '../../server/serve.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { until } from '../helpers/pages.ts';

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
-import { readJournalistKey } from '../../../client/envelope/index.ts';
-import { renderAdmin } from '../../../client/pages/journalist/admin.ts';
-import { renderNotice } from '../../../client/pages/journalist/frame.ts';
+import { readJournalistKey } from '../../../common/envelope/index.ts';
+import { renderAdmin } from '../../views/journalist/admin.ts';
+import { renderNotice } from '../../views/journalist/frame.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals, requireAdmin, requireJournalist } from '../../http/session.ts';
 import { formFields, USERNAME, viewer, type JournalistDeps } from './common.ts';

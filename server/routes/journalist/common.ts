@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Viewer } from '../../../client/pages/journalist/frame.ts';
+import type { Viewer } from '../../views/journalist/frame.ts';
 import type { Sessions } from '../../auth/sessions.ts';
 import type { Throttle } from '../../auth/throttle.ts';
 import type { Config } from '../../config.ts';

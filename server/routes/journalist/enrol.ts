@@ -1,8 +1,8 @@
 import { Router, type Response } from 'express';
-import { renderSQR } from './qr.ts';
-import { readJournalistKey } from '../../../client/envelope/index.ts';
-import { renderEnrol } from '../../../client/pages/journalist/enrol.ts';
-import { renderNotice } from '../../../client/pages/journalist/frame.ts';
+import { renderSQR } from '../../views/journalist/qr.ts';
+import { readJournalistKey } from '../../../common/envelope/index.ts';
+import { renderEnrol } from '../../views/journalist/enrol.ts';
+import { renderNotice } from '../../views/journalist/frame.ts';
 import { checkPassphraseStrength, hashPassphrase } from '../../auth/passwords.ts';
 import { matchingStep, newTotpSecret, otpauthUri } from '../../auth/totp.ts';
 import { HttpError } from '../../http/errors.ts';

@@ -1,12 +1,12 @@
 import { Router } from 'express';
-import { renderConfirm } from '../../../client/pages/journalist/frame.ts';
-import { renderInbox } from '../../../client/pages/journalist/inbox.ts';
+import { objectOf } from '../../../common/export-layout.ts';
+import { renderConfirm } from '../../views/journalist/frame.ts';
+import { renderInbox } from '../../views/journalist/inbox.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals, requireJournalist } from '../../http/session.ts';
 import { formFields, idParam, viewer, type JournalistDeps } from './common.ts';
 
 const ID = /^[0-9a-f]{32}$/;
-const OBJECT = /^(manifest|part-(\d{5}))\.pgp$/;
 
 export function inboxRoutes({ store }: JournalistDeps): Router {
   const router = Router();
@@ -46,13 +46,14 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
   // The encrypted objects, exactly as stored: decryption happens in the journalist's browser.
   router.get('/submissions/:id/:object', (req, res, next) => {
     const id = idParam(req, ID, 'submission');
-    const match = OBJECT.exec(String(req.params.object));
-    if (!match) throw new HttpError(404, 'No such file.');
+    const name = String(req.params.object);
+    const object = objectOf(name);
+    if (!object) throw new HttpError(404, 'No such file.');
     const objects = store.submissions.objects(id);
-    const blob = match[2] ? objects.parts[Number(match[2]) - 1] : objects.manifest;
+    const blob = object.kind === 'part' ? objects.parts[object.n - 1] : objects.manifest;
     if (!blob) throw new HttpError(404, 'No such part.');
     res.type('application/octet-stream');
-    res.setHeader('Content-Disposition', `attachment; filename="${match[0]}"`);
+    res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
     store.blobs.stream(blob).on('error', next).pipe(res);
   });
 

@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { assertAddressedTo } from '../../../client/envelope/index.ts';
+import { assertAddressedTo } from '../../../common/envelope/index.ts';
 import { HttpError } from '../../http/errors.ts';
 import { requireJournalist } from '../../http/session.ts';
 import { bodyBytes } from '../../http/validate.ts';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { assertAddressedTo, MAX_PARTS, partCountFor, WrongRecipientsError } from '../../../client/envelope/index.ts';
+import { assertAddressedTo, MAX_PARTS, partCountFor, WrongRecipientsError } from '../../../common/envelope/index.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { assertStillAddressed, type RecipientSet } from '../../recipients.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { openReplies } from '../../sources/unlock.ts';
-import { deriveSourceSecrets, normaliseCodename, NotACodenameError } from '../../../client/shared/codename.ts';
-import { renderConversation, renderSourceLogin, type ShownReply } from '../../../client/pages/source-conversation.ts';
-import { renderMessagePage } from '../../../client/pages/message.ts';
+import { deriveSourceSecrets, normaliseCodename, NotACodenameError } from '../../../common/codename.ts';
+import { renderConversation, renderSourceLogin, type ShownReply } from '../../views/source-conversation.ts';
+import { renderMessagePage } from '../../views/message.ts';
 import { HttpError } from '../../http/errors.ts';
 import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { sameToken } from '../../auth/sessions.ts';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import { MAX_PARTS, partCountFor } from '../../../client/envelope/index.ts';
-import { renderCodenamePage } from '../../../client/pages/source-conversation.ts';
-import { renderSentPage } from '../../../client/pages/sent.ts';
+import { MAX_PARTS, partCountFor } from '../../../common/envelope/index.ts';
+import { renderCodenamePage } from '../../views/source-conversation.ts';
+import { renderSentPage } from '../../views/sent.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { serverMadeSource } from '../../sources/register.ts';

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { renderSourcePage } from '../../../client/pages/source.ts';
+import { renderSourcePage } from '../../views/source.ts';
 import type { Config } from '../../config.ts';
 import type { RecipientSet } from '../../recipients.ts';
 

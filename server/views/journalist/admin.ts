@@ -1,4 +1,4 @@
-import type { Journalist } from '../../../server/store/index.ts';
+import type { Journalist } from '../../store/index.ts';
 import { escapeHtml } from '../layout.ts';
 import { csrfField, staffPage, type Viewer } from './frame.ts';
 
