@@ -1,4 +1,4 @@
-import { fetchConfig } from './api.ts';
+import { fetchConfig } from '../api/source.ts';
 import { fileItem, messageItem, Sender, type Item } from './send.ts';
 import { byId, progressRow, show } from './ui.ts';
 

@@ -3,8 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { openStore, type Store } from '../store/index.ts';
-import { dataDir, options } from './args.ts';
+import type { Store } from '../store/index.ts';
+import { options } from './args.ts';
+import { openCliStore } from './store.ts';
 import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
 
 
@@ -34,7 +35,7 @@ export async function exportSubmissions(store: Store, out: string): Promise<numb
 
 export async function exportCommand(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, out: { type: 'string' } }, ['out']);
-  const store = openStore(dataDir(o.data));
+  const store = openCliStore(o.data);
   try {
     const count = await exportSubmissions(store, path.resolve(o.out!));
     console.log(`Exported ${count} submission(s) to ${path.resolve(o.out!)}. Decrypt them on an offline machine: sealdrop decrypt, or gpg -d.`);

@@ -79,6 +79,12 @@ describe('module boundaries', () => {
     expect(cycles).toEqual([]);
   });
 
+  test('outside client/api/, no browser code calls fetch: the page talks to the server through one module per side', () => {
+    const callers = inZone('client').filter((m) => !m.file.startsWith('client/api/') && /\bfetch\s*\(/.test(m.text));
+    expect(callers.map((m) => m.file)).toEqual([]);
+    expect(inZone('client/api').map((m) => m.file).sort()).toEqual(['client/api/journalist.ts', 'client/api/source.ts']);
+  });
+
   test('only server/store touches the database', () => {
     const all = [...modules.values()];
     expect(all.filter((m) => usesPackage(m, 'better-sqlite3') && !m.file.startsWith('server/store/')).map((m) => m.file)).toEqual([]);

@@ -4,9 +4,8 @@ import { renderConfirm } from '../../views/journalist/frame.ts';
 import { renderInbox } from '../../views/journalist/inbox.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals, requireJournalist } from '../../http/session.ts';
-import { formFields, idParam, viewer, type JournalistDeps } from './common.ts';
-
-const ID = /^[0-9a-f]{32}$/;
+import { idParam } from '../../http/validate.ts';
+import { formFields, viewer, type JournalistDeps } from './common.ts';
 
 export function inboxRoutes({ store }: JournalistDeps): Router {
   const router = Router();
@@ -19,7 +18,7 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
 
   router.post('/submissions/:id/seen', (req, res) => {
     formFields(req, []);
-    const id = idParam(req, ID, 'submission');
+    const id = idParam(req, 'No such submission.');
     store.submissions.objects(id); // 404 unless it exists and is complete
     store.inbox.markSeen(id, locals(res).journalist!.id);
     res.status(204).end();
@@ -32,20 +31,20 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
   ];
   for (const d of deletable) {
     router.get(`/${d.path}/:id/delete`, (req, res) => {
-      const id = idParam(req, ID, d.what);
+      const id = idParam(req, `No such ${d.what}.`);
       const v = viewer(res);
       res.type('html').send(renderConfirm({ title: d.title, message: d.message, action: `/${d.path}/${id}/delete`, csrf: v.csrf, viewer: v }));
     });
     router.post(`/${d.path}/:id/delete`, async (req, res) => {
       formFields(req, []);
-      await d.remove(idParam(req, ID, d.what));
+      await d.remove(idParam(req, `No such ${d.what}.`));
       res.redirect(303, '/');
     });
   }
 
   // The encrypted objects, exactly as stored: decryption happens in the journalist's browser.
   router.get('/submissions/:id/:object', (req, res, next) => {
-    const id = idParam(req, ID, 'submission');
+    const id = idParam(req, 'No such submission.');
     const name = String(req.params.object);
     const object = objectOf(name);
     if (!object) throw new HttpError(404, 'No such file.');
