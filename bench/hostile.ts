@@ -3,7 +3,7 @@
 // padding overhead against the raw size.
 import * as openpgp from 'openpgp';
 import { randomBytes } from 'node:crypto';
-import { assertAddressedTo, encryptObject, generateKeyPair, NotEncryptedError, paddedSize, readJournalistKey } from '../client/envelope/index.ts';
+import { assertAddressedTo, encryptObject, generateKeyPair, NotEncryptedError, paddedSize, readJournalistKey } from '../common/envelope/index.ts';
 import { bzip2Bomb, concat, splitObject } from '../tests/helpers/packets.ts';
 
 const MiB = 1024 * 1024;

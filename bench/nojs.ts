@@ -1,7 +1,7 @@
 // Memory of the no-JavaScript path: the server encrypts a streamed upload while holding about one part.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { generateKeyPair } from '../client/envelope/index.ts';
+import { generateKeyPair } from '../common/envelope/index.ts';
 import { startInstance } from '../tests/helpers/instance.ts';
 
 const MiB = 1024 * 1024;

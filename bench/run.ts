@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   assertAddressedTo, generateKeyPair, openManifest, openSubmission, readJournalistKey, readPrivateKey, sealFile, SubmissionSealer,
-} from '../client/envelope/index.ts';
+} from '../common/envelope/index.ts';
 import { benchHeaderCheck, benchPadding } from './hostile.ts';
 import { benchNoScript } from './nojs.ts';
 
@@ -59,7 +59,7 @@ benchPadding();
 
 /** The codename KDF on the server (the no-JS path derives it here); browsers run the same WebCrypto call. */
 async function benchKdf(): Promise<void> {
-  const { deriveSourceSecrets, generateCodename, KDF_ITERATIONS } = await import('../client/shared/codename.ts');
+  const { deriveSourceSecrets, generateCodename, KDF_ITERATIONS } = await import('../common/codename.ts');
   const runs = 3;
   const t = performance.now();
   for (let i = 0; i < runs; i++) await deriveSourceSecrets(generateCodename(), 'bench');

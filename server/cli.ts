@@ -1,9 +1,6 @@
-import { decryptCommand } from './cli/decrypt.ts';
-import { exportCommand } from './cli/export.ts';
-import { journalistCommand } from './cli/journalist.ts';
+// Each command is loaded only when it runs: `sealdrop decrypt`, on an offline machine, must not
+// load the store or the database driver (a test follows its imports).
 import { CliError } from './cli/args.ts';
-import { verifyClientCommand } from './cli/verify-client.ts';
-import { buildClient } from './bundle.ts';
 
 const USAGE = `Usage: sealdrop <command> [options]
 
@@ -26,17 +23,17 @@ async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
-      await buildClient();
+      await (await import('./bundle.ts')).buildClient();
       await import('./main.ts');
       return;
     case 'journalist':
-      return journalistCommand(rest);
+      return (await import('./cli/journalist.ts')).journalistCommand(rest);
     case 'export':
-      return exportCommand(rest);
+      return (await import('./cli/export.ts')).exportCommand(rest);
     case 'decrypt':
-      return decryptCommand(rest);
+      return (await import('./cli/decrypt.ts')).decryptCommand(rest);
     case 'verify-client':
-      return verifyClientCommand(rest);
+      return (await import('./cli/verify-client.ts')).verifyClientCommand(rest);
     case undefined:
     case 'help':
     case '--help':

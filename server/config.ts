@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MAX_PARTS, partCountFor } from '../common/envelope/index.ts';
 
 export type Config = Readonly<{
   dataDir: string;
@@ -63,4 +64,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Ciphertext allowance on top of a part's plaintext: per-recipient session keys and packet framing. */
 export function maxObjectBytes(config: Config, recipients: number): number {
   return config.partSize + 4096 + recipients * 1024;
+}
+
+/** What a source may send, derived in one place so every route and page quotes the same figures. */
+export type Limits = Readonly<{ maxParts: number; maxFileMiB: number }>;
+
+export function limitsOf(config: Config): Limits {
+  return Object.freeze({
+    // The parts the largest allowed file is sent in, padding included.
+    maxParts: Math.min(MAX_PARTS, partCountFor(config.maxFileBytes, config.partSize)),
+    // Rounded down, so the figure a source reads is never more than the server accepts.
+    maxFileMiB: Math.floor(config.maxFileBytes / MiB),
+  });
 }

@@ -9,6 +9,7 @@ import { authRoutes } from './routes/journalist/auth.ts';
 import { enrolRoutes } from './routes/journalist/enrol.ts';
 import { inboxRoutes } from './routes/journalist/inbox.ts';
 import { replyRoutes } from './routes/journalist/replies.ts';
+import { recipientsOf } from './recipients.ts';
 
 export type { JournalistDeps, SetupState } from './routes/journalist/common.ts';
 
@@ -22,7 +23,7 @@ export function createJournalistApp(deps: JournalistDeps): Express {
   app.use(authRoutes(deps));
   app.use(enrolRoutes(deps));
   app.use(adminRoutes(deps));
-  app.use(replyRoutes(deps));
+  app.use(replyRoutes({ store: deps.store, recipients: deps.recipients ?? recipientsOf(deps.store) }));
   app.use(inboxRoutes(deps));
   app.use(notFound());
   app.use(errorHandler());

@@ -1,4 +1,4 @@
-import { addressedToExactly, NotEncryptedError, readJournalistKey, readRecipientKeyIds, WrongRecipientsError, type JournalistKey } from '../client/envelope/index.ts';
+import { addressedToExactly, NotEncryptedError, readJournalistKey, readRecipientKeyIds, WrongRecipientsError, type JournalistKey } from '../common/envelope/index.ts';
 import { IncompleteError, type Store } from './store/index.ts';
 
 /** The journalist keys new submissions are encrypted to right now. */

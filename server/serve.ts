@@ -7,6 +7,7 @@ import { DEFAULT_BODY_RATE, type BodyRateOptions } from './http/body-rate.ts';
 import { ConnectionGuard, DEFAULT_CONNECTIONS, type ConnectionOptions } from './http/connections.ts';
 import { createJournalistApp } from './journalist-app.ts';
 import { createSourceApp } from './source-app.ts';
+import { recipientsOf } from './recipients.ts';
 import type { Store } from './store/index.ts';
 import { lockDataDir } from './store/lock.ts';
 
@@ -65,9 +66,11 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
   await store.submissions.sweepOrphans();
   await store.submissions.purge(config.retentionDays);
   const guarding = { bodyRate: { ...DEFAULT_BODY_RATE, ...options.bodyRate }, connections: { ...DEFAULT_CONNECTIONS, ...options.connections } };
-  const source = await listen(createSourceApp({ config, store }), config.sourcePort, config.host, guarding);
+  // One cache of usable journalist keys for both listeners: each key is checked once, not once per app.
+  const recipients = recipientsOf(store);
+  const source = await listen(createSourceApp({ config, store, recipients }), config.sourcePort, config.host, guarding);
   const setup = { token: store.journalists.count() === 0 ? randomBytes(24).toString('base64url') : null };
-  const deps = { config, store, sessions: new Sessions(options.sessionLimits), throttle: new Throttle(), setup, usedSteps: new Map<number, number>() };
+  const deps = { config, store, recipients, sessions: new Sessions(options.sessionLimits), throttle: new Throttle(), setup, usedSteps: new Map<number, number>() };
   const journalist = await listen(createJournalistApp(deps), config.journalistPort, config.host, guarding).catch(async (error: unknown) => {
     await stopListening(source);
     throw error;

@@ -7,18 +7,23 @@ import { sameOriginOnly } from './http/validate.ts';
 import { sourceApi } from './routes/source/api.ts';
 import { noScriptSubmit } from './routes/source/nojs.ts';
 import { sourcePages } from './routes/source/pages.ts';
-import { recipientsOf } from './recipients.ts';
+import { recipientsOf, type RecipientSet } from './recipients.ts';
 import { SourceSessions } from './auth/source-sessions.ts';
 import { conversationApi, sourceGates } from './routes/source/conversation.ts';
 import { noScriptConversation } from './routes/source/nojs-conversation.ts';
 import type { Store } from './store/index.ts';
 
-export type AppDeps = { config: Config; store: Store };
+export type AppDeps = {
+  config: Config;
+  store: Store;
+  /** Shared with the journalist app by serve(), so both check each key once; tests may leave it out. */
+  recipients?: () => Promise<RecipientSet>;
+};
 
 /** The public interface sources use; it never listens by itself, so tests run it on port 0. */
-export function createSourceApp({ config, store }: AppDeps): Express {
+export function createSourceApp({ config, store, recipients = recipientsOf(store) }: AppDeps): Express {
   // One bounded gate per path that costs the server work, so one path's flood cannot starve another.
-  const deps = { config, store, recipients: recipientsOf(store), sessions: new SourceSessions(), gates: sourceGates() };
+  const deps = { config, store, recipients, sessions: new SourceSessions(), gates: sourceGates() };
   const app = baseApp();
   app.use('/static', staticFiles());
   app.use(sameOriginOnly());

@@ -1,21 +1,16 @@
-import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../envelope/index.ts';
-import { safeFileName } from '../shared/filenames.ts';
+import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
+import { safeFileName } from '../../common/filenames.ts';
+import { fetchSubmissionObject, markSeen } from '../api/journalist.ts';
 import { saveFile } from './keygen.ts';
 import { wireReplies } from './replies.ts';
 
 // The unlocked key lives only in this module's memory: gone at logout, reload or tab close.
 let key: PrivateKey | null = null;
 
-async function fetchObject(id: string, name: string): Promise<Uint8Array | null> {
-  const res = await fetch(`/submissions/${id}/${name}`, { credentials: 'same-origin', cache: 'no-store' });
-  if (res.status === 404) return null;
-  if (!res.ok) throw new Error(`The server answered ${res.status}.`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
 async function open(id: string, out: HTMLElement): Promise<void> {
   out.textContent = 'Decrypting…';
-  const manifestBytes = await fetchObject(id, 'manifest.pgp');
+  const manifestBytes = await fetchSubmissionObject(id, MANIFEST_FILE);
   if (!manifestBytes) throw new Error('The manifest is missing.');
   const manifest = await openManifest({ data: manifestBytes, keys: [key!] });
   // Each verified part is folded into a Blob at once, which the browser may keep on disk, so the
@@ -24,7 +19,7 @@ async function open(id: string, out: HTMLElement): Promise<void> {
   await openSubmission({
     manifest,
     keys: [key!],
-    readPart: (n) => fetchObject(id, `part-${String(n).padStart(5, '0')}.pgp`),
+    readPart: (n) => fetchSubmissionObject(id, partFileName(n)),
     write: async (plaintext) => void (plain = new Blob([plain, plaintext as BlobPart])),
   });
   out.textContent = `Verified: ${manifest.name} (${manifest.size} bytes). `;
@@ -37,7 +32,7 @@ async function open(id: string, out: HTMLElement): Promise<void> {
   out.append(saveFile(safeFileName(manifest.name), plain));
   const csrf = (document.getElementById('csrf-token') as HTMLInputElement).value;
   // Marking it read is a courtesy to colleagues; a failure must not hide a file that decrypted fine.
-  await fetch(`/submissions/${id}/seen`, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' }).catch(() => undefined);
+  await markSeen(id, csrf).catch(() => undefined);
 }
 
 export function wireInbox(): void {

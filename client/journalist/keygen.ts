@@ -1,4 +1,4 @@
-import { generateKeyPair } from '../envelope/index.ts';
+import { generateKeyPair } from '../../common/envelope/index.ts';
 
 /** Offers bytes as a file download; the data never leaves this device. */
 export function saveFile(name: string, blob: Blob): HTMLAnchorElement {

@@ -1,21 +1,14 @@
-import { decryptObject, encryptObject, readJournalistKey, type PrivateKey } from '../envelope/index.ts';
+import { decryptObject, encryptObject, readJournalistKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { fetchReply, fetchReplyKeys, postReply } from '../api/journalist.ts';
 
 const csrf = () => (document.getElementById('csrf-token') as HTMLInputElement).value;
 
 /** Encrypts the reply here, to the source's key and every journalist's; the server sees ciphertext. */
 async function sendReply(sourceId: string, text: string): Promise<void> {
-  const res = await fetch(`/sources/${sourceId}/keys`, { credentials: 'same-origin', cache: 'no-store' });
-  if (!res.ok) throw new Error(`The server answered ${res.status}.`);
-  const { keys } = (await res.json()) as { keys: string[] };
+  const keys = await fetchReplyKeys(sourceId);
   const recipients = await Promise.all(keys.map(async (k) => (await readJournalistKey(k)).key));
   const data = await encryptObject({ data: new TextEncoder().encode(text), recipients });
-  const sent = await fetch(`/sources/${sourceId}/replies`, {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'content-type': 'application/octet-stream', 'x-csrf-token': csrf() },
-    body: data as BodyInit,
-  });
-  if (!sent.ok) throw new Error(((await sent.json().catch(() => null)) as { error?: string } | null)?.error ?? `The server answered ${sent.status}.`);
+  await postReply(sourceId, data, csrf());
 }
 
 export function wireReplies(getKey: () => PrivateKey | null): void {
@@ -40,9 +33,7 @@ export function wireReplies(getKey: () => PrivateKey | null): void {
     button.addEventListener('click', async () => {
       const out = document.getElementById(`opened-reply-${id}`)!;
       try {
-        const res = await fetch(`/replies/${id}.pgp`, { credentials: 'same-origin', cache: 'no-store' });
-        if (!res.ok) throw new Error(`The server answered ${res.status}.`);
-        const plaintext = await decryptObject({ data: new Uint8Array(await res.arrayBuffer()), keys: [getKey()!] });
+        const plaintext = await decryptObject({ data: await fetchReply(id), keys: [getKey()!] });
         const pre = document.createElement('pre');
         pre.className = 'message';
         pre.textContent = new TextDecoder().decode(plaintext);

@@ -1,4 +1,4 @@
-import { fetchConfig } from './api.ts';
+import { fetchConfig } from '../api/source.ts';
 import { fileItem, messageItem, Sender, type Item } from './send.ts';
 import { byId, progressRow, show } from './ui.ts';
 
@@ -51,5 +51,3 @@ export async function start(form: HTMLFormElement, sourceToken?: string): Promis
   document.getElementById('path-js')?.removeAttribute('hidden');
   byId<HTMLButtonElement>('send').disabled = false;
 }
-
-export { startConversation } from './conversation.ts';

@@ -1,6 +1,6 @@
-import { decryptObject, readPrivateKey, type PrivateKey } from '../envelope/index.ts';
-import { deriveSourceSecrets, normaliseCodename } from '../shared/codename.ts';
-import { fetchConfig, fetchReply, login, replyAction } from './api.ts';
+import { decryptObject, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { deriveSourceSecrets, normaliseCodename } from '../../common/codename.ts';
+import { fetchConfig, fetchReply, login, replyAction } from '../api/source.ts';
 import { start } from './app.ts';
 import { byId, show } from './ui.ts';
 

@@ -1,6 +1,6 @@
-import { generateSourceKeyPair } from '../envelope/index.ts';
-import { deriveSourceSecrets, generateCodename } from '../shared/codename.ts';
-import { registerSource, type DropConfig } from './api.ts';
+import { generateSourceKeyPair } from '../../common/envelope/index.ts';
+import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
+import { registerSource, type DropConfig } from '../api/source.ts';
 import { byId, show } from './ui.ts';
 
 /** Shows the new codename and resolves once the source confirms they have written it down. */

@@ -46,8 +46,8 @@ function bootLogin(login: HTMLFormElement): void {
   const hold = (e: Event) => e.preventDefault();
   login.addEventListener('submit', hold);
   if (!canEncryptHere()) return failClosed(login);
-  import('./app.ts')
-    .then((app) => app.startConversation(login))
+  import('./conversation.ts')
+    .then((conversation) => conversation.startConversation(login))
     .then(() => login.removeEventListener('submit', hold))
     .catch(() => failClosed(login));
 }

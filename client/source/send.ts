@@ -1,5 +1,5 @@
-import { partCountFor, readJournalistKey, sealFile, sha256Hex, SubmissionSealer, type PublicKey } from '../envelope/index.ts';
-import { completeSubmission, createSubmission, fetchConfig, putObject, UploadError, type DropConfig } from './api.ts';
+import { partCountFor, readJournalistKey, sealFile, sha256Hex, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
+import { completeSubmission, createSubmission, fetchConfig, putManifest, putPart, UploadError, type DropConfig } from '../api/source.ts';
 
 /** Something to send: a chosen file, or the typed message (a single-part text/plain submission). */
 export type Item = { name: string; type: string; size: number; read(start: number, end: number): Promise<Uint8Array> };
@@ -29,13 +29,13 @@ export class Sender {
 
   /**
    * Sends one item. If the newsroom's keys changed while the page was open, the server refuses the
-   * ciphertext (409); the page then fetches the current keys and encrypts the item again, once.
+   * ciphertext (code wrong_recipients); the page then fetches the current keys and encrypts the item again, once.
    */
   async send(item: Item, progress: Progress): Promise<void> {
     try {
       await this.sendOnce(item, progress);
     } catch (error) {
-      if (!(error instanceof UploadError && error.status === 409 && /journalist keys/.test(error.message))) throw error;
+      if (!(error instanceof UploadError && error.code === 'wrong_recipients')) throw error;
       this.config = await fetchConfig();
       this.recipients = await Sender.keysOf(this.config);
       await this.sendOnce(item, progress);
@@ -60,10 +60,10 @@ export class Sender {
     // The parts include the zero padding up to the file's size class (added on this device).
     let n = 0;
     for await (const ciphertext of sealFile(sealer, item.size, item.read)) {
-      await putObject(`/api/submissions/${id}/parts/${++n}`, ciphertext);
+      await putPart(id, ++n, ciphertext);
       progress(n, total + 1);
     }
-    await putObject(`/api/submissions/${id}/manifest`, await sealer.sealManifest());
+    await putManifest(id, await sealer.sealManifest());
     await completeSubmission(id);
     progress(total + 1, total + 1);
   }

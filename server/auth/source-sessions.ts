@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isId } from '../../common/ids.ts';
 
 /**
  * A source's session after sending or logging in with a codename. Nothing is kept on the server:
@@ -17,7 +18,6 @@ const MAC_BYTES = 32;
 const PAYLOAD_BYTES = 1 + ID_BYTES + 4; // version, source id, expiry in minutes since the epoch
 const TOKEN_CHARS = Math.ceil(((PAYLOAD_BYTES + MAC_BYTES) * 4) / 3);
 const TOKEN = new RegExp(`^[A-Za-z0-9_-]{${TOKEN_CHARS}}$`);
-const SOURCE_ID = /^[0-9a-f]{32}$/;
 const MINUTE = 60_000;
 
 export class SourceSessions {
@@ -27,7 +27,7 @@ export class SourceSessions {
 
   /** A new token for this source, valid until a coarse expiry (rounded up, so it dates nothing exactly). */
   create(sourceId: string, now: number = Date.now()): { token: string; session: SourceSession } {
-    if (!SOURCE_ID.test(sourceId)) throw new TypeError('A source id is 32 hexadecimal digits.');
+    if (!isId(sourceId)) throw new TypeError('A source id is 32 hexadecimal digits.');
     const expires = Math.ceil((now + this.o.ttlMs) / this.o.grainMs) * this.o.grainMs;
     const payload = Buffer.alloc(PAYLOAD_BYTES);
     payload.writeUInt8(VERSION, 0);

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import path from 'node:path';
 
 /** A usage mistake: the message says what to type instead. */
 export class CliError extends Error {
@@ -18,8 +17,4 @@ export function options<S extends Spec>(args: string[], spec: S, required: (keyo
   }
   for (const name of required) if (values[name] === undefined) throw new CliError(`--${name} is required.`);
   return values as Record<keyof S, string | undefined>;
-}
-
-export function dataDir(value: string | undefined): string {
-  return path.resolve(value ?? (process.env.SEALDROP_DATA || 'data'));
 }

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../../client/envelope/index.ts';
+import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
 import { CliError, options } from './args.ts';
-import { partFileName } from './export.ts';
-import { safeFileName, uniqueName } from '../../client/shared/filenames.ts';
+import { MANIFEST_FILE, partFileName, partNumberOf } from '../../common/export-layout.ts';
+import { safeFileName, uniqueName } from '../../common/filenames.ts';
 
 /** A submission that failed verification; everything this run wrote has been removed. */
 export class SubmissionFailedError extends Error {
@@ -16,7 +16,7 @@ type Found = { dir: string; relative: string };
 
 /** Submission folders (holding manifest.pgp) at IN, IN/<id> or IN/<designation>/<id>. */
 async function findSubmissions(root: string, relative = '', depth = 0): Promise<Found[]> {
-  if (existsSync(path.join(root, 'manifest.pgp'))) return [{ dir: root, relative: relative || path.basename(root) }];
+  if (existsSync(path.join(root, MANIFEST_FILE))) return [{ dir: root, relative: relative || path.basename(root) }];
   if (depth >= 2) return [];
   const entries = await readdir(root, { withFileTypes: true }).catch(() => {
     throw new CliError(`Cannot read ${root}.`);
@@ -29,9 +29,9 @@ async function findSubmissions(root: string, relative = '', depth = 0): Promise<
 }
 
 async function decryptOne(found: Found, keys: PrivateKey[], outRoot: string): Promise<string> {
-  const manifest = await openManifest({ data: await readFile(path.join(found.dir, 'manifest.pgp')), keys });
+  const manifest = await openManifest({ data: await readFile(path.join(found.dir, MANIFEST_FILE)), keys });
   if (path.basename(found.dir) !== manifest.submission) throw new Error('the manifest belongs to another submission');
-  const extra = (await readdir(found.dir)).filter((f) => /^part-\d+\.pgp$/.test(f) && Number(f.slice(5, -4)) > manifest.partCount);
+  const extra = (await readdir(found.dir)).filter((f) => (partNumberOf(f) ?? 0) > manifest.partCount);
   if (extra.length) throw new Error(`${extra[0]} is not part of this submission (it declares ${manifest.partCount} part(s))`);
   const outDir = path.join(outRoot, found.relative);
   await mkdir(outDir, { recursive: true, mode: 0o700 });

@@ -3,10 +3,11 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { openStore, type Store } from '../store/index.ts';
-import { dataDir, options } from './args.ts';
+import type { Store } from '../store/index.ts';
+import { options } from './args.ts';
+import { openCliStore } from './store.ts';
+import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
 
-export const partFileName = (n: number): string => `part-${String(n).padStart(5, '0')}.pgp`;
 
 async function copyObject(store: Store, blob: string, target: string): Promise<void> {
   const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
@@ -26,7 +27,7 @@ export async function exportSubmissions(store: Store, out: string): Promise<numb
     const dir = path.join(out, s.designation, s.id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const objects = store.submissions.objects(s.id);
-    await copyObject(store, objects.manifest, path.join(dir, 'manifest.pgp'));
+    await copyObject(store, objects.manifest, path.join(dir, MANIFEST_FILE));
     for (const [i, blob] of objects.parts.entries()) await copyObject(store, blob, path.join(dir, partFileName(i + 1)));
   }
   return submissions.length;
@@ -34,7 +35,7 @@ export async function exportSubmissions(store: Store, out: string): Promise<numb
 
 export async function exportCommand(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, out: { type: 'string' } }, ['out']);
-  const store = openStore(dataDir(o.data));
+  const store = openCliStore(o.data);
   try {
     const count = await exportSubmissions(store, path.resolve(o.out!));
     console.log(`Exported ${count} submission(s) to ${path.resolve(o.out!)}. Decrypt them on an offline machine: sealdrop decrypt, or gpg -d.`);

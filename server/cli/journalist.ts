@@ -1,20 +1,19 @@
 import { readFile } from 'node:fs/promises';
-import { readJournalistKey } from '../../client/envelope/index.ts';
-import { openStore } from '../store/index.ts';
-import { CliError, dataDir, options } from './args.ts';
-
-const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+import { readJournalistKey } from '../../common/envelope/index.ts';
+import { isUsername, USERNAME_RULE } from '../../common/ids.ts';
+import { CliError, options } from './args.ts';
+import { openCliStore } from './store.ts';
 
 async function add(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' }, 'public-key': { type: 'string' }, admin: { type: 'boolean' } }, ['username', 'public-key']);
   const username = o.username!;
-  if (!USERNAME.test(username)) throw new CliError('The username may hold lower-case letters, digits, ".", "_" and "-" (up to 64).');
+  if (!isUsername(username)) throw new CliError(USERNAME_RULE);
   const raw = await readFile(o['public-key']!).catch(() => {
     throw new CliError(`Cannot read ${o['public-key']}.`);
   });
   const text = raw.toString('utf8');
   const key = await readJournalistKey(text.includes('-----BEGIN PGP') ? text : new Uint8Array(raw));
-  const store = openStore(dataDir(o.data));
+  const store = openCliStore(o.data);
   try {
     const j = store.journalists.add({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: Boolean(o.admin) });
     console.log(`Added journalist ${username}${j.isAdmin ? ' (administrator)' : ''} with key ${key.fingerprint}. New submissions are encrypted to this key too.`);
@@ -31,7 +30,7 @@ function printEnrolment(username: string, token: string): void {
 
 function enrol(args: string[]): void {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  const store = openStore(dataDir(o.data));
+  const store = openCliStore(o.data);
   try {
     const j = store.journalists.get(o.username!);
     printEnrolment(j.username, store.journalists.createEnrolment(j.id));
@@ -42,7 +41,7 @@ function enrol(args: string[]): void {
 
 function list(args: string[]): void {
   const o = options(args, { data: { type: 'string' } }, []);
-  const store = openStore(dataDir(o.data));
+  const store = openCliStore(o.data);
   try {
     const all = store.journalists.list();
     if (all.length === 0) console.log('No journalists yet. Add one with: sealdrop journalist add --username NAME --public-key KEY.asc');
@@ -57,7 +56,7 @@ function list(args: string[]): void {
 
 function remove(args: string[]): void {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  const store = openStore(dataDir(o.data));
+  const store = openCliStore(o.data);
   try {
     store.journalists.remove(o.username!);
   } finally {

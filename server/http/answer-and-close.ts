@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { renderMessagePage } from '../../client/pages/message.ts';
+import { renderMessagePage } from '../views/message.ts';
+import { codeForStatus } from './errors.ts';
 
 const FALLBACK_HEADERS = {
   'Cache-Control': 'no-store',
@@ -27,7 +28,7 @@ export function answerAndClose(req: IncomingMessage, res: ServerResponse, status
   const json = ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '').startsWith('/api/');
   // Security headers the app would have set, for an answer given before it ran (a connection past the cap).
   for (const [name, value] of Object.entries(FALLBACK_HEADERS)) if (!res.hasHeader(name)) res.setHeader(name, value);
-  const body = json ? JSON.stringify({ error: message }) : renderMessagePage({ title: status >= 500 ? 'Server busy' : 'Request refused', message });
+  const body = json ? JSON.stringify({ error: message, code: codeForStatus(status) }) : renderMessagePage({ title: status >= 500 ? 'Server busy' : 'Request refused', message });
   res.writeHead(status, {
     'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),

@@ -1,33 +1,68 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { BadManifestError, NotEncryptedError, UnsupportedKeyError, WrongRecipientsError } from '../../client/envelope/index.ts';
-import { renderMessagePage } from '../../client/pages/message.ts';
+import { BadManifestError, NotEncryptedError, UnsupportedKeyError, WrongRecipientsError } from '../../common/envelope/index.ts';
+import { renderMessagePage } from '../views/message.ts';
 import { SessionsFullError } from '../auth/sessions.ts';
 import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from '../store/index.ts';
+
+// A refusal without a more specific code is named by its status. Codes are a contract with the
+// browser (and any script): a message may be reworded, a code never changes meaning.
+const STATUS_CODES: Readonly<Record<number, string>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  408: 'too_slow',
+  409: 'conflict',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_attempts',
+  503: 'busy',
+};
+
+export const codeForStatus = (status: number): string => STATUS_CODES[status] ?? (status >= 500 ? 'server_error' : 'bad_request');
 
 /** An error whose message is written for the person who made the request. */
 export class HttpError extends Error {
   override name = 'HttpError';
+  readonly code: string;
   constructor(
     readonly status: number,
     message: string,
+    code?: string,
   ) {
     super(message);
+    this.code = code ?? codeForStatus(status);
   }
 }
 
-function statusOf(error: unknown): number {
-  if (error instanceof HttpError) return error.status;
-  if (error instanceof NotEncryptedError || error instanceof BadManifestError || error instanceof UnsupportedKeyError) return 400;
-  if (error instanceof WrongRecipientsError) return 409;
-  if (error instanceof SourceGoneError) return 401;
-  if (error instanceof NotFoundError) return 404;
-  if (error instanceof ConflictError || error instanceof IncompleteError) return 409;
-  if (error instanceof SessionsFullError) return 503;
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * Domain errors, most specific first: the one place a domain failure becomes an HTTP status and a
+ * code. Envelope errors name their own code (the browser and CLI see the same classes).
+ */
+const DOMAIN: readonly { type: ErrorClass; status: number; code?: string }[] = [
+  { type: WrongRecipientsError, status: 409 },
+  { type: NotEncryptedError, status: 400 },
+  { type: BadManifestError, status: 400 },
+  { type: UnsupportedKeyError, status: 400 }, // and its SourceKeyError, with a code of its own
+  { type: SourceGoneError, status: 401, code: 'source_gone' },
+  { type: NotFoundError, status: 404, code: 'not_found' },
+  { type: ConflictError, status: 409, code: 'conflict' },
+  { type: IncompleteError, status: 409, code: 'incomplete_submission' },
+  { type: SessionsFullError, status: 503, code: 'busy' },
+];
+
+/** What a failure is called on the wire: its status and stable code (the message is chosen apart). */
+export function classify(error: unknown): { status: number; code: string } {
+  if (error instanceof HttpError) return { status: error.status, code: error.code };
+  const rule = DOMAIN.find((r) => error instanceof r.type);
+  if (rule) return { status: rule.status, code: rule.code ?? (error as { code: string }).code };
   const typed = error as { type?: string; status?: number };
-  if (typed.type === 'entity.too.large') return 413;
-  if (typed.type === 'entity.parse.failed') return 400;
-  if (typeof typed.status === 'number' && typed.status >= 400 && typed.status < 500) return typed.status;
-  return 500;
+  if (typed.type === 'entity.too.large') return { status: 413, code: codeForStatus(413) };
+  if (typed.type === 'entity.parse.failed') return { status: 400, code: 'bad_json' };
+  const status = typeof typed.status === 'number' && typed.status >= 400 && typed.status < 500 ? typed.status : 500;
+  return { status, code: codeForStatus(status) };
 }
 
 function messageOf(status: number, error: unknown): string {
@@ -51,12 +86,12 @@ export function errorHandler(): ErrorRequestHandler {
   return (error, req, res, _next) => {
     // Already answered (e.g. a slow body cut with a 408): the route's own failure has nobody to tell.
     if (res.headersSent) return void (res.writableEnded || res.destroy());
-    const status = statusOf(error);
+    const { status, code } = classify(error);
     const message = messageOf(status, error);
     // Log the class only: never bodies, names, keys or addresses.
     if (status >= 500 && !(error instanceof HttpError) && !(error instanceof SessionsFullError)) console.error(`error: ${(error as Error)?.name ?? "unknown"} on ${req.method}`);
     res.status(status);
-    if (wantsJson(req.path)) res.json({ error: message });
+    if (wantsJson(req.path)) res.json({ error: message, code });
     else res.type('html').send(renderMessagePage({ title: status >= 500 ? 'Server error' : 'Request refused', message }));
   };
 }

@@ -1,13 +1,17 @@
 import express, { type Request, type RequestHandler } from 'express';
+import { isId } from '../../common/ids.ts';
 import { HttpError } from './errors.ts';
 
-const ID = /^[0-9a-f]{32}$/;
 const PART = /^[1-9]\d{0,5}$/;
 
+/** The id in the path (`:id`), or a 404: anything that could not be an id never reaches the store. */
+export function idParam(req: Request, notFound: string, value: unknown = req.params.id): string {
+  if (!isId(value)) throw new HttpError(404, notFound);
+  return value;
+}
+
 export function submissionIdParam(req: Request): string {
-  const id = req.params.id;
-  if (typeof id !== 'string' || !ID.test(id)) throw new HttpError(404, 'No such submission: it may have expired. Reload the page and send again.');
-  return id;
+  return idParam(req, 'No such submission: it may have expired. Reload the page and send again.');
 }
 
 export function partNumberParam(req: Request): number {

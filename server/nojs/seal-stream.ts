@@ -1,4 +1,4 @@
-import { SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
+import { SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Store } from '../store/index.ts';
 

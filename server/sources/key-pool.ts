@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { DecryptionError, EnvelopeError, SourceKeyError, UnsupportedKeyError, type KeyPair } from '../../client/envelope/index.ts';
+import { DecryptionError, EnvelopeError, SourceKeyError, UnsupportedKeyError, type KeyPair } from '../../common/envelope/index.ts';
 import { HttpError } from '../http/errors.ts';
 
 /**

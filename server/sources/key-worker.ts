@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { decryptObject, generateSourceKeyPair, readPrivateKey } from '../../client/envelope/index.ts';
+import { decryptObject, generateSourceKeyPair, readPrivateKey } from '../../common/envelope/index.ts';
 import type { KeyTask } from './key-pool.ts';
 
 // A reply is text a journalist typed; its ciphertext is capped at 256 KiB, and a compressed one

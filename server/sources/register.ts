@@ -1,5 +1,5 @@
-import { checkSourceKeyPair } from '../../client/envelope/index.ts';
-import { deriveSourceSecrets, generateCodename } from '../../client/shared/codename.ts';
+import { checkSourceKeyPair } from '../../common/envelope/index.ts';
+import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Store } from '../store/index.ts';
 import { keyPool } from './key-pool.ts';

@@ -1,5 +1,5 @@
-import { checkSourceKeyLock, SourceKeyError } from '../../client/envelope/index.ts';
-import type { ShownReply } from '../../client/pages/source-conversation.ts';
+import { checkSourceKeyLock, SourceKeyError } from '../../common/envelope/index.ts';
+import type { ShownReply } from '../views/source-conversation.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Store } from '../store/index.ts';
 import { keyPool } from './key-pool.ts';

@@ -4,6 +4,7 @@ import { constants, createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { startOfToday } from './day.ts';
+import { isId } from '../../common/ids.ts';
 
 /** Where encrypted objects live; an S3-compatible store can implement the same interface. */
 export interface BlobStore {
@@ -18,7 +19,6 @@ export interface BlobStore {
   list(): Promise<string[]>;
 }
 
-const NAME = /^[0-9a-f]{32}$/;
 // Reading must not record when a journalist exported or a source logged in: with relatime (the
 // usual default) the first read after a write stamps the exact time. O_NOATIME needs the process
 // to own the file, which the server and its CLI do; Linux only, so 0 elsewhere.
@@ -28,7 +28,7 @@ const TEMP_PREFIX = '.tmp-';
 export function createFileBlobStore(dir: string): BlobStore {
   const resolve = (name: string): string => {
     // Names come from the database, but containment is checked anyway: a path is never built from input.
-    if (!NAME.test(name)) throw new Error('Invalid blob name.');
+    if (!isId(name)) throw new Error('Invalid blob name.');
     return path.join(dir, name);
   };
   return {
@@ -59,7 +59,7 @@ export function createFileBlobStore(dir: string): BlobStore {
     async list() {
       const entries = await readdir(dir).catch(() => [] as string[]);
       await Promise.all(entries.filter((e) => e.startsWith(TEMP_PREFIX)).map((e) => rm(path.join(dir, e), { force: true })));
-      return entries.filter((e) => NAME.test(e));
+      return entries.filter((e) => isId(e));
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
+import { deleteObjects, deleteSubmissionRows } from './drop.ts';
 import { NotFoundError } from './errors.ts';
 
 export type InboxSubmission = { id: string; size: number; partCount: number; createdDay: string; seen: boolean };
@@ -16,18 +17,11 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
     );
   const removeSubmissions = async (ids: string[], extra: () => void = () => undefined): Promise<void> => {
     const names = db.transaction(() => {
-      const found: string[] = [];
-      for (const id of ids) {
-        const s = db.prepare('SELECT manifest_blob FROM submissions WHERE id = ?').get(id) as { manifest_blob: string | null } | undefined;
-        if (s?.manifest_blob) found.push(s.manifest_blob);
-        found.push(...(db.prepare('SELECT blob FROM parts WHERE submission_id = ?').all(id) as { blob: string }[]).map((p) => p.blob));
-        db.prepare('DELETE FROM submissions WHERE id = ?').run(id);
-      }
+      const found = deleteSubmissionRows(db, ids);
       extra();
       return found;
     })();
-    // Rows first, then files: a crash in between leaves orphans for the start-up sweep, never a dangling row.
-    await Promise.all(names.map((n) => blobs.delete(n)));
+    await deleteObjects(blobs, names);
   };
 
   return {
@@ -68,7 +62,7 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
       const ids = (db.prepare('SELECT id FROM submissions WHERE source_id = ?').all(sourceId) as { id: string }[]).map((r) => r.id);
       const replyBlobs = (db.prepare('SELECT blob FROM replies WHERE source_id = ?').all(sourceId) as { blob: string }[]).map((r) => r.blob);
       await removeSubmissions(ids, () => db.prepare('DELETE FROM sources WHERE id = ?').run(sourceId));
-      await Promise.all(replyBlobs.map((b) => blobs.delete(b)));
+      await deleteObjects(blobs, replyBlobs);
     },
   };
 }

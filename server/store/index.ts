@@ -12,6 +12,7 @@ import { submissionRepo, type SubmissionRepo } from './submissions.ts';
 export * from './errors.ts';
 export { DatabaseBusyError } from './db.ts';
 export { TotpKeyError } from './totp-key.ts';
+export { DataDirLockedError } from './lock.ts';
 export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
 export type { InboxSource, InboxSubmission } from './inbox.ts';
 export type { NewSource, Source } from './sources.ts';

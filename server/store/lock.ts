@@ -5,6 +5,11 @@ const LOCK_FILE = 'sealdrop.lock';
 // Locks this process holds: its own pid in a lock file is then a live server, not a reused pid.
 const held = new Set<string>();
 
+/** Another server holds (or is taking) the data directory; the message says what to do. */
+export class DataDirLockedError extends Error {
+  override name = 'DataDirLockedError';
+}
+
 /**
  * Claims the data directory for one server, so a second one cannot sweep the first one's
  * uploads as orphans. Returns the release function.
@@ -14,11 +19,11 @@ export function lockDataDir(dir: string): () => void {
   if (!tryCreate(file)) {
     const pid = readPid(file);
     if (pid !== null && isHolding(pid, file)) {
-      throw new Error(`Another Sealdrop server is using ${dir} (pid ${pid}); stop it first. If none is running, remove ${file}.`);
+      throw new DataDirLockedError(`Another Sealdrop server is using ${dir} (pid ${pid}); stop it first. If none is running, remove ${file}.`);
     }
     rmSync(file, { force: true });
     // A second attempt that fails means another server took the stale lock at the same moment.
-    if (!tryCreate(file)) throw new Error(`Another Sealdrop server is starting on ${dir}; stop it first.`);
+    if (!tryCreate(file)) throw new DataDirLockedError(`Another Sealdrop server is starting on ${dir}; stop it first.`);
   }
   held.add(file);
   return () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
+import { deleteObjects, deleteSubmissionRows } from './drop.ts';
 import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from './errors.ts';
 
 export type SubmissionSummary = { id: string; designation: string; partCount: number; size: number; createdDay: string };
@@ -74,12 +75,10 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     /** Drops a pending submission and its objects (an upload that broke off). */
     async discard(id: string): Promise<void> {
       const names = db.transaction(() => {
-        const row = pending(id);
-        const blobsOf = db.prepare('SELECT blob FROM parts WHERE submission_id = ?').all(id) as { blob: string }[];
-        db.prepare('DELETE FROM submissions WHERE id = ?').run(id);
-        return [...blobsOf.map((b) => b.blob), ...(row.manifest_blob ? [row.manifest_blob] : [])];
+        pending(id);
+        return deleteSubmissionRows(db, [id]);
       })();
-      await Promise.all(names.map((n) => blobs.delete(n)));
+      await deleteObjects(blobs, names);
     },
     /** The stored objects of a pending submission (manifest first, if it has arrived, then parts). */
     pendingObjects(id: string): string[] {
@@ -137,18 +136,12 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
           names.push(...(db.prepare('SELECT blob FROM replies WHERE created_day < ?').all(cutoff) as { blob: string }[]).map((r) => r.blob));
           db.prepare('DELETE FROM replies WHERE created_day < ?').run(cutoff);
         }
-        for (const { id } of ids) {
-          const row = db.prepare('SELECT manifest_blob FROM submissions WHERE id = ?').get(id) as { manifest_blob: string | null } | undefined;
-          if (row?.manifest_blob) names.push(row.manifest_blob);
-          names.push(...(db.prepare('SELECT blob FROM parts WHERE submission_id = ?').all(id) as { blob: string }[]).map((p) => p.blob));
-          db.prepare('DELETE FROM submissions WHERE id = ?').run(id);
-        }
+        names.push(...deleteSubmissionRows(db, ids.map((r) => r.id)));
         // A source that never sent anything (an abandoned first visit) goes too; one with replies stays.
         db.prepare('DELETE FROM sources WHERE created_day < ? AND id NOT IN (SELECT source_id FROM submissions) AND id NOT IN (SELECT source_id FROM replies)').run(daysBefore(day, 1));
         return names;
       })();
-      // Rows go first: a crash between the two leaves orphan ciphertext (swept later), never a dangling row.
-      await Promise.all(doomed.map((name) => blobs.delete(name)));
+      await deleteObjects(blobs, doomed);
       return doomed.length;
     },
     /** Removes stored objects no row refers to (left by a crash between write and record). */

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { decryptObject, generateKeyPair, openManifest, readPrivateKey } from '../../client/envelope/index.ts';
+import { decryptObject, generateKeyPair, openManifest, readPrivateKey } from '../../common/envelope/index.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { exportAndOpen, removeDir } from '../helpers/decrypt.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { encryptObject, readJournalistKey } from '../../client/envelope/index.ts';
+import { encryptObject, readJournalistKey } from '../../common/envelope/index.ts';
 import { findBytes } from '../helpers/byte-search.ts';
 import { launchFirefox } from '../helpers/firefox.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { generateKeyPair } from '../../client/envelope/index.ts';
+import { generateKeyPair } from '../../common/envelope/index.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { submitThroughPage } from '../helpers/submit.ts';

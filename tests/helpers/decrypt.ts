@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openManifest, openSubmission, readPrivateKey, type Manifest } from '../../client/envelope/index.ts';
-import { exportSubmissions, partFileName } from '../../server/cli/export.ts';
+import { openManifest, openSubmission, readPrivateKey, type Manifest } from '../../common/envelope/index.ts';
+import { exportSubmissions } from '../../server/cli/export.ts';
+import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
 import type { Store } from '../../server/store/index.ts';
 
 export type Opened = { designation: string; id: string; manifest: Manifest; plaintext: Buffer; dir: string };
@@ -16,7 +17,7 @@ export async function exportAndOpen(store: Store, armoredPrivateKey: string, pas
   for (const designation of await readdir(out)) {
     for (const id of await readdir(path.join(out, designation))) {
       const dir = path.join(out, designation, id);
-      const manifest = await openManifest({ data: await readFile(path.join(dir, 'manifest.pgp')), keys });
+      const manifest = await openManifest({ data: await readFile(path.join(dir, MANIFEST_FILE)), keys });
       const chunks: Uint8Array[] = [];
       await openSubmission({ manifest, keys, readPart: (n) => readFile(path.join(dir, partFileName(n))), write: async (b) => void chunks.push(b) });
       opened.push({ designation, id, manifest, plaintext: Buffer.concat(chunks), dir });

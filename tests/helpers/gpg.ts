@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -60,9 +61,9 @@ export type GpgManifest = { name: string; type: string; size: number; partCount:
  * the manifest's SHA-256.
  */
 export async function gpgOpenSubmission(decrypt: (file: string) => Promise<Buffer>, dir: string): Promise<{ manifest: GpgManifest; plaintext: Buffer }> {
-  const manifest = JSON.parse((await decrypt(path.join(dir, 'manifest.pgp'))).toString('utf8')) as GpgManifest;
+  const manifest = JSON.parse((await decrypt(path.join(dir, MANIFEST_FILE))).toString('utf8')) as GpgManifest;
   const parts: Buffer[] = [];
-  for (let n = 1; n <= manifest.partCount; n++) parts.push(await decrypt(path.join(dir, `part-${String(n).padStart(5, '0')}.pgp`)));
+  for (let n = 1; n <= manifest.partCount; n++) parts.push(await decrypt(path.join(dir, partFileName(n))));
   const padded = Buffer.concat(parts);
   if (padded.subarray(manifest.size).some((b) => b !== 0)) throw new Error('data after the end of the file');
   const plaintext = padded.subarray(0, manifest.size);

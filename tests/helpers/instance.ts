@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../server/config.ts';
 import { serve, type Running, type ServeOptions } from '../../server/serve.ts';
 import { openStore, type Store } from '../../server/store/index.ts';
-import { readJournalistKey } from '../../client/envelope/index.ts';
+import { readJournalistKey } from '../../common/envelope/index.ts';
 
 /** A real Sealdrop (both listeners on port 0, SQLite in a temp dir), as main.ts would start it. */
 export type Instance = {

@@ -8,8 +8,8 @@ export function newSource(store: Store, loginSecret = randomBytes(32).toString('
 
 /** A source registered through the API exactly as the page does it; returns its session token. */
 export async function registerApiSource(sourceUrl: string): Promise<{ token: string; codename: string; keyPassphrase: string }> {
-  const { generateSourceKeyPair } = await import('../../client/envelope/index.ts');
-  const { deriveSourceSecrets, generateCodename } = await import('../../client/shared/codename.ts');
+  const { generateSourceKeyPair } = await import('../../common/envelope/index.ts');
+  const { deriveSourceSecrets, generateCodename } = await import('../../common/codename.ts');
   const config = (await (await fetch(`${sourceUrl}/api/config`)).json()) as { kdfSalt: string };
   const codename = generateCodename();
   const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, config.kdfSalt);

@@ -1,4 +1,4 @@
-import { generateKeyPair, readJournalistKey } from '../../client/envelope/index.ts';
+import { generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
 import { hashPassphrase } from '../../server/auth/passwords.ts';
 import { currentStep, newTotpSecret, totpCode } from '../../server/auth/totp.ts';
 import type { Instance } from './instance.ts';

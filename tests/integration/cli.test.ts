@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generateKeyPair } from '../../client/envelope/index.ts';
+import { generateKeyPair } from '../../common/envelope/index.ts';
 import { sealdrop } from '../helpers/cli.ts';
 
 let work: string;
@@ -65,6 +65,15 @@ describe('sealdrop journalist', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(pattern);
   });
+
+  test.each([
+    [{ SEALDROP_DAT: 'elsewhere' }, /Unknown setting SEALDROP_DAT\b/],
+    [{ SEALDROP_PART_SIZE: '4M' }, /SEALDROP_PART_SIZE must be a whole number/],
+  ])('the CLI reads SEALDROP_* through the server\'s loader, so a bad setting fails: %j', async (env, pattern) => {
+    const result = await sealdrop(['journalist', 'list', '--data', data], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(pattern)]);
+  });
 });
 
 test('npm start (server/main.ts) listens on both interfaces and says how to add a journalist', async () => {
@@ -86,4 +95,44 @@ test('npm start (server/main.ts) listens on both interfaces and says how to add 
   }
   const code = await new Promise((r) => child.on('close', r));
   expect(code).toBe(0);
+});
+
+/** Runs server/main.ts as npm start does, to its exit. */
+function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { ...process.env, SEALDROP_SOURCE_PORT: '0', SEALDROP_JOURNALIST_PORT: '0', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('server/main.ts refuses to start with one clear line (no stack trace) and exit code 1', () => {
+  test('a bad setting', async () => {
+    const result = await runMain({ SEALDROP_DATA: path.join(work, 'bad-config'), SEALDROP_PART_SIZE: 'lots' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^sealdrop: SEALDROP_PART_SIZE must be a whole number, got "lots"\.$/)]);
+  });
+
+  test('a data directory another server holds', async () => {
+    const dir = path.join(work, 'locked');
+    await mkdir(dir, { recursive: true });
+    // This test process is alive, so the lock it names is live.
+    await writeFile(path.join(dir, 'sealdrop.lock'), `${process.pid}\n`);
+    const result = await runMain({ SEALDROP_DATA: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^sealdrop: Another Sealdrop server is using .*locked/)]);
+  });
+
+  test('a key file that cannot be used', async () => {
+    const keyFile = path.join(work, 'short.key');
+    await writeFile(keyFile, 'too short');
+    const result = await runMain({ SEALDROP_DATA: path.join(work, 'bad-key'), SEALDROP_KEY_FILE: keyFile });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^sealdrop: The key file .*short\.key must hold 32 random bytes/)]);
+  });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, generateSourceKeyPair, readJournalistKey } from '../../client/envelope/index.ts';
-import { deriveSourceSecrets, generateCodename } from '../../client/shared/codename.ts';
+import { encryptObject, generateKeyPair, generateSourceKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
+import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { registerApiSource } from '../helpers/sources.ts';
 import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
@@ -55,7 +55,9 @@ describe('codename login', () => {
     const res = await api('/sources/login', { login: wrong.loginSecret });
     expect(res.status).toBe(401);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expect(((await res.json()) as { error: string }).error).toMatch(/not recognised/);
+    const refused = (await res.json()) as { error: string; code: string };
+    expect(refused.error).toMatch(/not recognised/);
+    expect(refused.code).toBe('unknown_codename');
   });
 
   test('a burst of wrong codenames is answered "not recognised", slowly, and holds no slot a real source needs', async () => {
@@ -124,7 +126,9 @@ describe('a source deleted by the newsroom', () => {
     const before = instance.rows().submissions!.length;
     const res = await api('/submissions', { parts: 1 }, { 'x-source-token': token });
     expect(res.status).toBe(401);
-    expect(((await res.json()) as { error: string }).error).toMatch(/no longer on the server/);
+    const refused = (await res.json()) as { error: string; code: string };
+    expect(refused.error).toMatch(/no longer on the server/);
+    expect(refused.code).toBe('source_gone');
     const boundary = 'deleted-source';
     const form = await fetch(`${instance.sourceUrl}/submit`, {
       method: 'POST',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, readJournalistKey } from '../../client/envelope/index.ts';
+import { encryptObject, generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
 import { currentStep, totpCode } from '../../server/auth/totp.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { makeAccount, StaffClient } from '../helpers/staff-client.ts';

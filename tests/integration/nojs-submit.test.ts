@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generateKeyPair } from '../../client/envelope/index.ts';
+import { generateKeyPair } from '../../common/envelope/index.ts';
 import { exportAndOpen, removeDir } from '../helpers/decrypt.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { until } from '../helpers/pages.ts';

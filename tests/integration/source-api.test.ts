@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, readJournalistKey, SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
+import { encryptObject, generateKeyPair, readJournalistKey, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { registerApiSource } from '../helpers/sources.ts';
 
@@ -37,10 +37,13 @@ async function snapshot(): Promise<unknown> {
   return { objects: await instance.objectFiles(), rows: instance.rows() };
 }
 
-async function expectRefused(res: Response, status: number, pattern: RegExp): Promise<void> {
+/** A refusal: its status, a sentence for the person, and (when given) the stable code programs react to. */
+async function expectRefused(res: Response, status: number, pattern: RegExp, code?: string): Promise<void> {
   expect(res.status).toBe(status);
-  const body = (await res.json()) as { error: string };
+  const body = (await res.json()) as { error: string; code: string };
   expect(body.error).toMatch(pattern);
+  expect(body.code).toMatch(/^[a-z]+(_[a-z]+)*$/);
+  if (code) expect(body.code).toBe(code);
 }
 
 describe('a well-behaved upload', () => {
@@ -48,7 +51,7 @@ describe('a well-behaved upload', () => {
     const id = await create(2);
     const sealer = new SubmissionSealer({ submission: id, name: 'a.txt', type: 'text/plain', recipients: [journalist], partSize: SMALL_PART });
     expect((await api(`/submissions/${id}/parts/1`, octets(await sealer.sealPart(new Uint8Array(SMALL_PART))))).status).toBe(204);
-    await expectRefused(await api(`/submissions/${id}/complete`, { method: 'POST' }), 409, /not arrived/);
+    await expectRefused(await api(`/submissions/${id}/complete`, { method: 'POST' }), 409, /not arrived/, 'incomplete_submission');
     const end = sealer.sealEnd(new Uint8Array(5)); // the last bytes and their padding: one more part here
     expect((await api(`/submissions/${id}/parts/2`, octets((await end.next()).value!))).status).toBe(204);
     expect((await end.next()).done).toBe(true);
@@ -57,7 +60,7 @@ describe('a well-behaved upload', () => {
     expect((await api(`/submissions/${id}/complete`, { method: 'POST' })).status).toBe(204);
     expect(instance.store.submissions.listComplete().map((s) => s.id)).toContain(id);
     // A completed submission is immutable.
-    await expectRefused(await api(`/submissions/${id}/parts/1`, octets(await encryptObject({ data: new Uint8Array(1), recipients: [journalist] }))), 409, /already complete/);
+    await expectRefused(await api(`/submissions/${id}/parts/1`, octets(await encryptObject({ data: new Uint8Array(1), recipients: [journalist] }))), 409, /already complete/, 'conflict');
   });
 
   test('a retried part replaces the earlier copy instead of piling up', async () => {
@@ -79,14 +82,14 @@ describe('refusals change nothing', () => {
   const expectUnchanged = async () => expect(await snapshot()).toEqual(before);
 
   test.each([
-    ['plaintext', () => new TextEncoder().encode('Dear editor, here is the ledger.'), 400, /not an encrypted OpenPGP message/],
+    ['plaintext', () => new TextEncoder().encode('Dear editor, here is the ledger.'), 400, /not an encrypted OpenPGP message/, 'not_encrypted'],
     // Random bytes whose first byte lacks the packet-tag bit: random input could otherwise, rarely,
     // begin with a well-formed packet and be refused with the SEIPDv1 message instead.
-    ['garbage', () => Object.assign(crypto.getRandomValues(new Uint8Array(2048)), { 0: 0x00 }), 400, /not an encrypted OpenPGP message/],
-    ['an empty body', () => new Uint8Array(0), 400, /empty/],
-  ])('%s as a part', async (_label, body, status, pattern) => {
+    ['garbage', () => Object.assign(crypto.getRandomValues(new Uint8Array(2048)), { 0: 0x00 }), 400, /not an encrypted OpenPGP message/, 'not_encrypted'],
+    ['an empty body', () => new Uint8Array(0), 400, /empty/, 'bad_request'],
+  ])('%s as a part', async (_label, body, status, pattern, code) => {
     before = await snapshot();
-    await expectRefused(await api(`/submissions/${id}/parts/1`, octets(body())), status, pattern);
+    await expectRefused(await api(`/submissions/${id}/parts/1`, octets(body())), status, pattern, code);
     await expectUnchanged();
   });
 
@@ -94,7 +97,7 @@ describe('refusals change nothing', () => {
     before = await snapshot();
     for (const recipients of [[stranger], [journalist, stranger]]) {
       const object = await encryptObject({ data: new Uint8Array(100), recipients });
-      await expectRefused(await api(`/submissions/${id}/parts/1`, octets(object)), 409, /current journalist keys/);
+      await expectRefused(await api(`/submissions/${id}/parts/1`, octets(object)), 409, /current journalist keys/, 'wrong_recipients');
     }
     await expectUnchanged();
   });
@@ -102,16 +105,16 @@ describe('refusals change nothing', () => {
   test('an over-size part', async () => {
     before = await snapshot();
     const object = await encryptObject({ data: new Uint8Array(SMALL_PART + 20_000), recipients: [journalist] });
-    await expectRefused(await api(`/submissions/${id}/parts/1`, octets(object)), 413, /larger than the server accepts/);
+    await expectRefused(await api(`/submissions/${id}/parts/1`, octets(object)), 413, /larger than the server accepts/, 'too_large');
     await expectUnchanged();
   });
 
   test('an unknown or malformed submission id', async () => {
     before = await snapshot();
     const object = await encryptObject({ data: new Uint8Array(10), recipients: [journalist] });
-    await expectRefused(await api(`/submissions/${'0'.repeat(32)}/parts/1`, octets(object)), 404, /No such submission/);
-    await expectRefused(await api('/submissions/..%2F..%2Fetc/parts/1', octets(object)), 404, /No such submission/);
-    await expectRefused(await api(`/submissions/${'0'.repeat(32)}/complete`, { method: 'POST' }), 404, /No such submission/);
+    await expectRefused(await api(`/submissions/${'0'.repeat(32)}/parts/1`, octets(object)), 404, /No such submission/, 'not_found');
+    await expectRefused(await api('/submissions/..%2F..%2Fetc/parts/1', octets(object)), 404, /No such submission/, 'not_found');
+    await expectRefused(await api(`/submissions/${'0'.repeat(32)}/complete`, { method: 'POST' }), 404, /No such submission/, 'not_found');
     await expectUnchanged();
   });
 
@@ -127,7 +130,7 @@ describe('refusals change nothing', () => {
     before = await snapshot();
     const object = await encryptObject({ data: new Uint8Array(10), recipients: [journalist] });
     const res = await api(`/submissions/${id}/parts/1`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: object as BodyInit });
-    await expectRefused(res, 415, /application\/octet-stream/);
+    await expectRefused(res, 415, /application\/octet-stream/, 'unsupported_media_type');
     await expectUnchanged();
   });
 
@@ -144,18 +147,18 @@ describe('refusals change nothing', () => {
   });
 
   test('invalid JSON, and JSON under another content type', async () => {
-    await expectRefused(await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{parts:' }), 400, /not valid JSON/);
+    await expectRefused(await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{parts:' }), 400, /not valid JSON/, 'bad_json');
     await expectRefused(await api('/submissions', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"parts":1}' }), 415, /JSON/);
   });
 
   test('an unknown or missing source session', async () => {
-    await expectRefused(await api('/submissions', json({ parts: 1 }, { 'x-source-token': 'forged' })), 401, /Log in again with your codename/);
+    await expectRefused(await api('/submissions', json({ parts: 1 }, { 'x-source-token': 'forged' })), 401, /Log in again with your codename/, 'unauthorized');
     const res = await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"parts":1}' });
     await expectRefused(res, 401, /session has ended/);
   });
 
   test('a cross-site request', async () => {
-    await expectRefused(await api('/submissions', json({ parts: 1 }, { 'sec-fetch-site': 'cross-site' })), 403, /Cross-site/);
+    await expectRefused(await api('/submissions', json({ parts: 1 }, { 'sec-fetch-site': 'cross-site' })), 403, /Cross-site/, 'forbidden');
   });
 });
 
@@ -168,7 +171,9 @@ describe('with no journalist', () => {
       expect(page).not.toContain('<form');
       const res = await fetch(`${empty.sourceUrl}/api/submissions`, json({ parts: 1 }));
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { error: string }).error).toMatch(/not open/);
+      const body = (await res.json()) as { error: string; code: string };
+      expect(body.error).toMatch(/not open/);
+      expect(body.code).toBe('not_open');
     } finally {
       await empty.stop();
     }

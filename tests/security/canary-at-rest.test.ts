@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generateKeyPair } from '../../client/envelope/index.ts';
+import { generateKeyPair } from '../../common/envelope/index.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { findBytes } from '../helpers/byte-search.ts';
 import { startChildServer, type ChildServer } from '../helpers/child-server.ts';

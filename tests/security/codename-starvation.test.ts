@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { generateKeyPair, generateSourceKeyPair } from '../../client/envelope/index.ts';
-import { deriveSourceSecrets, generateCodename } from '../../client/shared/codename.ts';
+import { generateKeyPair, generateSourceKeyPair } from '../../common/envelope/index.ts';
+import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 
 // Threat: a few cheap loops of wrong codenames (behind Tor every source shares one address) keep

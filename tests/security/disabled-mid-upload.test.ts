@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
+import { encryptObject, generateKeyPair, readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { until } from '../helpers/pages.ts';
 import { registerApiSource } from '../helpers/sources.ts';
@@ -55,7 +55,9 @@ describe('with JavaScript: completion re-checks the recipients', () => {
     const res = await api(`/submissions/${id}/complete`, { method: 'POST' });
     expect(res.status).toBe(409);
     // The page's own retry reacts to this: it fetches the current keys and encrypts again.
-    expect(((await res.json()) as { error: string }).error).toMatch(/journalist keys changed/);
+    const body = (await res.json()) as { error: string; code: string };
+    expect(body.error).toMatch(/journalist keys changed/);
+    expect(body.code).toBe('wrong_recipients'); // the code the page's retry keys on, not the wording
     expect(instance.store.submissions.listComplete().map((s) => s.id)).not.toContain(id);
     expect(await instance.objectFiles()).toEqual(objectsBefore);
   });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, NotEncryptedError, readJournalistKey, readObjectHeaders, readRecipientKeyIds, type JournalistKey } from '../../client/envelope/index.ts';
+import { encryptObject, generateKeyPair, NotEncryptedError, readJournalistKey, readObjectHeaders, readRecipientKeyIds, type JournalistKey } from '../../common/envelope/index.ts';
 import { concat, header, packet, partialPacket, splitObject, TAG, type LengthForm } from '../helpers/packets.ts';
 
 // Threat: the upload check is the one place the server reads hostile bytes as OpenPGP. Whatever

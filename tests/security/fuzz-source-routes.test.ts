@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, partCountFor, readJournalistKey, SubmissionSealer } from '../../client/envelope/index.ts';
+import { encryptObject, generateKeyPair, partCountFor, readJournalistKey, SubmissionSealer } from '../../common/envelope/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { bzip2Bomb, concat, nestedZlibBomb } from '../helpers/packets.ts';
 import { registerApiSource } from '../helpers/sources.ts';
 import { anyJson, caseArb, latin1, real, type Case } from '../helpers/source-requests.ts';
-import { deriveSourceSecrets } from '../../client/shared/codename.ts';
-import { EFF_LARGE_WORDLIST } from '../../client/shared/wordlist.ts';
+import { deriveSourceSecrets } from '../../common/codename.ts';
+import { EFF_LARGE_WORDLIST } from '../../common/wordlist.ts';
 
 // Threat: every source-facing route takes hostile input. Whatever method, path, headers and body
 // arrive: no 5xx, the server stays up, each refusal is a clear 4xx (JSON {error} under /api/, an

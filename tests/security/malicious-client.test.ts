@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { generateKeyPair } from '../../client/envelope/index.ts';
+import { generateKeyPair } from '../../common/envelope/index.ts';
 import { sealdrop } from '../helpers/cli.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 

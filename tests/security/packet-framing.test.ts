@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptObject, readJournalistKey, type PublicKey } from '../../client/envelope/index.ts';
+import { encryptObject, readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
 import { findBytes } from '../helpers/byte-search.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { bzip2Bomb, concat, nestedZlibBomb, packet, splitObject, TAG } from '../helpers/packets.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generateKeyPair, paddedSize, readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../client/envelope/index.ts';
+import { generateKeyPair, paddedSize, readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { registerApiSource } from '../helpers/sources.ts';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, readJournalistKey, type PublicKey } from '../../client/envelope/index.ts';
+import { encryptObject, generateKeyPair, readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
 import type { ServeOptions } from '../../server/serve.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { until } from '../helpers/pages.ts';
@@ -118,6 +118,7 @@ describe.concurrent('slow bodies cannot hold the server', () => {
     await until(() => raws.every((r) => r.gone), 15_000, 'every slow body to be cut');
     expect(raws.map(statusOf)).toEqual(raws.map(() => 408));
     expect(raws[0]!.received).toContain('"error":"The upload arrived too slowly');
+    expect(raws[0]!.received).toContain('"code":"too_slow"');
     const stored = async () => ({ objects: await instance.objectFiles(), rows: withoutSalt(instance.rows()) });
     await until(async () => JSON.stringify(await stored()) === JSON.stringify(before), 10_000, 'nothing to be left stored').catch(() => undefined);
     expect(await stored()).toEqual(before);
@@ -147,7 +148,9 @@ describe.concurrent('slow bodies cannot hold the server', () => {
     await sleep(1_500);
     const refused = await fetch(`${instance.sourceUrl}/api/config`);
     expect(refused.status).toBe(503);
-    expect(((await refused.json()) as { error: string }).error).toMatch(/busy/);
+    const body = (await refused.json()) as { error: string; code: string };
+    expect(body.error).toMatch(/busy/);
+    expect(body.code).toBe('busy');
     clearInterval(pump);
     busy.forEach((s) => s.destroy());
     await until(async () => (await fetch(`${instance.sourceUrl}/api/config`)).status === 200, 5_000, 'room once the uploads end');

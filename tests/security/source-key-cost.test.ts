@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, readJournalistKey } from '../../client/envelope/index.ts';
-import { deriveSourceSecrets, generateCodename } from '../../client/shared/codename.ts';
+import { encryptObject, generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
+import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 
 // Threat: a source chooses how its private key is locked (Argon2 with huge memory and passes, the

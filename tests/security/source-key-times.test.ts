@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, readJournalistKey } from '../../client/envelope/index.ts';
+import { encryptObject, generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { registerApiSource } from '../helpers/sources.ts';
 

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { partFileName } from '../../common/export-layout.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generateKeyPair, readJournalistKey } from '../../client/envelope/index.ts';
+import { generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
 import { sealdrop } from '../helpers/cli.ts';
 import { writeExportedSubmission } from '../helpers/export-fixture.ts';
 
@@ -52,7 +53,7 @@ test('the untouched export decrypts, every file verified', async () => {
 });
 
 describe('fails closed, names the part, leaves no plaintext at all', () => {
-  const part = (dir: string, n: number) => path.join(dir, `part-${String(n).padStart(5, '0')}.pgp`);
+  const part = (dir: string, n: number) => path.join(dir, partFileName(n));
   test.each([
     ['a truncated part', async (d: string) => truncate(part(d, 2), 100), /part 2/i],
     ['reordered parts', async (d: string) => {

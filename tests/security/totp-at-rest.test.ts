@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { generateKeyPair, readJournalistKey } from '../../client/envelope/index.ts';
+import { generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
 import { base32Decode, currentStep, totpCode } from '../../server/auth/totp.ts';
 import { serve, type Running } from '../../server/serve.ts';
 import { openStore, TotpKeyError, type Store } from '../../server/store/index.ts';

@@ -1,39 +1,106 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 
-// Lint zones, enforced: one module holds the crypto library, one the database.
+// Lint zones, enforced: a folder says where its code runs. client/ is bundled for browsers,
+// common/ runs everywhere (browser, server, CLI), server/ runs only in Node.
 const root = path.resolve(import.meta.dirname, '../..');
+type Module = { file: string; text: string; imports: string[]; packages: string[] };
+let modules: Map<string, Module>;
 
-async function sources(dir: string): Promise<{ file: string; text: string }[]> {
+// Static imports, re-exports and dynamic import() calls alike.
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])([^'"]+)\1/g;
+
+async function load(dir: string): Promise<Module[]> {
   const entries = await readdir(path.join(root, dir), { recursive: true, withFileTypes: true });
-  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => path.join(e.parentPath, e.name));
-  return Promise.all(files.map(async (file) => ({ file: path.relative(root, file), text: await readFile(file, 'utf8') })));
+  const files = entries.filter((e) => e.isFile() && /\.(ts|js)$/.test(e.name) && !e.parentPath.includes(`${path.sep}public${path.sep}js`));
+  return Promise.all(files.map(async (e) => {
+    const full = path.join(e.parentPath, e.name);
+    const text = await readFile(full, 'utf8');
+    const specs = [...text.matchAll(SPECIFIER)].map((m) => m[2]!);
+    const file = path.relative(root, full).split(path.sep).join('/');
+    const imports = specs.filter((s) => s.startsWith('.')).map((s) => path.posix.normalize(path.posix.join(path.posix.dirname(file), s)));
+    return { file, text, imports, packages: specs.filter((s) => !s.startsWith('.')) };
+  }));
 }
 
-const imports = (text: string, pkg: string) => new RegExp(`from ['"]${pkg}(/[^'"]*)?['"]`).test(text);
+beforeAll(async () => {
+  modules = new Map((await Promise.all(['server', 'client', 'common'].map(load))).flat().map((m) => [m.file, m]));
+});
+
+const inZone = (zone: string) => [...modules.values()].filter((m) => m.file.startsWith(`${zone}/`));
+const usesPackage = (m: Module, pkg: string) => m.packages.some((p) => p === pkg || p.startsWith(`${pkg}/`));
+
+/** Every module `file` loads, directly or through others. */
+function closure(file: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (f: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const i of modules.get(f)?.imports ?? []) visit(i);
+  };
+  visit(file);
+  return seen;
+}
 
 describe('module boundaries', () => {
-  test('only client/envelope imports openpgp', async () => {
-    const all = [...(await sources('server')), ...(await sources('client'))];
-    const offenders = all.filter((f) => imports(f.text, 'openpgp') && !f.file.startsWith('client/envelope/'));
-    expect(offenders.map((f) => f.file)).toEqual([]);
-    expect(all.some((f) => imports(f.text, 'openpgp'))).toBe(true);
+  test('only common/envelope imports openpgp, statically or dynamically', () => {
+    const all = [...modules.values()];
+    expect(all.filter((m) => usesPackage(m, 'openpgp') && !m.file.startsWith('common/envelope/')).map((m) => m.file)).toEqual([]);
+    expect(all.some((m) => usesPackage(m, 'openpgp'))).toBe(true);
   });
 
-  test('the envelope and the browser code use no Node modules or DOM-free assumptions', async () => {
-    const browser = [...(await sources('client/envelope')), ...(await sources('client/source'))];
-    expect(browser.filter((f) => /from ['"]node:/.test(f.text)).map((f) => f.file)).toEqual([]);
+  test('browser code never imports server code', () => {
+    expect(inZone('client').filter((m) => m.imports.some((i) => i.startsWith('server/'))).map((m) => m.file)).toEqual([]);
   });
 
-  test('only server/store touches the database', async () => {
-    const all = [...(await sources('server')), ...(await sources('client'))];
-    expect(all.filter((f) => imports(f.text, 'better-sqlite3') && !f.file.startsWith('server/store/')).map((f) => f.file)).toEqual([]);
+  test('shared code imports neither server nor browser code, nor node: modules', () => {
+    const offenders = inZone('common').filter((m) => m.imports.some((i) => i.startsWith('server/') || i.startsWith('client/')) || m.packages.some((p) => p.startsWith('node:')));
+    expect(offenders.map((m) => m.file)).toEqual([]);
+    expect(inZone('client').filter((m) => m.packages.some((p) => p.startsWith('node:'))).map((m) => m.file)).toEqual([]);
   });
 
-  test('nothing logs request details', async () => {
-    const server = await sources('server');
-    const logging = server.filter((f) => /console\.\w+\([^)]*req\.(ip|headers|body|get\(|socket)/.test(f.text));
-    expect(logging.map((f) => f.file)).toEqual([]);
+  test('every relative import names a file that exists', () => {
+    const missing = [...modules.values()].flatMap((m) => m.imports.filter((i) => /\.(ts|js)$/.test(i) && !modules.has(i)).map((i) => `${m.file} -> ${i}`));
+    expect(missing).toEqual([]);
+  });
+
+  test('there is no import cycle', () => {
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (f: string, trail: string[]) => {
+      if (state.get(f) === 'done') return;
+      if (state.get(f) === 'open') return void cycles.push([...trail.slice(trail.indexOf(f)), f].join(' -> '));
+      state.set(f, 'open');
+      for (const i of modules.get(f)?.imports ?? []) visit(i, [...trail, f]);
+      state.set(f, 'done');
+    };
+    for (const f of modules.keys()) visit(f, []);
+    expect(cycles).toEqual([]);
+  });
+
+  test('outside client/api/, no browser code calls fetch: the page talks to the server through one module per side', () => {
+    const callers = inZone('client').filter((m) => !m.file.startsWith('client/api/') && /\bfetch\s*\(/.test(m.text));
+    expect(callers.map((m) => m.file)).toEqual([]);
+    expect(inZone('client/api').map((m) => m.file).sort()).toEqual(['client/api/journalist.ts', 'client/api/source.ts']);
+  });
+
+  test('only server/store touches the database', () => {
+    const all = [...modules.values()];
+    expect(all.filter((m) => usesPackage(m, 'better-sqlite3') && !m.file.startsWith('server/store/')).map((m) => m.file)).toEqual([]);
+  });
+
+  test('sealdrop decrypt runs offline: it loads neither the store nor the database driver', () => {
+    const loaded = [...closure('server/cli/decrypt.ts')];
+    expect(loaded.filter((f) => f.startsWith('server/store/'))).toEqual([]);
+    expect(loaded.filter((f) => usesPackage(modules.get(f)!, 'better-sqlite3'))).toEqual([]);
+    expect(loaded).toContain('common/envelope/index.ts');
+    // The command line loads each command only when it runs.
+    expect(modules.get('server/cli.ts')!.text).not.toMatch(/^import .* from '\.\/cli\/(decrypt|export|journalist|verify-client)\.ts'/m);
+  });
+
+  test('nothing logs request details', () => {
+    const logging = inZone('server').filter((m) => /console\.\w+\([^)]*req\.(ip|headers|body|get\(|socket)/.test(m.text));
+    expect(logging.map((m) => m.file)).toEqual([]);
   });
 });

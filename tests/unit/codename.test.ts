@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
-import { deriveSourceSecrets, generateCodename, normaliseCodename, NotACodenameError } from '../../client/shared/codename.ts';
-import { EFF_LARGE_WORDLIST } from '../../client/shared/wordlist.ts';
+import { deriveSourceSecrets, generateCodename, normaliseCodename, NotACodenameError } from '../../common/codename.ts';
+import { EFF_LARGE_WORDLIST } from '../../common/wordlist.ts';
 
 describe('the EFF large wordlist', () => {
   test('is the published list, unchanged, and the module agrees with it', async () => {
-    const text = await readFile(new URL('../../client/shared/eff_large_wordlist.txt', import.meta.url));
+    const text = await readFile(new URL('../../common/eff_large_wordlist.txt', import.meta.url));
     expect(createHash('sha256').update(text).digest('hex')).toBe('addd35536511597a02fa0a9ff1e5284677b8883b83e986e43f15a3db996b903e');
     const words = text.toString().trim().split('\n').map((l) => l.split('\t')[1]);
     expect(EFF_LARGE_WORDLIST).toEqual(words);

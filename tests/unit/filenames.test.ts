@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { safeFileName, uniqueName } from '../../client/shared/filenames.ts';
+import { safeFileName, uniqueName } from '../../common/filenames.ts';
 
 describe('safeFileName', () => {
   test.each([

@@ -1,10 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import { readJournalistKey } from '../../../client/envelope/index.ts';
-import { renderAdmin } from '../../../client/pages/journalist/admin.ts';
-import { renderNotice } from '../../../client/pages/journalist/frame.ts';
+import { readJournalistKey } from '../../../common/envelope/index.ts';
+import { renderAdmin } from '../../views/journalist/admin.ts';
+import { renderNotice } from '../../views/journalist/frame.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals, requireAdmin, requireJournalist } from '../../http/session.ts';
-import { formFields, USERNAME, viewer, type JournalistDeps } from './common.ts';
+import { formFields, usernameField, viewer, type JournalistDeps } from './common.ts';
 
 /** Admin actions; the CLI (`sealdrop journalist ...`) acts on the same rows. */
 export function adminRoutes({ store, sessions }: JournalistDeps): Router {
@@ -30,7 +30,7 @@ export function adminRoutes({ store, sessions }: JournalistDeps): Router {
 
   router.post('/admin/journalists', async (req, res) => {
     const f = formFields(req, ['username', 'public_key', 'admin'], ['admin']);
-    if (!USERNAME.test(f.username)) throw new HttpError(400, 'The username may hold lower-case letters, digits, ".", "_" and "-".');
+    usernameField(f.username);
     if (f.admin !== '' && f.admin !== '1') throw new HttpError(400, 'The "admin" field may only be 1.');
     const key = await readJournalistKey(f.public_key.trim());
     const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: f.admin === '1' });

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { renderLogin } from '../../../client/pages/journalist/frame.ts';
+import { renderLogin } from '../../views/journalist/frame.ts';
 import { matchingStep } from '../../auth/totp.ts';
 import { verifyPassphrase } from '../../auth/passwords.ts';
 import { HttpError } from '../../http/errors.ts';

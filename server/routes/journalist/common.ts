@@ -1,8 +1,10 @@
 import type { Request, Response } from 'express';
-import type { Viewer } from '../../../client/pages/journalist/frame.ts';
+import { isUsername, USERNAME_RULE } from '../../../common/ids.ts';
+import type { Viewer } from '../../views/journalist/frame.ts';
 import type { Sessions } from '../../auth/sessions.ts';
 import type { Throttle } from '../../auth/throttle.ts';
 import type { Config } from '../../config.ts';
+import type { RecipientSet } from '../../recipients.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals } from '../../http/session.ts';
 import type { Store } from '../../store/index.ts';
@@ -17,9 +19,9 @@ export type JournalistDeps = {
   setup: SetupState;
   /** TOTP codes are single-use: the last step each journalist used, at enrolment or login (memory only). */
   usedSteps: Map<number, number>;
+  /** The keys replies are also encrypted to; serve() shares the source app's, tests may leave it out. */
+  recipients?: () => Promise<RecipientSet>;
 };
-
-export const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export function viewer(res: Response): Viewer {
   const l = locals(res);
@@ -44,8 +46,8 @@ export function formFields<K extends string>(req: Request, allowed: readonly K[]
   return out;
 }
 
-export const idParam = (req: Request, pattern: RegExp, what: string): string => {
-  const value = req.params.id;
-  if (typeof value !== 'string' || !pattern.test(value)) throw new HttpError(404, `No such ${what}.`);
+/** A username from a form, or a 400 that says what the rule is. */
+export function usernameField(value: string): string {
+  if (!isUsername(value)) throw new HttpError(400, USERNAME_RULE);
   return value;
-};
+}

@@ -1,13 +1,13 @@
 import { Router, type Response } from 'express';
-import { renderSQR } from './qr.ts';
-import { readJournalistKey } from '../../../client/envelope/index.ts';
-import { renderEnrol } from '../../../client/pages/journalist/enrol.ts';
-import { renderNotice } from '../../../client/pages/journalist/frame.ts';
-import { checkPassphraseStrength, hashPassphrase } from '../../auth/passwords.ts';
+import { renderSQR } from '../../views/journalist/qr.ts';
+import { readJournalistKey, UnsupportedKeyError } from '../../../common/envelope/index.ts';
+import { renderEnrol } from '../../views/journalist/enrol.ts';
+import { renderNotice } from '../../views/journalist/frame.ts';
+import { checkPassphraseStrength, hashPassphrase, WeakPassphraseError } from '../../auth/passwords.ts';
 import { matchingStep, newTotpSecret, otpauthUri } from '../../auth/totp.ts';
 import { HttpError } from '../../http/errors.ts';
 import { ensureSession, locals } from '../../http/session.ts';
-import { formFields, USERNAME, type JournalistDeps } from './common.ts';
+import { formFields, usernameField, type JournalistDeps } from './common.ts';
 
 // The TOTP secret offered on an enrolment page, kept with the session until the form comes back.
 const offered = new WeakMap<object, string>();
@@ -50,7 +50,7 @@ export function enrolRoutes(deps: JournalistDeps): Router {
   };
   const failed = (res: Response, o: Parameters<typeof page>[1], error: unknown) => {
     if (error instanceof HttpError && error.status === 400) return page(res, { ...o, error: error.message });
-    if ((error as Error).name === 'WeakPassphraseError' || (error as Error).name === 'UnsupportedKeyError') return page(res, { ...o, error: (error as Error).message });
+    if (error instanceof WeakPassphraseError || error instanceof UnsupportedKeyError) return page(res, { ...o, error: error.message });
     throw error;
   };
 
@@ -67,7 +67,7 @@ export function enrolRoutes(deps: JournalistDeps): Router {
     setup.token = null;
     try {
       const f = formFields(req, ['username', 'passphrase', 'passphrase2', 'code', 'public_key']);
-      if (!USERNAME.test(f.username)) throw new HttpError(400, 'The username may hold lower-case letters, digits, ".", "_" and "-".');
+      usernameField(f.username);
       const key = await readJournalistKey(f.public_key.trim());
       const creds = await credentials(res, f, f.username);
       const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: true });

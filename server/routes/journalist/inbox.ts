@@ -1,12 +1,11 @@
 import { Router } from 'express';
-import { renderConfirm } from '../../../client/pages/journalist/frame.ts';
-import { renderInbox } from '../../../client/pages/journalist/inbox.ts';
+import { objectOf } from '../../../common/export-layout.ts';
+import { renderConfirm } from '../../views/journalist/frame.ts';
+import { renderInbox } from '../../views/journalist/inbox.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals, requireJournalist } from '../../http/session.ts';
-import { formFields, idParam, viewer, type JournalistDeps } from './common.ts';
-
-const ID = /^[0-9a-f]{32}$/;
-const OBJECT = /^(manifest|part-(\d{5}))\.pgp$/;
+import { idParam } from '../../http/validate.ts';
+import { formFields, viewer, type JournalistDeps } from './common.ts';
 
 export function inboxRoutes({ store }: JournalistDeps): Router {
   const router = Router();
@@ -19,7 +18,7 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
 
   router.post('/submissions/:id/seen', (req, res) => {
     formFields(req, []);
-    const id = idParam(req, ID, 'submission');
+    const id = idParam(req, 'No such submission.');
     store.submissions.objects(id); // 404 unless it exists and is complete
     store.inbox.markSeen(id, locals(res).journalist!.id);
     res.status(204).end();
@@ -32,27 +31,28 @@ export function inboxRoutes({ store }: JournalistDeps): Router {
   ];
   for (const d of deletable) {
     router.get(`/${d.path}/:id/delete`, (req, res) => {
-      const id = idParam(req, ID, d.what);
+      const id = idParam(req, `No such ${d.what}.`);
       const v = viewer(res);
       res.type('html').send(renderConfirm({ title: d.title, message: d.message, action: `/${d.path}/${id}/delete`, csrf: v.csrf, viewer: v }));
     });
     router.post(`/${d.path}/:id/delete`, async (req, res) => {
       formFields(req, []);
-      await d.remove(idParam(req, ID, d.what));
+      await d.remove(idParam(req, `No such ${d.what}.`));
       res.redirect(303, '/');
     });
   }
 
   // The encrypted objects, exactly as stored: decryption happens in the journalist's browser.
   router.get('/submissions/:id/:object', (req, res, next) => {
-    const id = idParam(req, ID, 'submission');
-    const match = OBJECT.exec(String(req.params.object));
-    if (!match) throw new HttpError(404, 'No such file.');
+    const id = idParam(req, 'No such submission.');
+    const name = String(req.params.object);
+    const object = objectOf(name);
+    if (!object) throw new HttpError(404, 'No such file.');
     const objects = store.submissions.objects(id);
-    const blob = match[2] ? objects.parts[Number(match[2]) - 1] : objects.manifest;
+    const blob = object.kind === 'part' ? objects.parts[object.n - 1] : objects.manifest;
     if (!blob) throw new HttpError(404, 'No such part.');
     res.type('application/octet-stream');
-    res.setHeader('Content-Disposition', `attachment; filename="${match[0]}"`);
+    res.setHeader('Content-Disposition', `attachment; filename="${name}"`);
     store.blobs.stream(blob).on('error', next).pipe(res);
   });
 

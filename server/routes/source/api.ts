@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import { assertAddressedTo, MAX_PARTS, partCountFor, WrongRecipientsError } from '../../../client/envelope/index.ts';
+import { assertAddressedTo, WrongRecipientsError } from '../../../common/envelope/index.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { assertStillAddressed, type RecipientSet } from '../../recipients.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { sourceOf } from './conversation.ts';
-import { maxObjectBytes, type Config } from '../../config.ts';
+import { limitsOf, maxObjectBytes, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { bodyBytes, jsonObject, partNumberParam, rawBody, submissionIdParam } from '../../http/validate.ts';
 import type { Store } from '../../store/index.ts';
@@ -17,7 +17,7 @@ const MAX_UPLOADS = 32;
 
 export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps): Router {
   const router = Router();
-  const maxParts = Math.min(MAX_PARTS, partCountFor(config.maxFileBytes, config.partSize)); // padding included
+  const { maxParts, maxFileMiB } = limitsOf(config);
   const recipientCount = () => Math.max(1, store.journalists.active().length);
   const partLimit = () => maxObjectBytes(config, recipientCount());
   // A manifest lists a 64-character digest per part, so it grows with the part count, not the part size.
@@ -27,7 +27,7 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
   /** Refuses an object unless it is addressed to exactly the current journalist keys (the server never decrypts). */
   const checkObject = async (data: Uint8Array): Promise<void> => {
     const { keyIds } = await recipients();
-    if (keyIds.length === 0) throw new HttpError(503, NOT_OPEN);
+    if (keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
     await assertAddressedTo(data, keyIds);
   };
 
@@ -40,9 +40,9 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
     const body = jsonObject(req, ['parts']);
     const parts = body.parts;
     if (typeof parts !== 'number' || !Number.isSafeInteger(parts) || parts < 1 || parts > maxParts) {
-      throw new HttpError(400, `"parts" must be a whole number from 1 to ${maxParts} (files up to ${Math.floor(config.maxFileBytes / 1048576)} MiB).`);
+      throw new HttpError(400, `"parts" must be a whole number from 1 to ${maxParts} (files up to ${maxFileMiB} MiB).`);
     }
-    if ((await recipients()).keyIds.length === 0) throw new HttpError(503, NOT_OPEN);
+    if ((await recipients()).keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
     const submission = store.submissions.create(sourceOf(sessions, req), parts);
     res.status(201).json({ submission });
   });

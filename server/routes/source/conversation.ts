@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { HttpError } from '../../http/errors.ts';
 import { Gate, untilClosed } from '../../http/gate.ts';
-import { jsonObject } from '../../http/validate.ts';
+import { idParam, jsonObject } from '../../http/validate.ts';
 import { registerSource, type SourceKeys } from '../../sources/register.ts';
 import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
 
@@ -44,7 +44,7 @@ export const slowly = () => new Promise((r) => setTimeout(r, WRONG_CODENAME_DELA
 export class UnknownCodenameError extends HttpError {
   override name = 'UnknownCodenameError';
   constructor() {
-    super(401, UNKNOWN_CODENAME);
+    super(401, UNKNOWN_CODENAME, 'unknown_codename');
   }
 }
 
@@ -57,7 +57,6 @@ export function sourceByLogin(store: Store, loginSecret: string): { id: string; 
   }
 }
 
-const REPLY_ID = /^[0-9a-f]{32}$/;
 const text = (v: unknown, name: string, max: number): string => {
   if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new HttpError(400, `"${name}" must be text of at most ${max} characters.`);
   return v;
@@ -65,9 +64,7 @@ const text = (v: unknown, name: string, max: number): string => {
 
 /** The reply id named in the path, or a 404 for anything that could not be one. */
 export function replyId(req: Request): string {
-  const id = req.params.id;
-  if (typeof id !== 'string' || !REPLY_ID.test(id)) throw new HttpError(404, 'No such reply.');
-  return id;
+  return idParam(req, 'No such reply.');
 }
 
 /** The source's session from the X-Source-Token header (JavaScript path). */

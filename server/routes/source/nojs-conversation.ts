@@ -1,14 +1,14 @@
 import { Router } from 'express';
 import { openReplies } from '../../sources/unlock.ts';
-import { deriveSourceSecrets, normaliseCodename, NotACodenameError } from '../../../client/shared/codename.ts';
-import { renderConversation, renderSourceLogin, type ShownReply } from '../../../client/pages/source-conversation.ts';
-import { renderMessagePage } from '../../../client/pages/message.ts';
+import { deriveSourceSecrets, normaliseCodename, NotACodenameError } from '../../../common/codename.ts';
+import { renderConversation, renderSourceLogin, type ShownReply } from '../../views/source-conversation.ts';
+import { renderMessagePage } from '../../views/message.ts';
 import { HttpError } from '../../http/errors.ts';
 import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { sameToken } from '../../auth/sessions.ts';
 import type { Store } from '../../store/index.ts';
 import { untilClosed } from '../../http/gate.ts';
-import type { Config } from '../../config.ts';
+import { limitsOf, type Config } from '../../config.ts';
 import { replyId, slowly, sourceByLogin, UNKNOWN_CODENAME, UnknownCodenameError, type ConversationDeps } from './conversation.ts';
 
 /** The one field a no-JS form sends, as text; anything else in the body is refused. */
@@ -28,7 +28,7 @@ import { SOURCE_COOKIE } from './nojs.ts';
  */
 export function noScriptConversation({ config, store, sessions, gates }: ConversationDeps & { config: Config }): Router {
   const router = Router();
-  const maxFileMiB = Math.floor(config.maxFileBytes / 1048576);
+  const { maxFileMiB } = limitsOf(config);
 
   router.get('/login', (_req, res) => void res.type('html').send(renderSourceLogin({ maxFileMiB })));
 

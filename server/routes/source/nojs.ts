@@ -1,11 +1,10 @@
 import { Router } from 'express';
-import { MAX_PARTS, partCountFor } from '../../../client/envelope/index.ts';
-import { renderCodenamePage } from '../../../client/pages/source-conversation.ts';
-import { renderSentPage } from '../../../client/pages/sent.ts';
+import { renderCodenamePage } from '../../views/source-conversation.ts';
+import { renderSentPage } from '../../views/sent.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { serverMadeSource } from '../../sources/register.ts';
-import type { Config } from '../../config.ts';
+import { limitsOf, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { readForm } from '../../nojs/form.ts';
 import { sealStream } from '../../nojs/seal-stream.ts';
@@ -26,7 +25,7 @@ export type NoScriptDeps = { config: Config; store: Store; recipients: () => Pro
 
 export function noScriptSubmit({ config, store, recipients: current, sessions, gates }: NoScriptDeps): Router {
   const router = Router();
-  const maxParts = Math.min(MAX_PARTS, partCountFor(config.maxFileBytes, config.partSize)); // padding included
+  const { maxParts, maxFileMiB } = limitsOf(config);
 
   router.post('/submit', concurrencyLimit(MAX_UPLOADS), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, 'Send the form as multipart/form-data.');
@@ -42,7 +41,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
         // PBKDF2 and a key pair: bounded by its own gate, before anything of this form is stored.
         if (!existing) created ??= await gates.newSource.run(() => serverMadeSource(store), untilClosed(res));
         const sourceId = existing ?? created!.sourceId;
-        ids.push(await sealStream(truncationChecked(item.content, config.maxFileBytes), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts }));
+        ids.push(await sealStream(truncationChecked(item.content, maxFileMiB), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts }));
       });
       if (count === 0) throw new HttpError(400, 'Choose a file or write a message first. Nothing was sent.');
       // A journalist disabled while the bytes arrived must not receive them: then nothing is kept.
@@ -67,8 +66,8 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
 }
 
 /** Passes the file through, failing once busboy reports the file went over the size limit. */
-async function* truncationChecked(stream: AsyncIterable<Buffer> & { truncated?: boolean }, maxFileBytes: number): AsyncIterable<Buffer> {
+async function* truncationChecked(stream: AsyncIterable<Buffer> & { truncated?: boolean }, maxFileMiB: number): AsyncIterable<Buffer> {
   yield* stream;
-  if (stream.truncated) throw new HttpError(413, `A file is larger than ${Math.floor(maxFileBytes / 1048576)} MiB, the most this server accepts. Nothing was stored.`);
+  if (stream.truncated) throw new HttpError(413, `A file is larger than ${maxFileMiB} MiB, the most this server accepts. Nothing was stored.`);
 }
 

@@ -6,7 +6,7 @@ import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   assertAddressedTo, encryptObject, generateKeyPair, NotEncryptedError, readJournalistKey, readObjectHeaders, readRecipientKeyIds, WrongRecipientsError, type JournalistKey,
-} from '../../../client/envelope/index.ts';
+} from '../../../common/envelope/index.ts';
 import { makeGpgHome, type GpgHome } from '../../helpers/gpg.ts';
 import { concat, header, packet, partialPacket, splitObject, TAG, type LengthForm } from '../../helpers/packets.ts';
 

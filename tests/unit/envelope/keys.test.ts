@@ -1,6 +1,6 @@
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generateKeyPair, readJournalistKey, readPrivateKey, DecryptionError } from '../../../client/envelope/index.ts';
+import { generateKeyPair, readJournalistKey, readPrivateKey, DecryptionError } from '../../../common/envelope/index.ts';
 import { makeGpgHome, type GpgHome } from '../../helpers/gpg.ts';
 import { readFile } from 'node:fs/promises';
 

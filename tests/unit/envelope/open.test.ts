@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import {
   BadManifestError, encryptObject, EnvelopeError, generateKeyPair, openManifest, openSubmission, PartMismatchError, partCountFor, readJournalistKey,
   readPrivateKey, sealFile, sha256Hex, SubmissionSealer, UnknownOptionError, type PrivateKey, type PublicKey,
-} from '../../../client/envelope/index.ts';
+} from '../../../common/envelope/index.ts';
 
 const PART = 1024;
 const ID = 'ab'.repeat(16);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import {
   encryptObject, generateKeyPair, manifestLength, MIN_PADDED_SIZE, openManifest, openSubmission, paddedSize, PartMismatchError, readJournalistKey,
   readPrivateKey, sealFile, serializeManifest, sha256Hex, SubmissionSealer, type Manifest, type PrivateKey, type PublicKey,
-} from '../../../client/envelope/index.ts';
+} from '../../../common/envelope/index.ts';
 
 const PART = 4096;
 const ID = 'ef'.repeat(16);

@@ -7,7 +7,7 @@ import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   checkSourceKeyLock, checkSourceKeyPair, decryptObject, encryptObject, generateSourceKeyPair, readJournalistKey, readPrivateKey, SourceKeyError, UnknownOptionError, type KeyPair,
-} from '../../../client/envelope/index.ts';
+} from '../../../common/envelope/index.ts';
 import { makeGpgHome, type GpgHome } from '../../helpers/gpg.ts';
 
 const PASSPHRASE = 'c'.repeat(128);

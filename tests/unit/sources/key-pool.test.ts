@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { DecryptionError, readPrivateKey } from '../../../client/envelope/index.ts';
+import { DecryptionError, readPrivateKey } from '../../../common/envelope/index.ts';
 import { KeyPool, KeyPoolBusyError } from '../../../server/sources/key-pool.ts';
 
 // The key worker pool: source-key work for anonymous requests runs off the event loop, and a

@@ -1,4 +1,5 @@
-import type { Journalist } from '../../../server/store/index.ts';
+import { USERNAME_PATTERN } from '../../../common/ids.ts';
+import type { Journalist } from '../../store/index.ts';
 import { escapeHtml } from '../layout.ts';
 import { csrfField, staffPage, type Viewer } from './frame.ts';
 
@@ -31,7 +32,7 @@ ${rows}
 </tbody></table>
 <h2>Add a journalist</h2>
 <form method="post" action="/admin/journalists">${csrfField(viewer.csrf)}
-<p><label for="new-username">Username</label><input id="new-username" name="username" pattern="[a-z0-9][a-z0-9._\\-]{0,63}" required></p>
+<p><label for="new-username">Username</label><input id="new-username" name="username" pattern="${USERNAME_PATTERN}" required></p>
 <p><label for="new-key">Their public key</label><textarea id="new-key" name="public_key" rows="6" required></textarea></p>
 <p><label><input type="checkbox" name="admin" value="1"> Administrator</label></p>
 <p><button type="submit">Add and make an enrolment link</button></p>

@@ -1,3 +1,4 @@
+import { USERNAME_PATTERN } from '../../../common/ids.ts';
 import { escapeHtml } from '../layout.ts';
 import { csrfField, staffPage } from './frame.ts';
 
@@ -29,7 +30,7 @@ device. It is never sent anywhere: these two fields are not part of the form.</p
 
 export function renderEnrol(o: EnrolPageOptions): string {
   const who = o.setup
-    ? `<p><label for="username">Username</label><input id="username" name="username" autocomplete="username" pattern="[a-z0-9][a-z0-9._\\-]{0,63}" required></p>`
+    ? `<p><label for="username">Username</label><input id="username" name="username" autocomplete="username" pattern="${USERNAME_PATTERN}" required></p>`
     : `<p>Account: <strong>${escapeHtml(o.username ?? '')}</strong></p>`;
   return staffPage(
     o.setup ? 'Set up Sealdrop' : 'Set up your account',

@@ -1,4 +1,5 @@
-import type { InboxSource } from '../../../server/store/index.ts';
+import { MANIFEST_FILE, partFileName } from '../../../common/export-layout.ts';
+import type { InboxSource } from '../../store/index.ts';
 import { escapeHtml } from '../layout.ts';
 import { csrfField, staffPage, type Viewer } from './frame.ts';
 
@@ -19,9 +20,9 @@ export function formatSize(bytes: number): string {
 
 function submissionRow(s: InboxSource['submissions'][number]): string {
   const id = escapeHtml(s.id);
-  const objects = [`<a href="/submissions/${id}/manifest.pgp" download>manifest.pgp</a>`];
+  const objects = [`<a href="/submissions/${id}/${MANIFEST_FILE}" download>${MANIFEST_FILE}</a>`];
   for (let n = 1; n <= s.partCount; n++) {
-    const name = `part-${String(n).padStart(5, '0')}.pgp`;
+    const name = partFileName(n);
     objects.push(`<a href="/submissions/${id}/${name}" download>${name}</a>`);
   }
   return `<li class="submission${s.seen ? '' : ' unread'}" data-submission="${id}" data-parts="${s.partCount}">

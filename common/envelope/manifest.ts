@@ -1,3 +1,4 @@
+import { isId } from '../ids.ts';
 import { BadManifestError } from './errors.ts';
 import { MANIFEST_PAD, manifestLength, paddedSize } from './padding.ts';
 
@@ -27,7 +28,6 @@ export type Manifest = {
 const KEYS_V1 = ['format', 'version', 'submission', 'name', 'type', 'size', 'partSize', 'partCount', 'parts', 'sha256'];
 const KEYS_V2 = [...KEYS_V1, 'paddedSize'];
 const HEX64 = /^[0-9a-f]{64}$/;
-const SUBMISSION_ID = /^[0-9a-f]{32}$/;
 const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+(; ?charset=[\w-]+)?$/;
 
 function fail(why: string): never {
@@ -51,7 +51,7 @@ export function parseManifest(bytes: Uint8Array): Manifest {
   if (m.format !== MANIFEST_FORMAT || (m.version !== 1 && m.version !== 2)) fail('unknown format or version');
   const extra = Object.keys(m).filter((k) => !(m.version === 1 ? KEYS_V1 : KEYS_V2).includes(k));
   if (extra.length) fail(`unknown field ${extra[0]}`);
-  if (typeof m.submission !== 'string' || !SUBMISSION_ID.test(m.submission)) fail('bad submission id');
+  if (!isId(m.submission)) fail('bad submission id');
   if (typeof m.name !== 'string' || m.name.length > MAX_NAME_LENGTH) fail('bad name');
   if (typeof m.type !== 'string' || !MEDIA_TYPE.test(m.type)) fail('bad media type');
   if (!isCount(m.size, 0) || !isCount(m.partSize, 1) || !isCount(m.partCount, 1)) fail('bad sizes');

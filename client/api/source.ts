@@ -1,9 +1,12 @@
-// Talks to the source API. Retries a failed part a few times; a refusal (4xx) is final.
+// The source page's only line to the server. Retries a failed part a few times; a refusal (4xx) is final.
+
+/** A refusal or a failed connection; `code` is the server's stable name for it (never match the wording). */
 export class UploadError extends Error {
   override name = 'UploadError';
   constructor(
     message: string,
     readonly status = 0,
+    readonly code = status === 0 ? 'network' : 'unknown',
   ) {
     super(message);
   }
@@ -14,9 +17,9 @@ export type DropConfig = { open: boolean; partSize: number; maxParts: number; ke
 const RETRIES = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function errorText(res: Response): Promise<string> {
-  const body = (await res.json().catch(() => null)) as { error?: string } | null;
-  return body?.error ?? `The server refused the upload (${res.status}).`;
+async function refusal(res: Response): Promise<UploadError> {
+  const body = (await res.json().catch(() => null)) as { error?: string; code?: string } | null;
+  return new UploadError(body?.error ?? `The server refused the upload (${res.status}).`, res.status, body?.code);
 }
 
 async function request(url: string, init: RequestInit): Promise<Response> {
@@ -29,10 +32,10 @@ async function request(url: string, init: RequestInit): Promise<Response> {
     }
     // 408: the server cut a body that arrived too slowly (a stalled Tor circuit): worth another try.
     if (res && res.status < 500 && res.status !== 429 && res.status !== 408) {
-      if (!res.ok) throw new UploadError(await errorText(res), res.status);
+      if (!res.ok) throw await refusal(res);
       return res;
     }
-    if (attempt >= RETRIES) throw new UploadError(res ? await errorText(res) : 'The connection failed repeatedly. Check your connection and try again.');
+    if (attempt >= RETRIES) throw res ? await refusal(res) : new UploadError('The connection failed repeatedly. Check your connection and try again.');
     await sleep(500 * 2 ** attempt);
   }
 }
@@ -73,9 +76,14 @@ export async function replyAction(id: string, action: 'read' | 'delete', token: 
   await request(`/api/replies/${id}/${action}`, { method: 'POST', headers: { 'x-source-token': token } });
 }
 
-export async function putObject(path: string, body: Uint8Array): Promise<void> {
+async function putObject(path: string, body: Uint8Array): Promise<void> {
   await request(path, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: body as BodyInit });
 }
+
+/** Part `n` (from 1) of a submission, already encrypted on this device. */
+export const putPart = (id: string, n: number, ciphertext: Uint8Array) => putObject(`/api/submissions/${id}/parts/${n}`, ciphertext);
+
+export const putManifest = (id: string, ciphertext: Uint8Array) => putObject(`/api/submissions/${id}/manifest`, ciphertext);
 
 export async function completeSubmission(id: string): Promise<void> {
   await request(`/api/submissions/${id}/complete`, { method: 'POST' });

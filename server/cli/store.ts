@@ -1,0 +1,22 @@
+import path from 'node:path';
+import { keyFileSetting, loadConfig } from '../config.ts';
+import { openStore, type Store } from '../store/index.ts';
+
+// Apart from args.ts so that `sealdrop decrypt`, which needs neither, loads no config and no store.
+
+/**
+ * Where the store lives: --data, else the server's own settings. The environment is read by the
+ * server's loader, so a mistyped or bad SEALDROP_* variable fails here as it would at start-up.
+ */
+export function storeLocation(data: string | undefined, env: NodeJS.ProcessEnv = process.env): { dataDir: string; keyFile: string } {
+  const config = loadConfig(env);
+  if (data === undefined) return { dataDir: config.dataDir, keyFile: config.keyFile };
+  const dataDir = path.resolve(data);
+  return { dataDir, keyFile: keyFileSetting(dataDir, env) };
+}
+
+/** The store the server at this location uses, sealed with the same TOTP key file. */
+export function openCliStore(data: string | undefined): Store {
+  const { dataDir, keyFile } = storeLocation(data);
+  return openStore(dataDir, { keyFile });
+}

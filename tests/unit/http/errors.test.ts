@@ -1,0 +1,103 @@
+import { describe, expect, test } from 'vitest';
+import {
+  BadManifestError,
+  DecryptionError,
+  EnvelopeError,
+  NotEncryptedError,
+  PartMismatchError,
+  SourceKeyError,
+  UnknownOptionError,
+  UnsupportedKeyError,
+  WrongRecipientsError,
+} from '../../../common/envelope/index.ts';
+import { SessionsFullError } from '../../../server/auth/sessions.ts';
+import { classify, codeForStatus, HttpError } from '../../../server/http/errors.ts';
+import { UnknownCodenameError } from '../../../server/routes/source/conversation.ts';
+import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from '../../../server/store/index.ts';
+
+// Codes are a contract with the browser and with scripts: pinned here so that renaming one is a
+// deliberate, visible change, never a side effect of rewording a message.
+const SNAKE = /^[a-z]+(_[a-z]+)*$/;
+
+describe('envelope errors', () => {
+  const codes = {
+    EnvelopeError: new EnvelopeError('m').code,
+    NotEncryptedError: new NotEncryptedError('m').code,
+    WrongRecipientsError: new WrongRecipientsError('m').code,
+    UnsupportedKeyError: new UnsupportedKeyError('m').code,
+    SourceKeyError: new SourceKeyError('m').code,
+    DecryptionError: new DecryptionError('m').code,
+    BadManifestError: new BadManifestError('m').code,
+    PartMismatchError: new PartMismatchError(1, 'm').code,
+    UnknownOptionError: new UnknownOptionError('m').code,
+  };
+
+  test('each class has its own stable snake_case code', () => {
+    expect(codes).toEqual({
+      EnvelopeError: 'bad_envelope',
+      NotEncryptedError: 'not_encrypted',
+      WrongRecipientsError: 'wrong_recipients',
+      UnsupportedKeyError: 'unsupported_key',
+      SourceKeyError: 'not_sealdrop_key',
+      DecryptionError: 'decryption_failed',
+      BadManifestError: 'bad_manifest',
+      PartMismatchError: 'part_mismatch',
+      UnknownOptionError: 'unknown_option',
+    });
+    expect(new Set(Object.values(codes)).size).toBe(Object.keys(codes).length);
+  });
+});
+
+describe('the HTTP mapping', () => {
+  // Every error class the HTTP layer answers for, with the status and code a client sees.
+  const answered: [Error, number, string][] = [
+    [new WrongRecipientsError('m'), 409, 'wrong_recipients'],
+    [new NotEncryptedError('m'), 400, 'not_encrypted'],
+    [new BadManifestError('m'), 400, 'bad_manifest'],
+    [new UnsupportedKeyError('m'), 400, 'unsupported_key'],
+    [new SourceKeyError('m'), 400, 'not_sealdrop_key'],
+    [new SourceGoneError(), 401, 'source_gone'],
+    [new NotFoundError('m'), 404, 'not_found'],
+    [new ConflictError('m'), 409, 'conflict'],
+    [new IncompleteError('m'), 409, 'incomplete_submission'],
+    [new SessionsFullError(), 503, 'busy'],
+    [new UnknownCodenameError(), 401, 'unknown_codename'],
+  ];
+
+  test.each(answered)('%s answers %i with its code', (error, status, code) => {
+    expect(classify(error)).toEqual({ status, code });
+  });
+
+  test('every domain error class has a distinct code', () => {
+    const codes = answered.map(([, , code]) => code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const code of codes) expect(code).toMatch(SNAKE);
+  });
+
+  test('an HttpError without a code of its own is named by its status', () => {
+    expect([400, 401, 403, 404, 408, 409, 413, 415, 429, 503].map(codeForStatus)).toEqual([
+      'bad_request',
+      'unauthorized',
+      'forbidden',
+      'not_found',
+      'too_slow',
+      'conflict',
+      'too_large',
+      'unsupported_media_type',
+      'too_many_attempts',
+      'busy',
+    ]);
+    expect(classify(new HttpError(404, 'No such reply.'))).toEqual({ status: 404, code: 'not_found' });
+    expect(classify(new HttpError(503, 'Not open.', 'not_open'))).toEqual({ status: 503, code: 'not_open' });
+  });
+
+  test('an unexpected error is a server_error, whatever code property it carries', () => {
+    expect(classify(Object.assign(new Error('disk'), { code: 'ENOSPC' }))).toEqual({ status: 500, code: 'server_error' });
+    expect(classify(new DecryptionError('m'))).toEqual({ status: 500, code: 'server_error' });
+  });
+
+  test("body-parser's refusals get codes too", () => {
+    expect(classify(Object.assign(new Error('x'), { type: 'entity.too.large', status: 413 }))).toEqual({ status: 413, code: 'too_large' });
+    expect(classify(Object.assign(new Error('x'), { type: 'entity.parse.failed', status: 400 }))).toEqual({ status: 400, code: 'bad_json' });
+  });
+});
