@@ -68,7 +68,7 @@ async function checkPages(base: string, expected: Digest[]): Promise<string[]> {
 }
 
 /**
- * The check DESIGN.md promises against a server that serves malicious JavaScript: the bundle is
+ * The check the README's threat model promises against a server that serves malicious JavaScript: the bundle is
  * reproducible, so anyone can rebuild it from the published source and compare byte for byte.
  */
 export async function verifyClientCommand(args: string[]): Promise<void> {

@@ -4,7 +4,7 @@ import { generateKeyPair } from '../../common/envelope/index.ts';
 import { sealdrop } from '../helpers/cli.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 
-// Threat (the residual one DESIGN.md names): a compromised server serves JavaScript that leaks
+// Threat (the residual one the README's threat model names): a compromised server serves JavaScript that leaks
 // plaintext. The bundle is reproducible, so `sealdrop verify-client` can catch a swapped script,
 // a swapped stylesheet, or a page (any page a source loads) that pulls in something else.
 let instance: Instance;

@@ -9,6 +9,7 @@ import { sameToken } from '../../auth/sessions.ts';
 import type { Store } from '../../store/index.ts';
 import { untilClosed } from '../../http/gate.ts';
 import { limitsOf, type Config } from '../../config.ts';
+import { SOURCE_COOKIE } from './nojs.ts';
 import { replyId, slowly, sourceByLogin, UNKNOWN_CODENAME, UnknownCodenameError, type ConversationDeps } from './conversation.ts';
 
 /** The one field a no-JS form sends, as text; anything else in the body is refused. */
@@ -19,7 +20,6 @@ function onlyField(body: unknown, name: string): string {
   if (typeof fields[name] !== 'string') throw new HttpError(400, `The field "${name}" is missing.`);
   return fields[name];
 }
-import { SOURCE_COOKIE } from './nojs.ts';
 
 
 /**
