@@ -1,54 +1,31 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { HOTP, Secret, TOTP } from 'otpauth';
 
 // RFC 6238 TOTP: HMAC-SHA1, 30-second steps, 6 digits (what every authenticator app speaks).
+// The arithmetic and the base32 come from a maintained library (otpauth); this module keeps
+// Sealdrop's own rules on top: one step of drift either way, and the step returned so that the
+// caller can refuse a code used twice.
 const STEP_SECONDS = 30;
 const DIGITS = 6;
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const PARAMS = { algorithm: 'SHA1', digits: DIGITS } as const;
 
 export function newTotpSecret(): string {
-  return base32Encode(randomBytes(20));
+  return new Secret({ size: 20 }).base32;
 }
 
 export function base32Encode(bytes: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += ALPHABET[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += ALPHABET[(value << (5 - bits)) & 31];
-  return out;
+  return Secret.fromHex(Buffer.from(bytes).toString('hex')).base32;
 }
 
+/** Decodes a base32 secret; throws on anything that is not base32. */
 export function base32Decode(text: string): Buffer {
-  const bytes: number[] = [];
-  let bits = 0;
-  let value = 0;
-  for (const char of text.replace(/=+$/, '').toUpperCase()) {
-    const index = ALPHABET.indexOf(char);
-    if (index < 0) throw new Error('Invalid base32.');
-    value = (value << 5) | index;
-    bits += 5;
-    if (bits >= 8) {
-      bytes.push((value >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(bytes);
+  const clean = text.replace(/=+$/, '').toUpperCase();
+  if (!/^[A-Z2-7]*$/.test(clean)) throw new Error('Invalid base32.');
+  return Buffer.from(Secret.fromBase32(clean).bytes);
 }
 
 export function totpCode(secret: string, step: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1]! & 0x0f;
-  const binary = mac.readUInt32BE(offset) & 0x7fffffff;
-  return String(binary % 10 ** DIGITS).padStart(DIGITS, '0');
+  return HOTP.generate({ ...PARAMS, secret: Secret.fromBase32(secret), counter: step });
 }
 
 export function currentStep(now: number = Date.now()): number {
@@ -66,5 +43,5 @@ export function matchingStep(secret: string, code: string, now: number = Date.no
 }
 
 export function otpauthUri(secret: string, account: string): string {
-  return `otpauth://totp/${encodeURIComponent(`Sealdrop:${account}`)}?secret=${secret}&issuer=Sealdrop&algorithm=SHA1&digits=6&period=30`;
+  return new TOTP({ ...PARAMS, issuer: 'Sealdrop', label: account, period: STEP_SECONDS, secret: Secret.fromBase32(secret) }).toString();
 }
