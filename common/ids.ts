@@ -22,3 +22,10 @@ export const USERNAME_RULE = 'The username may hold lower-case letters, digits, 
 export function isUsername(value: string): boolean {
   return USERNAME.test(value);
 }
+
+/** A source's login secret as the page derives it from the codename: 256 bits, lower-case hex. */
+const LOGIN_SECRET = /^[0-9a-f]{64}$/;
+
+export function isLoginSecret(value: unknown): value is string {
+  return typeof value === 'string' && LOGIN_SECRET.test(value);
+}

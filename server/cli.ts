@@ -5,10 +5,16 @@ import { CliError } from './cli/args.ts';
 const USAGE = `Usage: sealdrop <command> [options]
 
   serve                                   start both interfaces (same as npm start)
+  onion [--data DIR]                      start both interfaces and tor, publishing them as onion
+                                          services (journalist one with client authorisation)
+  onion --torrc-only --out OUT [--data DIR]
+                                          write the torrc and keys for a system tor, and print the
+                                          commands that install them
   journalist add --username NAME --public-key FILE.asc [--admin] [--data DIR]
   journalist enrol --username NAME [--data DIR]   a new one-time link to set passphrase and 2FA
+  journalist access --username NAME [--data DIR]  a new Tor Browser access key (the old one stops working)
+  journalist disable|enable|remove --username NAME [--data DIR]
   journalist list [--data DIR]
-  journalist remove --username NAME [--data DIR]
   export --out OUT [--data DIR]           copy complete submissions, still encrypted, for the air gap
   decrypt --key KEY.asc [--passphrase-file F] --in OUT --out PLAIN
                                           decrypt and verify exported submissions (run this offline)
@@ -26,6 +32,8 @@ async function run(argv: string[]): Promise<void> {
       await (await import('./bundle.ts')).buildClient();
       await import('./main.ts');
       return;
+    case 'onion':
+      return (await import('./cli/onion.ts')).onionCommand(rest);
     case 'journalist':
       return (await import('./cli/journalist.ts')).journalistCommand(rest);
     case 'export':

@@ -3,7 +3,10 @@ import { MAX_PARTS, partCountFor } from '../common/envelope/index.ts';
 
 export type Config = Readonly<{
   dataDir: string;
+  /** The source interface's address. */
   host: string;
+  /** The journalist interface's address: loopback unless SEALDROP_JOURNALIST_EXPOSED=1 says otherwise. */
+  journalistHost: string;
   sourcePort: number;
   journalistPort: number;
   /** Plaintext bytes per part; the browser and the no-JS path cut files at this size. */
@@ -14,13 +17,22 @@ export type Config = Readonly<{
   retentionDays: number | null;
   /** The 256-bit key that seals journalists' TOTP secrets; worth most on a volume apart from the data. */
   keyFile: string;
+  /** Run tor as a child process publishing both interfaces as onion services (`sealdrop onion`). */
+  tor: boolean;
+  /** A torrc file of the operator's own that the generated torrc includes (e.g. bridges, a test network). */
+  torrcInclude: string | null;
+  /** Send Onion-Location from the source interface: only for a clearnet mirror of the onion service. */
+  onionLocation: boolean;
 }>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const KNOWN = ['SEALDROP_DATA', 'SEALDROP_HOST', 'SEALDROP_SOURCE_PORT', 'SEALDROP_JOURNALIST_PORT', 'SEALDROP_PART_SIZE', 'SEALDROP_MAX_FILE_BYTES', 'SEALDROP_RETENTION_DAYS', 'SEALDROP_KEY_FILE'];
+const KNOWN = [
+  'SEALDROP_DATA', 'SEALDROP_HOST', 'SEALDROP_JOURNALIST_HOST', 'SEALDROP_JOURNALIST_EXPOSED', 'SEALDROP_SOURCE_PORT', 'SEALDROP_JOURNALIST_PORT',
+  'SEALDROP_PART_SIZE', 'SEALDROP_MAX_FILE_BYTES', 'SEALDROP_RETENTION_DAYS', 'SEALDROP_KEY_FILE', 'SEALDROP_TOR', 'SEALDROP_TOR_TORRC', 'SEALDROP_ONION_LOCATION',
+];
 const MiB = 1024 * 1024;
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -32,6 +44,35 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}".`);
+}
+
+function hostSetting(env: NodeJS.ProcessEnv, name: string): string {
+  const host = env[name] || '127.0.0.1';
+  if (!/^[\w.:-]+$/.test(host)) throw new ConfigError(`${name} is not a host name or address: "${host}".`);
+  return host;
+}
+
+export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/**
+ * Journalists reach their interface through a client-authorised onion service (or a tunnel to
+ * loopback); listening elsewhere puts the login page on a network, so it takes an explicit yes.
+ * Under `sealdrop onion`, tor is the way in: a source listener elsewhere must be a declared mirror.
+ */
+function checkExposure(c: Config, exposed: boolean): void {
+  if (!isLoopback(c.journalistHost) && !exposed) {
+    throw new ConfigError(`SEALDROP_JOURNALIST_HOST=${c.journalistHost} is not a loopback address; the journalist interface belongs behind a client-authorised onion service. If you really mean it, also set SEALDROP_JOURNALIST_EXPOSED=1.`);
+  }
+  if (c.tor && !isLoopback(c.host) && !c.onionLocation) {
+    throw new ConfigError(`With SEALDROP_TOR=1 the source interface listens on loopback for tor; SEALDROP_HOST=${c.host} is only for a clearnet mirror, declared with SEALDROP_ONION_LOCATION=1.`);
+  }
+}
+
 /** SEALDROP_KEY_FILE, or secret.key beside the database (which protects only copies of the database alone). */
 export function keyFileSetting(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.SEALDROP_KEY_FILE || path.join(dataDir, 'secret.key'));
@@ -41,20 +82,23 @@ export function keyFileSetting(dataDir: string, env: NodeJS.ProcessEnv = process
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const unknown = Object.keys(env).filter((k) => k.startsWith('SEALDROP_') && !KNOWN.includes(k));
   if (unknown.length) throw new ConfigError(`Unknown setting ${unknown.join(', ')}; known settings: ${KNOWN.join(', ')}.`);
-  const host = env.SEALDROP_HOST || '127.0.0.1';
-  if (!/^[\w.:-]+$/.test(host)) throw new ConfigError(`SEALDROP_HOST is not a host name or address: "${host}".`);
   const retention = integer(env, 'SEALDROP_RETENTION_DAYS', 0, 0, 36500);
   const dataDir = path.resolve(env.SEALDROP_DATA || 'data');
   const config: Config = {
     dataDir,
-    host,
+    host: hostSetting(env, 'SEALDROP_HOST'),
+    journalistHost: hostSetting(env, 'SEALDROP_JOURNALIST_HOST'),
     sourcePort: integer(env, 'SEALDROP_SOURCE_PORT', 8080, 0, 65535),
     journalistPort: integer(env, 'SEALDROP_JOURNALIST_PORT', 8081, 0, 65535),
     partSize: integer(env, 'SEALDROP_PART_SIZE', 4 * MiB, 64 * 1024, 64 * MiB),
     maxFileBytes: integer(env, 'SEALDROP_MAX_FILE_BYTES', 2048 * MiB, 1, 64 * 1024 * MiB),
     retentionDays: retention === 0 ? null : retention,
     keyFile: keyFileSetting(dataDir, env),
+    tor: flag(env, 'SEALDROP_TOR'),
+    torrcInclude: env.SEALDROP_TOR_TORRC ? path.resolve(env.SEALDROP_TOR_TORRC) : null,
+    onionLocation: flag(env, 'SEALDROP_ONION_LOCATION'),
   };
+  checkExposure(config, flag(env, 'SEALDROP_JOURNALIST_EXPOSED'));
   if (config.sourcePort !== 0 && config.sourcePort === config.journalistPort) {
     throw new ConfigError('The source and journalist interfaces need different ports.');
   }

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { PUBLIC_DIR } from './http/static.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { serve, type Running } from './serve.ts';
+import { TorStartError } from './tor/process.ts';
 import { DataDirLockedError, openStore, TotpKeyError, type Store } from './store/index.ts';
 
 // The only module with side effects: configuration, store, listeners.
 
 /** Mistakes an operator fixes by reading one line: a bad setting, a second server, an unusable key file. */
-const OPERATOR_ERRORS = [ConfigError, DataDirLockedError, TotpKeyError];
+const OPERATOR_ERRORS = [ConfigError, DataDirLockedError, TotpKeyError, TorStartError];
 
 function fail(message: string): never {
   console.error(`sealdrop: ${message}`);
@@ -33,14 +34,25 @@ const { running, store, config } = await start().catch((error: unknown) => {
   if (OPERATOR_ERRORS.some((type) => error instanceof type)) fail((error as Error).message);
   throw error;
 });
-const url = (s: typeof running.source) => `http://${config.host}:${(s.address() as AddressInfo).port}/`;
-console.log(`Sealdrop source interface:     ${url(running.source)}`);
-console.log(`Sealdrop journalist interface: ${url(running.journalist)}`);
+const url = (s: typeof running.source, host: string) => `http://${host.includes(':') ? `[${host}]` : host}:${(s.address() as AddressInfo).port}/`;
+const { onion } = running;
+const journalistUrl = onion ? `http://${onion.journalist}/` : url(running.journalist, config.journalistHost);
+console.log(`Sealdrop source interface:     ${url(running.source, config.host)}`);
+console.log(`Sealdrop journalist interface: ${url(running.journalist, config.journalistHost)}`);
+if (onion) {
+  console.log(`Source onion address (give this to sources):  http://${onion.source}/`);
+  console.log(`Journalist onion address (client-authorised): ${journalistUrl}`);
+  void onion.tor.bootstrapped.then(() => console.log('tor: connected; the onion services are being published (about a minute on the real network).'));
+}
 console.log(`Data directory: ${config.dataDir}`);
 if (running.setupPath) {
   console.log('No journalist is set up yet, so sources see "not open yet". Create the first administrator here');
   console.log('(a one-time link, valid until used or until the server restarts):');
-  console.log(`  ${url(running.journalist)}${running.setupPath.slice(1)}`);
+  console.log(`  ${journalistUrl}${running.setupPath.slice(1)}`);
+  if (onion?.setupAuth) {
+    console.log('Over Tor, that address opens only with this access key (Tor Browser asks for it; it is shown only here):');
+    console.log(`  ${onion.setupAuth}`);
+  }
   console.log(`Or from the command line: npx sealdrop journalist add --admin --data ${config.dataDir} --username NAME --public-key KEY.asc`);
 }
 const stop = () => void running.close().then(() => { store.close(); process.exit(0); });

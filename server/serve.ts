@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Sessions, type SessionLimits } from './auth/sessions.ts';
 import { Throttle } from './auth/throttle.ts';
-import type { Config } from './config.ts';
+import { isLoopback, type Config } from './config.ts';
 import { DEFAULT_BODY_RATE, type BodyRateOptions } from './http/body-rate.ts';
 import { ConnectionGuard, DEFAULT_CONNECTIONS, type ConnectionOptions } from './http/connections.ts';
 import { createJournalistApp } from './journalist-app.ts';
@@ -10,12 +11,17 @@ import { createSourceApp } from './source-app.ts';
 import { recipientsOf } from './recipients.ts';
 import type { Store } from './store/index.ts';
 import { lockDataDir } from './store/lock.ts';
+import { OnionAccess } from './tor/access.ts';
+import { startTor, type RunningTor } from './tor/process.ts';
+import { addressOf, ensureService } from './tor/services.ts';
 
 export type Running = {
   source: Server;
   journalist: Server;
   /** The one-time first-run setup path (/setup/<token>), or null once a journalist exists. */
   setupPath: string | null;
+  /** With SEALDROP_TOR=1: both onion addresses, and the setup link's Tor Browser key while it is unused. */
+  onion: { source: string; journalist: string; setupAuth: string | null; tor: RunningTor } | null;
   close(): Promise<void>;
 };
 
@@ -68,13 +74,22 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
   const guarding = { bodyRate: { ...DEFAULT_BODY_RATE, ...options.bodyRate }, connections: { ...DEFAULT_CONNECTIONS, ...options.connections } };
   // One cache of usable journalist keys for both listeners: each key is checked once, not once per app.
   const recipients = recipientsOf(store);
-  const source = await listen(createSourceApp({ config, store, recipients }), config.sourcePort, config.host, guarding);
+  if (config.tor) for (const service of ['source', 'journalist'] as const) ensureService(config.dataDir, service);
+  const onionAccess = new OnionAccess(config.dataDir, store);
+  onionAccess.sync(); // the CLI may have changed journalists while the server was stopped
+  const sourceOnion = addressOf(config.dataDir, 'source');
+  const source = await listen(createSourceApp({ config, store, recipients, sourceOnion }), config.sourcePort, config.host, guarding);
   const setup = { token: store.journalists.count() === 0 ? randomBytes(24).toString('base64url') : null };
-  const deps = { config, store, recipients, sessions: new Sessions(options.sessionLimits), throttle: new Throttle(), setup, usedSteps: new Map<number, number>() };
-  const journalist = await listen(createJournalistApp(deps), config.journalistPort, config.host, guarding).catch(async (error: unknown) => {
+  const setupAuth = setup.token ? onionAccess.issueForSetup() : null;
+  const deps = { config, store, recipients, sessions: new Sessions(options.sessionLimits), throttle: new Throttle(), setup, usedSteps: new Map<number, number>(), onionAccess, sourceOnion };
+  const journalist = await listen(createJournalistApp(deps), config.journalistPort, config.journalistHost, guarding).catch(async (error: unknown) => {
     await stopListening(source);
     throw error;
   });
+  const onion = config.tor ? await publish(config, source, journalist, setupAuth).catch(async (error: unknown) => {
+    await Promise.all([stopListening(source), stopListening(journalist)]);
+    throw error;
+  }) : null;
   const timer = setInterval(() => void store.submissions.purge(config.retentionDays).catch(() => console.error('error: purge failed')), HOUR);
   timer.unref();
   return {
@@ -83,10 +98,26 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
     get setupPath() {
       return setup.token ? `/setup/${setup.token}` : null;
     },
+    onion,
     async close() {
       clearInterval(timer);
+      await onion?.tor.stop(); // first, so no new circuit reaches a listener that is closing
       await Promise.all([stopListening(source), stopListening(journalist)]);
       unlock();
     },
   };
+}
+
+// A listener on every address (a clearnet mirror) is reached by tor over loopback.
+const target = (host: string, s: Server) => `${!isLoopback(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${(s.address() as AddressInfo).port}`;
+
+/** Starts tor for both listeners (their real ports: a test may ask for port 0). */
+async function publish(config: Config, source: Server, journalist: Server, setupAuth: string | null): Promise<NonNullable<Running['onion']>> {
+  const tor = await startTor({
+    dataDir: config.dataDir,
+    targets: { sourceTarget: target(config.host, source), journalistTarget: target(config.journalistHost, journalist) },
+    ...(config.torrcInclude ? { include: config.torrcInclude } : {}),
+    log: (line) => /\[(warn|err)\]/.test(line) && !/running Tor as root/.test(line) && console.error(`tor: ${line.replace(/^.*?\[/, '[')}`),
+  });
+  return { source: addressOf(config.dataDir, 'source')!, journalist: addressOf(config.dataDir, 'journalist')!, setupAuth, tor };
 }

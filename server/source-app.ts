@@ -4,6 +4,7 @@ import { baseApp } from './http/base.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { staticFiles } from './http/static.ts';
 import { sameOriginOnly } from './http/validate.ts';
+import { onionLocation } from './http/onion-location.ts';
 import { sourceApi } from './routes/source/api.ts';
 import { noScriptSubmit } from './routes/source/nojs.ts';
 import { sourcePages } from './routes/source/pages.ts';
@@ -18,19 +19,22 @@ export type AppDeps = {
   store: Store;
   /** Shared with the journalist app by serve(), so both check each key once; tests may leave it out. */
   recipients?: () => Promise<RecipientSet>;
+  /** This drop's source onion address, once `sealdrop onion` has made it: shown to sources who came another way. */
+  sourceOnion?: string | null;
 };
 
 /** The public interface sources use; it never listens by itself, so tests run it on port 0. */
-export function createSourceApp({ config, store, recipients = recipientsOf(store) }: AppDeps): Express {
+export function createSourceApp({ config, store, recipients = recipientsOf(store), sourceOnion = null }: AppDeps): Express {
   // One bounded gate per path that costs the server work, so one path's flood cannot starve another.
   const deps = { config, store, recipients, sessions: new SourceSessions(), gates: sourceGates() };
   const app = baseApp();
+  if (config.onionLocation && sourceOnion) app.use(onionLocation(sourceOnion));
   app.use('/static', staticFiles());
   app.use(sameOriginOnly());
   app.use('/api', express.json({ limit: '16kb' }), sourceApi(deps), conversationApi(deps));
   app.use(noScriptSubmit(deps));
   app.use(express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 4 }), noScriptConversation(deps));
-  app.use(sourcePages(deps));
+  app.use(sourcePages({ ...deps, sourceOnion }));
   app.use(notFound());
   app.use(errorHandler());
   return app;

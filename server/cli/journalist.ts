@@ -2,7 +2,21 @@ import { readFile } from 'node:fs/promises';
 import { readJournalistKey } from '../../common/envelope/index.ts';
 import { isUsername, USERNAME_RULE } from '../../common/ids.ts';
 import { CliError, options } from './args.ts';
-import { openCliStore } from './store.ts';
+import { OnionAccess } from '../tor/access.ts';
+import type { Store } from '../store/index.ts';
+import { openCliStore, storeLocation } from './store.ts';
+
+/** The store and who may reach the journalist onion; closed after `act`, whatever happens. */
+function withStore<T>(data: string | undefined, act: (store: Store, onion: OnionAccess) => T): T {
+  const store = openCliStore(data);
+  try {
+    return act(store, new OnionAccess(storeLocation(data).dataDir, store));
+  } finally {
+    store.close();
+  }
+}
+
+const TOR_NOTE = 'Tor is told at once if `sealdrop onion` runs; a system tor needs `sealdrop onion --torrc-only` again (see docs/deploy.md).';
 
 async function add(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' }, 'public-key': { type: 'string' }, admin: { type: 'boolean' } }, ['username', 'public-key']);
@@ -13,56 +27,73 @@ async function add(args: string[]): Promise<void> {
   });
   const text = raw.toString('utf8');
   const key = await readJournalistKey(text.includes('-----BEGIN PGP') ? text : new Uint8Array(raw));
-  const store = openCliStore(o.data);
-  try {
+  withStore(o.data, (store, onion) => {
     const j = store.journalists.add({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: Boolean(o.admin) });
     console.log(`Added journalist ${username}${j.isAdmin ? ' (administrator)' : ''} with key ${key.fingerprint}. New submissions are encrypted to this key too.`);
-    printEnrolment(username, store.journalists.createEnrolment(j.id));
-  } finally {
-    store.close();
-  }
+    printEnrolment(store, onion, j);
+  });
 }
 
-function printEnrolment(username: string, token: string): void {
-  console.log(`To use the web interface, ${username} opens this one-time link on the journalist interface (valid 7 days):`);
-  console.log(`  /enrol/${token}`);
+/** The enrolment link and, with onion services, the access key the device needs to open it: shown once. */
+function printEnrolment(store: Store, onion: OnionAccess, j: { id: number; username: string }): void {
+  const access = onion.issue(j.id);
+  console.log(`To use the web interface, ${j.username} opens this one-time link on the journalist interface (valid 7 days):`);
+  console.log(`  ${onion.journalistUrl}enrol/${store.journalists.createEnrolment(j.id)}`);
+  if (access) printAccess(j.username, access);
+}
+
+function printAccess(username: string, line: string): void {
+  console.log(`Give ${username} this Tor Browser access key too; without it the journalist onion does not open. Shown only once:`);
+  console.log(`  ${line}`);
+  console.log('In Tor Browser: open the address, paste the key when asked. For a tor of their own: save the line in a file ending .auth_private in its ClientOnionAuthDir.');
 }
 
 function enrol(args: string[]): void {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  const store = openCliStore(o.data);
-  try {
+  withStore(o.data, (store, onion) => printEnrolment(store, onion, store.journalists.get(o.username!)));
+}
+
+/** A new onion access key alone, e.g. for a lost device: the old key stops working. */
+function access(args: string[]): void {
+  const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
+  withStore(o.data, (store, onion) => {
     const j = store.journalists.get(o.username!);
-    printEnrolment(j.username, store.journalists.createEnrolment(j.id));
-  } finally {
-    store.close();
-  }
+    const line = onion.issue(j.id);
+    if (!line) throw new CliError('This drop has no onion services yet: start it once with `sealdrop onion` (or make the torrc with --torrc-only).');
+    printAccess(j.username, line);
+    console.log(TOR_NOTE);
+  });
+}
+
+function setActive(args: string[], active: boolean): void {
+  const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
+  withStore(o.data, (store, onion) => {
+    store.journalists.setActive(store.journalists.get(o.username!).id, active);
+    onion.sync();
+  });
+  console.log(active ? `Enabled ${o.username}.` : `Disabled ${o.username}: new submissions are no longer encrypted to their key, and their Tor access key no longer opens the journalist interface. Their web sessions end within a minute.`);
+  console.log(TOR_NOTE);
 }
 
 function list(args: string[]): void {
   const o = options(args, { data: { type: 'string' } }, []);
-  const store = openCliStore(o.data);
-  try {
+  withStore(o.data, (store, onion) => {
     const all = store.journalists.list();
     if (all.length === 0) console.log('No journalists yet. Add one with: sealdrop journalist add --username NAME --public-key KEY.asc');
     for (const j of all) {
-      const state = [j.active ? 'active' : 'disabled', j.isAdmin ? 'admin' : '', j.enrolled ? '' : 'not enrolled'].filter(Boolean).join(', ');
+      const state = [j.active ? 'active' : 'disabled', j.isAdmin ? 'admin' : '', j.enrolled ? '' : 'not enrolled', onion.enabled && !j.hasOnionAccess ? 'no Tor access key' : ''].filter(Boolean).join(', ');
       console.log(`${j.username}\t${j.fingerprint}\t${state}\tsince ${j.createdDay}`);
     }
-  } finally {
-    store.close();
-  }
+  });
 }
 
 function remove(args: string[]): void {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  const store = openCliStore(o.data);
-  try {
+  withStore(o.data, (store, onion) => {
     store.journalists.remove(o.username!);
-  } finally {
-    store.close();
-  }
-  console.log(`Removed journalist ${o.username}. New submissions are no longer encrypted to their key.`);
+    onion.sync();
+  });
+  console.log(`Removed journalist ${o.username}. New submissions are no longer encrypted to their key, and their Tor access key no longer opens the journalist interface.`);
 }
 
 export async function journalistCommand(args: string[]): Promise<void> {
@@ -71,5 +102,7 @@ export async function journalistCommand(args: string[]): Promise<void> {
   if (sub === 'list') return list(rest);
   if (sub === 'remove') return remove(rest);
   if (sub === 'enrol') return enrol(rest);
-  throw new CliError('Usage: sealdrop journalist add|list|remove|enrol [options]');
+  if (sub === 'access') return access(rest);
+  if (sub === 'disable' || sub === 'enable') return setActive(rest, sub === 'enable');
+  throw new CliError('Usage: sealdrop journalist add|list|enrol|access|disable|enable|remove [options]');
 }

@@ -2,6 +2,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { BadManifestError, NotEncryptedError, UnsupportedKeyError, WrongRecipientsError } from '../../common/envelope/index.ts';
 import { renderMessagePage } from '../views/message.ts';
 import { SessionsFullError } from '../auth/sessions.ts';
+import { KeyPoolBusyError } from '../sources/key-pool.ts';
+import { StoredKeyRefusedError } from '../sources/unlock.ts';
 import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from '../store/index.ts';
 
 // A refusal without a more specific code is named by its status. Codes are a contract with the
@@ -50,8 +52,14 @@ const DOMAIN: readonly { type: ErrorClass; status: number; code?: string }[] = [
   { type: NotFoundError, status: 404, code: 'not_found' },
   { type: ConflictError, status: 409, code: 'conflict' },
   { type: IncompleteError, status: 409, code: 'incomplete_submission' },
+  { type: StoredKeyRefusedError, status: 409, code: 'source_key_refused' },
   { type: SessionsFullError, status: 503, code: 'busy' },
+  { type: KeyPoolBusyError, status: 503, code: 'busy' },
 ];
+
+// Their messages are written for the person who asked, so they are shown even as a 5xx.
+const SPOKEN: readonly ErrorClass[] = [HttpError, SessionsFullError, KeyPoolBusyError];
+const spoken = (error: unknown): boolean => SPOKEN.some((type) => error instanceof type);
 
 /** What a failure is called on the wire: its status and stable code (the message is chosen apart). */
 export function classify(error: unknown): { status: number; code: string } {
@@ -66,7 +74,7 @@ export function classify(error: unknown): { status: number; code: string } {
 }
 
 function messageOf(status: number, error: unknown): string {
-  if (error instanceof HttpError || error instanceof SessionsFullError) return error.message;
+  if (spoken(error)) return (error as Error).message;
   if (status === 413) return 'This upload is larger than the server accepts. Nothing was stored.';
   if (status === 400 && (error as { type?: string }).type === 'entity.parse.failed') return 'The request body is not valid JSON.';
   // Unexpected server faults get a generic message: internals are nobody's business, and bodies are never echoed.
@@ -89,7 +97,7 @@ export function errorHandler(): ErrorRequestHandler {
     const { status, code } = classify(error);
     const message = messageOf(status, error);
     // Log the class only: never bodies, names, keys or addresses.
-    if (status >= 500 && !(error instanceof HttpError) && !(error instanceof SessionsFullError)) console.error(`error: ${(error as Error)?.name ?? "unknown"} on ${req.method}`);
+    if (status >= 500 && !spoken(error)) console.error(`error: ${(error as Error)?.name ?? "unknown"} on ${req.method}`);
     res.status(status);
     if (wantsJson(req.path)) res.json({ error: message, code });
     else res.type('html').send(renderMessagePage({ title: status >= 500 ? 'Server error' : 'Request refused', message }));

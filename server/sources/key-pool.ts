@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DecryptionError, EnvelopeError, SourceKeyError, UnsupportedKeyError, type KeyPair } from '../../common/envelope/index.ts';
-import { HttpError } from '../http/errors.ts';
 
 /**
  * Source-key work done for an anonymous request, measured on the event loop of the 2-core test
@@ -25,10 +24,11 @@ export type KeyPoolOptions = {
   taskTimeoutMs?: number;
 };
 
-export class KeyPoolBusyError extends HttpError {
+/** The queue is full: refused at once (a 503 at the HTTP layer) rather than building a backlog. */
+export class KeyPoolBusyError extends Error {
   override name = 'KeyPoolBusyError';
   constructor() {
-    super(503, 'The server is busy. Nothing was stored; please try again in a minute.');
+    super('The server is busy. Nothing was stored; please try again in a minute.');
   }
 }
 

@@ -1,11 +1,10 @@
 import { checkSourceKeyPair } from '../../common/envelope/index.ts';
 import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
-import { HttpError } from '../http/errors.ts';
 import type { Store } from '../store/index.ts';
 import { keyPool } from './key-pool.ts';
 
+/** Checked for shape by the route (isLoginSecret); the keys are checked here. */
 export type SourceKeys = { loginSecret: string; publicKey: string; privateKey: string };
-const LOGIN = /^[0-9a-f]{64}$/;
 
 /**
  * Stores a new source whose secrets and keys were made elsewhere (on the source's device). The key
@@ -14,7 +13,6 @@ const LOGIN = /^[0-9a-f]{64}$/;
  * process, which loads the curve code), so it stays on the main thread.
  */
 export async function registerSource(store: Store, k: SourceKeys): Promise<string> {
-  if (!LOGIN.test(k.loginSecret)) throw new HttpError(400, 'Malformed login secret.');
   const key = await checkSourceKeyPair(k.publicKey, k.privateKey);
   return store.sources.create({ loginSecret: k.loginSecret, publicKey: key.publicKey, privateKey: key.privateKey, recipientKeyId: key.recipientKeyId }).id;
 }

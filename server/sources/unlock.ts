@@ -1,11 +1,15 @@
 import { checkSourceKeyLock, SourceKeyError } from '../../common/envelope/index.ts';
 import type { ShownReply } from '../views/source-conversation.ts';
-import { HttpError } from '../http/errors.ts';
 import type { Store } from '../store/index.ts';
 import { keyPool } from './key-pool.ts';
 
-const NOT_SEALDROP_KEY =
-  'The key kept for this codename is not one Sealdrop makes, so the server will not unlock it. With JavaScript on, your own browser can open your replies.';
+/** A key stored before the shape checks existed, which the server will not unlock (a 409). */
+export class StoredKeyRefusedError extends Error {
+  override name = 'StoredKeyRefusedError';
+  constructor() {
+    super('The key kept for this codename is not one Sealdrop makes, so the server will not unlock it. With JavaScript on, your own browser can open your replies.');
+  }
+}
 
 /**
  * The no-JS login: the source's replies, decrypted for one page. The stored key's shape and lock
@@ -16,7 +20,7 @@ export async function openReplies(store: Store, source: { id: string; privateKey
   try {
     await checkSourceKeyLock(source.privateKey);
   } catch (error) {
-    if (error instanceof SourceKeyError) throw new HttpError(409, NOT_SEALDROP_KEY);
+    if (error instanceof SourceKeyError) throw new StoredKeyRefusedError();
     throw error;
   }
   const listed = store.replies.list(source.id);

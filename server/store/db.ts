@@ -63,6 +63,8 @@ const MIGRATIONS: string[] = [
      read INTEGER NOT NULL DEFAULT 0
    );
    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // The public half of each journalist's onion client-authorisation key (the private half is never kept).
+  `ALTER TABLE journalists ADD COLUMN onion_auth TEXT;`,
 ];
 
 /** The database is held by a process that still writes a write-ahead log (an older Sealdrop). */

@@ -14,6 +14,8 @@ export type Journalist = {
   isAdmin: boolean;
   /** Has a passphrase and TOTP, so can log in to the web interface. */
   enrolled: boolean;
+  /** Holds an onion access key (the journalist onion service admits only such devices). */
+  hasOnionAccess: boolean;
   createdDay: string;
 };
 export type NewJournalist = Pick<Journalist, 'username' | 'fingerprint' | 'recipientKeyId' | 'publicKey'> & { isAdmin?: boolean };
@@ -22,7 +24,7 @@ export type KeyFields = Pick<Journalist, 'fingerprint' | 'recipientKeyId' | 'pub
 
 type Row = {
   id: number; username: string; fingerprint: string; recipient_key_id: string; public_key: string; active: number;
-  is_admin: number; password_hash: string | null; totp_secret: string | null; created_day: string;
+  is_admin: number; password_hash: string | null; totp_secret: string | null; created_day: string; onion_auth: string | null;
 };
 const toJournalist = (r: Row): Journalist => ({
   id: r.id,
@@ -33,6 +35,7 @@ const toJournalist = (r: Row): Journalist => ({
   active: r.active === 1,
   isAdmin: r.is_admin === 1,
   enrolled: r.password_hash !== null && r.totp_secret !== null,
+  hasOnionAccess: r.onion_auth !== null,
   createdDay: r.created_day,
 });
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -117,6 +120,11 @@ export function journalistRepo(db: Db, totp: TotpBox) {
       if (!r) throw new NotFoundError('This enrolment link is not valid (used, expired or mistyped). Ask an administrator for a new one.');
       return this.byId(r.id);
     },
+    /** Replaces the journalist's onion access key (the public half): the old one stops working. */
+    setOnionAuth: (id: number, publicKey: string) => changed(db.prepare('UPDATE journalists SET onion_auth = ? WHERE id = ?').run(publicKey, id), 'with that id'),
+    /** The onion access keys tor should accept: active journalists' only. */
+    onionAuthKeys: (): Map<string, string> =>
+      new Map((db.prepare('SELECT id, onion_auth AS key FROM journalists WHERE active = 1 AND onion_auth IS NOT NULL').all() as { id: number; key: string }[]).map((r) => [`journalist-${r.id}`, r.key])),
     consumeEnrolment: (token: string) => void db.prepare('DELETE FROM enrolments WHERE token_hash = ?').run(hashToken(token)),
   };
 }

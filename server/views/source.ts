@@ -1,6 +1,10 @@
-import { layout } from './layout.ts';
+import { escapeHtml, layout } from './layout.ts';
 
-export type SourcePageOptions = { open: boolean; maxFileMiB: number };
+export type SourcePageOptions = { open: boolean; maxFileMiB: number; onion?: string | null };
+
+/** For a source who came some other way: the onion address is the safer way in. */
+const onionNote = (onion: string) => `<p class="onion-note">Safer: open this drop in Tor Browser at
+<bdi class="onion-address" dir="ltr">http://${escapeHtml(onion)}/</bdi>. Nobody watching your network can then see that you visited this newsroom's drop.</p>`;
 
 const CLOSED = `<h1>Submissions are not open yet</h1>
 <p>This newsroom has not finished setting up its secure drop, so nothing can be sent here yet.
@@ -49,10 +53,10 @@ on paper and keep it secret and safe. It was made on this device and is never se
 </section>`;
 }
 
-export function renderSourcePage({ open, maxFileMiB }: SourcePageOptions): string {
-  if (!open) return layout({ title: 'Not open yet', body: CLOSED });
+export function renderSourcePage({ open, maxFileMiB, onion = null }: SourcePageOptions): string {
+  if (!open) return layout({ title: 'Not open yet', body: CLOSED + (onion ? onionNote(onion) : '') });
   const body = `<h1>Send documents and messages securely</h1>
-${PATH_NOTES}
+${onion ? onionNote(onion) : ''}${PATH_NOTES}
 ${sendForm(maxFileMiB)}
 <p>Sent something before? <a href="/login">Check for replies with your codename</a>.</p>
 <h2>Before you send</h2>

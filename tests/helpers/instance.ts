@@ -22,8 +22,9 @@ export type Instance = {
   stop(): Promise<void>;
 };
 
-export async function startInstance(env: Record<string, string> = {}, options: ServeOptions = {}): Promise<Instance> {
+export async function startInstance(env: Record<string, string> = {}, options: ServeOptions = {}, prepare?: (dataDir: string) => void): Promise<Instance> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-data-'));
+  prepare?.(dataDir);
   const config = loadConfig({ SEALDROP_DATA: dataDir, SEALDROP_SOURCE_PORT: '0', SEALDROP_JOURNALIST_PORT: '0', ...env });
   const store = openStore(config.dataDir);
   const running = await serve(config, store, options);

@@ -1,11 +1,16 @@
 import { describe, expect, test } from 'vitest';
-import { isId, isUsername, USERNAME_PATTERN } from '../../common/ids.ts';
+import { isId, isLoginSecret, isUsername, USERNAME_PATTERN } from '../../common/ids.ts';
 import { limitsOf, loadConfig } from '../../server/config.ts';
 
 describe('common/ids.ts: one rule for ids and usernames', () => {
   test('an id is exactly 32 lower-case hex digits', () => {
     expect(isId('0123456789abcdef0123456789abcdef')).toBe(true);
     for (const bad of ['0123456789ABCDEF0123456789ABCDEF', '0123456789abcdef0123456789abcde', '../etc/passwd', 42, undefined]) expect(isId(bad)).toBe(false);
+  });
+
+  test('a login secret is exactly 64 lower-case hex digits, what deriveSourceSecrets makes', () => {
+    expect(isLoginSecret('0f'.repeat(32))).toBe(true);
+    for (const bad of ['0F'.repeat(32), '0'.repeat(63), '0'.repeat(65), 'g'.repeat(64), 42, null]) expect(isLoginSecret(bad)).toBe(false);
   });
 
   test('the username rule and the HTML pattern attribute agree', () => {

@@ -7,7 +7,9 @@ import { locals, requireAdmin, requireJournalist } from '../../http/session.ts';
 import { formFields, usernameField, viewer, type JournalistDeps } from './common.ts';
 
 /** Admin actions; the CLI (`sealdrop journalist ...`) acts on the same rows. */
-export function adminRoutes({ store, sessions }: JournalistDeps): Router {
+const ACCESS_LABEL = 'And this Tor Browser access key, without which the journalist interface does not open at all: paste it when Tor Browser asks for a key for this address (or save it in a file ending .auth_private for a tor of their own). It is shown only once.';
+
+export function adminRoutes({ store, sessions, onionAccess, sourceOnion = null }: JournalistDeps): Router {
   const router = Router();
   router.use('/admin', requireJournalist, requireAdmin);
 
@@ -19,13 +21,16 @@ export function adminRoutes({ store, sessions }: JournalistDeps): Router {
   const notSelf = (res: Response, id: number, what: string) => {
     if (locals(res).journalist!.id === id) throw new HttpError(409, `You cannot ${what} your own account; ask another administrator.`);
   };
-  const showLink = (req: Request, res: Response, username: string, token: string, first: string) => {
-    const link = `${req.protocol}://${req.get('host')}/enrol/${token}`;
-    res.type('html').send(renderNotice('Enrolment link', [first, `Give ${username} this one-time link over a safe channel. It is shown only once and expires after 7 days.`], { viewer: viewer(res), code: link, link: { href: '/admin', label: 'Back to journalists' } }));
+  const showLink = (req: Request, res: Response, j: { id: number; username: string }, first: string) => {
+    const link = `${req.protocol}://${req.get('host')}/enrol/${store.journalists.createEnrolment(j.id)}`;
+    // The device that opens the link over Tor needs the access key first: both go together, once.
+    const access = onionAccess?.issue(j.id) ?? null;
+    const codes = access ? [{ id: 'notice-access', label: ACCESS_LABEL, value: access }] : [];
+    res.type('html').send(renderNotice('Enrolment link', [first, `Give ${j.username} this one-time link over a safe channel. It is shown only once and expires after 7 days.`], { viewer: viewer(res), code: link, codes, link: { href: '/admin', label: 'Back to journalists' } }));
   };
 
   router.get('/admin', (_req, res) => {
-    res.type('html').send(renderAdmin({ journalists: store.journalists.list(), viewer: viewer(res) }));
+    res.type('html').send(renderAdmin({ journalists: store.journalists.list(), viewer: viewer(res), sourceOnion, onions: onionAccess?.enabled ?? false }));
   });
 
   router.post('/admin/journalists', async (req, res) => {
@@ -34,7 +39,7 @@ export function adminRoutes({ store, sessions }: JournalistDeps): Router {
     if (f.admin !== '' && f.admin !== '1') throw new HttpError(400, 'The "admin" field may only be 1.');
     const key = await readJournalistKey(f.public_key.trim());
     const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: f.admin === '1' });
-    showLink(req, res, j.username, store.journalists.createEnrolment(j.id), `Added ${j.username}; new submissions are encrypted to their key too.`);
+    showLink(req, res, j, `Added ${j.username}; new submissions are encrypted to their key too.`);
   });
 
   router.post('/admin/journalists/:id/:action', async (req, res) => {
@@ -49,16 +54,22 @@ export function adminRoutes({ store, sessions }: JournalistDeps): Router {
       formFields(req, []);
       store.journalists.setActive(j.id, action === 'enable');
       sessions.destroyFor(j.id);
+      onionAccess?.sync(); // a disabled journalist's device no longer reaches the onion service
     } else if (action === 'remove') {
       notSelf(res, j.id, 'remove');
       formFields(req, []);
       store.journalists.remove(j.username);
       sessions.destroyFor(j.id);
+      onionAccess?.sync();
     } else if (action === 'reset') {
       formFields(req, []);
       store.journalists.setCredentials(j.id, { passwordHash: null, totpSecret: null });
       sessions.destroyFor(j.id);
-      return showLink(req, res, j.username, store.journalists.createEnrolment(j.id), `${j.username}'s passphrase and two-factor code are cleared; they cannot log in until they enrol again.`);
+      return showLink(req, res, j, `${j.username}'s passphrase and two-factor code are cleared; they cannot log in until they enrol again.`);
+    } else if (action === 'access' && onionAccess?.enabled) {
+      formFields(req, []);
+      const line = onionAccess.issue(j.id)!;
+      return void res.type('html').send(renderNotice('New Tor access key', [`${j.username}'s old key no longer opens the journalist interface.`], { viewer: viewer(res), codes: [{ id: 'notice-access', label: ACCESS_LABEL, value: line }], link: { href: '/admin', label: 'Back to journalists' } }));
     } else throw new HttpError(404, 'No such action.');
     res.redirect(303, '/admin');
   });

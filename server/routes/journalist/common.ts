@@ -8,6 +8,7 @@ import type { RecipientSet } from '../../recipients.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals } from '../../http/session.ts';
 import type { Store } from '../../store/index.ts';
+import type { OnionAccess } from '../../tor/access.ts';
 
 /** One-time first-run setup: the token lives in memory, valid until used or the server restarts. */
 export type SetupState = { token: string | null };
@@ -21,6 +22,10 @@ export type JournalistDeps = {
   usedSteps: Map<number, number>;
   /** The keys replies are also encrypted to; serve() shares the source app's, tests may leave it out. */
   recipients?: () => Promise<RecipientSet>;
+  /** Journalists' onion access keys; serve() passes one, tests of the web interface alone may not. */
+  onionAccess?: OnionAccess;
+  /** The source onion address, once made, to show administrators. */
+  sourceOnion?: string | null;
 };
 
 export function viewer(res: Response): Viewer {

@@ -72,6 +72,7 @@ export function enrolRoutes(deps: JournalistDeps): Router {
       const creds = await credentials(res, f, f.username);
       const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: true });
       enrolled(deps, res, j.id, creds);
+      deps.onionAccess?.claimSetup(j.id);
       res.type('html').send(renderNotice('Account created', [`Welcome, ${j.username}. Submissions will be encrypted to your key ${key.fingerprint}.`], { link: LOGIN }));
     } catch (error) {
       if (store.journalists.count() === 0) setup.token = claimed;

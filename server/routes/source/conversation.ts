@@ -5,6 +5,7 @@ import { Gate, untilClosed } from '../../http/gate.ts';
 import { idParam, jsonObject } from '../../http/validate.ts';
 import { registerSource, type SourceKeys } from '../../sources/register.ts';
 import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
+import { isLoginSecret } from '../../../common/ids.ts';
 
 /**
  * Wrong codenames are throttled without a lockout: behind Tor every source shares one address, so a
@@ -62,6 +63,12 @@ const text = (v: unknown, name: string, max: number): string => {
   return v;
 };
 
+/** The login secret the page derives from a codename; anything else never reaches the store. */
+const loginSecret = (v: unknown): string => {
+  if (!isLoginSecret(v)) throw new HttpError(400, 'Malformed login secret.');
+  return v;
+};
+
 /** The reply id named in the path, or a 404 for anything that could not be one. */
 export function replyId(req: Request): string {
   return idParam(req, 'No such reply.');
@@ -80,7 +87,7 @@ export function conversationApi({ store, sessions, gates }: ConversationDeps): R
 
   router.post('/sources', async (req, res) => {
     const body = jsonObject(req, ['login', 'publicKey', 'privateKey']);
-    const keys = { loginSecret: text(body.login, 'login', 64), publicKey: text(body.publicKey, 'publicKey', 8000), privateKey: text(body.privateKey, 'privateKey', 8000) };
+    const keys = { loginSecret: loginSecret(body.login), publicKey: text(body.publicKey, 'publicKey', 8000), privateKey: text(body.privateKey, 'privateKey', 8000) };
     let sourceId: string;
     try {
       sourceId = await gates.registration.run(() => registerOrRetry(store, keys), untilClosed(res));
@@ -96,7 +103,7 @@ export function conversationApi({ store, sessions, gates }: ConversationDeps): R
     const body = jsonObject(req, ['login']);
     let source: { id: string; privateKey: string };
     try {
-      source = sourceByLogin(store, text(body.login, 'login', 64));
+      source = sourceByLogin(store, loginSecret(body.login));
     } catch (error) {
       if (error instanceof UnknownCodenameError) await slowly();
       throw error;

@@ -2,12 +2,17 @@ import { Router } from 'express';
 import { renderSourcePage } from '../../views/source.ts';
 import { limitsOf, type Config } from '../../config.ts';
 import type { RecipientSet } from '../../recipients.ts';
+import { cameByOnion } from '../../http/onion-location.ts';
 
-export function sourcePages({ config, recipients }: { config: Config; recipients: () => Promise<RecipientSet> }): Router {
+type PagesDeps = { config: Config; recipients: () => Promise<RecipientSet>; sourceOnion: string | null };
+
+export function sourcePages({ config, recipients, sourceOnion }: PagesDeps): Router {
   const router = Router();
-  router.get('/', async (_req, res) => {
+  router.get('/', async (req, res) => {
     const open = (await recipients()).keys.length > 0;
-    res.type('html').send(renderSourcePage({ open, maxFileMiB: limitsOf(config).maxFileMiB }));
+    // A source who reached a mirror (or a test address) is told the onion address to use instead.
+    const onion = sourceOnion && !cameByOnion(req.get('host'), sourceOnion) ? sourceOnion : null;
+    res.type('html').send(renderSourcePage({ open, maxFileMiB: limitsOf(config).maxFileMiB, onion }));
   });
   return router;
 }

@@ -2,13 +2,15 @@ import { USERNAME_PATTERN } from '../../../common/ids.ts';
 import type { Journalist } from '../../store/index.ts';
 import { escapeHtml } from '../layout.ts';
 import { csrfField, staffPage, type Viewer } from './frame.ts';
+import { renderSQR } from './qr.ts';
 
-function actions(j: Journalist, csrf: string): string {
+function actions(j: Journalist, csrf: string, onions: boolean): string {
   const button = (action: string, label: string) =>
     `<form method="post" action="/admin/journalists/${j.id}/${action}" class="inline">${csrfField(csrf)}<button type="submit">${label}</button></form>`;
   return [
     j.active ? button('disable', 'Disable') : button('enable', 'Enable'),
     button('reset', 'Reset passphrase and 2FA'),
+    ...(onions ? [button('access', 'New Tor access key')] : []),
     button('remove', 'Remove'),
     `<details><summary>Replace key</summary><form method="post" action="/admin/journalists/${j.id}/key">${csrfField(csrf)}
 <label for="key-${j.id}">New public key</label><textarea id="key-${j.id}" name="public_key" rows="4" required></textarea>
@@ -16,16 +18,25 @@ function actions(j: Journalist, csrf: string): string {
   ].join(' ');
 }
 
-export function renderAdmin({ journalists, viewer }: { journalists: Journalist[]; viewer: Viewer }): string {
+/** Where sources go: the address to print, publish and say aloud, and a QR code of it. */
+const sourceAddress = (onion: string) => `<h2>The address for sources</h2>
+<p>Publish this onion address where sources will find it (your website, print, social media). It opens only in Tor Browser.</p>
+<p><code id="source-onion" class="onion-address">http://${escapeHtml(onion)}/</code></p>
+<figure class="qr">${renderSQR(`http://${onion}/`)}<figcaption>The same address as a QR code.</figcaption></figure>`;
+
+export type AdminOptions = { journalists: Journalist[]; viewer: Viewer; sourceOnion?: string | null; onions?: boolean };
+
+export function renderAdmin({ journalists, viewer, sourceOnion = null, onions = false }: AdminOptions): string {
+  const state = (j: Journalist) => [j.active ? 'active' : 'disabled', j.enrolled ? '' : 'not enrolled', onions && !j.hasOnionAccess ? 'no Tor access key' : ''].filter(Boolean).join(', ');
   const rows = journalists
     .map(
       (j) => `<tr><td>${escapeHtml(j.username)}${j.isAdmin ? ' (admin)' : ''}</td><td><code>${escapeHtml(j.fingerprint)}</code></td>
-<td>${j.active ? 'active' : 'disabled'}${j.enrolled ? '' : ', not enrolled'}</td><td>${actions(j, viewer.csrf)}</td></tr>`,
+<td>${state(j)}</td><td>${actions(j, viewer.csrf, onions)}</td></tr>`,
     )
     .join('\n');
   return staffPage(
     'Journalists',
-    `<h1>Journalists</h1>
+    `${sourceOnion ? sourceAddress(sourceOnion) : ''}<h1>Journalists</h1>
 <p>New submissions are encrypted to every active journalist's key. The command line (<code>sealdrop journalist …</code>) acts on the same accounts.</p>
 <table><thead><tr><th>Username</th><th>Key fingerprint</th><th>State</th><th>Actions</th></tr></thead><tbody>
 ${rows}

@@ -13,8 +13,12 @@ export function staffPage(title: string, body: string, viewer?: Viewer): string 
   return layout({ title, body: `${nav}${body}`, script: '/static/js/journalist.js' });
 }
 
-export function renderNotice(title: string, paragraphs: string[], o: { viewer?: Viewer; link?: { href: string; label: string }; code?: string } = {}): string {
-  const code = o.code ? `\n<p><code id="notice-code">${escapeHtml(o.code)}</code></p>` : '';
+/** A secret or address to copy exactly, with what it is for. */
+export type NoticeCode = { id: string; label: string; value: string };
+
+export function renderNotice(title: string, paragraphs: string[], o: { viewer?: Viewer; link?: { href: string; label: string }; code?: string; codes?: NoticeCode[] } = {}): string {
+  const extra = (o.codes ?? []).map((c) => `\n<p>${escapeHtml(c.label)}</p>\n<p><code id="${escapeHtml(c.id)}" class="copy">${escapeHtml(c.value)}</code></p>`).join('');
+  const code = (o.code ? `\n<p><code id="notice-code">${escapeHtml(o.code)}</code></p>` : '') + extra;
   const link = o.link ? `\n<p><a href="${escapeHtml(o.link.href)}">${escapeHtml(o.link.label)}</a></p>` : '';
   return staffPage(title, `<h1>${escapeHtml(title)}</h1>\n${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}${code}${link}`, o.viewer);
 }

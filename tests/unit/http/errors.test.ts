@@ -11,7 +11,11 @@ import {
   WrongRecipientsError,
 } from '../../../common/envelope/index.ts';
 import { SessionsFullError } from '../../../server/auth/sessions.ts';
-import { classify, codeForStatus, HttpError } from '../../../server/http/errors.ts';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { classify, codeForStatus, errorHandler, HttpError } from '../../../server/http/errors.ts';
+import { KeyPoolBusyError } from '../../../server/sources/key-pool.ts';
+import { StoredKeyRefusedError } from '../../../server/sources/unlock.ts';
 import { UnknownCodenameError } from '../../../server/routes/source/conversation.ts';
 import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from '../../../server/store/index.ts';
 
@@ -62,6 +66,7 @@ describe('the HTTP mapping', () => {
     [new IncompleteError('m'), 409, 'incomplete_submission'],
     [new SessionsFullError(), 503, 'busy'],
     [new UnknownCodenameError(), 401, 'unknown_codename'],
+    [new StoredKeyRefusedError(), 409, 'source_key_refused'],
   ];
 
   test.each(answered)('%s answers %i with its code', (error, status, code) => {
@@ -99,5 +104,39 @@ describe('the HTTP mapping', () => {
   test("body-parser's refusals get codes too", () => {
     expect(classify(Object.assign(new Error('x'), { type: 'entity.too.large', status: 413 }))).toEqual({ status: 413, code: 'too_large' });
     expect(classify(Object.assign(new Error('x'), { type: 'entity.parse.failed', status: 400 }))).toEqual({ status: 400, code: 'bad_json' });
+  });
+});
+
+describe('the answer a person reads', () => {
+  async function answer(error: Error, path: string): Promise<{ status: number; body: string }> {
+    const app = express();
+    app.use((_req, _res, next) => next(error));
+    app.use(errorHandler());
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`);
+      return { status: res.status, body: await res.text() };
+    } finally {
+      server.close();
+    }
+  }
+
+  test('a full key-worker queue is "busy" like a full session table, and says so in its own words', async () => {
+    expect(classify(new KeyPoolBusyError())).toEqual(classify(new SessionsFullError()));
+    const { status, body } = await answer(new KeyPoolBusyError(), '/api/x');
+    expect(status).toBe(503);
+    expect(JSON.parse(body)).toEqual({ error: new KeyPoolBusyError().message, code: 'busy' });
+  });
+
+  test('an unexpected fault never shows its own message, on a page or in JSON', async () => {
+    const page = await answer(new Error('/srv/secret/path exploded'), '/x');
+    expect(page.status).toBe(500);
+    expect(page.body).not.toContain('/srv/secret');
+    expect(page.body).toContain('Something went wrong on the server');
+    const json = await answer(new Error('/srv/secret/path exploded'), '/api/x');
+    expect(json.status).toBe(500);
+    expect(JSON.parse(json.body).code).toBe('server_error');
+    expect(json.body).not.toContain('/srv/secret');
   });
 });

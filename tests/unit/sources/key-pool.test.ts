@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { DecryptionError, readPrivateKey } from '../../../common/envelope/index.ts';
+import { classify } from '../../../server/http/errors.ts';
 import { KeyPool, KeyPoolBusyError } from '../../../server/sources/key-pool.ts';
 
 // The key worker pool: source-key work for anonymous requests runs off the event loop, and a
@@ -27,7 +28,7 @@ describe('KeyPool', () => {
     await new Promise((r) => setImmediate(r));
     const refused = p.run({ kind: 'generate', passphrase: 'c' });
     await expect(refused).rejects.toBeInstanceOf(KeyPoolBusyError);
-    await expect(refused).rejects.toMatchObject({ status: 503 });
+    expect(classify(await refused.catch((e: unknown) => e))).toEqual({ status: 503, code: 'busy' });
     await expect(Promise.all([running, queued])).resolves.toHaveLength(2);
   });
 
