@@ -1,6 +1,7 @@
 // Bundles the browser code with esbuild. The envelope imports "openpgp"; browsers get the lightweight build.
 import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,5 +63,20 @@ export async function buildClient(): Promise<void> {
     await swapIn(fresh);
   } finally {
     await rm(fresh, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Before the server starts: a fresh bundle, except where the application directory is read-only
+ * (a hardened systemd unit, ProtectSystem=strict) and a bundle built at install time is there.
+ */
+export async function buildClientUnlessReadOnly(): Promise<void> {
+  try {
+    await buildClient();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const readOnly = ['EROFS', 'EACCES', 'EPERM'].includes(code) || /EROFS|EACCES|read-only/i.test(String((error as Error).message));
+    if (!readOnly || !existsSync(path.join(outdir, 'source.js'))) throw error;
+    console.log('The application directory is read-only: serving the page scripts built at install time (npm run build).');
   }
 }

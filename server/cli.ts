@@ -29,7 +29,7 @@ async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
-      await (await import('./bundle.ts')).buildClient();
+      await (await import('./bundle.ts')).buildClientUnlessReadOnly();
       await import('./main.ts');
       return;
     case 'onion':

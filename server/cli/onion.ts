@@ -20,7 +20,7 @@ export async function onionCommand(args: string[]): Promise<void> {
   if (!o['torrc-only']) {
     if (o.out !== undefined) throw new CliError('--out goes with --torrc-only.');
     process.env.SEALDROP_TOR = '1';
-    await (await import('../bundle.ts')).buildClient();
+    await (await import('../bundle.ts')).buildClientUnlessReadOnly();
     await import('../main.ts');
     return;
   }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -129,6 +129,26 @@ describe('sealdrop onion, offline', () => {
     const verified = await run('/usr/sbin/tor', ['--verify-config', '-f', path.join(out, 'check.torrc')]);
     expect(verified.stdout).toMatch(/Configuration was valid/);
   });
+});
+
+test('under a read-only application directory (ProtectSystem=strict), the bundle built at install time is served', async () => {
+  const app = path.resolve('client/public');
+  const bin = path.resolve('bin/sealdrop.js');
+  // A private mount namespace makes the bundle's directory read-only for this child alone.
+  const script = `mount --bind ${app} ${app} && mount -o remount,ro,bind ${app} && exec ${process.execPath} ${bin} onion --data ${data}`;
+  const child = spawn('unshare', ['-m', 'sh', '-c', script], { env: { ...process.env, SEALDROP_SOURCE_PORT: '0', SEALDROP_JOURNALIST_PORT: '0', SEALDROP_TOR_TORRC: offline }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  try {
+    await until(() => /Data directory:/.test(out) || child.exitCode !== null, 60_000, 'the server to start');
+    expect(out).toMatch(/read-only: serving the page scripts built at install time/);
+    const url = /source interface:\s+(http:\S+)/.exec(out)![1]!;
+    expect((await fetch(`${url}static/js/source.js`)).status).toBe(200);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('close', r));
+  }
 });
 
 function readAll(dir: string): string {
