@@ -6,7 +6,7 @@ const FALLBACK_HEADERS = {
   'Cache-Control': 'no-store',
   'Content-Security-Policy': "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  'Referrer-Policy': 'same-origin', // as security.ts: no Referer to other sites, a real Origin to this one
 };
 
 // Long enough for a short answer to leave; short enough that a cut holder frees its socket at once.

@@ -22,7 +22,10 @@ export function securityHeaders(): RequestHandler[] {
   return [
     helmet({
       contentSecurityPolicy: CSP,
-      referrerPolicy: { policy: 'no-referrer' },
+      // Never a Referer to another site; this site's own requests keep their real Origin, which the
+      // same-origin check needs where there is no Sec-Fetch-Site (an http .onion outside Tor Browser
+      // is not a secure context). Under no-referrer those forms say "Origin: null" and were refused.
+      referrerPolicy: { policy: 'same-origin' },
       crossOriginEmbedderPolicy: true,
       crossOriginResourcePolicy: { policy: 'same-origin' },
       crossOriginOpenerPolicy: { policy: 'same-origin' },

@@ -4,12 +4,37 @@ import type { Journalist, Store } from '../store/index.ts';
 import { HttpError } from './errors.ts';
 import { isCrossSite } from './validate.ts';
 
-// __Host-: Secure, Path=/, no Domain, so no other site or subdomain can set or read it.
+// __Host-: Secure, Path=/, no Domain, so no other site or subdomain can set or read it. The
+// journalist session stays __Host- only: the journalist pages decrypt and make keys with WebCrypto,
+// which exists only in a secure context, where this cookie is stored anyway (Tor Browser, loopback).
 export const COOKIE = '__Host-sealdrop';
 
 export type AuthLocals = { session: Session | null; token?: string; journalist?: Journalist };
 
-export function readCookie(req: Request, cookie: string = COOKIE): string | undefined {
+/**
+ * Whether this request came for an onion address. Tor encrypts and authenticates such a connection
+ * end to end, so a cookie without Secure can neither leak nor be planted on the way; yet outside
+ * Tor Browser an http .onion page is not a secure context, and the browser refuses Secure (and so
+ * __Host-) cookies there. The Host header is the browser's own, for the page it is on.
+ */
+export function isOnionRequest(req: Request): boolean {
+  const host = (req.get('host') ?? '').toLowerCase().replace(/:\d{1,5}$/, '');
+  return /^(?:[a-z0-9-]+\.)+onion$/.test(host);
+}
+
+/** `__Host-x` → `x`: the onion-only twin of a cookie, for browsers that refuse the Secure one. */
+const onionTwin = (cookie: string) => cookie.replace(/^__Host-/, '');
+
+export type CookieOptions = {
+  /**
+   * Also set and read the cookie without `Secure` (and so without the `__Host-` prefix), but only
+   * for a request to an .onion Host. Never elsewhere: over clearnet http that cookie could be read,
+   * or planted by anyone on the path (fixing a victim's session to the attacker's).
+   */
+  onionFallback?: boolean;
+};
+
+function cookieValue(req: Request, cookie: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
     if (name === cookie) return value.join('=');
@@ -17,8 +42,17 @@ export function readCookie(req: Request, cookie: string = COOKIE): string | unde
   return undefined;
 }
 
-export function setSessionCookie(res: Response, token: string, cookie: string = COOKIE): void {
-  res.setHeader('Set-Cookie', `${cookie}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict`);
+export function readCookie(req: Request, cookie: string = COOKIE, { onionFallback = false }: CookieOptions = {}): string | undefined {
+  const secure = cookieValue(req, cookie);
+  if (secure !== undefined || !onionFallback || !isOnionRequest(req)) return secure;
+  return cookieValue(req, onionTwin(cookie));
+}
+
+export function setSessionCookie(res: Response, token: string, cookie: string = COOKIE, { onionFallback = false }: CookieOptions = {}): void {
+  const secure = `${cookie}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict`;
+  if (!onionFallback || !isOnionRequest(res.req)) return void res.setHeader('Set-Cookie', secure);
+  // Both: a browser that treats the onion as secure (Tor Browser) keeps the __Host- one, any other the twin.
+  res.setHeader('Set-Cookie', [secure, `${onionTwin(cookie)}=${token}; Path=/; HttpOnly; SameSite=Strict`]);
 }
 
 export function clearSessionCookie(res: Response): void {

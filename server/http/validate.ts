@@ -3,6 +3,8 @@ import { isId } from '../../common/ids.ts';
 import { HttpError } from './errors.ts';
 
 const PART = /^[1-9]\d{0,5}$/;
+// A Host header is a name or an IP literal and a port, nothing more (no userinfo, no path).
+const HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 /** The id in the path (`:id`), or a 404: anything that could not be an id never reaches the store. */
 export function idParam(req: Request, notFound: string, value: unknown = req.params.id): string {
@@ -46,17 +48,24 @@ export function bodyBytes(req: Request): Uint8Array {
 
 /**
  * Browsers say where a request comes from: Sec-Fetch-Site, or failing that, Origin. A cross-site
- * state change is refused outright.
+ * state change is refused outright. Sec-Fetch-Site exists only in secure contexts, and an http
+ * .onion page is one only in Tor Browser; elsewhere the Origin header decides, which the
+ * `same-origin` referrer policy keeps real for this site's own forms. "null" (a sandboxed frame, a
+ * data: page, or a page under `no-referrer`) stays refused: it could come from anywhere.
  */
 export function isCrossSite(req: Request): boolean {
   const site = req.get('sec-fetch-site');
   if (site !== undefined) return site !== 'same-origin' && site !== 'none';
   const origin = req.get('origin');
   if (origin === undefined) return false;
+  const host = req.get('host');
   try {
-    return new URL(origin).host !== req.get('host');
+    const from = new URL(origin);
+    if ((from.protocol !== 'http:' && from.protocol !== 'https:') || host === undefined || !HOST.test(host)) return true;
+    // The Host header as the same URL parser reads it: lower case, no default port.
+    return from.host !== new URL(`${from.protocol}//${host}`).host;
   } catch {
-    return true; // "null" and other opaque origins
+    return true; // "null" and other opaque origins, or a Host that is not a host
   }
 }
 

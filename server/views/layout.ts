@@ -14,7 +14,7 @@ export function layout({ title, body, script, head }: LayoutOptions): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)} · Sealdrop</title>
 <link rel="stylesheet" href="/static/style.css">${head ? `\n${head}` : ''}${scriptTag}
 </head>

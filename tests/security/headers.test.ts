@@ -17,7 +17,7 @@ function expectLockedDown(res: Response): void {
   expect(csp).toContain("frame-ancestors 'none'");
   expect(csp).toContain("form-action 'self'");
   expect(csp).not.toMatch(/unsafe-|\*|https?:/);
-  expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  expect(res.headers.get('referrer-policy')).toBe('same-origin');
   expect(res.headers.get('cache-control')).toBe('no-store');
   expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');

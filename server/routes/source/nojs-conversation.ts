@@ -9,7 +9,7 @@ import { sameToken } from '../../auth/sessions.ts';
 import type { Store } from '../../store/index.ts';
 import { untilClosed } from '../../http/gate.ts';
 import { limitsOf, type Config } from '../../config.ts';
-import { SOURCE_COOKIE } from './nojs.ts';
+import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './nojs.ts';
 import { replyId, slowly, sourceByLogin, UNKNOWN_CODENAME, UnknownCodenameError, type ConversationDeps } from './conversation.ts';
 
 /** The one field a no-JS form sends, as text; anything else in the body is refused. */
@@ -49,12 +49,12 @@ export function noScriptConversation({ config, store, sessions, gates }: Convers
       return void res.status(401).type('html').send(renderSourceLogin({ error: UNKNOWN_CODENAME, maxFileMiB }));
     }
     const { token, session } = sessions.create(opened.sourceId);
-    setSessionCookie(res, token, SOURCE_COOKIE);
+    setSessionCookie(res, token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
     res.type('html').send(renderConversation({ replies: opened.replies, csrf: session.csrf, maxFileMiB }));
   });
 
   router.post('/replies/:id/delete', async (req, res) => {
-    const session = sessions.get(readCookie(req, SOURCE_COOKIE));
+    const session = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
     const csrf = onlyField(req.body, 'csrf');
     if (!session || typeof csrf !== 'string' || !sameToken(csrf, session.csrf)) throw new HttpError(403, 'Your session has ended. Log in again with your codename.');
     await store.replies.delete(replyId(req), session.sourceId);

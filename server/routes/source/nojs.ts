@@ -20,6 +20,9 @@ const MAX_UPLOADS = 8;
 
 /** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
 export const SOURCE_COOKIE = '__Host-sealdrop-source';
+// Outside Tor Browser an http .onion page is not a secure context and the __Host- cookie is never
+// stored: on an onion Host its non-Secure twin `sealdrop-source` carries the session too.
+export const SOURCE_COOKIE_OPTIONS = { onionFallback: true } as const;
 
 export type NoScriptDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; gates: SourceGates };
 
@@ -34,7 +37,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     if (recipients.length === 0) throw new HttpError(503, NOT_OPEN);
     const ids: string[] = [];
     // A returning source (cookie from a codename login) adds to their conversation; a new one gets a codename.
-    const existing = sessions.get(readCookie(req, SOURCE_COOKIE))?.sourceId ?? null;
+    const existing = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.sourceId ?? null;
     let created = null as { sourceId: string; codename: string } | null;
     try {
       const count = await readForm(req, config.maxFileBytes, async (item) => {
@@ -56,7 +59,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     }
     // Stored: nothing below may refuse or fail (the token is an HMAC, no table), so the codename is always shown.
     if (!created) return res.redirect(303, '/sent');
-    setSessionCookie(res, sessions.create(created.sourceId).token, SOURCE_COOKIE);
+    setSessionCookie(res, sessions.create(created.sourceId).token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
     // Sent once, in this response only: the codename is not kept anywhere after this line.
     res.type('html').send(renderCodenamePage(created.codename));
   });
