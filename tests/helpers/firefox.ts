@@ -14,7 +14,7 @@ export const SECURITY_LEVELS = {
 export type SecurityLevel = keyof typeof SECURITY_LEVELS;
 
 /** Debian's Firefox ESR over WebDriver BiDi; the caller must close it (puppeteer starts it detached). */
-export async function launchFirefox(level: SecurityLevel): Promise<Browser> {
+export async function launchFirefox(level: SecurityLevel, prefs: Record<string, string | number | boolean> = {}): Promise<Browser> {
   return puppeteer.launch({
     browser: 'firefox',
     executablePath: '/usr/bin/firefox-esr',
@@ -27,6 +27,7 @@ export async function launchFirefox(level: SecurityLevel): Promise<Browser> {
       'browser.safebrowsing.phishing.enabled': false,
       'network.captive-portal-service.enabled': false,
       'network.connectivity-service.enabled': false,
+      ...prefs,
     },
   });
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import puppeteer, { type Browser } from 'puppeteer-core';
-import { SECURITY_LEVELS, type SecurityLevel } from './firefox.ts';
+import type { Browser } from 'puppeteer-core';
+import { launchFirefox, type SecurityLevel } from './firefox.ts';
 
 /**
  * A stand-in for Tor's SOCKS port: a tiny HTTP forward proxy that answers for one made-up
@@ -59,24 +59,13 @@ export async function startOnionProxy(target: string, onion: string = randomOnio
  * context there (no WebCrypto, no Secure cookies, no Sec-Fetch-* headers), as in any other browser.
  */
 export function launchFirefoxViaProxy(level: SecurityLevel, proxy: OnionProxy, { onionIsSecure = false } = {}): Promise<Browser> {
-  return puppeteer.launch({
-    browser: 'firefox',
-    executablePath: '/usr/bin/firefox-esr',
-    headless: true,
-    extraPrefsFirefox: {
-      ...SECURITY_LEVELS[level],
-      'dom.securecontext.allowlist_onions': onionIsSecure,
-      'network.proxy.type': 1,
-      'network.proxy.http': '127.0.0.1',
-      'network.proxy.http_port': proxy.port,
-      'network.proxy.share_proxy_settings': false,
-      'network.proxy.no_proxies_on': '',
-      'network.dns.blockDotOnion': false,
-      'app.update.enabled': false,
-      'browser.safebrowsing.malware.enabled': false,
-      'browser.safebrowsing.phishing.enabled': false,
-      'network.captive-portal-service.enabled': false,
-      'network.connectivity-service.enabled': false,
-    },
+  return launchFirefox(level, {
+    'dom.securecontext.allowlist_onions': onionIsSecure,
+    'network.proxy.type': 1,
+    'network.proxy.http': '127.0.0.1',
+    'network.proxy.http_port': proxy.port,
+    'network.proxy.share_proxy_settings': false,
+    'network.proxy.no_proxies_on': '',
+    'network.dns.blockDotOnion': false,
   });
 }
