@@ -91,7 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sourcePort: integer(env, 'SEALDROP_SOURCE_PORT', 8080, 0, 65535),
     journalistPort: integer(env, 'SEALDROP_JOURNALIST_PORT', 8081, 0, 65535),
     partSize: integer(env, 'SEALDROP_PART_SIZE', 4 * MiB, 64 * 1024, 64 * MiB),
-    maxFileBytes: integer(env, 'SEALDROP_MAX_FILE_BYTES', 2048 * MiB, 1, 64 * 1024 * MiB),
+    maxFileBytes: integer(env, 'SEALDROP_MAX_FILE_BYTES', 4096 * MiB, 1, 64 * 1024 * MiB),
     retentionDays: retention === 0 ? null : retention,
     keyFile: keyFileSetting(dataDir, env),
     tor: flag(env, 'SEALDROP_TOR'),

@@ -1,4 +1,5 @@
-// The source page's only line to the server. Retries a failed part a few times; a refusal (4xx) is final.
+// The source page's only line to the server. Small requests retry a few times here; uploads are
+// single attempts with byte progress, and the uploader (client/source/upload.ts) decides what to re-send.
 
 /** A refusal or a failed connection; `code` is the server's stable name for it (never match the wording). */
 export class UploadError extends Error {
@@ -10,9 +11,16 @@ export class UploadError extends Error {
   ) {
     super(message);
   }
+
+  /** A dropped connection, a busy or restarting server, or a body cut for arriving too slowly: worth another try. */
+  get retryable(): boolean {
+    return this.status === 0 || this.status >= 500 || this.status === 408 || this.status === 429;
+  }
 }
 
-export type DropConfig = { open: boolean; partSize: number; maxParts: number; keys: string[]; kdfSalt: string };
+export type DropConfig = { open: boolean; partSize: number; maxParts: number; maxFileBytes: number; keys: string[]; kdfSalt: string };
+/** What the server holds of a submission (asked after a dropped connection). */
+export type Received = { complete: boolean; manifest: boolean; parts: number[] };
 
 const RETRIES = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,15 +84,64 @@ export async function replyAction(id: string, action: 'read' | 'delete', token: 
   await request(`/api/replies/${id}/${action}`, { method: 'POST', headers: { 'x-source-token': token } });
 }
 
-async function putObject(path: string, body: Uint8Array): Promise<void> {
-  await request(path, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: body as BodyInit });
+// A Tor circuit can die without a word: an upload with no progress for this long is abandoned and retried.
+const STALL_MS = 60_000;
+
+function parsed(text: string): { error?: string; code?: string } | null {
+  try {
+    return JSON.parse(text) as { error?: string; code?: string };
+  } catch {
+    return null; // not JSON: a proxy's page, or nothing
+  }
+}
+
+function refusalOf(status: number, text: string): UploadError {
+  const body = parsed(text);
+  return new UploadError(body?.error ?? `The server refused the upload (${status}).`, status, body?.code);
+}
+
+/**
+ * One attempt at sending a body, reporting bytes as they leave (fetch cannot, XMLHttpRequest can).
+ * Rejects with an UploadError: status 0 for a broken or stalled connection.
+ */
+export function send(method: 'GET' | 'PUT' | 'POST', path: string, body: Uint8Array | null, onSent?: (loaded: number, total: number) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    let watchdog = 0;
+    const stalled = () => xhr.abort();
+    const alive = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(stalled, STALL_MS) as unknown as number;
+    };
+    xhr.open(method, path);
+    if (body) xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.upload.onprogress = (e) => {
+      alive();
+      onSent?.(e.loaded, e.total || body?.length || 1);
+    };
+    xhr.onload = () => {
+      clearTimeout(watchdog);
+      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.responseText);
+      else reject(refusalOf(xhr.status, xhr.responseText));
+    };
+    xhr.onerror = xhr.onabort = () => {
+      clearTimeout(watchdog);
+      reject(new UploadError('The connection broke off.'));
+    };
+    alive();
+    // A Blob: Chromium copies an ArrayBufferView body on the main thread, slowly (about 11 MB/s).
+    xhr.send(body ? new Blob([body as BlobPart]) : null);
+  });
 }
 
 /** Part `n` (from 1) of a submission, already encrypted on this device. */
-export const putPart = (id: string, n: number, ciphertext: Uint8Array) => putObject(`/api/submissions/${id}/parts/${n}`, ciphertext);
+export const putPart = (id: string, n: number, ciphertext: Uint8Array, onSent?: (loaded: number, total: number) => void) =>
+  send('PUT', `/api/submissions/${id}/parts/${n}`, ciphertext, onSent);
 
-export const putManifest = (id: string, ciphertext: Uint8Array) => putObject(`/api/submissions/${id}/manifest`, ciphertext);
+export const putManifest = (id: string, ciphertext: Uint8Array) => send('PUT', `/api/submissions/${id}/manifest`, ciphertext);
 
-export async function completeSubmission(id: string): Promise<void> {
-  await request(`/api/submissions/${id}/complete`, { method: 'POST' });
+export const completeSubmission = (id: string) => send('POST', `/api/submissions/${id}/complete`, null);
+
+export async function received(id: string): Promise<Received> {
+  return JSON.parse(await send('GET', `/api/submissions/${id}`, null)) as Received;
 }

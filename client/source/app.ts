@@ -12,17 +12,29 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   const items = chosenItems(byId<HTMLInputElement>('files'), byId<HTMLTextAreaElement>('message'));
   const failed = byId('failed');
   if (items.length === 0) return show(failed, 'Choose a file or write a message first.');
+  // Too large is said at once, before a codename is made or a byte is encrypted.
+  for (const { label, item } of items) {
+    try {
+      sender.check(item);
+    } catch (error) {
+      return show(failed, `${label}: ${(error as Error).message}`);
+    }
+  }
   failed.hidden = true;
   const send = byId<HTMLButtonElement>('send');
   send.disabled = true;
   // A first-time source gets a codename, made and kept on this device, before anything is sent.
   // (Loaded only now: the word list is a quarter of the page's JavaScript.)
   sender.sourceToken ??= await (await import('./identity.ts')).newIdentity(sender.config);
+  // Every submission is opened now: the session that allows it ends if the server restarts mid-upload.
+  const reserved: string[] = [];
+  for (const { item } of items) reserved.push(await sender.reserve(item));
   let ok = true;
-  for (const { label, item } of items) {
-    const row = progressRow(byId('progress'), label);
+  for (const [i, { label, item }] of items.entries()) {
+    const row = progressRow(byId('progress'), byId('progress-summary'), label);
     try {
-      await sender.send(item, (done, total) => row.update(done, total));
+      await sender.send(item, reserved[i]!, row);
+      row.done();
     } catch (error) {
       ok = false;
       row.fail((error as Error).message);

@@ -1,14 +1,22 @@
-import { partCountFor, readJournalistKey, sealFile, sha256Hex, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
-import { completeSubmission, createSubmission, fetchConfig, putManifest, putPart, UploadError, type DropConfig } from '../api/source.ts';
+import { paddedSize, partCountFor, readJournalistKey, sealFile, sha256Hex, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
+import { createSubmission, fetchConfig, UploadError, type DropConfig } from '../api/source.ts';
+import { Meter } from './meter.ts';
+import { Upload, type LinkState } from './upload.ts';
 
 /** Something to send: a chosen file, or the typed message (a single-part text/plain submission). */
 export type Item = { name: string; type: string; size: number; read(start: number, end: number): Promise<Uint8Array> };
 
-export type Progress = (done: number, total: number) => void;
+/** What the page shows while an item goes: its meter (read once a second) and the link's state. */
+export type Watch = { started(meter: Meter): void; link(state: LinkState): void };
 
 // Files up to this size are read a second time to hash them natively; larger ones are hashed
 // incrementally in JS so that memory stays bounded whatever the size.
 const NATIVE_DIGEST_MAX = 64 * 1024 * 1024;
+
+/** Refused before anything is encrypted or sent: the server would refuse it anyway. */
+export class TooLargeError extends Error {
+  override name = 'TooLargeError';
+}
 
 export class Sender {
   /** The source's session; set once the source has a codename (new) or has logged in with it. */
@@ -27,27 +35,38 @@ export class Sender {
     return Promise.all(config.keys.map(async (k) => (await readJournalistKey(k)).key));
   }
 
+  /** Refuses an item the server would refuse for its size, before anything is encrypted or sent. */
+  check(item: Item): void {
+    const { maxFileBytes, maxParts, partSize } = this.config;
+    if (item.size > maxFileBytes || partCountFor(item.size, partSize) > maxParts) {
+      throw new TooLargeError(`It is larger than ${Math.floor(maxFileBytes / 2 ** 20)} MiB, the most this drop accepts for one file. Nothing was sent. You can split it (for example into several archives) and send the pieces.`);
+    }
+  }
+
+  /** Opens a submission for the item now, while the source's session is certainly valid (a restart ends it). */
+  async reserve(item: Item): Promise<string> {
+    if (!this.sourceToken) throw new Error('No source session.');
+    return createSubmission(partCountFor(item.size, this.config.partSize), this.sourceToken);
+  }
+
   /**
-   * Sends one item. If the newsroom's keys changed while the page was open, the server refuses the
+   * Sends one item into a reserved submission. If the newsroom's keys changed while the page was open, the server refuses the
    * ciphertext (code wrong_recipients); the page then fetches the current keys and encrypts the item again, once.
    */
-  async send(item: Item, progress: Progress): Promise<void> {
+  async send(item: Item, id: string, watch: Watch): Promise<void> {
     try {
-      await this.sendOnce(item, progress);
+      await this.sendOnce(item, id, watch);
     } catch (error) {
       if (!(error instanceof UploadError && error.code === 'wrong_recipients')) throw error;
       this.config = await fetchConfig();
       this.recipients = await Sender.keysOf(this.config);
-      await this.sendOnce(item, progress);
+      await this.sendOnce(item, await this.reserve(item), watch);
     }
   }
 
   /** Encrypts and uploads one item part by part; plaintext never leaves this function. */
-  private async sendOnce(item: Item, progress: Progress): Promise<void> {
+  private async sendOnce(item: Item, id: string, watch: Watch): Promise<void> {
     const { partSize } = this.config;
-    const total = partCountFor(item.size, partSize);
-    if (!this.sourceToken) throw new Error('No source session.');
-    const id = await createSubmission(total, this.sourceToken);
     const sealer = new SubmissionSealer({
       submission: id,
       name: item.name,
@@ -56,16 +75,23 @@ export class Sender {
       partSize,
       ...(item.size <= NATIVE_DIGEST_MAX ? { wholeFileDigest: async () => sha256Hex(await item.read(0, item.size)) } : {}),
     });
-    progress(0, total + 1);
     // The parts include the zero padding up to the file's size class (added on this device).
+    const padded = paddedSize(item.size);
+    const meter = new Meter(padded, item.size);
+    watch.started(meter);
+    const upload = new Upload({ id, meter, onLink: watch.link });
     let n = 0;
-    for await (const ciphertext of sealFile(sealer, item.size, item.read)) {
-      await putPart(id, ++n, ciphertext);
-      progress(n, total + 1);
+    try {
+      // While two parts are uploading, the next one is being encrypted.
+      for await (const ciphertext of sealFile(sealer, item.size, item.read)) {
+        n++;
+        await upload.add(n, ciphertext, Math.min(partSize, padded - (n - 1) * partSize));
+      }
+      await upload.finish(await sealer.sealManifest());
+    } catch (error) {
+      await upload.abandon();
+      throw error;
     }
-    await putManifest(id, await sealer.sealManifest());
-    await completeSubmission(id);
-    progress(total + 1, total + 1);
   }
 }
 

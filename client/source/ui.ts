@@ -1,13 +1,21 @@
 // DOM helpers for the source page: text only (never innerHTML), so nothing a file name holds can run.
+import { describe, type Meter } from './meter.ts';
+import type { Watch } from './send.ts';
+import type { LinkState } from './upload.ts';
+
 export function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
   if (!el) throw new Error(`missing #${id}`);
   return el as T;
 }
 
-export type ProgressRow = { update(done: number, total: number): void; fail(message: string): void };
+export type ProgressRow = Watch & { done(): void; fail(message: string): void };
 
-export function progressRow(container: HTMLElement, label: string): ProgressRow {
+/**
+ * One item's line: redrawn every second from its meter (bytes, rate, time left). Screen readers
+ * hear only the milestones, through `summary` (a polite live region), not a number every second.
+ */
+export function progressRow(container: HTMLElement, summary: HTMLElement, label: string): ProgressRow {
   const row = document.createElement('div');
   row.className = 'item';
   const text = document.createElement('div');
@@ -18,14 +26,41 @@ export function progressRow(container: HTMLElement, label: string): ProgressRow 
   bar.setAttribute('aria-label', label);
   row.append(text, bar);
   container.append(row);
+  let timer = 0;
+  let quarter = 0;
+  let link: LinkState = { reconnecting: false, attempt: 0 };
+  const say = (words: string) => (summary.textContent = `${label}: ${words}`);
+  const draw = (meter: Meter) => {
+    const r = meter.read();
+    bar.max = r.total || 1;
+    bar.value = r.sent;
+    text.textContent = link.reconnecting
+      ? `${label}: the connection dropped; reconnecting (attempt ${link.attempt})… What was already sent is kept. Keep this page open.`
+      : `${label}: ${describe(r)}`;
+    const reached = Math.floor((4 * r.sent) / (r.total || 1));
+    if (reached > quarter && reached < 4) say(`${(quarter = reached) * 25}% sent`);
+  };
+  const stop = () => clearInterval(timer);
   return {
-    update(done, total) {
-      bar.max = total;
-      bar.value = done;
-      text.textContent = done >= total ? `${label}: sent, encrypted` : `${label}: encrypting and sending (${Math.floor((100 * done) / total)}%)`;
+    started(meter) {
+      stop();
+      draw(meter);
+      timer = setInterval(() => draw(meter), 1000) as unknown as number;
+    },
+    link(state) {
+      if (state.reconnecting !== link.reconnecting) say(state.reconnecting ? 'the connection dropped, reconnecting' : 'reconnected, sending the rest');
+      link = state;
+    },
+    done() {
+      stop();
+      bar.value = bar.max;
+      text.textContent = `${label}: sent, encrypted`;
+      say('sent');
     },
     fail(message) {
+      stop();
       text.textContent = `${label}: not sent. ${message}`;
+      say(`not sent. ${message}`);
     },
   };
 }

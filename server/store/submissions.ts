@@ -7,6 +7,7 @@ import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from '
 
 export type SubmissionSummary = { id: string; designation: string; partCount: number; size: number; createdDay: string };
 export type SubmissionObjects = { manifest: string; parts: string[] };
+export type Received = { complete: boolean; manifest: boolean; parts: number[] };
 
 const randomId = (): string => randomBytes(16).toString('hex');
 
@@ -79,6 +80,13 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
         return deleteSubmissionRows(db, [id]);
       })();
       await deleteObjects(blobs, names);
+    },
+    /** What of a submission has arrived: a page whose connection dropped asks, and re-sends only the rest. */
+    received(id: string): Received {
+      const row = db.prepare('SELECT state, manifest_blob FROM submissions WHERE id = ?').get(id) as { state: string; manifest_blob: string | null } | undefined;
+      if (!row) throw new NotFoundError('No such submission: it may have expired. Reload the page and send again.');
+      const parts = db.prepare('SELECT n FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { n: number }[];
+      return { complete: row.state === 'complete', manifest: row.manifest_blob !== null, parts: parts.map((p) => p.n) };
     },
     /** The stored objects of a pending submission (manifest first, if it has arrived, then parts). */
     pendingObjects(id: string): string[] {

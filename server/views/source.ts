@@ -36,7 +36,8 @@ export function sendForm(maxFileMiB: number): string {
 <p><button type="submit" id="send" class="js-only" disabled>Send securely</button>
 <noscript><button type="submit" id="send-plain">Send (the server encrypts on arrival)</button></noscript></p>
 </form>
-<section id="progress" aria-live="polite"></section>
+<section id="progress"></section>
+<p id="progress-summary" class="sr-only" role="status" aria-live="polite"></p>
 <section id="done" class="done" hidden tabindex="-1">
 <h2>Sent</h2>
 <p>Everything you sent arrived encrypted. Only the newsroom's journalists can read it.

@@ -33,7 +33,7 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
 
   router.get('/config', async (_req, res) => {
     const { armored } = await recipients();
-    res.json({ open: armored.length > 0, partSize: config.partSize, maxParts, keys: armored, kdfSalt: store.sources.kdfSalt() });
+    res.json({ open: armored.length > 0, partSize: config.partSize, maxParts, maxFileBytes: config.maxFileBytes, keys: armored, kdfSalt: store.sources.kdfSalt() });
   });
 
   router.post('/submissions', async (req, res) => {
@@ -45,6 +45,12 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
     if ((await recipients()).keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
     const submission = store.submissions.create(sourceOf(sessions, req), parts);
     res.status(201).json({ submission });
+  });
+
+  // After a dropped connection or a server restart the page asks what arrived. The id (128 random
+  // bits, known only to the page that created it) is the capability, as for the uploads themselves.
+  router.get('/submissions/:id', (req, res) => {
+    res.json(store.submissions.received(submissionIdParam(req)));
   });
 
   router.put('/submissions/:id/parts/:n', uploads, rawBody(partLimit), async (req, res) => {
