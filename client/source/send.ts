@@ -9,8 +9,9 @@ export type Item = { name: string; type: string; size: number; read(start: numbe
 /** What the page shows while an item goes: its meter (read once a second) and the link's state. */
 export type Watch = { started(meter: Meter): void; link(state: LinkState): void };
 
-// Files up to this size are read a second time to hash them natively; larger ones are hashed
-// incrementally in JS so that memory stays bounded whatever the size.
+// Files up to this size are read a second time to hash them natively (WebCrypto); larger ones go
+// without a whole-file digest: incremental hashing in JS would take most of an hour for 4 GiB in
+// Tor Browser "Safer" (no JIT), and the part digests already cover every byte.
 const NATIVE_DIGEST_MAX = 64 * 1024 * 1024;
 
 /** Refused before anything is encrypted or sent: the server would refuse it anyway. */
@@ -73,7 +74,7 @@ export class Sender {
       type: item.type,
       recipients: this.recipients,
       partSize,
-      ...(item.size <= NATIVE_DIGEST_MAX ? { wholeFileDigest: async () => sha256Hex(await item.read(0, item.size)) } : {}),
+      wholeFileDigest: item.size <= NATIVE_DIGEST_MAX ? async () => sha256Hex(await item.read(0, item.size)) : null,
     });
     // The parts include the zero padding up to the file's size class (added on this device).
     const padded = paddedSize(item.size);

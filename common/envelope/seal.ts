@@ -32,9 +32,10 @@ export type SealerOptions = {
   partSize?: number;
   /**
    * Computes the whole file's SHA-256 in one go (e.g. WebCrypto over a file small enough to read
-   * twice) instead of the incremental pure-JS hasher, which is slow without a JIT.
+   * twice) instead of the incremental pure-JS hasher, which is slow without a JIT; null leaves the
+   * digest out of the manifest (a browser sending a large file: the part digests cover it).
    */
-  wholeFileDigest?: () => Promise<string>;
+  wholeFileDigest?: (() => Promise<string>) | null;
 };
 
 /**
@@ -52,7 +53,7 @@ export class SubmissionSealer {
   constructor(private readonly options: SealerOptions) {
     checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize', 'wholeFileDigest'], 'SubmissionSealer');
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
-    this.whole = options.wholeFileDigest ? null : createHasher();
+    this.whole = options.wholeFileDigest === undefined ? createHasher() : null;
     if (!Number.isSafeInteger(this.partSize) || this.partSize < 1) throw new EnvelopeError('Bad part size.');
   }
 
@@ -95,6 +96,11 @@ export class SubmissionSealer {
     return encryptObject({ data: plaintext, recipients: this.options.recipients });
   }
 
+  private async wholeDigest(): Promise<{ sha256?: string }> {
+    if (this.whole) return { sha256: toHex(this.whole.digest()) };
+    return this.options.wholeFileDigest ? { sha256: await this.options.wholeFileDigest() } : {};
+  }
+
   /** Encrypts the manifest; call after sealEnd has yielded every part. */
   async sealManifest(): Promise<Uint8Array> {
     if (!this.ended || this.parts.length !== partCountFor(this.size, this.partSize)) {
@@ -111,7 +117,7 @@ export class SubmissionSealer {
       partSize: this.partSize,
       partCount: this.parts.length,
       parts: [...this.parts],
-      sha256: this.whole ? toHex(this.whole.digest()) : await this.options.wholeFileDigest!(),
+      ...(await this.wholeDigest()),
     });
     // The reader's own check: a sealer must never send something every journalist would refuse.
     parseManifest(manifest);

@@ -154,6 +154,36 @@ describe('whole-file digest computed natively by the caller', () => {
   });
 });
 
+describe('no whole-file digest (a large file sent from a browser)', () => {
+  const sealWithout = async (plaintext: Buffer): Promise<Sealed> => {
+    const sealer = new SubmissionSealer({ submission: ID, name: 'big.bin', type: 'application/octet-stream', recipients: [recipient], partSize: PART, wholeFileDigest: null });
+    const parts: Uint8Array[] = [];
+    for await (const part of sealFile(sealer, plaintext.length, async (s, e) => plaintext.slice(s, e))) parts.push(part);
+    return { parts, manifest: await sealer.sealManifest() };
+  };
+
+  test('the manifest leaves it out, the file opens whole, and the part digests still catch every change', async () => {
+    const plaintext = randomBytes(3 * PART + 17);
+    const sealed = await sealWithout(plaintext);
+    const manifest = await openManifest({ data: sealed.manifest, keys: [key] });
+    expect(manifest).not.toHaveProperty('sha256');
+    const { written, error } = await open(sealed);
+    expect(error).toBeNull();
+    expect(written.equals(plaintext)).toBe(true);
+    const failsAt = ({ error }: { error: unknown }) => (error instanceof PartMismatchError ? error.part : null);
+    expect(failsAt(await open(sealed, [sealed.parts[0]!, sealed.parts[2]!, sealed.parts[1]!, sealed.parts[3]!]))).toBe(2);
+    const other = await sealWithout(randomBytes(plaintext.length));
+    expect(failsAt(await open(sealed, [sealed.parts[0]!, sealed.parts[1]!, sealed.parts[2]!, other.parts[3]!]))).toBe(4);
+  });
+
+  test('a version 1 manifest must still carry it, and a present one must be a digest', async () => {
+    const v1 = { format: 'sealdrop-manifest', version: 1, submission: ID, name: 'a', type: 'text/plain', size: 1, partSize: PART, partCount: 1, parts: ['0'.repeat(64)] };
+    await expect(openManifest({ data: await encryptObject({ data: new TextEncoder().encode(JSON.stringify(v1)), recipients: [recipient] }), keys: [key] })).rejects.toThrow(/file digest/);
+    const v1WithBad = { ...v1, sha256: 'not-hex' };
+    await expect(openManifest({ data: await encryptObject({ data: new TextEncoder().encode(JSON.stringify(v1WithBad)), recipients: [recipient] }), keys: [key] })).rejects.toBeInstanceOf(BadManifestError);
+  });
+});
+
 describe('options objects', () => {
   test('an unknown option is an error, not silently ignored', async () => {
     await expect(encryptObject({ data: new Uint8Array(1), recipients: [recipient], compress: true } as never)).rejects.toBeInstanceOf(UnknownOptionError);
