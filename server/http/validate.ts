@@ -33,11 +33,16 @@ export function jsonObject(req: Request, allowed: readonly string[]): Record<str
   return body as Record<string, unknown>;
 }
 
-/** Reads an octet-stream body, counting bytes as they arrive and stopping at the limit. */
+/**
+ * Reads an octet-stream body, counting bytes as they arrive and stopping at the limit. A body that
+ * declares more is answered at once (body-parser would first wait for all of it to arrive).
+ */
 export function rawBody(limit: (req: Request) => number): RequestHandler {
   return (req, res, next) => {
     if (!req.is('application/octet-stream')) return next(new HttpError(415, 'Send the encrypted object as application/octet-stream.'));
-    express.raw({ type: 'application/octet-stream', limit: limit(req) })(req, res, next);
+    const max = limit(req);
+    if (Number(req.get('content-length') ?? 0) > max) return next(new HttpError(413, 'This object is larger than the server accepts. Nothing was stored.'));
+    express.raw({ type: 'application/octet-stream', limit: max })(req, res, next);
   };
 }
 

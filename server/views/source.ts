@@ -12,14 +12,14 @@ Nothing you do on this page is recorded. Please come back later.</p>`;
 
 // Shown while the page script loads (hidden by nojs.css when JavaScript is off): until the script
 // takes over, the form cannot be sent, so nothing leaves unencrypted by accident.
-const PATH_NOTES = `<p id="path-loading" class="path js-only" role="status">Preparing encryption on this device… If this
+const pathNotes = (maxFileMiB: number) => `<p id="path-loading" class="path js-only" role="status">Preparing encryption on this device… If this
 message stays, this browser could not load it: turn JavaScript off (in Tor Browser: Security Level "Safest") and reload.</p>
 <p id="path-js" class="path" hidden><strong>Your files are encrypted on this device</strong> before
 they leave it, so that only the newsroom's journalists can read them. The server never sees them unencrypted.</p>
 <noscript><p class="path"><strong>JavaScript is off.</strong> Your files will travel to the server over this connection
 (encrypted by Tor on an .onion address) and the server encrypts them the moment they arrive, in memory, before anything is
 written to disk. The server therefore briefly handles them unencrypted. With JavaScript on, they would be encrypted on your
-device instead.</p></noscript>
+device instead. Without JavaScript, one send can carry up to ${maxFileMiB} MiB in all.</p></noscript>
 <p id="path-unsupported" class="path warning" hidden><strong>This browser cannot encrypt files itself</strong>, so the page
 will not send anything from here. You can turn JavaScript off (in Tor Browser: Security Level "Safest") and use the
 form, which the server encrypts on arrival.</p>`;
@@ -57,7 +57,7 @@ on paper and keep it secret and safe. It was made on this device and is never se
 export function renderSourcePage({ open, maxFileMiB, onion = null }: SourcePageOptions): string {
   if (!open) return layout({ title: 'Not open yet', body: CLOSED + (onion ? onionNote(onion) : '') });
   const body = `<h1>Send documents and messages securely</h1>
-${onion ? onionNote(onion) : ''}${PATH_NOTES}
+${onion ? onionNote(onion) : ''}${pathNotes(maxFileMiB)}
 ${sendForm(maxFileMiB)}
 <p>Sent something before? <a href="/login">Check for replies with your codename</a>.</p>
 <h2>Before you send</h2>

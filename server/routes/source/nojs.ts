@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { renderCodenamePage } from '../../views/source-conversation.ts';
 import { renderSentPage } from '../../views/sent.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
@@ -6,7 +6,7 @@ import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { serverMadeSource } from '../../sources/register.ts';
 import { limitsOf, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
-import { readForm } from '../../nojs/form.ts';
+import { MAX_MESSAGE_BYTES, readForm } from '../../nojs/form.ts';
 import { sealStream } from '../../nojs/seal-stream.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { assertSameKeys, type RecipientSet } from '../../recipients.ts';
@@ -30,7 +30,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
   const router = Router();
   const { maxParts, maxFileMiB } = limitsOf(config);
 
-  router.post('/submit', concurrencyLimit(MAX_UPLOADS), async (req, res) => {
+  router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFileMiB), concurrencyLimit(MAX_UPLOADS), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, 'Send the form as multipart/form-data.');
     const used = await current();
     const recipients = used.keys.map((k) => k.key);
@@ -66,6 +66,25 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
 
   router.get('/sent', (_req, res) => void res.type('html').send(renderSentPage()));
   return router;
+}
+
+// The message field and the multipart framing around the files.
+const FORM_OVERHEAD = MAX_MESSAGE_BYTES + 64 * 1024;
+
+/**
+ * One send without JavaScript carries at most one file's limit in all. Browsers declare a form's
+ * length, so a form that says it is larger is refused before a byte of it is read or encrypted
+ * (a form that lies is still cut at the per-file limit as it arrives).
+ */
+function refuseDeclaredOver(maxBytes: number, maxFileMiB: number): RequestHandler {
+  return (req, res, next) => {
+    const declared = Number(req.get('content-length') ?? 0);
+    if (!(declared > maxBytes)) return next();
+    // Answered now, and the rest of the body read and dropped: a browser shows an answer only to a
+    // request it finished sending (one cut short shows "connection reset"). The slow-body guard
+    // still cuts a sender too slow to be worth waiting for.
+    next(new HttpError(413, `This is more than ${maxFileMiB} MiB, the most one send can carry without JavaScript. Nothing was sent or stored. Send the files one at a time, or split a large one (for example into several archives).`));
+  };
 }
 
 /** Passes the file through, failing once busboy reports the file went over the size limit. */
