@@ -3,33 +3,44 @@ import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
 import { safeFileName } from '../../common/filenames.ts';
 import { fetchSubmissionObject, markSeen } from '../api/journalist.ts';
 import { saveFile } from './keygen.ts';
+import { blobSink, fileSink, PIECE_BYTES, pieceSink, type Sink } from './save.ts';
 import { wireReplies } from './replies.ts';
 
 // The unlocked key lives only in this module's memory: gone at logout, reload or tab close.
 let key: PrivateKey | null = null;
+// Up to this size a file is simply held and offered as a download; above it, it is streamed to a file where the browser allows.
+const SMALL_BYTES = 64 * 1024 * 1024;
+
+/** Where this file's plaintext goes: a picked file, one Blob, or pieces (see save.ts). */
+async function sinkFor(name: string, size: number, out: HTMLElement): Promise<Sink> {
+  if (size <= SMALL_BYTES) return blobSink();
+  return (await fileSink(name)) ?? (size <= PIECE_BYTES ? blobSink() : pieceSink(name, size, out));
+}
 
 async function open(id: string, out: HTMLElement): Promise<void> {
-  out.textContent = 'Decrypting…';
+  const status = document.createElement('span');
+  status.textContent = 'Decrypting…';
+  out.replaceChildren(status);
   const manifestBytes = await fetchSubmissionObject(id, MANIFEST_FILE);
   if (!manifestBytes) throw new Error('The manifest is missing.');
   const manifest = await openManifest({ data: manifestBytes, keys: [key!] });
-  // Each verified part is folded into a Blob at once, which the browser may keep on disk, so the
-  // page holds about one part in memory whatever the file size.
-  let plain = new Blob([]);
-  await openSubmission({
-    manifest,
-    keys: [key!],
-    readPart: (n) => fetchSubmissionObject(id, partFileName(n)),
-    write: async (plaintext) => void (plain = new Blob([plain, plaintext as BlobPart])),
-  });
-  out.textContent = `Verified: ${manifest.name} (${manifest.size} bytes). `;
-  if (manifest.type.startsWith('text/plain') && manifest.size <= 1_000_000) {
+  const name = safeFileName(manifest.name);
+  const sink = await sinkFor(name, manifest.size, out);
+  try {
+    await openSubmission({ manifest, keys: [key!], readPart: (n) => fetchSubmissionObject(id, partFileName(n)), write: (b) => sink.write(b) });
+  } catch (error) {
+    await sink.fail();
+    throw error;
+  }
+  const plain = await sink.done();
+  status.textContent = `Verified: ${manifest.name} (${manifest.size} bytes)${plain ? '. ' : ', saved. '}`;
+  if (plain && manifest.type.startsWith('text/plain') && manifest.size <= 1_000_000) {
     const pre = document.createElement('pre');
     pre.className = 'message';
     pre.textContent = await plain.text();
     out.append(pre);
   }
-  out.append(saveFile(safeFileName(manifest.name), plain));
+  if (plain) out.append(saveFile(name, plain));
   const csrf = (document.getElementById('csrf-token') as HTMLInputElement).value;
   // Marking it read is a courtesy to colleagues; a failure must not hide a file that decrypted fine.
   await markSeen(id, csrf).catch(() => undefined);
@@ -56,7 +67,7 @@ export function wireInbox(): void {
     button.addEventListener('click', () => {
       const id = button.dataset.submission!;
       const out = document.getElementById(`opened-${id}`)!;
-      open(id, out).catch((error: Error) => void (out.textContent = `Not decrypted: ${error.message} Nothing was saved.`));
+      open(id, out).catch((error: Error) => void (out.textContent = `Not decrypted: ${error.message} Nothing unverified was offered; delete any pieces of this file you already saved.`));
     });
   }
   wireReplies(() => key);
