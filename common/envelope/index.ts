@@ -5,7 +5,7 @@ export * from './manifest.ts';
 export * from './seal.ts';
 export * from './headers.ts';
 export * from './open.ts';
-export { createHasher, sha256Hex, toHex } from './hash.ts';
+export { createHasher, sha256Hex, toHex, type Hasher } from './hash.ts';
 export * from './generate.ts';
 export * from './source-key.ts';
 export { MIN_PADDED_SIZE, manifestLength, paddedSize } from './padding.ts';

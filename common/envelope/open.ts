@@ -1,6 +1,6 @@
 import * as openpgp from 'openpgp';
 import { checkOptions, DecryptionError, PartMismatchError } from './errors.ts';
-import { createHasher, sha256Hex, toHex } from './hash.ts';
+import { createHasher, sha256Hex, toHex, type Hasher } from './hash.ts';
 import { MAX_PARTS, parseManifest, storedSize, type Manifest } from './manifest.ts';
 import { manifestLength } from './padding.ts';
 
@@ -42,6 +42,8 @@ export type OpenSubmissionOptions = {
   readPart: (n: number) => Promise<Uint8Array | null>;
   /** Receives verified plaintext, in order. Callers must discard it all if this function throws. */
   write: (plaintext: Uint8Array) => Promise<void>;
+  /** A native incremental SHA-256 where there is one (node:crypto in the CLI). */
+  hasher?: () => Hasher;
 };
 
 /**
@@ -49,11 +51,11 @@ export type OpenSubmissionOptions = {
  * over the file's own bytes; the padding after them must be zeros and is never written.
  */
 export async function openSubmission(options: OpenSubmissionOptions): Promise<void> {
-  checkOptions(options, ['manifest', 'keys', 'readPart', 'write'], 'openSubmission');
+  checkOptions(options, ['manifest', 'keys', 'readPart', 'write', 'hasher'], 'openSubmission');
   const { manifest } = options;
   const stored = storedSize(manifest);
   // Without a whole-file digest the part digests, checked in order, are the proof.
-  const whole = manifest.sha256 === undefined ? null : createHasher();
+  const whole = manifest.sha256 === undefined ? null : (options.hasher ?? createHasher)();
   let written = 0;
   for (let n = 1; n <= manifest.partCount; n++) {
     const plaintext = await openPart(options, n, stored);

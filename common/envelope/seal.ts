@@ -36,6 +36,8 @@ export type SealerOptions = {
    * digest out of the manifest (a browser sending a large file: the part digests cover it).
    */
   wholeFileDigest?: (() => Promise<string>) | null;
+  /** A native incremental SHA-256 where there is one (node:crypto on the server and in the CLI). */
+  hasher?: () => Hasher;
 };
 
 /**
@@ -51,9 +53,9 @@ export class SubmissionSealer {
   private ended = false;
 
   constructor(private readonly options: SealerOptions) {
-    checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize', 'wholeFileDigest'], 'SubmissionSealer');
+    checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize', 'wholeFileDigest', 'hasher'], 'SubmissionSealer');
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
-    this.whole = options.wholeFileDigest === undefined ? createHasher() : null;
+    this.whole = options.wholeFileDigest === undefined ? (options.hasher ?? createHasher)() : null;
     if (!Number.isSafeInteger(this.partSize) || this.partSize < 1) throw new EnvelopeError('Bad part size.');
   }
 

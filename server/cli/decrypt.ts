@@ -4,6 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, rmdir } from 'node:fs/promi
 import path from 'node:path';
 import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
 import { CliError, options } from './args.ts';
+import { nativeHasher } from '../native-hash.ts';
 import { MANIFEST_FILE, partFileName, partNumberOf } from '../../common/export-layout.ts';
 import { safeFileName, uniqueName } from '../../common/filenames.ts';
 
@@ -42,6 +43,7 @@ async function decryptOne(found: Found, keys: PrivateKey[], outRoot: string): Pr
     await openSubmission({
       manifest,
       keys,
+      hasher: nativeHasher,
       readPart: (n) => readFile(path.join(found.dir, partFileName(n))).catch(() => null),
       write: async (plaintext) => void (await handle.write(plaintext)),
     });

@@ -5,6 +5,7 @@ import {
   BadManifestError, encryptObject, EnvelopeError, generateKeyPair, openManifest, openSubmission, PartMismatchError, partCountFor, readJournalistKey,
   readPrivateKey, sealFile, sha256Hex, SubmissionSealer, UnknownOptionError, type PrivateKey, type PublicKey,
 } from '../../../common/envelope/index.ts';
+import { nativeHasher } from '../../../server/native-hash.ts';
 
 const PART = 1024;
 const ID = 'ab'.repeat(16);
@@ -151,6 +152,17 @@ describe('whole-file digest computed natively by the caller', () => {
     expect((await open(native)).error).toBeNull();
     const lying = await seal2(async () => '0'.repeat(64));
     expect((await open(lying)).error).toBeInstanceOf(PartMismatchError);
+  });
+
+  test('a native incremental hasher (node:crypto, as the server and CLI pass) gives the same digest, and opening with it still catches a change', async () => {
+    const plaintext = randomBytes(3 * PART + 9);
+    const sealer = new SubmissionSealer({ submission: ID, name: 'n', type: 'text/plain', recipients: [recipient], partSize: PART, hasher: nativeHasher });
+    const parts: Uint8Array[] = [];
+    for await (const part of sealFile(sealer, plaintext.length, async (s, e) => plaintext.slice(s, e))) parts.push(part);
+    const manifest = await openManifest({ data: await sealer.sealManifest(), keys: [key] });
+    expect(manifest.sha256).toBe(await sha256Hex(plaintext));
+    const lying = { ...manifest, sha256: '1'.repeat(64) };
+    await expect(openSubmission({ manifest: lying, keys: [key], hasher: nativeHasher, readPart: async (n) => parts[n - 1] ?? null, write: async () => undefined })).rejects.toThrow(/whole file/);
   });
 });
 
