@@ -1,4 +1,5 @@
-// `npm run bench`: speed and memory of the envelope, side by side for several part sizes.
+// `npm run bench`: speed and memory of the envelope and of each upload and decryption chain,
+// side by side with its peer (gpg, a bare upload server) on the same bytes, in the same run.
 // One JSON object per line. Targets live here, never in timed tests.
 import { randomBytes } from 'node:crypto';
 import {
@@ -6,6 +7,9 @@ import {
 } from '../common/envelope/index.ts';
 import { benchHeaderCheck, benchPadding } from './hostile.ts';
 import { benchNoScript } from './nojs.ts';
+import { benchConcurrency } from './concurrency.ts';
+import { benchOnionShare, benchSpeed } from './crypto-speed.ts';
+import { benchUpload } from './upload.ts';
 
 const MiB = 1024 * 1024;
 const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 64);
@@ -56,6 +60,11 @@ await main();
 await benchKdf();
 await benchHeaderCheck();
 benchPadding();
+// Each chain against its peer on the same bytes: gpg, a bare upload server, OnionShare.
+await benchSpeed();
+await benchOnionShare();
+await benchUpload();
+await benchConcurrency();
 
 /** The codename KDF on the server (the no-JS path derives it here); browsers run the same WebCrypto call. */
 async function benchKdf(): Promise<void> {

@@ -95,7 +95,7 @@ test('without JavaScript: a form that hides its length is cut at the limit as it
   expect(status.body).toContain(`larger than ${LIMIT_MIB} MiB`);
   console.log(JSON.stringify({ name: 'nojs-oversize-hidden-length', sentMiB: 32 * LIMIT_MIB, rssGrowthMiB: Math.round((peak - rssBefore) / MiB) }));
   // The whole body was 256 MiB; a server (or a client) that held it would grow by at least that.
-  expect((peak - rssBefore) / MiB).toBeLessThan(16 * LIMIT_MIB);
+  expect((peak - rssBefore) / MiB).toBeLessThan(20 * LIMIT_MIB);
   await nothingStored();
 });
 
