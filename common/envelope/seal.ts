@@ -38,6 +38,8 @@ export type SealerOptions = {
   wholeFileDigest?: (() => Promise<string>) | null;
   /** A native incremental SHA-256 where there is one (node:crypto on the server and in the CLI). */
   hasher?: () => Hasher;
+  /** Encrypts one part elsewhere (a worker thread), so that parts may be sealed side by side. */
+  encrypt?: (plaintext: Uint8Array) => Promise<Uint8Array>;
 };
 
 /**
@@ -53,7 +55,7 @@ export class SubmissionSealer {
   private ended = false;
 
   constructor(private readonly options: SealerOptions) {
-    checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize', 'wholeFileDigest', 'hasher'], 'SubmissionSealer');
+    checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize', 'wholeFileDigest', 'hasher', 'encrypt'], 'SubmissionSealer');
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
     this.whole = options.wholeFileDigest === undefined ? (options.hasher ?? createHasher)() : null;
     if (!Number.isSafeInteger(this.partSize) || this.partSize < 1) throw new EnvelopeError('Bad part size.');
@@ -94,8 +96,12 @@ export class SubmissionSealer {
 
   private async encryptPart(plaintext: Uint8Array): Promise<Uint8Array> {
     if (this.parts.length >= MAX_PARTS) throw new EnvelopeError('Too many parts.');
-    this.parts.push(await sha256Hex(plaintext));
-    return encryptObject({ data: plaintext, recipients: this.options.recipients });
+    // The part's place is taken now: with `encrypt`, the next part may be sealed before this one ends.
+    const index = this.parts.push('') - 1;
+    const encrypt = this.options.encrypt ?? ((data: Uint8Array) => encryptObject({ data, recipients: this.options.recipients }));
+    const [digest, ciphertext] = await Promise.all([sha256Hex(plaintext), encrypt(plaintext)]);
+    this.parts[index] = digest;
+    return ciphertext;
   }
 
   private async wholeDigest(): Promise<{ sha256?: string }> {

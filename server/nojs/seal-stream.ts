@@ -11,30 +11,43 @@ export type StreamSealOptions = {
   type: string;
   partSize: number;
   maxParts: number;
+  /** Encrypts a part elsewhere (the worker pool), so that the next part is read meanwhile. */
+  encrypt?: (plaintext: Uint8Array) => Promise<Uint8Array>;
 };
 
+// Parts being encrypted and stored while the next one arrives: with one filling, at most three
+// parts of plaintext are held, in memory only.
+const IN_FLIGHT = 2;
+
 /**
- * Encrypts plaintext as it arrives into the standard envelope: at most one part of plaintext is
- * held, in memory only; each part is encrypted and stored before more is read. Returns the id of
- * a pending submission (parts and manifest stored) that the caller completes or discards.
+ * Encrypts plaintext as it arrives into the standard envelope and stores each part; plaintext is
+ * never written to disk. Returns the id of a pending submission (parts and manifest stored) that
+ * the caller completes or discards.
  */
 export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOptions): Promise<string> {
   const id = o.store.submissions.create(o.sourceId, o.maxParts);
-  // One part is written (and fsynced) while the next arrives and is encrypted: at most one
-  // ciphertext waits, so memory stays at about two parts.
-  let writing: Promise<void> = Promise.resolve();
+  const jobs = new Set<Promise<void>>();
+  let failure: unknown = null;
+  let n = 0;
+  /** Waits for a free place, then seals and stores part `n` in the background. */
+  const start = async (seal: () => Promise<Uint8Array>, plaintext: Buffer | null) => {
+    while (jobs.size >= IN_FLIGHT) await Promise.race(jobs);
+    if (failure) throw failure;
+    if (++n > o.maxParts) throw new HttpError(413, 'This file is larger than the server accepts. Nothing was stored.');
+    const part = n;
+    const job: Promise<void> = seal()
+      .then((ciphertext) => o.store.submissions.putPart(id, part, ciphertext))
+      .catch((error: unknown) => void (failure ??= error))
+      .finally(() => {
+        plaintext?.fill(0); // best effort: this part's plaintext does not linger in memory
+        jobs.delete(job);
+      });
+    jobs.add(job);
+  };
   try {
-    const sealer = new SubmissionSealer({ submission: id, name: o.name, type: o.type, recipients: o.recipients, partSize: o.partSize, hasher: nativeHasher });
-    const buffer = Buffer.alloc(o.partSize);
+    const sealer = new SubmissionSealer({ submission: id, name: o.name, type: o.type, recipients: o.recipients, partSize: o.partSize, hasher: nativeHasher, ...(o.encrypt ? { encrypt: o.encrypt } : {}) });
+    let buffer = Buffer.alloc(o.partSize);
     let filled = 0;
-    let n = 0;
-    const store = async (ciphertext: Uint8Array) => {
-      if (++n > o.maxParts) throw new HttpError(413, 'This file is larger than the server accepts. Nothing was stored.');
-      await writing;
-      const part = n;
-      writing = o.store.submissions.putPart(id, part, ciphertext);
-      writing.catch(() => undefined); // awaited below; a failure must not be unhandled meanwhile
-    };
     for await (const chunk of stream) {
       for (let offset = 0; offset < chunk.length; ) {
         const take = Math.min(chunk.length - offset, o.partSize - filled);
@@ -42,21 +55,22 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
         filled += take;
         offset += take;
         if (filled < o.partSize) continue;
-        const ciphertext = await sealer.sealPart(buffer);
-        buffer.fill(0); // best effort: do not leave this part's plaintext in the reused buffer
+        const full = buffer;
+        await start(() => sealer.sealPart(full), full);
+        buffer = Buffer.alloc(o.partSize);
         filled = 0;
-        await store(ciphertext);
       }
     }
     // The last bytes and the zero padding up to the file's size class, a part at a time.
-    for await (const ciphertext of sealer.sealEnd(buffer.subarray(0, filled))) await store(ciphertext);
+    for await (const ciphertext of sealer.sealEnd(buffer.subarray(0, filled))) await start(async () => ciphertext, null);
     buffer.fill(0, 0, filled);
-    await writing;
+    await Promise.all(jobs);
+    if (failure) throw failure;
     o.store.submissions.declareParts(id, n);
     await o.store.submissions.putManifest(id, await sealer.sealManifest());
     return id;
   } catch (error) {
-    await writing.catch(() => undefined);
+    await Promise.all(jobs);
     await o.store.submissions.discard(id).catch(() => undefined);
     throw error;
   }

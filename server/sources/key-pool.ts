@@ -12,8 +12,9 @@ import { DecryptionError, EnvelopeError, SourceKeyError, UnsupportedKeyError, ty
  */
 export type KeyTask =
   | { kind: 'generate'; passphrase: string }
-  | { kind: 'open'; privateKey: string; passphrase: string; replies: Uint8Array[] };
-type Result<T extends KeyTask> = T extends { kind: 'generate' } ? KeyPair : string[];
+  | { kind: 'open'; privateKey: string; passphrase: string; replies: Uint8Array[] }
+  | { kind: 'encrypt'; data: Uint8Array; recipients: string[] };
+type Result<T extends KeyTask> = T extends { kind: 'generate' } ? KeyPair : T extends { kind: 'encrypt' } ? Uint8Array : string[];
 
 export type KeyPoolOptions = {
   /** Worker threads (default: one per core beyond the first, at most 2, at least 1). */
@@ -122,3 +123,10 @@ export class KeyPool {
 
 /** The one pool the source listener's routes share. */
 export const keyPool = new KeyPool();
+
+/**
+ * Encrypting the parts of no-JavaScript uploads: on the main thread it was most of the path's CPU,
+ * beside HTTP parsing and storage. One worker per core beyond the first; each upload has at most
+ * two parts in it, and at most 8 uploads run, so the queue never refuses one.
+ */
+export const encryptPool = new KeyPool({ workers: Math.max(1, availableParallelism() - 1), maxQueued: 32 });

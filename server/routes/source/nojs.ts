@@ -14,6 +14,7 @@ import type { Store } from '../../store/index.ts';
 import { NOT_OPEN } from './api.ts';
 import type { SourceGates } from './conversation.ts';
 import { untilClosed } from '../../http/gate.ts';
+import { encryptPool } from '../../sources/key-pool.ts';
 
 // No-JS uploads in flight at once; each holds about one part of plaintext in memory.
 const MAX_UPLOADS = 8;
@@ -44,7 +45,8 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
         // PBKDF2 and a key pair: bounded by its own gate, before anything of this form is stored.
         if (!existing) created ??= await gates.newSource.run(() => serverMadeSource(store), untilClosed(res));
         const sourceId = existing ?? created!.sourceId;
-        ids.push(await sealStream(truncationChecked(item.content, maxFileMiB), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts }));
+        const encrypt = (data: Uint8Array) => encryptPool.run({ kind: 'encrypt', data, recipients: used.armored });
+        ids.push(await sealStream(truncationChecked(item.content, maxFileMiB), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt }));
       });
       if (count === 0) throw new HttpError(400, 'Choose a file or write a message first. Nothing was sent.');
       // A journalist disabled while the bytes arrived must not receive them: then nothing is kept.

@@ -166,6 +166,35 @@ describe('whole-file digest computed natively by the caller', () => {
   });
 });
 
+describe('parts sealed side by side (encryption in a worker pool)', () => {
+  test('parts finishing out of order keep their places, and the file opens whole', async () => {
+    const plaintext = randomBytes(4 * PART + 3);
+    let delay = 40;
+    // The first part takes longest: its digest and ciphertext arrive last.
+    const encrypt = async (data: Uint8Array) => {
+      const wait = (delay -= 10);
+      await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+      return encryptObject({ data, recipients: [recipient] });
+    };
+    const sealer = new SubmissionSealer({ submission: ID, name: 'n', type: 'text/plain', recipients: [recipient], partSize: PART, encrypt });
+    const full = [0, 1, 2, 3].map((i) => sealer.sealPart(plaintext.subarray(i * PART, (i + 1) * PART)));
+    const parts = await Promise.all(full);
+    for await (const part of sealer.sealEnd(plaintext.subarray(4 * PART))) parts.push(part);
+    const sealed = { parts, manifest: await sealer.sealManifest() };
+    const { written, error } = await open(sealed);
+    expect(error).toBeNull();
+    expect(written.equals(plaintext)).toBe(true);
+  });
+
+  test('the manifest is refused while a part is still being sealed', async () => {
+    const sealer = new SubmissionSealer({ submission: ID, name: 'n', type: 'text/plain', recipients: [recipient], partSize: PART, encrypt: () => new Promise(() => undefined) });
+    void sealer.sealPart(new Uint8Array(PART));
+    const end = sealer.sealEnd(new Uint8Array(0));
+    void end.next();
+    await expect(sealer.sealManifest()).rejects.toThrow();
+  });
+});
+
 describe('no whole-file digest (a large file sent from a browser)', () => {
   const sealWithout = async (plaintext: Buffer): Promise<Sealed> => {
     const sealer = new SubmissionSealer({ submission: ID, name: 'big.bin', type: 'application/octet-stream', recipients: [recipient], partSize: PART, wholeFileDigest: null });

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, test } from 'vitest';
-import { DecryptionError, readPrivateKey } from '../../../common/envelope/index.ts';
+import { assertAddressedTo, decryptObject, DecryptionError, generateKeyPair, readJournalistKey, readPrivateKey } from '../../../common/envelope/index.ts';
 import { classify } from '../../../server/http/errors.ts';
 import { KeyPool, KeyPoolBusyError } from '../../../server/sources/key-pool.ts';
 
@@ -19,6 +20,15 @@ describe('KeyPool', () => {
   test('makes a source key pair in a worker; the key unlocks with its passphrase', async () => {
     const pair = await pool({ workers: 1 }).run({ kind: 'generate', passphrase: 'k'.repeat(128) });
     expect((await readPrivateKey(pair.privateKey, 'k'.repeat(128))).isDecrypted()).toBe(true);
+  });
+
+  test('encrypts a part in a worker, to exactly the journalist keys given, and it decrypts whole', async () => {
+    const journalist = await generateKeyPair({ name: 'Jo' });
+    const data = new Uint8Array(randomBytes(300_000));
+    const ciphertext = await pool({ workers: 1 }).run({ kind: 'encrypt', data, recipients: [journalist.publicKey] });
+    await assertAddressedTo(ciphertext, [(await readJournalistKey(journalist.publicKey)).recipientKeyId]);
+    const plain = await decryptObject({ data: ciphertext, keys: [await readPrivateKey(journalist.privateKey)] });
+    expect(Buffer.from(plain).equals(Buffer.from(data))).toBe(true);
   });
 
   test('past the queue bound, a task is refused at once with a 503', async () => {
