@@ -17,6 +17,15 @@ export type { JournalistDeps, SetupState } from './routes/journalist/common.ts';
 export function createJournalistApp(deps: JournalistDeps): Express {
   const app = baseApp();
   app.use('/static', staticFiles());
+  // For monitoring, on this listener only (never the source one): no data, no version, no session.
+  app.get('/healthz', (_req, res) => {
+    try {
+      deps.store.ping();
+    } catch {
+      return void res.status(503).type('text/plain').send('unavailable');
+    }
+    res.type('text/plain').send('ok');
+  });
   app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 20 }));
   app.use(loadSession(deps.sessions, deps.store));
   app.use(csrfCheck());

@@ -27,6 +27,8 @@ export type Store = {
   sources: SourceRepo;
   replies: ReplyRepo;
   blobs: BlobStore;
+  /** Throws unless the database answers a query (for GET /healthz). */
+  ping(): void;
   close(): void;
 };
 
@@ -47,6 +49,7 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
     sources: sourceRepo(db),
     replies: replyRepo(db, blobs),
     blobs,
+    ping: () => void db.prepare('SELECT 1').get(),
     close: () => db.close(),
   };
 }
