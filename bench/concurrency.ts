@@ -6,6 +6,7 @@ import { generateKeyPair, readJournalistKey, sealFile, SubmissionSealer } from '
 import { startInstance } from '../tests/helpers/instance.ts';
 import { registerApiSource } from '../tests/helpers/sources.ts';
 import { startBareServer } from './bare-server.ts';
+import { rssPeakWhile } from './measure.ts';
 
 const MiB = 1024 * 1024;
 type Tally = { latencies: number[]; errors: number; retries: number };
@@ -40,18 +41,6 @@ async function send(url: string, method: string, headers: Record<string, string>
 
 const p99 = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)] ?? 0);
 
-async function peakWhile<T>(run: () => Promise<T>): Promise<{ result: T; seconds: number; rssPeakMiB: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const started = performance.now();
-  try {
-    const result = await run();
-    return { result, seconds: (performance.now() - started) / 1000, rssPeakMiB: Math.round(peak / MiB) };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 async function sealdropRun(clients: number, file: Buffer): Promise<{ tally: Tally; seconds: number; rssPeakMiB: number }> {
   const instance = await startInstance({ SEALDROP_MAX_FILE_BYTES: String(8 * 1024 * MiB) });
   try {
@@ -73,7 +62,7 @@ async function sealdropRun(clients: number, file: Buffer): Promise<{ tally: Tall
       await send(`${base}/api/submissions/${id}/manifest`, 'PUT', octets, manifest, tally);
       await send(`${base}/api/submissions/${id}/complete`, 'POST', {}, new Uint8Array(0), tally);
     };
-    const { seconds, rssPeakMiB } = await peakWhile(() => Promise.all(Array.from({ length: clients }, one)));
+    const { seconds, rssPeakMiB } = await rssPeakWhile(() => Promise.all(Array.from({ length: clients }, one)));
     if (instance.store.submissions.listComplete().length !== clients) tally.errors++;
     return { tally, seconds, rssPeakMiB };
   } finally {
@@ -87,7 +76,7 @@ async function bareRun(clients: number, file: Buffer): Promise<{ tally: Tally; s
     const boundary = 'bench';
     const body = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b"\r\nContent-Type: application/octet-stream\r\n\r\n`), file, Buffer.from(`\r\n--${boundary}--\r\n`)]);
     const tally: Tally = { latencies: [], errors: 0, retries: 0 };
-    const { seconds, rssPeakMiB } = await peakWhile(() => Promise.all(Array.from({ length: clients }, () => send(`${bare.url}/upload`, 'POST', { 'content-type': `multipart/form-data; boundary=${boundary}` }, body, tally))));
+    const { seconds, rssPeakMiB } = await rssPeakWhile(() => Promise.all(Array.from({ length: clients }, () => send(`${bare.url}/upload`, 'POST', { 'content-type': `multipart/form-data; boundary=${boundary}` }, body, tally))));
     return { tally, seconds, rssPeakMiB };
   } finally {
     await bare.close();

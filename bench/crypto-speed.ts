@@ -3,12 +3,14 @@
 // against `gpg -d` of its parts; OnionShare's receive mode, where Debian has it, for reference.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generateKeyPair, readJournalistKey } from '../common/envelope/index.ts';
 import { exportSubmissions } from '../server/cli/export.ts';
+import { sealdrop } from '../tests/helpers/cli.ts';
 import { startInstance } from '../tests/helpers/instance.ts';
+import { randomFile } from './measure.ts';
 
 const MiB = 1024 * 1024;
 const r2 = (n: number) => +n.toFixed(2);
@@ -24,19 +26,11 @@ async function postForm(url: string, file: string): Promise<number> {
   return Number(stdout);
 }
 
-function sealdropCli(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/sealdrop.js', ...args], { stdio: 'ignore', env: { ...process.env, TSX_DISABLE_CACHE: '1' } });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sealdrop ${args[0]} exited ${code}`))));
-  });
-}
-
 export async function benchOnionShare(): Promise<void> {
   const mib = Number(process.env.BENCH_SPEED_MIB ?? 1024);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-bench-os-'));
   try {
-    const file = path.join(dir, 'file.bin');
-    execFileSync('dd', ['if=/dev/urandom', `of=${file}`, 'bs=1M', `count=${mib}`, 'status=none']);
+    const file = randomFile(dir, mib);
     await onionshare(file, mib, dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -48,13 +42,12 @@ export async function benchSpeed(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-bench-speed-'));
   const instance = await startInstance({ SEALDROP_MAX_FILE_BYTES: String(8 * 1024 * MiB) });
   try {
-    const file = path.join(dir, 'file.bin');
-    execFileSync('dd', ['if=/dev/urandom', `of=${file}`, 'bs=1M', `count=${mib}`, 'status=none']);
+    const file = randomFile(dir, mib);
     const pair = await generateKeyPair({ name: 'Bench' });
     const { fingerprint } = await readJournalistKey(pair.publicKey);
     await instance.addJournalist('bench', pair.publicKey);
     const gnupg = path.join(dir, 'gnupg');
-    execFileSync('mkdir', ['-m', '700', gnupg]);
+    await mkdir(gnupg, { mode: 0o700 });
     await writeFile(path.join(dir, 'key.asc'), pair.privateKey);
     const gpg = (args: string[]) => execFileSync('gpg', ['--batch', '--quiet', '--homedir', gnupg, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
     gpg(['--import', path.join(dir, 'key.asc')]);
@@ -69,7 +62,10 @@ export async function benchSpeed(): Promise<void> {
     const out = path.join(dir, 'export');
     await exportSubmissions(instance.store, out);
     const plain = path.join(dir, 'plain');
-    const cliS = await timed(() => sealdropCli(['decrypt', '--key', path.join(dir, 'key.asc'), '--in', out, '--out', plain]));
+    const cliS = await timed(async () => {
+      const run = await sealdrop(['decrypt', '--key', path.join(dir, 'key.asc'), '--in', out, '--out', plain]);
+      if (run.code !== 0) throw new Error(`sealdrop decrypt exited ${run.code}: ${run.stderr}`);
+    });
     const [designation] = await readdir(out);
     const [id] = await readdir(path.join(out, designation!));
     const sub = path.join(out, designation!, id!);

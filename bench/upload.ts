@@ -1,6 +1,5 @@
 // The source's JavaScript upload path against a bare form post of the same bytes, in the same run:
 // over a Tor-like link, on loopback, and in memory as the file grows.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { startInstance, type Instance } from '../tests/helpers/instance.ts';
 import { startBareServer } from './bare-server.ts';
 import { startRelay } from './link-relay.ts';
 import { bareUpload, sealdropUpload, type PageRun } from './page-upload.ts';
+import { randomFile, rssPeakWhile } from './measure.ts';
 
 const MiB = 1024 * 1024;
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -19,26 +19,6 @@ async function sealdrop(): Promise<Instance> {
   const instance = await startInstance({ SEALDROP_MAX_FILE_BYTES: String(8 * 1024 * MiB) });
   await instance.addJournalist('bench', (await generateKeyPair({ name: 'Bench' })).publicKey);
   return instance;
-}
-
-/** A file of random bytes (dd from /dev/urandom: the bench process need not hold it). */
-function randomFile(dir: string, mib: number): string {
-  const file = path.join(dir, `random-${mib}.bin`);
-  execFileSync('dd', ['if=/dev/urandom', `of=${file}`, 'bs=1M', `count=${mib}`, 'status=none']);
-  return file;
-}
-
-/** Peak RSS of this process (where the Sealdrop server runs) while `run` goes. */
-async function serverPeak<T>(run: () => Promise<T>): Promise<{ result: T; rssPeakMiB: number }> {
-  const base = process.memoryUsage().rss;
-  let peak = base;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  try {
-    const result = await run();
-    return { result, rssPeakMiB: Math.round(peak / MiB) };
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 export async function benchUpload(): Promise<void> {
@@ -80,8 +60,8 @@ async function both(context: Context, file: string): Promise<{ s: Measured; b: M
   const instance = await sealdrop();
   const bare = await startBareServer();
   try {
-    const s = await serverPeak(() => sealdropUpload(context, instance.sourceUrl, file));
-    const b = await serverPeak(() => bareUpload(context, bare.url, file));
+    const s = await rssPeakWhile(() => sealdropUpload(context, instance.sourceUrl, file));
+    const b = await rssPeakWhile(() => bareUpload(context, bare.url, file));
     return { s: { ...s.result, rss: s.rssPeakMiB }, b: { ...b.result, rss: b.rssPeakMiB } };
   } finally {
     await Promise.all([bare.close(), instance.stop()]);

@@ -1,6 +1,12 @@
 // The source page's only line to the server. Small requests retry a few times here; uploads are
 // single attempts with byte progress, and the uploader (client/source/upload.ts) decides what to re-send.
 
+/**
+ * A dropped connection (0), a busy or restarting server, or a body cut for arriving too slowly
+ * (408, a stalled Tor circuit): worth another try. Any other refusal is final.
+ */
+const retryableStatus = (status: number): boolean => status === 0 || status >= 500 || status === 408 || status === 429;
+
 /** A refusal or a failed connection; `code` is the server's stable name for it (never match the wording). */
 export class UploadError extends Error {
   override name = 'UploadError';
@@ -12,9 +18,8 @@ export class UploadError extends Error {
     super(message);
   }
 
-  /** A dropped connection, a busy or restarting server, or a body cut for arriving too slowly: worth another try. */
   get retryable(): boolean {
-    return this.status === 0 || this.status >= 500 || this.status === 408 || this.status === 429;
+    return retryableStatus(this.status);
   }
 }
 
@@ -25,10 +30,20 @@ export type Received = { complete: boolean; manifest: boolean; parts: number[] }
 const RETRIES = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function refusal(res: Response): Promise<UploadError> {
-  const body = (await res.json().catch(() => null)) as { error?: string; code?: string } | null;
-  return new UploadError(body?.error ?? `The server refused the upload (${res.status}).`, res.status, body?.code);
+function parsed(text: string): { error?: string; code?: string } | null {
+  try {
+    return JSON.parse(text) as { error?: string; code?: string };
+  } catch {
+    return null; // not JSON: a proxy's page, or nothing
+  }
 }
+
+function refusalOf(status: number, text: string): UploadError {
+  const body = parsed(text);
+  return new UploadError(body?.error ?? `The server refused the upload (${status}).`, status, body?.code);
+}
+
+const refusal = async (res: Response): Promise<UploadError> => refusalOf(res.status, await res.text().catch(() => ''));
 
 async function request(url: string, init: RequestInit): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
@@ -38,8 +53,7 @@ async function request(url: string, init: RequestInit): Promise<Response> {
     } catch {
       // A network failure is worth another try: Tor circuits drop.
     }
-    // 408: the server cut a body that arrived too slowly (a stalled Tor circuit): worth another try.
-    if (res && res.status < 500 && res.status !== 429 && res.status !== 408) {
+    if (res && !retryableStatus(res.status)) {
       if (!res.ok) throw await refusal(res);
       return res;
     }
@@ -86,19 +100,6 @@ export async function replyAction(id: string, action: 'read' | 'delete', token: 
 
 // A Tor circuit can die without a word: an upload with no progress for this long is abandoned and retried.
 const STALL_MS = 60_000;
-
-function parsed(text: string): { error?: string; code?: string } | null {
-  try {
-    return JSON.parse(text) as { error?: string; code?: string };
-  } catch {
-    return null; // not JSON: a proxy's page, or nothing
-  }
-}
-
-function refusalOf(status: number, text: string): UploadError {
-  const body = parsed(text);
-  return new UploadError(body?.error ?? `The server refused the upload (${status}).`, status, body?.code);
-}
 
 /**
  * One attempt at sending a body, reporting bytes as they leave (fetch cannot, XMLHttpRequest can).

@@ -12,7 +12,7 @@ const BACKOFF_S = [1, 2, 4, 8, 15, 30];
 
 export type LinkState = { reconnecting: boolean; attempt: number };
 
-export type UploadOptions = { id: string; meter: Meter; onLink?: (state: LinkState) => void; sleep?: (ms: number) => Promise<void> };
+export type UploadOptions = { id: string; meter: Meter; onLink?: (state: LinkState) => void };
 
 const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -73,11 +73,10 @@ export class Upload {
 
   private async untilReachable(): Promise<Received> {
     const since = Date.now();
-    const sleep = this.o.sleep ?? wait;
     for (let attempt = 1; ; attempt++) {
       this.o.onLink?.({ reconnecting: true, attempt });
       // Jitter, so that pages cut off together by a restart do not all return in the same second.
-      await sleep(BACKOFF_S[Math.min(attempt, BACKOFF_S.length) - 1]! * 1000 * (0.75 + Math.random() / 2));
+      await wait(BACKOFF_S[Math.min(attempt, BACKOFF_S.length) - 1]! * 1000 * (0.75 + Math.random() / 2));
       try {
         const state = await received(this.o.id);
         this.o.onLink?.({ reconnecting: false, attempt });

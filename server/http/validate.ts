@@ -34,14 +34,17 @@ export function jsonObject(req: Request, allowed: readonly string[]): Record<str
 }
 
 /**
- * Reads an octet-stream body, counting bytes as they arrive and stopping at the limit. A body that
- * declares more is answered at once (body-parser would first wait for all of it to arrive).
+ * A body that declares more than `max` bytes is answered at once, before any of it is read
+ * (body-parser would first wait for all of it to arrive). A body that lies is still counted.
  */
+export const declaresMoreThan = (req: Request, max: number): boolean => Number(req.get('content-length') ?? 0) > max;
+
+/** Reads an octet-stream body, counting bytes as they arrive and stopping at the limit. */
 export function rawBody(limit: (req: Request) => number): RequestHandler {
   return (req, res, next) => {
     if (!req.is('application/octet-stream')) return next(new HttpError(415, 'Send the encrypted object as application/octet-stream.'));
     const max = limit(req);
-    if (Number(req.get('content-length') ?? 0) > max) return next(new HttpError(413, 'This object is larger than the server accepts. Nothing was stored.'));
+    if (declaresMoreThan(req, max)) return next(new HttpError(413, 'This object is larger than the server accepts. Nothing was stored.'));
     express.raw({ type: 'application/octet-stream', limit: max })(req, res, next);
   };
 }

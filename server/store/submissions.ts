@@ -10,13 +10,14 @@ export type SubmissionObjects = { manifest: string; parts: string[] };
 export type Received = { complete: boolean; manifest: boolean; parts: number[] };
 
 const randomId = (): string => randomBytes(16).toString('hex');
+const NO_SUCH = 'No such submission: it may have expired. Reload the page and send again.';
 
 type PendingRow = { id: string; part_count: number; state: string; manifest_blob: string | null };
 
 export function submissionRepo(db: Db, blobs: BlobStore) {
   const pending = (id: string): PendingRow => {
     const row = db.prepare('SELECT id, part_count, state, manifest_blob FROM submissions WHERE id = ?').get(id) as PendingRow | undefined;
-    if (!row) throw new NotFoundError('No such submission: it may have expired. Reload the page and send again.');
+    if (!row) throw new NotFoundError(NO_SUCH);
     if (row.state !== 'pending') throw new ConflictError('This submission is already complete and cannot be changed.');
     return row;
   };
@@ -84,7 +85,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     /** What of a submission has arrived: a page whose connection dropped asks, and re-sends only the rest. */
     received(id: string): Received {
       const row = db.prepare('SELECT state, manifest_blob FROM submissions WHERE id = ?').get(id) as { state: string; manifest_blob: string | null } | undefined;
-      if (!row) throw new NotFoundError('No such submission: it may have expired. Reload the page and send again.');
+      if (!row) throw new NotFoundError(NO_SUCH);
       const parts = db.prepare('SELECT n FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { n: number }[];
       return { complete: row.state === 'complete', manifest: row.manifest_blob !== null, parts: parts.map((p) => p.n) };
     },

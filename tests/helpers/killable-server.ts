@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { readJournalistKey } from '../../common/envelope/index.ts';
 import { openStore, type Store } from '../../server/store/index.ts';
 import { until } from './pages.ts';
+import { freePort } from './ports.ts';
 
 /**
  * The real server as a child process on fixed ports, so that a test can kill it (SIGKILL: no
@@ -20,16 +20,6 @@ export type KillableServer = {
   openStore(): Store;
   cleanup(): Promise<void>;
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 export async function killableServer(journalistPublicKey: string, env: Record<string, string> = {}): Promise<KillableServer> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-killable-'));

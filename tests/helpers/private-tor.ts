@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './ports.ts';
 
 // A private Tor network on 127.0.0.1, no internet: three directory authorities that are also
 // relays (and the only HSDirs), three plain relays, and client tors. Sealdrop's own tor joins it
@@ -20,14 +21,6 @@ export type TorNetwork = {
   startClient(o?: { onionAuth?: string[] }): Promise<{ socksPort: number; stop(): Promise<void> }>;
   stop(): Promise<void>;
 };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Authority keys are slow-ish to make and never change: made once per machine, atomically. */
 async function authorityKeys(n: number): Promise<string> {

@@ -6,6 +6,7 @@ import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { serverMadeSource } from '../../sources/register.ts';
 import { limitsOf, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
+import { declaresMoreThan } from '../../http/validate.ts';
 import { MAX_MESSAGE_BYTES, readForm } from '../../nojs/form.ts';
 import { sealStream } from '../../nojs/seal-stream.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
@@ -16,7 +17,7 @@ import type { SourceGates } from './conversation.ts';
 import { untilClosed } from '../../http/gate.ts';
 import { encryptPool } from '../../sources/key-pool.ts';
 
-// No-JS uploads in flight at once; each holds about one part of plaintext in memory.
+// No-JS uploads in flight at once; each holds at most three parts of plaintext in memory (seal-stream.ts).
 const MAX_UPLOADS = 8;
 
 /** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
@@ -40,12 +41,12 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     // A returning source (cookie from a codename login) adds to their conversation; a new one gets a codename.
     const existing = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.sourceId ?? null;
     let created = null as { sourceId: string; codename: string } | null;
+    const encrypt = (data: Uint8Array) => encryptPool.run({ kind: 'encrypt', data, recipients: used.armored });
     try {
       const count = await readForm(req, config.maxFileBytes, async (item) => {
         // PBKDF2 and a key pair: bounded by its own gate, before anything of this form is stored.
         if (!existing) created ??= await gates.newSource.run(() => serverMadeSource(store), untilClosed(res));
         const sourceId = existing ?? created!.sourceId;
-        const encrypt = (data: Uint8Array) => encryptPool.run({ kind: 'encrypt', data, recipients: used.armored });
         ids.push(await sealStream(truncationChecked(item.content, maxFileMiB), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt }));
       });
       if (count === 0) throw new HttpError(400, 'Choose a file or write a message first. Nothing was sent.');
@@ -79,9 +80,8 @@ const FORM_OVERHEAD = MAX_MESSAGE_BYTES + 64 * 1024;
  * (a form that lies is still cut at the per-file limit as it arrives).
  */
 function refuseDeclaredOver(maxBytes: number, maxFileMiB: number): RequestHandler {
-  return (req, res, next) => {
-    const declared = Number(req.get('content-length') ?? 0);
-    if (!(declared > maxBytes)) return next();
+  return (req, _res, next) => {
+    if (!declaresMoreThan(req, maxBytes)) return next();
     // Answered now, and the rest of the body read and dropped: a browser shows an answer only to a
     // request it finished sending (one cut short shows "connection reset"). The slow-body guard
     // still cuts a sender too slow to be worth waiting for.

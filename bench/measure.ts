@@ -1,0 +1,26 @@
+// What every comparison in the bench needs: the same random bytes on disk for both sides, and the
+// peak resident memory of this process (where the server under test runs) while one side goes.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+const MiB = 1024 * 1024;
+
+/** A file of random bytes (dd from /dev/urandom: the bench process need not hold it). */
+export function randomFile(dir: string, mib: number): string {
+  const file = path.join(dir, `random-${mib}.bin`);
+  execFileSync('dd', ['if=/dev/urandom', `of=${file}`, 'bs=1M', `count=${mib}`, 'status=none']);
+  return file;
+}
+
+/** Runs `run`, sampling this process's RSS every 50 ms: its result, seconds and peak RSS. */
+export async function rssPeakWhile<T>(run: () => Promise<T>): Promise<{ result: T; seconds: number; rssPeakMiB: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const started = performance.now();
+  try {
+    const result = await run();
+    return { result, seconds: (performance.now() - started) / 1000, rssPeakMiB: Math.round(peak / MiB) };
+  } finally {
+    clearInterval(timer);
+  }
+}
