@@ -10,6 +10,7 @@ import { benchNoScript } from './nojs.ts';
 import { benchConcurrency } from './concurrency.ts';
 import { benchOnionShare, benchSpeed } from './crypto-speed.ts';
 import { benchUpload } from './upload.ts';
+import { benchLoad } from './load.ts';
 
 const MiB = 1024 * 1024;
 const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 64);
@@ -65,6 +66,7 @@ await benchSpeed();
 await benchOnionShare();
 await benchUpload();
 await benchConcurrency();
+await benchLoad();
 
 /** The codename KDF on the server (the no-JS path derives it here); browsers run the same WebCrypto call. */
 async function benchKdf(): Promise<void> {

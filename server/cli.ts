@@ -16,6 +16,12 @@ const USAGE = `Usage: sealdrop <command> [options]
   journalist disable|enable|remove --username NAME [--data DIR]
   journalist list [--data DIR]
   export --out OUT [--data DIR]           copy complete submissions, still encrypted, for the air gap
+  backup --out FILE [--to KEY.asc] [--data DIR]
+                                          a consistent snapshot of the data directory (safe while the
+                                          server runs) in one file encrypted to every active journalist,
+                                          or to a backup key
+  restore --in FILE --key KEY.asc [--passphrase-file F] --data NEW-DIR
+                                          decrypt, verify and rebuild a data directory from a backup
   decrypt --key KEY.asc [--passphrase-file F] --in OUT --out PLAIN
                                           decrypt and verify exported submissions (run this offline)
   verify-client [--url URL]               rebuild the page scripts from this source tree and print the
@@ -36,6 +42,10 @@ async function run(argv: string[]): Promise<void> {
       return (await import('./cli/onion.ts')).onionCommand(rest);
     case 'journalist':
       return (await import('./cli/journalist.ts')).journalistCommand(rest);
+    case 'backup':
+      return (await import('./cli/backup.ts')).backupCommand(rest);
+    case 'restore':
+      return (await import('./cli/backup.ts')).restoreCommand(rest);
     case 'export':
       return (await import('./cli/export.ts')).exportCommand(rest);
     case 'decrypt':

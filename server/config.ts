@@ -23,6 +23,10 @@ export type Config = Readonly<{
   torrcInclude: string | null;
   /** Send Onion-Location from the source interface: only for a clearnet mirror of the onion service. */
   onionLocation: boolean;
+  /** On SIGTERM, how long requests in flight get to finish before their connections are cut. */
+  stopGraceMs: number;
+  /** Below this much free space on the data directory's disk, new uploads are refused (0: never). */
+  minFreeBytes: number;
 }>;
 
 export class ConfigError extends Error {
@@ -32,6 +36,7 @@ export class ConfigError extends Error {
 const KNOWN = [
   'SEALDROP_DATA', 'SEALDROP_HOST', 'SEALDROP_JOURNALIST_HOST', 'SEALDROP_JOURNALIST_EXPOSED', 'SEALDROP_SOURCE_PORT', 'SEALDROP_JOURNALIST_PORT',
   'SEALDROP_PART_SIZE', 'SEALDROP_MAX_FILE_BYTES', 'SEALDROP_RETENTION_DAYS', 'SEALDROP_KEY_FILE', 'SEALDROP_TOR', 'SEALDROP_TOR_TORRC', 'SEALDROP_ONION_LOCATION',
+  'SEALDROP_STOP_SECONDS', 'SEALDROP_MIN_FREE_MIB',
 ];
 const MiB = 1024 * 1024;
 
@@ -97,6 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tor: flag(env, 'SEALDROP_TOR'),
     torrcInclude: env.SEALDROP_TOR_TORRC ? path.resolve(env.SEALDROP_TOR_TORRC) : null,
     onionLocation: flag(env, 'SEALDROP_ONION_LOCATION'),
+    stopGraceMs: integer(env, 'SEALDROP_STOP_SECONDS', 10, 0, 600) * 1000,
+    minFreeBytes: integer(env, 'SEALDROP_MIN_FREE_MIB', 1024, 0, 1024 * 1024) * MiB,
   };
   checkExposure(config, flag(env, 'SEALDROP_JOURNALIST_EXPOSED'));
   if (config.sourcePort !== 0 && config.sourcePort === config.journalistPort) {

@@ -5,12 +5,13 @@ import { PUBLIC_DIR } from './http/static.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { serve, type Running } from './serve.ts';
 import { TorStartError } from './tor/process.ts';
-import { DataDirLockedError, openStore, TotpKeyError, type Store } from './store/index.ts';
+import { log } from './log/index.ts';
+import { DataDirLockedError, MigrationError, openStore, TotpKeyError, type Store } from './store/index.ts';
 
 // The only module with side effects: configuration, store, listeners.
 
 /** Mistakes an operator fixes by reading one line: a bad setting, a second server, an unusable key file. */
-const OPERATOR_ERRORS = [ConfigError, DataDirLockedError, TotpKeyError, TorStartError];
+const OPERATOR_ERRORS = [ConfigError, DataDirLockedError, MigrationError, TotpKeyError, TorStartError];
 
 function fail(message: string): never {
   console.error(`sealdrop: ${message}`);
@@ -55,6 +56,25 @@ if (running.setupPath) {
   }
   console.log(`Or from the command line: npx sealdrop journalist add --admin --data ${config.dataDir} --username NAME --public-key KEY.asc`);
 }
-const stop = () => void running.close().then(() => { store.close(); process.exit(0); });
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+log('info', 'started', { tor: onion !== null });
+
+let stopping = false;
+/**
+ * SIGTERM (systemd, docker stop) or Ctrl-C: requests in flight get the configured grace to finish,
+ * then are cut; the database is closed (its rollback journal is empty after every commit, so there
+ * is nothing to checkpoint) and the data-directory lock released. A second signal stops at once.
+ */
+function stop(signal: string): void {
+  if (stopping) process.exit(1);
+  stopping = true;
+  log('info', 'stopping', { signal, graceSeconds: config.stopGraceMs / 1000 });
+  // A bound on the bound: nothing in the close may hang the stop (a listener that never closes).
+  setTimeout(() => process.exit(1), config.stopGraceMs + 10_000).unref();
+  void running.close().then(({ cut }) => {
+    store.close();
+    log('info', 'stopped', { requestsCut: cut });
+    process.exit(0);
+  });
+}
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));

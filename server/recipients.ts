@@ -1,5 +1,6 @@
 import { addressedToExactly, NotEncryptedError, readJournalistKey, readRecipientKeyIds, WrongRecipientsError, type JournalistKey } from '../common/envelope/index.ts';
 import { IncompleteError, type Store } from './store/index.ts';
+import { log } from './log/index.ts';
 
 /** The journalist keys new submissions are encrypted to right now. */
 export type RecipientSet = { keys: JournalistKey[]; keyIds: string[]; armored: string[] };
@@ -17,7 +18,7 @@ export function recipientsOf(store: Store): () => Promise<RecipientSet> {
     const hit = cache.get(armored);
     if (hit && now - hit.checked < RECHECK_MS) return hit.key;
     const key = readJournalistKey(armored).catch(() => {
-      console.warn('warning: a journalist key can no longer encrypt (expired or revoked); run "sealdrop journalist list" and replace it');
+      log('warn', 'key_unusable', { action: 'replace-key' });
       return null;
     });
     cache.set(armored, { checked: now, key });

@@ -6,6 +6,9 @@ import { Throttle } from './auth/throttle.ts';
 import { isLoopback, type Config } from './config.ts';
 import { DEFAULT_BODY_RATE, type BodyRateOptions } from './http/body-rate.ts';
 import { ConnectionGuard, DEFAULT_CONNECTIONS, type ConnectionOptions } from './http/connections.ts';
+import { draining, type Draining } from './http/drain.ts';
+import { log, logTor } from './log/index.ts';
+import { purgeNow } from './retention.ts';
 import { createJournalistApp } from './journalist-app.ts';
 import { createSourceApp } from './source-app.ts';
 import { recipientsOf } from './recipients.ts';
@@ -22,14 +25,15 @@ export type Running = {
   setupPath: string | null;
   /** With SEALDROP_TOR=1: both onion addresses, and the setup link's Tor Browser key while it is unused. */
   onion: { source: string; journalist: string; setupAuth: string | null; tor: RunningTor } | null;
-  close(): Promise<void>;
+  /** Stops both listeners, giving requests in flight up to `graceMs` (default: the configured grace); resolves with how many were cut. */
+  close(graceMs?: number): Promise<{ cut: number }>;
 };
 
 const HOUR = 60 * 60 * 1000;
 
 type Guarding = { bodyRate: BodyRateOptions; connections: ConnectionOptions };
 
-function listen(app: RequestListener, port: number, host: string, guarding: Guarding): Promise<Server> {
+function listen(app: RequestListener, port: number, host: string, guarding: Guarding): Promise<Server & { drain: Draining }> {
   const guard = new ConnectionGuard(guarding.connections, guarding.bodyRate);
   const idleMs = guarding.connections.idleMs;
   // A large no-JS upload over Tor can outlast any fixed total (requestTimeout 0): a body arriving
@@ -37,23 +41,20 @@ function listen(app: RequestListener, port: number, host: string, guarding: Guar
   const server = createServer({ requestTimeout: 0, headersTimeout: idleMs, connectionsCheckingInterval: Math.min(5_000, idleMs) }, guard.listener(app));
   server.timeout = 2 * 60 * 1000; // a response the client stops reading
   guard.attach(server);
+  const drained = Object.assign(server, { drain: draining(server) });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      resolve(server);
+      resolve(drained);
     });
   });
 }
 
-const stopListening = (s: Server) =>
-  new Promise<void>((r) => {
-    s.close(() => r());
-    s.closeAllConnections();
-  });
+const stopListening = (s: Server & { drain: Draining }, graceMs = 0) => s.drain.stop(graceMs);
 
-/** Tunables that are not configuration: tests shorten session lifetimes and slow-body windows with them. */
-export type ServeOptions = { sessionLimits?: SessionLimits; bodyRate?: Partial<BodyRateOptions>; connections?: Partial<ConnectionOptions> };
+/** Tunables that are not configuration: tests shorten session lifetimes, slow-body windows and the purge interval with them. */
+export type ServeOptions = { sessionLimits?: SessionLimits; bodyRate?: Partial<BodyRateOptions>; connections?: Partial<ConnectionOptions>; purgeEveryMs?: number };
 
 /** Starts both listeners and the hourly purge of abandoned and expired submissions. */
 
@@ -69,8 +70,11 @@ export async function serve(config: Config, store: Store, options: ServeOptions 
 }
 
 async function start(config: Config, store: Store, unlock: () => void, options: ServeOptions): Promise<Running> {
-  await store.submissions.sweepOrphans();
-  await store.submissions.purge(config.retentionDays);
+  const dropped = await store.submissions.dropCutUploads();
+  if (dropped) log('info', 'cut_uploads_dropped', { objects: dropped });
+  const swept = await store.submissions.sweepOrphans();
+  if (swept) log('info', 'orphans_swept', { objects: swept });
+  await purgeNow(config, store);
   const guarding = { bodyRate: { ...DEFAULT_BODY_RATE, ...options.bodyRate }, connections: { ...DEFAULT_CONNECTIONS, ...options.connections } };
   // One cache of usable journalist keys for both listeners: each key is checked once, not once per app.
   const recipients = recipientsOf(store);
@@ -90,7 +94,8 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
     await Promise.all([stopListening(source), stopListening(journalist)]);
     throw error;
   }) : null;
-  const timer = setInterval(() => void store.submissions.purge(config.retentionDays).catch(() => console.error('error: purge failed')), HOUR);
+  // Hourly, so the daily cut-off is never missed by more than an hour.
+  const timer = setInterval(() => void purgeNow(config, store).catch((error: Error) => log('error', 'purge_failed', { error: error.name })), options.purgeEveryMs ?? HOUR);
   timer.unref();
   return {
     source,
@@ -99,11 +104,12 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
       return setup.token ? `/setup/${setup.token}` : null;
     },
     onion,
-    async close() {
+    async close(graceMs = config.stopGraceMs) {
       clearInterval(timer);
       await onion?.tor.stop(); // first, so no new circuit reaches a listener that is closing
-      await Promise.all([stopListening(source), stopListening(journalist)]);
+      const cut = await Promise.all([stopListening(source, graceMs), stopListening(journalist, graceMs)]);
       unlock();
+      return { cut: cut[0] + cut[1] };
     },
   };
 }
@@ -117,7 +123,7 @@ async function publish(config: Config, source: Server, journalist: Server, setup
     dataDir: config.dataDir,
     targets: { sourceTarget: target(config.host, source), journalistTarget: target(config.journalistHost, journalist) },
     ...(config.torrcInclude ? { include: config.torrcInclude } : {}),
-    log: (line) => /\[(warn|err)\]/.test(line) && !/running Tor as root/.test(line) && console.error(`tor: ${line.replace(/^.*?\[/, '[')}`),
+    log: (line) => /\[(warn|err)\]/.test(line) && !/running Tor as root/.test(line) && logTor(line),
   });
   return { source: addressOf(config.dataDir, 'source')!, journalist: addressOf(config.dataDir, 'journalist')!, setupAuth, tor };
 }

@@ -5,7 +5,8 @@
  * A dropped connection (0), a busy or restarting server, or a body cut for arriving too slowly
  * (408, a stalled Tor circuit): worth another try. Any other refusal is final.
  */
-const retryableStatus = (status: number): boolean => status === 0 || status >= 500 || status === 408 || status === 429;
+// 507: the server is out of space; the page says so rather than retrying for the next quarter hour.
+const retryableStatus = (status: number): boolean => status === 0 || (status >= 500 && status !== 507) || status === 408 || status === 429;
 
 /** A refusal or a failed connection; `code` is the server's stable name for it (never match the wording). */
 export class UploadError extends Error {

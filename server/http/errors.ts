@@ -1,10 +1,11 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { BadManifestError, NotEncryptedError, UnsupportedKeyError, WrongRecipientsError } from '../../common/envelope/index.ts';
 import { renderMessagePage } from '../views/message.ts';
+import { log } from '../log/index.ts';
 import { SessionsFullError } from '../auth/sessions.ts';
 import { KeyPoolBusyError } from '../sources/key-pool.ts';
 import { StoredKeyRefusedError } from '../sources/unlock.ts';
-import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from '../store/index.ts';
+import { ConflictError, DiskFullError, IncompleteError, isDiskFull, NotFoundError, SourceGoneError } from '../store/index.ts';
 
 // A refusal without a more specific code is named by its status. Codes are a contract with the
 // browser (and any script): a message may be reworded, a code never changes meaning.
@@ -18,6 +19,7 @@ const STATUS_CODES: Readonly<Record<number, string>> = {
   413: 'too_large',
   415: 'unsupported_media_type',
   429: 'too_many_attempts',
+  507: 'no_space',
   503: 'busy',
 };
 
@@ -53,17 +55,20 @@ const DOMAIN: readonly { type: ErrorClass; status: number; code?: string }[] = [
   { type: ConflictError, status: 409, code: 'conflict' },
   { type: IncompleteError, status: 409, code: 'incomplete_submission' },
   { type: StoredKeyRefusedError, status: 409, code: 'source_key_refused' },
+  { type: DiskFullError, status: 507, code: 'no_space' },
   { type: SessionsFullError, status: 503, code: 'busy' },
   { type: KeyPoolBusyError, status: 503, code: 'busy' },
 ];
 
 // Their messages are written for the person who asked, so they are shown even as a 5xx.
-const SPOKEN: readonly ErrorClass[] = [HttpError, SessionsFullError, KeyPoolBusyError];
+const SPOKEN: readonly ErrorClass[] = [HttpError, SessionsFullError, KeyPoolBusyError, DiskFullError];
 const spoken = (error: unknown): boolean => SPOKEN.some((type) => error instanceof type);
 
 /** What a failure is called on the wire: its status and stable code (the message is chosen apart). */
 export function classify(error: unknown): { status: number; code: string } {
   if (error instanceof HttpError) return { status: error.status, code: error.code };
+  // SQLite's own disk-full failure (a commit that found no room) reads as the store's.
+  if (isDiskFull(error)) return classify(new DiskFullError());
   const rule = DOMAIN.find((r) => error instanceof r.type);
   if (rule) return { status: rule.status, code: rule.code ?? (error as { code: string }).code };
   const typed = error as { type?: string; status?: number };
@@ -75,6 +80,7 @@ export function classify(error: unknown): { status: number; code: string } {
 
 function messageOf(status: number, error: unknown): string {
   if (spoken(error)) return (error as Error).message;
+  if (isDiskFull(error)) return new DiskFullError().message;
   if (status === 413) return 'This upload is larger than the server accepts. Nothing was stored.';
   if (status === 400 && (error as { type?: string }).type === 'entity.parse.failed') return 'The request body is not valid JSON.';
   // Unexpected server faults get a generic message: internals are nobody's business, and bodies are never echoed.
@@ -97,7 +103,8 @@ export function errorHandler(): ErrorRequestHandler {
     const { status, code } = classify(error);
     const message = messageOf(status, error);
     // Log the class only: never bodies, names, keys or addresses.
-    if (status >= 500 && !spoken(error)) console.error(`error: ${(error as Error)?.name ?? "unknown"} on ${req.method}`);
+    if (status === 507) log('error', 'disk_full', { method: req.method });
+    else if (status >= 500 && !spoken(error)) log('error', 'request_failed', { error: (error as Error)?.name ?? 'unknown', method: req.method, status });
     res.status(status);
     if (wantsJson(req.path)) res.json({ error: message, code });
     else res.type('html').send(renderMessagePage({ title: status >= 500 ? 'Server error' : 'Request refused', message }));

@@ -2,24 +2,52 @@ import type { Request, RequestHandler } from 'express';
 import { cutSlowBody, slowestEvictable } from './body-rate.ts';
 import { HttpError } from './errors.ts';
 
+const BUSY = 'The server is busy. Nothing was stored; please try again in a minute.';
+
+/** A short, bounded wait for a slot, for requests whose sender cannot retry (a form without JavaScript). */
+export type Waiting = { maxWaiting: number; waitMs: number };
+
 /**
  * Caps uploads in flight: each holds up to a part in memory, and behind Tor every source shares
  * one address, so a per-address limit is impossible. When every slot is taken, the slowest holder
  * whose body is arriving below the floor gives way to the newcomer (so trickling bytes cannot
- * hold the slots); only when every holder is genuinely busy, a clear 503 to retry.
+ * hold the slots). Only when every holder is genuinely busy: a clear 503 to retry, or, with
+ * `waiting`, a place in a short queue first. A waiting request's body is not read (it costs a
+ * connection, which the connection guard bounds, and no memory), and the body-rate guard does not
+ * hold the server's own pause against it.
  */
-export function concurrencyLimit(max: number): RequestHandler {
+export function concurrencyLimit(max: number, waiting: Waiting | null = null): RequestHandler {
   const holders = new Set<Request>();
+  const queue: (() => void)[] = [];
+  const release = (req: Request) => {
+    if (!holders.delete(req)) return;
+    queue.shift()?.();
+  };
+  const admit = (req: Request, res: Parameters<RequestHandler>[1], next: Parameters<RequestHandler>[2]) => {
+    holders.add(req);
+    res.once('close', () => release(req));
+    next();
+  };
   return (req, res, next) => {
-    if (holders.size >= max) {
-      const slowest = slowestEvictable(holders);
-      if (!slowest) return next(new HttpError(503, 'The server is busy. Nothing was stored; please try again in a minute.'));
+    if (holders.size < max) return admit(req, res, next);
+    const slowest = slowestEvictable(holders);
+    if (slowest) {
       // Freed now, not when its socket closes, so the newcomer never finds the slot still taken.
       holders.delete(slowest.req as Request);
       cutSlowBody(slowest);
+      return admit(req, res, next);
     }
-    holders.add(req);
-    res.once('close', () => holders.delete(req));
-    next();
+    if (!waiting || queue.length >= waiting.maxWaiting) return next(new HttpError(503, BUSY));
+    const turn = () => {
+      clearTimeout(timer);
+      if (res.writableEnded || req.socket.destroyed) return queue.shift()?.(); // gone while waiting: pass the turn on
+      admit(req, res, next);
+    };
+    const timer = setTimeout(() => {
+      const i = queue.indexOf(turn);
+      if (i >= 0) queue.splice(i, 1);
+      next(new HttpError(503, BUSY));
+    }, waiting.waitMs);
+    queue.push(turn);
   };
 }

@@ -25,7 +25,7 @@ const IN_FLIGHT = 2;
  * the caller completes or discards.
  */
 export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOptions): Promise<string> {
-  const id = o.store.submissions.create(o.sourceId, o.maxParts);
+  const id = o.store.submissions.create(o.sourceId, o.maxParts, { resumable: false });
   const jobs = new Set<Promise<void>>();
   let failure: unknown = null;
   let n = 0;

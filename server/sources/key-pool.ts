@@ -127,6 +127,6 @@ export const keyPool = new KeyPool();
 /**
  * Encrypting the parts of no-JavaScript uploads: on the main thread it was most of the path's CPU,
  * beside HTTP parsing and storage. One worker per core beyond the first; each upload has at most
- * two parts in it, and at most 8 uploads run, so the queue never refuses one.
+ * two parts in it and its manifest, and at most 16 uploads run, so the queue never refuses one.
  */
-export const encryptPool = new KeyPool({ workers: Math.max(1, availableParallelism() - 1), maxQueued: 32 });
+export const encryptPool = new KeyPool({ workers: Math.max(1, availableParallelism() - 1), maxQueued: 48 });

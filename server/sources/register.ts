@@ -12,9 +12,9 @@ export type SourceKeys = { loginSecret: string; publicKey: string; privateKey: s
  * verifies two Ed25519 signatures on the event loop: 3–18 ms measured (70–80 ms for the first in a
  * process, which loads the curve code), so it stays on the main thread.
  */
-export async function registerSource(store: Store, k: SourceKeys): Promise<string> {
+export async function registerSource(store: Store, k: SourceKeys, { announced = true } = {}): Promise<string> {
   const key = await checkSourceKeyPair(k.publicKey, k.privateKey);
-  return store.sources.create({ loginSecret: k.loginSecret, publicKey: key.publicKey, privateKey: key.privateKey, recipientKeyId: key.recipientKeyId }).id;
+  return store.sources.create({ loginSecret: k.loginSecret, publicKey: key.publicKey, privateKey: key.privateKey, recipientKeyId: key.recipientKeyId }, { announced }).id;
 }
 
 /**
@@ -26,5 +26,6 @@ export async function serverMadeSource(store: Store): Promise<{ sourceId: string
   const codename = generateCodename();
   const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, store.sources.kdfSalt());
   const { publicKey, privateKey } = await keyPool.run({ kind: 'generate', passphrase: keyPassphrase });
-  return { sourceId: await registerSource(store, { loginSecret, publicKey, privateKey }), codename };
+  // Not announced until the codename is shown: a crash before that drops it at the next start.
+  return { sourceId: await registerSource(store, { loginSecret, publicKey, privateKey }, { announced: false }), codename };
 }

@@ -4,6 +4,7 @@ import { constants, createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { startOfToday } from './day.ts';
+import { DiskFullError, isDiskFull } from './errors.ts';
 import { isId } from '../../common/ids.ts';
 
 /** Where encrypted objects live; an S3-compatible store can implement the same interface. */
@@ -36,10 +37,14 @@ export function createFileBlobStore(dir: string): BlobStore {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const name = randomBytes(16).toString('hex');
       const temp = path.join(dir, `${TEMP_PREFIX}${name}`);
-      // A failed upload must not leave ciphertext behind until the next start-up sweep.
-      await removeOnFailure(temp, () => moveIntoPlace(temp, resolve(name), data));
-      // The caller never learns the name if this fails, so nothing would ever record or delete the blob.
-      await removeOnFailure(resolve(name), () => syncDir(dir));
+      try {
+        // A failed upload must not leave ciphertext behind until the next start-up sweep.
+        await removeOnFailure(temp, () => moveIntoPlace(temp, resolve(name), data));
+        // The caller never learns the name if this fails, so nothing would ever record or delete the blob.
+        await removeOnFailure(resolve(name), () => syncDir(dir));
+      } catch (error) {
+        throw isDiskFull(error) ? new DiskFullError() : error;
+      }
       return name;
     },
     read: (name) => readFile(resolve(name), { flag: READ_FLAGS }),

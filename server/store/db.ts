@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 export type Db = Database.Database;
 
 // Numbered migrations; PRAGMA user_version records how many have run.
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE journalists (
      id INTEGER PRIMARY KEY,
      username TEXT NOT NULL UNIQUE,
@@ -65,6 +65,10 @@ const MIGRATIONS: string[] = [
    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // The public half of each journalist's onion client-authorisation key (the private half is never kept).
   `ALTER TABLE journalists ADD COLUMN onion_auth TEXT;`,
+  // A no-JS upload cut short can never resume, and its source never saw the codename: both are
+  // dropped at the next start (a JS upload waits for its page to come back).
+  `ALTER TABLE submissions ADD COLUMN resumable INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE sources ADD COLUMN announced INTEGER NOT NULL DEFAULT 1;`,
 ];
 
 /** The database is held by a process that still writes a write-ahead log (an older Sealdrop). */
@@ -72,7 +76,7 @@ export class DatabaseBusyError extends Error {
   override name = 'DatabaseBusyError';
 }
 
-export function openDb(file: string): Db {
+export function openDb(file: string, migrations: readonly string[] = MIGRATIONS): Db {
   const db = new Database(file);
   // Set first: the switch below waits for another process (the CLI beside the server) instead of failing.
   db.pragma('busy_timeout = 5000');
@@ -82,7 +86,12 @@ export function openDb(file: string): Db {
   // Sorts and statement journals stay in memory: no temp file ever holds a row.
   db.pragma('temp_store = MEMORY');
   db.pragma('foreign_keys = ON');
-  migrate(db);
+  try {
+    migrate(db, migrations);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
 }
 
@@ -108,15 +117,27 @@ function useRollbackJournal(db: Db, file: string): void {
   db.pragma('synchronous = FULL');
 }
 
-function migrate(db: Db): void {
+/** A migration failed: the database was left as it was, at schema `from`. */
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/**
+ * Runs every pending migration in one transaction: an upgrade that fails part-way (a full disk, a
+ * bug, a kill) leaves the database exactly as the old version left it, still usable by it.
+ */
+function migrate(db: Db, migrations: readonly string[]): void {
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(`The database is from a newer Sealdrop (schema ${version}); upgrade Sealdrop.`);
+  if (version > migrations.length) {
+    throw new MigrationError(`The database is from a newer Sealdrop (schema ${version}); upgrade Sealdrop.`);
   }
-  for (let i = version; i < MIGRATIONS.length; i++) {
+  if (version === migrations.length) return;
+  try {
     db.transaction(() => {
-      db.exec(MIGRATIONS[i]!);
-      db.pragma(`user_version = ${i + 1}`);
+      for (let i = version; i < migrations.length; i++) db.exec(migrations[i]!);
+      db.pragma(`user_version = ${migrations.length}`);
     })();
+  } catch (error) {
+    throw new MigrationError(`Upgrading the database from schema ${version} to ${migrations.length} failed, and it was left as it was: ${(error as Error).message}`);
   }
 }

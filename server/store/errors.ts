@@ -21,3 +21,16 @@ export class SourceGoneError extends StoreError {
     super('Your conversation is no longer on the server (the newsroom or the retention period removed it). Nothing was stored; reload the page to start again.');
   }
 }
+/** The data directory's disk is full, or below the free-space floor: nothing was stored. */
+export class DiskFullError extends StoreError {
+  override name = 'DiskFullError';
+  constructor() {
+    super('The newsroom’s server is out of storage space, so it cannot take this right now. Nothing was stored. Please try again in a day or two.');
+  }
+}
+
+/** Disk-full failures from the filesystem (ENOSPC, EDQUOT) and SQLite (SQLITE_FULL), as one class. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}

@@ -8,9 +8,12 @@ import { inboxRepo, type InboxRepo } from './inbox.ts';
 import { replyRepo, type ReplyRepo } from './replies.ts';
 import { sourceRepo, type SourceRepo } from './sources.ts';
 import { submissionRepo, type SubmissionRepo } from './submissions.ts';
+import { settingsRepo, type SettingsRepo } from './settings.ts';
+import { spaceOf, type Space } from './space.ts';
+import { takeSnapshot, type Snapshot } from './backup.ts';
 
 export * from './errors.ts';
-export { DatabaseBusyError } from './db.ts';
+export { DatabaseBusyError, MigrationError } from './db.ts';
 export { TotpKeyError } from './totp-key.ts';
 export { DataDirLockedError } from './lock.ts';
 export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
@@ -18,6 +21,7 @@ export type { InboxSource, InboxSubmission } from './inbox.ts';
 export type { NewSource, Source } from './sources.ts';
 export type { Reply } from './replies.ts';
 export type { SubmissionSummary, SubmissionObjects } from './submissions.ts';
+export type { Snapshot } from './backup.ts';
 
 /** The only code that touches the database and the stored files. */
 export type Store = {
@@ -26,7 +30,14 @@ export type Store = {
   inbox: InboxRepo;
   sources: SourceRepo;
   replies: ReplyRepo;
+  settings: SettingsRepo;
   blobs: BlobStore;
+  /** Free space where the data directory lives (the upload guard, the journalists' warning). */
+  space: Space;
+  /** A consistent copy of the database and the objects it names, while the server runs (`sealdrop backup`). */
+  snapshot(): Promise<Snapshot>;
+  /** SQLite's integrity check: 'ok', or what is wrong. */
+  integrity(): string;
   /** Throws unless the database answers a query (for GET /healthz). */
   ping(): void;
   close(): void;
@@ -40,7 +51,8 @@ export type StoreOptions = {
 export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = openDb(path.join(dataDir, 'sealdrop.sqlite'));
-  const totp = closingOnError(db, () => openTotpSecrets(db, options.keyFile ?? keyFileSetting(dataDir)));
+  const keyFile = options.keyFile ?? keyFileSetting(dataDir);
+  const totp = closingOnError(db, () => openTotpSecrets(db, keyFile));
   const blobs = createFileBlobStore(path.join(dataDir, 'objects'));
   return {
     journalists: journalistRepo(db, totp),
@@ -48,7 +60,11 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
     inbox: inboxRepo(db, blobs),
     sources: sourceRepo(db),
     replies: replyRepo(db, blobs),
+    settings: settingsRepo(db),
     blobs,
+    space: spaceOf(dataDir),
+    snapshot: () => takeSnapshot(db, dataDir, keyFile),
+    integrity: () => String(db.pragma('integrity_check', { simple: true })),
     ping: () => void db.prepare('SELECT 1').get(),
     close: () => db.close(),
   };

@@ -14,13 +14,14 @@ type Row = { id: string; designation: string; public_key: string; recipient_key_
 
 export function sourceRepo(db: Db) {
   return {
-    create(s: NewSource): { id: string; designation: string } {
+    /** `announced: false` for a source made during a no-JS upload, until its codename is shown. */
+    create(s: NewSource, { announced = true } = {}): { id: string; designation: string } {
       const id = randomBytes(16).toString('hex');
       const taken = db.prepare('SELECT 1 FROM sources WHERE designation = ?');
       const designation = uniqueDesignation((d) => taken.get(d) !== undefined);
       try {
-        db.prepare('INSERT INTO sources (id, designation, login_hash, public_key, private_key, recipient_key_id, created_day) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-          id, designation, hashLogin(s.loginSecret), s.publicKey, s.privateKey, s.recipientKeyId, today(),
+        db.prepare('INSERT INTO sources (id, designation, login_hash, public_key, private_key, recipient_key_id, created_day, announced) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+          id, designation, hashLogin(s.loginSecret), s.publicKey, s.privateKey, s.recipientKeyId, today(), announced ? 1 : 0,
         );
       } catch {
         throw new ConflictError('This codename cannot be used. Reload the page to get another.');

@@ -39,12 +39,13 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
   };
 
   return {
-    create(sourceId: string, partCount: number): string {
+    /** A pending submission; `resumable: false` (the no-JS path) is dropped at the next start if cut short. */
+    create(sourceId: string, partCount: number, { resumable = true } = {}): string {
       // Sessions are signed tokens, so one can outlive its source; the foreign key would fail later, obscurely.
       if (!db.prepare('SELECT 1 FROM sources WHERE id = ?').get(sourceId)) throw new SourceGoneError();
       const id = randomId();
-      db.prepare("INSERT INTO submissions (id, source_id, part_count, state, created_day) VALUES (?, ?, ?, 'pending', ?)").run(
-        id, sourceId, partCount, today(),
+      db.prepare("INSERT INTO submissions (id, source_id, part_count, state, created_day, resumable) VALUES (?, ?, ?, 'pending', ?, ?)").run(
+        id, sourceId, partCount, today(), resumable ? 1 : 0,
       );
       return id;
     },
@@ -111,9 +112,29 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
         db.prepare("UPDATE submissions SET state = 'complete', size = ? WHERE id = ?").run(size, id);
       })();
     },
-    /** Completes several submissions at once: all become visible, or none does. */
-    completeAll(ids: string[]): void {
-      db.transaction(() => ids.forEach((id) => this.complete(id)))();
+    /**
+     * Completes several submissions at once: all become visible, or none does. `announce` marks the
+     * source whose codename is about to be shown, in the same transaction.
+     */
+    completeAll(ids: string[], announce: string | null = null): void {
+      db.transaction(() => {
+        ids.forEach((id) => this.complete(id));
+        if (announce) db.prepare('UPDATE sources SET announced = 1 WHERE id = ?').run(announce);
+      })();
+    },
+    /**
+     * At start-up, before any listener: drops no-JS uploads a crash cut short (their request is
+     * gone, so nothing can finish them) and sources whose codename was never shown.
+     */
+    async dropCutUploads(): Promise<number> {
+      const names = db.transaction(() => {
+        const ids = db.prepare("SELECT id FROM submissions WHERE state = 'pending' AND (resumable = 0 OR source_id IN (SELECT id FROM sources WHERE announced = 0))").all() as { id: string }[];
+        const doomed = deleteSubmissionRows(db, ids.map((r) => r.id));
+        db.prepare('DELETE FROM sources WHERE announced = 0 AND id NOT IN (SELECT source_id FROM submissions)').run();
+        return doomed;
+      })();
+      await deleteObjects(blobs, names);
+      return names.length;
     },
     discardSourceIfEmpty(sourceId: string): void {
       db.prepare('DELETE FROM sources WHERE id = ? AND NOT EXISTS (SELECT 1 FROM submissions WHERE source_id = ?)').run(sourceId, sourceId);
@@ -153,15 +174,18 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       await deleteObjects(blobs, doomed);
       return doomed.length;
     },
+    /** Every object a row names: manifests, parts and replies. */
+    namedObjects(): string[] {
+      return (db.prepare('SELECT manifest_blob AS b FROM submissions WHERE manifest_blob IS NOT NULL UNION ALL SELECT blob AS b FROM parts UNION ALL SELECT blob AS b FROM replies').all() as { b: string }[]).map((r) => r.b);
+    },
     /** Removes stored objects no row refers to (left by a crash between write and record). */
-    async sweepOrphans(): Promise<void> {
+    async sweepOrphans(): Promise<number> {
       // List first: a blob stored and recorded between the query and the listing would be swept as an orphan.
       const stored = await blobs.list();
-      const known = new Set<string>();
-      for (const r of db.prepare('SELECT manifest_blob AS b FROM submissions WHERE manifest_blob IS NOT NULL UNION ALL SELECT blob AS b FROM parts UNION ALL SELECT blob AS b FROM replies').all() as { b: string }[]) {
-        known.add(r.b);
-      }
-      for (const name of stored) if (!known.has(name)) await blobs.delete(name);
+      const known = new Set(this.namedObjects());
+      const orphans = stored.filter((name) => !known.has(name));
+      for (const name of orphans) await blobs.delete(name);
+      return orphans.length;
     },
   };
 }

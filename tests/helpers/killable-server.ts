@@ -14,22 +14,35 @@ import { freePort } from './ports.ts';
 export type KillableServer = {
   dataDir: string;
   sourceUrl: string;
-  start(): Promise<void>;
+  journalistUrl: string;
+  /** Starts the server; resolves once it listens (`ready: false`: as soon as it is spawned). */
+  start(o?: { ready?: boolean }): Promise<void>;
+  /** The running server's process id. */
+  pid(): number;
+  /** Everything the server has written to stdout and stderr since its last start. */
+  output(): string;
   kill(): Promise<void>;
+  /** Sends a signal and waits for the exit: its code and how long it took. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
+  /** The environment the server runs with (to start a second one on the same directory). */
+  env: Record<string, string>;
   /** Stops the server if running and opens the data directory, as the next start would. */
   openStore(): Store;
   cleanup(): Promise<void>;
 };
 
-export async function killableServer(journalistPublicKey: string, env: Record<string, string> = {}): Promise<KillableServer> {
+export async function killableServer(journalistPublicKey: string, env: Record<string, string> = {}, prepare?: (store: Store, journalistId: number) => Promise<void>): Promise<KillableServer> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-killable-'));
   const dataDir = path.join(root, 'data');
   const store = openStore(dataDir);
   const key = await readJournalistKey(journalistPublicKey);
-  store.journalists.add({ username: 'jo', fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored });
+  const jo = store.journalists.add({ username: 'jo', fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: true });
+  await prepare?.(store, jo.id);
   store.close();
   const [sourcePort, journalistPort] = [await freePort(), await freePort()];
   let child: ChildProcess | null = null;
+  let out = '';
+  const serverEnv = { SEALDROP_DATA: dataDir, SEALDROP_SOURCE_PORT: String(sourcePort), SEALDROP_JOURNALIST_PORT: String(journalistPort), ...env };
   const kill = async () => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child!.once('exit', r));
@@ -39,18 +52,30 @@ export async function killableServer(journalistPublicKey: string, env: Record<st
   return {
     dataDir,
     sourceUrl: `http://127.0.0.1:${sourcePort}`,
-    async start() {
-      let out = '';
+    journalistUrl: `http://127.0.0.1:${journalistPort}`,
+    output: () => out,
+    pid: () => child!.pid!,
+    async start({ ready = true } = {}) {
+      out = '';
       child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-        env: { ...process.env, SEALDROP_DATA: dataDir, SEALDROP_SOURCE_PORT: String(sourcePort), SEALDROP_JOURNALIST_PORT: String(journalistPort), TSX_DISABLE_CACHE: '1', ...env },
+        env: { ...process.env, ...serverEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout!.on('data', (d) => (out += d));
       child.stderr!.on('data', (d) => (out += d));
+      if (!ready) return;
       await until(() => /source interface:\s+http/.test(out) || child!.exitCode !== null, 30_000, 'the server to start');
       if (child.exitCode !== null) throw new Error(`the server did not start: ${out}`);
     },
     kill,
+    env: serverEnv,
+    async stop(signal = 'SIGTERM') {
+      const running = child!;
+      const started = performance.now();
+      const exited = new Promise<number | null>((r) => running.once('exit', (code) => r(code)));
+      running.kill(signal);
+      return { code: await exited, ms: performance.now() - started };
+    },
     openStore() {
       return openStore(dataDir);
     },

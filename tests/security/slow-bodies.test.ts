@@ -92,10 +92,10 @@ function submitForm(url: string): Promise<Response> {
 }
 
 describe.concurrent('slow bodies cannot hold the server', () => {
-  test('46 tricklers hold no upload slot: a real part upload and a real no-JS submission get through', async () => {
+  test('54 tricklers hold no upload slot: a real part upload and a real no-JS submission get through', async () => {
     // A floor that never cuts within the test: only displacing the slowest holder can make room.
     const { instance, port, journalist } = await instanceWith({ bodyRate: { graceMs: 600_000, evictAfterMs: 1_000, tickMs: 200 } });
-    const raws = await trickleUploads(port, 36, 10); // 32 and 8 slots
+    const raws = await trickleUploads(port, 36, 18); // 32 and 16 slots
     await sleep(2_500);
     const { id, part } = await putPart(instance, journalist, 64 * 1024);
     const put = await fetch(`${instance.sourceUrl}/api/submissions/${id}/parts/1`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: part as BodyInit });
@@ -189,7 +189,7 @@ describe.concurrent('slow bodies cannot hold the server', () => {
     // 12 KiB/s each: above the 8 KiB/s floor, below the 32 KiB/s bar a full slot table asks for.
     const { instance, port } = await instanceWith({ bodyRate: { windowMs: 3_000, evictAfterMs: 500, tickMs: 200 } });
     const holders: Raw[] = [];
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 16; i++) {
       const s = await connect(port);
       s.write(submitHead(50_000_000) + fileHead);
       const timer = setInterval(() => void (s.gone ? clearInterval(timer) : s.write(Buffer.alloc(1_200, 0x61))), 100);

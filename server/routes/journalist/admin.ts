@@ -5,11 +5,12 @@ import { renderNotice } from '../../views/journalist/frame.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals, requireAdmin, requireJournalist } from '../../http/session.ts';
 import { formFields, usernameField, viewer, type JournalistDeps } from './common.ts';
+import { purgeNow } from '../../retention.ts';
 
 /** Admin actions; the CLI (`sealdrop journalist ...`) acts on the same rows. */
 const ACCESS_LABEL = 'And this Tor Browser access key, without which the journalist interface does not open at all: paste it when Tor Browser asks for a key for this address (or save it in a file ending .auth_private for a tor of their own). It is shown only once.';
 
-export function adminRoutes({ store, sessions, onionAccess, sourceOnion = null }: JournalistDeps): Router {
+export function adminRoutes({ config, store, sessions, onionAccess, sourceOnion = null }: JournalistDeps): Router {
   const router = Router();
   router.use('/admin', requireJournalist, requireAdmin);
 
@@ -30,7 +31,18 @@ export function adminRoutes({ store, sessions, onionAccess, sourceOnion = null }
   };
 
   router.get('/admin', (_req, res) => {
-    res.type('html').send(renderAdmin({ journalists: store.journalists.list(), viewer: viewer(res), sourceOnion, onions: onionAccess?.enabled ?? false }));
+    const retention = { setting: store.settings.retentionDays(), configured: config.retentionDays };
+    res.type('html').send(renderAdmin({ journalists: store.journalists.list(), viewer: viewer(res), sourceOnion, onions: onionAccess?.enabled ?? false, retention }));
+  });
+
+  // Takes effect at once: what is now past retention is purged before the answer.
+  router.post('/admin/retention', async (req, res) => {
+    const { days } = formFields(req, ['days']);
+    const value = days.trim();
+    if (value !== '' && (!/^\d{1,5}$/.test(value) || Number(value) > 36500)) throw new HttpError(400, 'Retention must be a whole number of days from 0 to 36500, or empty for the server’s setting.');
+    store.settings.setRetentionDays(value === '' ? null : Number(value));
+    await purgeNow(config, store);
+    res.redirect(303, '/admin');
   });
 
   router.post('/admin/journalists', async (req, res) => {

@@ -7,13 +7,17 @@ import { locals, requireJournalist } from '../../http/session.ts';
 import { idParam } from '../../http/validate.ts';
 import { formFields, viewer, type JournalistDeps } from './common.ts';
 
-export function inboxRoutes({ store }: JournalistDeps): Router {
+const MiB = 1024 * 1024;
+
+export function inboxRoutes({ store, config }: JournalistDeps): Router {
   const router = Router();
   router.use(requireJournalist);
 
-  router.get('/', (_req, res) => {
+  router.get('/', async (_req, res) => {
     const v = viewer(res);
-    res.type('html').send(renderInbox({ sources: store.inbox.list(locals(res).journalist!.id), viewer: v }));
+    const free = await store.space.free();
+    const disk = free < config.minFreeBytes ? { freeMiB: Math.floor(free / MiB), floorMiB: Math.round(config.minFreeBytes / MiB) } : null;
+    res.type('html').send(renderInbox({ sources: store.inbox.list(locals(res).journalist!.id), viewer: v, disk }));
   });
 
   router.post('/submissions/:id/seen', (req, res) => {

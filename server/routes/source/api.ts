@@ -6,14 +6,17 @@ import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { sourceOf } from './conversation.ts';
 import { limitsOf, maxObjectBytes, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
+import { requireSpace } from '../../http/space.ts';
 import { bodyBytes, jsonObject, partNumberParam, rawBody, submissionIdParam } from '../../http/validate.ts';
 import type { Store } from '../../store/index.ts';
 
 export type SourceApiDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions };
 
 export const NOT_OPEN = 'Submissions are not open: no journalist key is set up.';
-// Uploads in flight at once; each holds at most one part in memory.
+// Uploads in flight at once; each holds at most one part in memory. A request finding them all
+// busy waits briefly for its turn (its body unread) rather than being sent away to retry.
 const MAX_UPLOADS = 32;
+const WAITING = { maxWaiting: 128, waitMs: 10_000 };
 
 export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps): Router {
   const router = Router();
@@ -22,7 +25,9 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
   const partLimit = () => maxObjectBytes(config, recipientCount());
   // A manifest lists a 64-character digest per part, so it grows with the part count, not the part size.
   const manifestLimit = () => 8192 + 80 * maxParts + recipientCount() * 1024;
-  const uploads = concurrencyLimit(MAX_UPLOADS);
+  const uploads = concurrencyLimit(MAX_UPLOADS, WAITING);
+  const newUpload = requireSpace(config, store, 'new');
+  const continuing = requireSpace(config, store, 'continuing');
 
   /** Refuses an object unless it is addressed to exactly the current journalist keys (the server never decrypts). */
   const checkObject = async (data: Uint8Array): Promise<void> => {
@@ -36,7 +41,7 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
     res.json({ open: armored.length > 0, partSize: config.partSize, maxParts, maxFileBytes: config.maxFileBytes, keys: armored, kdfSalt: store.sources.kdfSalt() });
   });
 
-  router.post('/submissions', async (req, res) => {
+  router.post('/submissions', newUpload, async (req, res) => {
     const body = jsonObject(req, ['parts']);
     const parts = body.parts;
     if (typeof parts !== 'number' || !Number.isSafeInteger(parts) || parts < 1 || parts > maxParts) {
@@ -53,7 +58,7 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
     res.json(store.submissions.received(submissionIdParam(req)));
   });
 
-  router.put('/submissions/:id/parts/:n', uploads, rawBody(partLimit), async (req, res) => {
+  router.put('/submissions/:id/parts/:n', uploads, continuing, rawBody(partLimit), async (req, res) => {
     const id = submissionIdParam(req);
     const n = partNumberParam(req);
     const data = bodyBytes(req);
@@ -62,7 +67,7 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
     res.status(204).end();
   });
 
-  router.put('/submissions/:id/manifest', uploads, rawBody(manifestLimit), async (req, res) => {
+  router.put('/submissions/:id/manifest', uploads, continuing, rawBody(manifestLimit), async (req, res) => {
     const id = submissionIdParam(req);
     const data = bodyBytes(req);
     await checkObject(data);

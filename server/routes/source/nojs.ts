@@ -7,6 +7,7 @@ import { serverMadeSource } from '../../sources/register.ts';
 import { limitsOf, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { declaresMoreThan } from '../../http/validate.ts';
+import { requireSpace } from '../../http/space.ts';
 import { MAX_MESSAGE_BYTES, readForm } from '../../nojs/form.ts';
 import { sealStream } from '../../nojs/seal-stream.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
@@ -17,8 +18,12 @@ import type { SourceGates } from './conversation.ts';
 import { untilClosed } from '../../http/gate.ts';
 import { encryptPool } from '../../sources/key-pool.ts';
 
-// No-JS uploads in flight at once; each holds at most three parts of plaintext in memory (seal-stream.ts).
-const MAX_UPLOADS = 8;
+// No-JS uploads in flight at once; each holds at most three parts of plaintext in memory
+// (seal-stream.ts): 16 × 12 MiB at the default part size. A browser without JavaScript does not
+// retry a refusal, so a form that finds every slot busy waits its turn, briefly and in a bounded
+// queue, before it is refused (tests/reliability/load.test.ts: 200 sources at once).
+const MAX_UPLOADS = 16;
+const WAITING = { maxWaiting: 64, waitMs: 20_000 };
 
 /** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
 export const SOURCE_COOKIE = '__Host-sealdrop-source';
@@ -32,7 +37,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
   const router = Router();
   const { maxParts, maxFileMiB } = limitsOf(config);
 
-  router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFileMiB), concurrencyLimit(MAX_UPLOADS), async (req, res) => {
+  router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFileMiB), requireSpace(config, store, 'new'), concurrencyLimit(MAX_UPLOADS, WAITING), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, 'Send the form as multipart/form-data.');
     const used = await current();
     const recipients = used.keys.map((k) => k.key);
@@ -53,7 +58,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
       // A journalist disabled while the bytes arrived must not receive them: then nothing is kept.
       assertSameKeys((await current()).keyIds, used.keyIds);
       // All or nothing: only a form that arrived whole becomes visible to journalists.
-      store.submissions.completeAll(ids);
+      store.submissions.completeAll(ids, created?.sourceId ?? null);
     } catch (error) {
       await Promise.all(ids.map((id) => store.submissions.discard(id).catch(() => undefined)));
       if (created) store.submissions.discardSourceIfEmpty(created.sourceId);

@@ -24,9 +24,25 @@ const sourceAddress = (onion: string) => `<h2>The address for sources</h2>
 <p><code id="source-onion" class="onion-address">http://${escapeHtml(onion)}/</code></p>
 <figure class="qr">${renderSQR(`http://${onion}/`)}<figcaption>The same address as a QR code.</figcaption></figure>`;
 
-export type AdminOptions = { journalists: Journalist[]; viewer: Viewer; sourceOnion?: string | null; onions?: boolean };
+/** Retention as the admin page shows it: the administrator's own setting (null: none made) and the server's default. */
+export type RetentionView = { setting: number | null; configured: number | null };
 
-export function renderAdmin({ journalists, viewer, sourceOnion = null, onions = false }: AdminOptions): string {
+const keepFor = (days: number | null) => (days === null ? 'kept until a journalist deletes them' : `deleted after ${days} day${days === 1 ? '' : 's'}`);
+
+function retentionForm(r: RetentionView, csrf: string): string {
+  const effective = r.setting === null ? r.configured : r.setting === 0 ? null : r.setting;
+  return `<h2>Retention</h2>
+<p id="retention-now">Submissions and replies are ${keepFor(effective)}${r.setting === null ? ' (the server’s setting, SEALDROP_RETENTION_DAYS)' : ''}. Whatever is older is removed, from the database and the disk, at once when this changes and then every hour; abandoned uploads go after a day.</p>
+<form method="post" action="/admin/retention">${csrfField(csrf)}
+<p><label for="retention-days">Delete after this many days (0 keeps everything; empty uses the server’s setting, ${escapeHtml(keepFor(r.configured))})</label>
+<input id="retention-days" name="days" inputmode="numeric" pattern="[0-9]{0,5}" value="${r.setting ?? ''}"></p>
+<p><button type="submit">Save retention</button></p>
+</form>`;
+}
+
+export type AdminOptions = { journalists: Journalist[]; viewer: Viewer; sourceOnion?: string | null; onions?: boolean; retention?: RetentionView };
+
+export function renderAdmin({ journalists, viewer, sourceOnion = null, onions = false, retention = { setting: null, configured: null } }: AdminOptions): string {
   const state = (j: Journalist) => [j.active ? 'active' : 'disabled', j.enrolled ? '' : 'not enrolled', onions && !j.hasOnionAccess ? 'no Tor access key' : ''].filter(Boolean).join(', ');
   const rows = journalists
     .map(
@@ -47,7 +63,8 @@ ${rows}
 <p><label for="new-key">Their public key</label><textarea id="new-key" name="public_key" rows="6" required></textarea></p>
 <p><label><input type="checkbox" name="admin" value="1"> Administrator</label></p>
 <p><button type="submit">Add and make an enrolment link</button></p>
-</form>`,
+</form>
+${retentionForm(retention, viewer.csrf)}`,
     viewer,
   );
 }

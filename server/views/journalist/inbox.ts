@@ -57,7 +57,15 @@ function sourceSection(src: InboxSource, csrf: string): string {
 </section>`;
 }
 
-export function renderInbox({ sources, viewer }: { sources: InboxSource[]; viewer: Viewer }): string {
+/** Free space, when it is below the floor at which new uploads are refused. */
+export type DiskWarning = { freeMiB: number; floorMiB: number } | null;
+
+function diskNotice(disk: DiskWarning): string {
+  if (!disk) return '';
+  return `<p class="warning" role="alert"><strong>The server is running out of space:</strong> ${disk.freeMiB} MiB free, below the ${disk.floorMiB} MiB at which new uploads are refused. Sources are told the drop cannot take files right now. Free space on the data directory's disk, or export and delete old submissions (see docs/operations.md).</p>`;
+}
+
+export function renderInbox({ sources, viewer, disk = null }: { sources: InboxSource[]; viewer: Viewer; disk?: DiskWarning }): string {
   const list = sources.length ? sources.map((src) => sourceSection(src, viewer.csrf)).join('\n') : '<p>No submissions yet.</p>';
-  return staffPage('Inbox', `<h1>Inbox</h1>\n${KEY_PANEL}\n<input type="hidden" id="csrf-token" value="${escapeHtml(viewer.csrf)}">\n${list}`, viewer);
+  return staffPage('Inbox', `<h1>Inbox</h1>\n${diskNotice(disk)}${KEY_PANEL}\n<input type="hidden" id="csrf-token" value="${escapeHtml(viewer.csrf)}">\n${list}`, viewer);
 }

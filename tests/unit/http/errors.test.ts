@@ -17,7 +17,7 @@ import { classify, codeForStatus, errorHandler, HttpError } from '../../../serve
 import { KeyPoolBusyError } from '../../../server/sources/key-pool.ts';
 import { StoredKeyRefusedError } from '../../../server/sources/unlock.ts';
 import { UnknownCodenameError } from '../../../server/routes/source/conversation.ts';
-import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from '../../../server/store/index.ts';
+import { ConflictError, DiskFullError, IncompleteError, NotFoundError, SourceGoneError } from '../../../server/store/index.ts';
 
 // Codes are a contract with the browser and with scripts: pinned here so that renaming one is a
 // deliberate, visible change, never a side effect of rewording a message.
@@ -97,8 +97,13 @@ describe('the HTTP mapping', () => {
   });
 
   test('an unexpected error is a server_error, whatever code property it carries', () => {
-    expect(classify(Object.assign(new Error('disk'), { code: 'ENOSPC' }))).toEqual({ status: 500, code: 'server_error' });
+    expect(classify(Object.assign(new Error('boom'), { code: 'EIO' }))).toEqual({ status: 500, code: 'server_error' });
     expect(classify(new DecryptionError('m'))).toEqual({ status: 500, code: 'server_error' });
+  });
+
+  test('a full disk, from the filesystem or from SQLite, is a 507 no_space, whatever the layer', () => {
+    for (const code of ['ENOSPC', 'EDQUOT', 'SQLITE_FULL']) expect(classify(Object.assign(new Error('x'), { code }))).toEqual({ status: 507, code: 'no_space' });
+    expect(classify(new DiskFullError())).toEqual({ status: 507, code: 'no_space' });
   });
 
   test("body-parser's refusals get codes too", () => {

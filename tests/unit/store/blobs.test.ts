@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createFileBlobStore, type BlobStore } from '../../../server/store/blobs.ts';
+import { DiskFullError } from '../../../server/store/errors.ts';
 import { openDb, type Db } from '../../../server/store/db.ts';
 import { submissionRepo } from '../../../server/store/submissions.ts';
 import { sourceRepo } from '../../../server/store/sources.ts';
@@ -65,7 +66,7 @@ describe('put', () => {
   ] as const)('that fails at %s rejects and leaves no temporary file', async (_step, fn) => {
     await blobs.put(bytes('first')); // creates the directory, so only the failing step differs
     vi.mocked(fn as typeof fsp.rename).mockRejectedValueOnce(Object.assign(new Error('disk full'), { code: 'ENOSPC' }));
-    await expect(blobs.put(bytes('second'))).rejects.toThrow('disk full');
+    await expect(blobs.put(bytes('second'))).rejects.toThrow(DiskFullError); // ENOSPC is told as the store's own, worded for the source
     const left = await files();
     expect(left.filter((f) => f.startsWith('.tmp-'))).toEqual([]);
     expect(left).toHaveLength(1);

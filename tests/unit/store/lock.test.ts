@@ -82,7 +82,7 @@ describe('serve', () => {
   });
 
   test('releases the lock when start-up fails after taking it', async () => {
-    const broken = { submissions: { sweepOrphans: () => Promise.reject(new Error('disk gone')) } } as unknown as Store;
+    const broken = { submissions: { dropCutUploads: () => Promise.reject(new Error('disk gone')) } } as unknown as Store;
     await expect(serve(config(), broken)).rejects.toThrow('disk gone');
     expect(existsSync(lockFile)).toBe(false);
   });

@@ -1,0 +1,122 @@
+import { open, stat, type FileHandle } from 'node:fs/promises';
+
+// A backup file: the standard envelope (parts and a manifest, each an OpenPGP message GnuPG can
+// read) around one plaintext stream of entries, framed so that it can be read back in order:
+//
+//   "SEALDROP-BACKUP-1\n"  then each part as [u32 length][ciphertext]  then the manifest as
+//   [u32 length][ciphertext]  then the trailer [u32 manifest length]["SDBK"]
+//
+// The plaintext stream: each entry [u16 name length][name][u64 size][bytes]. Nothing of it (names,
+// sizes, how many objects) is readable without a key; the manifest's digests authenticate it all.
+
+export const MAGIC = Buffer.from('SEALDROP-BACKUP-1\n');
+const TRAILER = Buffer.from('SDBK');
+
+/** Not a backup, or one that was cut short or altered outside the envelope's framing. */
+export class BackupFormatError extends Error {
+  override name = 'BackupFormatError';
+}
+
+export function entryHeader(name: string, size: number): Buffer {
+  const bytes = Buffer.from(name, 'utf8');
+  const header = Buffer.alloc(2 + bytes.length + 8);
+  header.writeUInt16BE(bytes.length, 0);
+  bytes.copy(header, 2);
+  header.writeBigUInt64BE(BigInt(size), 2 + bytes.length);
+  return header;
+}
+
+export const framed = (bytes: Uint8Array): Buffer[] => [u32(bytes.length), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)];
+export const trailer = (manifestLength: number): Buffer => Buffer.concat([u32(manifestLength), TRAILER]);
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n, 0);
+  return b;
+}
+
+/** Reads a backup file: the manifest from its end, then the parts in order from its start. */
+export class BackupReader {
+  private offset = MAGIC.length;
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly manifestAt: number,
+    readonly manifest: Uint8Array,
+  ) {}
+
+  static async open(file: string): Promise<BackupReader> {
+    const size = (await stat(file)).size;
+    const handle = await open(file, 'r');
+    try {
+      const head = await readAt(handle, 0, MAGIC.length);
+      const tail = await readAt(handle, Math.max(0, size - 8), 8);
+      if (size < MAGIC.length + 8 || !head.equals(MAGIC) || !tail.subarray(4).equals(TRAILER)) throw new BackupFormatError('This is not a Sealdrop backup, or it was cut short.');
+      const length = tail.readUInt32BE(0);
+      const manifestAt = size - 8 - length;
+      if (manifestAt < MAGIC.length + 4) throw new BackupFormatError('This backup is damaged: its manifest does not fit.');
+      return new BackupReader(handle, manifestAt - 4, await readAt(handle, manifestAt, length));
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** The next part; null once the parts are over (the manifest says how many there must be). */
+  async nextPart(): Promise<Uint8Array | null> {
+    if (this.offset >= this.manifestAt) return null;
+    const length = (await readAt(this.handle, this.offset, 4)).readUInt32BE(0);
+    if (this.offset + 4 + length > this.manifestAt) throw new BackupFormatError('This backup is damaged: a part runs into the manifest.');
+    const part = await readAt(this.handle, this.offset + 4, length);
+    this.offset += 4 + length;
+    return part;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, position);
+  if (bytesRead !== length) throw new BackupFormatError('This backup is damaged: it ends too soon.');
+  return buffer;
+}
+
+/** Splits the decrypted stream back into entries, calling begin/write for each as its bytes arrive. */
+export class EntryParser {
+  private pending = Buffer.alloc(0);
+  private left = 0;
+  private inEntry = false;
+  constructor(private readonly sink: { begin(name: string): Promise<void>; write(bytes: Uint8Array): Promise<void> }) {}
+
+  async push(chunk: Uint8Array): Promise<void> {
+    let data = Buffer.from(chunk);
+    while (data.length > 0) {
+      if (this.inEntry) {
+        const take = Math.min(this.left, data.length);
+        await this.sink.write(data.subarray(0, take));
+        this.left -= take;
+        data = data.subarray(take);
+        if (this.left === 0) this.inEntry = false;
+        continue;
+      }
+      this.pending = Buffer.concat([this.pending, data]);
+      data = Buffer.alloc(0);
+      if (this.pending.length < 2) return;
+      const nameLength = this.pending.readUInt16BE(0);
+      if (this.pending.length < 2 + nameLength + 8) return;
+      const name = this.pending.subarray(2, 2 + nameLength).toString('utf8');
+      this.left = Number(this.pending.readBigUInt64BE(2 + nameLength));
+      data = this.pending.subarray(2 + nameLength + 8);
+      this.pending = Buffer.alloc(0);
+      await this.sink.begin(name);
+      this.inEntry = this.left > 0;
+    }
+  }
+
+  /** Throws unless the stream ended exactly at the end of an entry. */
+  finish(): void {
+    if (this.inEntry || this.pending.length > 0) throw new BackupFormatError('This backup is damaged: it ends inside an entry.');
+  }
+}

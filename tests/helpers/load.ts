@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { StaffClient } from './staff-client.ts';
+
+// Many sources at once against a running server, for the load test and `npm run bench`: each
+// logs in with its codename, then sends a file on the JS path (parts, manifest, complete) or a form
+// without JavaScript, pausing between actions as a person would. On the JS path a client retries
+// what the server asks it to retry (busy, a dropped connection), as the page does; an error is a
+// request that still failed after that. A form without JavaScript is never retried. A journalist reloads the inbox throughout, timed.
+
+export type LoadOptions = {
+  sourceUrl: string;
+  staff: StaffClient;
+  clients: number;
+  seconds: number;
+  /** Login secrets of registered sources; clients share them (several tabs of one source). */
+  logins: string[];
+  /** One file sealed for the JS path: the server cannot tell one submission's ciphertext from another's. */
+  sealed: { parts: Uint8Array[]; manifest: Uint8Array };
+  /** The server's pid, to sample its resident memory. */
+  serverPid: number;
+  /** Pause between a client's actions, in ms. */
+  thinkMs?: [number, number];
+};
+
+export type LoadFigures = {
+  clients: number;
+  seconds: number;
+  actions: { jsUploads: number; noScriptUploads: number; codenameLogins: number };
+  requests: number;
+  requestsPerSecond: number;
+  retries: number;
+  /** Retries by request and status, e.g. "PUT part: 503". */
+  retriedBecause: Record<string, number>;
+  errors: number;
+  errorSamples: string[];
+  inbox: { loads: number; p50Ms: number; p99Ms: number; maxMs: number };
+  serverRssMiB: { start: number; peak: number; end: number };
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const retryable = (status: number) => status === 0 || (status >= 500 && status !== 507) || status === 408 || status === 429;
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
+  const f = { requests: 0, retries: 0, errors: 0, samples: [] as string[], js: 0, noScript: 0, logins: 0, because: {} as Record<string, number> };
+  const [thinkLo, thinkHi] = o.thinkMs ?? [3000, 6000];
+  const deadline = Date.now() + o.seconds * 1000;
+
+  /** One request, retried like the page does; resolves with the response, or null once it gave up. */
+  const call = async (path: string, init: RequestInit, ok: number[], retries = 6): Promise<Response | null> => {
+    for (let attempt = 0; ; attempt++) {
+      f.requests++;
+      let status = 0;
+      let res: Response | null = null;
+      let said = '';
+      try {
+        res = await fetch(`${o.sourceUrl}${path}`, { ...init, redirect: 'manual' });
+        status = res.status;
+        if (ok.includes(status)) return res;
+        said = (/"error":"([^"]{0,80})|<p[^>]*>([^<]{0,80})/.exec(await res.text()) ?? []).slice(1).join('');
+      } catch {
+        status = 0;
+      }
+      if (!retryable(status) || attempt >= retries) {
+        f.errors++;
+        if (f.samples.length < 5) f.samples.push(`${init.method ?? 'GET'} ${path.replace(/[0-9a-f]{32}/g, ':id')}: ${status} ${said}`);
+        return null;
+      }
+      f.retries++;
+      const why = `${init.method ?? 'GET'} ${path.replace(/\/[0-9a-f]{32}/g, '/:id').replace(/\/parts\/\d+/, '/parts/:n')}: ${status}`;
+      f.because[why] = (f.because[why] ?? 0) + 1;
+      await sleep(Math.min(4000, 250 * 2 ** attempt));
+    }
+  };
+  const json = { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' };
+  const octets = (token: string) => ({ 'content-type': 'application/octet-stream', 'x-source-token': token, 'sec-fetch-site': 'same-origin' });
+
+  const login = async (): Promise<string | null> => {
+    const secret = o.logins[Math.floor(Math.random() * o.logins.length)]!;
+    const res = await call('/api/sources/login', { method: 'POST', headers: json, body: JSON.stringify({ login: secret }) }, [200]);
+    f.logins++;
+    return res ? ((await res.json()) as { sourceToken: string }).sourceToken : null;
+  };
+
+  const jsUpload = async (token: string) => {
+    const res = await call('/api/submissions', { method: 'POST', headers: { ...json, 'x-source-token': token }, body: JSON.stringify({ parts: o.sealed.parts.length }) }, [201]);
+    if (!res) return;
+    const { submission } = (await res.json()) as { submission: string };
+    for (const [i, part] of o.sealed.parts.entries()) {
+      if (!(await call(`/api/submissions/${submission}/parts/${i + 1}`, { method: 'PUT', headers: octets(token), body: part as BodyInit }, [204]))) return;
+    }
+    if (!(await call(`/api/submissions/${submission}/manifest`, { method: 'PUT', headers: octets(token), body: o.sealed.manifest as BodyInit }, [204]))) return;
+    if (await call(`/api/submissions/${submission}/complete`, { method: 'POST', headers: { 'x-source-token': token, 'sec-fetch-site': 'same-origin' } }, [204])) f.js++;
+  };
+
+  // A returning source without JavaScript: the session cookie from its codename login, one form.
+  const noScriptUpload = async (token: string) => {
+    const boundary = `load${randomBytes(6).toString('hex')}`;
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="notes.txt"\r\nContent-Type: text/plain\r\n\r\n${randomBytes(20_000).toString('base64')}\r\n--${boundary}--\r\n`;
+    const headers = { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie: `__Host-sealdrop-source=${token}`, 'sec-fetch-site': 'same-origin' };
+    // A browser without JavaScript does not retry: a refusal here is an error the source sees.
+    if (await call('/submit', { method: 'POST', headers, body }, [303], 0)) f.noScript++;
+  };
+
+  const client = async () => {
+    await sleep(Math.random() * thinkHi); // arrivals spread out, as people's are
+    while (Date.now() < deadline) {
+      const token = await login();
+      if (token) await (Math.random() < 0.7 ? jsUpload(token) : noScriptUpload(token));
+      await sleep(thinkLo + Math.random() * (thinkHi - thinkLo));
+    }
+  };
+
+  const inbox: number[] = [];
+  const inboxFailures: string[] = [];
+  const watchInbox = async () => {
+    while (Date.now() < deadline) {
+      const t = performance.now();
+      const res = await o.staff.get('/');
+      await res.arrayBuffer();
+      inbox.push(performance.now() - t);
+      if (res.status !== 200) inboxFailures.push(`inbox: ${res.status}`);
+      await sleep(500);
+    }
+  };
+  const rss = { start: rssMiB(o.serverPid), peak: 0, end: 0 };
+  const sampler = setInterval(() => (rss.peak = Math.max(rss.peak, rssMiB(o.serverPid))), 250);
+  const started = performance.now();
+  try {
+    await Promise.all([...Array.from({ length: o.clients }, client), watchInbox()]);
+  } finally {
+    clearInterval(sampler);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  rss.end = rssMiB(o.serverPid);
+  rss.peak = Math.max(rss.peak, rss.end);
+  const sorted = [...inbox].sort((a, b) => a - b);
+  return {
+    clients: o.clients,
+    seconds: +seconds.toFixed(1),
+    actions: { jsUploads: f.js, noScriptUploads: f.noScript, codenameLogins: f.logins },
+    requests: f.requests,
+    requestsPerSecond: +(f.requests / seconds).toFixed(1),
+    retries: f.retries,
+    retriedBecause: f.because,
+    errors: f.errors + inboxFailures.length,
+    errorSamples: [...f.samples, ...inboxFailures.slice(0, 3)],
+    inbox: { loads: inbox.length, p50Ms: Math.round(percentile(sorted, 0.5)), p99Ms: Math.round(percentile(sorted, 0.99)), maxMs: Math.round(sorted.at(-1) ?? 0) },
+    serverRssMiB: rss,
+  };
+}
+
+/**
+ * A Sealdrop child server ready for runLoad: one journalist logged in, 20 registered sources
+ * (their login secrets), one file sealed for the JS path. `cleanup` stops and removes it all.
+ */
+export async function prepareLoad(clients: number, seconds: number): Promise<{ options: LoadOptions; cleanup(): Promise<void> }> {
+  const { generateKeyPair, readJournalistKey, sealFile, SubmissionSealer } = await import('../../common/envelope/index.ts');
+  const { deriveSourceSecrets } = await import('../../common/codename.ts');
+  const { hashPassphrase } = await import('../../server/auth/passwords.ts');
+  const { currentStep, newTotpSecret, totpCode } = await import('../../server/auth/totp.ts');
+  const { killableServer } = await import('./killable-server.ts');
+  const { registerApiSource } = await import('./sources.ts');
+  const { StaffClient } = await import('./staff-client.ts');
+  const part = 64 * 1024;
+  const totp = newTotpSecret();
+  const passphrase = 'load desk walks past seven harbours';
+  const pair = await generateKeyPair({ name: 'Load desk' });
+  const server = await killableServer(pair.publicKey, { SEALDROP_PART_SIZE: String(part), SEALDROP_MIN_FREE_MIB: '0' }, async (store, id) => {
+    store.journalists.setCredentials(id, { passwordHash: await hashPassphrase(passphrase), totpSecret: totp });
+  });
+  await server.start();
+  const salt = ((await (await fetch(`${server.sourceUrl}/api/config`)).json()) as { kdfSalt: string }).kdfSalt;
+  const logins = await Promise.all(Array.from({ length: 20 }, async () => (await deriveSourceSecrets((await registerApiSource(server.sourceUrl)).codename, salt)).loginSecret));
+  const sealer = new SubmissionSealer({ submission: '0'.repeat(32), name: 'load.bin', type: 'application/octet-stream', recipients: [(await readJournalistKey(pair.publicKey)).key], partSize: part });
+  const parts: Uint8Array[] = [];
+  for await (const p of sealFile(sealer, 100_000, async (s, e) => new Uint8Array(e - s).fill(7))) parts.push(p);
+  const staff = new StaffClient(server.journalistUrl);
+  const login = await staff.login('jo', passphrase, totpCode(totp, currentStep()));
+  if (login.status !== 303) throw new Error(`journalist login failed: ${login.status}`);
+  return {
+    options: { sourceUrl: server.sourceUrl, staff, clients, seconds, logins, sealed: { parts, manifest: await sealer.sealManifest() }, serverPid: server.pid() },
+    cleanup: () => server.cleanup(),
+  };
+}

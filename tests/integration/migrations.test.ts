@@ -1,0 +1,100 @@
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { MIGRATIONS, MigrationError, openDb } from '../../server/store/db.ts';
+import { openStore } from '../../server/store/index.ts';
+
+// Upgrades from every earlier schema, on data directories made by the old code itself (each
+// commit's own store API: tests/fixtures/schema/README.md), and a failed upgrade that changes nothing.
+const FIXTURES = path.resolve('tests/fixtures/schema');
+type Expected = {
+  journalists: string[];
+  sources: { id: string; designation: string }[];
+  submissions: { id: string; state: 'complete' | 'pending'; parts: string[]; manifest: string | null }[];
+  replies?: { id: string; content: string }[];
+};
+const expected = JSON.parse(await readFile(path.join(FIXTURES, 'expected.json'), 'utf8')) as Record<string, Expected>;
+const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+
+let dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  dirs = [];
+});
+
+/** A copy of a fixture: opening migrates in place, and the fixture must stay as the old code left it. */
+async function copyOf(version: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `sealdrop-migrate-${version}-`));
+  dirs.push(dir);
+  await cp(path.join(FIXTURES, version), dir, { recursive: true });
+  return dir;
+}
+
+describe.each(['v1', 'v2', 'v3', 'v4'])('a data directory made at schema %s', (version) => {
+  test('upgrades to the current schema with every row and object intact and usable', async () => {
+    const want = expected[version]!;
+    const dir = await copyOf(version);
+    const store = openStore(dir);
+    try {
+      expect(store.journalists.list().map((j) => j.username).sort()).toEqual([...want.journalists].sort());
+      const complete = want.submissions.filter((s) => s.state === 'complete');
+      expect(store.submissions.listComplete().map((s) => s.id).sort()).toEqual(complete.map((s) => s.id).sort());
+      for (const s of complete) {
+        const objects = store.submissions.objects(s.id);
+        expect(text(await store.blobs.read(objects.manifest))).toBe(s.manifest);
+        expect(await Promise.all(objects.parts.map(async (b) => text(await store.blobs.read(b))))).toEqual(s.parts);
+      }
+      // An upload begun before the upgrade can still be finished (it is not taken for a cut no-JS one).
+      expect(await store.submissions.dropCutUploads()).toBe(0);
+      for (const s of want.submissions.filter((x) => x.state === 'pending')) {
+        expect(store.submissions.received(s.id)).toEqual({ complete: false, manifest: false, parts: s.parts.map((_, i) => i + 1) });
+      }
+      for (const src of want.sources) expect(store.sources.get(src.id).designation).toBe(src.designation);
+      for (const r of want.replies ?? []) {
+        expect(text(await store.blobs.read(store.replies.blobById(r.id)))).toBe(r.content);
+      }
+      expect(await store.submissions.sweepOrphans()).toBe(0); // every object is still named by a row
+    } finally {
+      store.close();
+    }
+    const db = new Database(path.join(dir, 'sealdrop.sqlite'), { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(db.pragma('foreign_key_check')).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+test('a migration that fails part-way leaves the database byte for byte as it was, and the old schema opens again', async () => {
+  const dir = await copyOf('v3');
+  const file = path.join(dir, 'sealdrop.sqlite');
+  const before = await sha256(file);
+  // Migration 4 would succeed; the one after it fails: neither may be kept.
+  const failing = [...MIGRATIONS.slice(0, 4), 'ALTER TABLE submissions ADD COLUMN doomed INTEGER; SELECT * FROM no_such_table;'];
+  expect(() => openDb(file, failing)).toThrow(MigrationError);
+  expect(() => openDb(file, failing)).toThrow(/from schema 3 to 5 failed, and it was left as it was/);
+  expect(await sha256(file)).toBe(before);
+  const db = openDb(file, MIGRATIONS.slice(0, 3)); // the old version still opens it, nothing to do
+  try {
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    const columns = (db.prepare('PRAGMA table_info(journalists)').all() as { name: string }[]).map((c) => c.name);
+    expect(columns).not.toContain('onion_auth');
+  } finally {
+    db.close();
+  }
+});
+
+test('a database from a newer Sealdrop is refused, unchanged', async () => {
+  const dir = await copyOf('v4');
+  const file = path.join(dir, 'sealdrop.sqlite');
+  const before = await sha256(file);
+  expect(() => openDb(file, MIGRATIONS.slice(0, 2))).toThrow(/newer Sealdrop \(schema 4\)/);
+  expect(await sha256(file)).toBe(before);
+});

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { encryptObject, readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
+import { StaffClient } from '../helpers/staff-client.ts';
+
+// The clients of the crash test: a source's page (JS path, with resume), a browser without
+// JavaScript (one form post), and a journalist (deletes, replies, source purges). Each operation
+// ends in 'acked' (the server answered success) or 'cut' (the connection died with the server);
+// any other answer is a bug and throws.
+
+export type Outcome = 'acked' | 'cut';
+export class UnexpectedAnswer extends Error {
+  override name = 'UnexpectedAnswer';
+}
+
+const isCut = (error: unknown) => !(error instanceof UnexpectedAnswer);
+/** Runs an operation; a connection error (the server died under it) is 'cut', a wrong answer throws. */
+export async function outcome(run: () => Promise<void>): Promise<Outcome> {
+  try {
+    await run();
+    return 'acked';
+  } catch (error) {
+    if (isCut(error)) return 'cut';
+    throw error;
+  }
+}
+
+async function expectStatus(res: Response, ok: number[], what: string): Promise<Response> {
+  if (!ok.includes(res.status)) throw new UnexpectedAnswer(`${what}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
+  return res;
+}
+
+/** A file sealed as the page would seal it, ready to send part by part. */
+export type SealedFile = { name: string; plaintext: Buffer; parts: Uint8Array[]; manifest: Uint8Array; submission: string | null };
+
+export class SourcePage {
+  token = '';
+  constructor(
+    readonly url: string,
+    readonly loginSecret: string,
+  ) {}
+
+  async login(): Promise<void> {
+    const res = await expectStatus(await this.api('POST', '/sources/login', JSON.stringify({ login: this.loginSecret }), 'application/json'), [200], 'login');
+    this.token = ((await res.json()) as { sourceToken: string }).sourceToken;
+  }
+
+  /** Reserves a submission and seals the file for it (the manifest names the submission). */
+  async reserve(file: { name: string; plaintext: Buffer }, partSize: number, journalists: PublicKey | PublicKey[]): Promise<SealedFile> {
+    const parts = Math.max(1, Math.ceil(file.plaintext.length / partSize));
+    const res = await expectStatus(await this.api('POST', '/submissions', JSON.stringify({ parts }), 'application/json'), [201], 'reserve');
+    const { submission } = (await res.json()) as { submission: string };
+    const sealer = new SubmissionSealer({ submission, name: file.name, type: 'application/octet-stream', recipients: Array.isArray(journalists) ? journalists : [journalists], partSize });
+    const sealed: Uint8Array[] = [];
+    for await (const p of sealFile(sealer, file.plaintext.length, async (s, e) => file.plaintext.subarray(s, e))) sealed.push(p);
+    if (sealed.length !== parts) throw new Error(`sealed ${sealed.length} parts, reserved ${parts}`);
+    return { name: file.name, plaintext: file.plaintext, parts: sealed, manifest: await sealer.sealManifest(), submission };
+  }
+
+  /** Sends what the server does not have yet (after a cut, it asks first), then completes. */
+  async send(file: SealedFile): Promise<void> {
+    const id = file.submission!;
+    const have = (await (await expectStatus(await this.api('GET', `/submissions/${id}`), [200], 'received')).json()) as { complete: boolean; manifest: boolean; parts: number[] };
+    if (have.complete) return;
+    for (const [i, part] of file.parts.entries()) {
+      if (!have.parts.includes(i + 1)) await expectStatus(await this.api('PUT', `/submissions/${id}/parts/${i + 1}`, part), [204], `part ${i + 1}`);
+    }
+    if (!have.manifest) await expectStatus(await this.api('PUT', `/submissions/${id}/manifest`, file.manifest), [204], 'manifest');
+    await expectStatus(await this.api('POST', `/submissions/${id}/complete`), [204], 'complete');
+  }
+
+  private api(method: string, path: string, body?: BodyInit | Uint8Array, type = 'application/octet-stream'): Promise<Response> {
+    const headers: Record<string, string> = { 'x-source-token': this.token, 'sec-fetch-site': 'same-origin' };
+    if (body !== undefined) headers['content-type'] = type;
+    return fetch(`${this.url}/api${path}`, { method, headers, ...(body === undefined ? {} : { body: body as BodyInit }) });
+  }
+}
+
+/** A new source without JavaScript: one multipart form post, answered with the codename page. */
+export async function postNoScript(url: string, name: string, plaintext: Buffer): Promise<void> {
+  const boundary = `sealdrop${randomBytes(8).toString('hex')}`;
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const res = await fetch(`${url}/submit`, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'sec-fetch-site': 'same-origin' },
+    body: Buffer.concat([head, plaintext, tail]),
+    redirect: 'manual',
+  });
+  await expectStatus(res, [200, 303], 'no-JS send');
+  if (res.status === 200 && !/codename/i.test(await res.text())) throw new UnexpectedAnswer('no-JS send: no codename shown');
+}
+
+/** A logged-in journalist acting through the journalist interface, as the inbox page does. */
+export class Desk {
+  readonly staff: StaffClient;
+  constructor(url: string) {
+    this.staff = new StaffClient(url);
+  }
+
+  async login(username: string, passphrase: string, code: string): Promise<void> {
+    this.staff.cookie = '';
+    await expectStatus(await this.staff.login(username, passphrase, code), [303], 'journalist login');
+    await expectStatus(await this.staff.get('/'), [200], 'inbox');
+  }
+
+  async deleteSubmission(id: string): Promise<void> {
+    await expectStatus(await this.staff.post(`/submissions/${id}/delete`, { csrf: this.staff.csrf }), [303], 'delete submission');
+  }
+
+  async deleteSource(id: string): Promise<void> {
+    await expectStatus(await this.staff.post(`/sources/${id}/delete`, { csrf: this.staff.csrf }), [303], 'delete source');
+  }
+
+  /** Encrypts a reply to the source and the journalists (the keys the server lists), and posts it. */
+  async reply(sourceId: string, text: Buffer): Promise<{ ciphertext: Uint8Array; id: string }> {
+    const keys = (await (await expectStatus(await this.staff.get(`/sources/${sourceId}/keys`), [200], 'reply keys')).json()) as { keys: string[] };
+    const recipients = await Promise.all(keys.keys.map(async (k) => (await readJournalistKey(k)).key));
+    const ciphertext = await encryptObject({ data: text, recipients });
+    const res = await fetch(`${this.staff.base}/sources/${sourceId}/replies`, {
+      method: 'POST',
+      headers: { cookie: this.staff.cookie, 'x-csrf-token': this.staff.csrf, 'content-type': 'application/octet-stream', 'sec-fetch-site': 'same-origin' },
+      body: ciphertext as BodyInit,
+    });
+    await expectStatus(res, [201], 'reply');
+    return { ciphertext, id: ((await res.json()) as { reply: string }).reply };
+  }
+}

@@ -1,0 +1,106 @@
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { request } from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { generateKeyPair, readJournalistKey, sealFile, SubmissionSealer } from '../../common/envelope/index.ts';
+import { deriveSourceSecrets } from '../../common/codename.ts';
+import { killableServer, type KillableServer } from '../helpers/killable-server.ts';
+import { registerApiSource } from '../helpers/sources.ts';
+import { SourcePage } from './crash-clients.ts';
+
+// SIGTERM (systemd's stop, docker stop): requests in flight get the grace to finish, then are cut;
+// the database is closed with nothing left in its journal, the lock released; a second server on
+// the same directory is refused while one runs.
+const GRACE_S = 2;
+let server: KillableServer;
+let page: SourcePage;
+let part: Uint8Array;
+
+beforeAll(async () => {
+  const pair = await generateKeyPair({ name: 'Stop desk' });
+  server = await killableServer(pair.publicKey, { SEALDROP_STOP_SECONDS: String(GRACE_S), SEALDROP_MIN_FREE_MIB: '0' });
+  await server.start();
+  const salt = ((await (await fetch(`${server.sourceUrl}/api/config`)).json()) as { kdfSalt: string }).kdfSalt;
+  page = new SourcePage(server.sourceUrl, (await deriveSourceSecrets((await registerApiSource(server.sourceUrl)).codename, salt)).loginSecret);
+  const sealer = new SubmissionSealer({ submission: '0'.repeat(32), name: 'x', type: 'application/octet-stream', recipients: [(await readJournalistKey(pair.publicKey)).key], partSize: 65536 });
+  for await (const p of sealFile(sealer, 1000, async (s, e) => new Uint8Array(e - s))) part = p;
+}, 60_000);
+afterAll(async () => {
+  await server?.cleanup();
+});
+
+/** A part upload whose body is sent in two halves, `pauseMs` apart; resolves with the status or 'cut'. */
+function slowPart(id: string, pauseMs: number): Promise<number | 'cut'> {
+  const url = new URL(`${server.sourceUrl}/api/submissions/${id}/parts/1`);
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': part.length, 'x-source-token': page.token } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', () => resolve('cut'));
+    req.write(part.subarray(0, 100));
+    setTimeout(() => req.end(part.subarray(100)), pauseMs);
+  });
+}
+
+async function reserve(): Promise<string> {
+  await page.login();
+  const res = await fetch(`${server.sourceUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': page.token }, body: '{"parts":1}' });
+  return ((await res.json()) as { submission: string }).submission;
+}
+
+const lockFile = () => path.join(server.dataDir, 'sealdrop.lock');
+const logLines = () => server.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('a second server on the same data directory is refused clearly while one runs', async () => {
+  const second = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env: { ...process.env, ...server.env, SEALDROP_SOURCE_PORT: '0', SEALDROP_JOURNALIST_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  second.stderr.on('data', (d) => (err += d));
+  const code = await new Promise((r) => second.once('exit', r));
+  expect(code).toBe(1);
+  expect(err).toMatch(/Another Sealdrop server is using .*; stop it first/);
+  expect((await fetch(`${server.sourceUrl}/api/config`)).status).toBe(200); // the first one is untouched
+});
+
+test('SIGTERM lets a request that finishes within the grace complete, then stops cleanly', async () => {
+  const id = await reserve();
+  const upload = slowPart(id, 500);
+  await new Promise((r) => setTimeout(r, 150));
+  const stopped = await server.stop('SIGTERM');
+  expect(await upload).toBe(204);
+  expect(stopped.code).toBe(0);
+  expect(stopped.ms).toBeLessThan(GRACE_S * 1000 + 1500);
+  expect(logLines().map((l) => l.event)).toEqual(expect.arrayContaining(['stopping', 'stopped']));
+  expect(logLines().find((l) => l.event === 'stopped')).toMatchObject({ requestsCut: 0 });
+  expect(existsSync(lockFile())).toBe(false);
+  const db = new Database(path.join(server.dataDir, 'sealdrop.sqlite'), { readonly: true });
+  try {
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.prepare('SELECT COUNT(*) AS c FROM parts WHERE submission_id = ?').get(id)).toEqual({ c: 1 });
+  } finally {
+    db.close();
+  }
+  // Nothing left half-written: the rollback journal is empty (or gone) once the database is closed.
+  const journal = path.join(server.dataDir, 'sealdrop.sqlite-journal');
+  expect(existsSync(journal) ? statSync(journal).size : 0).toBe(0);
+});
+
+test('a request still arriving when the grace runs out is cut, stores nothing, and the stop stays within its bound', async () => {
+  await server.start();
+  const id = await reserve();
+  const upload = slowPart(id, 60_000); // a sender far slower than the grace
+  await new Promise((r) => setTimeout(r, 150));
+  const stopped = await server.stop('SIGTERM');
+  expect(await upload).toBe('cut');
+  expect(stopped.code).toBe(0);
+  expect(stopped.ms).toBeGreaterThanOrEqual(GRACE_S * 1000 - 100);
+  expect(stopped.ms).toBeLessThan(GRACE_S * 1000 + 1500);
+  expect(logLines().find((l) => l.event === 'stopped')).toMatchObject({ requestsCut: 1 });
+  expect(existsSync(lockFile())).toBe(false);
+  await server.start(); // starts at once: the lock was released
+  await page.login();
+  const received = await fetch(`${server.sourceUrl}/api/submissions/${id}`, { headers: { 'x-source-token': page.token } });
+  expect(await received.json()).toEqual({ complete: false, manifest: false, parts: [] });
+});
