@@ -20,8 +20,9 @@ const USAGE = `Usage: sealdrop <command> [options]
                                           a consistent snapshot of the data directory (safe while the
                                           server runs) in one file encrypted to every active journalist,
                                           or to a backup key
-  restore --in FILE --key KEY.asc [--passphrase-file F] --data NEW-DIR
+  restore --in FILE [--sha256 DIGEST] --key KEY.asc [--passphrase-file F] --data NEW-DIR
                                           decrypt, verify and rebuild a data directory from a backup
+                                          (--sha256: the digest backup printed, proving it is yours)
   decrypt --key KEY.asc [--passphrase-file F] --in OUT --out PLAIN
                                           decrypt and verify exported submissions (run this offline)
   verify-client [--url URL]               rebuild the page scripts from this source tree and print the
@@ -31,8 +32,19 @@ const USAGE = `Usage: sealdrop <command> [options]
 
 DIR defaults to $SEALDROP_DATA or ./data.`;
 
+/** `sealdrop <command> --help`: the usage lines of that command (or all of them). */
+function helpFor(command: string): string {
+  const blocks = USAGE.split('\n\n')[1]!.split(/\n(?=  \S)/);
+  const own = blocks.filter((b) => b.trimStart().startsWith(`${command} `) || b.trim() === command);
+  if (own.length === 0) return USAGE;
+  return `Usage:\n\n${own.map((b) => b.replace(/^  /, '  sealdrop ')).join('\n')}\n\nDIR defaults to $SEALDROP_DATA or ./data.`;
+}
+
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command && rest.some((a) => a === '--help' || a === '-h')) return void console.log(helpFor(command));
+  // Checked before any command runs, decrypt included: a misspelt setting would otherwise be ignored.
+  (await import('./config.ts')).rejectUnknownSettings();
   switch (command) {
     case 'serve':
       await (await import('./bundle.ts')).buildClientUnlessReadOnly();
@@ -45,7 +57,7 @@ async function run(argv: string[]): Promise<void> {
     case 'backup':
       return (await import('./cli/backup.ts')).backupCommand(rest);
     case 'restore':
-      return (await import('./cli/backup.ts')).restoreCommand(rest);
+      return (await import('./cli/restore.ts')).restoreCommand(rest);
     case 'export':
       return (await import('./cli/export.ts')).exportCommand(rest);
     case 'decrypt':

@@ -27,6 +27,8 @@ export type Config = Readonly<{
   stopGraceMs: number;
   /** Below this much free space on the data directory's disk, new uploads are refused (0: never). */
   minFreeBytes: number;
+  /** The journalist interface's address as journalists reach it (a tunnel, a proxy), for links the CLI prints; null: the onion or the listener. */
+  journalistUrl: string | null;
 }>;
 
 export class ConfigError extends Error {
@@ -36,7 +38,7 @@ export class ConfigError extends Error {
 const KNOWN = [
   'SEALDROP_DATA', 'SEALDROP_HOST', 'SEALDROP_JOURNALIST_HOST', 'SEALDROP_JOURNALIST_EXPOSED', 'SEALDROP_SOURCE_PORT', 'SEALDROP_JOURNALIST_PORT',
   'SEALDROP_PART_SIZE', 'SEALDROP_MAX_FILE_BYTES', 'SEALDROP_RETENTION_DAYS', 'SEALDROP_KEY_FILE', 'SEALDROP_TOR', 'SEALDROP_TOR_TORRC', 'SEALDROP_ONION_LOCATION',
-  'SEALDROP_STOP_SECONDS', 'SEALDROP_MIN_FREE_MIB',
+  'SEALDROP_STOP_SECONDS', 'SEALDROP_MIN_FREE_MIB', 'SEALDROP_JOURNALIST_URL',
 ];
 const MiB = 1024 * 1024;
 
@@ -62,6 +64,22 @@ function hostSetting(env: NodeJS.ProcessEnv, name: string): string {
   return host;
 }
 
+/** An http(s) address with no path beyond "/", query or credentials; returned ending in "/". */
+function urlSetting(env: NodeJS.ProcessEnv, name: string): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not an address: "${raw}".`);
+  }
+  if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash || url.pathname !== '/') {
+    throw new ConfigError(`${name} must be an http or https address with nothing after the host and port, like http://example.onion/, got "${raw}".`);
+  }
+  return url.href;
+}
+
 export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /**
@@ -83,10 +101,15 @@ export function keyFileSetting(dataDir: string, env: NodeJS.ProcessEnv = process
   return path.resolve(env.SEALDROP_KEY_FILE || path.join(dataDir, 'secret.key'));
 }
 
-/** Reads the environment once; an unknown or bad SEALDROP_* value stops start-up rather than being ignored. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** A mistyped SEALDROP_* name is an error everywhere (server and every CLI command), never ignored. */
+export function rejectUnknownSettings(env: NodeJS.ProcessEnv = process.env): void {
   const unknown = Object.keys(env).filter((k) => k.startsWith('SEALDROP_') && !KNOWN.includes(k));
   if (unknown.length) throw new ConfigError(`Unknown setting ${unknown.join(', ')}; known settings: ${KNOWN.join(', ')}.`);
+}
+
+/** Reads the environment once; an unknown or bad SEALDROP_* value stops start-up rather than being ignored. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  rejectUnknownSettings(env);
   const retention = integer(env, 'SEALDROP_RETENTION_DAYS', 0, 0, 36500);
   const dataDir = path.resolve(env.SEALDROP_DATA || 'data');
   const config: Config = {
@@ -104,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     onionLocation: flag(env, 'SEALDROP_ONION_LOCATION'),
     stopGraceMs: integer(env, 'SEALDROP_STOP_SECONDS', 10, 0, 600) * 1000,
     minFreeBytes: integer(env, 'SEALDROP_MIN_FREE_MIB', 1024, 0, 1024 * 1024) * MiB,
+    journalistUrl: urlSetting(env, 'SEALDROP_JOURNALIST_URL'),
   };
   checkExposure(config, flag(env, 'SEALDROP_JOURNALIST_EXPOSED'));
   if (config.sourcePort !== 0 && config.sourcePort === config.journalistPort) {

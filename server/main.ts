@@ -49,7 +49,7 @@ console.log(`Data directory: ${config.dataDir}`);
 if (running.setupPath) {
   console.log('No journalist is set up yet, so sources see "not open yet". Create the first administrator here');
   console.log('(a one-time link, valid until used or until the server restarts):');
-  console.log(`  ${journalistUrl}${running.setupPath.slice(1)}`);
+  console.log(`  ${config.journalistUrl ?? journalistUrl}${running.setupPath.slice(1)}`);
   if (onion?.setupAuth) {
     console.log('Over Tor, that address opens only with this access key (Tor Browser asks for it; it is shown only here):');
     console.log(`  ${onion.setupAuth}`);

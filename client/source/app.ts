@@ -41,6 +41,9 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
     }
   }
   send.disabled = false;
+  // The codename panel's button said "Sending…": its job is done either way (Send retries).
+  const carryOn = document.getElementById('codename-continue');
+  if (carryOn) carryOn.hidden = true;
   if (ok) {
     form.reset();
     show(byId('done'));

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 
 // A backup file: the standard envelope (parts and a manifest, each an OpenPGP message GnuPG can
 // read) around one plaintext stream of entries, framed so that it can be read back in order:
@@ -10,7 +13,11 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 // sizes, how many objects) is readable without a key; the manifest's digests authenticate it all.
 
 export const MAGIC = Buffer.from('SEALDROP-BACKUP-1\n');
+/** Plaintext per part of a backup. */
+export const BACKUP_PART_SIZE = 4 * 1024 * 1024;
 const TRAILER = Buffer.from('SDBK');
+// A manifest lists a 64-character digest per part: 100,000 parts (400 GiB) stay far below this.
+const MAX_MANIFEST = 16 * 1024 * 1024;
 
 /** Not a backup, or one that was cut short or altered outside the envelope's framing. */
 export class BackupFormatError extends Error {
@@ -42,9 +49,11 @@ export class BackupReader {
     private readonly handle: FileHandle,
     private readonly manifestAt: number,
     readonly manifest: Uint8Array,
+    private readonly maxPart: number,
   ) {}
 
-  static async open(file: string): Promise<BackupReader> {
+  /** `maxPart`: the longest a part may be (its plaintext size and the envelope's overhead), so a crafted length cannot ask for more memory. */
+  static async open(file: string, maxPart: number): Promise<BackupReader> {
     const size = (await stat(file)).size;
     const handle = await open(file, 'r');
     try {
@@ -52,9 +61,10 @@ export class BackupReader {
       const tail = await readAt(handle, Math.max(0, size - 8), 8);
       if (size < MAGIC.length + 8 || !head.equals(MAGIC) || !tail.subarray(4).equals(TRAILER)) throw new BackupFormatError('This is not a Sealdrop backup, or it was cut short.');
       const length = tail.readUInt32BE(0);
+      if (length > MAX_MANIFEST) throw new BackupFormatError('This backup is damaged: its manifest is too large.');
       const manifestAt = size - 8 - length;
       if (manifestAt < MAGIC.length + 4) throw new BackupFormatError('This backup is damaged: its manifest does not fit.');
-      return new BackupReader(handle, manifestAt - 4, await readAt(handle, manifestAt, length));
+      return new BackupReader(handle, manifestAt - 4, await readAt(handle, manifestAt, length), maxPart);
     } catch (error) {
       await handle.close();
       throw error;
@@ -65,7 +75,7 @@ export class BackupReader {
   async nextPart(): Promise<Uint8Array | null> {
     if (this.offset >= this.manifestAt) return null;
     const length = (await readAt(this.handle, this.offset, 4)).readUInt32BE(0);
-    if (this.offset + 4 + length > this.manifestAt) throw new BackupFormatError('This backup is damaged: a part runs into the manifest.');
+    if (length > this.maxPart || this.offset + 4 + length > this.manifestAt) throw new BackupFormatError('This backup is damaged: a part is too long.');
     const part = await readAt(this.handle, this.offset + 4, length);
     this.offset += 4 + length;
     return part;
@@ -119,4 +129,11 @@ export class EntryParser {
   finish(): void {
     if (this.inEntry || this.pending.length > 0) throw new BackupFormatError('This backup is damaged: it ends inside an entry.');
   }
+}
+
+/** The SHA-256 of a backup file, which `sealdrop backup` prints and `restore --sha256` checks. */
+export async function fileDigest(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
 }

@@ -5,6 +5,19 @@ import { CliError, options } from './args.ts';
 import { OnionAccess } from '../tor/access.ts';
 import type { Store } from '../store/index.ts';
 import { openCliStore, storeLocation } from './store.ts';
+import { loadConfig } from '../config.ts';
+
+/**
+ * Where journalists open the links the CLI prints: SEALDROP_JOURNALIST_URL if set, else the
+ * journalist onion address, else the journalist listener itself (loopback, reached by a tunnel).
+ */
+function journalistBase(onion: OnionAccess): string {
+  const config = loadConfig();
+  if (config.journalistUrl) return config.journalistUrl;
+  if (onion.journalistUrl !== '/') return onion.journalistUrl;
+  const host = config.journalistHost.includes(':') ? `[${config.journalistHost}]` : config.journalistHost;
+  return `http://${host}:${config.journalistPort}/`;
+}
 
 /** The store and who may reach the journalist onion; closed after `act`, whatever happens. */
 function withStore<T>(data: string | undefined, act: (store: Store, onion: OnionAccess) => T): T {
@@ -38,7 +51,7 @@ async function add(args: string[]): Promise<void> {
 function printEnrolment(store: Store, onion: OnionAccess, j: { id: number; username: string }): void {
   const access = onion.issue(j.id);
   console.log(`To use the web interface, ${j.username} opens this one-time link on the journalist interface (valid 7 days):`);
-  console.log(`  ${onion.journalistUrl}enrol/${store.journalists.createEnrolment(j.id)}`);
+  console.log(`  ${journalistBase(onion)}enrol/${store.journalists.createEnrolment(j.id)}`);
   if (access) printAccess(j.username, access);
 }
 

@@ -96,6 +96,15 @@ export function notFound(): RequestHandler {
   return (_req, _res, next) => next(new HttpError(404, 'There is nothing at this address.'));
 }
 
+// The guard's refusals repeat for every upload while space is low: one line a minute says so.
+let lastDiskLow = 0;
+function logDiskRefusal(error: unknown, method: string): void {
+  if (!(error instanceof DiskFullError && error.guard)) return log('error', 'disk_full', { method });
+  if (Date.now() - lastDiskLow < 60_000) return;
+  lastDiskLow = Date.now();
+  log('warn', 'disk_low', { method });
+}
+
 export function errorHandler(): ErrorRequestHandler {
   return (error, req, res, _next) => {
     // Already answered (e.g. a slow body cut with a 408): the route's own failure has nobody to tell.
@@ -103,7 +112,7 @@ export function errorHandler(): ErrorRequestHandler {
     const { status, code } = classify(error);
     const message = messageOf(status, error);
     // Log the class only: never bodies, names, keys or addresses.
-    if (status === 507) log('error', 'disk_full', { method: req.method });
+    if (status === 507) logDiskRefusal(error, req.method);
     else if (status >= 500 && !spoken(error)) log('error', 'request_failed', { error: (error as Error)?.name ?? 'unknown', method: req.method, status });
     res.status(status);
     if (wantsJson(req.path)) res.json({ error: message, code });

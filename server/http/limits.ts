@@ -23,31 +23,42 @@ export function concurrencyLimit(max: number, waiting: Waiting | null = null): R
     if (!holders.delete(req)) return;
     queue.shift()?.();
   };
-  const admit = (req: Request, res: Parameters<RequestHandler>[1], next: Parameters<RequestHandler>[2]) => {
+  const admit = (req: Request, res: Parameters<RequestHandler>[1], next: Parameters<RequestHandler>[2]): boolean => {
+    // Gone already (it hung up while an earlier step or its turn was awaited): its 'close' has
+    // fired, so a slot taken now would never be given back.
+    if (res.closed || req.socket.destroyed) return false;
     holders.add(req);
     res.once('close', () => release(req));
     next();
+    return true;
   };
   return (req, res, next) => {
-    if (holders.size < max) return admit(req, res, next);
+    if (holders.size < max) return void admit(req, res, next);
     const slowest = slowestEvictable(holders);
     if (slowest) {
       // Freed now, not when its socket closes, so the newcomer never finds the slot still taken.
       holders.delete(slowest.req as Request);
       cutSlowBody(slowest);
-      return admit(req, res, next);
+      return void admit(req, res, next);
     }
     if (!waiting || queue.length >= waiting.maxWaiting) return next(new HttpError(503, BUSY));
-    const turn = () => {
+    const leave = () => {
       clearTimeout(timer);
-      if (res.writableEnded || req.socket.destroyed) return queue.shift()?.(); // gone while waiting: pass the turn on
-      admit(req, res, next);
-    };
-    const timer = setTimeout(() => {
       const i = queue.indexOf(turn);
       if (i >= 0) queue.splice(i, 1);
+    };
+    const turn = () => {
+      leave();
+      res.off('close', leave);
+      if (!admit(req, res, next)) queue.shift()?.(); // gone meanwhile: the turn passes on
+    };
+    const timer = setTimeout(() => {
+      leave();
+      res.off('close', leave);
       next(new HttpError(503, BUSY));
     }, waiting.waitMs);
+    // A client that hangs up while waiting gives its place back at once.
+    res.once('close', leave);
     queue.push(turn);
   };
 }

@@ -45,8 +45,12 @@ export function log(level: Level, event: Event, fields: Record<string, Field> = 
 export function logTor(line: string): void {
   const text = line
     .replace(/^.*?\[(warn|err)\]\s*/, '')
-    .replace(/\[?[0-9a-fA-F]*:[0-9a-fA-F:]{2,}\]?(:\d+)?/g, '[address]')
+    // IPv4 first (an IPv6 pattern would swallow "1:9050" of "10.0.0.1:9050"), then IPv6, then
+    // relay fingerprints and host names: none is a source's, but none is the log's business.
     .replace(/\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b/g, '[address]')
+    .replace(/\[?[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}(\[address\])?\]?(:\d+)?/g, '[address]')
+    .replace(/\$?\b[0-9A-Fa-f]{40}\b/g, '[relay]')
+    .replace(/\b(?:[a-z0-9-]+\.)+(?:onion|[a-z]{2,})\b/gi, '[host]')
     .replace(/[^\x20-\x7e]/g, '?')
     .slice(0, 200);
   sink(JSON.stringify({ level: /\[err\]/.test(line) ? 'error' : 'warn', event: 'tor', text }));

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isId } from '../../common/ids.ts';
 import type { Db } from './db.ts';
@@ -20,26 +19,21 @@ export class BackupEntryError extends Error {
 }
 
 /**
- * A consistent copy of a live database, taken with SQLite's online backup API (which starts over
- * if the server writes meanwhile) into a file beside it, read into memory and removed. Objects
- * only ever appear and disappear, never change; one a journalist deleted while the backup ran is
- * left out, and so are the rows that name it, so the snapshot is a state the drop really passed
- * through (with that deletion done).
+ * A consistent copy of a live database, in memory only: SQLite's serialize API reads every page in
+ * one read transaction (a writer waits a moment, as for any read). The online backup API would
+ * need a copy on disk, and a copy a kill left behind would keep rows after they were deleted or
+ * purged. Objects only ever appear and disappear, never change; one a journalist deleted while
+ * the backup ran is left out, and so are the rows that name it, so the snapshot is a state the
+ * drop really passed through (with that deletion done).
  */
 export async function takeSnapshot(db: Db, dataDir: string, keyFile: string): Promise<Snapshot> {
-  const temp = path.join(dataDir, `.backup-${randomBytes(8).toString('hex')}.sqlite`);
+  const copy = new Database(db.serialize());
   try {
-    await db.backup(temp);
-    const copy = new Database(temp);
-    try {
-      const objects = dropMissing(copy, path.join(dataDir, 'objects'));
-      return { database: copy.serialize(), objects, keyFile: existsSync(keyFile) ? await readFile(keyFile) : null };
-    } finally {
-      copy.close();
-    }
+    copy.pragma('foreign_keys = ON');
+    const objects = dropMissing(copy, path.join(dataDir, 'objects'));
+    return { database: copy.serialize(), objects, keyFile: existsSync(keyFile) ? await readFile(keyFile) : null };
   } finally {
-    await rm(temp, { force: true });
-    await rm(`${temp}-journal`, { force: true });
+    copy.close();
   }
 }
 

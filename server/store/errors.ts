@@ -24,8 +24,11 @@ export class SourceGoneError extends StoreError {
 /** The data directory's disk is full, or below the free-space floor: nothing was stored. */
 export class DiskFullError extends StoreError {
   override name = 'DiskFullError';
-  constructor() {
+  /** True when the free-space guard refused before anything was written (the disk is not full yet). */
+  readonly guard: boolean;
+  constructor({ guard = false } = {}) {
     super('The newsroom’s server is out of storage space, so it cannot take this right now. Nothing was stored. Please try again in a day or two.');
+    this.guard = guard;
   }
 }
 

@@ -17,7 +17,7 @@ export function spaceOf(dir: string): Space {
   return {
     free,
     async ensure(bytes, floor) {
-      if ((await free()) - bytes < floor) throw new DiskFullError();
+      if ((await free()) - bytes < floor) throw new DiskFullError({ guard: true });
     },
   };
 }

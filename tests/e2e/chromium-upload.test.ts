@@ -49,6 +49,9 @@ test('a 20 MiB file and a message leave the browser encrypted and reach the jour
   expect(codename?.split(' ')).toHaveLength(7);
   await page.waitForSelector('#done', { state: 'visible', timeout: 110_000 });
   expect(await page.textContent('#progress')).toContain('sent, encrypted');
+  // The codename panel ends with the send: no greyed "Sending…" left under the green "Sent" box.
+  expect(await page.isVisible('#codename-continue')).toBe(false);
+  expect(await page.isVisible('#codename')).toBe(true); // the codename stays to be written down
 
   const sent = sniffer.sent();
   expect(sent.length).toBeGreaterThan(file.length); // the ciphertext did go through the relay

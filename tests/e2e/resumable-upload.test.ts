@@ -14,9 +14,9 @@ import { sendAndConfirm } from '../helpers/submit.ts';
 // A leak sent over a circuit that drops: the server is killed (SIGKILL) and started again twice
 // mid-upload, and two part uploads are cut on top. The page must carry on by itself.
 const MiB = 1024 * 1024;
-const FILE_MIB = 200;
-const KILL_AFTER = [10, 28]; // parts acknowledged when each kill happens
-const CUT_PARTS = [6, 40];
+const FILE_MIB = 100;
+const KILL_AFTER = [6, 16]; // parts acknowledged when each kill happens
+const CUT_PARTS = [4, 20];
 
 let server: KillableServer;
 let gpg: GpgHome;

@@ -160,7 +160,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
  * A Sealdrop child server ready for runLoad: one journalist logged in, 20 registered sources
  * (their login secrets), one file sealed for the JS path. `cleanup` stops and removes it all.
  */
-export async function prepareLoad(clients: number, seconds: number): Promise<{ options: LoadOptions; cleanup(): Promise<void> }> {
+export async function prepareLoad(clients: number, seconds: number): Promise<{ options: LoadOptions; logLines(): string[]; cleanup(): Promise<void> }> {
   const { generateKeyPair, readJournalistKey, sealFile, SubmissionSealer } = await import('../../common/envelope/index.ts');
   const { deriveSourceSecrets } = await import('../../common/codename.ts');
   const { hashPassphrase } = await import('../../server/auth/passwords.ts');
@@ -186,6 +186,7 @@ export async function prepareLoad(clients: number, seconds: number): Promise<{ o
   if (login.status !== 303) throw new Error(`journalist login failed: ${login.status}`);
   return {
     options: { sourceUrl: server.sourceUrl, staff, clients, seconds, logins, sealed: { parts, manifest: await sealer.sealManifest() }, serverPid: server.pid() },
+    logLines: () => server.output().split('\n').filter((l) => l.startsWith('{')),
     cleanup: () => server.cleanup(),
   };
 }

@@ -66,6 +66,30 @@ describe('sealdrop journalist', () => {
     expect(result.stderr).toMatch(pattern);
   });
 
+  test.each(['serve', 'onion', 'journalist', 'export', 'decrypt', 'verify-client', 'backup', 'restore'])('`sealdrop %s --help` answers with that command\'s usage, exit 0, and does nothing', async (command) => {
+    const result = await sealdrop([command, '--help', '--data', data]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^Usage:\\n\\n  sealdrop ${command}\\b`));
+    expect(result.stderr).toBe('');
+  });
+
+  test('journalist enrol prints the whole address: the listener, or SEALDROP_JOURNALIST_URL', async () => {
+    const listener = await sealdrop(['journalist', 'enrol', '--data', data, '--username', 'kim']);
+    expect(listener.code, listener.stderr).toBe(0);
+    expect(listener.stdout).toMatch(/^  http:\/\/127\.0\.0\.1:8081\/enrol\/[\w-]{20,}$/m);
+    const tunnel = await sealdrop(['journalist', 'enrol', '--data', data, '--username', 'kim'], { SEALDROP_JOURNALIST_URL: 'https://desk.example.org:8443' });
+    expect(tunnel.stdout).toMatch(/^  https:\/\/desk\.example\.org:8443\/enrol\/[\w-]{20,}$/m);
+    const bad = await sealdrop(['journalist', 'enrol', '--data', data, '--username', 'kim'], { SEALDROP_JOURNALIST_URL: 'https://desk.example.org/x?y' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/SEALDROP_JOURNALIST_URL must be an http or https address/);
+  });
+
+  test('a mistyped setting stops every command, decrypt included (it loads no store)', async () => {
+    const result = await sealdrop(['decrypt', '--key', 'k', '--in', 'i', '--out', 'o'], { SEALDROP_DAT: 'x' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Unknown setting SEALDROP_DAT\b/);
+  });
+
   test.each([
     [{ SEALDROP_DAT: 'elsewhere' }, /Unknown setting SEALDROP_DAT\b/],
     [{ SEALDROP_PART_SIZE: '4M' }, /SEALDROP_PART_SIZE must be a whole number/],

@@ -72,9 +72,14 @@ test('a backup taken under load restores into a fresh directory that a server ru
   expect(made.stdout).toMatch(/Backed up the database and \d+ object\(s\) .* encrypted to: jo\./);
   expect(during).toBeGreaterThan(0); // sources really were uploading while it ran
 
+  const digest = /^SHA-256: ([0-9a-f]{64})$/m.exec(made.stdout)?.[1];
+  expect(digest).toBeDefined();
   const restored = path.join(work, 'restored');
+  const replaced = await sealdrop(['restore', '--in', out, '--sha256', 'ab'.repeat(32), '--key', keyFile, '--data', restored]);
+  expect(replaced.code).toBe(2);
+  expect(replaced.stderr).toMatch(/not the backup whose digest you gave/);
   const t = performance.now();
-  const res = await sealdrop(['restore', '--in', out, '--key', keyFile, '--data', restored]);
+  const res = await sealdrop(['restore', '--in', out, '--sha256', digest!, '--key', keyFile, '--data', restored]);
   const restoreSeconds = (performance.now() - t) / 1000;
   expect(res.code, res.stderr).toBe(0);
   const objects = (await readdir(path.join(restored, 'objects'))).length;
@@ -118,6 +123,15 @@ test('a damaged backup, or the wrong key, restores nothing and leaves no directo
   const wrong = await sealdrop(['restore', '--in', out, '--key', strangerKey, '--data', target]);
   expect(wrong.code).toBe(1);
   expect((await readdir(work)).filter((f) => f.startsWith('from-damaged'))).toEqual([]);
+  // A target that is a file, or a directory with anything in it, is refused and left as it was.
+  const precious = path.join(work, 'precious.txt');
+  await writeFile(precious, 'keep me');
+  const onFile = await sealdrop(['restore', '--in', out, '--key', keyFile, '--data', precious]);
+  expect(onFile.code).toBe(2);
+  expect(await readFile(precious, 'utf8')).toBe('keep me');
+  const full = await sealdrop(['restore', '--in', out, '--key', keyFile, '--data', work]);
+  expect(full.code).toBe(2);
+  expect(full.stderr).toMatch(/is not empty/);
 });
 
 test('a backup to a separate backup key opens with that key only', async () => {
@@ -133,4 +147,5 @@ test('a backup to a separate backup key opens with that key only', async () => {
   const res = await sealdrop(['restore', '--in', out, '--key', privateFile, '--data', path.join(work, 'yes')]);
   expect(res.code, res.stderr).toBe(0);
   expect(res.stdout).toMatch(/every part and the whole were verified/);
+  expect(res.stdout).toMatch(/check that these journalists and keys are yours[^]*\n  jo \(admin\) [0-9A-Fa-f]{40}/);
 });

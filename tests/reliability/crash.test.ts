@@ -81,8 +81,8 @@ const ack = (name: string) => (result: Outcome) => {
   return result;
 };
 
-/** One round's operations, all at once; resolves with each one's outcome. */
-async function launchOperations(): Promise<Promise<Outcome>[]> {
+/** One round's operations, all at once; resolves with each one's outcome (and the no-JS send's, if any). */
+async function launchOperations(): Promise<{ ops: Promise<Outcome>[]; noScript: Promise<Outcome> | null }> {
   for (const page of pages) await page.login();
   const ops: Promise<Outcome>[] = [];
   // Uploads cut in an earlier round: the page asks what arrived and sends the rest.
@@ -95,12 +95,14 @@ async function launchOperations(): Promise<Promise<Outcome>[]> {
     const file = await pages[which]!.reserve(newFile(`js${which}`), PART, journalist.key);
     ops.push(outcome(() => pages[which]!.send(file)).then(ack(file.name)).then((r) => (r === 'cut' && pendingUploads.push(file), r)));
   }
+  let noScript: Promise<Outcome> | null = null;
   if (random() < 0.7) {
     const file = newFile('nojs');
-    ops.push(outcome(() => postNoScript(server.sourceUrl, file.name, file.plaintext)).then(ack(file.name)).then((r) => (tally[r === 'acked' ? 'noScriptAcked' : 'noScriptCut']++, r)));
+    noScript = outcome(() => postNoScript(server.sourceUrl, file.name, file.plaintext)).then(ack(file.name)).then((r) => (tally[r === 'acked' ? 'noScriptAcked' : 'noScriptCut']++, r));
+    ops.push(noScript);
   }
   if (random() < 0.6) ops.push(...(await journalistOperation()));
-  return ops;
+  return { ops, noScript };
 }
 
 /** A journalist logs in and deletes a submission, replies to a source, or deletes a whole source (a purge). */
@@ -227,10 +229,11 @@ test(`${KILLS} SIGKILLs at seeded random moments (uploads on both paths, deletes
     }
     await server.start();
     await checkAfterRestart(round);
-    const ops = await launchOperations();
-    // Mostly early, mid-upload; a third late enough for a no-JS send to finish (its first key pair
-    // is made in a worker that starts on demand, about a second).
-    await sleep(random() < 0.35 ? between(900, 2200) : between(0, 450));
+    const { ops, noScript } = await launchOperations();
+    // Mostly early, mid-upload; in a third of the rounds just after the no-JS send is answered (its
+    // first key pair is made in a worker that starts on demand: a second, more on a loaded machine).
+    if (random() < 0.35 && noScript) await Promise.race([noScript, sleep(10_000)]).then(() => sleep(between(0, 300)));
+    else await sleep(between(0, 450));
     await server.kill();
     tally.kills++;
     for (const result of await Promise.all(ops)) tally[result]++;

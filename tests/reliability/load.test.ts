@@ -22,4 +22,11 @@ test(`${CLIENTS} sources at once for ${SECONDS} s: no errors, memory bounded, th
   expect(figures.inbox.loads).toBeGreaterThan(SECONDS);
   expect(figures.inbox.maxMs).toBeLessThan(1000);
   expect(figures.serverRssMiB.peak).toBeLessThan(768);
+  // What the server logged meanwhile: JSON lines, none holding an address, a file name or a path.
+  const lines = prepared.logLines();
+  expect(lines.length).toBeGreaterThan(0);
+  for (const line of lines) {
+    expect(() => JSON.parse(line)).not.toThrow();
+    expect(line).not.toMatch(/127\.0\.0\.1|load\.bin|notes\.txt|\/api\/|[0-9a-f]{32}/);
+  }
 }, 240_000);

@@ -30,10 +30,13 @@ test('a field that could carry request data is replaced, not written, and loggin
 test("tor's warnings come through with every address masked", () => {
   logTor('Dec 02 01:00:00.000 [warn] Problem bootstrapping. Stuck at 10%: (conn_done). (Connection refused; CONNECTREFUSED; count 10; recommendation warn; host 9695DFC35FFEB861329B9F1AB04C46397020CE31 at 128.31.0.39:9101)');
   logTor('[err] Could not bind to [2001:db8::1]:9050: Address already in use');
-  const [a, b] = lines.map((l) => JSON.parse(l) as { level: string; event: string; text: string });
+  logTor('[warn] Bridge at 10.0.0.1:9050 and ::ffff:192.168.1.20:9001 via bridge.example.org unreachable');
+  const [a, b, c] = lines.map((l) => JSON.parse(l) as { level: string; event: string; text: string });
   expect(a).toMatchObject({ level: 'warn', event: 'tor' });
   expect(a!.text).toMatch(/^Problem bootstrapping/);
   expect(a!.text).not.toContain('128.31.0.39');
   expect(b).toMatchObject({ level: 'error', event: 'tor' });
   expect(b!.text).not.toContain('2001:db8');
+  expect(c!.text).toMatch(/^Bridge at \[address\] and \[address\] via \[host\] unreachable$/);
+  expect(a!.text).not.toContain('9695DFC35FFEB861329B9F1AB04C46397020CE31');
 });

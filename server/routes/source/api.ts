@@ -26,8 +26,8 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
   // A manifest lists a 64-character digest per part, so it grows with the part count, not the part size.
   const manifestLimit = () => 8192 + 80 * maxParts + recipientCount() * 1024;
   const uploads = concurrencyLimit(MAX_UPLOADS, WAITING);
-  const newUpload = requireSpace(config, store, 'new');
-  const continuing = requireSpace(config, store, 'continuing');
+  const newUpload = requireSpace(config, store, 'new', () => 0);
+  const continuing = requireSpace(config, store, 'continuing', () => Math.max(partLimit(), manifestLimit()));
 
   /** Refuses an object unless it is addressed to exactly the current journalist keys (the server never decrypts). */
   const checkObject = async (data: Uint8Array): Promise<void> => {

@@ -37,7 +37,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
   const router = Router();
   const { maxParts, maxFileMiB } = limitsOf(config);
 
-  router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFileMiB), requireSpace(config, store, 'new'), concurrencyLimit(MAX_UPLOADS, WAITING), async (req, res) => {
+  router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFileMiB), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, 'Send the form as multipart/form-data.');
     const used = await current();
     const recipients = used.keys.map((k) => k.key);

@@ -22,7 +22,7 @@ async function app(waiting: { maxWaiting: number; waitMs: number } | null) {
   const held = async (n: number) => {
     while (release.length < n) await new Promise((r) => setTimeout(r, 10));
   };
-  return { post, release, held };
+  return { post, release, held, url };
 }
 
 test('without a queue, a request finding every slot busy is refused at once with a 503', async () => {
@@ -52,4 +52,23 @@ test('with a queue, it waits for the slot and is served; past the queue length o
   expect(Date.now() - started).toBeGreaterThanOrEqual(350);
   release.shift()!();
   expect(await third).toBe(204);
+});
+
+test('a client that hangs up while waiting gives its place back at once, and never takes a slot', async () => {
+  const { post, release, held, url } = await app({ maxWaiting: 1, waitMs: 5_000 });
+  const first = post();
+  await held(1);
+  const gone = new AbortController();
+  const abandoned = fetch(url, { method: 'POST', signal: gone.signal }).catch(() => 'aborted');
+  await new Promise((r) => setTimeout(r, 100));
+  gone.abort();
+  expect(await abandoned).toBe('aborted');
+  await new Promise((r) => setTimeout(r, 100));
+  const third = post(); // the queue's one place is free again: it waits rather than being refused
+  await new Promise((r) => setTimeout(r, 100));
+  release.shift()!();
+  await held(1); // the slot went to the third, not to the one that left
+  release.shift()!();
+  expect([await first, await third]).toEqual([204, 204]);
+  expect(release).toHaveLength(0);
 });
