@@ -5,6 +5,7 @@ import { fetchSubmissionObject, markSeen } from '../api/journalist.ts';
 import { saveFile } from './keygen.ts';
 import { blobSink, fileSink, PIECE_BYTES, pieceSink, type Sink } from './save.ts';
 import { wireReplies } from './replies.ts';
+import { showMessages } from './messages.ts';
 
 // The unlocked key lives only in this module's memory: gone at logout, reload or tab close.
 let key: PrivateKey | null = null;
@@ -59,6 +60,7 @@ export function wireInbox(): void {
       passphrase.value = '';
       status.textContent = 'Key unlocked, in this tab only.';
       for (const b of document.querySelectorAll<HTMLButtonElement>('button.open, button.open-reply')) b.disabled = false;
+      void showMessages(key);
     } catch (error) {
       status.textContent = (error as Error).message;
     }

@@ -11,6 +11,26 @@ async function sendReply(sourceId: string, text: string): Promise<void> {
   await postReply(sourceId, data, csrf());
 }
 
+/**
+ * Shows a reply just sent in its conversation, from the text still in this tab: no reload, so the
+ * unlocked key and everything decrypted on the page stay as they are.
+ */
+function showSent(box: HTMLTextAreaElement, text: string): void {
+  const list = box.closest('section')?.querySelector('ul.replies');
+  if (!list) return;
+  for (const empty of list.querySelectorAll('li:not(.reply-row)')) empty.remove();
+  const row = document.createElement('li');
+  row.className = 'reply-row';
+  const state = document.createElement('span');
+  state.className = 'reply-state';
+  state.textContent = 'not read yet';
+  const pre = document.createElement('pre');
+  pre.className = 'message';
+  pre.textContent = text;
+  row.append('Reply sent today · ', state, pre);
+  list.append(row);
+}
+
 export function wireReplies(getKey: () => PrivateKey | null): void {
   for (const button of document.querySelectorAll<HTMLButtonElement>('button.send-reply')) {
     const sourceId = button.dataset.source!;
@@ -20,12 +40,15 @@ export function wireReplies(getKey: () => PrivateKey | null): void {
       if (box.value.trim() === '') return void (status.textContent = 'Write a reply first.');
       button.disabled = true;
       status.textContent = 'Encrypting…';
-      sendReply(sourceId, box.value)
-        .then(() => location.reload())
-        .catch((error: Error) => {
-          button.disabled = false;
-          status.textContent = `Not sent: ${error.message}`;
-        });
+      const text = box.value;
+      sendReply(sourceId, text)
+        .then(() => {
+          showSent(box, text);
+          box.value = '';
+          status.textContent = 'Sent, encrypted to the source and the newsroom.';
+        })
+        .catch((error: Error) => void (status.textContent = `Not sent: ${error.message}`))
+        .finally(() => (button.disabled = false));
     });
   }
   for (const button of document.querySelectorAll<HTMLButtonElement>('button.open-reply')) {

@@ -2,6 +2,7 @@ import { paddedSize, partCountFor, readJournalistKey, sealFile, sha256Hex, Submi
 import { createSubmission, fetchConfig, UploadError, type DropConfig } from '../api/source.ts';
 import { Meter } from './meter.ts';
 import { Upload, type LinkState } from './upload.ts';
+import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
 
 /** Something to send: a chosen file, or the typed message (a single-part text/plain submission). */
 export type Item = { name: string; type: string; size: number; read(start: number, end: number): Promise<Uint8Array> };
@@ -107,5 +108,5 @@ export function fileItem(file: File): Item {
 
 export function messageItem(text: string): Item {
   const bytes = new TextEncoder().encode(text);
-  return { name: 'message.txt', type: 'text/plain; charset=utf-8', size: bytes.length, read: async (s, e) => bytes.slice(s, e) };
+  return { name: MESSAGE_NAME, type: MESSAGE_TYPE, size: bytes.length, read: async (s, e) => bytes.slice(s, e) };
 }

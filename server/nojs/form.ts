@@ -2,6 +2,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import { Readable } from 'node:stream';
 import { HttpError } from '../http/errors.ts';
+import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
 
 export const MAX_MESSAGE_BYTES = 100_000;
 const MAX_FILES = 20;
@@ -51,7 +52,7 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
       if (field === 'files' && value === '') return; // some browsers send an empty file input as a field
       if (field !== 'message') return fail(new HttpError(400, `Unexpected form field "${field}".`));
       if (info.valueTruncated) return fail(new HttpError(413, `The message is longer than ${MAX_MESSAGE_BYTES} bytes. Send it as a file instead.`));
-      if (value.trim() !== '') enqueue({ name: 'message.txt', type: 'text/plain; charset=utf-8', content: Readable.from([Buffer.from(value, 'utf8')]) });
+      if (value.trim() !== '') enqueue({ name: MESSAGE_NAME, type: MESSAGE_TYPE, content: Readable.from([Buffer.from(value, 'utf8')]) });
     });
     for (const limit of ['filesLimit', 'fieldsLimit', 'partsLimit'] as const) {
       bb.on(limit, () => fail(new HttpError(413, `Too many files in one go (at most ${MAX_FILES}).`)));

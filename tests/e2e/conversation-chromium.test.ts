@@ -49,9 +49,25 @@ test('source → codename → journalist reply → source reads it with the code
   await staff.fill('#code', desk.code());
   await staff.click('button[type=submit]');
   await staff.waitForSelector('h1:text("Inbox")');
+  // The key is unlocked first: replying must not reload the page and forget it.
+  await staff.setInputFiles('#key-file', gpg.secretKeyFile);
+  await staff.fill('#key-passphrase', gpg.passphrase);
+  await staff.click('#load-key');
+  await staff.waitForSelector('text=Key unlocked');
+  await staff.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
   await staff.fill('textarea[id^="reply-"]', REPLY);
   await staff.click('button.send-reply');
   await staff.waitForSelector('.reply-state:text("not read yet")');
+  expect(await staff.textContent('.reply-row pre.message')).toBe(REPLY); // shown at once, from the tab's own copy
+  expect(await staff.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere)).toBe(true); // no reload
+  expect(await staff.textContent('#key-status')).toContain('Key unlocked');
+  expect(await staff.inputValue('textarea[id^="reply-"]')).toBe('');
+  // The source's message is shown as a message, decrypted in the conversation (with the key the
+  // reply did not make the page forget): no file to save.
+  await staff.waitForSelector('li.submission.is-message pre.message');
+  expect(await staff.textContent('li.submission.is-message pre.message')).toBe('I have the contracts from the ministry.');
+  expect(await staff.locator('li.submission.is-message a[download]:text("Save")').count()).toBe(0);
+  expect(await staff.locator('li.submission.is-message button.open').count()).toBe(0);
 
   // 3. The source comes back with the codename, reads the reply, and sends more.
   const back = await browser.context.newPage();
@@ -61,6 +77,9 @@ test('source → codename → journalist reply → source reads it with the code
   await back.waitForSelector('#conversation', { state: 'visible', timeout: 30_000 });
   expect(await back.textContent('#replies')).toContain(REPLY);
   await back.fill('#message', 'It was the deputy minister. Second batch attached.');
+  const batch = path.join(work, 'batch-2.txt');
+  await writeFile(batch, 'Contract 2, signed by the deputy minister.');
+  await back.setInputFiles('#files', batch);
   expect(await sendAndConfirm(back)).toBeNull(); // no new codename: same conversation
   await back.waitForSelector('#done', { state: 'visible' });
 
@@ -68,7 +87,7 @@ test('source → codename → journalist reply → source reads it with the code
   await staff.reload();
   const sections = staff.locator('section.source');
   expect(await sections.count()).toBe(1);
-  expect(await sections.first().locator('li.submission').count()).toBe(2);
+  expect(await sections.first().locator('li.submission').count()).toBe(3); // two messages and a file
   expect(await staff.textContent('.reply-state')).toBe('read by the source');
   // Colleagues read replies too: the journalist's GnuPG-exported key opens it in the page.
   await staff.setInputFiles('#key-file', gpg.secretKeyFile);
@@ -78,10 +97,14 @@ test('source → codename → journalist reply → source reads it with the code
   await staff.click('button.open-reply');
   await staff.waitForSelector('.reply-row pre.message');
   expect(await staff.textContent('.reply-row pre.message')).toBe(REPLY);
+  // Both messages read as messages; the file is an attachment, named, decrypted when asked.
+  await expect.poll(() => staff.locator('li.submission.is-message pre.message').count()).toBe(2);
+  await staff.waitForSelector('li.submission:not(.is-message) .item:text("Attachment: batch-2.txt")');
   // By keyboard: the Decrypt button works with Enter, like every control here (native elements only).
-  await staff.focus('li.submission button.open');
+  await staff.focus('li.submission:not(.is-message) button.open');
   await staff.keyboard.press('Enter');
-  await staff.waitForSelector('li.submission pre.message');
+  await staff.waitForSelector('li.submission:not(.is-message) pre.message');
+  expect(await staff.textContent('li.submission:not(.is-message) pre.message')).toBe('Contract 2, signed by the deputy minister.');
 
   // 5. Neither the codename nor the reply's plaintext is anywhere on the server's disk.
   expect(await findBytes([instance.config.dataDir], [codename, REPLY, 'reply-canary-7f3a'])).toEqual([]);

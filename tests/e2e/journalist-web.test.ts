@@ -80,10 +80,11 @@ test('setup → browser-made key → source upload → TOTP login → decrypt in
   await page.fill('#key-passphrase', KEY_PASSPHRASE);
   await page.click('#load-key');
   await page.waitForSelector('text=Key unlocked');
-  const buttons = page.locator('button.open');
-  for (let i = 0; i < (await buttons.count()); i++) await buttons.nth(i).click();
-  await page.waitForSelector('pre.message');
-  expect(await page.textContent('pre.message')).toBe('Look at page 3.');
+  // The message opens by itself, as text in the conversation; the file is an attachment to decrypt.
+  await page.waitForSelector('li.submission.is-message pre.message');
+  expect(await page.textContent('li.submission.is-message pre.message')).toBe('Look at page 3.');
+  await page.waitForSelector('li.submission:not(.is-message) .item:text("Attachment: dossier.bin")');
+  await page.click('li.submission:not(.is-message) button.open');
   const link = page.locator('a[download="dossier.bin"]');
   const [saved] = await Promise.all([page.waitForEvent('download'), link.click()]);
   const savedPath = path.join(work, 'saved.bin');

@@ -26,7 +26,7 @@ function submissionRow(s: InboxSource['submissions'][number]): string {
     objects.push(`<a href="/submissions/${id}/${name}" download>${name}</a>`);
   }
   return `<li class="submission${s.seen ? '' : ' unread'}" data-submission="${id}" data-parts="${s.partCount}">
-<span class="state">${s.seen ? 'read' : 'unread'}</span> · received ${escapeHtml(s.createdDay)} · ${formatSize(s.size)} encrypted · ${s.partCount} part(s)
+<span class="item">Encrypted item</span> · <span class="state">${s.seen ? 'read' : 'unread'}</span> · received ${escapeHtml(s.createdDay)} · ${formatSize(s.size)} encrypted · ${s.partCount} part(s)
 <button type="button" class="open" data-submission="${id}" disabled>Decrypt</button>
 <a href="/submissions/${id}/delete">Delete</a>
 <details><summary>Encrypted files</summary>${objects.join(' ')}</details>
