@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchChromium } from '../helpers/browser.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { makeAccount } from '../helpers/staff-client.ts';
+import { newSource } from '../helpers/sources.ts';
+
+// Every page passes axe-core (WCAG 2.x A and AA rules) with zero violations: the source pages with
+// their scripts and without (as Tor Browser's Safest level shows them), and the journalist pages.
+const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+let instance: Instance;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let account: Awaited<ReturnType<typeof makeAccount>>;
+
+beforeAll(async () => {
+  instance = await startInstance();
+  account = await makeAccount(instance, 'desk', { isAdmin: true });
+  const source = newSource(instance.store);
+  const id = instance.store.submissions.create(source.id, 1);
+  await instance.store.submissions.putPart(id, 1, new Uint8Array(64));
+  await instance.store.submissions.putManifest(id, new Uint8Array(64));
+  instance.store.submissions.complete(id);
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await instance?.stop();
+});
+
+/** axe-core's verdict on the page as it stands (run through the debugging protocol: the page's CSP allows no injected script). */
+async function violations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  const result = (await page.evaluate(() => (window as unknown as { axe: { run(o: object): Promise<unknown> } }).axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }))) as {
+    violations: { id: string; impact: string; nodes: { target: string[] }[] }[];
+  };
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+async function visit(path: string, base: string, o: { scripts?: boolean } = {}): Promise<string[]> {
+  const page = await browser.context.newPage();
+  try {
+    if (o.scripts === false) await page.route('**/static/js/**', (route) => route.abort());
+    await page.goto(`${base}${path}`);
+    if (o.scripts !== false && base === instance.sourceUrl && path === '/') await page.waitForSelector('#path-js', { state: 'visible' });
+    return await violations(page);
+  } finally {
+    await page.close();
+  }
+}
+
+describe('source pages', () => {
+  test.each(['/', '/login', '/sent'])('%s with JavaScript', async (path) => {
+    expect(await visit(path, instance.sourceUrl)).toEqual([]);
+  });
+  test.each(['/', '/login', '/sent'])('%s without JavaScript', async (path) => {
+    expect(await visit(path, instance.sourceUrl, { scripts: false })).toEqual([]);
+  });
+});
+
+describe('journalist pages', () => {
+  test('login and enrolment', async () => {
+    expect(await visit('/login', instance.journalistUrl)).toEqual([]);
+    const token = instance.store.journalists.createEnrolment(account.id);
+    expect(await visit(`/enrol/${token}`, instance.journalistUrl)).toEqual([]);
+  });
+  test('inbox and admin, logged in', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${instance.journalistUrl}/login`);
+    await page.fill('#username', 'desk');
+    await page.fill('#passphrase', account.passphrase);
+    await page.fill('#code', account.code());
+    await page.click('button[type=submit]');
+    await page.waitForSelector('h1:text-is("Inbox")');
+    expect(await violations(page)).toEqual([]);
+    await page.goto(`${instance.journalistUrl}/admin`);
+    await page.waitForSelector('h1:text-is("Journalists")');
+    expect(await violations(page)).toEqual([]);
+    await page.close();
+  });
+});
