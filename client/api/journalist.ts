@@ -54,3 +54,14 @@ export async function postReply(sourceId: string, ciphertext: Uint8Array, csrf: 
 }
 
 export const fetchReply = async (id: string): Promise<Uint8Array> => bytes(await get(`/replies/${id}.pgp`));
+
+/** Stores a source's label, encrypted in this page to every journalist's key (an empty body clears it). */
+export async function postLabel(sourceId: string, ciphertext: Uint8Array, csrf: string): Promise<void> {
+  const res = await fetch(`/sources/${sourceId}/label`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/octet-stream', 'x-csrf-token': csrf },
+    body: ciphertext as BodyInit,
+  });
+  if (!res.ok) throw await refusal(res);
+}

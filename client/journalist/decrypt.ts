@@ -6,6 +6,7 @@ import { saveFile } from './keygen.ts';
 import { blobSink, fileSink, PIECE_BYTES, pieceSink, type Sink } from './save.ts';
 import { wireReplies } from './replies.ts';
 import { showMessages } from './messages.ts';
+import { showLabels, wireLabels } from './labels.ts';
 
 // The unlocked key lives only in this module's memory: gone at logout, reload or tab close.
 let key: PrivateKey | null = null;
@@ -60,7 +61,7 @@ export function wireInbox(): void {
       passphrase.value = '';
       status.textContent = 'Key unlocked, in this tab only.';
       for (const b of document.querySelectorAll<HTMLButtonElement>('button.open, button.open-reply')) b.disabled = false;
-      void showMessages(key);
+      void showMessages(key).then(() => showLabels(key!));
     } catch (error) {
       status.textContent = (error as Error).message;
     }
@@ -73,5 +74,6 @@ export function wireInbox(): void {
     });
   }
   wireReplies(() => key);
+  wireLabels();
   window.addEventListener('pagehide', () => void (key = null));
 }

@@ -69,6 +69,10 @@ export const MIGRATIONS: readonly string[] = [
   // dropped at the next start (a JS upload waits for its page to come back).
   `ALTER TABLE submissions ADD COLUMN resumable INTEGER NOT NULL DEFAULT 1;
    ALTER TABLE sources ADD COLUMN announced INTEGER NOT NULL DEFAULT 1;`,
+  // Journalists' own bookkeeping per source: a label only they can read (ciphertext to their keys,
+  // made in their page) and whether the conversation is done.
+  `ALTER TABLE sources ADD COLUMN label TEXT;
+   ALTER TABLE sources ADD COLUMN done INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** The database is held by a process that still writes a write-ahead log (an older Sealdrop). */

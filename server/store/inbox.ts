@@ -5,7 +5,8 @@ import { NotFoundError } from './errors.ts';
 
 export type InboxSubmission = { id: string; size: number; partCount: number; createdDay: string; seen: boolean };
 export type InboxReply = { id: string; createdDay: string; read: boolean };
-export type InboxSource = { id: string; designation: string; starred: boolean; submissions: InboxSubmission[]; replies: InboxReply[] };
+/** `label`: journalists' own name for the source, base64 ciphertext only their keys open (null: none). */
+export type InboxSource = { id: string; designation: string; starred: boolean; done: boolean; label: string | null; submissions: InboxSubmission[]; replies: InboxReply[] };
 
 type Row = { id: string; size: number; part_count: number; created_day: string; seen: number };
 
@@ -29,11 +30,11 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
       // Every source with something to show: complete submissions, or replies (even once its submissions are gone).
       const sources = db
         .prepare(
-          `SELECT id, designation, starred FROM sources so
+          `SELECT id, designation, starred, done, label FROM sources so
            WHERE EXISTS (SELECT 1 FROM submissions s WHERE s.source_id = so.id AND s.state = 'complete')
               OR EXISTS (SELECT 1 FROM replies r WHERE r.source_id = so.id)`,
         )
-        .all() as { id: string; designation: string; starred: number }[];
+        .all() as { id: string; designation: string; starred: number; done: number; label: string | null }[];
       const submissionsOf = db.prepare(
         `SELECT s.id, s.size, s.part_count, s.created_day,
                 EXISTS (SELECT 1 FROM seen WHERE seen.submission_id = s.id AND seen.journalist_id = ?) AS seen
@@ -43,12 +44,14 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
         id: so.id,
         designation: so.designation,
         starred: so.starred === 1,
+        done: so.done === 1,
+        label: so.label,
         submissions: (submissionsOf.all(journalistId, so.id) as Row[]).map((r) => ({ id: r.id, size: r.size, partCount: r.part_count, createdDay: r.created_day, seen: r.seen === 1 })),
         replies: replies(so.id),
       }));
       const latest = (s: InboxSource) => [...s.submissions.map((x) => x.createdDay), ...s.replies.map((x) => x.createdDay)].sort().at(-1) ?? '';
-      // Starred sources first, then the most recent activity.
-      return listed.sort((a, b) => Number(b.starred) - Number(a.starred) || latest(b).localeCompare(latest(a)));
+      // Open conversations before done ones; starred first; then the most recent activity.
+      return listed.sort((a, b) => Number(a.done) - Number(b.done) || Number(b.starred) - Number(a.starred) || latest(b).localeCompare(latest(a)));
     },
     markSeen(submissionId: string, journalistId: number): void {
       db.prepare('INSERT OR IGNORE INTO seen (submission_id, journalist_id) VALUES (?, ?)').run(submissionId, journalistId);

@@ -42,6 +42,13 @@ export function sourceRepo(db: Db) {
     setStarred(id: string, starred: boolean): void {
       if (db.prepare('UPDATE sources SET starred = ? WHERE id = ?').run(starred ? 1 : 0, id).changes === 0) throw new NotFoundError('No such source.');
     },
+    setDone(id: string, done: boolean): void {
+      if (db.prepare('UPDATE sources SET done = ? WHERE id = ?').run(done ? 1 : 0, id).changes === 0) throw new NotFoundError('No such source.');
+    },
+    /** Journalists' label for a source: ciphertext the route has checked is addressed to exactly their keys (null clears it). */
+    setLabel(id: string, label: string | null): void {
+      if (db.prepare('UPDATE sources SET label = ? WHERE id = ?').run(label, id).changes === 0) throw new NotFoundError('No such source.');
+    },
     /** A random per-instance salt for the codename KDF, made on first use. */
     kdfSalt(): string {
       db.prepare("INSERT OR IGNORE INTO settings (name, value) VALUES ('kdf_salt', ?)").run(randomBytes(16).toString('hex'));

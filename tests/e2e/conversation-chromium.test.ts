@@ -68,6 +68,11 @@ test('source → codename → journalist reply → source reads it with the code
   expect(await staff.textContent('li.submission.is-message pre.message')).toBe('I have the contracts from the ministry.');
   expect(await staff.locator('li.submission.is-message a[download]:text("Save")').count()).toBe(0);
   expect(await staff.locator('li.submission.is-message button.open').count()).toBe(0);
+  // The newsroom names the source; the name is encrypted here to the journalists' keys.
+  await staff.fill('input[id^="label-"]', 'Ministry contracts source');
+  await staff.click('button.save-label');
+  await staff.waitForSelector('.label-status:text("Saved, encrypted.")');
+  expect(await staff.textContent('.source-label')).toBe('Ministry contracts source · ');
 
   // 3. The source comes back with the codename, reads the reply, and sends more.
   const back = await browser.context.newPage();
@@ -97,6 +102,7 @@ test('source → codename → journalist reply → source reads it with the code
   await staff.click('button.open-reply');
   await staff.waitForSelector('.reply-row pre.message');
   expect(await staff.textContent('.reply-row pre.message')).toBe(REPLY);
+  await staff.waitForSelector('.source-label:text("Ministry contracts source")'); // decrypted again after the reload
   // Both messages read as messages; the file is an attachment, named, decrypted when asked.
   await expect.poll(() => staff.locator('li.submission.is-message pre.message').count()).toBe(2);
   await staff.waitForSelector('li.submission:not(.is-message) .item:text("Attachment: batch-2.txt")');
@@ -107,7 +113,7 @@ test('source → codename → journalist reply → source reads it with the code
   expect(await staff.textContent('li.submission:not(.is-message) pre.message')).toBe('Contract 2, signed by the deputy minister.');
 
   // 5. Neither the codename nor the reply's plaintext is anywhere on the server's disk.
-  expect(await findBytes([instance.config.dataDir], [codename, REPLY, 'reply-canary-7f3a'])).toEqual([]);
+  expect(await findBytes([instance.config.dataDir], [codename, REPLY, 'reply-canary-7f3a', 'Ministry contracts source'])).toEqual([]);
 
   // 6. The reply is a standard OpenPGP message: the journalist's GnuPG key opens it, a stranger's does not.
   const replyId = (instance.rows().replies as { id: string; blob: string }[])[0]!;

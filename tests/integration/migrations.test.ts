@@ -34,7 +34,7 @@ async function copyOf(version: string): Promise<string> {
   return dir;
 }
 
-describe.each(['v1', 'v2', 'v3', 'v4'])('a data directory made at schema %s', (version) => {
+describe.each(['v1', 'v2', 'v3', 'v4', 'v5'])('a data directory made at schema %s', (version) => {
   test('upgrades to the current schema with every row and object intact and usable', async () => {
     const want = expected[version]!;
     const dir = await copyOf(version);

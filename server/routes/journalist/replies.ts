@@ -7,6 +7,8 @@ import type { RecipientSet } from '../../recipients.ts';
 import { formFields, type JournalistDeps } from './common.ts';
 
 const MAX_REPLY_BYTES = 256 * 1024;
+// A label is a few words; its ciphertext carries one session key per journalist (about 100 bytes each).
+const MAX_LABEL_BYTES = 16 * 1024;
 
 /** Conversations: journalists star sources and reply; replies are encrypted in the journalist's browser. */
 export function replyRoutes({ store, recipients: journalistKeys }: Pick<JournalistDeps, 'store'> & { recipients: () => Promise<RecipientSet> }): Router {
@@ -17,6 +19,24 @@ export function replyRoutes({ store, recipients: journalistKeys }: Pick<Journali
     const f = formFields(req, ['starred']);
     store.sources.setStarred(idParam(req, 'No such source.'), f.starred === '1');
     res.redirect(303, '/');
+  });
+
+  router.post('/sources/:id/done', (req, res) => {
+    const f = formFields(req, ['done']);
+    store.sources.setDone(idParam(req, 'No such source.'), f.done === '1');
+    res.redirect(303, '/');
+  });
+
+  // A label is encrypted in the journalist's page to every journalist's key (never the source's):
+  // the server stores ciphertext it checked is addressed to exactly those keys, or clears it.
+  router.post('/sources/:id/label', express.raw({ type: 'application/octet-stream', limit: MAX_LABEL_BYTES }), async (req, res) => {
+    const source = store.sources.get(idParam(req, 'No such source.'));
+    if (req.get('content-length') === '0') return void (store.sources.setLabel(source.id, null), res.status(204).end()); // cleared
+    if (!Buffer.isBuffer(req.body)) throw new HttpError(415, 'Send the encrypted label as application/octet-stream.');
+    const data = bodyBytes(req);
+    await assertAddressedTo(data, (await journalistKeys()).keyIds);
+    store.sources.setLabel(source.id, Buffer.from(data).toString('base64'));
+    res.status(204).end();
   });
 
   /** Who a reply must be encrypted to: the source, and every journalist so colleagues can read it. */

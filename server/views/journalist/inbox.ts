@@ -42,10 +42,14 @@ function replyRow(r: InboxSource['replies'][number]): string {
 
 function sourceSection(src: InboxSource, csrf: string): string {
   const id = escapeHtml(src.id);
-  return `<section class="source" data-source="${id}">
-<h2>${src.starred ? '★ ' : ''}${escapeHtml(src.designation)}</h2>
+  return `<section class="source${src.done ? ' done' : ''}" data-source="${id}" data-label="${escapeHtml(src.label ?? '')}">
+<h2>${src.starred ? '★ ' : ''}<span class="source-label"></span>${escapeHtml(src.designation)}${src.done ? ' · done' : ''}</h2>
 <form method="post" action="/sources/${id}/star" class="inline">${csrfField(csrf)}<input type="hidden" name="starred" value="${src.starred ? '0' : '1'}">
 <button type="submit">${src.starred ? 'Unstar' : 'Star'}</button></form>
+<form method="post" action="/sources/${id}/done" class="inline">${csrfField(csrf)}<input type="hidden" name="done" value="${src.done ? '0' : '1'}">
+<button type="submit">${src.done ? 'Reopen conversation' : 'Mark conversation done'}</button></form>
+<p><label for="label-${id}">Your newsroom's name for this source (encrypted in this page to every journalist's key; the server cannot read it)</label>
+<input id="label-${id}" maxlength="100" autocomplete="off"> <button type="button" class="save-label" data-source="${id}">Save name</button> <span class="label-status" role="status"></span></p>
 <a href="/sources/${id}/delete">Delete this source and everything they sent</a>
 <ul>${src.submissions.map(submissionRow).join('\n')}</ul>
 <h3>Replies</h3>
