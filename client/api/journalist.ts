@@ -43,8 +43,9 @@ export async function fetchReplyKeys(sourceId: string): Promise<string[]> {
   return ((await res.json()) as { keys: string[] }).keys;
 }
 
-export async function postReply(sourceId: string, ciphertext: Uint8Array, csrf: string): Promise<void> {
-  const res = await fetch(`/sources/${sourceId}/replies`, {
+/** Posts ciphertext made in this page; the server checks whom it is addressed to, never reads it. */
+async function postCiphertext(path: string, ciphertext: Uint8Array, csrf: string): Promise<void> {
+  const res = await fetch(path, {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'content-type': 'application/octet-stream', 'x-csrf-token': csrf },
@@ -52,16 +53,10 @@ export async function postReply(sourceId: string, ciphertext: Uint8Array, csrf: 
   });
   if (!res.ok) throw await refusal(res);
 }
+
+export const postReply = (sourceId: string, ciphertext: Uint8Array, csrf: string): Promise<void> => postCiphertext(`/sources/${sourceId}/replies`, ciphertext, csrf);
 
 export const fetchReply = async (id: string): Promise<Uint8Array> => bytes(await get(`/replies/${id}.pgp`));
 
 /** Stores a source's label, encrypted in this page to every journalist's key (an empty body clears it). */
-export async function postLabel(sourceId: string, ciphertext: Uint8Array, csrf: string): Promise<void> {
-  const res = await fetch(`/sources/${sourceId}/label`, {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'content-type': 'application/octet-stream', 'x-csrf-token': csrf },
-    body: ciphertext as BodyInit,
-  });
-  if (!res.ok) throw await refusal(res);
-}
+export const postLabel = (sourceId: string, ciphertext: Uint8Array, csrf: string): Promise<void> => postCiphertext(`/sources/${sourceId}/label`, ciphertext, csrf);
