@@ -10,6 +10,7 @@ import { enrolRoutes } from './routes/journalist/enrol.ts';
 import { inboxRoutes } from './routes/journalist/inbox.ts';
 import { replyRoutes } from './routes/journalist/replies.ts';
 import { recipientsOf } from './recipients.ts';
+import { brandingAdminRoutes } from './branding/routes.ts';
 
 export type { JournalistDeps, SetupState } from './routes/journalist/common.ts';
 
@@ -31,6 +32,7 @@ export function createJournalistApp(deps: JournalistDeps): Express {
   app.use(csrfCheck());
   app.use(authRoutes(deps));
   app.use(enrolRoutes(deps));
+  app.use(brandingAdminRoutes(deps.store));
   app.use(adminRoutes(deps));
   app.use(replyRoutes({ store: deps.store, recipients: deps.recipients ?? recipientsOf(deps.store) }));
   app.use(inboxRoutes(deps));

@@ -13,6 +13,7 @@ import { SourceSessions } from './auth/source-sessions.ts';
 import { conversationApi, sourceGates } from './routes/source/conversation.ts';
 import { noScriptConversation } from './routes/source/nojs-conversation.ts';
 import type { Store } from './store/index.ts';
+import { logoRoute } from './branding/routes.ts';
 
 export type AppDeps = {
   config: Config;
@@ -34,6 +35,7 @@ export function createSourceApp({ config, store, recipients = recipientsOf(store
   app.use('/api', express.json({ limit: '16kb' }), sourceApi(deps), conversationApi(deps));
   app.use(noScriptSubmit(deps));
   app.use(express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 4 }), noScriptConversation(deps));
+  app.use(logoRoute(store));
   app.use(sourcePages({ ...deps, sourceOnion }));
   app.use(notFound());
   app.use(errorHandler());

@@ -100,7 +100,9 @@ export function csrfCheck(): RequestHandler {
   return (req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
     if (isCrossSite(req)) return next(new HttpError(403, 'Cross-site requests are refused.'));
-    const sent = (req.body as Record<string, unknown> | undefined)?.csrf ?? req.get('x-csrf-token');
+    // A file upload's body is read by its route, after this check: its token rides in the query string.
+    const fromQuery = req.is('multipart/form-data') ? req.query.csrf : undefined;
+    const sent = (req.body as Record<string, unknown> | undefined)?.csrf ?? req.get('x-csrf-token') ?? fromQuery;
     const session = locals(res).session;
     if (!session || typeof sent !== 'string' || !sameToken(sent, session.csrf)) {
       return next(new HttpError(403, 'This form has expired or did not come from this site. Reload the page and try again.'));

@@ -1,6 +1,20 @@
 import { escapeHtml, layout } from './layout.ts';
 
-export type SourcePageOptions = { open: boolean; maxFileMiB: number; onion?: string | null };
+/** The newsroom's own face (admin page); empty fields keep the neutral defaults. */
+export type PageBranding = { name: string; welcome: string; guidelines: string; logo: boolean };
+export type SourcePageOptions = { open: boolean; maxFileMiB: number; onion?: string | null; branding?: PageBranding };
+
+/** Plain text typed by an administrator: escaped, blank lines make paragraphs, line breaks stay. */
+const paragraphs = (text: string, className: string) =>
+  text.split(/\n{2,}/).map((p) => `<p class="${className}" dir="auto">${escapeHtml(p).replace(/\n/g, '<br>')}</p>`).join('\n');
+
+function newsroomHeader(b: PageBranding | undefined): string {
+  if (!b || (!b.name && !b.logo)) return '';
+  const logo = b.logo ? `<img class="newsroom-logo" src="/branding/logo" alt="${escapeHtml(b.name || 'Newsroom')} logo">` : '';
+  return `<header class="newsroom">${logo}${b.name ? `<p class="newsroom-name" dir="auto">${escapeHtml(b.name)}</p>` : ''}</header>\n`;
+}
+
+const guidelines = (b: PageBranding | undefined) => (b?.guidelines ? `<h2>This newsroom's guidelines</h2>\n${paragraphs(b.guidelines, 'guidelines')}\n` : '');
 
 /** For a source who came some other way: the onion address is the safer way in. */
 const onionNote = (onion: string) => `<p class="onion-note">Safer: open this drop in Tor Browser at
@@ -54,16 +68,17 @@ on paper and keep it secret and safe. It was made on this device and is never se
 </section>`;
 }
 
-export function renderSourcePage({ open, maxFileMiB, onion = null }: SourcePageOptions): string {
-  if (!open) return layout({ title: 'Not open yet', body: CLOSED + (onion ? onionNote(onion) : '') });
-  const body = `<h1>Send documents and messages securely</h1>
-${onion ? onionNote(onion) : ''}${pathNotes(maxFileMiB)}
+export function renderSourcePage({ open, maxFileMiB, onion = null, branding }: SourcePageOptions): string {
+  if (!open) return layout({ title: 'Not open yet', body: newsroomHeader(branding) + CLOSED + (onion ? onionNote(onion) : '') });
+  const body = `${newsroomHeader(branding)}<h1>Send documents and messages securely${branding?.name ? ` to <bdi>${escapeHtml(branding.name)}</bdi>` : ''}</h1>
+${branding?.welcome ? `${paragraphs(branding.welcome, 'welcome')}\n` : ''}${onion ? onionNote(onion) : ''}${pathNotes(maxFileMiB)}
 ${sendForm(maxFileMiB)}
 <p>Sent something before? <a href="/login">Check for replies with your codename</a>.</p>
 <h2>Before you send</h2>
 <ul>
 <li>Use Tor Browser on a device that is not your employer's, on a network that is not your employer's.</li>
 <li>Documents can carry hidden details (author names, printer dots, edit history). Tell us in the message if you are unsure.</li>
-</ul>`;
+</ul>
+${guidelines(branding)}`;
   return layout({ title: 'Send securely', body, script: '/static/js/source.js', head: NOSCRIPT_CSS });
 }

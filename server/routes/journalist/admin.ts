@@ -32,7 +32,8 @@ export function adminRoutes({ config, store, sessions, onionAccess, sourceOnion 
 
   router.get('/admin', (_req, res) => {
     const retention = { setting: store.settings.retentionDays(), configured: config.retentionDays };
-    res.type('html').send(renderAdmin({ journalists: store.journalists.list(), viewer: viewer(res), sourceOnion, onions: onionAccess?.enabled ?? false, retention }));
+    const branding = { ...store.settings.branding(), logo: store.settings.logo() !== null };
+    res.type('html').send(renderAdmin({ journalists: store.journalists.list(), viewer: viewer(res), sourceOnion, onions: onionAccess?.enabled ?? false, retention, branding }));
   });
 
   // Takes effect at once: what is now past retention is purged before the answer.

@@ -3,16 +3,18 @@ import { renderSourcePage } from '../../views/source.ts';
 import { limitsOf, type Config } from '../../config.ts';
 import type { RecipientSet } from '../../recipients.ts';
 import { cameByOnion } from '../../http/onion-location.ts';
+import type { Store } from '../../store/index.ts';
 
-type PagesDeps = { config: Config; recipients: () => Promise<RecipientSet>; sourceOnion: string | null };
+type PagesDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sourceOnion: string | null };
 
-export function sourcePages({ config, recipients, sourceOnion }: PagesDeps): Router {
+export function sourcePages({ config, store, recipients, sourceOnion }: PagesDeps): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     const open = (await recipients()).keys.length > 0;
     // A source who reached a mirror (or a test address) is told the onion address to use instead.
     const onion = sourceOnion && !cameByOnion(req.get('host'), sourceOnion) ? sourceOnion : null;
-    res.type('html').send(renderSourcePage({ open, maxFileMiB: limitsOf(config).maxFileMiB, onion }));
+    const branding = { ...store.settings.branding(), logo: store.settings.logo() !== null };
+    res.type('html').send(renderSourcePage({ open, maxFileMiB: limitsOf(config).maxFileMiB, onion, branding }));
   });
   return router;
 }

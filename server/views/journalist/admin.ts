@@ -40,9 +40,32 @@ function retentionForm(r: RetentionView, csrf: string): string {
 </form>`;
 }
 
-export type AdminOptions = { journalists: Journalist[]; viewer: Viewer; sourceOnion?: string | null; onions?: boolean; retention?: RetentionView };
+export type BrandingView = { name: string; welcome: string; guidelines: string; logo: boolean };
 
-export function renderAdmin({ journalists, viewer, sourceOnion = null, onions = false, retention = { setting: null, configured: null } }: AdminOptions): string {
+function brandingForms(b: BrandingView, csrf: string): string {
+  const logo = b.logo
+    ? `<p><img class="newsroom-logo" src="/admin/branding/logo" alt="The current logo"></p>
+<form method="post" action="/admin/branding/logo/remove">${csrfField(csrf)}<button type="submit">Remove the logo</button></form>`
+    : '';
+  return `<h2>Your newsroom on the source page</h2>
+<p>Sources see these on the page they send from; leave them empty for neutral defaults. Plain text, shown exactly as typed (a blank line starts a paragraph).</p>
+<form method="post" action="/admin/branding">${csrfField(csrf)}
+<p><label for="brand-name">Newsroom name</label><input id="brand-name" name="name" maxlength="80" value="${escapeHtml(b.name)}"></p>
+<p><label for="brand-welcome">Welcome text</label><textarea id="brand-welcome" name="welcome" rows="4" maxlength="2000">${escapeHtml(b.welcome)}</textarea></p>
+<p><label for="brand-guidelines">Submission guidelines</label><textarea id="brand-guidelines" name="guidelines" rows="6" maxlength="4000">${escapeHtml(b.guidelines)}</textarea></p>
+<p><button type="submit">Save</button></p>
+</form>
+<form method="post" action="/admin/branding/logo?csrf=${encodeURIComponent(csrf)}" enctype="multipart/form-data">
+<p><label for="brand-logo">Logo: PNG or JPEG, at most 256 KiB. Everything but the picture (camera and location data, names, times) is removed.</label>
+<input type="file" id="brand-logo" name="logo" accept="image/png,image/jpeg" required></p>
+<p><button type="submit">Upload the logo</button></p>
+</form>
+${logo}`;
+}
+
+export type AdminOptions = { journalists: Journalist[]; viewer: Viewer; sourceOnion?: string | null; onions?: boolean; retention?: RetentionView; branding?: BrandingView };
+
+export function renderAdmin({ journalists, viewer, sourceOnion = null, onions = false, retention = { setting: null, configured: null }, branding = { name: '', welcome: '', guidelines: '', logo: false } }: AdminOptions): string {
   const state = (j: Journalist) => [j.active ? 'active' : 'disabled', j.enrolled ? '' : 'not enrolled', onions && !j.hasOnionAccess ? 'no Tor access key' : ''].filter(Boolean).join(', ');
   const rows = journalists
     .map(
@@ -64,7 +87,8 @@ ${rows}
 <p><label><input type="checkbox" name="admin" value="1"> Administrator</label></p>
 <p><button type="submit">Add and make an enrolment link</button></p>
 </form>
-${retentionForm(retention, viewer.csrf)}`,
+${retentionForm(retention, viewer.csrf)}
+${brandingForms(branding, viewer.csrf)}`,
     viewer,
   );
 }

@@ -1,0 +1,74 @@
+import busboy from 'busboy';
+import { Router, type Request } from 'express';
+import { HttpError } from '../http/errors.ts';
+import { requireAdmin, requireJournalist } from '../http/session.ts';
+import type { Store } from '../store/index.ts';
+import { cleanImage, ImageError } from './image.ts';
+
+export const MAX_LOGO_BYTES = 256 * 1024;
+export const BRANDING_LIMITS = { name: 80, welcome: 2000, guidelines: 4000 } as const;
+
+/** Plain text as typed: control characters other than line breaks go, line breaks are normalised, length is capped. */
+export function plainText(value: unknown, field: keyof typeof BRANDING_LIMITS): string {
+  if (typeof value !== 'string') throw new HttpError(400, `The "${field}" field is missing.`);
+  // eslint-disable-next-line no-control-regex
+  const text = value.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  if (text.length > BRANDING_LIMITS[field]) throw new HttpError(400, `The ${field} may be at most ${BRANDING_LIMITS[field]} characters.`);
+  return text;
+}
+
+/** The one file of a multipart logo upload, refused past MAX_LOGO_BYTES (busboy never spools to disk). */
+function readLogo(req: Request): Promise<Buffer> {
+  if (!req.is('multipart/form-data')) throw new HttpError(415, 'Send the logo as a file from the form.');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let file = false;
+    const bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: MAX_LOGO_BYTES, fields: 1, parts: 2 } });
+    bb.on('file', (_name, stream) => {
+      file = true;
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => reject(new HttpError(413, `The logo may be at most ${MAX_LOGO_BYTES / 1024} KiB.`)));
+    });
+    bb.on('close', () => (file ? resolve(Buffer.concat(chunks)) : reject(new HttpError(400, 'Choose a logo file first.'))));
+    bb.on('error', () => reject(new HttpError(400, 'The upload could not be read.')));
+    req.pipe(bb);
+  });
+}
+
+/** Administrators set the newsroom's name, welcome, guidelines and logo; sources see them. */
+export function brandingAdminRoutes(store: Store): Router {
+  const router = Router();
+  router.use('/admin/branding', requireJournalist, requireAdmin);
+  router.post('/admin/branding', (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    store.settings.setBranding({ name: plainText(body.name, 'name'), welcome: plainText(body.welcome, 'welcome'), guidelines: plainText(body.guidelines, 'guidelines') });
+    res.redirect(303, '/admin');
+  });
+  router.post('/admin/branding/logo', async (req, res) => {
+    try {
+      store.settings.setLogo(cleanImage(await readLogo(req)));
+    } catch (error) {
+      throw error instanceof ImageError ? new HttpError(400, error.message) : error;
+    }
+    res.redirect(303, '/admin');
+  });
+  router.post('/admin/branding/logo/remove', (_req, res) => {
+    store.settings.setLogo(null);
+    res.redirect(303, '/admin');
+  });
+  router.get('/admin/branding/logo', (_req, res) => void sendLogo(store, res));
+  return router;
+}
+
+/** The logo for the source pages, from the same origin (no third party ever serves a byte to a source). */
+export function logoRoute(store: Store): Router {
+  const router = Router();
+  router.get('/branding/logo', (_req, res) => void sendLogo(store, res));
+  return router;
+}
+
+function sendLogo(store: Store, res: import('express').Response): void {
+  const logo = store.settings.logo();
+  if (!logo) throw new HttpError(404, 'There is no logo.');
+  res.type(logo.type).set('Cache-Control', 'no-cache').send(logo.bytes);
+}

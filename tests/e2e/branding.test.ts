@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { crc32 } from 'node:zlib';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launchChromium } from '../helpers/browser.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { makeAccount } from '../helpers/staff-client.ts';
+
+// The newsroom's own face: an administrator sets a name, welcome text, guidelines and a logo on
+// the web; the source page shows them (escaped), and the logo reaches sources without the
+// metadata it was uploaded with, still drawing.
+const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+let instance: Instance;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let admin: Awaited<ReturnType<typeof makeAccount>>;
+
+beforeAll(async () => {
+  instance = await startInstance();
+  admin = await makeAccount(instance, 'chief', { isAdmin: true });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await instance?.stop();
+});
+
+/** A PNG chunk with its CRC, to hide metadata in a real image. */
+function pngChunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+test('name, welcome, guidelines and a logo set on the web show on the source page; the logo loses its metadata', async () => {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 64, height: 48 });
+  await page.setContent('<body style="background:#c03">');
+  const png = await page.screenshot({ type: 'png' });
+  const iend = png.length - 12;
+  const tagged = Buffer.concat([png.subarray(0, iend), pngChunk('tEXt', Buffer.from('Author\0Jane Reporter, GPS 51.5007 -0.1246')), pngChunk('tIME', Buffer.from([7, 234, 12, 2, 9, 41, 7])), png.subarray(iend)]);
+  const jpeg = await page.screenshot({ type: 'jpeg' });
+  const exifData = Buffer.from('Exif\0\0GPS 48.8584 2.2945');
+  const exif = Buffer.concat([Buffer.from([0xff, 0xe1, 0x00, exifData.length + 2]), exifData]);
+  const taggedJpeg = Buffer.concat([jpeg.subarray(0, 2), exif, jpeg.subarray(2)]);
+
+  await page.setViewportSize({ width: 1000, height: 800 });
+  await page.goto(`${instance.journalistUrl}/login`);
+  await page.fill('#username', 'chief');
+  await page.fill('#passphrase', admin.passphrase);
+  await page.fill('#code', admin.code());
+  await page.click('button[type=submit]');
+  await page.waitForSelector('h1:text-is("Inbox")');
+  await page.goto(`${instance.journalistUrl}/admin`);
+  await page.fill('#brand-name', 'The Daily Lantern');
+  await page.fill('#brand-welcome', 'We protect our sources.\n\nRead the guidelines <script>alert(1)</script> first.');
+  await page.fill('#brand-guidelines', 'Send originals when you can.');
+  await page.click('form[action="/admin/branding"] button[type=submit]');
+  await page.waitForSelector('h1:text-is("Journalists")');
+
+  for (const [file, bytes, hidden] of [['logo.png', tagged, 'Jane Reporter'], ['logo.jpg', taggedJpeg, 'GPS 48.8584']] as const) {
+    await page.setInputFiles('#brand-logo', { name: file, mimeType: file.endsWith('png') ? 'image/png' : 'image/jpeg', buffer: bytes });
+    await page.click('form[action^="/admin/branding/logo?"] button[type=submit]');
+    await page.waitForSelector('img[alt="The current logo"]');
+    const served = Buffer.from(await (await fetch(`${instance.sourceUrl}/branding/logo`)).arrayBuffer());
+    expect(served.includes(Buffer.from(hidden))).toBe(false); // the metadata is gone
+    expect(bytes.includes(Buffer.from(hidden))).toBe(true); // (it was there)
+    const source = await browser.context.newPage();
+    await source.goto(instance.sourceUrl);
+    await source.waitForSelector('img.newsroom-logo');
+    expect(await source.evaluate(() => (document.querySelector('img.newsroom-logo') as HTMLImageElement).naturalWidth)).toBe(64); // and it still draws
+    expect(await source.textContent('.newsroom-name')).toBe('The Daily Lantern');
+    expect(await source.textContent('h1')).toBe('Send documents and messages securely to The Daily Lantern');
+    expect(await source.locator('p.welcome').count()).toBe(2);
+    expect(await source.textContent('p.welcome >> nth=1')).toBe('Read the guidelines <script>alert(1)</script> first.'); // text, not markup
+    expect(await source.textContent('p.guidelines')).toBe('Send originals when you can.');
+    await source.evaluate(AXE);
+    const axe = (await source.evaluate(() => (window as unknown as { axe: { run(): Promise<{ violations: { id: string }[] }> } }).axe.run())) as { violations: { id: string }[] };
+    expect(axe.violations.map((v) => v.id)).toEqual([]);
+    await source.close();
+  }
+  // Anything but a PNG or JPEG is refused, and the logo stays as it was.
+  await page.setInputFiles('#brand-logo', { name: 'logo.gif', mimeType: 'image/gif', buffer: Buffer.from('GIF89a\x01\x00\x01\x00') });
+  await page.click('form[action^="/admin/branding/logo?"] button[type=submit]');
+  await page.waitForSelector('text=The logo must be a PNG or JPEG image.');
+  expect((await fetch(`${instance.sourceUrl}/branding/logo`)).headers.get('content-type')).toBe('image/jpeg');
+  await page.close();
+});
