@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchChromium } from '../helpers/browser.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
+import { loginInPage } from '../helpers/pages.ts';
 import { newSource } from '../helpers/sources.ts';
 
 // Every page passes axe-core (WCAG 2.x A and AA rules) with zero violations: the source pages with
@@ -67,12 +68,7 @@ describe('journalist pages', () => {
   });
   test('inbox and admin, logged in', async () => {
     const page = await browser.context.newPage();
-    await page.goto(`${instance.journalistUrl}/login`);
-    await page.fill('#username', 'desk');
-    await page.fill('#passphrase', account.passphrase);
-    await page.fill('#code', account.code());
-    await page.click('button[type=submit]');
-    await page.waitForSelector('h1:text-is("Inbox")');
+    await loginInPage(page, instance.journalistUrl, 'desk', account.passphrase, account.code());
     expect(await violations(page)).toEqual([]);
     await page.goto(`${instance.journalistUrl}/admin`);
     await page.waitForSelector('h1:text-is("Journalists")');

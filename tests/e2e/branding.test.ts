@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { launchChromium } from '../helpers/browser.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
+import { loginInPage } from '../helpers/pages.ts';
+import { pngChunk } from '../helpers/png.ts';
 
 // The newsroom's own face: an administrator sets a name, welcome text, guidelines and a logo on
 // the web; the source page shows them (escaped), and the logo reaches sources without the
@@ -24,16 +25,6 @@ afterAll(async () => {
   await instance?.stop();
 });
 
-/** A PNG chunk with its CRC, to hide metadata in a real image. */
-function pngChunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
-
 test('name, welcome, guidelines and a logo set on the web show on the source page; the logo loses its metadata', async () => {
   const page = await browser.context.newPage();
   await page.setViewportSize({ width: 64, height: 48 });
@@ -47,12 +38,7 @@ test('name, welcome, guidelines and a logo set on the web show on the source pag
   const taggedJpeg = Buffer.concat([jpeg.subarray(0, 2), exif, jpeg.subarray(2)]);
 
   await page.setViewportSize({ width: 1000, height: 800 });
-  await page.goto(`${instance.journalistUrl}/login`);
-  await page.fill('#username', 'chief');
-  await page.fill('#passphrase', admin.passphrase);
-  await page.fill('#code', admin.code());
-  await page.click('button[type=submit]');
-  await page.waitForSelector('h1:text-is("Inbox")');
+  await loginInPage(page, instance.journalistUrl, 'chief', admin.passphrase, admin.code());
   await page.goto(`${instance.journalistUrl}/admin`);
   await page.fill('#brand-name', 'The Daily Lantern');
   await page.fill('#brand-welcome', 'We protect our sources.\n\nRead the guidelines <script>alert(1)</script> first.');

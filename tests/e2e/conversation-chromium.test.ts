@@ -8,6 +8,7 @@ import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
 import { sendAndConfirm } from '../helpers/submit.ts';
+import { loginInPage } from '../helpers/pages.ts';
 
 // Two-way conversation in Chromium: a codename made on the device, a reply encrypted in the
 // journalist's browser, the source back with the codename, and a follow-up in the same conversation.
@@ -43,12 +44,7 @@ test('source → codename → journalist reply → source reads it with the code
 
   // 2. The journalist logs in and replies from the browser.
   const staff = await browser.context.newPage();
-  await staff.goto(`${instance.journalistUrl}/login`);
-  await staff.fill('#username', 'desk');
-  await staff.fill('#passphrase', desk.passphrase);
-  await staff.fill('#code', desk.code());
-  await staff.click('button[type=submit]');
-  await staff.waitForSelector('h1:text("Inbox")');
+  await loginInPage(staff, instance.journalistUrl, 'desk', desk.passphrase, desk.code());
   // The key is unlocked first: replying must not reload the page and forget it.
   await staff.setInputFiles('#key-file', gpg.secretKeyFile);
   await staff.fill('#key-passphrase', gpg.passphrase);

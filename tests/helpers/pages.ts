@@ -11,3 +11,13 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs: 
 export function foreignRequests(urls: string[], origin: string): string[] {
   return urls.filter((u) => /^(https?|wss?|ftp):/i.test(u) && !u.startsWith(`${origin}/`));
 }
+
+/** Logs a journalist in through the real login page, as a person would, and waits for the inbox. */
+export async function loginInPage(page: import('playwright-core').Page, journalistUrl: string, username: string, passphrase: string, code: string): Promise<void> {
+  await page.goto(`${journalistUrl}/login`);
+  await page.fill('#username', username);
+  await page.fill('#passphrase', passphrase);
+  await page.fill('#code', code);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('h1:text-is("Inbox")');
+}

@@ -1,19 +1,12 @@
 import fc from 'fast-check';
-import { crc32 } from 'node:zlib';
 import { expect, test } from 'vitest';
 import { cleanImage, ImageError } from '../../server/branding/image.ts';
+import { pngChunk } from '../helpers/png.ts';
 
 // The logo cleaner reads files an administrator uploads (and an attacker who took an admin
 // session): any bytes must end in a clean image or an ImageError, never a crash or a hang.
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
+const chunk = pngChunk;
 const ihdr = chunk('IHDR', Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]));
 const png = (...middle: Buffer[]) => Buffer.concat([PNG, ihdr, ...middle, chunk('IDAT', Buffer.from([1, 2, 3])), chunk('IEND', Buffer.alloc(0))]);
 
