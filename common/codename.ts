@@ -28,8 +28,37 @@ export function generateCodename(): string {
   return Array.from({ length: CODENAME_WORDS }, () => EFF_LARGE_WORDLIST[randomIndex(EFF_LARGE_WORDLIST.length)]).join(' ');
 }
 
-/** The canonical form of what a source typed: lower case, single spaces, seven known words. */
+// The EFF list is numbered by five dice (11111 to 66666), so each word is also five digits from 1
+// to 6: the same codename, equally strong, for a source who cannot easily copy Latin letters.
+const DIGITS_PER_WORD = 5;
+let indexOf: Map<string, number> | null = null;
+
+/** The codename as seven groups of five dice digits. */
+export function codenameDigits(codename: string): string {
+  indexOf ??= new Map(EFF_LARGE_WORDLIST.map((w, i) => [w, i]));
+  return normaliseCodename(codename).split(' ').map((word) => {
+    const i = indexOf!.get(word);
+    if (i === undefined) throw new NotACodenameError(`"${word}" is not a codename word.`);
+    return [...i.toString(6).padStart(DIGITS_PER_WORD, '0')].map((d) => Number(d) + 1).join('');
+  }).join(' ');
+}
+
+// Digits as keyboards type them: Arabic-Indic, Extended Arabic-Indic (Uyghur, Persian), full-width (CJK input methods).
+const FOREIGN_DIGITS = /[\u0660-\u0669\u06f0-\u06f9\uff10-\uff19]/g;
+const asciiDigit = (d: string) => String((d.codePointAt(0)! - (d >= '\uff10' ? 0xff10 : d >= '\u06f0' ? 0x06f0 : 0x0660)));
+
+/** Seven words from 35 dice digits (any grouping, any of the digit scripts above), or null if it is not that. */
+function wordsFromDigits(typed: string): string | null {
+  const digits = typed.replace(FOREIGN_DIGITS, asciiDigit).replace(/[\s\-.,\u060c\u3001]/g, '');
+  if (!new RegExp(`^[1-6]{${DIGITS_PER_WORD * CODENAME_WORDS}}$`).test(digits)) return null;
+  const groups = digits.match(new RegExp(`.{${DIGITS_PER_WORD}}`, 'g'))!;
+  return groups.map((g) => EFF_LARGE_WORDLIST[parseInt([...g].map((d) => Number(d) - 1).join(''), 6)]).join(' ');
+}
+
+/** The canonical form of what a source typed: lower case, single spaces, seven words; or the 35-digit form, as words. */
 export function normaliseCodename(typed: string): string {
+  const fromDigits = wordsFromDigits(typed);
+  if (fromDigits) return fromDigits;
   // Split on white space only: four list words contain a hyphen (drop-down, felt-tip, t-shirt, yo-yo).
   const words = typed.toLowerCase().trim().split(/\s+/).filter(Boolean);
   if (words.length !== CODENAME_WORDS) throw new NotACodenameError(`A codename has ${CODENAME_WORDS} words.`);

@@ -1,5 +1,5 @@
 import { generateSourceKeyPair } from '../../common/envelope/index.ts';
-import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
+import { codenameDigits, deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
 import { registerSource, type DropConfig } from '../api/source.ts';
 import { byId, show } from './ui.ts';
 
@@ -9,6 +9,7 @@ function confirmCodename(codename: string): Promise<void> {
   const confirm = byId<HTMLInputElement>('codename-confirm');
   const next = byId<HTMLButtonElement>('codename-continue');
   byId('codename').textContent = codename;
+  byId('codename-digits').textContent = codenameDigits(codename);
   confirm.checked = false;
   next.disabled = true;
   show(panel);

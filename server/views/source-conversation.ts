@@ -1,5 +1,6 @@
 import { escapeHtml, layout } from './layout.ts';
-import { sendForm } from './source.ts';
+import { DIGITS_NOTE, sendForm } from './source.ts';
+import { codenameDigits } from '../../common/codename.ts';
 
 const NOSCRIPT_CSS = '<noscript><link rel="stylesheet" href="/static/nojs.css"></noscript>';
 
@@ -10,6 +11,7 @@ export function renderCodenamePage(codename: string): string {
     body: `<h1>Sent. Now write down your codename</h1>
 <section class="done"><p>Everything you sent arrived and was encrypted by the server in memory on arrival.</p></section>
 <p class="codename" id="codename">${escapeHtml(codename)}</p>
+${DIGITS_NOTE}<p class="codename codename-digits" id="codename-digits" dir="ltr">${escapeHtml(codenameDigits(codename))}</p>
 <p><strong>This codename is the only way back</strong> to read replies from the newsroom and to send more. Write it down on
 paper and keep it secret and safe; do not store it on a work device. Nobody, not even the newsroom, can recover it for you.</p>
 <p>With JavaScript off, the server made this codename and forgot it as soon as it sent you this page; it keeps only a
@@ -27,7 +29,7 @@ export function renderSourceLogin({ error, maxFileMiB }: { error?: string; maxFi
 <p>Type the seven-word codename you were given when you first sent something.</p>
 ${error ? `<p class="warning" role="alert">${escapeHtml(error)}</p>` : ''}
 <form id="codename-form" method="post" action="/login">
-<p><label for="codename-input">Codename</label><input id="codename-input" name="codename" autocomplete="off" autocapitalize="none" spellcheck="false" required></p>
+<p><label for="codename-input">Codename: the seven words, or the 35 digits</label><input id="codename-input" name="codename" autocomplete="off" autocapitalize="none" spellcheck="false" required></p>
 <p><noscript><button type="submit" id="codename-plain">Log in (the server decrypts your replies)</button></noscript>
 <button type="submit" id="codename-submit" class="js-only" disabled>Log in</button></p>
 </form>

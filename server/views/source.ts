@@ -2,6 +2,9 @@ import { escapeHtml, layout } from './layout.ts';
 
 /** The newsroom's own face (admin page); empty fields keep the neutral defaults. */
 export type PageBranding = { name: string; welcome: string; guidelines: string; logo: boolean };
+/** The same codename as digits, for a source who cannot easily copy Latin letters; either form logs in. */
+export const DIGITS_NOTE = '<p class="hint">The same codename in digits (either form works to log in; keep one of them):</p>\n';
+
 export type SourcePageOptions = { open: boolean; maxFileMiB: number; onion?: string | null; branding?: PageBranding };
 
 /** Plain text typed by an administrator: escaped, blank lines make paragraphs, line breaks stay. */
@@ -61,6 +64,7 @@ To check for replies later, <a href="/login">log in with your codename</a>.</p>
 <section id="codename-panel" class="panel" hidden tabindex="-1">
 <h2>Your codename</h2>
 <p class="codename" id="codename"></p>
+${DIGITS_NOTE}<p class="codename codename-digits" id="codename-digits" dir="ltr"></p>
 <p><strong>This codename is the only way back</strong> to read replies from the newsroom and to send more. Write it down
 on paper and keep it secret and safe. It was made on this device and is never sent anywhere; nobody can recover it for you.</p>
 <p><label><input type="checkbox" id="codename-confirm"> I have written down my codename</label></p>

@@ -41,6 +41,9 @@ test('no-JS source: server-made codename → reply → login decrypts it → fol
   const codename = /id="codename"[^>]*>([a-z -]+)</.exec(html)?.[1];
   if (!codename) throw new Error(html.slice(html.indexOf('codename') - 200, html.indexOf('codename') + 300));
   expect(codename.split(' ')).toHaveLength(7);
+  // The same codename in digits is on the page too; the second login below uses it.
+  const digits = /id="codename-digits"[^>]*>([1-6 ]+)</.exec(html)?.[1];
+  expect(digits).toMatch(/^[1-6]{5}( [1-6]{5}){6}$/);
   expect(await page.content()).toContain('the server made this codename and forgot it');
 
   // A journalist replies (through the real route, encrypted to the source and every journalist).
@@ -68,9 +71,9 @@ test('no-JS source: server-made codename → reply → login decrypts it → fol
   expect(submissions.filter((s) => s.state === 'complete').map((s) => s.source_id)).toEqual([source!.id, source!.id]);
   expect((instance.rows().replies as { read: number }[])[0]!.read).toBe(1);
 
-  // Reading it again shows a delete button; deleting removes the reply from the server.
+  // Reading it again (logged in with the digits this time) shows a delete button; deleting removes the reply.
   await page.goto(`${instance.sourceUrl}/login`);
-  await typeAndSubmit(page, '#codename-input', codename, '#codename-plain');
+  await typeAndSubmit(page, '#codename-input', digits!, '#codename-plain');
   await until(async () => (await page.content()).includes('Delete this reply'), 60_000, 'the conversation page');
   await page.focus('#replies form button');
   await page.keyboard.press('Enter');

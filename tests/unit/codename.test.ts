@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
-import { deriveSourceSecrets, generateCodename, normaliseCodename, NotACodenameError } from '../../common/codename.ts';
+import { codenameDigits, deriveSourceSecrets, generateCodename, normaliseCodename, NotACodenameError } from '../../common/codename.ts';
 import { EFF_LARGE_WORDLIST } from '../../common/wordlist.ts';
 
 describe('the EFF large wordlist', () => {
@@ -36,5 +36,33 @@ describe('codenames', () => {
     expect(a.loginSecret).not.toBe(a.keyPassphrase);
     expect(await deriveSourceSecrets(codename.toUpperCase(), 'aa')).toEqual(a);
     expect((await deriveSourceSecrets(codename, 'bb')).loginSecret).not.toBe(a.loginSecret);
+  });
+});
+
+describe('the digits form of a codename (for a source who cannot easily copy Latin letters)', () => {
+  test('is the EFF list\'s own dice numbering, five digits per word, and maps back to the same words', () => {
+    expect(codenameDigits('abacus abdomen abdominal arousal dispute uncurled zoom')).toBe('11111 11112 11113 12345 23515 63436 66666');
+    for (let i = 0; i < 200; i++) {
+      const codename = generateCodename();
+      const digits = codenameDigits(codename);
+      expect(digits).toMatch(/^[1-6]{5}( [1-6]{5}){6}$/);
+      expect(normaliseCodename(digits)).toBe(codename);
+    }
+  });
+
+  test('is accepted in any grouping and in Arabic-Indic, Extended Arabic-Indic or full-width digits', () => {
+    const codename = 'dispute uncurled spruce scratch unreeling tribesman eggnog';
+    const digits = codenameDigits(codename);
+    const inScript = (base: number) => digits.replace(/\d/g, (d) => String.fromCharCode(base + Number(d)));
+    for (const typed of [digits.replace(/ /g, ''), digits.replace(/ /g, '-'), ` ${digits.slice(0, 17)}\n${digits.slice(17)} `, inScript(0x0660), inScript(0x06f0), inScript(0xff10)]) {
+      expect(normaliseCodename(typed)).toBe(codename);
+    }
+  });
+
+  test('anything that is not exactly 35 dice digits is not taken for one', () => {
+    const digits = codenameDigits(generateCodename()).replace(/ /g, '');
+    expect(() => normaliseCodename(digits.slice(1))).toThrow(NotACodenameError); // 34 digits
+    expect(() => normaliseCodename(`${digits.slice(1)}7`)).toThrow(NotACodenameError); // a 7 is no die
+    expect(() => normaliseCodename(`${digits}1`)).toThrow(NotACodenameError);
   });
 });
