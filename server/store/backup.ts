@@ -4,7 +4,7 @@ import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isId } from '../../common/ids.ts';
 import type { Db } from './db.ts';
-import { deleteSubmissionRows } from './drop.ts';
+import { deleteSubmissionRows, NAMED_OBJECTS_SQL } from './drop.ts';
 
 /** What a backup holds: the database as of one moment, the objects it names, and the TOTP key file. */
 export type Snapshot = { database: Buffer; objects: string[]; keyFile: Buffer | null };
@@ -46,8 +46,7 @@ function dropMissing(copy: Database.Database, objectsDir: string): string[] {
   for (const r of copy.prepare('SELECT id, blob FROM replies').all() as { id: string; blob: string }[]) {
     if (missing(r.blob)) copy.prepare('DELETE FROM replies WHERE id = ?').run(r.id);
   }
-  const named = copy.prepare('SELECT manifest_blob AS b FROM submissions WHERE manifest_blob IS NOT NULL UNION ALL SELECT blob FROM parts UNION ALL SELECT blob FROM replies').all() as { b: string }[];
-  return named.map((n) => n.b);
+  return (copy.prepare(NAMED_OBJECTS_SQL).all() as { b: string }[]).map((n) => n.b);
 }
 
 export const objectEntry = (name: string) => `${OBJECT_PREFIX}${name}`;

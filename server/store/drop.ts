@@ -1,6 +1,9 @@
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 
+/** Every object a row names: manifests, parts and replies (one query, for the sweep and for backups). */
+export const NAMED_OBJECTS_SQL = 'SELECT manifest_blob AS b FROM submissions WHERE manifest_blob IS NOT NULL UNION ALL SELECT blob AS b FROM parts UNION ALL SELECT blob AS b FROM replies';
+
 /**
  * Deletes submissions' rows (parts and seen marks go with them by foreign key) and returns the
  * names of their stored objects. Call it inside the caller's transaction, so the checks and other

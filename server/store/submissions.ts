@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
-import { deleteObjects, deleteSubmissionRows } from './drop.ts';
+import { deleteObjects, deleteSubmissionRows, NAMED_OBJECTS_SQL } from './drop.ts';
 import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from './errors.ts';
 
 export type SubmissionSummary = { id: string; designation: string; partCount: number; size: number; createdDay: string };
@@ -176,7 +176,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     },
     /** Every object a row names: manifests, parts and replies. */
     namedObjects(): string[] {
-      return (db.prepare('SELECT manifest_blob AS b FROM submissions WHERE manifest_blob IS NOT NULL UNION ALL SELECT blob AS b FROM parts UNION ALL SELECT blob AS b FROM replies').all() as { b: string }[]).map((r) => r.b);
+      return (db.prepare(NAMED_OBJECTS_SQL).all() as { b: string }[]).map((r) => r.b);
     },
     /** Removes stored objects no row refers to (left by a crash between write and record). */
     async sweepOrphans(): Promise<number> {

@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
@@ -10,7 +8,6 @@ import { newSource } from '../helpers/sources.ts';
 
 // Every page passes axe-core (WCAG 2.x A and AA rules) with zero violations: the source pages with
 // their scripts and without (as Tor Browser's Safest level shows them), and the journalist pages.
-const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let instance: Instance;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let account: Awaited<ReturnType<typeof makeAccount>>;
@@ -30,22 +27,13 @@ afterAll(async () => {
   await instance?.stop();
 });
 
-/** axe-core's verdict on the page as it stands (run through the debugging protocol: the page's CSP allows no injected script). */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const result = (await page.evaluate(() => (window as unknown as { axe: { run(o: object): Promise<unknown> } }).axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }))) as {
-    violations: { id: string; impact: string; nodes: { target: string[] }[] }[];
-  };
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
 async function visit(path: string, base: string, o: { scripts?: boolean } = {}): Promise<string[]> {
   const page = await browser.context.newPage();
   try {
     if (o.scripts === false) await page.route('**/static/js/**', (route) => route.abort());
     await page.goto(`${base}${path}`);
     if (o.scripts !== false && base === instance.sourceUrl && path === '/') await page.waitForSelector('#path-js', { state: 'visible' });
-    return await violations(page);
+    return await axeViolations(page);
   } finally {
     await page.close();
   }
@@ -69,10 +57,10 @@ describe('journalist pages', () => {
   test('inbox and admin, logged in', async () => {
     const page = await browser.context.newPage();
     await loginInPage(page, instance.journalistUrl, 'desk', account.passphrase, account.code());
-    expect(await violations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.goto(`${instance.journalistUrl}/admin`);
     await page.waitForSelector('h1:text-is("Journalists")');
-    expect(await violations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.close();
   });
 });
