@@ -10,8 +10,16 @@ export const CODENAME_WORDS = 7;
  */
 export const KDF_ITERATIONS = 600_000;
 
+/** Names its message by catalog key (the page script's words), so both sides show it translated. */
 export class NotACodenameError extends Error {
   override name = 'NotACodenameError';
+  constructor(
+    readonly key: 'client.codename.count' | 'client.codename.notWord',
+    readonly values: Record<string, string | number>,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Uniform index below `n` from the platform CSPRNG (rejection sampling: no modulo bias). */
@@ -38,7 +46,7 @@ export function codenameDigits(codename: string): string {
   indexOf ??= new Map(EFF_LARGE_WORDLIST.map((w, i) => [w, i]));
   return normaliseCodename(codename).split(' ').map((word) => {
     const i = indexOf!.get(word);
-    if (i === undefined) throw new NotACodenameError(`"${word}" is not a codename word.`);
+    if (i === undefined) throw new NotACodenameError('client.codename.notWord', { word }, `"${word}" is not a codename word.`);
     return [...i.toString(6).padStart(DIGITS_PER_WORD, '0')].map((d) => Number(d) + 1).join('');
   }).join(' ');
 }
@@ -61,7 +69,7 @@ export function normaliseCodename(typed: string): string {
   if (fromDigits) return fromDigits;
   // Split on white space only: four list words contain a hyphen (drop-down, felt-tip, t-shirt, yo-yo).
   const words = typed.toLowerCase().trim().split(/\s+/).filter(Boolean);
-  if (words.length !== CODENAME_WORDS) throw new NotACodenameError(`A codename has ${CODENAME_WORDS} words.`);
+  if (words.length !== CODENAME_WORDS) throw new NotACodenameError('client.codename.count', { words: CODENAME_WORDS, digits: DIGITS_PER_WORD * CODENAME_WORDS }, `A codename has ${CODENAME_WORDS} words, or ${DIGITS_PER_WORD * CODENAME_WORDS} digits.`);
   return words.join(' ');
 }
 

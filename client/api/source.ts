@@ -1,5 +1,6 @@
 // The source page's only line to the server. Small requests retry a few times here; uploads are
 // single attempts with byte progress, and the uploader (client/source/upload.ts) decides what to re-send.
+import { t } from '../i18n.ts';
 
 /**
  * A dropped connection (0), a busy or restarting server, or a body cut for arriving too slowly
@@ -41,7 +42,7 @@ function parsed(text: string): { error?: string; code?: string } | null {
 
 function refusalOf(status: number, text: string): UploadError {
   const body = parsed(text);
-  return new UploadError(body?.error ?? `The server refused the upload (${status}).`, status, body?.code);
+  return new UploadError(body?.error ?? t('client.refused', { status }), status, body?.code);
 }
 
 const refusal = async (res: Response): Promise<UploadError> => refusalOf(res.status, await res.text().catch(() => ''));
@@ -58,7 +59,7 @@ async function request(url: string, init: RequestInit): Promise<Response> {
       if (!res.ok) throw await refusal(res);
       return res;
     }
-    if (attempt >= RETRIES) throw res ? await refusal(res) : new UploadError('The connection failed repeatedly. Check your connection and try again.');
+    if (attempt >= RETRIES) throw res ? await refusal(res) : new UploadError(t('client.failedRepeatedly'));
     await sleep(500 * 2 ** attempt);
   }
 }
@@ -128,7 +129,7 @@ export function send(method: 'GET' | 'PUT' | 'POST', path: string, body: Uint8Ar
     };
     xhr.onerror = xhr.onabort = () => {
       clearTimeout(watchdog);
-      reject(new UploadError('The connection broke off.'));
+      reject(new UploadError(t('client.brokeOff')));
     };
     alive();
     // A Blob: Chromium copies an ArrayBufferView body on the main thread, slowly (about 11 MB/s).

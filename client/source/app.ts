@@ -1,23 +1,24 @@
 import { fetchConfig } from '../api/source.ts';
-import { fileItem, messageItem, Sender, type Item } from './send.ts';
+import { fileItem, messageItem, Sender, TooLargeError, type Item } from './send.ts';
 import { byId, progressRow, show } from './ui.ts';
+import { t } from '../i18n.ts';
 
 function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): { label: string; item: Item }[] {
-  const items = Array.from(files.files ?? []).map((f, i) => ({ label: `File ${i + 1} (${f.name})`, item: fileItem(f) }));
-  if (message.value.trim() !== '') items.push({ label: 'Your message', item: messageItem(message.value) });
+  const items = Array.from(files.files ?? []).map((f, i) => ({ label: t('client.file', { n: i + 1, name: f.name }), item: fileItem(f) }));
+  if (message.value.trim() !== '') items.push({ label: t('client.message'), item: messageItem(message.value) });
   return items;
 }
 
 async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   const items = chosenItems(byId<HTMLInputElement>('files'), byId<HTMLTextAreaElement>('message'));
   const failed = byId('failed');
-  if (items.length === 0) return show(failed, 'Choose a file or write a message first.');
+  if (items.length === 0) return show(failed, t('client.chooseFirst'));
   // Too large is said at once, before a codename is made or a byte is encrypted.
   for (const { label, item } of items) {
     try {
       sender.check(item);
     } catch (error) {
-      return show(failed, `${label}: ${(error as Error).message}`);
+      return show(failed, error instanceof TooLargeError ? t('client.tooLarge', { label, mib: error.mib }) : (error as Error).message);
     }
   }
   failed.hidden = true;
@@ -47,7 +48,7 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   if (ok) {
     form.reset();
     show(byId('done'));
-  } else show(failed, 'Some items were not sent (see above). Nothing unencrypted left this device. You can try again.');
+  } else show(failed, t('client.someFailed'));
 }
 
 /** Takes over the form: from here on, files are encrypted on this device before upload. */

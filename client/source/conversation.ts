@@ -1,8 +1,9 @@
 import { decryptObject, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
-import { deriveSourceSecrets, normaliseCodename } from '../../common/codename.ts';
+import { deriveSourceSecrets, normaliseCodename, NotACodenameError } from '../../common/codename.ts';
 import { fetchConfig, fetchReply, login, replyAction } from '../api/source.ts';
 import { start } from './app.ts';
 import { byId, show } from './ui.ts';
+import { t } from '../i18n.ts';
 
 async function showReply(list: HTMLElement, reply: { id: string; createdDay: string }, key: PrivateKey, token: string): Promise<void> {
   const text = new TextDecoder().decode(await decryptObject({ data: await fetchReply(reply.id, token), keys: [key] }));
@@ -11,13 +12,13 @@ async function showReply(list: HTMLElement, reply: { id: string; createdDay: str
   item.className = 'reply';
   const day = document.createElement('p');
   day.className = 'hint';
-  day.textContent = `Reply received ${reply.createdDay}`;
+  day.textContent = t('client.replyReceived', { day: reply.createdDay });
   const body = document.createElement('pre');
   body.className = 'message';
   body.textContent = text;
   const remove = document.createElement('button');
   remove.type = 'button';
-  remove.textContent = 'Delete this reply';
+  remove.textContent = t('client.replyDelete');
   remove.onclick = () => void replyAction(reply.id, 'delete', token).then(() => item.remove(), (e: Error) => (remove.textContent = e.message));
   item.append(day, body, remove);
   list.append(item);
@@ -31,7 +32,7 @@ async function logIn(typed: string): Promise<void> {
   const list = byId('replies');
   list.replaceChildren();
   for (const reply of session.replies) await showReply(list, reply, key, session.sourceToken);
-  if (session.replies.length === 0) list.append(Object.assign(document.createElement('li'), { textContent: 'No replies yet. Check again in a few days.' }));
+  if (session.replies.length === 0) list.append(Object.assign(document.createElement('li'), { textContent: t('client.noReplies') }));
   byId('codename-form').hidden = true;
   show(byId('conversation'));
   await start(byId<HTMLFormElement>('drop'), session.sourceToken);
@@ -50,7 +51,7 @@ export async function startConversation(form: HTMLFormElement): Promise<void> {
       .then(() => (input.value = ''))
       .catch((error: Error) => {
         button.disabled = false;
-        note.textContent = error.message;
+        note.textContent = error instanceof NotACodenameError ? t(error.key, error.values) : error.message;
       });
   });
   button.disabled = false;

@@ -2,6 +2,7 @@ import { generateSourceKeyPair } from '../../common/envelope/index.ts';
 import { codenameDigits, deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
 import { registerSource, type DropConfig } from '../api/source.ts';
 import { byId, show } from './ui.ts';
+import { t } from '../i18n.ts';
 
 /** Shows the new codename and resolves once the source confirms they have written it down. */
 function confirmCodename(codename: string): Promise<void> {
@@ -17,7 +18,7 @@ function confirmCodename(codename: string): Promise<void> {
   return new Promise((resolve) => {
     next.onclick = () => {
       next.disabled = true;
-      next.textContent = 'Preparing…';
+      next.textContent = t('client.preparing');
       resolve();
     };
   });
@@ -34,6 +35,6 @@ export async function newIdentity(config: DropConfig): Promise<string> {
   const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, config.kdfSalt);
   const { publicKey, privateKey } = await generateSourceKeyPair({ passphrase: keyPassphrase });
   const token = await registerSource(loginSecret, publicKey, privateKey);
-  byId('codename-continue').textContent = 'Sending…';
+  byId('codename-continue').textContent = t('client.sending');
   return token;
 }

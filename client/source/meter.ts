@@ -1,5 +1,6 @@
 // How far an upload has got, in words a person can read: bytes sent, rate and time left.
 // Counts bytes as they leave (upload progress events), not parts, which over Tor arrive seconds apart.
+import { t } from '../i18n.ts';
 
 export type Tracked = { sent(loaded: number, total: number): void; done(): void; lost(): void };
 export type Reading = { sent: number; total: number; rate: number | null; secondsLeft: number | null };
@@ -55,7 +56,8 @@ export class Meter {
   }
 }
 
-const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+// Unit symbols are the same in every shipped language; the words around them are translated.
+const UNITS = ['', 'KB', 'MB', 'GB', 'TB'];
 
 export function formatBytes(n: number): string {
   let unit = 0;
@@ -63,20 +65,21 @@ export function formatBytes(n: number): string {
     n /= 1000;
     unit++;
   }
-  return unit === 0 ? `${n} bytes` : `${n < 10 ? n.toFixed(1) : Math.round(n)} ${UNITS[unit]}`;
+  return unit === 0 ? t('client.bytes', { n }) : `${n < 10 ? n.toFixed(1) : Math.round(n)} ${UNITS[unit]}`;
 }
 
 export function formatDuration(seconds: number): string {
-  if (seconds < 60) return 'less than a minute';
+  if (seconds < 60) return t('client.duration.short');
   const minutes = Math.round(seconds / 60);
-  if (minutes < 90) return `about ${minutes} minute${minutes === 1 ? '' : 's'}`;
-  return `about ${Math.round(minutes / 6) / 10} hours`;
+  if (minutes < 90) return t('client.duration.minutes', { minutes });
+  return t('client.duration.hours', { hours: Math.round(minutes / 6) / 10 });
 }
 
 /** "120 MB of 4.0 GB sent, 1.2 MB/s, about 55 minutes left" */
 export function describe(r: Reading): string {
-  const parts = [`${formatBytes(r.sent)} of ${formatBytes(r.total)} sent`];
-  if (r.rate !== null) parts.push(`${formatBytes(r.rate)}/s`);
-  if (r.secondsLeft !== null && r.sent < r.total) parts.push(`${formatDuration(r.secondsLeft)} left`);
-  return parts.join(', ');
+  const sizes = { sent: formatBytes(r.sent), total: formatBytes(r.total) };
+  if (r.rate === null) return t('client.meter.sent', sizes);
+  const rate = formatBytes(r.rate);
+  if (r.secondsLeft === null || r.sent >= r.total) return t('client.meter.rate', { ...sizes, rate });
+  return t('client.meter.left', { ...sizes, rate, duration: formatDuration(r.secondsLeft) });
 }

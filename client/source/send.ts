@@ -3,6 +3,7 @@ import { createSubmission, fetchConfig, UploadError, type DropConfig } from '../
 import { Meter } from './meter.ts';
 import { Upload, type LinkState } from './upload.ts';
 import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
+import { t } from '../i18n.ts';
 
 /** Something to send: a chosen file, or the typed message (a single-part text/plain submission). */
 export type Item = { name: string; type: string; size: number; read(start: number, end: number): Promise<Uint8Array> };
@@ -18,6 +19,9 @@ const NATIVE_DIGEST_MAX = 64 * 1024 * 1024;
 /** Refused before anything is encrypted or sent: the server would refuse it anyway. */
 export class TooLargeError extends Error {
   override name = 'TooLargeError';
+  constructor(readonly mib: number) {
+    super(`It is larger than ${mib} MiB, the most this drop accepts for one file.`);
+  }
 }
 
 export class Sender {
@@ -41,13 +45,13 @@ export class Sender {
   check(item: Item): void {
     const { maxFileBytes, maxParts, partSize } = this.config;
     if (item.size > maxFileBytes || partCountFor(item.size, partSize) > maxParts) {
-      throw new TooLargeError(`It is larger than ${Math.floor(maxFileBytes / 2 ** 20)} MiB, the most this drop accepts for one file. Nothing was sent. You can split it (for example into several archives) and send the pieces.`);
+      throw new TooLargeError(Math.floor(maxFileBytes / 2 ** 20));
     }
   }
 
   /** Opens a submission for the item now, while the source's session is certainly valid (a restart ends it). */
   async reserve(item: Item): Promise<string> {
-    if (!this.sourceToken) throw new Error('No source session.');
+    if (!this.sourceToken) throw new Error(t('client.noSession'));
     return createSubmission(partCountFor(item.size, this.config.partSize), this.sourceToken);
   }
 

@@ -2,6 +2,7 @@
 import { describe, type Meter } from './meter.ts';
 import type { Watch } from './send.ts';
 import type { LinkState } from './upload.ts';
+import { t } from '../i18n.ts';
 
 export function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -19,7 +20,7 @@ export function progressRow(container: HTMLElement, summary: HTMLElement, label:
   const row = document.createElement('div');
   row.className = 'item';
   const text = document.createElement('div');
-  text.textContent = `${label}: encrypting…`;
+  text.textContent = t('client.encrypting', { label });
   const bar = document.createElement('progress');
   bar.max = 1;
   bar.value = 0;
@@ -29,16 +30,16 @@ export function progressRow(container: HTMLElement, summary: HTMLElement, label:
   let timer = 0;
   let quarter = 0;
   let link: LinkState = { reconnecting: false, attempt: 0 };
-  const say = (words: string) => (summary.textContent = `${label}: ${words}`);
+  const say = (words: string) => (summary.textContent = words);
   const draw = (meter: Meter) => {
     const r = meter.read();
     bar.max = r.total || 1;
     bar.value = r.sent;
     text.textContent = link.reconnecting
-      ? `${label}: the connection dropped; reconnecting (attempt ${link.attempt})… What was already sent is kept. Keep this page open.`
-      : `${label}: ${describe(r)}`;
+      ? t('client.reconnecting', { label, attempt: link.attempt })
+      : t('client.progress', { label, progress: describe(r) });
     const reached = Math.floor((4 * r.sent) / (r.total || 1));
-    if (reached > quarter && reached < 4) say(`${(quarter = reached) * 25}% sent`);
+    if (reached > quarter && reached < 4) say(t('client.heard.percent', { label, percent: (quarter = reached) * 25 }));
   };
   const stop = () => clearInterval(timer);
   return {
@@ -48,19 +49,19 @@ export function progressRow(container: HTMLElement, summary: HTMLElement, label:
       timer = setInterval(() => draw(meter), 1000) as unknown as number;
     },
     link(state) {
-      if (state.reconnecting !== link.reconnecting) say(state.reconnecting ? 'the connection dropped, reconnecting' : 'reconnected, sending the rest');
+      if (state.reconnecting !== link.reconnecting) say(t(state.reconnecting ? 'client.heard.reconnecting' : 'client.heard.reconnected', { label }));
       link = state;
     },
     done() {
       stop();
       bar.value = bar.max;
-      text.textContent = `${label}: sent, encrypted`;
-      say('sent');
+      text.textContent = t('client.sent', { label });
+      say(t('client.heard.sent', { label }));
     },
     fail(message) {
       stop();
-      text.textContent = `${label}: not sent. ${message}`;
-      say(`not sent. ${message}`);
+      text.textContent = t('client.failed', { label, reason: message });
+      say(text.textContent);
     },
   };
 }

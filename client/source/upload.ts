@@ -3,6 +3,7 @@
 // rest is sent again. Nothing about the upload is stored on the device: closing the tab ends it.
 import { completeSubmission, putManifest, putPart, received, UploadError, type Received } from '../api/source.ts';
 import type { Meter } from './meter.ts';
+import { t } from '../i18n.ts';
 
 /** Parts uploading at once: enough to keep a long-delay circuit busy, few enough to bound memory. */
 export const IN_FLIGHT = 2;
@@ -84,7 +85,7 @@ export class Upload {
       } catch (error) {
         if (!(error instanceof UploadError) || !error.retryable) throw error;
         if (Date.now() - since > GIVE_UP_MS) {
-          throw new UploadError('The connection to the drop has been lost for 15 minutes. Nothing unencrypted left this device; you can try again later.');
+          throw new UploadError(t('client.lost'));
         }
       }
     }

@@ -27,6 +27,21 @@ function tags(html: string): Tag[] {
   });
 }
 
+// The page script's words travel as data: a browser never runs a script element of this type.
+const isStringsBlock = (tag: Tag) => tag.attributes.get('type') === 'application/json' && tag.attributes.get('id') === 'i18n' && tag.attributes.size === 2;
+const STRINGS = /<script type="application\/json" id="i18n">([^<]*)<\/script>/g;
+
+/** At most one strings block, holding nothing but JSON (its "<" are escaped, so it cannot close early). */
+function stringsParse(html: string): boolean {
+  const blocks = [...html.matchAll(STRINGS)];
+  if (blocks.length > 1) return false;
+  try {
+    return blocks.every((b) => typeof JSON.parse(b[1]!) === 'object');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Every problem with one served page: a script or stylesheet that is not a file of this source
  * tree (compared as full URLs, so a query string cannot fetch something else), inline code or
@@ -43,10 +58,12 @@ export function pageProblems(html: string, csp: string | null, pageUrl: string, 
   const parsed = tags(html);
   for (const tag of parsed) {
     const src = tag.attributes.get('src');
-    if (tag.name === 'script') src ? loads(src, 'the script') : problems.push('has an inline script');
+    if (tag.name === 'script' && src !== undefined) loads(src, 'the script');
+    else if (tag.name === 'script' && !isStringsBlock(tag)) problems.push('has an inline script');
     const href = tag.attributes.get('href');
     if (tag.name === 'link' && href !== undefined) loads(href, `the ${tag.attributes.get('rel') || 'link'}`);
   }
+  if (!stringsParse(html)) problems.push('has a page-strings block that is not one JSON object');
   const opened = [...html.matchAll(OPENERS)].length;
   if (opened !== parsed.filter((t) => t.name === 'script' || t.name === 'link').length) problems.push('has a <script> or <link> tag that does not parse');
   const handler = HANDLER.exec(html);

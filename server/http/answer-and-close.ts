@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { renderMessagePage } from '../views/message.ts';
 import { codeForStatus } from './errors.ts';
+import { requestLanguage } from '../i18n/middleware.ts';
+import { translator } from '../i18n/index.ts';
 
 const FALLBACK_HEADERS = {
   'Cache-Control': 'no-store',
@@ -17,7 +19,7 @@ const LINGER_MS = 1_000;
  * is destroyed too: once a response has finished, Node no longer tells a request whose socket
  * closes that it was aborted, and a route still reading its body would wait forever, holding it.
  */
-export function answerAndClose(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+export function answerAndClose(req: IncomingMessage, res: ServerResponse, status: number, key: string): void {
   const abort = () => {
     req.destroy();
     req.socket.destroy();
@@ -28,7 +30,10 @@ export function answerAndClose(req: IncomingMessage, res: ServerResponse, status
   const json = ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '').startsWith('/api/');
   // Security headers the app would have set, for an answer given before it ran (a connection past the cap).
   for (const [name, value] of Object.entries(FALLBACK_HEADERS)) if (!res.hasHeader(name)) res.setHeader(name, value);
-  const body = json ? JSON.stringify({ error: message, code: codeForStatus(status) }) : renderMessagePage({ title: status >= 500 ? 'Server busy' : 'Request refused', message });
+  // Before (or outside) the app: the language from the request's own headers.
+  const t = translator(requestLanguage(req));
+  const message = t.text(key);
+  const body = json ? JSON.stringify({ error: message, code: codeForStatus(status) }) : renderMessagePage({ t, title: t.text(status >= 500 ? 'error.title.busy' : 'error.title.refused'), message });
   res.writeHead(status, {
     'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),

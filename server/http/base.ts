@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { securityHeaders } from './security.ts';
+import { chooseLanguage } from '../i18n/middleware.ts';
 
 /** An express app with the settings both interfaces share; routes are added by the caller. */
 export function baseApp(): Express {
@@ -9,5 +10,6 @@ export function baseApp(): Express {
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   app.use(securityHeaders());
+  app.use(chooseLanguage());
   return app;
 }

@@ -34,7 +34,7 @@ export const DEFAULT_BODY_RATE: BodyRateOptions = {
   tickMs: 1_000,
 };
 
-export const TOO_SLOW = 'The upload arrived too slowly and was stopped. Nothing was stored; please try again.';
+export const TOO_SLOW = 'error.tooSlow';
 
 type Sample = { bytes: number; ms: number };
 

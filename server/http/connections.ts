@@ -14,7 +14,7 @@ export type ConnectionOptions = {
 
 export const DEFAULT_CONNECTIONS: ConnectionOptions = { maxConnections: 512, headroom: 32, idleMs: 20_000 };
 
-export const BUSY = 'The server is busy. Nothing was stored; please try again in a minute.';
+export const BUSY = 'error.busy';
 
 type Connection = { socket: Socket; active: number; idleSince: number; refused: boolean; written: number; stalledSince: number | null };
 

@@ -6,6 +6,10 @@ import { SessionsFullError } from '../auth/sessions.ts';
 import { KeyPoolBusyError } from '../sources/key-pool.ts';
 import { StoredKeyRefusedError } from '../sources/unlock.ts';
 import { ConflictError, DiskFullError, IncompleteError, isDiskFull, NotFoundError, SourceGoneError } from '../store/index.ts';
+import { EnvelopeError } from '../../common/envelope/index.ts';
+import { inEnglish, said, say, type Said } from '../i18n/said.ts';
+import { tOf } from '../i18n/middleware.ts';
+import type { Translator } from '../i18n/index.ts';
 
 // A refusal without a more specific code is named by its status. Codes are a contract with the
 // browser (and any script): a message may be reworded, a code never changes meaning.
@@ -25,16 +29,18 @@ const STATUS_CODES: Readonly<Record<number, string>> = {
 
 export const codeForStatus = (status: number): string => STATUS_CODES[status] ?? (status >= 500 ? 'server_error' : 'bad_request');
 
-/** An error whose message is written for the person who made the request. */
+/** An error whose message is written for the person who made the request, in their language. */
 export class HttpError extends Error {
   override name = 'HttpError';
   readonly code: string;
+  readonly said: Said | null;
   constructor(
     readonly status: number,
-    message: string,
+    message: string | Said,
     code?: string,
   ) {
-    super(message);
+    super(typeof message === 'string' ? message : inEnglish(message));
+    this.said = typeof message === 'string' ? null : message;
     this.code = code ?? codeForStatus(status);
   }
 }
@@ -45,24 +51,37 @@ type ErrorClass = abstract new (...args: never[]) => Error;
  * Domain errors, most specific first: the one place a domain failure becomes an HTTP status and a
  * code. Envelope errors name their own code (the browser and CLI see the same classes).
  */
-const DOMAIN: readonly { type: ErrorClass; status: number; code?: string }[] = [
+const DOMAIN: readonly { type: ErrorClass; status: number; code?: string; key?: string }[] = [
   { type: WrongRecipientsError, status: 409 },
   { type: NotEncryptedError, status: 400 },
   { type: BadManifestError, status: 400 },
   { type: UnsupportedKeyError, status: 400 }, // and its SourceKeyError, with a code of its own
-  { type: SourceGoneError, status: 401, code: 'source_gone' },
+  { type: SourceGoneError, status: 401, code: 'source_gone', key: 'error.sourceGone' },
   { type: NotFoundError, status: 404, code: 'not_found' },
   { type: ConflictError, status: 409, code: 'conflict' },
   { type: IncompleteError, status: 409, code: 'incomplete_submission' },
-  { type: StoredKeyRefusedError, status: 409, code: 'source_key_refused' },
-  { type: DiskFullError, status: 507, code: 'no_space' },
-  { type: SessionsFullError, status: 503, code: 'busy' },
-  { type: KeyPoolBusyError, status: 503, code: 'busy' },
+  { type: StoredKeyRefusedError, status: 409, code: 'source_key_refused', key: 'error.storedKeyRefused' },
+  { type: DiskFullError, status: 507, code: 'no_space', key: 'error.noSpace' },
+  { type: SessionsFullError, status: 503, code: 'busy', key: 'error.sessionsFull' },
+  { type: KeyPoolBusyError, status: 503, code: 'busy', key: 'error.busy' },
 ];
 
 // Their messages are written for the person who asked, so they are shown even as a 5xx.
 const SPOKEN: readonly ErrorClass[] = [HttpError, SessionsFullError, KeyPoolBusyError, DiskFullError];
 const spoken = (error: unknown): boolean => SPOKEN.some((type) => error instanceof type);
+
+/**
+ * The message in the reader's language. Envelope errors name a technical detail (which packet, which
+ * key) that stays in English inside the translated sentence; store and HTTP refusals have keys.
+ */
+function translated(t: Translator, error: unknown): string | null {
+  if (error instanceof HttpError && error.said) return say(t, error.said);
+  if (isDiskFull(error)) return t.text('error.noSpace');
+  const key = DOMAIN.find((r) => error instanceof r.type)?.key;
+  if (key) return t.text(key);
+  if (error instanceof EnvelopeError) return t.text('error.envelope', { detail: error.message });
+  return null;
+}
 
 /** What a failure is called on the wire: its status and stable code (the message is chosen apart). */
 export function classify(error: unknown): { status: number; code: string } {
@@ -78,22 +97,23 @@ export function classify(error: unknown): { status: number; code: string } {
   return { status, code: codeForStatus(status) };
 }
 
-function messageOf(status: number, error: unknown): string {
+function messageOf(t: Translator, status: number, error: unknown): string {
+  const own = translated(t, error);
+  if (own !== null && (status < 500 || spoken(error) || isDiskFull(error))) return own;
   if (spoken(error)) return (error as Error).message;
-  if (isDiskFull(error)) return new DiskFullError().message;
-  if (status === 413) return 'This upload is larger than the server accepts. Nothing was stored.';
-  if (status === 400 && (error as { type?: string }).type === 'entity.parse.failed') return 'The request body is not valid JSON.';
+  if (status === 413) return t.text('error.tooLarge');
+  if (status === 400 && (error as { type?: string }).type === 'entity.parse.failed') return t.text('error.badJson');
   // Unexpected server faults get a generic message: internals are nobody's business, and bodies are never echoed.
-  if (status >= 500) return 'Something went wrong on the server. Nothing you sent was kept; please try again.';
+  if (status >= 500) return t.text('error.server');
   // Express and body-parser word their own refusals, echoing the request ("Failed to decode param '%ZZ'").
-  if (typeof (error as { status?: unknown }).status === 'number') return `The server cannot read this request (HTTP ${status}). Nothing was stored.`;
+  if (typeof (error as { status?: unknown }).status === 'number') return t.text('error.unreadable', { status });
   return (error as Error).message;
 }
 
 const wantsJson = (path: string): boolean => path.startsWith('/api/');
 
 export function notFound(): RequestHandler {
-  return (_req, _res, next) => next(new HttpError(404, 'There is nothing at this address.'));
+  return (_req, _res, next) => next(new HttpError(404, said('error.notFound')));
 }
 
 // The guard's refusals repeat for every upload while space is low: one line a minute says so.
@@ -110,12 +130,13 @@ export function errorHandler(): ErrorRequestHandler {
     // Already answered (e.g. a slow body cut with a 408): the route's own failure has nobody to tell.
     if (res.headersSent) return void (res.writableEnded || res.destroy());
     const { status, code } = classify(error);
-    const message = messageOf(status, error);
+    const t = tOf(res);
+    const message = messageOf(t, status, error);
     // Log the class only: never bodies, names, keys or addresses.
     if (status === 507) logDiskRefusal(error, req.method);
     else if (status >= 500 && !spoken(error)) log('error', 'request_failed', { error: (error as Error)?.name ?? 'unknown', method: req.method, status });
     res.status(status);
     if (wantsJson(req.path)) res.json({ error: message, code });
-    else res.type('html').send(renderMessagePage({ title: status >= 500 ? 'Server error' : 'Request refused', message }));
+    else res.type('html').send(renderMessagePage({ t, title: t.text(status >= 500 ? 'error.title.server' : 'error.title.refused'), message }));
   };
 }

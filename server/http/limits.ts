@@ -1,8 +1,9 @@
 import type { Request, RequestHandler } from 'express';
 import { cutSlowBody, slowestEvictable } from './body-rate.ts';
 import { HttpError } from './errors.ts';
+import { said } from '../i18n/said.ts';
 
-const BUSY = 'The server is busy. Nothing was stored; please try again in a minute.';
+const BUSY = said('error.busy');
 
 /** A short, bounded wait for a slot, for requests whose sender cannot retry (a form without JavaScript). */
 export type Waiting = { maxWaiting: number; waitMs: number };

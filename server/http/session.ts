@@ -3,6 +3,7 @@ import { sameToken, type Session, type Sessions } from '../auth/sessions.ts';
 import type { Journalist, Store } from '../store/index.ts';
 import { HttpError } from './errors.ts';
 import { isCrossSite } from './validate.ts';
+import { said } from '../i18n/said.ts';
 
 // __Host-: Secure, Path=/, no Domain, so no other site or subdomain can set or read it. The
 // journalist session stays __Host- only: the journalist pages decrypt and make keys with WebCrypto,
@@ -50,13 +51,13 @@ export function readCookie(req: Request, cookie: string = COOKIE, { onionFallbac
 
 export function setSessionCookie(res: Response, token: string, cookie: string = COOKIE, { onionFallback = false }: CookieOptions = {}): void {
   const secure = `${cookie}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict`;
-  if (!onionFallback || !isOnionRequest(res.req)) return void res.setHeader('Set-Cookie', secure);
+  if (!onionFallback || !isOnionRequest(res.req)) return void res.append('Set-Cookie', secure);
   // Both: a browser that treats the onion as secure (Tor Browser) keeps the __Host- one, any other the twin.
-  res.setHeader('Set-Cookie', [secure, `${onionTwin(cookie)}=${token}; Path=/; HttpOnly; SameSite=Strict`]);
+  res.append('Set-Cookie', [secure, `${onionTwin(cookie)}=${token}; Path=/; HttpOnly; SameSite=Strict`]);
 }
 
 export function clearSessionCookie(res: Response): void {
-  res.setHeader('Set-Cookie', `${COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0`);
+  res.append('Set-Cookie', `${COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0`);
 }
 
 export const locals = (res: Response): AuthLocals => res.locals as AuthLocals;
@@ -99,13 +100,13 @@ export function ensureSession(sessions: Sessions): RequestHandler {
 export function csrfCheck(): RequestHandler {
   return (req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
-    if (isCrossSite(req)) return next(new HttpError(403, 'Cross-site requests are refused.'));
+    if (isCrossSite(req)) return next(new HttpError(403, said('error.crossSite')));
     // A file upload's body is read by its route, after this check: its token rides in the query string.
     const fromQuery = req.is('multipart/form-data') ? req.query.csrf : undefined;
     const sent = (req.body as Record<string, unknown> | undefined)?.csrf ?? req.get('x-csrf-token') ?? fromQuery;
     const session = locals(res).session;
     if (!session || typeof sent !== 'string' || !sameToken(sent, session.csrf)) {
-      return next(new HttpError(403, 'This form has expired or did not come from this site. Reload the page and try again.'));
+      return next(new HttpError(403, said('error.formExpired')));
     }
     next();
   };
@@ -114,10 +115,10 @@ export function csrfCheck(): RequestHandler {
 export function requireJournalist(req: Request, res: Response, next: NextFunction): void {
   if (locals(res).journalist) return next();
   if (req.method === 'GET' && req.accepts('html') && !req.path.endsWith('.pgp')) return res.redirect(303, '/login');
-  next(new HttpError(401, 'Log in first.'));
+  next(new HttpError(401, said('error.logInFirst')));
 }
 
 export function requireAdmin(_req: Request, res: Response, next: NextFunction): void {
   if (locals(res).journalist?.isAdmin) return next();
-  next(new HttpError(403, 'Only administrators may do this.'));
+  next(new HttpError(403, said('error.adminOnly')));
 }

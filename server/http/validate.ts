@@ -1,6 +1,7 @@
 import express, { type Request, type RequestHandler } from 'express';
 import { isId } from '../../common/ids.ts';
 import { HttpError } from './errors.ts';
+import { said } from '../i18n/said.ts';
 
 const PART = /^[1-9]\d{0,5}$/;
 // A Host header is a name or an IP literal and a port, nothing more (no userinfo, no path).
@@ -18,7 +19,7 @@ export function submissionIdParam(req: Request): string {
 
 export function partNumberParam(req: Request): number {
   const n = req.params.n;
-  if (typeof n !== 'string' || !PART.test(n)) throw new HttpError(400, 'The part number must be a whole number from 1.');
+  if (typeof n !== 'string' || !PART.test(n)) throw new HttpError(400, said('error.partNumber'));
   return Number(n);
 }
 
@@ -26,10 +27,10 @@ export function partNumberParam(req: Request): number {
 export function jsonObject(req: Request, allowed: readonly string[]): Record<string, unknown> {
   const body: unknown = req.body;
   if (!req.is('application/json') || typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpError(415, 'Send a JSON object with Content-Type: application/json.');
+    throw new HttpError(415, said('error.jsonBody'));
   }
   const extra = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (extra.length) throw new HttpError(400, `Unknown field "${extra[0]}".`);
+  if (extra.length) throw new HttpError(400, said('error.unknownField', { field: extra[0]! }));
   return body as Record<string, unknown>;
 }
 
@@ -42,15 +43,15 @@ export const declaresMoreThan = (req: Request, max: number): boolean => Number(r
 /** Reads an octet-stream body, counting bytes as they arrive and stopping at the limit. */
 export function rawBody(limit: (req: Request) => number): RequestHandler {
   return (req, res, next) => {
-    if (!req.is('application/octet-stream')) return next(new HttpError(415, 'Send the encrypted object as application/octet-stream.'));
+    if (!req.is('application/octet-stream')) return next(new HttpError(415, said('error.octetStream')));
     const max = limit(req);
-    if (declaresMoreThan(req, max)) return next(new HttpError(413, 'This object is larger than the server accepts. Nothing was stored.'));
+    if (declaresMoreThan(req, max)) return next(new HttpError(413, said('error.objectTooLarge')));
     express.raw({ type: 'application/octet-stream', limit: max })(req, res, next);
   };
 }
 
 export function bodyBytes(req: Request): Uint8Array {
-  if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new HttpError(400, 'The upload is empty. Nothing was stored.');
+  if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new HttpError(400, said('error.emptyUpload'));
   return req.body;
 }
 
@@ -79,7 +80,7 @@ export function isCrossSite(req: Request): boolean {
 
 export function sameOriginOnly(): RequestHandler {
   return (req, _res, next) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD' && isCrossSite(req)) return next(new HttpError(403, 'Cross-site requests are refused.'));
+    if (req.method !== 'GET' && req.method !== 'HEAD' && isCrossSite(req)) return next(new HttpError(403, said('error.crossSite')));
     next();
   };
 }

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { Readable } from 'node:stream';
 import { HttpError } from '../http/errors.ts';
 import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
+import { said } from '../i18n/said.ts';
 
 export const MAX_MESSAGE_BYTES = 100_000;
 const MAX_FILES = 20;
@@ -21,7 +22,7 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
       // File names arrive as UTF-8 from every current browser; busboy would otherwise read them as latin1.
       bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: MAX_FILES, fileSize: maxFileBytes, fields: 2, fieldSize: MAX_MESSAGE_BYTES, parts: MAX_FILES + 2 } });
     } catch {
-      return reject(new HttpError(415, 'Send the form as multipart/form-data.'));
+      return reject(new HttpError(415, said('error.multipart')));
     }
     let chain = Promise.resolve();
     let count = 0;
@@ -43,23 +44,23 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
     bb.on('file', (field, stream, info) => {
       // Failures are reported once, by `fail`; the stream's own error must not crash the process.
       stream.on('error', () => undefined);
-      if (field !== 'files') return fail(new HttpError(400, `Unexpected form field "${field}".`));
+      if (field !== 'files') return fail(new HttpError(400, said('error.unexpectedField', { field })));
       // A file input left empty still sends a nameless, empty part.
       if (!info.filename) return void stream.resume();
       enqueue({ name: info.filename, type: info.mimeType, content: stream });
     });
     bb.on('field', (field, value, info) => {
       if (field === 'files' && value === '') return; // some browsers send an empty file input as a field
-      if (field !== 'message') return fail(new HttpError(400, `Unexpected form field "${field}".`));
-      if (info.valueTruncated) return fail(new HttpError(413, `The message is longer than ${MAX_MESSAGE_BYTES} bytes. Send it as a file instead.`));
+      if (field !== 'message') return fail(new HttpError(400, said('error.unexpectedField', { field })));
+      if (info.valueTruncated) return fail(new HttpError(413, said('error.messageTooLong', { bytes: MAX_MESSAGE_BYTES })));
       if (value.trim() !== '') enqueue({ name: MESSAGE_NAME, type: MESSAGE_TYPE, content: Readable.from([Buffer.from(value, 'utf8')]) });
     });
     for (const limit of ['filesLimit', 'fieldsLimit', 'partsLimit'] as const) {
-      bb.on(limit, () => fail(new HttpError(413, `Too many files in one go (at most ${MAX_FILES}).`)));
+      bb.on(limit, () => fail(new HttpError(413, said('error.tooManyFiles', { max: MAX_FILES }))));
     }
-    bb.on('error', () => fail(new HttpError(400, 'The upload was malformed or broke off. Nothing was stored.')));
+    bb.on('error', () => fail(new HttpError(400, said('error.malformedUpload'))));
     bb.on('close', () => chain.then(() => !failed && resolve(count), fail));
-    req.on('close', () => !req.complete && fail(new HttpError(400, 'The upload broke off. Nothing was stored.')));
+    req.on('close', () => !req.complete && fail(new HttpError(400, said('error.brokeOff'))));
     req.pipe(bb);
   });
 }

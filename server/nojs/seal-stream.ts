@@ -2,6 +2,7 @@ import { SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts
 import { HttpError } from '../http/errors.ts';
 import { nativeHasher } from '../native-hash.ts';
 import type { Store } from '../store/index.ts';
+import { said } from '../i18n/said.ts';
 
 export type StreamSealOptions = {
   store: Store;
@@ -33,7 +34,7 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
   const start = async (seal: () => Promise<Uint8Array>, plaintext: Buffer | null) => {
     while (jobs.size >= IN_FLIGHT) await Promise.race(jobs);
     if (failure) throw failure;
-    if (++n > o.maxParts) throw new HttpError(413, 'This file is larger than the server accepts. Nothing was stored.');
+    if (++n > o.maxParts) throw new HttpError(413, said('error.fileTooLarge'));
     const part = n;
     const job: Promise<void> = seal()
       .then((ciphertext) => o.store.submissions.putPart(id, part, ciphertext))

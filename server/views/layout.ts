@@ -1,25 +1,38 @@
 // Pages are rendered on the server as plain strings: no inline script or style, everything escaped.
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+import { LANGUAGES } from '../../common/i18n/languages.ts';
+import type { Translator } from '../i18n/index.ts';
+import { escapeHtml } from './escape.ts';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+export { escapeHtml };
+
+export type LayoutOptions = { t: Translator; title: string; body: string; script?: string; head?: string; languageSwitch?: boolean };
+
+/** Plain links, so the switch works without JavaScript; each name is written in its own language and direction. */
+function languageSwitch(t: Translator): string {
+  const links = LANGUAGES.map((l) =>
+    l.tag === t.tag
+      ? `<li><span aria-current="true" lang="${l.tag}" dir="${l.dir}">${escapeHtml(l.name)}</span></li>`
+      : `<li><a href="${escapeHtml(t.here)}?lang=${l.tag}" hreflang="${l.tag}" lang="${l.tag}" dir="${l.dir}">${escapeHtml(l.name)}</a></li>`,
+  );
+  return `<nav class="languages" aria-label="${escapeHtml(t.text('layout.languages'))}"><ul>${links.join('')}</ul></nav>`;
 }
 
-export type LayoutOptions = { title: string; body: string; script?: string; head?: string };
+// The page script's own words travel as data (never run: CSP does not apply to a JSON data block).
+const clientStrings = (t: Translator, script?: string) => (script ? `\n<script type="application/json" id="i18n">${t.clientJson()}</script>` : '');
 
-export function layout({ title, body, script, head }: LayoutOptions): string {
+export function layout({ t, title, body, script, head, languageSwitch: withSwitch = true }: LayoutOptions): string {
   const scriptTag = script ? `\n<script type="module" src="${escapeHtml(script)}"></script>` : '';
   return `<!doctype html>
-<html lang="en">
+<html lang="${t.tag}" dir="${t.dir}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
-<title>${escapeHtml(title)} · Sealdrop</title>
-<link rel="stylesheet" href="/static/style.css">${head ? `\n${head}` : ''}${scriptTag}
+<title>${escapeHtml(t.text('layout.title', { page: title }))}</title>
+<link rel="stylesheet" href="/static/style.css">${head ? `\n${head}` : ''}${clientStrings(t, script)}${scriptTag}
 </head>
 <body>
-<main>
+${withSwitch ? `${languageSwitch(t)}\n` : ''}<main>
 ${body}
 </main>
 </body>

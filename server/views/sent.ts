@@ -1,11 +1,13 @@
 import { layout } from './layout.ts';
+import { LINKS } from './source.ts';
+import type { Translator } from '../i18n/index.ts';
 
-export function renderSentPage(): string {
+export function renderSentPage(t: Translator): string {
   return layout({
-    title: 'Sent',
-    body: `<h1>Sent</h1>
-<section class="done"><p>Everything you sent arrived. With JavaScript off, the server encrypted it in memory the
-moment it arrived, to the newsroom's journalists' keys, before anything was written to disk. Only they can read it now.</p></section>
-<p>You can close this page. <a href="/">Send something else</a></p>`,
+    t,
+    title: t.text('sent.heading'),
+    body: `<h1>${t.html('sent.heading')}</h1>
+<section class="done"><p>${t.html('sent.nojs')}</p></section>
+<p>${t.html('sent.next', {}, LINKS)}</p>`,
   });
 }

@@ -5,6 +5,7 @@ import { startInstance, type Instance } from '../helpers/instance.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
 import { loginInPage } from '../helpers/pages.ts';
 import { newSource } from '../helpers/sources.ts';
+import { LANGUAGES } from '../../common/i18n/languages.ts';
 
 // Every page passes axe-core (WCAG 2.x A and AA rules) with zero violations: the source pages with
 // their scripts and without (as Tor Browser's Safest level shows them), and the journalist pages.
@@ -32,19 +33,23 @@ async function visit(path: string, base: string, o: { scripts?: boolean } = {}):
   try {
     if (o.scripts === false) await page.route('**/static/js/**', (route) => route.abort());
     await page.goto(`${base}${path}`);
-    if (o.scripts !== false && base === instance.sourceUrl && path === '/') await page.waitForSelector('#path-js', { state: 'visible' });
+    if (o.scripts !== false && base === instance.sourceUrl && /^\/(\?|$)/.test(path)) await page.waitForSelector('#path-js', { state: 'visible' });
     return await axeViolations(page);
   } finally {
     await page.close();
   }
 }
 
-describe('source pages', () => {
-  test.each(['/', '/login', '/sent'])('%s with JavaScript', async (path) => {
-    expect(await visit(path, instance.sourceUrl)).toEqual([]);
+// Every source page in every shipped language (the address chooses it: ?lang=).
+const SOURCE_PAGES = ['/', '/login', '/sent', '/guide', '/no-such-page'];
+const pagesIn = (tag: string) => SOURCE_PAGES.map((p) => [tag, p] as const);
+
+describe.each(LANGUAGES.map((l) => l.tag))('source pages in %s', (tag) => {
+  test.each(pagesIn(tag))('%s %s with JavaScript', async (lang, path) => {
+    expect(await visit(`${path}?lang=${lang}`, instance.sourceUrl)).toEqual([]);
   });
-  test.each(['/', '/login', '/sent'])('%s without JavaScript', async (path) => {
-    expect(await visit(path, instance.sourceUrl, { scripts: false })).toEqual([]);
+  test.each(pagesIn(tag))('%s %s without JavaScript', async (lang, path) => {
+    expect(await visit(`${path}?lang=${lang}`, instance.sourceUrl, { scripts: false })).toEqual([]);
   });
 });
 

@@ -35,7 +35,7 @@ test('files and a message become submissions a journalist decrypts; a new source
   const res = await post(body);
   expect(res.status).toBe(200);
   const page = await res.text();
-  expect(page).toMatch(/<p class="codename" id="codename">(\w+ ){6}\w+<\/p>/);
+  expect(page).toMatch(/<p class="codename" id="codename" dir="ltr">(\w+ ){6}\w+<\/p>/);
   expect(page).toContain('the server made this codename and forgot it');
   expect(res.headers.get('set-cookie')).toMatch(/^__Host-sealdrop-source=[\w-]+; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
   const { out, opened } = await exportAndOpen(instance.store, privateKey);

@@ -79,7 +79,7 @@ test(`under ${LOOPS}+${LOOPS} loops of wrong codenames a real source registers a
     const page = await submit.value.text();
     expect(submit.value.status).toBe(200);
     expect(submit.ms).toBeLessThan(BOUND_MS);
-    const codename = /<p class="codename" id="codename">([^<]+)<\/p>/.exec(page)?.[1];
+    const codename = /<p class="codename" id="codename" dir="ltr">([^<]+)<\/p>/.exec(page)?.[1];
     expect(codename).toBeDefined();
 
     const noScript = await timed(() => noScriptLogin(codename!));

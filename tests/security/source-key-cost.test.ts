@@ -141,7 +141,7 @@ describe('the no-JS login unlocks only a key Sealdrop made', () => {
     const body = `--${boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\nhello\r\n--${boundary}--\r\n`;
     const sent = await fetch(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
     expect(sent.status).toBe(200);
-    const codename = /id="codename">([a-z -]+)</.exec(await sent.text())![1]!;
+    const codename = /id="codename" dir="ltr">([a-z -]+)</.exec(await sent.text())![1]!;
     const source = instance.rows().sources!.at(-1) as { id: string; public_key: string };
     const sourceKey = (await readJournalistKey(source.public_key)).key;
     await instance.store.replies.add(source.id, await encryptObject({ data: new TextEncoder().encode('reply-canary-5d1e'), recipients: [sourceKey, journalist.key] }));

@@ -29,7 +29,7 @@ async function noScriptSource(): Promise<string> {
   const body = `--${boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\ntimes\r\n--${boundary}--\r\n`;
   const res = await fetch(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
   expect(res.status).toBe(200);
-  return /id="codename">([a-z -]+)</.exec(await res.text())![1]!;
+  return /id="codename" dir="ltr">([a-z -]+)</.exec(await res.text())![1]!;
 }
 
 /** Every time a key's packets carry, in seconds: key creation, signature creation and expiries. */

@@ -123,7 +123,7 @@ describe('over HTTP', () => {
     const res = await noScriptMessage('stored, so the codename must be shown');
     const page = await res.text();
     expect(res.status).toBe(200);
-    expect(page).toMatch(/<p class="codename" id="codename">(\w+ ){6}\w+<\/p>/);
+    expect(page).toMatch(/<p class="codename" id="codename" dir="ltr">(\w+ ){6}\w+<\/p>/);
     expect(instance.rows().sources!.length).toBe(sources + 1);
 
     const { token, codename } = await registerApiSource(instance.sourceUrl);

@@ -9,10 +9,11 @@ import { HttpError } from '../../http/errors.ts';
 import { requireSpace } from '../../http/space.ts';
 import { bodyBytes, jsonObject, partNumberParam, rawBody, submissionIdParam } from '../../http/validate.ts';
 import type { Store } from '../../store/index.ts';
+import { said } from '../../i18n/said.ts';
 
 export type SourceApiDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions };
 
-export const NOT_OPEN = 'Submissions are not open: no journalist key is set up.';
+export const NOT_OPEN = said('error.notOpen');
 // Uploads in flight at once; each holds at most one part in memory. A request finding them all
 // busy waits briefly for its turn (its body unread) rather than being sent away to retry.
 const MAX_UPLOADS = 32;
@@ -45,7 +46,7 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
     const body = jsonObject(req, ['parts']);
     const parts = body.parts;
     if (typeof parts !== 'number' || !Number.isSafeInteger(parts) || parts < 1 || parts > maxParts) {
-      throw new HttpError(400, `"parts" must be a whole number from 1 to ${maxParts} (files up to ${maxFileMiB} MiB).`);
+      throw new HttpError(400, said('error.parts', { max: maxParts, mib: maxFileMiB }));
     }
     if ((await recipients()).keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
     const submission = store.submissions.create(sourceOf(sessions, req), parts);

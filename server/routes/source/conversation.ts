@@ -6,6 +6,7 @@ import { idParam, jsonObject } from '../../http/validate.ts';
 import { registerSource, type SourceKeys } from '../../sources/register.ts';
 import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
 import { isLoginSecret } from '../../../common/ids.ts';
+import { said } from '../../i18n/said.ts';
 
 /**
  * Wrong codenames are throttled without a lockout: behind Tor every source shares one address, so a
@@ -37,7 +38,7 @@ export function sourceGates(): SourceGates {
 
 export type ConversationDeps = { store: Store; sessions: SourceSessions; gates: SourceGates };
 
-export const UNKNOWN_CODENAME = 'That codename is not recognised. Check each word and try again.';
+export const UNKNOWN_CODENAME = said('login.unknown');
 export const WRONG_CODENAME_DELAY_MS = 1000;
 export const slowly = () => new Promise((r) => setTimeout(r, WRONG_CODENAME_DELAY_MS));
 
@@ -59,13 +60,13 @@ export function sourceByLogin(store: Store, loginSecret: string): { id: string; 
 }
 
 const text = (v: unknown, name: string, max: number): string => {
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new HttpError(400, `"${name}" must be text of at most ${max} characters.`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new HttpError(400, said('error.textField', { field: name, max }));
   return v;
 };
 
 /** The login secret the page derives from a codename; anything else never reaches the store. */
 const loginSecret = (v: unknown): string => {
-  if (!isLoginSecret(v)) throw new HttpError(400, 'Malformed login secret.');
+  if (!isLoginSecret(v)) throw new HttpError(400, said('error.loginSecret'));
   return v;
 };
 
@@ -77,7 +78,7 @@ export function replyId(req: Request): string {
 /** The source's session from the X-Source-Token header (JavaScript path). */
 export function sourceOf(sessions: SourceSessions, req: Request): string {
   const session = sessions.get(req.get('x-source-token'));
-  if (!session) throw new HttpError(401, 'Your session has ended. Log in again with your codename.');
+  if (!session) throw new HttpError(401, said('error.sessionEnded'));
   return session.sourceId;
 }
 

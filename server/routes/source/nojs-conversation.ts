@@ -11,13 +11,15 @@ import { untilClosed } from '../../http/gate.ts';
 import { limitsOf, type Config } from '../../config.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './nojs.ts';
 import { replyId, slowly, sourceByLogin, UNKNOWN_CODENAME, UnknownCodenameError, type ConversationDeps } from './conversation.ts';
+import { said, say } from '../../i18n/said.ts';
+import { tOf } from '../../i18n/middleware.ts';
 
 /** The one field a no-JS form sends, as text; anything else in the body is refused. */
 function onlyField(body: unknown, name: string): string {
   const fields = (body ?? {}) as Record<string, unknown>;
   const extra = Object.keys(fields).filter((k) => k !== name);
-  if (extra.length) throw new HttpError(400, `Unexpected form field "${extra[0]}".`);
-  if (typeof fields[name] !== 'string') throw new HttpError(400, `The field "${name}" is missing.`);
+  if (extra.length) throw new HttpError(400, said('error.unexpectedField', { field: extra[0]! }));
+  if (typeof fields[name] !== 'string') throw new HttpError(400, said('error.fieldMissing', { field: name }));
   return fields[name];
 }
 
@@ -30,14 +32,14 @@ export function noScriptConversation({ config, store, sessions, gates }: Convers
   const router = Router();
   const { maxFileMiB } = limitsOf(config);
 
-  router.get('/login', (_req, res) => void res.type('html').send(renderSourceLogin({ maxFileMiB })));
+  router.get('/login', (_req, res) => void res.type('html').send(renderSourceLogin({ t: tOf(res), maxFileMiB })));
 
   router.post('/login', async (req, res) => {
     let codename: string;
     try {
       codename = normaliseCodename(onlyField(req.body, 'codename'));
     } catch (error) {
-      if (error instanceof NotACodenameError) return void res.status(400).type('html').send(renderSourceLogin({ error: error.message, maxFileMiB }));
+      if (error instanceof NotACodenameError) return void res.status(400).type('html').send(renderSourceLogin({ t: tOf(res), error: tOf(res).text(error.key, error.values), maxFileMiB }));
       throw error;
     }
     let opened: { sourceId: string; replies: ShownReply[] };
@@ -46,19 +48,20 @@ export function noScriptConversation({ config, store, sessions, gates }: Convers
     } catch (error) {
       if (!(error instanceof UnknownCodenameError)) throw error;
       await slowly(); // the slot is already free: a wrong codename's delay holds no capacity
-      return void res.status(401).type('html').send(renderSourceLogin({ error: UNKNOWN_CODENAME, maxFileMiB }));
+      return void res.status(401).type('html').send(renderSourceLogin({ t: tOf(res), error: say(tOf(res), UNKNOWN_CODENAME), maxFileMiB }));
     }
     const { token, session } = sessions.create(opened.sourceId);
     setSessionCookie(res, token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
-    res.type('html').send(renderConversation({ replies: opened.replies, csrf: session.csrf, maxFileMiB }));
+    res.type('html').send(renderConversation({ t: tOf(res), replies: opened.replies, csrf: session.csrf, maxFileMiB }));
   });
 
   router.post('/replies/:id/delete', async (req, res) => {
     const session = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
     const csrf = onlyField(req.body, 'csrf');
-    if (!session || typeof csrf !== 'string' || !sameToken(csrf, session.csrf)) throw new HttpError(403, 'Your session has ended. Log in again with your codename.');
+    if (!session || typeof csrf !== 'string' || !sameToken(csrf, session.csrf)) throw new HttpError(403, said('error.sessionEnded'));
     await store.replies.delete(replyId(req), session.sourceId);
-    res.type('html').send(renderMessagePage({ title: 'Reply deleted', message: 'The reply was deleted from the server.' }));
+    const t = tOf(res);
+    res.type('html').send(renderMessagePage({ t, title: t.text('replies.deleted.title'), message: t.text('replies.deleted.body') }));
   });
 
   return router;

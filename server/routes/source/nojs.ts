@@ -17,6 +17,8 @@ import { NOT_OPEN } from './api.ts';
 import type { SourceGates } from './conversation.ts';
 import { untilClosed } from '../../http/gate.ts';
 import { encryptPool } from '../../sources/key-pool.ts';
+import { said } from '../../i18n/said.ts';
+import { tOf } from '../../i18n/middleware.ts';
 
 // No-JS uploads in flight at once; each holds at most three parts of plaintext in memory
 // (seal-stream.ts): 16 × 12 MiB at the default part size. A browser without JavaScript does not
@@ -38,7 +40,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
   const { maxParts, maxFileMiB } = limitsOf(config);
 
   router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFileMiB), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
-    if (!req.is('multipart/form-data')) throw new HttpError(415, 'Send the form as multipart/form-data.');
+    if (!req.is('multipart/form-data')) throw new HttpError(415, said('error.multipart'));
     const used = await current();
     const recipients = used.keys.map((k) => k.key);
     if (recipients.length === 0) throw new HttpError(503, NOT_OPEN);
@@ -54,7 +56,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
         const sourceId = existing ?? created!.sourceId;
         ids.push(await sealStream(truncationChecked(item.content, maxFileMiB), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt }));
       });
-      if (count === 0) throw new HttpError(400, 'Choose a file or write a message first. Nothing was sent.');
+      if (count === 0) throw new HttpError(400, said('error.nothingChosen'));
       // A journalist disabled while the bytes arrived must not receive them: then nothing is kept.
       assertSameKeys((await current()).keyIds, used.keyIds);
       // All or nothing: only a form that arrived whole becomes visible to journalists.
@@ -69,10 +71,10 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     if (!created) return res.redirect(303, '/sent');
     setSessionCookie(res, sessions.create(created.sourceId).token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
     // Sent once, in this response only: the codename is not kept anywhere after this line.
-    res.type('html').send(renderCodenamePage(created.codename));
+    res.type('html').send(renderCodenamePage(tOf(res), created.codename));
   });
 
-  router.get('/sent', (_req, res) => void res.type('html').send(renderSentPage()));
+  router.get('/sent', (_req, res) => void res.type('html').send(renderSentPage(tOf(res))));
   return router;
 }
 
@@ -90,13 +92,13 @@ function refuseDeclaredOver(maxBytes: number, maxFileMiB: number): RequestHandle
     // Answered now, and the rest of the body read and dropped: a browser shows an answer only to a
     // request it finished sending (one cut short shows "connection reset"). The slow-body guard
     // still cuts a sender too slow to be worth waiting for.
-    next(new HttpError(413, `This is more than ${maxFileMiB} MiB, the most one send can carry without JavaScript. Nothing was sent or stored. Send the files one at a time, or split a large one (for example into several archives).`));
+    next(new HttpError(413, said('error.nojsTooLarge', { mib: maxFileMiB })));
   };
 }
 
 /** Passes the file through, failing once busboy reports the file went over the size limit. */
 async function* truncationChecked(stream: AsyncIterable<Buffer> & { truncated?: boolean }, maxFileMiB: number): AsyncIterable<Buffer> {
   yield* stream;
-  if (stream.truncated) throw new HttpError(413, `A file is larger than ${maxFileMiB} MiB, the most this server accepts. Nothing was stored.`);
+  if (stream.truncated) throw new HttpError(413, said('error.nojsFileTooLarge', { mib: maxFileMiB }));
 }
 

@@ -1,4 +1,5 @@
 import { escapeHtml, layout } from '../layout.ts';
+import { translator } from '../../i18n/index.ts';
 
 export type Viewer = { username: string; isAdmin: boolean; csrf: string };
 
@@ -10,7 +11,8 @@ export function staffPage(title: string, body: string, viewer?: Viewer): string 
     ? `<nav class="staff-nav"><a href="/">Inbox</a>${viewer.isAdmin ? ' <a href="/admin">Journalists</a>' : ''}
 <form method="post" action="/logout" class="inline">${csrfField(viewer.csrf)}<button type="submit" class="link">Log out ${escapeHtml(viewer.username)}</button></form></nav>\n`
     : '';
-  return layout({ title, body: `${nav}${body}`, script: '/static/js/journalist.js' });
+  // The journalist pages are in English so far (docs/translations.md): no switch that would not work.
+  return layout({ t: translator('en'), title, body: `${nav}${body}`, script: '/static/js/journalist.js', languageSwitch: false });
 }
 
 /** A secret or address to copy exactly, with what it is for. */

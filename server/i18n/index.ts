@@ -1,0 +1,91 @@
+// Every word a person reads comes from here: `text` for plain text (titles, attributes, JSON
+// errors), `html` for markup, where the catalog's own words and every value are escaped and only
+// the tags below (or ones the caller passes, such as a link) become elements.
+import IntlMessageFormat from 'intl-messageformat';
+import { TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
+import { escapeHtml } from '../views/escape.ts';
+import { languageOf, type Language } from '../../common/i18n/languages.ts';
+import { catalogFor, messageAst } from './catalogs.ts';
+
+export type Values = Record<string, string | number>;
+export type Tags = Record<string, (inner: string) => string>;
+
+export type Translator = Language & {
+  /** Where the language switch's links lead: this page if it can be fetched again, else the start. */
+  here: string;
+  text(key: string, values?: Values): string;
+  html(key: string, values?: Values, tags?: Tags): string;
+  /** The browser's messages (keys under "client."), parsed, as JSON for the page's data block. */
+  clientJson(): string;
+};
+
+const wrap = (tag: string, attrs = '') => (inner: string) => `<${tag}${attrs}>${inner}</${tag}>`;
+// Tags a translator may use anywhere; <bdi> isolates a name or codename in the other direction.
+const TAGS: Tags = { strong: wrap('strong'), em: wrap('em'), bdi: wrap('bdi'), code: wrap('code'), ltr: wrap('bdi', ' dir="ltr"') };
+
+function escapeLiterals(ast: MessageFormatElement[]): MessageFormatElement[] {
+  return ast.map((el) => {
+    if (el.type === TYPE.literal) return { ...el, value: escapeHtml(el.value) };
+    if (el.type === TYPE.tag) return { ...el, children: escapeLiterals(el.children) };
+    if (el.type === TYPE.plural || el.type === TYPE.select) {
+      const options = Object.fromEntries(Object.entries(el.options).map(([k, o]) => [k, { ...o, value: escapeLiterals(o.value) }]));
+      return { ...el, options };
+    }
+    return el;
+  });
+}
+
+const cache = new Map<string, IntlMessageFormat>();
+
+function formatter(tag: string, key: string, forHtml: boolean): IntlMessageFormat {
+  const id = `${tag}\u0000${key}\u0000${forHtml ? 'h' : 't'}`;
+  let f = cache.get(id);
+  if (!f) {
+    const { lang, ast } = messageAst(tag, key);
+    cache.set(id, (f = new IntlMessageFormat(forHtml ? escapeLiterals(ast) : ast, lang)));
+  }
+  return f;
+}
+
+const joined = (out: unknown) => (Array.isArray(out) ? out.join('') : String(out));
+function tagNames(ast: MessageFormatElement[], into = new Set<string>()): Set<string> {
+  for (const el of ast) {
+    if (el.type === TYPE.tag) tagNames(el.children, into.add(el.value));
+    if (el.type === TYPE.plural || el.type === TYPE.select) for (const o of Object.values(el.options)) tagNames(o.value, into);
+  }
+  return into;
+}
+
+// In plain text a tag is only emphasis or a link: its words stay, the markup goes.
+const plainTags = (tag: string, key: string) => Object.fromEntries([...tagNames(messageAst(tag, key).ast)].map((k) => [k, (c: string[]) => c.join('')]));
+
+export function translator(tag: string, here = '/'): Translator {
+  const language = languageOf(tag);
+  const t = language.tag;
+  return {
+    ...language,
+    here,
+    text: (key, values = {}) => {
+      return joined(formatter(t, key, false).format({ ...plainTags(t, key), ...values }));
+    },
+    html: (key, values = {}, tags = {}) => {
+      const safe = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? escapeHtml(v) : v]));
+      const elements = Object.fromEntries(Object.entries({ ...TAGS, ...tags }).map(([k, fn]) => [k, (c: string[]) => fn(c.join(''))]));
+      return joined(formatter(t, key, true).format({ ...safe, ...elements }));
+    },
+    clientJson: () => clientJson(t),
+  };
+}
+
+const clientCache = new Map<string, string>();
+
+function clientJson(tag: string): string {
+  let json = clientCache.get(tag);
+  if (!json) {
+    const keys = Object.keys(catalogFor('en')).filter((k) => k.startsWith('client.'));
+    const messages = Object.fromEntries(keys.map((k) => [k, messageAst(tag, k).ast]));
+    // Inside <script type="application/json">: "<" escaped so no text can close the element.
+    clientCache.set(tag, (json = JSON.stringify({ lang: tag, messages }).replace(/</g, '\\u003c')));
+  }
+  return json;
+}

@@ -1,0 +1,40 @@
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler, Response } from 'express';
+import { isLanguage, negotiate } from '../../common/i18n/languages.ts';
+import { translator, type Translator } from './index.ts';
+
+// The chosen language lives only in the address (?lang=) and a browser-session cookie: the server
+// keeps no record of who reads which language. Not HttpOnly-sensitive, but no script needs it.
+const COOKIE = 'sealdrop-lang';
+
+function cookieLanguage(req: IncomingMessage): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, value] = part.trim().split('=');
+    if (name === COOKIE && isLanguage(value)) return value;
+  }
+  return undefined;
+}
+
+/** Picks the language: ?lang= (then remembered for this browser session), the cookie, Accept-Language. */
+export function chooseLanguage(): RequestHandler {
+  return (req, res, next) => {
+    const asked = req.query.lang;
+    let lang = cookieLanguage(req);
+    if (isLanguage(asked)) {
+      if (asked !== lang) res.append('Set-Cookie', `${COOKIE}=${asked}; Path=/; HttpOnly; SameSite=Lax`);
+      lang = asked;
+    }
+    lang ??= negotiate(req.get('accept-language'));
+    const here = req.method === 'GET' || req.method === 'HEAD' ? req.path : '/';
+    res.locals.t = translator(lang, here);
+    res.setHeader('Content-Language', lang);
+    res.vary('Accept-Language');
+    next();
+  };
+}
+
+/** The language a request asks for by its headers alone (no address): cookie, then Accept-Language. */
+export const requestLanguage = (req: IncomingMessage): string => cookieLanguage(req) ?? negotiate(req.headers['accept-language']);
+
+/** The request's translator (English before the middleware ran, e.g. for a refused header). */
+export const tOf = (res: Response): Translator => (res.locals.t as Translator | undefined) ?? translator('en');
