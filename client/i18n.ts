@@ -28,6 +28,8 @@ function load(): Strings {
 }
 
 const numberText = (n: number, lang: string) => new Intl.NumberFormat(lang).format(n);
+// Own keys only: a value such as "__proto__" must fall to "other", not to an inherited property.
+const option = <T>(options: Record<string, T>, key: string): T | undefined => (Object.hasOwn(options, key) ? options[key] : undefined);
 
 function render(ast: MessageFormatElement[], values: Values, lang: string, pound?: number): string {
   let out = '';
@@ -38,9 +40,9 @@ function render(ast: MessageFormatElement[], values: Values, lang: string, pound
     else if (el.type === TYPE.plural) {
       const n = Number(values[el.value]) - el.offset;
       plurals ??= new Intl.PluralRules(lang);
-      const option = el.options[`=${n + el.offset}`] ?? el.options[plurals.select(n)] ?? el.options.other!;
-      out += render(option.value, values, lang, n);
-    } else if (el.type === TYPE.select) out += render((el.options[String(values[el.value])] ?? el.options.other!).value, values, lang, pound);
+      const chosen = option(el.options, `=${n + el.offset}`) ?? option(el.options, plurals.select(n)) ?? el.options.other!;
+      out += render(chosen.value, values, lang, n);
+    } else if (el.type === TYPE.select) out += render((option(el.options, String(values[el.value])) ?? el.options.other!).value, values, lang, pound);
     else if (el.type === TYPE.number) out += numberText(Number(values[el.value]), lang);
     else out += String(values[(el as { value: string }).value] ?? '');
   }

@@ -4,6 +4,7 @@ import { HttpError } from '../http/errors.ts';
 import { requireAdmin, requireJournalist } from '../http/session.ts';
 import type { Store } from '../store/index.ts';
 import { cleanImage, ImageError } from './image.ts';
+import { DEFAULT_LANGUAGE, isLanguage } from '../../common/i18n/languages.ts';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
 export const BRANDING_LIMITS = { name: 80, welcome: 2000, guidelines: 4000 } as const;
@@ -41,7 +42,10 @@ export function brandingAdminRoutes(store: Store): Router {
   router.use('/admin/branding', requireJournalist, requireAdmin);
   router.post('/admin/branding', (req, res) => {
     const body = req.body as Record<string, unknown>;
-    store.settings.setBranding({ name: plainText(body.name, 'name'), welcome: plainText(body.welcome, 'welcome'), guidelines: plainText(body.guidelines, 'guidelines') });
+    // Without a language: the default texts, which every language without its own shows.
+    const lang = body.lang ?? DEFAULT_LANGUAGE;
+    if (!isLanguage(lang)) throw new HttpError(400, 'The "lang" field must be one of the shipped languages.');
+    store.settings.setBranding({ name: plainText(body.name, 'name'), welcome: plainText(body.welcome, 'welcome'), guidelines: plainText(body.guidelines, 'guidelines') }, lang);
     res.redirect(303, '/admin');
   });
   router.post('/admin/branding/logo', async (req, res) => {

@@ -17,13 +17,19 @@ const HANDLER = /[\s"'/](on[a-z]+)\s*=/i;
 const OPENERS = /<\s*(script|link)\b/gi;
 const ATTRIBUTE = /([^\s=/]+)\s*(?:=\s*("[^"]*"|'[^']*'|[^\s>]+))?/g;
 
-type Tag = { name: string; attributes: Map<string, string> };
+type Tag = { name: string; attributes: Map<string, string>; repeated: boolean };
 
+/** Tags as a browser reads them: of a repeated attribute the first copy counts (and it is flagged). */
 function tags(html: string): Tag[] {
   return [...html.matchAll(TAG)].map((m) => {
     const attributes = new Map<string, string>();
-    for (const a of m[2]!.matchAll(ATTRIBUTE)) attributes.set(a[1]!.toLowerCase(), (a[2] ?? '').replace(/^["']|["']$/g, ''));
-    return { name: m[1]!.toLowerCase(), attributes };
+    let repeated = false;
+    for (const a of m[2]!.matchAll(ATTRIBUTE)) {
+      const name = a[1]!.toLowerCase();
+      if (attributes.has(name)) repeated = true;
+      else attributes.set(name, (a[2] ?? '').replace(/^["']|["']$/g, ''));
+    }
+    return { name: m[1]!.toLowerCase(), attributes, repeated };
   });
 }
 
@@ -56,10 +62,13 @@ export function pageProblems(html: string, csp: string | null, pageUrl: string, 
     if (local === null || !known.has(local)) problems.push(`loads ${what} ${ref}`);
   };
   const parsed = tags(html);
+  if (parsed.some((t) => t.repeated)) problems.push('has a tag with a repeated attribute');
+  // Every script without src must be exactly the strings block, as written by server/views/layout.ts.
+  if (parsed.filter((t) => t.name === 'script' && !t.attributes.has('src')).length !== [...html.matchAll(STRINGS)].length) problems.push('has an inline script');
   for (const tag of parsed) {
     const src = tag.attributes.get('src');
     if (tag.name === 'script' && src !== undefined) loads(src, 'the script');
-    else if (tag.name === 'script' && !isStringsBlock(tag)) problems.push('has an inline script');
+    else if (tag.name === 'script' && !isStringsBlock(tag) && !problems.includes('has an inline script')) problems.push('has an inline script');
     const href = tag.attributes.get('href');
     if (tag.name === 'link' && href !== undefined) loads(href, `the ${tag.attributes.get('rel') || 'link'}`);
   }

@@ -11,7 +11,7 @@ export type Values = Record<string, string | number>;
 export type Tags = Record<string, (inner: string) => string>;
 
 export type Translator = Language & {
-  /** Where the language switch's links lead: this page if it can be fetched again, else the start. */
+  /** Where the language switch's links lead: "" (this page, relative) if it can be fetched again, else "/". */
   here: string;
   text(key: string, values?: Values): string;
   html(key: string, values?: Values, tags?: Tags): string;

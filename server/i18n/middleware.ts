@@ -15,17 +15,29 @@ function cookieLanguage(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
+/**
+ * Hosts reached over plain http where a Secure cookie would be dropped: an onion (Tor encrypts the
+ * connection end to end) and this machine. Anywhere else (a clearnet mirror behind TLS) the cookie
+ * is Secure, so a forced downgrade to http cannot show that this browser visited, or in which language.
+ */
+function plainHttpHost(req: IncomingMessage): boolean {
+  const host = (req.headers.host ?? '').toLowerCase().replace(/:\d{1,5}$/, '');
+  return /^(?:[a-z0-9-]+\.)+onion$/.test(host) || host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+}
+
 /** Picks the language: ?lang= (then remembered for this browser session), the cookie, Accept-Language. */
 export function chooseLanguage(): RequestHandler {
   return (req, res, next) => {
     const asked = req.query.lang;
     let lang = cookieLanguage(req);
     if (isLanguage(asked)) {
-      if (asked !== lang) res.append('Set-Cookie', `${COOKIE}=${asked}; Path=/; HttpOnly; SameSite=Lax`);
+      if (asked !== lang) res.append('Set-Cookie', `${COOKIE}=${asked}; Path=/; HttpOnly; SameSite=Lax${plainHttpHost(req) ? '' : '; Secure'}`);
       lang = asked;
     }
     lang ??= negotiate(req.get('accept-language'));
-    const here = req.method === 'GET' || req.method === 'HEAD' ? req.path : '/';
+    // Relative ("?lang=…"): nothing of the request's path goes into the page, so a path such as
+    // "//elsewhere.example/" cannot turn the switch into a link to another site.
+    const here = req.method === 'GET' || req.method === 'HEAD' ? '' : '/';
     res.locals.t = translator(lang, here);
     res.setHeader('Content-Language', lang);
     res.vary('Accept-Language');

@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { DEFAULT_LANGUAGE } from '../../common/i18n/languages.ts';
 
 /** The newsroom's own face on the source pages; empty strings leave the neutral defaults. */
 export type Branding = { name: string; welcome: string; guidelines: string };
@@ -12,14 +13,27 @@ export function settingsRepo(db: Db) {
     else db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
   };
   return {
-    branding(): Branding {
-      return { name: get('newsroom_name') ?? '', welcome: get('welcome') ?? '', guidelines: get('guidelines') ?? '' };
+    /**
+     * The texts a language's pages show: its own where set, else the default ones (set without a
+     * language), so a language the newsroom wrote nothing for still shows the newsroom's face.
+     */
+    branding(lang: string = DEFAULT_LANGUAGE): Branding {
+      const own = this.ownBranding(lang);
+      const base = this.ownBranding(DEFAULT_LANGUAGE);
+      return { name: own.name || base.name, welcome: own.welcome || base.welcome, guidelines: own.guidelines || base.guidelines };
     },
-    setBranding(b: Branding): void {
+    /** Exactly what was set for one language (empty where nothing was). */
+    ownBranding(lang: string = DEFAULT_LANGUAGE): Branding {
+      const at = (name: string) => get(lang === DEFAULT_LANGUAGE ? name : `${name}.${lang}`) ?? '';
+      return { name: at('newsroom_name'), welcome: at('welcome'), guidelines: at('guidelines') };
+    },
+    /** `lang` must be a shipped language (the route checks it). */
+    setBranding(b: Branding, lang: string = DEFAULT_LANGUAGE): void {
+      const at = (name: string) => (lang === DEFAULT_LANGUAGE ? name : `${name}.${lang}`);
       db.transaction(() => {
-        put('newsroom_name', b.name);
-        put('welcome', b.welcome);
-        put('guidelines', b.guidelines);
+        put(at('newsroom_name'), b.name);
+        put(at('welcome'), b.welcome);
+        put(at('guidelines'), b.guidelines);
       })();
     },
     /** The logo, already stripped to the pixels (server/branding/image.ts), or null. */

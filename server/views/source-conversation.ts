@@ -5,8 +5,10 @@ import type { Translator } from '../i18n/index.ts';
 
 /** Shown once, right after a first submission on the no-JavaScript path. */
 export function renderCodenamePage(t: Translator, codename: string): string {
+  // No language switch: following it would leave the only page that will ever show this codename.
   return layout({
     t,
+    languageSwitch: false,
     title: t.text('codename.heading'),
     body: `<h1>${t.html('nojs.codename.heading')}</h1>
 <section class="done"><p>${t.html('nojs.codename.arrived')}</p></section>
@@ -53,8 +55,10 @@ const replyItem = (t: Translator, csrf: string) => (r: ShownReply) =>
 /** The no-JavaScript conversation: replies decrypted by the server in memory, for this page only. */
 export function renderConversation({ t, replies, csrf, maxFileMiB }: { t: Translator; replies: ShownReply[]; csrf: string; maxFileMiB: number }): string {
   const items = replies.length ? replies.map(replyItem(t, csrf)).join('\n') : `<li>${t.html('replies.none')}</li>`;
+  // No switch here either: the replies were decrypted for this one response.
   return layout({
     t,
+    languageSwitch: false,
     title: t.text('replies.title'),
     body: `<h1>${t.html('replies.title')}</h1>
 <p class="path">${t.html('replies.nojs')}</p>

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
-import { makeAccount } from '../helpers/staff-client.ts';
+import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
 import { loginInPage } from '../helpers/pages.ts';
 import { pngChunk } from '../helpers/png.ts';
 
@@ -63,6 +63,32 @@ test('name, welcome, guidelines and a logo set on the web show on the source pag
     expect(await axeViolations(source)).toEqual([]);
     await source.close();
   }
+  // Texts per language: Uyghur readers get the Uyghur texts; a language without its own gets the default ones.
+  await page.fill('#brand-name-ug', 'چىراغ گېزىتى');
+  await page.fill('#brand-welcome-ug', 'بىز مەنبەلىرىمىزنى قوغدايمىز.');
+  await page.click('#brand-save-ug');
+  await page.waitForSelector('h1:text-is("Journalists")');
+  expect(await page.inputValue('#brand-name-ug')).toBe('چىراغ گېزىتى');
+  expect(await page.inputValue('#brand-name')).toBe('The Daily Lantern'); // the default texts are untouched
+  const reader = await browser.context.newPage();
+  await reader.goto(`${instance.sourceUrl}/?lang=ug`);
+  expect(await reader.textContent('.newsroom-name')).toBe('چىراغ گېزىتى');
+  expect(await reader.textContent('p.welcome')).toBe('بىز مەنبەلىرىمىزنى قوغدايمىز.');
+  expect(await reader.textContent('p.guidelines')).toBe('Send originals when you can.'); // none in Uyghur: the default
+  expect(await axeViolations(reader)).toEqual([]);
+  await reader.goto(`${instance.sourceUrl}/?lang=zh-Hant`);
+  expect(await reader.textContent('.newsroom-name')).toBe('The Daily Lantern');
+  await reader.close();
+  // An unknown language is refused with a 400 and changes nothing.
+  const staff = new StaffClient(instance.journalistUrl);
+  await staff.login('chief', admin.passphrase, admin.code(1));
+  await staff.get('/admin');
+  const bad = await staff.post('/admin/branding', { csrf: staff.csrf, lang: 'xx', name: 'Forged', welcome: '', guidelines: '' });
+  expect(bad.status).toBe(400);
+  expect(await bad.text()).toContain('shipped languages');
+  expect(instance.store.settings.ownBranding('en').name).toBe('The Daily Lantern');
+  expect(instance.store.settings.ownBranding('ug').name).toBe('چىراغ گېزىتى');
+
   // Anything but a PNG or JPEG is refused, and the logo stays as it was.
   await page.setInputFiles('#brand-logo', { name: 'logo.gif', mimeType: 'image/gif', buffer: Buffer.from('GIF89a\x01\x00\x01\x00') });
   await page.click('form[action^="/admin/branding/logo?"] button[type=submit]');

@@ -6,6 +6,7 @@ import { HttpError } from '../../http/errors.ts';
 import { locals, requireAdmin, requireJournalist } from '../../http/session.ts';
 import { formFields, usernameField, viewer, type JournalistDeps } from './common.ts';
 import { purgeNow } from '../../retention.ts';
+import { LANGUAGES } from '../../../common/i18n/languages.ts';
 
 /** Admin actions; the CLI (`sealdrop journalist ...`) acts on the same rows. */
 const ACCESS_LABEL = 'And this Tor Browser access key, without which the journalist interface does not open at all: paste it when Tor Browser asks for a key for this address (or save it in a file ending .auth_private for a tor of their own). It is shown only once.';
@@ -32,7 +33,7 @@ export function adminRoutes({ config, store, sessions, onionAccess, sourceOnion 
 
   router.get('/admin', (_req, res) => {
     const retention = { setting: store.settings.retentionDays(), configured: config.retentionDays };
-    const branding = { ...store.settings.branding(), logo: store.settings.logo() !== null };
+    const branding = { texts: Object.fromEntries(LANGUAGES.map((l) => [l.tag, store.settings.ownBranding(l.tag)])), logo: store.settings.logo() !== null };
     res.type('html').send(renderAdmin({ journalists: store.journalists.list(), viewer: viewer(res), sourceOnion, onions: onionAccess?.enabled ?? false, retention, branding }));
   });
 

@@ -15,7 +15,7 @@ export function sourcePages({ config, store, recipients, sourceOnion }: PagesDep
     const open = (await recipients()).keys.length > 0;
     // A source who reached a mirror (or a test address) is told the onion address to use instead.
     const onion = sourceOnion && !cameByOnion(req.get('host'), sourceOnion) ? sourceOnion : null;
-    const branding = { ...store.settings.branding(), logo: store.settings.logo() !== null };
+    const branding = { ...store.settings.branding(tOf(res).tag), logo: store.settings.logo() !== null };
     res.type('html').send(renderSourcePage({ t: tOf(res), open, maxFileMiB: limitsOf(config).maxFileMiB, onion, branding }));
   });
   router.get('/guide', (_req, res) => void res.type('html').send(renderGuide(tOf(res))));

@@ -3,6 +3,7 @@ import type { Journalist } from '../../store/index.ts';
 import { escapeHtml } from '../layout.ts';
 import { csrfField, staffPage, type Viewer } from './frame.ts';
 import { renderSQR } from './qr.ts';
+import { DEFAULT_LANGUAGE, LANGUAGES, type Language } from '../../../common/i18n/languages.ts';
 
 function actions(j: Journalist, csrf: string, onions: boolean): string {
   const button = (action: string, label: string) =>
@@ -40,7 +41,23 @@ function retentionForm(r: RetentionView, csrf: string): string {
 </form>`;
 }
 
-export type BrandingView = { name: string; welcome: string; guidelines: string; logo: boolean };
+export type BrandingTexts = { name: string; welcome: string; guidelines: string };
+export type BrandingView = { texts: Record<string, BrandingTexts>; logo: boolean };
+
+/** One form per language; the default (English) one keeps the plain ids, the others add their tag. */
+function textsForm(l: Language, b: BrandingTexts, csrf: string): string {
+  const first = l.tag === DEFAULT_LANGUAGE;
+  const id = (field: string) => (first ? `brand-${field}` : `brand-${field}-${l.tag}`);
+  const legend = first ? 'Default texts (English, and every language without its own)' : `In ${escapeHtml(l.name)} (empty: the default texts)`;
+  return `<form method="post" action="/admin/branding">${csrfField(csrf)}<input type="hidden" name="lang" value="${l.tag}">
+<fieldset><legend>${legend}</legend>
+<p><label for="${id('name')}">Newsroom name</label><input id="${id('name')}" name="name" maxlength="80" lang="${l.tag}" dir="auto" value="${escapeHtml(b.name)}"></p>
+<p><label for="${id('welcome')}">Welcome text</label><textarea id="${id('welcome')}" name="welcome" rows="4" maxlength="2000" lang="${l.tag}" dir="auto">${escapeHtml(b.welcome)}</textarea></p>
+<p><label for="${id('guidelines')}">Submission guidelines</label><textarea id="${id('guidelines')}" name="guidelines" rows="6" maxlength="4000" lang="${l.tag}" dir="auto">${escapeHtml(b.guidelines)}</textarea></p>
+<p><button type="submit"${first ? '' : ` id="brand-save-${l.tag}"`}>Save</button></p>
+</fieldset>
+</form>`;
+}
 
 function brandingForms(b: BrandingView, csrf: string): string {
   const logo = b.logo
@@ -49,12 +66,7 @@ function brandingForms(b: BrandingView, csrf: string): string {
     : '';
   return `<h2>Your newsroom on the source page</h2>
 <p>Sources see these on the page they send from; leave them empty for neutral defaults. Plain text, shown exactly as typed (a blank line starts a paragraph).</p>
-<form method="post" action="/admin/branding">${csrfField(csrf)}
-<p><label for="brand-name">Newsroom name</label><input id="brand-name" name="name" maxlength="80" value="${escapeHtml(b.name)}"></p>
-<p><label for="brand-welcome">Welcome text</label><textarea id="brand-welcome" name="welcome" rows="4" maxlength="2000">${escapeHtml(b.welcome)}</textarea></p>
-<p><label for="brand-guidelines">Submission guidelines</label><textarea id="brand-guidelines" name="guidelines" rows="6" maxlength="4000">${escapeHtml(b.guidelines)}</textarea></p>
-<p><button type="submit">Save</button></p>
-</form>
+${LANGUAGES.map((l) => textsForm(l, b.texts[l.tag] ?? { name: '', welcome: '', guidelines: '' }, csrf)).join('\n')}
 <form method="post" action="/admin/branding/logo?csrf=${encodeURIComponent(csrf)}" enctype="multipart/form-data">
 <p><label for="brand-logo">Logo: PNG or JPEG, at most 256 KiB. Everything but the picture (camera and location data, names, times) is removed.</label>
 <input type="file" id="brand-logo" name="logo" accept="image/png,image/jpeg" required></p>
@@ -65,7 +77,7 @@ ${logo}`;
 
 export type AdminOptions = { journalists: Journalist[]; viewer: Viewer; sourceOnion?: string | null; onions?: boolean; retention?: RetentionView; branding?: BrandingView };
 
-export function renderAdmin({ journalists, viewer, sourceOnion = null, onions = false, retention = { setting: null, configured: null }, branding = { name: '', welcome: '', guidelines: '', logo: false } }: AdminOptions): string {
+export function renderAdmin({ journalists, viewer, sourceOnion = null, onions = false, retention = { setting: null, configured: null }, branding = { texts: {}, logo: false } }: AdminOptions): string {
   const state = (j: Journalist) => [j.active ? 'active' : 'disabled', j.enrolled ? '' : 'not enrolled', onions && !j.hasOnionAccess ? 'no Tor access key' : ''].filter(Boolean).join(', ');
   const rows = journalists
     .map(

@@ -14,6 +14,9 @@ test.each([
   ['<script type="application/json" id="i18n" onload="x()">{}</script>', ['has an inline script', 'has an inline event handler (onload)']],
   ['<script type="application/json" id="i18n">alert(1)</script>', ['has a page-strings block that is not one JSON object']],
   ['<script type="application/json" id="i18n">{}</script><script type="application/json" id="i18n">{}</script>', ['has a page-strings block that is not one JSON object']],
+  // A browser uses the first of a repeated attribute: the checker must not read the last one.
+  ['<script type="module" src="/evil.js" src="/static/js/source.js"></script>', ['has a tag with a repeated attribute', 'loads the script /evil.js']],
+  ['<script type="module" type="application/json" id="i18n">alert(1)</script>', ['has a tag with a repeated attribute', 'has an inline script']],
 ])('%s', (head, problems) => {
   expect(check(head)).toEqual(problems);
 });
