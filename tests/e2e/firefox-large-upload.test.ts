@@ -117,8 +117,10 @@ test(`Firefox ESR at "Safer" sends ${SMALL_MIB} MiB, then ${FILE_MIB} MiB, and t
   }));
   // Four times the file, and a page holding it (or its ciphertext) would grow by 192 MiB
   // more. (Firefox's parent process keeps sent request bodies until its own periodic clean-up: that
-  // grows with time and rate, not with the file, and is reported, not asserted.)
-  expect(growth(second.peak, 'page')).toBeLessThan(growth(first.peak, 'page') + 128);
+  // grows with time and rate, not with the file, and is reported, not asserted.) Measured in the
+  // suite, the difference was 7 to 129 MiB (garbage not yet collected at the peak); the bound sits
+  // between that and the 192 MiB a page holding the file would show.
+  expect(growth(second.peak, 'page')).toBeLessThan(growth(first.peak, 'page') + 160);
 
   const out = path.join(work, 'export');
   expect(await exportSubmissions(instance.store, out)).toBe(2);
