@@ -74,7 +74,8 @@ test('no-JS source: server-made codename → reply → login decrypts it → fol
   // Reading it again (logged in with the digits this time) shows a delete button; deleting removes the reply.
   await page.goto(`${instance.sourceUrl}/login`);
   await typeAndSubmit(page, '#codename-input', digits!, '#codename-plain');
-  await until(async () => (await page.content()).includes('Delete this reply'), 60_000, 'the conversation page');
+  // (The reply's own list item: the login page's strings block holds the words "Delete this reply" too.)
+  await until(async () => (await page.content()).includes('<li class="reply">'), 60_000, 'the conversation page');
   await page.focus('#replies form button');
   await page.keyboard.press('Enter');
   await until(async () => (await page.content()).includes('Reply deleted'), 30_000, 'the deletion');
