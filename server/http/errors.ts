@@ -98,6 +98,7 @@ export function classify(error: unknown): { status: number; code: string } {
 }
 
 function messageOf(t: Translator, status: number, error: unknown): string {
+  // A server fault stays generic even where a translation exists (an envelope error outside the table is a 500).
   const own = translated(t, error);
   if (own !== null && (status < 500 || spoken(error) || isDiskFull(error))) return own;
   if (spoken(error)) return (error as Error).message;

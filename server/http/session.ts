@@ -4,6 +4,7 @@ import type { Journalist, Store } from '../store/index.ts';
 import { HttpError } from './errors.ts';
 import { isCrossSite } from './validate.ts';
 import { said } from '../i18n/said.ts';
+import { cookieValue, isOnionRequest } from './cookies.ts';
 
 // __Host-: Secure, Path=/, no Domain, so no other site or subdomain can set or read it. The
 // journalist session stays __Host- only: the journalist pages decrypt and make keys with WebCrypto,
@@ -11,17 +12,6 @@ import { said } from '../i18n/said.ts';
 export const COOKIE = '__Host-sealdrop';
 
 export type AuthLocals = { session: Session | null; token?: string; journalist?: Journalist };
-
-/**
- * Whether this request came for an onion address. Tor encrypts and authenticates such a connection
- * end to end, so a cookie without Secure can neither leak nor be planted on the way; yet outside
- * Tor Browser an http .onion page is not a secure context, and the browser refuses Secure (and so
- * __Host-) cookies there. The Host header is the browser's own, for the page it is on.
- */
-export function isOnionRequest(req: Request): boolean {
-  const host = (req.get('host') ?? '').toLowerCase().replace(/:\d{1,5}$/, '');
-  return /^(?:[a-z0-9-]+\.)+onion$/.test(host);
-}
 
 /** `__Host-x` → `x`: the onion-only twin of a cookie, for browsers that refuse the Secure one. */
 const onionTwin = (cookie: string) => cookie.replace(/^__Host-/, '');
@@ -34,14 +24,6 @@ export type CookieOptions = {
    */
   onionFallback?: boolean;
 };
-
-function cookieValue(req: Request, cookie: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === cookie) return value.join('=');
-  }
-  return undefined;
-}
 
 export function readCookie(req: Request, cookie: string = COOKIE, { onionFallback = false }: CookieOptions = {}): string | undefined {
   const secure = cookieValue(req, cookie);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
-import { DEFAULT_LANGUAGE, LANGUAGES } from '../../common/i18n/languages.ts';
+import { DEFAULT_LANGUAGE } from '../../common/i18n/languages.ts';
 
 export const CATALOG_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../common/i18n/catalogs');
 
@@ -38,5 +38,3 @@ export function messageAst(tag: string, key: string): { lang: string; ast: Messa
   if (!ast) parsed.set(id, (ast = parse(text)));
   return { lang, ast };
 }
-
-export const shippedTags = (): string[] => LANGUAGES.map((l) => l.tag);

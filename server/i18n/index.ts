@@ -20,20 +20,27 @@ export type Translator = Language & {
 };
 
 const wrap = (tag: string, attrs = '') => (inner: string) => `<${tag}${attrs}>${inner}</${tag}>`;
-// Tags a translator may use anywhere; <bdi> isolates a name or codename in the other direction.
-const TAGS: Tags = { strong: wrap('strong'), em: wrap('em'), bdi: wrap('bdi'), code: wrap('code'), ltr: wrap('bdi', ' dir="ltr"') };
+// Tags the catalogs use besides the links a page passes; <bdi> isolates a name in the other direction.
+const TAGS: Tags = { strong: wrap('strong'), bdi: wrap('bdi'), code: wrap('code') };
 
-function escapeLiterals(ast: MessageFormatElement[]): MessageFormatElement[] {
-  return ast.map((el) => {
-    if (el.type === TYPE.literal) return { ...el, value: escapeHtml(el.value) };
-    if (el.type === TYPE.tag) return { ...el, children: escapeLiterals(el.children) };
-    if (el.type === TYPE.plural || el.type === TYPE.select) {
-      const options = Object.fromEntries(Object.entries(el.options).map(([k, o]) => [k, { ...o, value: escapeLiterals(o.value) }]));
-      return { ...el, options };
-    }
-    return el;
-  });
+type Walk = (ast: MessageFormatElement[]) => MessageFormatElement[];
+
+/** A copy of a message tree with each element replaced by `each` (given the walk, for children); plural and select branches are walked too. */
+function rewrite(ast: MessageFormatElement[], each: (el: MessageFormatElement, walk: Walk) => MessageFormatElement[]): MessageFormatElement[] {
+  const walk: Walk = (nodes) =>
+    nodes.flatMap((el) => {
+      if (el.type !== TYPE.plural && el.type !== TYPE.select) return each(el, walk);
+      return [{ ...el, options: Object.fromEntries(Object.entries(el.options).map(([k, o]) => [k, { ...o, value: walk(o.value) }])) }];
+    });
+  return walk(ast);
 }
+
+/** For markup: the catalog's own words escaped, tags kept (they become elements only through TAGS and the caller's). */
+const escapeLiterals = (ast: MessageFormatElement[]) =>
+  rewrite(ast, (el, walk) => (el.type === TYPE.literal ? [{ ...el, value: escapeHtml(el.value) }] : el.type === TYPE.tag ? [{ ...el, children: walk(el.children) }] : [el]));
+
+// In plain text a tag is only emphasis or a link: its words stay, the markup goes.
+const withoutTags = (ast: MessageFormatElement[]) => rewrite(ast, (el, walk) => (el.type === TYPE.tag ? walk(el.children) : [el]));
 
 const cache = new Map<string, IntlMessageFormat>();
 
@@ -42,22 +49,12 @@ function formatter(tag: string, key: string, forHtml: boolean): IntlMessageForma
   let f = cache.get(id);
   if (!f) {
     const { lang, ast } = messageAst(tag, key);
-    cache.set(id, (f = new IntlMessageFormat(forHtml ? escapeLiterals(ast) : ast, lang)));
+    cache.set(id, (f = new IntlMessageFormat(forHtml ? escapeLiterals(ast) : withoutTags(ast), lang)));
   }
   return f;
 }
 
 const joined = (out: unknown) => (Array.isArray(out) ? out.join('') : String(out));
-function tagNames(ast: MessageFormatElement[], into = new Set<string>()): Set<string> {
-  for (const el of ast) {
-    if (el.type === TYPE.tag) tagNames(el.children, into.add(el.value));
-    if (el.type === TYPE.plural || el.type === TYPE.select) for (const o of Object.values(el.options)) tagNames(o.value, into);
-  }
-  return into;
-}
-
-// In plain text a tag is only emphasis or a link: its words stay, the markup goes.
-const plainTags = (tag: string, key: string) => Object.fromEntries([...tagNames(messageAst(tag, key).ast)].map((k) => [k, (c: string[]) => c.join('')]));
 
 export function translator(tag: string, here = '/'): Translator {
   const language = languageOf(tag);
@@ -65,9 +62,7 @@ export function translator(tag: string, here = '/'): Translator {
   return {
     ...language,
     here,
-    text: (key, values = {}) => {
-      return joined(formatter(t, key, false).format({ ...plainTags(t, key), ...values }));
-    },
+    text: (key, values = {}) => joined(formatter(t, key, false).format(values)),
     html: (key, values = {}, tags = {}) => {
       const safe = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? escapeHtml(v) : v]));
       const elements = Object.fromEntries(Object.entries({ ...TAGS, ...tags }).map(([k, fn]) => [k, (c: string[]) => fn(c.join(''))]));

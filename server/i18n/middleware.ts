@@ -2,27 +2,15 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import { isLanguage, negotiate } from '../../common/i18n/languages.ts';
 import { translator, type Translator } from './index.ts';
+import { cookieValue, isPlainHttpHost } from '../http/cookies.ts';
 
 // The chosen language lives only in the address (?lang=) and a browser-session cookie: the server
 // keeps no record of who reads which language. Not HttpOnly-sensitive, but no script needs it.
 const COOKIE = 'sealdrop-lang';
 
 function cookieLanguage(req: IncomingMessage): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [name, value] = part.trim().split('=');
-    if (name === COOKIE && isLanguage(value)) return value;
-  }
-  return undefined;
-}
-
-/**
- * Hosts reached over plain http where a Secure cookie would be dropped: an onion (Tor encrypts the
- * connection end to end) and this machine. Anywhere else (a clearnet mirror behind TLS) the cookie
- * is Secure, so a forced downgrade to http cannot show that this browser visited, or in which language.
- */
-function plainHttpHost(req: IncomingMessage): boolean {
-  const host = (req.headers.host ?? '').toLowerCase().replace(/:\d{1,5}$/, '');
-  return /^(?:[a-z0-9-]+\.)+onion$/.test(host) || host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+  const value = cookieValue(req, COOKIE);
+  return isLanguage(value) ? value : undefined;
 }
 
 /** Picks the language: ?lang= (then remembered for this browser session), the cookie, Accept-Language. */
@@ -31,7 +19,9 @@ export function chooseLanguage(): RequestHandler {
     const asked = req.query.lang;
     let lang = cookieLanguage(req);
     if (isLanguage(asked)) {
-      if (asked !== lang) res.append('Set-Cookie', `${COOKIE}=${asked}; Path=/; HttpOnly; SameSite=Lax${plainHttpHost(req) ? '' : '; Secure'}`);
+      // Secure off the onion and this machine (a clearnet mirror behind TLS), so a forced downgrade
+      // to http cannot show that this browser visited, or in which language.
+      if (asked !== lang) res.append('Set-Cookie', `${COOKIE}=${asked}; Path=/; HttpOnly; SameSite=Lax${isPlainHttpHost(req) ? '' : '; Secure'}`);
       lang = asked;
     }
     lang ??= negotiate(req.get('accept-language'));

@@ -18,8 +18,9 @@ export function settingsRepo(db: Db) {
      * language), so a language the newsroom wrote nothing for still shows the newsroom's face.
      */
     branding(lang: string = DEFAULT_LANGUAGE): Branding {
-      const own = this.ownBranding(lang);
       const base = this.ownBranding(DEFAULT_LANGUAGE);
+      if (lang === DEFAULT_LANGUAGE) return base;
+      const own = this.ownBranding(lang);
       return { name: own.name || base.name, welcome: own.welcome || base.welcome, guidelines: own.guidelines || base.guidelines };
     },
     /** Exactly what was set for one language (empty where nothing was). */
