@@ -17,7 +17,6 @@ export function isId(value: unknown): value is string {
  */
 export const USERNAME_PATTERN = '[a-z0-9][a-z0-9._\\-]{0,63}';
 const USERNAME = new RegExp(`^${USERNAME_PATTERN}$`);
-export const USERNAME_RULE = 'The username may hold lower-case letters, digits, ".", "_" and "-" (up to 64).';
 
 export function isUsername(value: string): boolean {
   return USERNAME.test(value);

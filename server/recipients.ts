@@ -1,6 +1,7 @@
 import { addressedToExactly, NotEncryptedError, readJournalistKey, readRecipientKeyIds, WrongRecipientsError, type JournalistKey } from '../common/envelope/index.ts';
 import { IncompleteError, type Store } from './store/index.ts';
 import { log } from './log/index.ts';
+import { said } from './i18n/said.ts';
 
 /** The journalist keys new submissions are encrypted to right now. */
 export type RecipientSet = { keys: JournalistKey[]; keyIds: string[]; armored: string[] };
@@ -60,7 +61,7 @@ async function objectRecipients(store: Store, blob: string, expected: number): P
     prefix = await store.blobs.readPrefix(blob, headerBytes(expected));
   } catch (error) {
     // A part re-sent while this ran replaced its object: the source's page simply tries again.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new IncompleteError('A part was replaced while the submission was completing. Please try again.');
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new IncompleteError(said('store.partReplaced'));
     throw error;
   }
   try {

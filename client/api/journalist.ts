@@ -1,5 +1,6 @@
 // The journalist page's only line to the server. Same-origin, behind the login session; a request
 // that changes state carries the page's CSRF token. Nothing here ever sees plaintext.
+import { t } from '../i18n.ts';
 
 /** A refusal; `code` is the server's stable name for it when the answer was JSON. */
 export class JournalistApiError extends Error {
@@ -17,7 +18,7 @@ const get = (url: string) => fetch(url, { credentials: 'same-origin', cache: 'no
 
 async function refusal(res: Response): Promise<JournalistApiError> {
   const body = (await res.json().catch(() => null)) as { error?: string; code?: string } | null;
-  return new JournalistApiError(body?.error ?? `The server answered ${res.status}.`, res.status, body?.code);
+  return new JournalistApiError(body?.error ?? t('staff.script.serverAnswered', { status: res.status }), res.status, body?.code);
 }
 
 async function bytes(res: Response): Promise<Uint8Array> {

@@ -7,6 +7,7 @@ import { blobSink, fileSink, PIECE_BYTES, pieceSink, type Sink } from './save.ts
 import { wireReplies } from './replies.ts';
 import { showMessages } from './messages.ts';
 import { showLabels, wireLabels } from './labels.ts';
+import { t } from '../i18n.ts';
 
 // The unlocked key lives only in this module's memory: gone at logout, reload or tab close.
 let key: PrivateKey | null = null;
@@ -21,10 +22,10 @@ async function sinkFor(name: string, size: number, out: HTMLElement): Promise<Si
 
 async function open(id: string, out: HTMLElement): Promise<void> {
   const status = document.createElement('span');
-  status.textContent = 'Decrypting…';
+  status.textContent = t('staff.script.decrypting');
   out.replaceChildren(status);
   const manifestBytes = await fetchSubmissionObject(id, MANIFEST_FILE);
-  if (!manifestBytes) throw new Error('The manifest is missing.');
+  if (!manifestBytes) throw new Error(t('staff.script.noManifest'));
   const manifest = await openManifest({ data: manifestBytes, keys: [key!] });
   const name = safeFileName(manifest.name);
   const sink = await sinkFor(name, manifest.size, out);
@@ -35,7 +36,7 @@ async function open(id: string, out: HTMLElement): Promise<void> {
     throw error;
   }
   const plain = await sink.done();
-  status.textContent = `Verified: ${manifest.name} (${manifest.size} bytes)${plain ? '. ' : ', saved. '}`;
+  status.textContent = t(plain ? 'staff.script.verified' : 'staff.script.verifiedSaved', { name: manifest.name, size: manifest.size });
   if (plain && manifest.type.startsWith('text/plain') && manifest.size <= 1_000_000) {
     const pre = document.createElement('pre');
     pre.className = 'message';
@@ -55,11 +56,11 @@ export function wireInbox(): void {
   load.addEventListener('click', async () => {
     const file = (document.getElementById('key-file') as HTMLInputElement).files?.[0];
     const passphrase = document.getElementById('key-passphrase') as HTMLInputElement;
-    if (!file) return void (status.textContent = 'Choose your private key file first.');
+    if (!file) return void (status.textContent = t('staff.script.chooseKey'));
     try {
       key = await readPrivateKey(await file.text(), passphrase.value || undefined);
       passphrase.value = '';
-      status.textContent = 'Key unlocked, in this tab only.';
+      status.textContent = t('staff.script.unlocked');
       for (const b of document.querySelectorAll<HTMLButtonElement>('button.open, button.open-reply')) b.disabled = false;
       void showMessages(key).then(() => showLabels(key!));
     } catch (error) {
@@ -70,7 +71,7 @@ export function wireInbox(): void {
     button.addEventListener('click', () => {
       const id = button.dataset.submission!;
       const out = document.getElementById(`opened-${id}`)!;
-      open(id, out).catch((error: Error) => void (out.textContent = `Not decrypted: ${error.message} Nothing unverified was offered; delete any pieces of this file you already saved.`));
+      open(id, out).catch((error: Error) => void (out.textContent = t('staff.script.notDecryptedFile', { reason: error.message })));
     });
   }
   wireReplies(() => key);

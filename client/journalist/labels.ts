@@ -1,5 +1,6 @@
 import { decryptObject, encryptObject, readJournalistKey, type PrivateKey } from '../../common/envelope/index.ts';
 import { fetchReplyKeys, postLabel } from '../api/journalist.ts';
+import { t } from '../i18n.ts';
 
 // Journalists' own names for sources ("the ministry driver"): encrypted here to every journalist's
 // key, never the source's, so the server and a seized disk hold only ciphertext.
@@ -28,13 +29,13 @@ export function wireLabels(): void {
     button.addEventListener('click', () => {
       const label = (document.getElementById(`label-${sourceId}`) as HTMLInputElement).value.trim();
       button.disabled = true;
-      status.textContent = 'Encrypting…';
+      status.textContent = t('staff.script.encrypting');
       save(sourceId, label)
         .then(() => {
           show(section, label);
-          status.textContent = label ? 'Saved, encrypted.' : 'Cleared.';
+          status.textContent = t(label ? 'staff.script.labelSaved' : 'staff.script.labelCleared');
         })
-        .catch((error: Error) => void (status.textContent = `Not saved: ${error.message}`))
+        .catch((error: Error) => void (status.textContent = t('staff.script.notSaved', { reason: error.message })))
         .finally(() => (button.disabled = false));
     });
   }

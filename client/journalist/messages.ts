@@ -2,6 +2,7 @@ import { openManifest, openSubmission, type PrivateKey } from '../../common/enve
 import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
 import { isMessage } from '../../common/messages.ts';
 import { fetchSubmissionObject, markSeen } from '../api/journalist.ts';
+import { t } from '../i18n.ts';
 
 // Once the key is unlocked, each submission says what it is: a source's message is decrypted and
 // shown as text in the conversation (no file to save); a file is named, as an attachment, and
@@ -16,7 +17,7 @@ async function showOne(row: HTMLElement, key: PrivateKey): Promise<void> {
   const manifest = await openManifest({ data, keys: [key] });
   const label = row.querySelector<HTMLElement>('.item')!;
   if (!isMessage(manifest) || manifest.partCount !== 1) {
-    label.textContent = `Attachment: ${manifest.name} (${manifest.size} bytes)`;
+    label.textContent = t('staff.script.attachment', { name: manifest.name, size: manifest.size });
     return;
   }
   const chunks: Uint8Array[] = [];
@@ -24,7 +25,7 @@ async function showOne(row: HTMLElement, key: PrivateKey): Promise<void> {
   const text = document.createElement('pre');
   text.className = 'message';
   text.textContent = new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
-  label.textContent = 'Message';
+  label.textContent = t('staff.script.message');
   row.classList.add('is-message');
   row.querySelector('button.open')?.remove();
   row.querySelector('.opened')!.replaceChildren(text);

@@ -1,5 +1,6 @@
 import { decryptObject, encryptObject, readJournalistKey, type PrivateKey } from '../../common/envelope/index.ts';
 import { fetchReply, fetchReplyKeys, postReply } from '../api/journalist.ts';
+import { t } from '../i18n.ts';
 
 const csrf = () => (document.getElementById('csrf-token') as HTMLInputElement).value;
 
@@ -23,11 +24,11 @@ function showSent(box: HTMLTextAreaElement, text: string): void {
   row.className = 'reply-row';
   const state = document.createElement('span');
   state.className = 'reply-state';
-  state.textContent = 'not read yet';
+  state.textContent = t('staff.script.replyUnread');
   const pre = document.createElement('pre');
   pre.className = 'message';
   pre.textContent = text;
-  row.append('Reply sent today · ', state, pre);
+  row.append(t('staff.script.replySentToday'), state, pre);
   list.append(row);
 }
 
@@ -37,17 +38,17 @@ export function wireReplies(getKey: () => PrivateKey | null): void {
     const status = button.parentElement!.querySelector<HTMLElement>('.reply-status')!;
     button.addEventListener('click', () => {
       const box = document.getElementById(`reply-${sourceId}`) as HTMLTextAreaElement;
-      if (box.value.trim() === '') return void (status.textContent = 'Write a reply first.');
+      if (box.value.trim() === '') return void (status.textContent = t('staff.script.writeFirst'));
       button.disabled = true;
-      status.textContent = 'Encrypting…';
+      status.textContent = t('staff.script.encrypting');
       const text = box.value;
       sendReply(sourceId, text)
         .then(() => {
           showSent(box, text);
           box.value = '';
-          status.textContent = 'Sent, encrypted to the source and the newsroom.';
+          status.textContent = t('staff.script.replySent');
         })
-        .catch((error: Error) => void (status.textContent = `Not sent: ${error.message}`))
+        .catch((error: Error) => void (status.textContent = t('staff.script.notSent', { reason: error.message })))
         .finally(() => (button.disabled = false));
     });
   }
@@ -62,7 +63,7 @@ export function wireReplies(getKey: () => PrivateKey | null): void {
         pre.textContent = new TextDecoder().decode(plaintext);
         out.replaceChildren(pre);
       } catch (error) {
-        out.textContent = `Not decrypted: ${(error as Error).message}`;
+        out.textContent = t('staff.script.notDecrypted', { reason: (error as Error).message });
       }
     });
   }

@@ -2,6 +2,7 @@
 // the journalist picks (File System Access, Chromium), or else in pieces the journalist saves one
 // by one (Firefox and Tor Browser have no such API, and keep a Blob made in the page in memory).
 import { saveFile } from './keygen.ts';
+import { t } from '../i18n.ts';
 
 /** Above this a browser without File System Access gets the file in pieces of this size. */
 export const PIECE_BYTES = 256 * 1024 * 1024;
@@ -47,7 +48,7 @@ export function pieceSink(name: string, size: number, out: HTMLElement): Sink {
   let index = 1;
   let url: HTMLAnchorElement | null = null;
   const note = document.createElement('p');
-  note.textContent = `This browser cannot save a file as it decrypts, so this ${Math.round(size / 1e6)} MB file comes in ${count} pieces. Save each one, then join them in order (for example: cat ${name}.001 ${name}.002 … > ${name}). Or decrypt an export with sealdrop decrypt on an offline machine.`;
+  note.textContent = t('staff.script.pieces', { mb: Math.round(size / 1e6), count, name });
   out.append(note);
   const offer = (last: boolean) => {
     if (url) URL.revokeObjectURL(url.href);
@@ -60,7 +61,7 @@ export function pieceSink(name: string, size: number, out: HTMLElement): Sink {
     const next = document.createElement('button');
     next.type = 'button';
     next.className = 'next-piece';
-    next.textContent = `Saved. Decrypt piece ${++index} of ${count}`;
+    next.textContent = t('staff.script.nextPiece', { n: ++index, count });
     out.append(next);
     return new Promise<void>((resolve) => (next.onclick = () => (next.remove(), resolve())));
   };

@@ -5,22 +5,23 @@ import { requireAdmin, requireJournalist } from '../http/session.ts';
 import type { Store } from '../store/index.ts';
 import { cleanImage, ImageError } from './image.ts';
 import { DEFAULT_LANGUAGE, isLanguage } from '../../common/i18n/languages.ts';
+import { said } from '../i18n/said.ts';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
 export const BRANDING_LIMITS = { name: 80, welcome: 2000, guidelines: 4000 } as const;
 
 /** Plain text as typed: control characters other than line breaks go, line breaks are normalised, length is capped. */
 export function plainText(value: unknown, field: keyof typeof BRANDING_LIMITS): string {
-  if (typeof value !== 'string') throw new HttpError(400, `The "${field}" field is missing.`);
+  if (typeof value !== 'string') throw new HttpError(400, said('error.fieldMissing', { field }));
   // eslint-disable-next-line no-control-regex
   const text = value.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim();
-  if (text.length > BRANDING_LIMITS[field]) throw new HttpError(400, `The ${field} may be at most ${BRANDING_LIMITS[field]} characters.`);
+  if (text.length > BRANDING_LIMITS[field]) throw new HttpError(400, said('error.textField', { field, max: BRANDING_LIMITS[field] }));
   return text;
 }
 
 /** The one file of a multipart logo upload, refused past MAX_LOGO_BYTES (busboy never spools to disk). */
 function readLogo(req: Request): Promise<Buffer> {
-  if (!req.is('multipart/form-data')) throw new HttpError(415, 'Send the logo as a file from the form.');
+  if (!req.is('multipart/form-data')) throw new HttpError(415, said('staff.error.logoForm'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let file = false;
@@ -28,10 +29,10 @@ function readLogo(req: Request): Promise<Buffer> {
     bb.on('file', (_name, stream) => {
       file = true;
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => reject(new HttpError(413, `The logo may be at most ${MAX_LOGO_BYTES / 1024} KiB.`)));
+      stream.on('limit', () => reject(new HttpError(413, said('staff.error.logoSize', { kib: MAX_LOGO_BYTES / 1024 }))));
     });
-    bb.on('close', () => (file ? resolve(Buffer.concat(chunks)) : reject(new HttpError(400, 'Choose a logo file first.'))));
-    bb.on('error', () => reject(new HttpError(400, 'The upload could not be read.')));
+    bb.on('close', () => (file ? resolve(Buffer.concat(chunks)) : reject(new HttpError(400, said('staff.error.logoMissing')))));
+    bb.on('error', () => reject(new HttpError(400, said('error.malformedUpload'))));
     req.pipe(bb);
   });
 }
@@ -44,7 +45,7 @@ export function brandingAdminRoutes(store: Store): Router {
     const body = req.body as Record<string, unknown>;
     // Without a language: the default texts, which every language without its own shows.
     const lang = body.lang ?? DEFAULT_LANGUAGE;
-    if (!isLanguage(lang)) throw new HttpError(400, 'The "lang" field must be one of the shipped languages.');
+    if (!isLanguage(lang)) throw new HttpError(400, said('staff.error.lang'));
     store.settings.setBranding({ name: plainText(body.name, 'name'), welcome: plainText(body.welcome, 'welcome'), guidelines: plainText(body.guidelines, 'guidelines') }, lang);
     res.redirect(303, '/admin');
   });
@@ -52,7 +53,7 @@ export function brandingAdminRoutes(store: Store): Router {
     try {
       store.settings.setLogo(cleanImage(await readLogo(req)));
     } catch (error) {
-      throw error instanceof ImageError ? new HttpError(400, error.message) : error;
+      throw error instanceof ImageError ? new HttpError(400, said('staff.error.logo', { detail: error.message })) : error;
     }
     res.redirect(303, '/admin');
   });
@@ -73,6 +74,6 @@ export function logoRoute(store: Store): Router {
 
 function sendLogo(store: Store, res: import('express').Response): void {
   const logo = store.settings.logo();
-  if (!logo) throw new HttpError(404, 'There is no logo.');
+  if (!logo) throw new HttpError(404, said('staff.error.noLogo'));
   res.type(logo.type).set('Cache-Control', 'no-cache').send(logo.bytes);
 }

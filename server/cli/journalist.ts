@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { readJournalistKey } from '../../common/envelope/index.ts';
-import { isUsername, USERNAME_RULE } from '../../common/ids.ts';
+import { isUsername } from '../../common/ids.ts';
+import { inEnglish, said } from '../i18n/said.ts';
 import { CliError, options } from './args.ts';
 import { OnionAccess } from '../tor/access.ts';
 import type { Store } from '../store/index.ts';
@@ -34,7 +35,7 @@ const TOR_NOTE = 'Tor is told at once if `sealdrop onion` runs; a system tor nee
 async function add(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' }, 'public-key': { type: 'string' }, admin: { type: 'boolean' } }, ['username', 'public-key']);
   const username = o.username!;
-  if (!isUsername(username)) throw new CliError(USERNAME_RULE);
+  if (!isUsername(username)) throw new CliError(inEnglish(said('staff.error.username')));
   const raw = await readFile(o['public-key']!).catch(() => {
     throw new CliError(`Cannot read ${o['public-key']}.`);
   });

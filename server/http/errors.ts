@@ -5,7 +5,7 @@ import { log } from '../log/index.ts';
 import { SessionsFullError } from '../auth/sessions.ts';
 import { KeyPoolBusyError } from '../sources/key-pool.ts';
 import { StoredKeyRefusedError } from '../sources/unlock.ts';
-import { ConflictError, DiskFullError, IncompleteError, isDiskFull, NotFoundError, SourceGoneError } from '../store/index.ts';
+import { ConflictError, DiskFullError, IncompleteError, isDiskFull, NotFoundError, SourceGoneError, StoreError } from '../store/index.ts';
 import { EnvelopeError } from '../../common/envelope/index.ts';
 import { inEnglish, said, say, type Said } from '../i18n/said.ts';
 import { tOf } from '../i18n/middleware.ts';
@@ -33,14 +33,12 @@ export const codeForStatus = (status: number): string => STATUS_CODES[status] ??
 export class HttpError extends Error {
   override name = 'HttpError';
   readonly code: string;
-  readonly said: Said | null;
   constructor(
     readonly status: number,
-    message: string | Said,
+    readonly said: Said,
     code?: string,
   ) {
-    super(typeof message === 'string' ? message : inEnglish(message));
-    this.said = typeof message === 'string' ? null : message;
+    super(inEnglish(said));
     this.code = code ?? codeForStatus(status);
   }
 }
@@ -56,12 +54,12 @@ const DOMAIN: readonly { type: ErrorClass; status: number; code?: string; key?: 
   { type: NotEncryptedError, status: 400 },
   { type: BadManifestError, status: 400 },
   { type: UnsupportedKeyError, status: 400 }, // and its SourceKeyError, with a code of its own
-  { type: SourceGoneError, status: 401, code: 'source_gone', key: 'error.sourceGone' },
+  { type: SourceGoneError, status: 401, code: 'source_gone' },
   { type: NotFoundError, status: 404, code: 'not_found' },
   { type: ConflictError, status: 409, code: 'conflict' },
   { type: IncompleteError, status: 409, code: 'incomplete_submission' },
   { type: StoredKeyRefusedError, status: 409, code: 'source_key_refused', key: 'error.storedKeyRefused' },
-  { type: DiskFullError, status: 507, code: 'no_space', key: 'error.noSpace' },
+  { type: DiskFullError, status: 507, code: 'no_space' },
   { type: SessionsFullError, status: 503, code: 'busy', key: 'error.sessionsFull' },
   { type: KeyPoolBusyError, status: 503, code: 'busy', key: 'error.busy' },
 ];
@@ -75,7 +73,7 @@ const spoken = (error: unknown): boolean => SPOKEN.some((type) => error instance
  * key) that stays in English inside the translated sentence; store and HTTP refusals have keys.
  */
 function translated(t: Translator, error: unknown): string | null {
-  if (error instanceof HttpError && error.said) return say(t, error.said);
+  if (error instanceof HttpError || error instanceof StoreError) return say(t, error.said);
   if (isDiskFull(error)) return t.text('error.noSpace');
   const key = DOMAIN.find((r) => error instanceof r.type)?.key;
   if (key) return t.text(key);

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { HttpError } from './errors.ts';
+import { said } from '../i18n/said.ts';
 
 /**
  * Past the queue or the longest wait: behind Tor every source shares one address, so nothing can
@@ -8,7 +9,7 @@ import { HttpError } from './errors.ts';
 export class GateBusyError extends HttpError {
   override name = 'GateBusyError';
   constructor() {
-    super(503, 'The server is busy. Nothing was changed; please try again in a minute.');
+    super(503, said('error.busyUnchanged'));
   }
 }
 

@@ -1,20 +1,20 @@
 import express, { type Request, type RequestHandler } from 'express';
 import { isId } from '../../common/ids.ts';
 import { HttpError } from './errors.ts';
-import { said } from '../i18n/said.ts';
+import { said, type Said } from '../i18n/said.ts';
 
 const PART = /^[1-9]\d{0,5}$/;
 // A Host header is a name or an IP literal and a port, nothing more (no userinfo, no path).
 const HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 /** The id in the path (`:id`), or a 404: anything that could not be an id never reaches the store. */
-export function idParam(req: Request, notFound: string, value: unknown = req.params.id): string {
+export function idParam(req: Request, notFound: Said, value: unknown = req.params.id): string {
   if (!isId(value)) throw new HttpError(404, notFound);
   return value;
 }
 
 export function submissionIdParam(req: Request): string {
-  return idParam(req, 'No such submission: it may have expired. Reload the page and send again.');
+  return idParam(req, said('error.noSubmission'));
 }
 
 export function partNumberParam(req: Request): number {

@@ -15,8 +15,8 @@ export type Translator = Language & {
   here: string;
   text(key: string, values?: Values): string;
   html(key: string, values?: Values, tags?: Tags): string;
-  /** The browser's messages (keys under "client."), parsed, as JSON for the page's data block. */
-  clientJson(): string;
+  /** A page script's messages (the keys under `prefix`), parsed, as JSON for the page's data block. */
+  clientJson(prefix: string): string;
 };
 
 const wrap = (tag: string, attrs = '') => (inner: string) => `<${tag}${attrs}>${inner}</${tag}>`;
@@ -68,19 +68,20 @@ export function translator(tag: string, here = '/'): Translator {
       const elements = Object.fromEntries(Object.entries({ ...TAGS, ...tags }).map(([k, fn]) => [k, (c: string[]) => fn(c.join(''))]));
       return joined(formatter(t, key, true).format({ ...safe, ...elements }));
     },
-    clientJson: () => clientJson(t),
+    clientJson: (prefix) => clientJson(t, prefix),
   };
 }
 
 const clientCache = new Map<string, string>();
 
-function clientJson(tag: string): string {
-  let json = clientCache.get(tag);
+function clientJson(tag: string, prefix: string): string {
+  const id = `${tag}\u0000${prefix}`;
+  let json = clientCache.get(id);
   if (!json) {
-    const keys = Object.keys(catalogFor('en')).filter((k) => k.startsWith('client.'));
+    const keys = Object.keys(catalogFor('en')).filter((k) => k.startsWith(prefix));
     const messages = Object.fromEntries(keys.map((k) => [k, messageAst(tag, k).ast]));
     // Inside <script type="application/json">: "<" escaped so no text can close the element.
-    clientCache.set(tag, (json = JSON.stringify({ lang: tag, messages }).replace(/</g, '\\u003c')));
+    clientCache.set(id, (json = JSON.stringify({ lang: tag, messages }).replace(/</g, '\\u003c')));
   }
   return json;
 }

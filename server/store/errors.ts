@@ -1,6 +1,12 @@
-// Store errors carry a message a person can read; routes map each class to one HTTP status.
+import { inEnglish, said, type Said } from '../i18n/said.ts';
+
+// Store errors carry a message a person can read (by catalog key, so each reader gets their own
+// language; the English wording is the error's message, for the CLI and logs); routes map each class to one HTTP status.
 export class StoreError extends Error {
   override name = 'StoreError';
+  constructor(readonly said: Said) {
+    super(inEnglish(said));
+  }
 }
 /** Something named by the request does not exist (or is not the caller's to see). */
 export class NotFoundError extends StoreError {
@@ -18,7 +24,7 @@ export class IncompleteError extends StoreError {
 export class SourceGoneError extends StoreError {
   override name = 'SourceGoneError';
   constructor() {
-    super('Your conversation is no longer on the server (the newsroom or the retention period removed it). Nothing was stored; reload the page to start again.');
+    super(said('error.sourceGone'));
   }
 }
 /** The data directory's disk is full, or below the free-space floor: nothing was stored. */
@@ -27,7 +33,7 @@ export class DiskFullError extends StoreError {
   /** True when the free-space guard refused before anything was written (the disk is not full yet). */
   readonly guard: boolean;
   constructor({ guard = false } = {}) {
-    super('The newsroom’s server is out of storage space, so it cannot take this right now. Nothing was stored. Please try again in a day or two.');
+    super(said('error.noSpace'));
     this.guard = guard;
   }
 }

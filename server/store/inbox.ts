@@ -2,6 +2,7 @@ import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { deleteObjects, deleteSubmissionRows } from './drop.ts';
 import { NotFoundError } from './errors.ts';
+import { said } from '../i18n/said.ts';
 
 export type InboxSubmission = { id: string; size: number; partCount: number; createdDay: string; seen: boolean };
 export type InboxReply = { id: string; createdDay: string; read: boolean };
@@ -57,11 +58,11 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
       db.prepare('INSERT OR IGNORE INTO seen (submission_id, journalist_id) VALUES (?, ?)').run(submissionId, journalistId);
     },
     async deleteSubmission(id: string): Promise<void> {
-      if (!db.prepare("SELECT 1 FROM submissions WHERE id = ? AND state = 'complete'").get(id)) throw new NotFoundError('No such submission.');
+      if (!db.prepare("SELECT 1 FROM submissions WHERE id = ? AND state = 'complete'").get(id)) throw new NotFoundError(said('staff.error.noSubmission'));
       await removeSubmissions([id]);
     },
     async deleteSource(sourceId: string): Promise<void> {
-      if (!db.prepare('SELECT 1 FROM sources WHERE id = ?').get(sourceId)) throw new NotFoundError('No such source.');
+      if (!db.prepare('SELECT 1 FROM sources WHERE id = ?').get(sourceId)) throw new NotFoundError(said('staff.error.noSource'));
       const ids = (db.prepare('SELECT id FROM submissions WHERE source_id = ?').all(sourceId) as { id: string }[]).map((r) => r.id);
       const replyBlobs = (db.prepare('SELECT blob FROM replies WHERE source_id = ?').all(sourceId) as { blob: string }[]).map((r) => r.blob);
       await removeSubmissions(ids, () => db.prepare('DELETE FROM sources WHERE id = ?').run(sourceId));

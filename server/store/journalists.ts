@@ -3,6 +3,7 @@ import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { isSealed, loadTotpKey, totpBox, type TotpBox } from './totp-key.ts';
+import { said, type Said } from '../i18n/said.ts';
 
 export type Journalist = {
   id: number;
@@ -59,29 +60,31 @@ export function openTotpSecrets(db: Db, keyFile: string): TotpBox {
 
 export function journalistRepo(db: Db, totp: TotpBox) {
   const row = (where: string, value: unknown): Row | undefined => db.prepare(`SELECT * FROM journalists WHERE ${where} = ?`).get(value) as Row | undefined;
-  const must = (r: Row | undefined, what: string): Journalist => {
-    if (!r) throw new NotFoundError(`No journalist ${what}.`);
+  const must = (r: Row | undefined, which: Said): Journalist => {
+    if (!r) throw new NotFoundError(which);
     return toJournalist(r);
   };
-  const changed = (info: { changes: number }, what: string) => {
-    if (info.changes === 0) throw new NotFoundError(`No journalist ${what}.`);
+  const changed = (info: { changes: number }, which: Said) => {
+    if (info.changes === 0) throw new NotFoundError(which);
   };
+  const named = (username: string) => said('store.noJournalistNamed', { username });
+  const BY_ID = said('store.noJournalistId');
   const assertKeyFree = (fingerprint: string, exceptId = -1) => {
     const clash = db.prepare('SELECT id FROM journalists WHERE fingerprint = ? AND id != ?').get(fingerprint, exceptId);
-    if (clash) throw new ConflictError('Another journalist already uses this key.');
+    if (clash) throw new ConflictError(said('store.keyInUse'));
   };
 
   return {
     add(j: NewJournalist): Journalist {
-      if (row('username', j.username)) throw new ConflictError('A journalist with this username already exists.');
+      if (row('username', j.username)) throw new ConflictError(said('store.usernameTaken'));
       assertKeyFree(j.fingerprint);
       db.prepare('INSERT INTO journalists (username, fingerprint, recipient_key_id, public_key, is_admin, created_day) VALUES (?, ?, ?, ?, ?, ?)').run(
         j.username, j.fingerprint, j.recipientKeyId, j.publicKey, j.isAdmin ? 1 : 0, today(),
       );
       return this.get(j.username);
     },
-    get: (username: string): Journalist => must(row('username', username), `named "${username}"`),
-    byId: (id: number): Journalist => must(row('id', id), 'with that id'),
+    get: (username: string): Journalist => must(row('username', username), named(username)),
+    byId: (id: number): Journalist => must(row('id', id), BY_ID),
     find: (id: number): Journalist | undefined => {
       const r = row('id', id);
       return r && toJournalist(r);
@@ -93,12 +96,12 @@ export function journalistRepo(db: Db, totp: TotpBox) {
       return this.list().filter((j) => j.active);
     },
     remove(username: string): void {
-      changed(db.prepare('DELETE FROM journalists WHERE username = ?').run(username), `named "${username}"`);
+      changed(db.prepare('DELETE FROM journalists WHERE username = ?').run(username), named(username));
     },
-    setActive: (id: number, active: boolean) => changed(db.prepare('UPDATE journalists SET active = ? WHERE id = ?').run(active ? 1 : 0, id), 'with that id'),
+    setActive: (id: number, active: boolean) => changed(db.prepare('UPDATE journalists SET active = ? WHERE id = ?').run(active ? 1 : 0, id), BY_ID),
     replaceKey(id: number, key: KeyFields): void {
       assertKeyFree(key.fingerprint, id);
-      changed(db.prepare('UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id), 'with that id');
+      changed(db.prepare('UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id), BY_ID);
     },
     credentials(id: number): Credentials {
       const r = row('id', id);
@@ -106,7 +109,7 @@ export function journalistRepo(db: Db, totp: TotpBox) {
     },
     setCredentials: (id: number, c: Credentials) => {
       const sealed = c.totpSecret === null ? null : totp.seal(id, c.totpSecret);
-      changed(db.prepare('UPDATE journalists SET password_hash = ?, totp_secret = ? WHERE id = ?').run(c.passwordHash, sealed, id), 'with that id');
+      changed(db.prepare('UPDATE journalists SET password_hash = ?, totp_secret = ? WHERE id = ?').run(c.passwordHash, sealed, id), BY_ID);
     },
     /** A one-time link token for setting passphrase and TOTP; the database keeps only its hash. */
     createEnrolment(id: number): string {
@@ -117,11 +120,11 @@ export function journalistRepo(db: Db, totp: TotpBox) {
     },
     enrolmentFor(token: string): Journalist {
       const r = db.prepare('SELECT journalist_id AS id FROM enrolments WHERE token_hash = ? AND created_day >= ?').get(hashToken(token), daysBefore(today(), ENROLMENT_DAYS)) as { id: number } | undefined;
-      if (!r) throw new NotFoundError('This enrolment link is not valid (used, expired or mistyped). Ask an administrator for a new one.');
+      if (!r) throw new NotFoundError(said('store.enrolLink'));
       return this.byId(r.id);
     },
     /** Replaces the journalist's onion access key (the public half): the old one stops working. */
-    setOnionAuth: (id: number, publicKey: string) => changed(db.prepare('UPDATE journalists SET onion_auth = ? WHERE id = ?').run(publicKey, id), 'with that id'),
+    setOnionAuth: (id: number, publicKey: string) => changed(db.prepare('UPDATE journalists SET onion_auth = ? WHERE id = ?').run(publicKey, id), BY_ID),
     /** The onion access keys tor should accept: active journalists' only. */
     onionAuthKeys: (): Map<string, string> =>
       new Map((db.prepare('SELECT id, onion_auth AS key FROM journalists WHERE active = 1 AND onion_auth IS NOT NULL').all() as { id: number; key: string }[]).map((r) => [`journalist-${r.id}`, r.key])),

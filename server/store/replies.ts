@@ -3,6 +3,7 @@ import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { today } from './day.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
+import { said } from '../i18n/said.ts';
 
 export type Reply = { id: string; size: number; createdDay: string; read: boolean };
 
@@ -10,7 +11,7 @@ export type Reply = { id: string; size: number; createdDay: string; read: boolea
 export function replyRepo(db: Db, blobs: BlobStore) {
   const row = (id: string, sourceId: string) => {
     const r = db.prepare('SELECT blob, read FROM replies WHERE id = ? AND source_id = ?').get(id, sourceId) as { blob: string; read: number } | undefined;
-    if (!r) throw new NotFoundError('No such reply.');
+    if (!r) throw new NotFoundError(said('error.noReply'));
     return r;
   };
   return {
@@ -21,7 +22,7 @@ export function replyRepo(db: Db, blobs: BlobStore) {
         db.prepare('INSERT INTO replies (id, source_id, blob, size, created_day) VALUES (?, ?, ?, ?, ?)').run(id, sourceId, blob, data.length, today());
       } catch {
         await blobs.delete(blob);
-        throw new NotFoundError('No such source.');
+        throw new NotFoundError(said('staff.error.noSource'));
       }
       return id;
     },
@@ -33,7 +34,7 @@ export function replyRepo(db: Db, blobs: BlobStore) {
     /** For journalists, who may read every reply (their own and their colleagues'). */
     blobById(id: string): string {
       const r = db.prepare('SELECT blob FROM replies WHERE id = ?').get(id) as { blob: string } | undefined;
-      if (!r) throw new NotFoundError('No such reply.');
+      if (!r) throw new NotFoundError(said('error.noReply'));
       return r.blob;
     },
     markRead(id: string, sourceId: string): void {
@@ -43,7 +44,7 @@ export function replyRepo(db: Db, blobs: BlobStore) {
     /** Sources may delete replies they have read (so that one is never lost unseen). */
     async delete(id: string, sourceId: string): Promise<void> {
       const r = row(id, sourceId);
-      if (r.read !== 1) throw new ConflictError('Read a reply before deleting it.');
+      if (r.read !== 1) throw new ConflictError(said('store.readFirst'));
       db.prepare('DELETE FROM replies WHERE id = ?').run(id);
       await blobs.delete(r.blob);
     },

@@ -3,6 +3,7 @@ import type { Db } from './db.ts';
 import { today } from './day.ts';
 import { uniqueDesignation } from './designation.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
+import { said } from '../i18n/said.ts';
 
 export type NewSource = { loginSecret: string; publicKey: string; privateKey: string; recipientKeyId: string };
 export type Source = { id: string; designation: string; publicKey: string; recipientKeyId: string; starred: boolean };
@@ -24,30 +25,30 @@ export function sourceRepo(db: Db) {
           id, designation, hashLogin(s.loginSecret), s.publicKey, s.privateKey, s.recipientKeyId, today(), announced ? 1 : 0,
         );
       } catch {
-        throw new ConflictError('This codename cannot be used. Reload the page to get another.');
+        throw new ConflictError(said('store.codenameUnusable'));
       }
       return { id, designation };
     },
     /** The source a login secret belongs to, with its protected private key. */
     byLogin(loginSecret: string): { id: string; privateKey: string } {
       const row = db.prepare('SELECT id, private_key FROM sources WHERE login_hash = ?').get(hashLogin(loginSecret)) as Row | undefined;
-      if (!row) throw new NotFoundError('That codename is not recognised.');
+      if (!row) throw new NotFoundError(said('store.unknownCodename'));
       return { id: row.id, privateKey: row.private_key };
     },
     get(id: string): Source {
       const row = db.prepare('SELECT * FROM sources WHERE id = ?').get(id) as Row | undefined;
-      if (!row) throw new NotFoundError('No such source.');
+      if (!row) throw new NotFoundError(said('staff.error.noSource'));
       return { id: row.id, designation: row.designation, publicKey: row.public_key, recipientKeyId: row.recipient_key_id, starred: row.starred === 1 };
     },
     setStarred(id: string, starred: boolean): void {
-      if (db.prepare('UPDATE sources SET starred = ? WHERE id = ?').run(starred ? 1 : 0, id).changes === 0) throw new NotFoundError('No such source.');
+      if (db.prepare('UPDATE sources SET starred = ? WHERE id = ?').run(starred ? 1 : 0, id).changes === 0) throw new NotFoundError(said('staff.error.noSource'));
     },
     setDone(id: string, done: boolean): void {
-      if (db.prepare('UPDATE sources SET done = ? WHERE id = ?').run(done ? 1 : 0, id).changes === 0) throw new NotFoundError('No such source.');
+      if (db.prepare('UPDATE sources SET done = ? WHERE id = ?').run(done ? 1 : 0, id).changes === 0) throw new NotFoundError(said('staff.error.noSource'));
     },
     /** Journalists' label for a source: ciphertext the route has checked is addressed to exactly their keys (null clears it). */
     setLabel(id: string, label: string | null): void {
-      if (db.prepare('UPDATE sources SET label = ? WHERE id = ?').run(label, id).changes === 0) throw new NotFoundError('No such source.');
+      if (db.prepare('UPDATE sources SET label = ? WHERE id = ?').run(label, id).changes === 0) throw new NotFoundError(said('staff.error.noSource'));
     },
     /** A random per-instance salt for the codename KDF, made on first use. */
     kdfSalt(): string {

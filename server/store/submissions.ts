@@ -4,13 +4,14 @@ import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
 import { deleteObjects, deleteSubmissionRows, NAMED_OBJECTS_SQL } from './drop.ts';
 import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from './errors.ts';
+import { said } from '../i18n/said.ts';
 
 export type SubmissionSummary = { id: string; designation: string; partCount: number; size: number; createdDay: string };
 export type SubmissionObjects = { manifest: string; parts: string[] };
 export type Received = { complete: boolean; manifest: boolean; parts: number[] };
 
 const randomId = (): string => randomBytes(16).toString('hex');
-const NO_SUCH = 'No such submission: it may have expired. Reload the page and send again.';
+const NO_SUCH = said('error.noSubmission');
 
 type PendingRow = { id: string; part_count: number; state: string; manifest_blob: string | null };
 
@@ -18,7 +19,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
   const pending = (id: string): PendingRow => {
     const row = db.prepare('SELECT id, part_count, state, manifest_blob FROM submissions WHERE id = ?').get(id) as PendingRow | undefined;
     if (!row) throw new NotFoundError(NO_SUCH);
-    if (row.state !== 'pending') throw new ConflictError('This submission is already complete and cannot be changed.');
+    if (row.state !== 'pending') throw new ConflictError(said('store.complete'));
     return row;
   };
 
@@ -51,7 +52,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     },
     async putPart(id: string, n: number, data: Uint8Array): Promise<void> {
       const row = pending(id);
-      if (n < 1 || n > row.part_count) throw new ConflictError(`Part ${n} is out of range: this submission declared ${row.part_count} part(s).`);
+      if (n < 1 || n > row.part_count) throw new ConflictError(said('store.partRange', { n, count: row.part_count }));
       await attach(id, data, (blob) => {
         const old = db.prepare('SELECT blob FROM parts WHERE submission_id = ? AND n = ?').get(id, n) as { blob: string } | undefined;
         db.prepare('INSERT OR REPLACE INTO parts (submission_id, n, blob, size) VALUES (?, ?, ?, ?)').run(id, n, blob, data.length);
@@ -71,7 +72,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       db.transaction(() => {
         pending(id);
         const over = db.prepare('SELECT COUNT(*) AS c FROM parts WHERE submission_id = ? AND n > ?').get(id, partCount) as { c: number };
-        if (over.c > 0) throw new ConflictError('More parts are stored than declared.');
+        if (over.c > 0) throw new ConflictError(said('store.moreParts'));
         db.prepare('UPDATE submissions SET part_count = ? WHERE id = ?').run(partCount, id);
       })();
     },
@@ -101,8 +102,8 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       const row = pending(id);
       const parts = db.prepare('SELECT size FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { size: number }[];
       const missing = row.part_count - parts.length;
-      if (!row.manifest_blob) throw new IncompleteError('The manifest has not arrived yet.');
-      if (missing > 0) throw new IncompleteError(`${missing} part(s) have not arrived yet.`);
+      if (!row.manifest_blob) throw new IncompleteError(said('store.manifestMissing'));
+      if (missing > 0) throw new IncompleteError(said('store.partsMissing', { missing }));
       return parts.map((p) => p.size);
     },
     /** Makes a submission visible to journalists once its manifest and every part have arrived. */
@@ -150,7 +151,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     },
     objects(id: string): SubmissionObjects {
       const row = db.prepare("SELECT manifest_blob FROM submissions WHERE id = ? AND state = 'complete'").get(id) as { manifest_blob: string } | undefined;
-      if (!row) throw new NotFoundError('No such submission.');
+      if (!row) throw new NotFoundError(said('staff.error.noSubmission'));
       const parts = db.prepare('SELECT blob FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string }[];
       return { manifest: row.manifest_blob, parts: parts.map((p) => p.blob) };
     },

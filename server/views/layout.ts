@@ -5,7 +5,8 @@ import { escapeHtml } from './escape.ts';
 
 export { escapeHtml };
 
-export type LayoutOptions = { t: Translator; title: string; body: string; script?: string; head?: string; languageSwitch?: boolean };
+/** `strings`: the key prefix of the page script's words (the source page's "client.", the journalist page's "staff.script."). */
+export type LayoutOptions = { t: Translator; title: string; body: string; script?: string; strings?: string; head?: string; languageSwitch?: boolean };
 
 /** Plain links, so the switch works without JavaScript; each name is written in its own language and direction. */
 function languageSwitch(t: Translator): string {
@@ -18,9 +19,9 @@ function languageSwitch(t: Translator): string {
 }
 
 // The page script's own words travel as data (never run: CSP does not apply to a JSON data block).
-const clientStrings = (t: Translator, script?: string) => (script ? `\n<script type="application/json" id="i18n">${t.clientJson()}</script>` : '');
+const clientStrings = (t: Translator, prefix: string, script?: string) => (script ? `\n<script type="application/json" id="i18n">${t.clientJson(prefix)}</script>` : '');
 
-export function layout({ t, title, body, script, head, languageSwitch: withSwitch = true }: LayoutOptions): string {
+export function layout({ t, title, body, script, strings = 'client.', head, languageSwitch: withSwitch = true }: LayoutOptions): string {
   const scriptTag = script ? `\n<script type="module" src="${escapeHtml(script)}"></script>` : '';
   return `<!doctype html>
 <html lang="${t.tag}" dir="${t.dir}">
@@ -29,7 +30,7 @@ export function layout({ t, title, body, script, head, languageSwitch: withSwitc
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <title>${escapeHtml(t.text('layout.title', { page: title }))}</title>
-<link rel="stylesheet" href="/static/style.css">${head ? `\n${head}` : ''}${clientStrings(t, script)}${scriptTag}
+<link rel="stylesheet" href="/static/style.css">${head ? `\n${head}` : ''}${clientStrings(t, strings, script)}${scriptTag}
 </head>
 <body>
 ${withSwitch ? `${languageSwitch(t)}\n` : ''}<main>

@@ -6,6 +6,7 @@ import { makeAccount } from '../helpers/staff-client.ts';
 import { loginInPage } from '../helpers/pages.ts';
 import { newSource } from '../helpers/sources.ts';
 import { LANGUAGES } from '../../common/i18n/languages.ts';
+import { translator } from '../../server/i18n/index.ts';
 
 // Every page passes axe-core (WCAG 2.x A and AA rules) with zero violations: the source pages with
 // their scripts and without (as Tor Browser's Safest level shows them), and the journalist pages.
@@ -54,18 +55,25 @@ describe.each(LANGUAGES.map((l) => l.tag))('source pages in %s', (tag) => {
 });
 
 describe('journalist pages', () => {
-  test('login and enrolment', async () => {
-    expect(await visit('/login', instance.journalistUrl)).toEqual([]);
+  test.each(LANGUAGES.map((l) => l.tag))('login and enrolment in %s', async (tag) => {
+    expect(await visit(`/login?lang=${tag}`, instance.journalistUrl)).toEqual([]);
     const token = instance.store.journalists.createEnrolment(account.id);
-    expect(await visit(`/enrol/${token}`, instance.journalistUrl)).toEqual([]);
+    expect(await visit(`/enrol/${token}?lang=${tag}`, instance.journalistUrl)).toEqual([]);
   });
-  test('inbox and admin, logged in', async () => {
+  // One login (a TOTP code is good once), then the inbox and admin pages in every language.
+  test('inbox and admin, logged in, in every language', async () => {
     const page = await browser.context.newPage();
     await loginInPage(page, instance.journalistUrl, 'desk', account.passphrase, account.code());
     expect(await axeViolations(page)).toEqual([]);
-    await page.goto(`${instance.journalistUrl}/admin`);
-    await page.waitForSelector('h1:text-is("Journalists")');
-    expect(await axeViolations(page)).toEqual([]);
+    for (const { tag, dir } of LANGUAGES) {
+      for (const path of ['/', '/admin']) {
+        await page.goto(`${instance.journalistUrl}${path}?lang=${tag}`);
+        expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual([tag, dir]);
+        expect(await page.textContent('h1')).toBe(translator(tag).text(path === '/' ? 'staff.inbox.title' : 'staff.admin.title'));
+        expect(await axeViolations(page), `${tag} ${path}`).toEqual([]);
+      }
+    }
+    await page.goto(`${instance.journalistUrl}/?lang=en`);
     await page.close();
   });
 });

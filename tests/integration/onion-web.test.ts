@@ -69,7 +69,7 @@ describe('the web admin and onion access keys', () => {
 
   test('the admin page shows the source address as text and as a QR code', async () => {
     const html = await (await session.get('/admin')).text();
-    expect(html).toContain(`<code id="source-onion" class="onion-address">http://${sourceOnion}/</code>`);
+    expect(html).toContain(`<code id="source-onion" class="onion-address" dir="ltr">http://${sourceOnion}/</code>`);
     expect(html).toMatch(/<figure class="qr"><svg[^>]*>/);
     expect(html).toMatch(/no Tor access key/);
   });

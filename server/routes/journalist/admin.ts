@@ -7,9 +7,10 @@ import { locals, requireAdmin, requireJournalist } from '../../http/session.ts';
 import { formFields, usernameField, viewer, type JournalistDeps } from './common.ts';
 import { purgeNow } from '../../retention.ts';
 import { LANGUAGES } from '../../../common/i18n/languages.ts';
+import { tOf } from '../../i18n/middleware.ts';
+import { said } from '../../i18n/said.ts';
 
 /** Admin actions; the CLI (`sealdrop journalist ...`) acts on the same rows. */
-const ACCESS_LABEL = 'And this Tor Browser access key, without which the journalist interface does not open at all: paste it when Tor Browser asks for a key for this address (or save it in a file ending .auth_private for a tor of their own). It is shown only once.';
 
 export function adminRoutes({ config, store, sessions, onionAccess, sourceOnion = null }: JournalistDeps): Router {
   const router = Router();
@@ -17,31 +18,33 @@ export function adminRoutes({ config, store, sessions, onionAccess, sourceOnion 
 
   const target = (req: Request) => {
     const id = Number(req.params.id);
-    if (!Number.isSafeInteger(id) || id < 1) throw new HttpError(404, 'No such journalist.');
+    if (!Number.isSafeInteger(id) || id < 1) throw new HttpError(404, said('staff.error.noJournalist'));
     return store.journalists.byId(id);
   };
-  const notSelf = (res: Response, id: number, what: string) => {
-    if (locals(res).journalist!.id === id) throw new HttpError(409, `You cannot ${what} your own account; ask another administrator.`);
+  const notSelf = (res: Response, id: number, key: 'staff.error.notSelfDisable' | 'staff.error.notSelfRemove') => {
+    if (locals(res).journalist!.id === id) throw new HttpError(409, said(key));
   };
+  const backToAdmin = (res: Response) => ({ href: '/admin', label: tOf(res).text('staff.notice.back') });
   const showLink = (req: Request, res: Response, j: { id: number; username: string }, first: string) => {
     const link = `${req.protocol}://${req.get('host')}/enrol/${store.journalists.createEnrolment(j.id)}`;
     // The device that opens the link over Tor needs the access key first: both go together, once.
     const access = onionAccess?.issue(j.id) ?? null;
-    const codes = access ? [{ id: 'notice-access', label: ACCESS_LABEL, value: access }] : [];
-    res.type('html').send(renderNotice('Enrolment link', [first, `Give ${j.username} this one-time link over a safe channel. It is shown only once and expires after 7 days.`], { viewer: viewer(res), code: link, codes, link: { href: '/admin', label: 'Back to journalists' } }));
+    const t = tOf(res);
+    const codes = access ? [{ id: 'notice-access', label: t.text('staff.notice.accessKey'), value: access }] : [];
+    res.type('html').send(renderNotice(t, t.text('staff.notice.enrolTitle'), [first, t.text('staff.notice.enrolGive', { username: j.username })], { viewer: viewer(res), code: link, codes, link: backToAdmin(res) }));
   };
 
   router.get('/admin', (_req, res) => {
     const retention = { setting: store.settings.retentionDays(), configured: config.retentionDays };
     const branding = { texts: Object.fromEntries(LANGUAGES.map((l) => [l.tag, store.settings.ownBranding(l.tag)])), logo: store.settings.logo() !== null };
-    res.type('html').send(renderAdmin({ journalists: store.journalists.list(), viewer: viewer(res), sourceOnion, onions: onionAccess?.enabled ?? false, retention, branding }));
+    res.type('html').send(renderAdmin({ t: tOf(res), journalists: store.journalists.list(), viewer: viewer(res), sourceOnion, onions: onionAccess?.enabled ?? false, retention, branding }));
   });
 
   // Takes effect at once: what is now past retention is purged before the answer.
   router.post('/admin/retention', async (req, res) => {
     const { days } = formFields(req, ['days']);
     const value = days.trim();
-    if (value !== '' && (!/^\d{1,5}$/.test(value) || Number(value) > 36500)) throw new HttpError(400, 'Retention must be a whole number of days from 0 to 36500, or empty for the server’s setting.');
+    if (value !== '' && (!/^\d{1,5}$/.test(value) || Number(value) > 36500)) throw new HttpError(400, said('staff.error.retention'));
     store.settings.setRetentionDays(value === '' ? null : Number(value));
     await purgeNow(config, store);
     res.redirect(303, '/admin');
@@ -50,10 +53,10 @@ export function adminRoutes({ config, store, sessions, onionAccess, sourceOnion 
   router.post('/admin/journalists', async (req, res) => {
     const f = formFields(req, ['username', 'public_key', 'admin'], ['admin']);
     usernameField(f.username);
-    if (f.admin !== '' && f.admin !== '1') throw new HttpError(400, 'The "admin" field may only be 1.');
+    if (f.admin !== '' && f.admin !== '1') throw new HttpError(400, said('staff.error.adminField'));
     const key = await readJournalistKey(f.public_key.trim());
     const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: f.admin === '1' });
-    showLink(req, res, j, `Added ${j.username}; new submissions are encrypted to their key too.`);
+    showLink(req, res, j, tOf(res).text('staff.notice.added', { username: j.username }));
   });
 
   router.post('/admin/journalists/:id/:action', async (req, res) => {
@@ -64,13 +67,13 @@ export function adminRoutes({ config, store, sessions, onionAccess, sourceOnion 
       const key = await readJournalistKey(f.public_key.trim());
       store.journalists.replaceKey(j.id, { fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored });
     } else if (action === 'disable' || action === 'enable') {
-      if (action === 'disable') notSelf(res, j.id, 'disable');
+      if (action === 'disable') notSelf(res, j.id, 'staff.error.notSelfDisable');
       formFields(req, []);
       store.journalists.setActive(j.id, action === 'enable');
       sessions.destroyFor(j.id);
       onionAccess?.sync(); // a disabled journalist's device no longer reaches the onion service
     } else if (action === 'remove') {
-      notSelf(res, j.id, 'remove');
+      notSelf(res, j.id, 'staff.error.notSelfRemove');
       formFields(req, []);
       store.journalists.remove(j.username);
       sessions.destroyFor(j.id);
@@ -79,12 +82,14 @@ export function adminRoutes({ config, store, sessions, onionAccess, sourceOnion 
       formFields(req, []);
       store.journalists.setCredentials(j.id, { passwordHash: null, totpSecret: null });
       sessions.destroyFor(j.id);
-      return showLink(req, res, j, `${j.username}'s passphrase and two-factor code are cleared; they cannot log in until they enrol again.`);
+      return showLink(req, res, j, tOf(res).text('staff.notice.reset', { username: j.username }));
     } else if (action === 'access' && onionAccess?.enabled) {
       formFields(req, []);
       const line = onionAccess.issue(j.id)!;
-      return void res.type('html').send(renderNotice('New Tor access key', [`${j.username}'s old key no longer opens the journalist interface.`], { viewer: viewer(res), codes: [{ id: 'notice-access', label: ACCESS_LABEL, value: line }], link: { href: '/admin', label: 'Back to journalists' } }));
-    } else throw new HttpError(404, 'No such action.');
+      const t = tOf(res);
+      const codes = [{ id: 'notice-access', label: t.text('staff.notice.accessKey'), value: line }];
+      return void res.type('html').send(renderNotice(t, t.text('staff.notice.accessTitle'), [t.text('staff.notice.accessOld', { username: j.username })], { viewer: viewer(res), codes, link: backToAdmin(res) }));
+    } else throw new HttpError(404, said('staff.error.noAction'));
     res.redirect(303, '/admin');
   });
 

@@ -6,15 +6,16 @@ import { HttpError } from '../../http/errors.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { clearSessionCookie, ensureSession, locals, setSessionCookie } from '../../http/session.ts';
 import { formFields, type JournalistDeps } from './common.ts';
+import { tOf } from '../../i18n/middleware.ts';
+import { said } from '../../i18n/said.ts';
 
-const FAILED = 'Wrong username, passphrase or code.';
 
 export function authRoutes({ store, sessions, throttle, usedSteps }: JournalistDeps): Router {
   const router = Router();
 
   router.get('/login', ensureSession(sessions), (_req, res) => {
     if (locals(res).journalist) return res.redirect(303, '/');
-    res.type('html').send(renderLogin({ csrf: locals(res).session!.csrf }));
+    res.type('html').send(renderLogin({ t: tOf(res), csrf: locals(res).session!.csrf }));
   });
 
   // Argon2 is slow on purpose: a cap on logins in flight keeps a burst from starving the server.
@@ -22,7 +23,7 @@ export function authRoutes({ store, sessions, throttle, usedSteps }: JournalistD
     const f = formFields(req, ['username', 'passphrase', 'code']);
     const account = f.username.toLowerCase();
     const wait = throttle.waitFor(account);
-    if (wait > 0) throw new HttpError(429, `Too many failed attempts. Try again in ${Math.ceil(wait / 60_000)} minute(s).`);
+    if (wait > 0) throw new HttpError(429, said('staff.error.throttled', { minutes: Math.ceil(wait / 60_000) }));
     const journalist = store.journalists.list().find((j) => j.username === account);
     // Only failures at real accounts count globally: made-up names cannot lock everyone out.
     const refund = throttle.attempt(account, Date.now(), journalist !== undefined);
@@ -32,7 +33,7 @@ export function authRoutes({ store, sessions, throttle, usedSteps }: JournalistD
     const step = creds.totpSecret ? matchingStep(creds.totpSecret, f.code.trim()) : null;
     const fresh = journalist !== undefined && step !== null && step > (usedSteps.get(journalist.id) ?? -1);
     if (!journalist || !journalist.active || !passOk || !fresh) {
-      res.status(401).type('html').send(renderLogin({ csrf: locals(res).session?.csrf ?? '', error: FAILED }));
+      res.status(401).type('html').send(renderLogin({ t: tOf(res), csrf: locals(res).session?.csrf ?? '', error: tOf(res).text('staff.login.failed') }));
       return;
     }
     usedSteps.set(journalist.id, step);

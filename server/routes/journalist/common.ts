@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { isUsername, USERNAME_RULE } from '../../../common/ids.ts';
+import { isUsername } from '../../../common/ids.ts';
 import type { Viewer } from '../../views/journalist/frame.ts';
 import type { Sessions } from '../../auth/sessions.ts';
 import type { Throttle } from '../../auth/throttle.ts';
@@ -9,6 +9,7 @@ import { HttpError } from '../../http/errors.ts';
 import { locals } from '../../http/session.ts';
 import type { Store } from '../../store/index.ts';
 import type { OnionAccess } from '../../tor/access.ts';
+import { said } from '../../i18n/said.ts';
 
 /** One-time first-run setup: the token lives in memory, valid until used or the server restarts. */
 export type SetupState = { token: string | null };
@@ -30,7 +31,7 @@ export type JournalistDeps = {
 
 export function viewer(res: Response): Viewer {
   const l = locals(res);
-  if (!l.journalist || !l.session) throw new HttpError(401, 'Log in first.');
+  if (!l.journalist || !l.session) throw new HttpError(401, said('error.logInFirst'));
   return { username: l.journalist.username, isAdmin: l.journalist.isAdmin, csrf: l.session.csrf };
 }
 
@@ -40,12 +41,12 @@ export function formFields<K extends string>(req: Request, allowed: readonly K[]
   const out = {} as Record<K, string>;
   for (const [name, value] of Object.entries(body)) {
     if (name === 'csrf') continue;
-    if (!(allowed as readonly string[]).includes(name)) throw new HttpError(400, `Unexpected form field "${name}".`);
-    if (typeof value !== 'string') throw new HttpError(400, `The field "${name}" must be text.`);
+    if (!(allowed as readonly string[]).includes(name)) throw new HttpError(400, said('error.unexpectedField', { field: name }));
+    if (typeof value !== 'string') throw new HttpError(400, said('staff.error.fieldText', { field: name }));
     out[name as K] = value;
   }
   for (const name of allowed) {
-    if (out[name] === undefined && !optional.includes(name)) throw new HttpError(400, `The field "${name}" is missing.`);
+    if (out[name] === undefined && !optional.includes(name)) throw new HttpError(400, said('error.fieldMissing', { field: name }));
     out[name] ??= '';
   }
   return out;
@@ -53,6 +54,6 @@ export function formFields<K extends string>(req: Request, allowed: readonly K[]
 
 /** A username from a form, or a 400 that says what the rule is. */
 export function usernameField(value: string): string {
-  if (!isUsername(value)) throw new HttpError(400, USERNAME_RULE);
+  if (!isUsername(value)) throw new HttpError(400, said('staff.error.username'));
   return value;
 }

@@ -8,11 +8,13 @@ import { matchingStep, newTotpSecret, otpauthUri } from '../../auth/totp.ts';
 import { HttpError } from '../../http/errors.ts';
 import { ensureSession, locals } from '../../http/session.ts';
 import { formFields, usernameField, type JournalistDeps } from './common.ts';
+import { tOf } from '../../i18n/middleware.ts';
+import { said, say } from '../../i18n/said.ts';
 
 // The TOTP secret offered on an enrolment page, kept with the session until the form comes back.
 const offered = new WeakMap<object, string>();
 
-const LOGIN = { href: '/login', label: 'Log in' };
+const login = (res: Response) => ({ href: '/login', label: tOf(res).text('staff.login.submit') });
 
 type Form = { passphrase: string; passphrase2: string; code: string };
 
@@ -22,16 +24,16 @@ function page(res: Response, o: { setup: boolean; action: string; username?: str
   if (!secret) offered.set(session, (secret = newTotpSecret()));
   const uri = otpauthUri(secret, o.username ?? 'administrator');
   res.status(o.error ? 400 : 200).type('html');
-  res.send(renderEnrol({ csrf: session.csrf, action: o.action, setup: o.setup, username: o.username, totpSecret: secret, totpUri: uri, qrSvg: renderSQR(uri), error: o.error }));
+  res.send(renderEnrol({ t: tOf(res), csrf: session.csrf, action: o.action, setup: o.setup, username: o.username, totpSecret: secret, totpUri: uri, qrSvg: renderSQR(uri, tOf(res).text('staff.qr.totp')), error: o.error }));
 }
 
 /** Checks the passphrase and the code typed from the offered secret; returns what to store. */
 async function credentials(res: Response, f: Form, username: string): Promise<{ passwordHash: string; totpSecret: string; step: number }> {
-  if (f.passphrase !== f.passphrase2) throw new HttpError(400, 'The two passphrases differ.');
+  if (f.passphrase !== f.passphrase2) throw new HttpError(400, said('staff.error.passphrasesDiffer'));
   checkPassphraseStrength(f.passphrase, username);
   const secret = offered.get(locals(res).session!);
   const step = secret ? matchingStep(secret, f.code.trim()) : null;
-  if (!secret || step === null) throw new HttpError(400, 'That code does not match: check the app and the clock, then try the current code.');
+  if (!secret || step === null) throw new HttpError(400, said('staff.error.codeMismatch'));
   return { passwordHash: await hashPassphrase(f.passphrase), totpSecret: secret, step };
 }
 
@@ -46,11 +48,13 @@ export function enrolRoutes(deps: JournalistDeps): Router {
   const { store, sessions, setup } = deps;
   const router = Router();
   const setupToken = (token: unknown) => {
-    if (!setup.token || token !== setup.token || store.journalists.count() > 0) throw new HttpError(404, 'This setup link is not valid (already used, or the server restarted).');
+    if (!setup.token || token !== setup.token || store.journalists.count() > 0) throw new HttpError(404, said('staff.error.setupLink'));
   };
   const failed = (res: Response, o: Parameters<typeof page>[1], error: unknown) => {
-    if (error instanceof HttpError && error.status === 400) return page(res, { ...o, error: error.message });
-    if (error instanceof WeakPassphraseError || error instanceof UnsupportedKeyError) return page(res, { ...o, error: error.message });
+    if (error instanceof HttpError && error.status === 400) return page(res, { ...o, error: say(tOf(res), error.said) });
+    // Their detail (the strength checker's advice, what is wrong with the key) stays in English, inside a translated sentence.
+    if (error instanceof WeakPassphraseError) return page(res, { ...o, error: tOf(res).text('staff.error.weakPassphrase', { detail: error.message }) });
+    if (error instanceof UnsupportedKeyError) return page(res, { ...o, error: tOf(res).text('error.envelope', { detail: error.message }) });
     throw error;
   };
 
@@ -73,7 +77,8 @@ export function enrolRoutes(deps: JournalistDeps): Router {
       const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: true });
       enrolled(deps, res, j.id, creds);
       deps.onionAccess?.claimSetup(j.id);
-      res.type('html').send(renderNotice('Account created', [`Welcome, ${j.username}. Submissions will be encrypted to your key ${key.fingerprint}.`], { link: LOGIN }));
+      const t = tOf(res);
+      res.type('html').send(renderNotice(t, t.text('staff.notice.createdTitle'), [t.text('staff.notice.created', { username: j.username, fingerprint: key.fingerprint })], { link: login(res) }));
     } catch (error) {
       if (store.journalists.count() === 0) setup.token = claimed;
       failed(res, o, error);
@@ -94,7 +99,8 @@ export function enrolRoutes(deps: JournalistDeps): Router {
       enrolled(deps, res, j.id, await credentials(res, f, j.username));
       store.journalists.consumeEnrolment(token);
       sessions.destroyFor(j.id);
-      res.type('html').send(renderNotice('Account ready', [`${j.username}, your passphrase and two-factor code are set.`], { link: LOGIN }));
+      const t = tOf(res);
+      res.type('html').send(renderNotice(t, t.text('staff.notice.readyTitle'), [t.text('staff.notice.ready', { username: j.username })], { link: login(res) }));
     } catch (error) {
       failed(res, o, error);
     }

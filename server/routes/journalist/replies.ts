@@ -5,6 +5,7 @@ import { requireJournalist } from '../../http/session.ts';
 import { bodyBytes, idParam } from '../../http/validate.ts';
 import type { RecipientSet } from '../../recipients.ts';
 import { formFields, type JournalistDeps } from './common.ts';
+import { said } from '../../i18n/said.ts';
 
 const MAX_REPLY_BYTES = 256 * 1024;
 // A label is a few words; its ciphertext carries one session key per journalist (about 100 bytes each).
@@ -17,22 +18,22 @@ export function replyRoutes({ store, recipients: journalistKeys }: Pick<Journali
 
   router.post('/sources/:id/star', (req, res) => {
     const f = formFields(req, ['starred']);
-    store.sources.setStarred(idParam(req, 'No such source.'), f.starred === '1');
+    store.sources.setStarred(idParam(req, said('staff.error.noSource')), f.starred === '1');
     res.redirect(303, '/');
   });
 
   router.post('/sources/:id/done', (req, res) => {
     const f = formFields(req, ['done']);
-    store.sources.setDone(idParam(req, 'No such source.'), f.done === '1');
+    store.sources.setDone(idParam(req, said('staff.error.noSource')), f.done === '1');
     res.redirect(303, '/');
   });
 
   // A label is encrypted in the journalist's page to every journalist's key (never the source's):
   // the server stores ciphertext it checked is addressed to exactly those keys, or clears it.
   router.post('/sources/:id/label', express.raw({ type: 'application/octet-stream', limit: MAX_LABEL_BYTES }), async (req, res) => {
-    const source = store.sources.get(idParam(req, 'No such source.'));
+    const source = store.sources.get(idParam(req, said('staff.error.noSource')));
     if (req.get('content-length') === '0') return void (store.sources.setLabel(source.id, null), res.status(204).end()); // cleared
-    if (!Buffer.isBuffer(req.body)) throw new HttpError(415, 'Send the encrypted label as application/octet-stream.');
+    if (!Buffer.isBuffer(req.body)) throw new HttpError(415, said('error.octetStream'));
     const data = bodyBytes(req);
     await assertAddressedTo(data, (await journalistKeys()).keyIds);
     store.sources.setLabel(source.id, Buffer.from(data).toString('base64'));
@@ -41,13 +42,13 @@ export function replyRoutes({ store, recipients: journalistKeys }: Pick<Journali
 
   /** Who a reply must be encrypted to: the source, and every journalist so colleagues can read it. */
   router.get('/sources/:id/keys', async (req, res) => {
-    const source = store.sources.get(idParam(req, 'No such source.'));
+    const source = store.sources.get(idParam(req, said('staff.error.noSource')));
     res.json({ keys: [source.publicKey, ...(await journalistKeys()).armored] });
   });
 
   router.post('/sources/:id/replies', express.raw({ type: 'application/octet-stream', limit: MAX_REPLY_BYTES }), async (req, res) => {
-    const source = store.sources.get(idParam(req, 'No such source.'));
-    if (!Buffer.isBuffer(req.body)) throw new HttpError(415, 'Send the encrypted reply as application/octet-stream.');
+    const source = store.sources.get(idParam(req, said('staff.error.noSource')));
+    if (!Buffer.isBuffer(req.body)) throw new HttpError(415, said('error.octetStream'));
     const data = bodyBytes(req);
     // The server cannot read replies either; it only checks they are addressed to exactly the right keys.
     await assertAddressedTo(data, [source.recipientKeyId, ...(await journalistKeys()).keyIds]);
@@ -56,7 +57,7 @@ export function replyRoutes({ store, recipients: journalistKeys }: Pick<Journali
 
   router.get('/replies/:id', (req, res, next) => {
     const name = String(req.params.id);
-    const id = idParam(req, 'No such reply.', name.endsWith('.pgp') ? name.slice(0, -'.pgp'.length) : '');
+    const id = idParam(req, said('error.noReply'), name.endsWith('.pgp') ? name.slice(0, -'.pgp'.length) : '');
     res.type('application/octet-stream');
     store.blobs.stream(store.replies.blobById(id)).on('error', next).pipe(res);
   });

@@ -72,7 +72,7 @@ const loginSecret = (v: unknown): string => {
 
 /** The reply id named in the path, or a 404 for anything that could not be one. */
 export function replyId(req: Request): string {
-  return idParam(req, 'No such reply.');
+  return idParam(req, said('error.noReply'));
 }
 
 /** The source's session from the X-Source-Token header (JavaScript path). */

@@ -4,7 +4,7 @@ import { useStrings } from '../../../client/i18n.ts';
 import { translator } from '../../../server/i18n/index.ts';
 
 // The page's English words, exactly as the server sends them in the page's data block.
-useStrings(JSON.parse(translator('en').clientJson()));
+useStrings(JSON.parse(translator('en').clientJson('client.')));
 
 // The source's progress line: bytes sent (as they leave, not per part), the rate, the time left.
 describe('Meter', () => {

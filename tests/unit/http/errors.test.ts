@@ -18,6 +18,7 @@ import { KeyPoolBusyError } from '../../../server/sources/key-pool.ts';
 import { StoredKeyRefusedError } from '../../../server/sources/unlock.ts';
 import { UnknownCodenameError } from '../../../server/routes/source/conversation.ts';
 import { ConflictError, DiskFullError, IncompleteError, NotFoundError, SourceGoneError } from '../../../server/store/index.ts';
+import { said } from '../../../server/i18n/said.ts';
 
 // Codes are a contract with the browser and with scripts: pinned here so that renaming one is a
 // deliberate, visible change, never a side effect of rewording a message.
@@ -61,9 +62,9 @@ describe('the HTTP mapping', () => {
     [new UnsupportedKeyError('m'), 400, 'unsupported_key'],
     [new SourceKeyError('m'), 400, 'not_sealdrop_key'],
     [new SourceGoneError(), 401, 'source_gone'],
-    [new NotFoundError('m'), 404, 'not_found'],
-    [new ConflictError('m'), 409, 'conflict'],
-    [new IncompleteError('m'), 409, 'incomplete_submission'],
+    [new NotFoundError(said('error.noReply')), 404, 'not_found'],
+    [new ConflictError(said('store.complete')), 409, 'conflict'],
+    [new IncompleteError(said('store.manifestMissing')), 409, 'incomplete_submission'],
     [new SessionsFullError(), 503, 'busy'],
     [new UnknownCodenameError(), 401, 'unknown_codename'],
     [new StoredKeyRefusedError(), 409, 'source_key_refused'],
@@ -92,8 +93,8 @@ describe('the HTTP mapping', () => {
       'too_many_attempts',
       'busy',
     ]);
-    expect(classify(new HttpError(404, 'No such reply.'))).toEqual({ status: 404, code: 'not_found' });
-    expect(classify(new HttpError(503, 'Not open.', 'not_open'))).toEqual({ status: 503, code: 'not_open' });
+    expect(classify(new HttpError(404, said('error.noReply')))).toEqual({ status: 404, code: 'not_found' });
+    expect(classify(new HttpError(503, said('error.notOpen'), 'not_open'))).toEqual({ status: 503, code: 'not_open' });
   });
 
   test('an unexpected error is a server_error, whatever code property it carries', () => {
