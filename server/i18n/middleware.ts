@@ -5,7 +5,7 @@ import { translator, type Translator } from './index.ts';
 import { cookieValue, isPlainHttpHost } from '../http/cookies.ts';
 
 // The chosen language lives only in the address (?lang=) and a browser-session cookie: the server
-// keeps no record of who reads which language. Not HttpOnly-sensitive, but no script needs it.
+// keeps no record of who reads which language. HttpOnly: no script needs it.
 const COOKIE = 'sealdrop-lang';
 
 function cookieLanguage(req: IncomingMessage): string | undefined {
@@ -17,14 +17,10 @@ function cookieLanguage(req: IncomingMessage): string | undefined {
 export function chooseLanguage(): RequestHandler {
   return (req, res, next) => {
     const asked = req.query.lang;
-    let lang = cookieLanguage(req);
-    if (isLanguage(asked)) {
-      // Secure off the onion and this machine (a clearnet mirror behind TLS), so a forced downgrade
-      // to http cannot show that this browser visited, or in which language.
-      if (asked !== lang) res.append('Set-Cookie', `${COOKIE}=${asked}; Path=/; HttpOnly; SameSite=Lax${isPlainHttpHost(req) ? '' : '; Secure'}`);
-      lang = asked;
-    }
-    lang ??= negotiate(req.get('accept-language'));
+    // Secure off the onion and this machine (a clearnet mirror behind TLS), so a forced downgrade
+    // to http cannot show that this browser visited, or in which language.
+    if (isLanguage(asked) && asked !== cookieLanguage(req)) res.append('Set-Cookie', `${COOKIE}=${asked}; Path=/; HttpOnly; SameSite=Lax${isPlainHttpHost(req) ? '' : '; Secure'}`);
+    const lang = isLanguage(asked) ? asked : requestLanguage(req);
     // Relative ("?lang=…"): nothing of the request's path goes into the page, so a path such as
     // "//elsewhere.example/" cannot turn the switch into a link to another site.
     const here = req.method === 'GET' || req.method === 'HEAD' ? '' : '/';

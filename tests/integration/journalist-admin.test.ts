@@ -34,8 +34,12 @@ describe('journalists managed on the web', () => {
     const { publicKey } = await generateKeyPair({ name: 'Ivan' });
     const res = await session.post('/admin/journalists', { csrf: session.csrf, username: 'ivan', public_key: publicKey });
     expect(res.status).toBe(200);
-    const link = enrolLink(await res.text())!;
+    const notice = await res.text();
+    const link = enrolLink(notice)!;
     expect(link).toBeDefined();
+    // Shown once: no language switch to click away from the link by (the inbox has one).
+    expect(notice).not.toContain('class="languages"');
+    expect(await (await session.get('/')).text()).toContain('class="languages"');
     const passphrase = 'he reads the tide tables at dawn';
     const weak = await enrol(link, 'short');
     expect(weak.status).toBe(400);

@@ -6,12 +6,12 @@ export type Viewer = { username: string; isAdmin: boolean; csrf: string };
 export const csrfField = (csrf: string) => `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
 
 /** A staff page: navigation when logged in, and the journalist script (no inline code anywhere). */
-export function staffPage(t: Translator, title: string, body: string, viewer?: Viewer): string {
+export function staffPage(t: Translator, title: string, body: string, viewer?: Viewer, languageSwitch = true): string {
   const nav = viewer
     ? `<nav class="staff-nav"><a href="/">${t.html('staff.nav.inbox')}</a>${viewer.isAdmin ? ` <a href="/admin">${t.html('staff.nav.admin')}</a>` : ''}
 <form method="post" action="/logout" class="inline">${csrfField(viewer.csrf)}<button type="submit" class="link">${t.html('staff.nav.logout', { username: viewer.username })}</button></form></nav>\n`
     : '';
-  return layout({ t, title, body: `${nav}${body}`, script: '/static/js/journalist.js', strings: 'staff.script.' });
+  return layout({ t, title, body: `${nav}${body}`, script: '/static/js/journalist.js', strings: 'staff.script.', languageSwitch });
 }
 
 /** A secret or address to copy exactly, with what it is for (both already in the reader's language). */
@@ -21,7 +21,9 @@ export function renderNotice(t: Translator, title: string, paragraphs: string[],
   const extra = (o.codes ?? []).map((c) => `\n<p>${escapeHtml(c.label)}</p>\n<p><code id="${escapeHtml(c.id)}" class="copy">${escapeHtml(c.value)}</code></p>`).join('');
   const code = (o.code ? `\n<p><code id="notice-code">${escapeHtml(o.code)}</code></p>` : '') + extra;
   const link = o.link ? `\n<p><a href="${escapeHtml(o.link.href)}">${escapeHtml(o.link.label)}</a></p>` : '';
-  return staffPage(t, title, `<h1>${escapeHtml(title)}</h1>\n${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}${code}${link}`, o.viewer);
+  // A one-time link or key is shown once: no language switch to click away from it by.
+  const switchable = code === '';
+  return staffPage(t, title, `<h1>${escapeHtml(title)}</h1>\n${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}${code}${link}`, o.viewer, switchable);
 }
 
 export function renderLogin({ t, csrf, error }: { t: Translator; csrf: string; error?: string }): string {
