@@ -17,12 +17,16 @@ const USAGE = `Usage: sealdrop <command> [options]
   journalist list [--data DIR]
   export --out OUT [--data DIR]           copy complete submissions, still encrypted, for the air gap
   backup --out FILE [--to KEY.asc] [--data DIR]
-                                          a consistent snapshot of the data directory (safe while the
-                                          server runs) in one file encrypted to every active journalist,
-                                          or to a backup key
-  restore --in FILE [--sha256 DIGEST] --key KEY.asc [--passphrase-file F] --data NEW-DIR
+                                          a consistent snapshot of the database, objects and onion keys
+                                          (safe while the server runs) in one file encrypted to every
+                                          active administrator, or to a backup key; not the key file
+  backup --key-file --out FILE [--to KEY.asc] [--data DIR]
+                                          the TOTP key file alone, encrypted the same way: keep it apart
+  restore --in FILE --sha256 DIGEST --key KEY.asc [--passphrase-file F] --data NEW-DIR
+          [--key-file-in FILE | --reset-2fa]
                                           decrypt, verify and rebuild a data directory from a backup
-                                          (--sha256: the digest backup printed, proving it is yours)
+                                          (--sha256: the digest backup printed, proving it is yours;
+                                          without the key file, --reset-2fa: every journalist enrols again)
   decrypt --key KEY.asc [--passphrase-file F] --in OUT --out PLAIN
                                           decrypt and verify exported submissions (run this offline)
   verify-client [--url URL]               rebuild the page scripts from this source tree and print the

@@ -13,6 +13,9 @@ import { pipeline } from 'node:stream/promises';
 // sizes, how many objects) is readable without a key; the manifest's digests authenticate it all.
 
 export const MAGIC = Buffer.from('SEALDROP-BACKUP-1\n');
+/** The manifest's media type: a backup (database, objects, onion keys), or the TOTP key file's own export. */
+export const BACKUP_TYPE = 'application/x-sealdrop-backup';
+export const KEY_FILE_TYPE = 'application/x-sealdrop-key-file';
 /** Plaintext per part of a backup. */
 export const BACKUP_PART_SIZE = 4 * 1024 * 1024;
 const TRAILER = Buffer.from('SDBK');

@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { openManifest, openSubmission, readPrivateKey } from '../../common/envelope/index.ts';
-import { nativeHasher } from '../native-hash.ts';
-import { openStore } from '../store/index.ts';
-import { KEY_ENTRY, RestoreWriter } from '../store/backup.ts';
+import { readPrivateKey } from '../../common/envelope/index.ts';
+import { openStore, TotpKeyError } from '../store/index.ts';
+import { KEY_ENTRY } from '../store/backup.ts';
 import { CliError, options } from './args.ts';
-import { BACKUP_PART_SIZE, BackupFormatError, BackupReader, EntryParser, fileDigest } from './backup-format.ts';
+import { BackupFormatError, fileDigest } from './backup-format.ts';
+import { decryptInto, onionAddresses, settleTwoFactor, type PrivateKey, type TwoFactor } from './restore-steps.ts';
 
 // `sealdrop restore`: a backup (backup.ts) back into a data directory, verified before it is used.
+
+export type Restored = { objects: number; journalists: string[]; addresses: string[]; twoFactor: string };
 
 /** Only a directory that does not exist, or exists and is empty, is restored into. */
 async function assertEmptyTarget(dataDir: string): Promise<void> {
@@ -24,10 +26,9 @@ async function assertEmptyTarget(dataDir: string): Promise<void> {
 }
 
 /** Decrypts and checks a backup into a new data directory; on any failure (or Ctrl-C) nothing is left behind. */
-export async function restoreBackup(file: string, dataDir: string, key: Awaited<ReturnType<typeof readPrivateKey>>): Promise<{ objects: number; journalists: string[] }> {
+export async function restoreBackup(file: string, dataDir: string, key: PrivateKey, twoFactor: TwoFactor = {}): Promise<Restored> {
   await assertEmptyTarget(dataDir);
   const partial = `${dataDir}.${randomBytes(6).toString('hex')}.restoring`;
-  const reader = await BackupReader.open(file, BACKUP_PART_SIZE + 1024 * 1024);
   const interrupted = () => {
     rmSync(partial, { recursive: true, force: true });
     process.exit(130);
@@ -35,57 +36,68 @@ export async function restoreBackup(file: string, dataDir: string, key: Awaited<
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     await mkdir(partial, { mode: 0o700 });
-    const manifest = await openManifest({ data: reader.manifest, keys: [key] });
-    if (manifest.type !== 'application/x-sealdrop-backup') throw new BackupFormatError('This is a submission, not a Sealdrop backup.');
-    const writer = new RestoreWriter(partial);
-    const parser = new EntryParser(writer);
-    await openSubmission({ manifest, keys: [key], readPart: () => reader.nextPart(), write: (b) => parser.push(b), hasher: nativeHasher });
-    parser.finish();
-    await writer.end();
-    if ((await reader.nextPart()) !== null) throw new BackupFormatError('This backup is damaged: it holds more parts than its manifest.');
+    await chmod(partial, 0o700); // whatever the umask: the directory holds the drop
+    await decryptInto(file, key, partial, 'backup');
+    const said = await settleTwoFactor(partial, key, twoFactor);
     const restored = await checkRestored(partial);
     // rmdir refuses a directory that is not empty: anything written there meanwhile is kept.
     await rmdir(dataDir).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw new CliError(`${dataDir} is no longer empty: nothing was restored.`);
     });
     await rename(partial, dataDir);
-    return restored;
+    return { ...restored, twoFactor: said };
   } catch (error) {
     await rm(partial, { recursive: true, force: true });
     throw error;
   } finally {
     process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
-    await reader.close();
   }
 }
 
-/** The rebuilt directory opens, passes SQLite's integrity check, and has every object its rows name. */
-async function checkRestored(dir: string): Promise<{ objects: number; journalists: string[] }> {
-  const store = openStore(dir, { keyFile: path.join(dir, KEY_ENTRY) });
+/** The rebuilt directory opens through the store's own checks, passes SQLite's, and has every object its rows name. */
+async function checkRestored(dir: string): Promise<Omit<Restored, 'twoFactor'>> {
+  let store;
+  try {
+    store = openStore(dir, { keyFile: path.join(dir, KEY_ENTRY) });
+  } catch (error) {
+    if (error instanceof TotpKeyError) throw new CliError('The key file you gave does not open this backup\'s TOTP secrets: it is another drop\'s, or an older one. Nothing was restored.');
+    throw error;
+  }
   try {
     if (store.integrity() !== 'ok') throw new BackupFormatError('The restored database fails SQLite\'s integrity check.');
     const named = store.submissions.namedObjects().sort();
     const present = (await readdir(path.join(dir, 'objects')).catch(() => [] as string[])).sort();
     if (named.join() !== present.join()) throw new BackupFormatError('The restored data directory is incomplete: an object is missing or extra.');
-    return { objects: present.length, journalists: store.journalists.list().map((j) => `${j.username}${j.isAdmin ? ' (admin)' : ''} ${j.fingerprint}`) };
+    const journalists = store.journalists.list().map((j) => `${j.username}${j.isAdmin ? ' (admin)' : ''} ${j.fingerprint}`);
+    return { objects: present.length, journalists, addresses: await onionAddresses(dir) };
   } finally {
     store.close();
   }
 }
 
+const SHA256_REQUIRED =
+  '--sha256 is required: give the digest sealdrop backup printed when it made this file. Encryption needs only public keys, ' +
+  'so without it anyone could hand you a backup with journalists and keys of their choosing. Nothing was restored.';
+
 export async function restoreCommand(args: string[]): Promise<void> {
-  const o = options(args, { in: { type: 'string' }, key: { type: 'string' }, 'passphrase-file': { type: 'string' }, data: { type: 'string' }, sha256: { type: 'string' } }, ['in', 'key', 'data']);
+  const o = options(args, {
+    in: { type: 'string' }, key: { type: 'string' }, 'passphrase-file': { type: 'string' }, data: { type: 'string' }, sha256: { type: 'string' },
+    'key-file-in': { type: 'string' }, 'reset-2fa': { type: 'boolean' },
+  }, ['in', 'key', 'data']);
+  if (o.sha256 === undefined) throw new CliError(SHA256_REQUIRED);
+  if (!/^[0-9a-f]{64}$/i.test(o.sha256)) throw new CliError('--sha256 takes the 64 hexadecimal digits that sealdrop backup printed. Nothing was restored.');
+  if (o['key-file-in'] && o['reset-2fa']) throw new CliError('Give --key-file-in or --reset-2fa, not both.');
   const file = path.resolve(o.in!);
-  if (o.sha256 !== undefined) {
-    if (!/^[0-9a-f]{64}$/i.test(o.sha256)) throw new CliError('--sha256 takes the 64 hexadecimal digits that sealdrop backup printed.');
-    if ((await fileDigest(file)) !== o.sha256.toLowerCase()) throw new CliError('This file is not the backup whose digest you gave: it was replaced or altered. Nothing was restored.');
-  }
+  if ((await fileDigest(file)) !== o.sha256.toLowerCase()) throw new CliError('This file is not the backup whose digest you gave: it was replaced or altered. Nothing was restored.');
   const passphrase = o['passphrase-file'] ? (await readFile(o['passphrase-file'], 'utf8')).replace(/\r?\n$/, '') : undefined;
   const key = await readPrivateKey(await readFile(o.key!, 'utf8'), passphrase);
   const dataDir = path.resolve(o.data!);
-  const { objects, journalists } = await restoreBackup(file, dataDir, key);
-  console.log(`Restored the database and ${objects} object(s) into ${dataDir}; every part and the whole were verified against the backup's own manifest.`);
-  console.log(`${o.sha256 ? 'Its SHA-256 matched the digest you gave.' : 'Anyone with the public keys can make a backup: without --sha256, check that these journalists and keys are yours before you start a server on it:'}`);
-  for (const j of journalists) console.log(`  ${j}`);
+  const r = await restoreBackup(file, dataDir, key, { keyFileIn: o['key-file-in'] && path.resolve(o['key-file-in']), reset: Boolean(o['reset-2fa']) });
+  console.log(`Restored the database, ${r.objects} object(s)${r.addresses.length ? ' and the onion service keys' : ''} into ${dataDir}.`);
+  console.log('Its SHA-256 matched the digest you gave; every part and the whole were verified against the backup\'s own manifest.');
+  for (const a of r.addresses) console.log(`Onion address, as before the backup: ${a}`);
+  console.log(r.twoFactor);
+  console.log('Journalists and their key fingerprints (derived from each stored key): check that these journalists and keys are yours:');
+  for (const j of r.journalists) console.log(`  ${j}`);
   console.log(`Start the server with SEALDROP_DATA=${dataDir} (and SEALDROP_KEY_FILE=${path.join(dataDir, KEY_ENTRY)}, or move that file where your key file belongs).`);
 }

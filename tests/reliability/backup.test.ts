@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,17 +69,21 @@ test('a backup taken under load restores into a fresh directory that a server ru
   loading = false;
   const during = (await load).reduce((a, b) => a + b, 0);
   expect(made.code, made.stderr).toBe(0);
-  expect(made.stdout).toMatch(/Backed up the database and \d+ object\(s\) .* encrypted to: jo\./);
+  expect(made.stdout).toMatch(/Backed up the database, \d+ object\(s\) to /);
+  expect(made.stdout).toMatch(/can read all of it:\n {2}jo \(admin\) [0-9A-F]{40}\n/);
   expect(during).toBeGreaterThan(0); // sources really were uploading while it ran
+  // The TOTP key file is not in the backup: it has its own export, restored beside it.
+  const keyExport = path.join(work, 'key.export');
+  expect((await sealdrop(['backup', '--key-file', '--data', server.dataDir, '--out', keyExport])).code).toBe(0);
 
   const digest = /^SHA-256: ([0-9a-f]{64})$/m.exec(made.stdout)?.[1];
   expect(digest).toBeDefined();
   const restored = path.join(work, 'restored');
-  const replaced = await sealdrop(['restore', '--in', out, '--sha256', 'ab'.repeat(32), '--key', keyFile, '--data', restored]);
+  const replaced = await sealdrop(['restore', '--in', out, '--sha256', 'ab'.repeat(32), '--key', keyFile, '--key-file-in', keyExport, '--data', restored]);
   expect(replaced.code).toBe(2);
   expect(replaced.stderr).toMatch(/not the backup whose digest you gave/);
   const t = performance.now();
-  const res = await sealdrop(['restore', '--in', out, '--sha256', digest!, '--key', keyFile, '--data', restored]);
+  const res = await sealdrop(['restore', '--in', out, '--sha256', digest!, '--key', keyFile, '--key-file-in', keyExport, '--data', restored]);
   const restoreSeconds = (performance.now() - t) / 1000;
   expect(res.code, res.stderr).toBe(0);
   const objects = (await readdir(path.join(restored, 'objects'))).length;
@@ -106,6 +110,8 @@ test('a backup taken under load restores into a fresh directory that a server ru
   }
 }, 120_000);
 
+const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+
 test('a damaged backup, or the wrong key, restores nothing and leaves no directory behind', async () => {
   const out = path.join(work, 'small.backup');
   expect((await sealdrop(['backup', '--data', server.dataDir, '--out', out])).code).toBe(0);
@@ -114,22 +120,24 @@ test('a damaged backup, or the wrong key, restores nothing and leaves no directo
   bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
   await writeFile(damaged, bytes);
   const target = path.join(work, 'from-damaged');
-  const res = await sealdrop(['restore', '--in', damaged, '--key', keyFile, '--data', target]);
+  // The damaged file's own digest: past that check, the envelope's own verification must catch it.
+  const res = await sealdrop(['restore', '--in', damaged, '--sha256', await sha256(damaged), '--key', keyFile, '--reset-2fa', '--data', target]);
   expect(res.code).toBe(1);
   expect(res.stderr).toMatch(/could not be decrypted|does not match/);
   const other = await generateKeyPair({ name: 'Stranger' });
   const strangerKey = path.join(work, 'stranger.asc');
   await writeFile(strangerKey, other.privateKey);
-  const wrong = await sealdrop(['restore', '--in', out, '--key', strangerKey, '--data', target]);
+  const digest = await sha256(out);
+  const wrong = await sealdrop(['restore', '--in', out, '--sha256', digest, '--key', strangerKey, '--reset-2fa', '--data', target]);
   expect(wrong.code).toBe(1);
   expect((await readdir(work)).filter((f) => f.startsWith('from-damaged'))).toEqual([]);
   // A target that is a file, or a directory with anything in it, is refused and left as it was.
   const precious = path.join(work, 'precious.txt');
   await writeFile(precious, 'keep me');
-  const onFile = await sealdrop(['restore', '--in', out, '--key', keyFile, '--data', precious]);
+  const onFile = await sealdrop(['restore', '--in', out, '--sha256', digest, '--key', keyFile, '--reset-2fa', '--data', precious]);
   expect(onFile.code).toBe(2);
   expect(await readFile(precious, 'utf8')).toBe('keep me');
-  const full = await sealdrop(['restore', '--in', out, '--key', keyFile, '--data', work]);
+  const full = await sealdrop(['restore', '--in', out, '--sha256', digest, '--key', keyFile, '--reset-2fa', '--data', work]);
   expect(full.code).toBe(2);
   expect(full.stderr).toMatch(/is not empty/);
 });
@@ -143,9 +151,13 @@ test('a backup to a separate backup key opens with that key only', async () => {
   const out = path.join(work, 'keyed.backup');
   const made = await sealdrop(['backup', '--data', server.dataDir, '--out', out, '--to', publicFile]);
   expect(made.code, made.stderr).toBe(0);
-  expect((await sealdrop(['restore', '--in', out, '--key', keyFile, '--data', path.join(work, 'no')])).code).toBe(1);
-  const res = await sealdrop(['restore', '--in', out, '--key', privateFile, '--data', path.join(work, 'yes')]);
+  const keyExport = path.join(work, 'keyed.key-export');
+  expect((await sealdrop(['backup', '--key-file', '--data', server.dataDir, '--out', keyExport, '--to', publicFile])).code).toBe(0);
+  const digest = await sha256(out);
+  expect((await sealdrop(['restore', '--in', out, '--sha256', digest, '--key', keyFile, '--key-file-in', keyExport, '--data', path.join(work, 'no')])).code).toBe(1);
+  const res = await sealdrop(['restore', '--in', out, '--sha256', digest, '--key', privateFile, '--key-file-in', keyExport, '--data', path.join(work, 'yes')]);
   expect(res.code, res.stderr).toBe(0);
   expect(res.stdout).toMatch(/every part and the whole were verified/);
+  expect(res.stdout).toMatch(/opens all 1 journalist\(s\)' TOTP secrets/);
   expect(res.stdout).toMatch(/check that these journalists and keys are yours[^]*\n  jo \(admin\) [0-9A-Fa-f]{40}/);
 });
