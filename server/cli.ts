@@ -23,7 +23,7 @@ const USAGE = `Usage: sealdrop <command> [options]
   backup --key-file --out FILE [--to KEY.asc] [--data DIR]
                                           the TOTP key file alone, encrypted the same way: keep it apart
   restore --in FILE --sha256 DIGEST --key KEY.asc [--passphrase-file F] --data NEW-DIR
-          [--key-file-in FILE | --reset-2fa]
+          [--key-file-in FILE [--key-file-key KEY.asc] [--key-file-passphrase-file F] | --reset-2fa]
                                           decrypt, verify and rebuild a data directory from a backup
                                           (--sha256: the digest backup printed, proving it is yours;
                                           without the key file, --reset-2fa: every journalist enrols again)

@@ -137,7 +137,7 @@ async function backupKeyFile(keyFile: string, out: string, r: Recipients): Promi
   console.log(`Exported the TOTP key file ${keyFile} to ${out}.`);
   console.log('This file holds the key that seals every journalist\'s TOTP secret: together with a backup, it gives each journalist\'s second factor.');
   console.log(readers(r.names));
-  console.log('Keep it apart from the backups (another medium; better, a backup key only another person holds: --to).');
+  console.log('Keep it apart from the backups: another medium, and better a key only another person holds (--to; restore then takes --key-file-key).');
   console.log(`SHA-256: ${await fileDigest(out)}`);
   console.log('Restore it with the backup: sealdrop restore ... --key-file-in FILE');
 }

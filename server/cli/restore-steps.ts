@@ -12,7 +12,7 @@ import { BACKUP_PART_SIZE, BACKUP_TYPE, BackupFormatError, BackupReader, EntryPa
 
 export type PrivateKey = Awaited<ReturnType<typeof readPrivateKey>>;
 /** How the journalists' two-factor secrets come back: with the key file's export, or cleared. */
-export type TwoFactor = { keyFileIn?: string; reset?: boolean };
+export type TwoFactor = { keyFileIn?: string; reset?: boolean; /** Opens the export, if not the backup's key (split custody). */ keyFileKey?: PrivateKey };
 
 /** Decrypts one sealed file into `dir`, every part and the whole checked against its manifest. */
 export async function decryptInto(file: string, key: PrivateKey, dir: string, kind: BackupKind): Promise<void> {
@@ -31,14 +31,14 @@ export async function decryptInto(file: string, key: PrivateKey, dir: string, ki
   }
 }
 
-/** The key file from its export (decrypted with the same key), or a plain copy of the key file itself. */
+/** The key file from its export (decrypted with `key`), or a plain copy of the key file itself. */
 async function restoreKeyFile(file: string, key: PrivateKey, dir: string): Promise<void> {
   const head = Buffer.alloc(MAGIC.length);
   const handle = await open(file, 'r');
   await handle.read(head, 0, head.length, 0).finally(() => handle.close());
   if (head.equals(MAGIC)) {
     return decryptInto(file, key, dir, 'key-file').catch((error: Error) => {
-      throw error instanceof BackupFormatError ? error : new CliError(`The key-file export ${file} could not be opened with --key (${error.message}). Nothing was restored.`);
+      throw error instanceof BackupFormatError ? error : new CliError(`The key-file export ${file} could not be opened with --key-file-key, or --key without it (${error.message}). Nothing was restored.`);
     });
   }
   if ((await stat(file)).size > MAX_KEY_FILE) throw new CliError(`${file} is neither a key-file export nor a key file.`);
@@ -69,7 +69,7 @@ export async function settleTwoFactor(dir: string, key: PrivateKey, o: TwoFactor
   if (o.keyFileIn) {
     if (legacy) throw new CliError('This backup was made by an older Sealdrop and holds its key file already: restore without --key-file-in.');
     if (sealed === 0) return 'No journalist had enrolled, so the key file was not needed: a new one was made.';
-    await restoreKeyFile(o.keyFileIn, key, dir);
+    await restoreKeyFile(o.keyFileIn, o.keyFileKey ?? key, dir);
     return `The key file you gave opens all ${sealed} journalist(s)' TOTP secrets: two-factor logins work as before.`;
   }
   if (sealed > 0 && !legacy) throw new CliError(NEEDS_KEY);

@@ -75,6 +75,11 @@ async function checkRestored(dir: string): Promise<Omit<Restored, 'twoFactor'>> 
   }
 }
 
+async function privateKey(file: string, passphraseFile: string | undefined): Promise<PrivateKey> {
+  const passphrase = passphraseFile ? (await readFile(passphraseFile, 'utf8')).replace(/\r?\n$/, '') : undefined;
+  return readPrivateKey(await readFile(file, 'utf8'), passphrase);
+}
+
 const SHA256_REQUIRED =
   '--sha256 is required: give the digest sealdrop backup printed when it made this file. Encryption needs only public keys, ' +
   'so without it anyone could hand you a backup with journalists and keys of their choosing. Nothing was restored.';
@@ -82,17 +87,18 @@ const SHA256_REQUIRED =
 export async function restoreCommand(args: string[]): Promise<void> {
   const o = options(args, {
     in: { type: 'string' }, key: { type: 'string' }, 'passphrase-file': { type: 'string' }, data: { type: 'string' }, sha256: { type: 'string' },
-    'key-file-in': { type: 'string' }, 'reset-2fa': { type: 'boolean' },
+    'key-file-in': { type: 'string' }, 'key-file-key': { type: 'string' }, 'key-file-passphrase-file': { type: 'string' }, 'reset-2fa': { type: 'boolean' },
   }, ['in', 'key', 'data']);
   if (o.sha256 === undefined) throw new CliError(SHA256_REQUIRED);
   if (!/^[0-9a-f]{64}$/i.test(o.sha256)) throw new CliError('--sha256 takes the 64 hexadecimal digits that sealdrop backup printed. Nothing was restored.');
   if (o['key-file-in'] && o['reset-2fa']) throw new CliError('Give --key-file-in or --reset-2fa, not both.');
+  if (o['key-file-key'] && !o['key-file-in']) throw new CliError('--key-file-key goes with --key-file-in.');
   const file = path.resolve(o.in!);
   if ((await fileDigest(file)) !== o.sha256.toLowerCase()) throw new CliError('This file is not the backup whose digest you gave: it was replaced or altered. Nothing was restored.');
-  const passphrase = o['passphrase-file'] ? (await readFile(o['passphrase-file'], 'utf8')).replace(/\r?\n$/, '') : undefined;
-  const key = await readPrivateKey(await readFile(o.key!, 'utf8'), passphrase);
+  const key = await privateKey(o.key!, o['passphrase-file']);
+  const keyFileKey = o['key-file-key'] ? await privateKey(o['key-file-key'], o['key-file-passphrase-file']) : undefined;
   const dataDir = path.resolve(o.data!);
-  const r = await restoreBackup(file, dataDir, key, { keyFileIn: o['key-file-in'] && path.resolve(o['key-file-in']), reset: Boolean(o['reset-2fa']) });
+  const r = await restoreBackup(file, dataDir, key, { keyFileIn: o['key-file-in'] && path.resolve(o['key-file-in']), keyFileKey, reset: Boolean(o['reset-2fa']) });
   console.log(`Restored the database, ${r.objects} object(s)${r.addresses.length ? ' and the onion service keys' : ''} into ${dataDir}.`);
   console.log('Its SHA-256 matched the digest you gave; every part and the whole were verified against the backup\'s own manifest.');
   for (const a of r.addresses) console.log(`Onion address, as before the backup: ${a}`);

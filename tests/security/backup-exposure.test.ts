@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generateKeyPair, openManifest, openSubmission, readPrivateKey } from '../../common/envelope/index.ts';
+import { generateKeyPair, openManifest, openSubmission, readJournalistKey, readPrivateKey, sealFile, SubmissionSealer } from '../../common/envelope/index.ts';
 import { newTotpSecret } from '../../server/auth/totp.ts';
-import { BACKUP_PART_SIZE, BackupReader, EntryParser } from '../../server/cli/backup-format.ts';
+import { BACKUP_PART_SIZE, BackupReader, entryHeader, EntryParser, framed, MAGIC, trailer } from '../../server/cli/backup-format.ts';
 import { openStore } from '../../server/store/index.ts';
 import { sealdrop, type CliResult } from '../helpers/cli.ts';
 
@@ -21,8 +21,6 @@ const totp = { ada: newTotpSecret(), nik: newTotpSecret() };
 let backup: string;
 let digest: string;
 let backupRun: CliResult;
-let vaultBackup: string;
-let vaultDigest: string;
 // Made before anyone enrolled, so that it restores with the same command on every version.
 let early: { file: string; digest: string; addresses: string[] };
 const BIN = path.resolve(import.meta.dirname, '../../bin/sealdrop.js');
@@ -57,6 +55,17 @@ async function entriesOf(file: string, armored: string): Promise<Map<string, Buf
     await reader.close();
   }
   return entries;
+}
+
+/** A backup as an older Sealdrop made it (the key file inside), sealed to one public key. */
+async function sealLegacy(entries: Map<string, Buffer>, publicKeyFile: string): Promise<Buffer> {
+  const stream = Buffer.concat([...entries].flatMap(([name, bytes]) => [entryHeader(name, bytes.length), bytes]));
+  const recipients = [(await readJournalistKey(await readFile(publicKeyFile, 'utf8'))).key];
+  const sealer = new SubmissionSealer({ submission: 'a'.repeat(32), name: 'sealdrop-backup', type: 'application/x-sealdrop-backup', recipients, partSize: BACKUP_PART_SIZE });
+  const out: Buffer[] = [MAGIC];
+  for await (const part of sealFile(sealer, stream.length, async (a, b) => stream.subarray(a, b))) out.push(...framed(part));
+  const manifest = await sealer.sealManifest();
+  return Buffer.concat([...out, ...framed(manifest), trailer(manifest.length)]);
 }
 
 /** Every file under DATA/tor/<service>/ that carries an address or its client list, relative to DATA. */
@@ -122,10 +131,9 @@ describe('a backup is not a master key', () => {
   });
 
   test('--to seals a backup to that key alone', async () => {
-    vaultBackup = path.join(work, 'vault.backup');
+    const vaultBackup = path.join(work, 'vault.backup');
     const made = await sealdrop(['backup', '--data', data, '--out', vaultBackup, '--to', keys.vault.pub]);
     expect(made.code, made.stderr).toBe(0);
-    vaultDigest = /^SHA-256: ([0-9a-f]{64})$/m.exec(made.stdout)![1]!;
     expect(made.stdout).toMatch(/can read all of it:\n {2}vault\.pub\.asc [0-9A-F]{40}\n/);
     await expect(entriesOf(vaultBackup, await readFile(keys.ada.priv, 'utf8'))).rejects.toThrow();
     expect((await entriesOf(vaultBackup, await readFile(keys.vault.priv, 'utf8'))).has('sealdrop.sqlite')).toBe(true);
@@ -164,9 +172,11 @@ describe('restore', () => {
     const inside = await entriesOf(exported, await readFile(keys.vault.priv, 'utf8'));
     expect([...inside.keys()]).toEqual(['secret.key']);
     expect(inside.get('secret.key')!.equals(await readFile(path.join(data, 'secret.key')))).toBe(true);
+    // Split custody: the backup opens with an administrator's key, its key file with another.
     const target = path.join(work, 'restored');
-    const res = await loose(['restore', '--in', vaultBackup, '--sha256', vaultDigest, '--key', keys.vault.priv, '--key-file-in', exported, '--data', target]);
+    const res = await loose(['restore', '--in', backup, '--sha256', digest, '--key', keys.ada.priv, '--key-file-in', exported, '--key-file-key', keys.vault.priv, '--data', target]);
     expect(res.code, res.stderr).toBe(0);
+    expect((await readFile(path.join(target, 'secret.key'))).equals(await readFile(path.join(data, 'secret.key')))).toBe(true);
     expect(res.stdout).toContain(`Onion address, as before the backup: source http://${(await readFile(path.join(data, 'tor/source/hostname'), 'utf8')).trim()}/`);
     for (const f of ['sealdrop.sqlite', 'secret.key']) expect(await mode(path.join(target, f)), f).toBe(0o600);
     const store = openStore(target, { keyFile: path.join(target, 'secret.key') });
@@ -195,6 +205,24 @@ describe('restore', () => {
     try {
       for (const j of store.journalists.list()) expect(store.journalists.credentials(j.id), j.username).toEqual({ passwordHash: null, totpSecret: null });
       expect(store.journalists.list().map((j) => [j.username, j.enrolled])).toEqual([['ada', false], ['nik', false]]);
+    } finally {
+      store.close();
+    }
+  });
+
+  test('a backup made by an older Sealdrop, with the key file inside, still restores whole', async () => {
+    const entries = await entriesOf(backup, await readFile(keys.ada.priv, 'utf8'));
+    entries.set('secret.key', await readFile(path.join(data, 'secret.key')));
+    const legacy = path.join(work, 'legacy.backup');
+    await writeFile(legacy, await sealLegacy(entries, keys.ada.pub));
+    const sum = createHash('sha256').update(await readFile(legacy)).digest('hex');
+    const target = path.join(work, 'from-legacy');
+    const res = await sealdrop(['restore', '--in', legacy, '--sha256', sum, '--key', keys.ada.priv, '--data', target]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/made by an older Sealdrop\) held its key file/);
+    const store = openStore(target, { keyFile: path.join(target, 'secret.key') });
+    try {
+      expect(store.journalists.credentials(store.journalists.get('ada').id).totpSecret).toBe(totp.ada);
     } finally {
       store.close();
     }
