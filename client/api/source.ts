@@ -1,6 +1,7 @@
 // The source page's only line to the server. Small requests retry a few times here; uploads are
 // single attempts with byte progress, and the uploader (client/source/upload.ts) decides what to re-send.
 import { t } from '../i18n.ts';
+import { toHex } from '../../common/envelope/hash.ts';
 
 /**
  * A dropped connection (0), a busy or restarting server, or a body cut for arriving too slowly
@@ -26,8 +27,10 @@ export class UploadError extends Error {
 }
 
 export type DropConfig = { open: boolean; partSize: number; maxParts: number; maxFileBytes: number; keys: string[]; kdfSalt: string };
-/** What the server holds of a submission (asked after a dropped connection). */
-export type Received = { complete: boolean; manifest: boolean; parts: number[] };
+/** What the server holds of a pending submission (asked after a dropped connection). */
+export type Received = { manifest: boolean; parts: number[] };
+/** A reserved submission: its id, and the secret made here that alone reaches it (the server keeps a hash). */
+export type Reserved = { id: string; secret: string };
 
 const RETRIES = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,9 +77,10 @@ const json = (body: unknown, token?: string): RequestInit => ({
   body: JSON.stringify(body),
 });
 
-export async function createSubmission(parts: number, sourceToken: string): Promise<string> {
-  const res = await request('/api/submissions', json({ parts }, sourceToken));
-  return ((await res.json()) as { submission: string }).submission;
+export async function createSubmission(parts: number, sourceToken: string): Promise<Reserved> {
+  const secret = toHex(crypto.getRandomValues(new Uint8Array(32)));
+  const res = await request('/api/submissions', json({ parts, secret }, sourceToken));
+  return { id: ((await res.json()) as { submission: string }).submission, secret };
 }
 
 /** A new source: only the hash-able login secret and the (passphrase-locked) key pair go up. */
@@ -104,10 +108,10 @@ export async function replyAction(id: string, action: 'read' | 'delete', token: 
 const STALL_MS = 60_000;
 
 /**
- * One attempt at sending a body, reporting bytes as they leave (fetch cannot, XMLHttpRequest can).
- * Rejects with an UploadError: status 0 for a broken or stalled connection.
+ * One attempt at a request on a reserved submission, with its secret, reporting bytes as they leave
+ * (fetch cannot, XMLHttpRequest can). Rejects with an UploadError: status 0 for a broken or stalled connection.
  */
-export function send(method: 'GET' | 'PUT' | 'POST', path: string, body: Uint8Array | null, onSent?: (loaded: number, total: number) => void): Promise<string> {
+function send(method: 'GET' | 'PUT' | 'POST', to: Reserved, path: string, body: Uint8Array | null, onSent?: (loaded: number, total: number) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     let watchdog = 0;
@@ -116,7 +120,8 @@ export function send(method: 'GET' | 'PUT' | 'POST', path: string, body: Uint8Ar
       clearTimeout(watchdog);
       watchdog = setTimeout(stalled, STALL_MS) as unknown as number;
     };
-    xhr.open(method, path);
+    xhr.open(method, `/api/submissions/${to.id}${path}`);
+    xhr.setRequestHeader('x-upload-secret', to.secret);
     if (body) xhr.setRequestHeader('content-type', 'application/octet-stream');
     xhr.upload.onprogress = (e) => {
       alive();
@@ -138,13 +143,16 @@ export function send(method: 'GET' | 'PUT' | 'POST', path: string, body: Uint8Ar
 }
 
 /** Part `n` (from 1) of a submission, already encrypted on this device. */
-export const putPart = (id: string, n: number, ciphertext: Uint8Array, onSent?: (loaded: number, total: number) => void) =>
-  send('PUT', `/api/submissions/${id}/parts/${n}`, ciphertext, onSent);
+export const putPart = (to: Reserved, n: number, ciphertext: Uint8Array, onSent?: (loaded: number, total: number) => void) =>
+  send('PUT', to, `/parts/${n}`, ciphertext, onSent);
 
-export const putManifest = (id: string, ciphertext: Uint8Array) => send('PUT', `/api/submissions/${id}/manifest`, ciphertext);
+export const putManifest = (to: Reserved, ciphertext: Uint8Array) => send('PUT', to, '/manifest', ciphertext);
 
-export const completeSubmission = (id: string) => send('POST', `/api/submissions/${id}/complete`, null);
+export const completeSubmission = (to: Reserved) => send('POST', to, '/complete', null);
 
-export async function received(id: string): Promise<Received> {
-  return JSON.parse(await send('GET', `/api/submissions/${id}`, null)) as Received;
-}
+/** What the server holds; null once the submission no longer answers (completed, or gone: a 404). */
+export const received = (to: Reserved): Promise<Received | null> =>
+  send('GET', to, '', null).then(JSON.parse, (e: UploadError) => {
+    if (e.status !== 404) throw e;
+    return null;
+  });

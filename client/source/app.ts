@@ -1,4 +1,4 @@
-import { fetchConfig } from '../api/source.ts';
+import { fetchConfig, type Reserved } from '../api/source.ts';
 import { fileItem, messageItem, Sender, TooLargeError, type Item } from './send.ts';
 import { byId, progressRow, show } from './ui.ts';
 import { t } from '../i18n.ts';
@@ -28,7 +28,7 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   // (Loaded only now: the word list is a quarter of the page's JavaScript.)
   sender.sourceToken ??= await (await import('./identity.ts')).newIdentity(sender.config);
   // Every submission is opened now: the session that allows it ends if the server restarts mid-upload.
-  const reserved: string[] = [];
+  const reserved: Reserved[] = [];
   for (const { item } of items) reserved.push(await sender.reserve(item));
   let ok = true;
   for (const [i, { label, item }] of items.entries()) {

@@ -1,5 +1,5 @@
 import { paddedSize, partCountFor, readJournalistKey, sealFile, sha256Hex, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
-import { createSubmission, fetchConfig, UploadError, type DropConfig } from '../api/source.ts';
+import { createSubmission, fetchConfig, UploadError, type DropConfig, type Reserved } from '../api/source.ts';
 import { Meter } from './meter.ts';
 import { Upload, type LinkState } from './upload.ts';
 import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
@@ -50,7 +50,7 @@ export class Sender {
   }
 
   /** Opens a submission for the item now, while the source's session is certainly valid (a restart ends it). */
-  async reserve(item: Item): Promise<string> {
+  async reserve(item: Item): Promise<Reserved> {
     if (!this.sourceToken) throw new Error(t('client.noSession'));
     return createSubmission(partCountFor(item.size, this.config.partSize), this.sourceToken);
   }
@@ -59,9 +59,9 @@ export class Sender {
    * Sends one item into a reserved submission. If the newsroom's keys changed while the page was open, the server refuses the
    * ciphertext (code wrong_recipients); the page then fetches the current keys and encrypts the item again, once.
    */
-  async send(item: Item, id: string, watch: Watch): Promise<void> {
+  async send(item: Item, to: Reserved, watch: Watch): Promise<void> {
     try {
-      await this.sendOnce(item, id, watch);
+      await this.sendOnce(item, to, watch);
     } catch (error) {
       if (!(error instanceof UploadError && error.code === 'wrong_recipients')) throw error;
       this.config = await fetchConfig();
@@ -71,10 +71,10 @@ export class Sender {
   }
 
   /** Encrypts and uploads one item part by part; plaintext never leaves this function. */
-  private async sendOnce(item: Item, id: string, watch: Watch): Promise<void> {
+  private async sendOnce(item: Item, to: Reserved, watch: Watch): Promise<void> {
     const { partSize } = this.config;
     const sealer = new SubmissionSealer({
-      submission: id,
+      submission: to.id,
       name: item.name,
       type: item.type,
       recipients: this.recipients,
@@ -85,7 +85,7 @@ export class Sender {
     const padded = paddedSize(item.size);
     const meter = new Meter(padded, item.size);
     watch.started(meter);
-    const upload = new Upload({ id, meter, onLink: watch.link });
+    const upload = new Upload({ to, meter, onLink: watch.link });
     let n = 0;
     try {
       // While two parts are uploading, the next one is being encrypted.

@@ -73,6 +73,10 @@ export const MIGRATIONS: readonly string[] = [
   // made in their page) and whether the conversation is done.
   `ALTER TABLE sources ADD COLUMN label TEXT;
    ALTER TABLE sources ADD COLUMN done INTEGER NOT NULL DEFAULT 0;`,
+  // A JS upload answers only to the secret its page made: the SHA-256 of it while pending, erased
+  // at completion. Uploads pending before this have none: nobody can resume them, and the
+  // abandoned-upload purge drops them.
+  `ALTER TABLE submissions ADD COLUMN upload_hash TEXT;`,
 ];
 
 /** The database is held by a process that still writes a write-ahead log (an older Sealdrop). */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
@@ -8,9 +8,12 @@ import { said } from '../i18n/said.ts';
 
 export type SubmissionSummary = { id: string; designation: string; partCount: number; size: number; createdDay: string };
 export type SubmissionObjects = { manifest: string; parts: string[] };
-export type Received = { complete: boolean; manifest: boolean; parts: number[] };
+/** What a pending JS upload holds (a completed one no longer answers at all). */
+export type Received = { manifest: boolean; parts: number[] };
 
 const randomId = (): string => randomBytes(16).toString('hex');
+// Only a hash of an upload's secret is kept: the page makes 256 random bits, so SHA-256 suffices.
+const hashOf = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 const NO_SUCH = said('error.noSubmission');
 
 type PendingRow = { id: string; part_count: number; state: string; manifest_blob: string | null };
@@ -21,6 +24,17 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     if (!row) throw new NotFoundError(NO_SUCH);
     if (row.state !== 'pending') throw new ConflictError(said('store.complete'));
     return row;
+  };
+
+  /**
+   * The pending JS upload `id` whose page made `secret`, in one lookup. Unknown, completed, made
+   * without JavaScript, or a wrong secret: the same NotFoundError after the same work, so an id
+   * alone (from the inbox, an export or a backup) tells nobody what the drop still holds.
+   */
+  const held = (id: string, secret: string): { manifest_blob: string | null } => {
+    const row = db.prepare("SELECT manifest_blob FROM submissions WHERE id = ? AND upload_hash = ? AND state = 'pending'").get(id, hashOf(secret));
+    if (!row) throw new NotFoundError(NO_SUCH);
+    return row as { manifest_blob: string | null };
   };
 
   /** Stores a blob, then records it in one transaction that re-checks the state; never leaves a half-state. */
@@ -40,13 +54,16 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
   };
 
   return {
-    /** A pending submission; `resumable: false` (the no-JS path) is dropped at the next start if cut short. */
-    create(sourceId: string, partCount: number, { resumable = true } = {}): string {
+    /**
+     * A pending submission; `resumable: false` (the no-JS path) is dropped at the next start if cut
+     * short. Only a JS upload has a `secret` (made by its page), and only with it can it be reached.
+     */
+    create(sourceId: string, partCount: number, { resumable = true, secret = null as string | null } = {}): string {
       // Sessions are signed tokens, so one can outlive its source; the foreign key would fail later, obscurely.
       if (!db.prepare('SELECT 1 FROM sources WHERE id = ?').get(sourceId)) throw new SourceGoneError();
       const id = randomId();
-      db.prepare("INSERT INTO submissions (id, source_id, part_count, state, created_day, resumable) VALUES (?, ?, ?, 'pending', ?, ?)").run(
-        id, sourceId, partCount, today(), resumable ? 1 : 0,
+      db.prepare("INSERT INTO submissions (id, source_id, part_count, state, created_day, resumable, upload_hash) VALUES (?, ?, ?, 'pending', ?, ?, ?)").run(
+        id, sourceId, partCount, today(), resumable ? 1 : 0, secret === null ? null : hashOf(secret),
       );
       return id;
     },
@@ -84,12 +101,15 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       })();
       await deleteObjects(blobs, names);
     },
-    /** What of a submission has arrived: a page whose connection dropped asks, and re-sends only the rest. */
-    received(id: string): Received {
-      const row = db.prepare('SELECT state, manifest_blob FROM submissions WHERE id = ?').get(id) as { state: string; manifest_blob: string | null } | undefined;
-      if (!row) throw new NotFoundError(NO_SUCH);
+    /** Refuses (NotFoundError) anything but the pending JS upload `id` whose page made `secret`. */
+    held(id: string, secret: string): void {
+      held(id, secret);
+    },
+    /** What of a pending JS upload has arrived: its page, after a dropped connection, re-sends only the rest. */
+    received(id: string, secret: string): Received {
+      const row = held(id, secret);
       const parts = db.prepare('SELECT n FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { n: number }[];
-      return { complete: row.state === 'complete', manifest: row.manifest_blob !== null, parts: parts.map((p) => p.n) };
+      return { manifest: row.manifest_blob !== null, parts: parts.map((p) => p.n) };
     },
     /** The stored objects of a pending submission (manifest first, if it has arrived, then parts). */
     pendingObjects(id: string): string[] {
@@ -106,11 +126,11 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       if (missing > 0) throw new IncompleteError(said('store.partsMissing', { missing }));
       return parts.map((p) => p.size);
     },
-    /** Makes a submission visible to journalists once its manifest and every part have arrived. */
+    /** Makes a submission visible to journalists once its manifest and every part have arrived; its secret's hash goes. */
     complete(id: string): void {
       db.transaction(() => {
         const size = this.assertArrived(id).reduce((sum, s) => sum + s, 0);
-        db.prepare("UPDATE submissions SET state = 'complete', size = ? WHERE id = ?").run(size, id);
+        db.prepare("UPDATE submissions SET state = 'complete', size = ?, upload_hash = NULL WHERE id = ?").run(size, id);
       })();
     },
     /**

@@ -89,14 +89,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
   };
 
   const jsUpload = async (token: string) => {
-    const res = await call('/api/submissions', { method: 'POST', headers: { ...json, 'x-source-token': token }, body: JSON.stringify({ parts: o.sealed.parts.length }) }, [201]);
+    const secret = randomBytes(32).toString('hex'); // made by the page for each upload; the server keeps its hash
+    const res = await call('/api/submissions', { method: 'POST', headers: { ...json, 'x-source-token': token }, body: JSON.stringify({ parts: o.sealed.parts.length, secret }) }, [201]);
     if (!res) return;
     const { submission } = (await res.json()) as { submission: string };
+    const held = { ...octets(token), 'x-upload-secret': secret };
     for (const [i, part] of o.sealed.parts.entries()) {
-      if (!(await call(`/api/submissions/${submission}/parts/${i + 1}`, { method: 'PUT', headers: octets(token), body: part as BodyInit }, [204]))) return;
+      if (!(await call(`/api/submissions/${submission}/parts/${i + 1}`, { method: 'PUT', headers: held, body: part as BodyInit }, [204]))) return;
     }
-    if (!(await call(`/api/submissions/${submission}/manifest`, { method: 'PUT', headers: octets(token), body: o.sealed.manifest as BodyInit }, [204]))) return;
-    if (await call(`/api/submissions/${submission}/complete`, { method: 'POST', headers: { 'x-source-token': token, 'sec-fetch-site': 'same-origin' } }, [204])) f.js++;
+    if (!(await call(`/api/submissions/${submission}/manifest`, { method: 'PUT', headers: held, body: o.sealed.manifest as BodyInit }, [204]))) return;
+    if (await call(`/api/submissions/${submission}/complete`, { method: 'POST', headers: { 'x-source-token': token, 'sec-fetch-site': 'same-origin', 'x-upload-secret': secret } }, [204])) f.js++;
   };
 
   // A returning source without JavaScript: the session cookie from its codename login, one form.

@@ -2,10 +2,10 @@ import fc from 'fast-check';
 
 // Generated requests to the source listener, for the route fuzz: each starts from a real route as
 // the pages call it, and any part of it (method, path, content type, body, cookie, token, origin)
-// may be swapped for something generated.
+// may be swapped for something generated (the upload's secret header too).
 
 /** Real values a case may pick, so that some requests get past the first checks and some are valid; the test fills them in. */
-export const real = { token: '', codename: '', submission: '', reply: '', registration: '', objects: [] as Uint8Array[] };
+export const real = { token: '', codename: '', submission: '', uploadSecret: '', reply: '', registration: '', objects: [] as Uint8Array[] };
 
 export type Case = { method: string; path: string; headers: Record<string, string>; body: Uint8Array };
 // Generated values are thunks where they name something made in beforeAll.
@@ -36,6 +36,7 @@ export const anyJson = fc.oneof(fc.jsonValue(), fc.constantFrom(1, 2, 1e308, -0,
 const jsonBody: fc.Arbitrary<string | Thunk<string>> = fc.oneof(
   fc.jsonValue().map((v) => JSON.stringify(v)),
   anyJson.map((parts) => JSON.stringify({ parts })),
+  fc.tuple(anyJson, anyJson).map(([parts, secret]) => JSON.stringify({ parts, secret })),
   fc.record({ login: anyJson, publicKey: anyJson, privateKey: anyJson }).map((v) => JSON.stringify(v)),
   fc.constantFrom('{"parts": 1e400}', '{"parts": 123456789012345678901234567890}', '{"__proto__": {"parts": 1}}', '{"parts": 1, "parts": 2}', '{"constructor": {}}',
     '['.repeat(5000) + ']'.repeat(5000), '{', '', 'null', '"\\ud800"', '{"login": 5}', `{"login": "${'a'.repeat(65)}"}`, '{"parts": 1}'),
@@ -59,7 +60,7 @@ type Route = { method: string; path: Thunk<string>; type?: string; body: fc.Arbi
 const none = fc.constant(() => new Uint8Array(0));
 const routes: fc.Arbitrary<Route> = fc.oneof(
   fc.constantFrom('/', '/login', '/sent', '/static/style.css', '/static/nojs.css', '/static/js/source.js', '/api/config').map((p) => ({ method: 'GET', path: () => p, body: none })),
-  fc.constant({ method: 'POST', path: () => '/api/submissions', type: 'application/json', body: text(mostly(fc.constant('{"parts": 1}'), jsonBody, 1)) }),
+  fc.constant({ method: 'POST', path: () => '/api/submissions', type: 'application/json', body: text(mostly(fc.constant(() => JSON.stringify({ parts: 1, secret: real.uploadSecret })), jsonBody, 1)) }),
   fc.tuple(submissionRef, partNumber).map(([id, n]) => ({ method: 'PUT', path: () => `/api/submissions/${id()}/parts/${n}`, type: 'application/octet-stream', body: objects })),
   submissionRef.map((id) => ({ method: 'PUT', path: () => `/api/submissions/${id()}/manifest`, type: 'application/octet-stream', body: objects })),
   submissionRef.map((id) => ({ method: 'POST', path: () => `/api/submissions/${id()}/complete`, body: none })),
@@ -79,6 +80,7 @@ export const caseArb: fc.Arbitrary<Thunk<Case>> = fc.record({
   body: sometimes(anyBody, 3),
   cookie: sometimes(fc.oneof(fc.constant(() => `__Host-sealdrop-source=${real.token}`), latin1(200).map((c) => () => c), latin1(60).map((c) => () => `__Host-sealdrop-source=${c}; __Host-sealdrop=${c}`)), 2),
   token: mostly(fc.constant<Thunk<string> | null>(() => real.token), sometimes(latin1(100).map((t) => () => t), 1)),
+  secret: mostly(fc.constant<Thunk<string> | null>(() => real.uploadSecret), sometimes(fc.oneof(latin1(100), fc.stringMatching(/^[0-9a-f]{64}$/)).map((t) => () => t), 1)),
   // Mostly what a browser on this site sends (or nothing, like curl), so that most cases get past the origin check.
   site: mostly(fc.constantFrom(undefined, 'same-origin'), fc.oneof(fc.constantFrom('cross-site', 'same-site', 'none'), latin1(20)), 4),
 }).chain((c) => c.route.body.map((routeBody) => (): Case => {
@@ -88,6 +90,7 @@ export const caseArb: fc.Arbitrary<Thunk<Case>> = fc.record({
   if (type !== undefined) headers['content-type'] = type;
   if (c.cookie) headers.cookie = c.cookie();
   if (c.token) headers['x-source-token'] = c.token();
+  if (c.secret) headers['x-upload-secret'] = c.secret();
   if (c.site !== undefined) headers['sec-fetch-site'] = c.site;
   const body = method === 'GET' || method === 'HEAD' ? new Uint8Array(0) : (c.body ?? routeBody)();
   return { method, path: c.path ? c.path() : c.route.path(), headers, body };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encryptObject, generateKeyPair, readJournalistKey, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
@@ -20,16 +21,26 @@ beforeAll(async () => {
 });
 afterAll(() => instance?.stop());
 
-const api = (path: string, init: RequestInit = {}) => fetch(`${instance.sourceUrl}/api${path}`, init);
+// Each upload's secret, made here as the page makes it, and sent with every request on the upload.
+const secrets = new Map<string, string>();
+const api = (path: string, init: RequestInit = {}) => {
+  const secret = secrets.get(/^\/submissions\/([0-9a-f]{32})\//.exec(`${path}/`)?.[1] ?? '');
+  const headers = { ...(init.headers as Record<string, string>), ...(secret ? { 'x-upload-secret': secret } : {}) };
+  return fetch(`${instance.sourceUrl}/api${path}`, { ...init, headers });
+};
+const withSecret = (body: Record<string, unknown>) => ({ secret: randomBytes(32).toString('hex'), ...body });
 const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token, ...headers }, body: JSON.stringify(body),
 });
 const octets = (body: Uint8Array, method = 'PUT'): RequestInit => ({ method, headers: { 'content-type': 'application/octet-stream' }, body: body as BodyInit });
 
 async function create(parts: number): Promise<string> {
-  const res = await api('/submissions', json({ parts }));
+  const body = withSecret({ parts });
+  const res = await api('/submissions', json(body));
   expect(res.status).toBe(201);
-  return ((await res.json()) as { submission: string }).submission;
+  const id = ((await res.json()) as { submission: string }).submission;
+  secrets.set(id, body.secret);
+  return id;
 }
 
 /** What a seized server would hold: the stored objects and every row. */
@@ -59,8 +70,8 @@ describe('a well-behaved upload', () => {
     expect(instance.store.submissions.listComplete().map((s) => s.id)).not.toContain(id);
     expect((await api(`/submissions/${id}/complete`, { method: 'POST' })).status).toBe(204);
     expect(instance.store.submissions.listComplete().map((s) => s.id)).toContain(id);
-    // A completed submission is immutable.
-    await expectRefused(await api(`/submissions/${id}/parts/1`, octets(await encryptObject({ data: new Uint8Array(1), recipients: [journalist] }))), 409, /already complete/, 'conflict');
+    // A completed submission is immutable, and answers even its page like an unknown id (tests/security/submission-id-oracle.test.ts).
+    await expectRefused(await api(`/submissions/${id}/parts/1`, octets(await encryptObject({ data: new Uint8Array(1), recipients: [journalist] }))), 404, /No such submission/, 'not_found');
   });
 
   test('a retried part replaces the earlier copy instead of piling up', async () => {
@@ -140,9 +151,12 @@ describe('refusals change nothing', () => {
     ['a fractional count', { parts: 1.5 }, 400, /"parts"/],
     ['a string', { parts: '2' }, 400, /"parts"/],
     ['an unknown field', { parts: 1, name: 'secret.pdf' }, 400, /Unknown field "name"/],
+    ['a short secret', { parts: 1, secret: 'ab'.repeat(16) }, 400, /cannot read this request/],
+    ['a secret in capitals', { parts: 1, secret: 'AB'.repeat(32) }, 400, /cannot read this request/],
+    ['no secret', { parts: 1, secret: undefined }, 400, /cannot read this request/],
   ])('creating a submission with %s', async (_label, body, status, pattern) => {
     before = await snapshot();
-    await expectRefused(await api('/submissions', json(body)), status, pattern);
+    await expectRefused(await api('/submissions', json(withSecret(body))), status, pattern);
     await expectUnchanged();
   });
 
@@ -152,8 +166,8 @@ describe('refusals change nothing', () => {
   });
 
   test('an unknown or missing source session', async () => {
-    await expectRefused(await api('/submissions', json({ parts: 1 }, { 'x-source-token': 'forged' })), 401, /Log in again with your codename/, 'unauthorized');
-    const res = await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"parts":1}' });
+    await expectRefused(await api('/submissions', json(withSecret({ parts: 1 }), { 'x-source-token': 'forged' })), 401, /Log in again with your codename/, 'unauthorized');
+    const res = await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(withSecret({ parts: 1 })) });
     await expectRefused(res, 401, /session has ended/);
   });
 
@@ -169,7 +183,7 @@ describe('with no journalist', () => {
       const page = await (await fetch(`${empty.sourceUrl}/`)).text();
       expect(page).toContain('Submissions are not open yet');
       expect(page).not.toContain('<form');
-      const res = await fetch(`${empty.sourceUrl}/api/submissions`, json({ parts: 1 }));
+      const res = await fetch(`${empty.sourceUrl}/api/submissions`, json(withSecret({ parts: 1 })));
       expect(res.status).toBe(503);
       const body = (await res.json()) as { error: string; code: string };
       expect(body.error).toMatch(/not open/);

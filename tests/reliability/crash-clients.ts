@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { encryptObject, readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
+import { readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
+import { sealText } from '../../common/envelope/pad-text.ts';
 import { StaffClient } from '../helpers/staff-client.ts';
 
 // The clients of the crash test: a source's page (JS path, with resume), a browser without
@@ -29,8 +30,8 @@ async function expectStatus(res: Response, ok: number[], what: string): Promise<
   return res;
 }
 
-/** A file sealed as the page would seal it, ready to send part by part. */
-export type SealedFile = { name: string; plaintext: Buffer; parts: Uint8Array[]; manifest: Uint8Array; submission: string | null };
+/** A file sealed as the page would seal it, ready to send part by part with its upload's secret. */
+export type SealedFile = { name: string; plaintext: Buffer; parts: Uint8Array[]; manifest: Uint8Array; submission: string | null; secret: string };
 
 export class SourcePage {
   token = '';
@@ -47,29 +48,36 @@ export class SourcePage {
   /** Reserves a submission and seals the file for it (the manifest names the submission). */
   async reserve(file: { name: string; plaintext: Buffer }, partSize: number, journalists: PublicKey | PublicKey[]): Promise<SealedFile> {
     const parts = Math.max(1, Math.ceil(file.plaintext.length / partSize));
-    const res = await expectStatus(await this.api('POST', '/submissions', JSON.stringify({ parts }), 'application/json'), [201], 'reserve');
+    // Made here, as the page makes it: the server keeps only its hash, and it outlives a restart.
+    const secret = randomBytes(32).toString('hex');
+    const res = await expectStatus(await this.api('POST', '/submissions', JSON.stringify({ parts, secret }), 'application/json'), [201], 'reserve');
     const { submission } = (await res.json()) as { submission: string };
     const sealer = new SubmissionSealer({ submission, name: file.name, type: 'application/octet-stream', recipients: Array.isArray(journalists) ? journalists : [journalists], partSize });
     const sealed: Uint8Array[] = [];
     for await (const p of sealFile(sealer, file.plaintext.length, async (s, e) => file.plaintext.subarray(s, e))) sealed.push(p);
     if (sealed.length !== parts) throw new Error(`sealed ${sealed.length} parts, reserved ${parts}`);
-    return { name: file.name, plaintext: file.plaintext, parts: sealed, manifest: await sealer.sealManifest(), submission };
+    return { name: file.name, plaintext: file.plaintext, parts: sealed, manifest: await sealer.sealManifest(), submission, secret };
   }
 
-  /** Sends what the server does not have yet (after a cut, it asks first), then completes. */
+  /**
+   * Sends what the server does not have yet (after a cut, it asks first), then completes. A
+   * completed upload answers nobody, its page included: a 404 here means an earlier completion
+   * landed though its answer was cut (the checks after each restart find the file, or fail).
+   */
   async send(file: SealedFile): Promise<void> {
     const id = file.submission!;
-    const have = (await (await expectStatus(await this.api('GET', `/submissions/${id}`), [200], 'received')).json()) as { complete: boolean; manifest: boolean; parts: number[] };
-    if (have.complete) return;
+    const asked = await expectStatus(await this.api('GET', `/submissions/${id}`, undefined, undefined, file.secret), [200, 404], 'received');
+    if (asked.status === 404) return;
+    const have = (await asked.json()) as { manifest: boolean; parts: number[] };
     for (const [i, part] of file.parts.entries()) {
-      if (!have.parts.includes(i + 1)) await expectStatus(await this.api('PUT', `/submissions/${id}/parts/${i + 1}`, part), [204], `part ${i + 1}`);
+      if (!have.parts.includes(i + 1)) await expectStatus(await this.api('PUT', `/submissions/${id}/parts/${i + 1}`, part, undefined, file.secret), [204], `part ${i + 1}`);
     }
-    if (!have.manifest) await expectStatus(await this.api('PUT', `/submissions/${id}/manifest`, file.manifest), [204], 'manifest');
-    await expectStatus(await this.api('POST', `/submissions/${id}/complete`), [204], 'complete');
+    if (!have.manifest) await expectStatus(await this.api('PUT', `/submissions/${id}/manifest`, file.manifest, undefined, file.secret), [204], 'manifest');
+    await expectStatus(await this.api('POST', `/submissions/${id}/complete`, undefined, undefined, file.secret), [204], 'complete');
   }
 
-  private api(method: string, path: string, body?: BodyInit | Uint8Array, type = 'application/octet-stream'): Promise<Response> {
-    const headers: Record<string, string> = { 'x-source-token': this.token, 'sec-fetch-site': 'same-origin' };
+  private api(method: string, path: string, body?: BodyInit | Uint8Array, type = 'application/octet-stream', secret?: string): Promise<Response> {
+    const headers: Record<string, string> = { 'x-source-token': this.token, 'sec-fetch-site': 'same-origin', ...(secret ? { 'x-upload-secret': secret } : {}) };
     if (body !== undefined) headers['content-type'] = type;
     return fetch(`${this.url}/api${path}`, { method, headers, ...(body === undefined ? {} : { body: body as BodyInit }) });
   }
@@ -115,7 +123,8 @@ export class Desk {
   async reply(sourceId: string, text: Buffer): Promise<{ ciphertext: Uint8Array; id: string }> {
     const keys = (await (await expectStatus(await this.staff.get(`/sources/${sourceId}/keys`), [200], 'reply keys')).json()) as { keys: string[] };
     const recipients = await Promise.all(keys.keys.map(async (k) => (await readJournalistKey(k)).key));
-    const ciphertext = await encryptObject({ data: text, recipients });
+    // Padded as the journalist's page pads a reply: random bytes, written as hex, are its text.
+    const ciphertext = await sealText({ kind: 'reply', text: text.toString('hex'), recipients });
     const res = await fetch(`${this.staff.base}/sources/${sourceId}/replies`, {
       method: 'POST',
       headers: { cookie: this.staff.cookie, 'x-csrf-token': this.staff.csrf, 'content-type': 'application/octet-stream', 'sec-fetch-site': 'same-origin' },

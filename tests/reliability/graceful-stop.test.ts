@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
@@ -14,6 +15,8 @@ import { SourcePage } from './crash-clients.ts';
 // the database is closed with nothing left in its journal, the lock released; a second server on
 // the same directory is refused while one runs.
 const GRACE_S = 2;
+// The secret a page makes for its upload (the server keeps its hash): the same one for every upload here.
+const SECRET = randomBytes(32).toString('hex');
 let server: KillableServer;
 let page: SourcePage;
 let part: Uint8Array;
@@ -35,7 +38,7 @@ afterAll(async () => {
 function slowPart(id: string, pauseMs: number): Promise<number | 'cut'> {
   const url = new URL(`${server.sourceUrl}/api/submissions/${id}/parts/1`);
   return new Promise((resolve) => {
-    const req = request(url, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': part.length, 'x-source-token': page.token } }, (res) => {
+    const req = request(url, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': part.length, 'x-source-token': page.token, 'x-upload-secret': SECRET } }, (res) => {
       res.resume();
       resolve(res.statusCode!);
     });
@@ -47,7 +50,7 @@ function slowPart(id: string, pauseMs: number): Promise<number | 'cut'> {
 
 async function reserve(): Promise<string> {
   await page.login();
-  const res = await fetch(`${server.sourceUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': page.token }, body: '{"parts":1}' });
+  const res = await fetch(`${server.sourceUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': page.token }, body: JSON.stringify({ parts: 1, secret: SECRET }) });
   return ((await res.json()) as { submission: string }).submission;
 }
 
@@ -101,6 +104,6 @@ test('a request still arriving when the grace runs out is cut, stores nothing, a
   expect(existsSync(lockFile())).toBe(false);
   await server.start(); // starts at once: the lock was released
   await page.login();
-  const received = await fetch(`${server.sourceUrl}/api/submissions/${id}`, { headers: { 'x-source-token': page.token } });
-  expect(await received.json()).toEqual({ complete: false, manifest: false, parts: [] });
+  const received = await fetch(`${server.sourceUrl}/api/submissions/${id}`, { headers: { 'x-source-token': page.token, 'x-upload-secret': SECRET } });
+  expect(await received.json()).toEqual({ manifest: false, parts: [] });
 });

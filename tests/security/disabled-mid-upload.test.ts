@@ -29,12 +29,14 @@ afterAll(() => instance?.stop());
 beforeEach(() => instance.store.journalists.setActive(instance.store.journalists.get('sam').id, true));
 
 const disableSam = () => instance.store.journalists.setActive(instance.store.journalists.get('sam').id, false);
-const api = (url: string, init: RequestInit) => fetch(`${instance.sourceUrl}/api${url}`, init);
+// Every upload here is opened with this secret, as a page opens its own, and it goes with every request.
+const SECRET = randomBytes(32).toString('hex');
+const api = (url: string, init: RequestInit) => fetch(`${instance.sourceUrl}/api${url}`, { ...init, headers: { ...(init.headers as Record<string, string>), 'x-upload-secret': SECRET } });
 const octets = (b: Uint8Array): RequestInit => ({ method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: b as BodyInit });
 
 /** Uploads every object of a file addressed to `recipients`; returns the submission id, not yet completed. */
 async function uploadAll(token: string, recipients: PublicKey[], file: Buffer): Promise<string> {
-  const created = await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 3 }) });
+  const created = await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 3, secret: SECRET }) });
   const { submission } = (await created.json()) as { submission: string };
   const sealer = new SubmissionSealer({ submission, name: 'memo.pdf', type: 'application/pdf', recipients, partSize: PART });
   let n = 0;
@@ -99,7 +101,7 @@ describe('without JavaScript: the server encrypted as the bytes arrived', () => 
 describe('the completion check costs no more than it must (an outside review: 200 calls read 100,000 files)', () => {
   test('a submission with parts missing is refused before any object is read', async () => {
     const { token } = await registerApiSource(instance.sourceUrl);
-    const created = await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 3 }) });
+    const created = await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 3, secret: SECRET }) });
     const { submission } = (await created.json()) as { submission: string };
     const part = await encryptObject({ data: new Uint8Array(PART), recipients: [jo, sam] });
     expect((await api(`/submissions/${submission}/parts/1`, octets(part))).status).toBe(204);

@@ -26,8 +26,9 @@ beforeAll(async () => {
   await instance.addJournalist('jo', journalist.publicKey);
   Object.assign(real, await registerApiSource(instance.sourceUrl));
   const key = (await readJournalistKey(journalist.publicKey)).key;
+  real.uploadSecret = 'f00d'.repeat(16);
   const res = await fetch(`${instance.sourceUrl}/api/submissions`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': real.token }, body: JSON.stringify({ parts: partCountFor(5, PART) }),
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': real.token }, body: JSON.stringify({ parts: partCountFor(5, PART), secret: real.uploadSecret }),
   });
   real.submission = ((await res.json()) as { submission: string }).submission;
   const sealer = new SubmissionSealer({ submission: real.submission, name: 'a.txt', type: 'text/plain', recipients: [key], partSize: PART });

@@ -111,9 +111,10 @@ test('with JavaScript: the API refuses too many parts and an oversized part by i
   const create = await fetch(`${instance.sourceUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 10_000 }) });
   expect(create.status).toBe(400);
   expect(((await create.json()) as { error: string }).error).toContain(`files up to ${LIMIT_MIB} MiB`);
-  const ok = await fetch(`${instance.sourceUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 1 }) });
+  const secret = randomBytes(32).toString('hex');
+  const ok = await fetch(`${instance.sourceUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 1, secret }) });
   const { submission } = (await ok.json()) as { submission: string };
-  const part = await answerBefore(`/api/submissions/${submission}/parts/1`, { 'content-type': 'application/octet-stream', 'content-length': 64 * MiB }, randomBytes(1024), 'PUT');
+  const part = await answerBefore(`/api/submissions/${submission}/parts/1`, { 'content-type': 'application/octet-stream', 'content-length': 64 * MiB, 'x-upload-secret': secret }, randomBytes(1024), 'PUT');
   expect(part.status).toBe(413);
   expect(part.ms).toBeLessThan(2_000);
   await nothingStored();

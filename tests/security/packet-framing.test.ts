@@ -31,18 +31,20 @@ beforeAll(async () => {
   sourceId = source.id;
   sourceKey = (await readJournalistKey(source.public_key)).key;
   const res = await fetch(`${instance.sourceUrl}/api/submissions`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 1 }),
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 1, secret: UPLOAD_SECRET }),
   });
   submission = ((await res.json()) as { submission: string }).submission;
 });
 afterAll(() => instance?.stop());
 
+// The secret the source's page makes for its upload (the server keeps only its hash).
+const UPLOAD_SECRET = 'c0ffee'.repeat(10) + 'c0de';
 const octets = (method: string, body: Uint8Array, headers: Record<string, string> = {}): RequestInit => ({
   method, headers: { 'content-type': 'application/octet-stream', ...headers }, body: body as BodyInit,
 });
 const targets = {
-  part: (body: Uint8Array) => fetch(`${instance.sourceUrl}/api/submissions/${submission}/parts/1`, octets('PUT', body)),
-  manifest: (body: Uint8Array) => fetch(`${instance.sourceUrl}/api/submissions/${submission}/manifest`, octets('PUT', body)),
+  part: (body: Uint8Array) => fetch(`${instance.sourceUrl}/api/submissions/${submission}/parts/1`, octets('PUT', body, { 'x-upload-secret': UPLOAD_SECRET })),
+  manifest: (body: Uint8Array) => fetch(`${instance.sourceUrl}/api/submissions/${submission}/manifest`, octets('PUT', body, { 'x-upload-secret': UPLOAD_SECRET })),
   reply: (body: Uint8Array) =>
     fetch(`${instance.journalistUrl}/sources/${sourceId}/replies`, octets('POST', body, { cookie: staff.cookie, 'x-csrf-token': staff.csrf, 'sec-fetch-site': 'same-origin' })),
 };

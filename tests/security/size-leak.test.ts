@@ -45,8 +45,9 @@ async function sendWithoutScript(content: Buffer, name: string | null): Promise<
 
 async function sendWithScript(content: Buffer, name: string): Promise<string> {
   const { token } = await registerApiSource(instance.sourceUrl);
-  const post = (url: string, init: RequestInit) => fetch(`${instance.sourceUrl}/api${url}`, init);
-  const created = await post('/submissions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: Math.ceil(paddedSize(content.length) / PART) }) });
+  const secret = randomBytes(32).toString('hex'); // the page's secret for this upload: it goes with every request
+  const post = (url: string, init: RequestInit) => fetch(`${instance.sourceUrl}/api${url}`, { ...init, headers: { ...(init.headers as Record<string, string>), 'x-upload-secret': secret } });
+  const created = await post('/submissions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: Math.ceil(paddedSize(content.length) / PART), secret }) });
   const { submission } = (await created.json()) as { submission: string };
   const sealer = new SubmissionSealer({ submission, name, type: 'application/pdf', recipients: [journalist], partSize: PART });
   const octets = (b: Uint8Array): RequestInit => ({ method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: b as BodyInit });

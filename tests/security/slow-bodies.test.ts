@@ -52,8 +52,15 @@ function trickle(socket: Raw, bytes: string, everyMs: number): void {
   timers.add(timer);
 }
 
+// Every upload here is a real pending one with this secret: without it a part is refused before its body is read.
+const SECRET = randomBytes(32).toString('hex');
 const putHead = (id: string, length: number) =>
-  `PUT /api/submissions/${id}/parts/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: ${length}\r\n\r\n`;
+  `PUT /api/submissions/${id}/parts/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nX-Upload-Secret: ${SECRET}\r\nContent-Length: ${length}\r\n\r\n`;
+/** Pending uploads of one source, as its page would open them (an attacker can open its own). */
+const pendingIds = (instance: Instance, n: number) => {
+  const source = newSource(instance.store).id;
+  return Array.from({ length: n }, () => instance.store.submissions.create(source, 1, { secret: SECRET }));
+};
 const submitHead = (length: number) =>
   `POST /submit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${length}\r\n\r\n`;
 const fileHead = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n`;
@@ -63,11 +70,11 @@ const withoutSalt = (rows: Record<string, unknown[]>) => ({ ...rows, settings: r
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Slow bodies into both upload paths: more tricklers than either has slots. */
-async function trickleUploads(port: number, parts: number, forms: number): Promise<Raw[]> {
+async function trickleUploads(port: number, ids: string[], forms: number): Promise<Raw[]> {
   const raws: Raw[] = [];
-  for (let i = 0; i < parts; i++) {
+  for (const id of ids) {
     const s = await connect(port);
-    s.write(putHead(randomBytes(16).toString('hex'), 1_000_000));
+    s.write(putHead(id, 1_000_000));
     trickle(s, 'x'.repeat(1000), 1000);
     raws.push(s);
   }
@@ -81,7 +88,7 @@ async function trickleUploads(port: number, parts: number, forms: number): Promi
 }
 
 async function putPart(instance: Instance, journalist: PublicKey, size: number): Promise<{ id: string; part: Uint8Array }> {
-  const id = instance.store.submissions.create(newSource(instance.store).id, 1);
+  const id = instance.store.submissions.create(newSource(instance.store).id, 1, { secret: SECRET });
   return { id, part: await encryptObject({ data: randomBytes(size), recipients: [journalist] }) };
 }
 
@@ -95,10 +102,10 @@ describe.concurrent('slow bodies cannot hold the server', () => {
   test('54 tricklers hold no upload slot: a real part upload and a real no-JS submission get through', async () => {
     // A floor that never cuts within the test: only displacing the slowest holder can make room.
     const { instance, port, journalist } = await instanceWith({ bodyRate: { graceMs: 600_000, evictAfterMs: 1_000, tickMs: 200 } });
-    const raws = await trickleUploads(port, 36, 18); // 32 and 16 slots
+    const raws = await trickleUploads(port, pendingIds(instance, 36), 18); // 32 and 16 slots
     await sleep(2_500);
     const { id, part } = await putPart(instance, journalist, 64 * 1024);
-    const put = await fetch(`${instance.sourceUrl}/api/submissions/${id}/parts/1`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: part as BodyInit });
+    const put = await fetch(`${instance.sourceUrl}/api/submissions/${id}/parts/1`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'x-upload-secret': SECRET }, body: part as BodyInit });
     expect(put.status).toBe(204);
     const form = await submitForm(instance.sourceUrl);
     expect(form.status).toBe(200);
@@ -108,8 +115,9 @@ describe.concurrent('slow bodies cannot hold the server', () => {
 
   test('a body below the floor is cut with a 408 after the grace period, and leaves nothing stored', async () => {
     const { instance, port } = await instanceWith({ bodyRate: { graceMs: 2_000, windowMs: 2_000, tickMs: 200 } });
+    const ids = pendingIds(instance, 4);
     const before = { objects: await instance.objectFiles(), rows: withoutSalt(instance.rows()) };
-    const raws = await trickleUploads(port, 4, 3);
+    const raws = await trickleUploads(port, ids, 3);
     // This one gets into a file (the server makes a codename and starts encrypting), then stalls.
     const started = await connect(port);
     started.write(submitHead(1_000_000) + fileHead + 'y'.repeat(20_000));
@@ -144,7 +152,8 @@ describe.concurrent('slow bodies cannot hold the server', () => {
     const busy = await Promise.all([1, 2, 3, 4].map(() => connect(port)));
     const pump = setInterval(() => busy.forEach((s) => s.write(Buffer.alloc(10_000))), 100); // 100 KB/s each
     timers.add(pump);
-    busy.forEach((s) => s.write(putHead(randomBytes(16).toString('hex'), 4_000_000))); // within the part limit: a larger declared length is refused at once
+    const ids = pendingIds(instance, 4);
+    busy.forEach((s, i) => s.write(putHead(ids[i]!, 4_000_000))); // within the part limit: a larger declared length is refused at once
     await sleep(1_500);
     const refused = await fetch(`${instance.sourceUrl}/api/config`);
     expect(refused.status).toBe(503);
@@ -160,7 +169,7 @@ describe.concurrent('slow bodies cannot hold the server', () => {
     // The production floor, window and grace; only the time a holder keeps its slot unconditionally
     // is shortened (5 s to 1 s), so the file stays under a minute.
     const { instance, port, journalist } = await instanceWith({ bodyRate: { evictAfterMs: 1_000 } });
-    await trickleUploads(port, 34, 0);
+    await trickleUploads(port, pendingIds(instance, 34), 0);
     await sleep(2_500);
     const { id, part } = await putPart(instance, journalist, 2 * 1024 * 1024);
     const s = await connect(port);

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { assertAddressedTo, WrongRecipientsError } from '../../../common/envelope/index.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { assertStillAddressed, type RecipientSet } from '../../recipients.ts';
@@ -18,6 +18,12 @@ export const NOT_OPEN = said('error.notOpen');
 // busy waits briefly for its turn (its body unread) rather than being sent away to retry.
 const MAX_UPLOADS = 32;
 const WAITING = { maxWaiting: 128, waitMs: 10_000 };
+// The secret a source's page makes for each upload: 256 random bits, hex. The server keeps its hash.
+const SECRET = /^[0-9a-f]{64}$/;
+export const SECRET_HEADER = 'x-upload-secret';
+
+/** The upload a request names; a missing or malformed secret is looked up like a wrong one (no shortcut to time). */
+const uploadOf = (req: Request): [string, string] => [submissionIdParam(req), req.get(SECRET_HEADER) ?? ''];
 
 export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps): Router {
   const router = Router();
@@ -29,6 +35,11 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
   const uploads = concurrencyLimit(MAX_UPLOADS, WAITING);
   const newUpload = requireSpace(config, store, 'new', () => 0);
   const continuing = requireSpace(config, store, 'continuing', () => Math.max(partLimit(), manifestLimit()));
+  // First on every route that names an upload: without its secret, nothing is read, queued or stored.
+  const holder: RequestHandler = (req, _res, next) => {
+    store.submissions.held(...uploadOf(req));
+    next();
+  };
 
   /** Refuses an object unless it is addressed to exactly the current journalist keys (the server never decrypts). */
   const checkObject = async (data: Uint8Array): Promise<void> => {
@@ -43,23 +54,26 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
   });
 
   router.post('/submissions', newUpload, async (req, res) => {
-    const body = jsonObject(req, ['parts']);
+    const body = jsonObject(req, ['parts', 'secret']);
     const parts = body.parts;
     if (typeof parts !== 'number' || !Number.isSafeInteger(parts) || parts < 1 || parts > maxParts) {
       throw new HttpError(400, said('error.parts', { max: maxParts, mib: maxFileMiB }));
     }
+    const secret = body.secret;
+    if (typeof secret !== 'string' || !SECRET.test(secret)) throw new HttpError(400, said('error.unreadable', { status: 400 }));
     if ((await recipients()).keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
-    const submission = store.submissions.create(sourceOf(sessions, req), parts);
+    const submission = store.submissions.create(sourceOf(sessions, req), parts, { secret });
     res.status(201).json({ submission });
   });
 
-  // After a dropped connection or a server restart the page asks what arrived. The id (128 random
-  // bits, known only to the page that created it) is the capability, as for the uploads themselves.
+  // After a dropped connection or a server restart the page asks what arrived. The secret its page
+  // made is the capability (sessions end at a restart); journalists, exports and backups see only
+  // the id. Once complete, the upload answers nobody: a 404 exactly like an unknown id's.
   router.get('/submissions/:id', (req, res) => {
-    res.json(store.submissions.received(submissionIdParam(req)));
+    res.json(store.submissions.received(...uploadOf(req)));
   });
 
-  router.put('/submissions/:id/parts/:n', uploads, continuing, rawBody(partLimit), async (req, res) => {
+  router.put('/submissions/:id/parts/:n', holder, uploads, continuing, rawBody(partLimit), async (req, res) => {
     const id = submissionIdParam(req);
     const n = partNumberParam(req);
     const data = bodyBytes(req);
@@ -68,7 +82,7 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
     res.status(204).end();
   });
 
-  router.put('/submissions/:id/manifest', uploads, continuing, rawBody(manifestLimit), async (req, res) => {
+  router.put('/submissions/:id/manifest', holder, uploads, continuing, rawBody(manifestLimit), async (req, res) => {
     const id = submissionIdParam(req);
     const data = bodyBytes(req);
     await checkObject(data);
@@ -77,7 +91,7 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
   });
 
   // Completing reads the head of every stored object: it shares the upload slots.
-  router.post('/submissions/:id/complete', uploads, async (req, res) => {
+  router.post('/submissions/:id/complete', holder, uploads, async (req, res) => {
     const id = submissionIdParam(req);
     try {
       await assertStillAddressed(store, id, recipients);
