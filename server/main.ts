@@ -6,12 +6,16 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { serve, type Running } from './serve.ts';
 import { TorStartError } from './tor/process.ts';
 import { log } from './log/index.ts';
-import { DataDirLockedError, MigrationError, openStore, TotpKeyError, type Store } from './store/index.ts';
+import { DataDirLockedError, MigrationError, openStore, TotpKeyError, UntrustedDatabaseError, type Store } from './store/index.ts';
 
 // The only module with side effects: configuration, store, listeners.
 
+// Before anything is created: whatever the server, SQLite (its journal) or tor makes is the
+// server user's alone, even where the store does not pass a mode of its own.
+process.umask(0o077);
+
 /** Mistakes an operator fixes by reading one line: a bad setting, a second server, an unusable key file. */
-const OPERATOR_ERRORS = [ConfigError, DataDirLockedError, MigrationError, TotpKeyError, TorStartError];
+const OPERATOR_ERRORS = [ConfigError, DataDirLockedError, MigrationError, TotpKeyError, TorStartError, UntrustedDatabaseError];
 
 function fail(message: string): never {
   console.error(`sealdrop: ${message}`);
@@ -56,6 +60,8 @@ if (running.setupPath) {
   }
   console.log(`Or from the command line: npx sealdrop journalist add --admin --data ${config.dataDir} --username NAME --public-key KEY.asc`);
 }
+// Once, at start: the data directory (or a file in it) was open to other users until this start.
+if (store.tightened > 0) log('warn', 'data_dir_tightened', { entries: store.tightened });
 log('info', 'started', { tor: onion !== null });
 
 let stopping = false;

@@ -1,5 +1,5 @@
 import { addressedToExactly, NotEncryptedError, readJournalistKey, readRecipientKeyIds, WrongRecipientsError, type JournalistKey } from '../common/envelope/index.ts';
-import { IncompleteError, type Store } from './store/index.ts';
+import { IncompleteError, UntrustedDatabaseError, type Journalist, type Store } from './store/index.ts';
 import { log } from './log/index.ts';
 import { said } from './i18n/said.ts';
 
@@ -15,20 +15,28 @@ const RECHECK_MS = 10 * 60_000;
  */
 export function recipientsOf(store: Store): () => Promise<RecipientSet> {
   const cache = new Map<string, { checked: number; key: Promise<JournalistKey | null> }>();
-  const check = (armored: string, now: number) => {
-    const hit = cache.get(armored);
+  const check = (j: Journalist, now: number) => {
+    const hit = cache.get(j.publicKey);
     if (hit && now - hit.checked < RECHECK_MS) return hit.key;
-    const key = readJournalistKey(armored).catch(() => {
+    const key = readJournalistKey(j.publicKey).catch(() => {
       log('warn', 'key_unusable', { action: 'replace-key' });
       return null;
     });
-    cache.set(armored, { checked: now, key });
+    cache.set(j.publicKey, { checked: now, key });
     return key;
   };
   return async () => {
     const now = Date.now();
-    const keys = (await Promise.all(store.journalists.active().map((j) => check(j.publicKey, now)))).filter((k): k is JournalistKey => k !== null);
-    return { keys, keyIds: keys.map((k) => k.recipientKeyId), armored: keys.map((k) => k.armored) };
+    const active = store.journalists.active();
+    const keys = await Promise.all(active.map((j) => check(j, now)));
+    // The page encrypts to, and the framing check expects, what openpgp reads from the stored key;
+    // what journalists are shown is the store's own reading of the same text. A key the two read
+    // differently was crafted to show one fingerprint and receive with another: nothing is sent.
+    keys.forEach((k, i) => {
+      if (k && k.fingerprint !== active[i]!.fingerprint) throw new UntrustedDatabaseError('key_mismatch', `The stored key of journalist #${active[i]!.id} reads as two different keys`);
+    });
+    const usable = keys.filter((k): k is JournalistKey => k !== null);
+    return { keys: usable, keyIds: usable.map((k) => k.recipientKeyId), armored: usable.map((k) => k.armored) };
   };
 }
 

@@ -18,5 +18,7 @@ export function storeLocation(data: string | undefined, env: NodeJS.ProcessEnv =
 /** The store the server at this location uses, sealed with the same TOTP key file. */
 export function openCliStore(data: string | undefined): Store {
   const { dataDir, keyFile } = storeLocation(data);
-  return openStore(dataDir, { keyFile });
+  const store = openStore(dataDir, { keyFile });
+  if (store.tightened > 0) console.error(`sealdrop: ${store.tightened} of ${dataDir} and the files Sealdrop keeps in it were open to other users; they are now private to you (0700/0600).`);
+  return store;
 }

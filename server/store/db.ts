@@ -1,4 +1,7 @@
 import Database from 'better-sqlite3';
+import { closeSync, openSync } from 'node:fs';
+import { assertMigratedSchema } from './schema.ts';
+import { PRIVATE_FILE } from './permissions.ts';
 
 export type Db = Database.Database;
 
@@ -85,7 +88,12 @@ export class DatabaseBusyError extends Error {
 }
 
 export function openDb(file: string, migrations: readonly string[] = MIGRATIONS): Db {
+  // SQLite creates the file 0644, and gives its rollback journal the database file's own mode:
+  // made 0600 first, neither is ever readable by another user, whatever the umask.
+  closeSync(openSync(file, 'a', PRIVATE_FILE));
   const db = new Database(file);
+  // Functions with side effects may not run from the file's own triggers or views (there should be none; see schema.ts).
+  db.pragma('trusted_schema = OFF');
   // Set first: the switch below waits for another process (the CLI beside the server) instead of failing.
   db.pragma('busy_timeout = 5000');
   // Deleted rows and freed pages are overwritten with zeros, so a seized disk does not keep what was purged.
@@ -139,6 +147,8 @@ function migrate(db: Db, migrations: readonly string[]): void {
   if (version > migrations.length) {
     throw new MigrationError(`The database is from a newer Sealdrop (schema ${version}); upgrade Sealdrop.`);
   }
+  // Checked before the upgrade runs on it, and again after: a forged file is refused unchanged.
+  assertMigratedSchema(db, migrations.slice(0, version));
   if (version === migrations.length) return;
   try {
     db.transaction(() => {
@@ -148,4 +158,5 @@ function migrate(db: Db, migrations: readonly string[]): void {
   } catch (error) {
     throw new MigrationError(`Upgrading the database from schema ${version} to ${migrations.length} failed, and it was left as it was: ${(error as Error).message}`);
   }
+  assertMigratedSchema(db, migrations);
 }

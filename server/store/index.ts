@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createFileBlobStore, type BlobStore } from './blobs.ts';
 import { openDb } from './db.ts';
@@ -11,11 +10,14 @@ import { submissionRepo, type SubmissionRepo } from './submissions.ts';
 import { settingsRepo, type SettingsRepo } from './settings.ts';
 import { spaceOf, type Space } from './space.ts';
 import { takeSnapshot, type Snapshot } from './backup.ts';
+import { assertKeysAgree } from './key-check.ts';
+import { makeDataDirPrivate } from './permissions.ts';
 
 export * from './errors.ts';
 export { DatabaseBusyError, MigrationError } from './db.ts';
 export { TotpKeyError } from './totp-key.ts';
 export { DataDirLockedError } from './lock.ts';
+export { UntrustedDatabaseError } from './trust.ts';
 export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
 export type { InboxSource, InboxSubmission } from './inbox.ts';
 export type { NewSource, Source } from './sources.ts';
@@ -38,6 +40,8 @@ export type Store = {
   snapshot(): Promise<Snapshot>;
   /** SQLite's integrity check: 'ok', or what is wrong. */
   integrity(): string;
+  /** How many entries of the data directory were open to other users and were made private by this open (normally 0). */
+  tightened: number;
   /** Throws unless the database answers a query (for GET /healthz). */
   ping(): void;
   close(): void;
@@ -49,8 +53,10 @@ export type StoreOptions = {
 };
 
 export function openStore(dataDir: string, options: StoreOptions = {}): Store {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const tightened = makeDataDirPrivate(dataDir);
   const db = openDb(path.join(dataDir, 'sealdrop.sqlite'));
+  // Before any row is used: a database whose key columns disagree with its keys is refused whole.
+  closingOnError(db, () => assertKeysAgree(db));
   const keyFile = options.keyFile ?? keyFileSetting(dataDir);
   const totp = closingOnError(db, () => openTotpSecrets(db, keyFile));
   const blobs = createFileBlobStore(path.join(dataDir, 'objects'));
@@ -64,6 +70,7 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
     blobs,
     space: spaceOf(dataDir),
     snapshot: () => takeSnapshot(db, dataDir, keyFile),
+    tightened,
     integrity: () => String(db.pragma('integrity_check', { simple: true })),
     ping: () => void db.prepare('SELECT 1').get(),
     close: () => db.close(),

@@ -3,13 +3,14 @@ import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { isSealed, loadTotpKey, totpBox, type TotpBox } from './totp-key.ts';
+import { assertNewKeyFields, fingerprintOf } from './key-check.ts';
 import { said, type Said } from '../i18n/said.ts';
 
 export type Journalist = {
   id: number;
   username: string;
+  /** Computed from `publicKey` (never the stored column, which is only checked against it). */
   fingerprint: string;
-  recipientKeyId: string;
   publicKey: string;
   active: boolean;
   isAdmin: boolean;
@@ -19,9 +20,13 @@ export type Journalist = {
   hasOnionAccess: boolean;
   createdDay: string;
 };
-export type NewJournalist = Pick<Journalist, 'username' | 'fingerprint' | 'recipientKeyId' | 'publicKey'> & { isAdmin?: boolean };
+/**
+ * What readJournalistKey returned. The recipient key ID new objects are checked against is not
+ * kept on a Journalist: recipients.ts derives it from the key itself (openpgp's choice of subkey).
+ */
+export type KeyFields = { fingerprint: string; recipientKeyId: string; publicKey: string };
+export type NewJournalist = KeyFields & { username: string; isAdmin?: boolean };
 export type Credentials = { passwordHash: string | null; totpSecret: string | null };
-export type KeyFields = Pick<Journalist, 'fingerprint' | 'recipientKeyId' | 'publicKey'>;
 
 type Row = {
   id: number; username: string; fingerprint: string; recipient_key_id: string; public_key: string; active: number;
@@ -30,8 +35,7 @@ type Row = {
 const toJournalist = (r: Row): Journalist => ({
   id: r.id,
   username: r.username,
-  fingerprint: r.fingerprint,
-  recipientKeyId: r.recipient_key_id,
+  fingerprint: fingerprintOf(r.public_key),
   publicKey: r.public_key,
   active: r.active === 1,
   isAdmin: r.is_admin === 1,
@@ -76,6 +80,7 @@ export function journalistRepo(db: Db, totp: TotpBox) {
 
   return {
     add(j: NewJournalist): Journalist {
+      assertNewKeyFields(j);
       if (row('username', j.username)) throw new ConflictError(said('store.usernameTaken'));
       assertKeyFree(j.fingerprint);
       db.prepare('INSERT INTO journalists (username, fingerprint, recipient_key_id, public_key, is_admin, created_day) VALUES (?, ?, ?, ?, ?, ?)').run(
@@ -100,6 +105,7 @@ export function journalistRepo(db: Db, totp: TotpBox) {
     },
     setActive: (id: number, active: boolean) => changed(db.prepare('UPDATE journalists SET active = ? WHERE id = ?').run(active ? 1 : 0, id), BY_ID),
     replaceKey(id: number, key: KeyFields): void {
+      assertNewKeyFields(key);
       assertKeyFree(key.fingerprint, id);
       changed(db.prepare('UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id), BY_ID);
     },

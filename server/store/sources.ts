@@ -3,20 +3,25 @@ import type { Db } from './db.ts';
 import { today } from './day.ts';
 import { uniqueDesignation } from './designation.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
+import { assertNewSourceKey, sourceRecipientOf } from './key-check.ts';
 import { said } from '../i18n/said.ts';
 
 export type NewSource = { loginSecret: string; publicKey: string; privateKey: string; recipientKeyId: string };
+/** `recipientKeyId` is computed from `publicKey`, never read from the column beside it. */
 export type Source = { id: string; designation: string; publicKey: string; recipientKeyId: string; starred: boolean };
 
 // The login secret is 256 bits derived from the codename, so a plain hash is enough at rest.
 const hashLogin = (secret: string) => createHash('sha256').update(`sealdrop-login:${secret}`).digest('hex');
 
+// public_key and recipient_key_id are NULL for sources made before codenames (schema 1 and 2).
 type Row = { id: string; designation: string; public_key: string; recipient_key_id: string; starred: number; private_key: string };
 
 export function sourceRepo(db: Db) {
   return {
     /** `announced: false` for a source made during a no-JS upload, until its codename is shown. */
     create(s: NewSource, { announced = true } = {}): { id: string; designation: string } {
+      // The route read the key with the envelope; the column must say what the key says (key-check.ts).
+      assertNewSourceKey(s.publicKey, s.recipientKeyId);
       const id = randomBytes(16).toString('hex');
       const taken = db.prepare('SELECT 1 FROM sources WHERE designation = ?');
       const designation = uniqueDesignation((d) => taken.get(d) !== undefined);
@@ -38,7 +43,7 @@ export function sourceRepo(db: Db) {
     get(id: string): Source {
       const row = db.prepare('SELECT * FROM sources WHERE id = ?').get(id) as Row | undefined;
       if (!row) throw new NotFoundError(said('staff.error.noSource'));
-      return { id: row.id, designation: row.designation, publicKey: row.public_key, recipientKeyId: row.recipient_key_id, starred: row.starred === 1 };
+      return { id: row.id, designation: row.designation, publicKey: row.public_key, recipientKeyId: row.public_key === null ? row.recipient_key_id : sourceRecipientOf(row.public_key), starred: row.starred === 1 };
     },
     setStarred(id: string, starred: boolean): void {
       if (db.prepare('UPDATE sources SET starred = ? WHERE id = ?').run(starred ? 1 : 0, id).changes === 0) throw new NotFoundError(said('staff.error.noSource'));

@@ -8,6 +8,8 @@ import { daysBefore, today } from '../../server/store/day.ts';
 import { DatabaseBusyError } from '../../server/store/db.ts';
 import { openStore, type Store } from '../../server/store/index.ts';
 import { findBytes } from '../helpers/byte-search.ts';
+import { SOURCE_KEY } from '../helpers/sources.ts';
+import { checkSourceKeyPair, generateSourceKeyPair } from '../../common/envelope/index.ts';
 
 // Threat: the server is seized while it runs (a live image of its data directory). What a
 // journalist deleted, a source deleted, or retention purged must be on no file there: not in the
@@ -27,8 +29,11 @@ type Traced = { id: string; designation: string; needles: string[]; submission: 
 async function tracedSource(keyBytes: number): Promise<Traced> {
   const login = randomBytes(32).toString('hex');
   const key = lockedKey(keyBytes);
-  const publicKey = `public-${randomBytes(24).toString('hex')}`;
-  const { id, designation } = store.sources.create({ loginSecret: login, publicKey, privateKey: key.armored, recipientKeyId: randomBytes(8).toString('hex') });
+  // A real source key (the store refuses a key ID that is not its key's); its first armour line holds the random public point.
+  const pair = await generateSourceKeyPair({ passphrase: login });
+  const real = await checkSourceKeyPair(pair.publicKey, pair.privateKey);
+  const publicKey = real.publicKey.split('\n')[2]!;
+  const { id, designation } = store.sources.create({ loginSecret: login, publicKey: real.publicKey, privateKey: key.armored, recipientKeyId: real.recipientKeyId });
   const submission = store.submissions.create(id, 2);
   for (const n of [1, 2]) await store.submissions.putPart(submission, n, randomBytes(300));
   await store.submissions.putManifest(submission, randomBytes(200));
@@ -66,7 +71,7 @@ test('deleted submissions, sources and replies and purged uploads leave no copy 
   await store.replies.delete(partly.reply, partly.id);
   // An abandoned first visit: a source and a half-sent upload, purged after a day (with the emptied source above).
   const key = lockedKey(900);
-  const abandoned = store.sources.create({ loginSecret: randomBytes(32).toString('hex'), publicKey: 'p', privateKey: key.armored, recipientKeyId: '0'.repeat(16) });
+  const abandoned = store.sources.create({ loginSecret: randomBytes(32).toString('hex'), ...SOURCE_KEY, privateKey: key.armored });
   const pending = store.submissions.create(abandoned.id, 3);
   const before = new Set(await readdir(path.join(dir, 'objects')));
   await store.submissions.putPart(pending, 1, randomBytes(100));
@@ -139,9 +144,9 @@ test('without a write-ahead log the CLI still reads and writes beside the runnin
   const server = openStore(shared);
   const cli = openStore(shared);
   try {
-    const a = server.sources.create({ loginSecret: 'a'.repeat(64), publicKey: 'p', privateKey: 'k', recipientKeyId: '0'.repeat(16) });
+    const a = server.sources.create({ loginSecret: 'a'.repeat(64), ...SOURCE_KEY, privateKey: 'k' });
     expect(cli.sources.get(a.id).designation).toBe(a.designation);
-    const b = cli.sources.create({ loginSecret: 'b'.repeat(64), publicKey: 'p', privateKey: 'k', recipientKeyId: '0'.repeat(16) });
+    const b = cli.sources.create({ loginSecret: 'b'.repeat(64), ...SOURCE_KEY, privateKey: 'k' });
     expect(server.sources.get(b.id).designation).toBe(b.designation);
     expect((await readdir(shared)).filter((f) => f.endsWith('-wal') || f.endsWith('-shm'))).toEqual([]);
   } finally {

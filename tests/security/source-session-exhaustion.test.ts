@@ -7,7 +7,7 @@ import { generateKeyPair } from '../../common/envelope/index.ts';
 import { deriveSourceSecrets } from '../../common/codename.ts';
 import { SourceSessions } from '../../server/auth/source-sessions.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
-import { registerApiSource } from '../helpers/sources.ts';
+import { registerApiSource, SOURCE_KEY } from '../helpers/sources.ts';
 
 // Threat: a hostile source fills the table of source sessions (behind Tor every source shares one
 // address), locking every new source out, and a no-JS source whose submission was stored is told
@@ -68,9 +68,9 @@ describe('over HTTP', () => {
     const secrets = Array.from({ length: count }, () => randomBytes(32).toString('hex'));
     const db = new Database(path.join(instance.config.dataDir, 'sealdrop.sqlite'));
     try {
-      const insert = db.prepare("INSERT INTO sources (id, designation, login_hash, public_key, private_key, recipient_key_id, created_day) VALUES (?, ?, ?, 'public', 'private', ?, '2020-01-01')");
+      const insert = db.prepare("INSERT INTO sources (id, designation, login_hash, public_key, private_key, recipient_key_id, created_day) VALUES (?, ?, ?, ?, 'private', ?, '2020-01-01')");
       const hash = (s: string) => createHash('sha256').update(`sealdrop-login:${s}`).digest('hex');
-      db.transaction(() => secrets.forEach((s, n) => insert.run(id(), `seeded-${n}`, hash(s), '0'.repeat(16))))();
+      db.transaction(() => secrets.forEach((s, n) => insert.run(id(), `seeded-${n}`, hash(s), SOURCE_KEY.publicKey, SOURCE_KEY.recipientKeyId)))();
     } finally {
       db.close();
     }

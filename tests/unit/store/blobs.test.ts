@@ -7,6 +7,7 @@ import { createFileBlobStore, type BlobStore } from '../../../server/store/blobs
 import { DiskFullError } from '../../../server/store/errors.ts';
 import { openDb, type Db } from '../../../server/store/db.ts';
 import { submissionRepo } from '../../../server/store/submissions.ts';
+import { SOURCE_KEY } from '../../helpers/sources.ts';
 import { sourceRepo } from '../../../server/store/sources.ts';
 
 // The filesystem calls are spied on (and still performed) so a test can make one of them fail mid-put.
@@ -101,7 +102,7 @@ describe('sweepOrphans', () => {
   test('keeps a blob recorded while the sweep is running', async () => {
     const name = await blobs.put(bytes('part'));
     const repo = submissionRepo(db, blobs);
-    const source = sourceRepo(db).create({ loginSecret: 'a'.repeat(64), publicKey: 'p', privateKey: 'k', recipientKeyId: '0'.repeat(16) });
+    const source = sourceRepo(db).create({ loginSecret: 'a'.repeat(64), ...SOURCE_KEY, privateKey: 'k' });
     const submission = repo.create(source.id, 1);
     // Simulates an upload committing its row between the directory listing and the database query.
     const racing: BlobStore = {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { daysBefore, today } from '../../../server/store/day.ts';
 import { ConflictError, IncompleteError, NotFoundError, openStore, type Store } from '../../../server/store/index.ts';
 import { newSource } from '../../helpers/sources.ts';
+import { generateKeyPair, readJournalistKey } from '../../../common/envelope/index.ts';
 
 let dir: string;
 let store: Store;
@@ -113,9 +114,11 @@ describe('purge and recovery', () => {
 });
 
 describe('journalists', () => {
-  const j = { username: 'jo', fingerprint: 'A'.repeat(40), recipientKeyId: 'b'.repeat(16), publicKey: 'armored' };
-  test('add, list, refuse duplicates, remove', () => {
+  test('add, list, refuse duplicates, remove', async () => {
+    const key = await readJournalistKey((await generateKeyPair({ name: 'Jo' })).publicKey);
+    const j = { username: 'jo', fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored };
     store.journalists.add(j);
+    expect(store.journalists.get('jo').fingerprint).toBe(key.fingerprint);
     expect(store.journalists.active().map((x) => x.username)).toEqual(['jo']);
     expect(() => store.journalists.add({ ...j, username: 'other' })).toThrow(ConflictError);
     store.journalists.remove('jo');

@@ -1,0 +1,194 @@
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { generateKeyPair, readJournalistKey, type JournalistKey } from '../../common/envelope/index.ts';
+import { writeBackup } from '../../server/cli/backup.ts';
+import { openStore, type Store } from '../../server/store/index.ts';
+import { sealdrop } from '../helpers/cli.ts';
+import { SOURCE_KEY } from '../helpers/sources.ts';
+
+// Threat: a forged data directory or backup. Anyone can seal a backup to a journalist's public key
+// (no secret needed); if its rows name the newsroom's real fingerprints while `public_key` holds
+// the attacker's key, every place that shows the column vouches for the attacker, and every new
+// source encrypts to them. A planted trigger, view, table or index could do the same at run time.
+// Every open of the store (server start, CLI, restore) must refuse such a database.
+
+let work: string;
+let newsroom: JournalistKey; // jo's real key: the newsroom holds its private half
+let newsroomSecret: string;
+let attacker: JournalistKey; // the planted key: only the attacker can read what is sent to it
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-forged-'));
+  const pair = await generateKeyPair({ name: 'Jo Newsroom' });
+  newsroom = await readJournalistKey(pair.publicKey);
+  newsroomSecret = path.join(work, 'jo-secret.asc');
+  await writeFile(newsroomSecret, pair.privateKey);
+  await writeFile(path.join(work, 'jo.asc'), pair.publicKey);
+  attacker = await readJournalistKey((await generateKeyPair({ name: 'Jo Newsroom' })).publicKey);
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+let n = 0;
+/** A data directory Sealdrop made: jo (admin) with the newsroom's key, and one source. */
+async function honestDir(): Promise<string> {
+  const dir = path.join(work, `data-${++n}`);
+  const store = openStore(dir);
+  store.journalists.add({ username: 'jo', fingerprint: newsroom.fingerprint, recipientKeyId: newsroom.recipientKeyId, publicKey: newsroom.armored, isAdmin: true });
+  store.sources.create({ loginSecret: 'a'.repeat(64), ...SOURCE_KEY, privateKey: 'locked' });
+  store.close();
+  return dir;
+}
+
+function raw(dir: string, sql: string, ...params: unknown[]): void {
+  const db = new Database(path.join(dir, 'sealdrop.sqlite'));
+  try {
+    db.prepare(sql).run(...params);
+  } finally {
+    db.close();
+  }
+}
+
+/** jo's row keeps the newsroom's fingerprint; its key becomes the attacker's. */
+async function forgedDir(): Promise<string> {
+  const dir = await honestDir();
+  raw(dir, 'UPDATE journalists SET public_key = ?, recipient_key_id = ? WHERE username = ?', attacker.armored, attacker.recipientKeyId, 'jo');
+  return dir;
+}
+
+/** The error opening the store throws, or null if it opened. */
+function refusal(dir: string): (Error & { code?: string }) | null {
+  let store: Store;
+  try {
+    store = openStore(dir);
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  store.close();
+  return null;
+}
+
+/** Starts the real server on `dir`; if it starts, returns the keys its source page is told to encrypt to. */
+async function serverOn(dir: string): Promise<{ code: number | null; output: string; keys: string[] | null }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { ...process.env, SEALDROP_DATA: dir, SEALDROP_SOURCE_PORT: '0', SEALDROP_JOURNALIST_PORT: '0', TSX_DISABLE_CACHE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const started = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((resolve) => {
+      const poll = setInterval(() => /source interface:\s+http/.test(output) && (clearInterval(poll), resolve(true)), 50);
+      void exited.then(() => clearInterval(poll));
+    }),
+  ]);
+  if (!started) return { code: await exited, output, keys: null };
+  const url = /source interface:\s+(http:\S+)\//.exec(output)![1]!;
+  const config = (await (await fetch(`${url}/api/config`)).json()) as { keys: string[] };
+  child.kill('SIGTERM');
+  return { code: await exited, output, keys: config.keys };
+}
+
+describe('a row whose fingerprint names the real key while public_key holds another', () => {
+  test('the store refuses to open, with a stable code', async () => {
+    const dir = await forgedDir();
+    expect(refusal(dir)).toMatchObject({ name: 'UntrustedDatabaseError', code: 'key_mismatch' });
+    // A source whose recipient key ID is not its key's is refused the same way.
+    const other = await honestDir();
+    raw(other, "UPDATE sources SET recipient_key_id = '0123456789abcdef'");
+    expect(refusal(other)).toMatchObject({ code: 'key_mismatch' });
+  });
+
+  test('`sealdrop journalist list` refuses it and never prints the planted row as the real fingerprint', async () => {
+    const res = await sealdrop(['journalist', 'list', '--data', await forgedDir()]);
+    expect(res.stdout).not.toContain(newsroom.fingerprint);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/fingerprint stored for journalist #1 .* is not that of its public key .*forged or altered/);
+  });
+
+  test('the server does not start on it, so no source is ever given the planted key', async () => {
+    const { code, output, keys } = await serverOn(await forgedDir());
+    const fingerprints = await Promise.all((keys ?? []).map(async (k) => (await readJournalistKey(k)).fingerprint));
+    expect(fingerprints).not.toContain(attacker.fingerprint);
+    expect(keys).toBeNull();
+    expect(code).toBe(1);
+    expect(output).toMatch(/sealdrop: The fingerprint stored for journalist #1/);
+  });
+});
+
+describe('a schema object the migrations did not make', () => {
+  const plants: Record<string, string> = {
+    // The attack: every key added from now on is silently swapped for the attacker's.
+    trigger: 'CREATE TRIGGER swap AFTER INSERT ON journalists BEGIN UPDATE journalists SET public_key = (SELECT value FROM settings WHERE name = \'k\') WHERE id = new.id; END',
+    view: 'CREATE VIEW everyone AS SELECT username, public_key FROM journalists',
+    table: 'CREATE TABLE notes (x TEXT)',
+    index: 'CREATE INDEX by_day ON sources (created_day)',
+  };
+  for (const [kind, sql] of Object.entries(plants)) {
+    test(`an extra ${kind} is refused`, async () => {
+      const dir = await honestDir();
+      raw(dir, sql);
+      expect(refusal(dir)).toMatchObject({ name: 'UntrustedDatabaseError', code: 'schema_altered' });
+    });
+  }
+
+  test('an extra column is refused too', async () => {
+    const dir = await honestDir();
+    const db = new Database(path.join(dir, 'sealdrop.sqlite'));
+    db.exec('ALTER TABLE journalists ADD COLUMN note TEXT');
+    db.close();
+    expect(refusal(dir)).toMatchObject({ code: 'schema_altered' });
+  });
+
+  test('the planted trigger never swaps a key `sealdrop journalist add` stores', async () => {
+    const dir = await honestDir();
+    raw(dir, "INSERT INTO settings (name, value) VALUES ('k', ?)", attacker.armored);
+    raw(dir, plants.trigger!);
+    const ana = await generateKeyPair({ name: 'Ana' });
+    await writeFile(path.join(work, 'ana.asc'), ana.publicKey);
+    const res = await sealdrop(['journalist', 'add', '--username', 'ana', '--public-key', path.join(work, 'ana.asc'), '--data', dir]);
+    const db = new Database(path.join(dir, 'sealdrop.sqlite'), { readonly: true });
+    const row = db.prepare("SELECT public_key FROM journalists WHERE username = 'ana'").get() as { public_key: string } | undefined;
+    db.close();
+    expect(row?.public_key).not.toBe(attacker.armored);
+    expect(row).toBeUndefined();
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/trigger "swap" that Sealdrop's migrations never create/);
+  });
+
+  test('a database at an older schema is refused before it is upgraded', async () => {
+    const dir = path.join(work, 'v5');
+    await cp(path.join(import.meta.dirname, '../fixtures/schema/v5'), dir, { recursive: true });
+    raw(dir, plants.trigger!);
+    expect(refusal(dir)).toMatchObject({ code: 'schema_altered' });
+    const db = new Database(path.join(dir, 'sealdrop.sqlite'), { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(5);
+    db.close();
+  });
+});
+
+test('a forged backup, sealed to the newsroom\'s public key alone, is refused by `sealdrop restore`', async () => {
+  // The attacker needs no secret: a forged database, sealed with Sealdrop's own backup code to
+  // jo's public key, and a digest of the file they hand over.
+  const forged = await forgedDir();
+  const database = new Database(path.join(forged, 'sealdrop.sqlite'), { readonly: true }).serialize();
+  const snapshot = { database, objects: [], keyFile: null, tor: [] };
+  const out = path.join(work, 'forged.backup');
+  await writeBackup({ snapshot: async () => snapshot } as unknown as Store, forged, out, [newsroom.key]);
+  const digest = createHash('sha256').update(await readFile(out)).digest('hex');
+
+  const target = path.join(work, 'restored');
+  const res = await sealdrop(['restore', '--in', out, '--sha256', digest, '--key', newsroomSecret, '--data', target]);
+  expect(res.stdout).not.toContain(newsroom.fingerprint);
+  expect(res.code).not.toBe(0);
+  expect(res.stderr).toMatch(/fingerprint stored for journalist #1 .* is not that of its public key .*forged or altered/);
+  expect(existsSync(target)).toBe(false);
+});
