@@ -1,9 +1,11 @@
-import { decryptObject, encryptObject, readJournalistKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { openText, readJournalistKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { MAX_LABEL_CHARS, sealText } from '../../common/envelope/pad-text.ts';
 import { fetchReplyKeys, postLabel } from '../api/journalist.ts';
 import { t } from '../i18n.ts';
 
 // Journalists' own names for sources ("the ministry driver"): encrypted here to every journalist's
-// key, never the source's, so the server and a seized disk hold only ciphertext.
+// key, never the source's, so the server and a seized disk hold only ciphertext, and padded inside
+// the encryption to one size, so that ciphertext does not give the name's length away.
 
 const csrf = () => (document.getElementById('csrf-token') as HTMLInputElement).value;
 const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -18,7 +20,7 @@ async function save(sourceId: string, label: string): Promise<void> {
   // The reply keys are the source's then every journalist's: a label goes to the journalists only.
   const journalists = (await fetchReplyKeys(sourceId)).slice(1);
   const recipients = await Promise.all(journalists.map(async (k) => (await readJournalistKey(k)).key));
-  await postLabel(sourceId, await encryptObject({ data: new TextEncoder().encode(label), recipients }), csrf());
+  await postLabel(sourceId, await sealText({ kind: 'label', text: label, recipients }), csrf());
 }
 
 export function wireLabels(): void {
@@ -28,6 +30,8 @@ export function wireLabels(): void {
     const status = button.parentElement!.querySelector<HTMLElement>('.label-status')!;
     button.addEventListener('click', () => {
       const label = (document.getElementById(`label-${sourceId}`) as HTMLInputElement).value.trim();
+      // Every label is padded to the size of the longest: a longer one is refused here, before anything is encrypted.
+      if ([...label].length > MAX_LABEL_CHARS) return void (status.textContent = t('staff.script.labelTooLong', { max: MAX_LABEL_CHARS }));
       button.disabled = true;
       status.textContent = t('staff.script.encrypting');
       save(sourceId, label)
@@ -45,7 +49,7 @@ export function wireLabels(): void {
 export async function showLabels(key: PrivateKey): Promise<void> {
   for (const section of document.querySelectorAll<HTMLElement>('section.source[data-label]:not([data-label=""])')) {
     try {
-      const label = new TextDecoder().decode(await decryptObject({ data: fromBase64(section.dataset.label!), keys: [key] }));
+      const label = await openText({ data: fromBase64(section.dataset.label!), keys: [key] });
       show(section, label);
       (document.getElementById(`label-${section.dataset.source}`) as HTMLInputElement).value = label;
     } catch {

@@ -1,16 +1,23 @@
-import { decryptObject, encryptObject, readJournalistKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { openText, readJournalistKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { sealText, TextTooLongError } from '../../common/envelope/pad-text.ts';
 import { fetchReply, fetchReplyKeys, postReply } from '../api/journalist.ts';
 import { t } from '../i18n.ts';
 
 const csrf = () => (document.getElementById('csrf-token') as HTMLInputElement).value;
 
-/** Encrypts the reply here, to the source's key and every journalist's; the server sees ciphertext. */
+/**
+ * Encrypts the reply here, to the source's key and every journalist's, padded to its size class
+ * inside the encryption (its stored size must not give its length away); the server sees ciphertext.
+ */
 async function sendReply(sourceId: string, text: string): Promise<void> {
   const keys = await fetchReplyKeys(sourceId);
   const recipients = await Promise.all(keys.map(async (k) => (await readJournalistKey(k)).key));
-  const data = await encryptObject({ data: new TextEncoder().encode(text), recipients });
-  await postReply(sourceId, data, csrf());
+  await postReply(sourceId, await sealText({ kind: 'reply', text, recipients }), csrf());
 }
+
+/** Why a reply was not sent, in the page's language where the page knows the reason. */
+const notSent = (error: Error): string =>
+  error instanceof TextTooLongError ? t('staff.script.replyTooLong', { max: error.limit }) : t('staff.script.notSent', { reason: error.message });
 
 /**
  * Shows a reply just sent in its conversation, from the text still in this tab: no reload, so the
@@ -48,7 +55,7 @@ export function wireReplies(getKey: () => PrivateKey | null): void {
           box.value = '';
           status.textContent = t('staff.script.replySent');
         })
-        .catch((error: Error) => void (status.textContent = t('staff.script.notSent', { reason: error.message })))
+        .catch((error: Error) => void (status.textContent = notSent(error)))
         .finally(() => (button.disabled = false));
     });
   }
@@ -57,10 +64,9 @@ export function wireReplies(getKey: () => PrivateKey | null): void {
     button.addEventListener('click', async () => {
       const out = document.getElementById(`opened-reply-${id}`)!;
       try {
-        const plaintext = await decryptObject({ data: await fetchReply(id), keys: [getKey()!] });
         const pre = document.createElement('pre');
         pre.className = 'message';
-        pre.textContent = new TextDecoder().decode(plaintext);
+        pre.textContent = await openText({ data: await fetchReply(id), keys: [getKey()!] });
         out.replaceChildren(pre);
       } catch (error) {
         out.textContent = t('staff.script.notDecrypted', { reason: (error as Error).message });

@@ -1,4 +1,4 @@
-import { decryptObject, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { openText, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
 import { deriveSourceSecrets, normaliseCodename, NotACodenameError } from '../../common/codename.ts';
 import { fetchConfig, fetchReply, login, replyAction } from '../api/source.ts';
 import { start } from './app.ts';
@@ -6,7 +6,8 @@ import { byId, show } from './ui.ts';
 import { t } from '../i18n.ts';
 
 async function showReply(list: HTMLElement, reply: { id: string; createdDay: string }, key: PrivateKey, token: string): Promise<void> {
-  const text = new TextDecoder().decode(await decryptObject({ data: await fetchReply(reply.id, token), keys: [key] }));
+  // The reply's padding (zeros up to its size class) is dropped here; one stored before padding has none.
+  const text = await openText({ data: await fetchReply(reply.id, token), keys: [key] });
   await replyAction(reply.id, 'read', token);
   const item = document.createElement('li');
   item.className = 'reply';

@@ -18,6 +18,12 @@ export class WrongRecipientsError extends EnvelopeError {
   override readonly code: string = 'wrong_recipients';
 }
 
+/** A reply or label whose length is not one padding gives: its stored size would follow the text. */
+export class NotPaddedError extends NotEncryptedError {
+  override name = 'NotPaddedError';
+  override readonly code: string = 'not_padded';
+}
+
 /** A journalist key that Sealdrop cannot safely encrypt to (wrong version, no encryption subkey, SEIPDv2...). */
 export class UnsupportedKeyError extends EnvelopeError {
   override name = 'UnsupportedKeyError';

@@ -91,8 +91,8 @@ function readPkesk(data: Uint8Array, start: number, end: number): string {
   return Array.from(data.subarray(start + 1, start + 9), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Walks the SEIPD body's chunks (one definite length, or partial ones ending definite): its end. */
-function seipdEnd(data: Uint8Array, first: Length): number {
+/** Walks the SEIPD body's chunks (one definite length, or partial ones ending definite): its end and its body's length. */
+function seipdEnd(data: Uint8Array, first: Length): { end: number; total: number } {
   if (first.partial && first.length < MIN_FIRST_PARTIAL) refuse('the data packet starts with a partial chunk under 512 bytes');
   let { length, partial, next } = first;
   let total = length;
@@ -103,14 +103,20 @@ function seipdEnd(data: Uint8Array, first: Length): number {
   }
   if (next + length > data.length) refuse('a packet claims more bytes than were sent');
   if (total < MIN_SEIPD_BODY) refuse('the data packet is too short to hold any ciphertext');
-  return next + length;
+  return { end: next + length, total };
 }
+
+/**
+ * Where the SEIPD packet sits: its first header byte, where its body starts, whether its length is
+ * split into partial chunks, and the body's whole length (every chunk; -1 when only a prefix was read).
+ */
+export type SealedData = { at: number; bodyAt: number; partial: boolean; length: number };
 
 /**
  * Reads the leading PKESKs and stops at the SEIPD header; `whole` also checks that the SEIPD runs
  * to the exact end of the data. Anything else anywhere is refused.
  */
-function readFraming(data: Uint8Array, whole: boolean): string[] {
+function readFraming(data: Uint8Array, whole: boolean): ObjectHeaders {
   const recipientKeyIds: string[] = [];
   for (let at = 0; ; ) {
     const header = readHeader(data, at);
@@ -118,8 +124,11 @@ function readFraming(data: Uint8Array, whole: boolean): string[] {
       if (recipientKeyIds.length === 0) refuse('it is not encrypted to any public key');
       const version = byteAt(data, header.next, header.next + header.length);
       if (version !== 1) refuse(`its data packet is version ${version}; it must be an integrity-protected SEIPDv1 packet, which GnuPG 2.2 reads`);
-      if (whole && seipdEnd(data, header) !== data.length) refuse('there are bytes after the data packet');
-      return recipientKeyIds;
+      const sealed = { at, bodyAt: header.next, partial: header.partial, length: -1 };
+      if (!whole) return { recipientKeyIds, sealed };
+      const { end, total } = seipdEnd(data, header);
+      if (end !== data.length) refuse('there are bytes after the data packet');
+      return { recipientKeyIds, sealed: { ...sealed, length: total } };
     }
     if (header.tag !== TAG.pkesk) refuse(`it holds ${KNOWN_TAGS[header.tag] ?? `an unknown packet (tag ${header.tag})`}; only public-key session keys and one SEIPDv1 data packet may be sent`);
     if (header.partial) refuse('a session key packet has a partial length');
@@ -130,20 +139,20 @@ function readFraming(data: Uint8Array, whole: boolean): string[] {
   }
 }
 
-export type ObjectHeaders = { recipientKeyIds: string[] };
+export type ObjectHeaders = { recipientKeyIds: string[]; sealed: SealedData };
 
 /**
  * Reads the framing of an uploaded object without decrypting or unpacking anything: one or more
  * v3 PKESKs, then exactly one SEIPDv1 packet running to the end. The server holds no key to decrypt.
  */
 export function readObjectHeaders(data: Uint8Array): ObjectHeaders {
-  return { recipientKeyIds: readFraming(data, true) };
+  return readFraming(data, true);
 }
 
 /** The key IDs of the PKESKs that open a stored object, from only its first bytes (checked in full on upload). */
 export function readRecipientKeyIds(prefix: Uint8Array): string[] {
   try {
-    return readFraming(prefix, false);
+    return readFraming(prefix, false).recipientKeyIds;
   } catch (error) {
     if (!(error instanceof FramingError)) throw error;
     throw new NotEncryptedError(`A stored object's recipients cannot be read: ${error.why}.`);
@@ -157,11 +166,16 @@ export function addressedToExactly(recipientKeyIds: readonly string[], expectedK
   return got.size === recipientKeyIds.length && got.size === expected.size && [...got].every((k) => expected.has(k));
 }
 
-/** Refuses an object unless it is addressed to exactly the expected journalist keys, each once. */
-export function assertAddressedTo(data: Uint8Array, expectedKeyIds: readonly string[]): void {
-  if (!addressedToExactly(readObjectHeaders(data).recipientKeyIds, expectedKeyIds)) {
+/** Refuses key IDs read from an object unless they name exactly the expected keys, each once. */
+export function assertRecipients(recipientKeyIds: readonly string[], expectedKeyIds: readonly string[]): void {
+  if (!addressedToExactly(recipientKeyIds, expectedKeyIds)) {
     throw new WrongRecipientsError(
       'This was not encrypted to exactly the current journalist keys (they may have changed). Reload the page and send again.',
     );
   }
+}
+
+/** Refuses an object unless it is addressed to exactly the expected journalist keys, each once. */
+export function assertAddressedTo(data: Uint8Array, expectedKeyIds: readonly string[]): void {
+  assertRecipients(readObjectHeaders(data).recipientKeyIds, expectedKeyIds);
 }

@@ -5,6 +5,9 @@ export * from './manifest.ts';
 export * from './seal.ts';
 export * from './headers.ts';
 export * from './open.ts';
+export * from './padded-text.ts';
+// Writing padded replies and labels, and the server's check of them (pad-text.ts), are imported by
+// name: the source page's script, which only reads replies, never carries them.
 export { createHasher, sha256Hex, toHex, type Hasher } from './hash.ts';
 export * from './generate.ts';
 export * from './source-key.ts';

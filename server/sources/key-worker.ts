@@ -1,10 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { decryptObject, encryptObject, generateSourceKeyPair, readJournalistKey, readPrivateKey, type PublicKey } from '../../common/envelope/index.ts';
+import { encryptObject, generateSourceKeyPair, openText, readJournalistKey, readPrivateKey, type PublicKey } from '../../common/envelope/index.ts';
 import type { KeyTask } from './key-pool.ts';
-
-// A reply is text a journalist typed; its ciphertext is capped at 256 KiB, and a compressed one
-// must not inflate past this in the worker either.
-const MAX_REPLY_TEXT = 1024 * 1024;
 
 // Journalist keys, read once per worker: every part of every upload goes to the same few.
 const journalistKeys = new Map<string, Promise<PublicKey>>();
@@ -18,7 +14,8 @@ async function run(task: KeyTask): Promise<unknown> {
   if (task.kind === 'encrypt') return encryptObject({ data: task.data, recipients: await Promise.all(task.recipients.map(journalistKey)) });
   const key = await readPrivateKey(task.privateKey, task.passphrase);
   const texts: string[] = [];
-  for (const data of task.replies) texts.push(new TextDecoder().decode(await decryptObject({ data, keys: [key], maxPlaintext: MAX_REPLY_TEXT })));
+  // openText drops a reply's padding and caps what a compressed one may inflate to (1 MiB).
+  for (const data of task.replies) texts.push(await openText({ data, keys: [key] }));
   return texts;
 }
 

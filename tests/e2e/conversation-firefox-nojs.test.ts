@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { encryptObject, readJournalistKey } from '../../common/envelope/index.ts';
+import { readJournalistKey } from '../../common/envelope/index.ts';
+import { sealText } from '../../common/envelope/pad-text.ts';
 import { findBytes } from '../helpers/byte-search.ts';
 import { launchFirefox } from '../helpers/firefox.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
@@ -52,7 +53,7 @@ test('no-JS source: server-made codename → reply → login decrypts it → fol
   await staff.login('desk', desk.passphrase, desk.code());
   await staff.get('/');
   const keys = await Promise.all([source!.public_key, desk.publicKey].map(async (k) => (await readJournalistKey(k)).key));
-  const reply = await encryptObject({ data: new TextEncoder().encode(REPLY), recipients: keys });
+  const reply = await sealText({ kind: 'reply', text: REPLY, recipients: keys });
   const sent = await fetch(`${instance.journalistUrl}/sources/${source!.id}/replies`, {
     method: 'POST', headers: { cookie: staff.cookie, 'x-csrf-token': staff.csrf, 'content-type': 'application/octet-stream', 'sec-fetch-site': 'same-origin' }, body: reply as BodyInit,
   });

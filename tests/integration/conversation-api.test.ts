@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, generateSourceKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
+import { generateKeyPair, generateSourceKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
+import { sealText } from '../../common/envelope/pad-text.ts';
 import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { registerApiSource } from '../helpers/sources.ts';
@@ -90,11 +91,11 @@ describe('replies', () => {
     const source = sourceIds().at(-1)!;
     const sourceKey = (await readJournalistKey(source.public_key)).key;
     const deskKey = (await readJournalistKey(desk.publicKey)).key;
-    const data = new TextEncoder().encode('a reply');
-    expect((await postReply(source.id, await encryptObject({ data, recipients: [sourceKey] }))).status).toBe(409); // colleagues left out
+    const sealed = (recipients: typeof sourceKey[]) => sealText({ kind: 'reply', text: 'a reply', recipients });
+    expect((await postReply(source.id, await sealed([sourceKey]))).status).toBe(409); // colleagues left out
     expect((await postReply(source.id, new TextEncoder().encode('plain reply'))).status).toBe(400);
     expect(instance.rows().replies).toEqual([]);
-    const res = await postReply(source.id, await encryptObject({ data, recipients: [sourceKey, deskKey] }));
+    const res = await postReply(source.id, await sealed([sourceKey, deskKey]));
     expect(res.status).toBe(201);
     const { reply } = (await res.json()) as { reply: string };
     const asSource = { 'x-source-token': token };

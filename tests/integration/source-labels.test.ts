@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { decryptObject, encryptObject, generateKeyPair, readJournalistKey, readPrivateKey } from '../../common/envelope/index.ts';
+import { generateKeyPair, openText, readJournalistKey, readPrivateKey } from '../../common/envelope/index.ts';
+import { sealText } from '../../common/envelope/pad-text.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
 import { newSource } from '../helpers/sources.ts';
@@ -38,18 +39,17 @@ test('a label must be ciphertext to exactly the journalists\' keys; it is stored
   const [first] = sources as [string];
   expect((await postLabel(first, new TextEncoder().encode('the ministry driver'))).status).toBe(400);
   const stranger = (await readJournalistKey((await generateKeyPair({ name: 'Stranger' })).publicKey)).key;
-  expect((await postLabel(first, await encryptObject({ data: new TextEncoder().encode('x'), recipients: [stranger] }))).status).toBe(409);
+  expect((await postLabel(first, await sealText({ kind: 'label', text: 'x', recipients: [stranger] }))).status).toBe(409);
   expect(labelOf(first)).toBeNull(); // refused: nothing changed
   const deskKey = (await readJournalistKey(desk.publicKey)).key;
-  const ciphertext = await encryptObject({ data: new TextEncoder().encode('the ministry driver'), recipients: [deskKey] });
+  const ciphertext = await sealText({ kind: 'label', text: 'the ministry driver', recipients: [deskKey] });
   expect((await postLabel(first, ciphertext)).status).toBe(204);
   const stored = labelOf(first)!;
   expect(Buffer.from(stored, 'base64').equals(Buffer.from(ciphertext))).toBe(true);
   expect(JSON.stringify(instance.rows())).not.toContain('ministry driver');
   const inbox = await (await staff.get('/')).text();
   expect(inbox).toContain(`data-label="${stored}"`);
-  const opened = await decryptObject({ data: Buffer.from(stored, 'base64'), keys: [await readPrivateKey(desk.privateKey)] });
-  expect(new TextDecoder().decode(opened)).toBe('the ministry driver');
+  expect(await openText({ data: Buffer.from(stored, 'base64'), keys: [await readPrivateKey(desk.privateKey)] })).toBe('the ministry driver');
   expect((await postLabel(first, new Uint8Array(0))).status).toBe(204); // empty: cleared
   expect(labelOf(first)).toBeNull();
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encryptObject, readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
+import { sealText } from '../../common/envelope/pad-text.ts';
 import { findBytes } from '../helpers/byte-search.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { bzip2Bomb, concat, nestedZlibBomb, packet, splitObject, TAG } from '../helpers/packets.ts';
@@ -52,9 +53,13 @@ type Target = keyof typeof targets;
 
 /** PKESKs exactly as the real client makes them for this target, and a real SEIPD body. */
 async function realObject(target: Target): Promise<{ pkesks: Uint8Array; seipd: Uint8Array }> {
-  const recipients = target === 'reply' ? [sourceKey, journalist] : [journalist];
-  const { pkesks, seipdBody } = splitObject(await encryptObject({ data: new TextEncoder().encode('a real message'), recipients }));
-  return { pkesks: concat(...pkesks), seipd: packet(TAG.seipd, seipdBody) };
+  // A reply is padded as the journalist's page pads it (the server refuses one that is not).
+  const object = target === 'reply'
+    ? await sealText({ kind: 'reply', text: 'a real message', recipients: [sourceKey, journalist] })
+    : await encryptObject({ data: new TextEncoder().encode('a real message'), recipients: [journalist] });
+  const { pkesks, seipdBody } = splitObject(object);
+  // A reply's length must be exactly what the page writes: its 4 KiB body takes two length octets.
+  return { pkesks: concat(...pkesks), seipd: packet(TAG.seipd, seipdBody, target === 'reply' ? 'new2' : 'new5') };
 }
 
 const snapshot = async () => ({ objects: await instance.objectFiles(), rows: instance.rows() });

@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { assertAddressedTo } from '../../../common/envelope/index.ts';
+import { assertPaddedText } from '../../../common/envelope/pad-text.ts';
 import { HttpError } from '../../http/errors.ts';
 import { requireJournalist } from '../../http/session.ts';
 import { bodyBytes, idParam } from '../../http/validate.ts';
@@ -35,7 +35,8 @@ export function replyRoutes({ store, recipients: journalistKeys }: Pick<Journali
     if (req.get('content-length') === '0') return void (store.sources.setLabel(source.id, null), res.status(204).end()); // cleared
     if (!Buffer.isBuffer(req.body)) throw new HttpError(415, said('error.octetStream'));
     const data = bodyBytes(req);
-    await assertAddressedTo(data, (await journalistKeys()).keyIds);
+    // Padded to one size inside the encryption: the stored label must not show the name's length.
+    assertPaddedText(data, 'label', (await journalistKeys()).keyIds);
     store.sources.setLabel(source.id, Buffer.from(data).toString('base64'));
     res.status(204).end();
   });
@@ -50,8 +51,9 @@ export function replyRoutes({ store, recipients: journalistKeys }: Pick<Journali
     const source = store.sources.get(idParam(req, said('staff.error.noSource')));
     if (!Buffer.isBuffer(req.body)) throw new HttpError(415, said('error.octetStream'));
     const data = bodyBytes(req);
-    // The server cannot read replies either; it only checks they are addressed to exactly the right keys.
-    await assertAddressedTo(data, [source.recipientKeyId, ...(await journalistKeys()).keyIds]);
+    // The server cannot read replies either; it checks they are addressed to exactly the right keys,
+    // and as long as a padded reply is (its size class, never the text's own length).
+    assertPaddedText(data, 'reply', [source.recipientKeyId, ...(await journalistKeys()).keyIds]);
     res.status(201).json({ reply: await store.replies.add(source.id, data) });
   });
 
