@@ -3,7 +3,9 @@ import { Router, type Request } from 'express';
 import { HttpError } from '../http/errors.ts';
 import { requireAdmin, requireJournalist } from '../http/session.ts';
 import type { Store } from '../store/index.ts';
-import { cleanImage, ImageError } from './image.ts';
+import { ImageError } from './image.ts';
+import { LogoBusyError, rebuildLogo } from './rebuild.ts';
+import { logoChanged, logoServable } from './stored.ts';
 import { DEFAULT_LANGUAGE, isLanguage } from '../../common/i18n/languages.ts';
 import { said } from '../i18n/said.ts';
 
@@ -19,7 +21,7 @@ export function plainText(value: unknown, field: keyof typeof BRANDING_LIMITS): 
   return text;
 }
 
-/** The one file of a multipart logo upload, refused past MAX_LOGO_BYTES (busboy never spools to disk). */
+/** The one file of a multipart logo upload, refused past MAX_LOGO_BYTES (busboy never spools to disk): what the decoder is given is bounded. */
 function readLogo(req: Request): Promise<Buffer> {
   if (!req.is('multipart/form-data')) throw new HttpError(415, said('staff.error.logoForm'));
   return new Promise((resolve, reject) => {
@@ -50,30 +52,35 @@ export function brandingAdminRoutes(store: Store): Router {
     res.redirect(303, '/admin');
   });
   router.post('/admin/branding/logo', async (req, res) => {
+    // Decoded and re-encoded off the event loop; a refusal leaves the current logo as it was.
     try {
-      store.settings.setLogo(cleanImage(await readLogo(req)));
+      store.settings.setLogo(await rebuildLogo(await readLogo(req)));
+      logoChanged(store);
     } catch (error) {
-      throw error instanceof ImageError ? new HttpError(400, said('staff.error.logo', { detail: error.message })) : error;
+      if (error instanceof ImageError) throw new HttpError(400, said('staff.error.logo', { detail: error.message }));
+      throw error instanceof LogoBusyError ? new HttpError(503, said('error.busyUnchanged')) : error;
     }
     res.redirect(303, '/admin');
   });
   router.post('/admin/branding/logo/remove', (_req, res) => {
     store.settings.setLogo(null);
+    logoChanged(store);
     res.redirect(303, '/admin');
   });
-  router.get('/admin/branding/logo', (_req, res) => void sendLogo(store, res));
+  router.get('/admin/branding/logo', (_req, res) => sendLogo(store, res));
   return router;
 }
 
 /** The logo for the source pages, from the same origin (no third party ever serves a byte to a source). */
 export function logoRoute(store: Store): Router {
   const router = Router();
-  router.get('/branding/logo', (_req, res) => void sendLogo(store, res));
+  void logoServable(store); // a logo stored by an older version is checked now, before a source asks for it
+  router.get('/branding/logo', (_req, res) => sendLogo(store, res));
   return router;
 }
 
-function sendLogo(store: Store, res: import('express').Response): void {
-  const logo = store.settings.logo();
+async function sendLogo(store: Store, res: import('express').Response): Promise<void> {
+  const logo = (await logoServable(store)) ? store.settings.logo() : null;
   if (!logo) throw new HttpError(404, said('staff.error.noLogo'));
   res.type(logo.type).set('Cache-Control', 'no-cache').send(logo.bytes);
 }
