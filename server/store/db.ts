@@ -82,6 +82,23 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE submissions ADD COLUMN upload_hash TEXT;`,
 ];
 
+/**
+ * Refuses a database file whose schema is not what the migrations made at its own version (a
+ * forged backup's trigger, view, table, index or column), without changing a byte of it: for code
+ * that must read or write a restored file before the store opens it (restore's two-factor step).
+ */
+export function assertUntouchedSchema(file: string, migrations: readonly string[] = MIGRATIONS): void {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('trusted_schema = OFF');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > migrations.length) throw new MigrationError(`The database is from a newer Sealdrop (schema ${version}); upgrade Sealdrop.`);
+    assertMigratedSchema(db, migrations.slice(0, version));
+  } finally {
+    db.close();
+  }
+}
+
 /** The database is held by a process that still writes a write-ahead log (an older Sealdrop). */
 export class DatabaseBusyError extends Error {
   override name = 'DatabaseBusyError';

@@ -14,7 +14,7 @@ import { assertKeysAgree } from './key-check.ts';
 import { makeDataDirPrivate } from './permissions.ts';
 
 export * from './errors.ts';
-export { DatabaseBusyError, MigrationError } from './db.ts';
+export { assertUntouchedSchema, DatabaseBusyError, MigrationError } from './db.ts';
 export { TotpKeyError } from './totp-key.ts';
 export { DataDirLockedError } from './lock.ts';
 export { UntrustedDatabaseError } from './trust.ts';

@@ -164,6 +164,17 @@ describe('a schema object the migrations did not make', () => {
     expect(res.stderr).toMatch(/trigger "swap" that Sealdrop's migrations never create/);
   });
 
+  test('restore can check a file before it touches it (assertUntouchedSchema), and the file is left byte for byte', async () => {
+    const { assertUntouchedSchema } = await import('../../server/store/index.ts');
+    const dir = await honestDir();
+    const file = path.join(dir, 'sealdrop.sqlite');
+    expect(() => assertUntouchedSchema(file)).not.toThrow();
+    raw(dir, plants.view!);
+    const before = await readFile(file);
+    expect(() => assertUntouchedSchema(file)).toThrow(expect.objectContaining({ code: 'schema_altered' }));
+    expect((await readFile(file)).equals(before)).toBe(true);
+  });
+
   test('a database at an older schema is refused before it is upgraded', async () => {
     const dir = path.join(work, 'v5');
     await cp(path.join(import.meta.dirname, '../fixtures/schema/v5'), dir, { recursive: true });
