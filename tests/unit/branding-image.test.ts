@@ -37,6 +37,14 @@ test('a JPEG is re-encoded: its APPn and comment segments, inside and after its 
   expect(jpeg.decode(clean.bytes).width).toBe(16);
 });
 
+test('a side of 1024 pixels is taken, 1025 refused before decoding', () => {
+  const line = (width: number) => pngFile({ width, height: 1 }, pngChunk('IDAT', rgbaIdat(width, Buffer.alloc(width * 4, 255))));
+  expect(PNG.sync.read(cleanImage(line(1024)).bytes).width).toBe(1024);
+  expect(() => cleanImage(line(1025))).toThrow(new ImageError('The PNG is 1025 × 1 pixels; a logo may be at most 1024 × 1024.'));
+  const tall = jpeg.encode({ width: 8, height: 1025, data: Buffer.alloc(8 * 1025 * 4, 90) }, 80).data;
+  expect(() => cleanImage(tall)).toThrow(new ImageError('The JPEG is 8 × 1025 pixels; a logo may be at most 1024 × 1024.'));
+});
+
 test('a picture too large to send to every source is refused, however it was compressed', () => {
   const noise = randomBytes(400 * 400 * 4); // noise does not compress: about 600 KiB as PNG
   const png = pngFile({ width: 400, height: 400 }, pngChunk('IDAT', rgbaIdat(400, noise)));
