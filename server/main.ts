@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { serve, type Running } from './serve.ts';
 import { TorStartError } from './tor/process.ts';
 import { log } from './log/index.ts';
-import { DataDirLockedError, MigrationError, openStore, TotpKeyError, UntrustedDatabaseError, type Store } from './store/index.ts';
+import { DataDirLockedError, DataDirPermissionError, MigrationError, openStore, TotpKeyError, UntrustedDatabaseError, type Store } from './store/index.ts';
 
 // The only module with side effects: configuration, store, listeners.
 
@@ -15,7 +15,7 @@ import { DataDirLockedError, MigrationError, openStore, TotpKeyError, UntrustedD
 process.umask(0o077);
 
 /** Mistakes an operator fixes by reading one line: a bad setting, a second server, an unusable key file. */
-const OPERATOR_ERRORS = [ConfigError, DataDirLockedError, MigrationError, TotpKeyError, TorStartError, UntrustedDatabaseError];
+const OPERATOR_ERRORS = [ConfigError, DataDirLockedError, DataDirPermissionError, MigrationError, TotpKeyError, TorStartError, UntrustedDatabaseError];
 
 function fail(message: string): never {
   console.error(`sealdrop: ${message}`);

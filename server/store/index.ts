@@ -18,6 +18,7 @@ export { assertUntouchedSchema, DatabaseBusyError, MigrationError } from './db.t
 export { TotpKeyError } from './totp-key.ts';
 export { DataDirLockedError } from './lock.ts';
 export { UntrustedDatabaseError } from './trust.ts';
+export { DataDirPermissionError } from './permissions.ts';
 export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
 export type { InboxSource, InboxSubmission } from './inbox.ts';
 export type { NewSource, Source } from './sources.ts';

@@ -39,6 +39,17 @@ function tighten(file: string, follow: boolean): boolean {
     throw error;
   }
   if (stat.isSymbolicLink() || (stat.mode & 0o077) === 0) return false;
-  chmodSync(file, stat.mode & 0o700);
+  try {
+    chmodSync(file, stat.mode & 0o700);
+  } catch (error) {
+    // Another user owns it: Sealdrop will not run in a directory it cannot keep private.
+    if ((error as NodeJS.ErrnoException).code === 'EPERM') throw new DataDirPermissionError(`${file} is open to other users (mode ${(stat.mode & 0o777).toString(8)}) and belongs to another user, so Sealdrop cannot make it private: make it owned by the user Sealdrop runs as, mode ${stat.isDirectory() ? '0700' : '0600'}.`);
+    throw error;
+  }
   return true;
+}
+
+/** The data directory, or a file in it, is open to others and not ours to tighten. */
+export class DataDirPermissionError extends Error {
+  override name = 'DataDirPermissionError';
 }
