@@ -5,6 +5,7 @@ import { errorHandler, notFound } from './http/errors.ts';
 import { staticFiles } from './http/static.ts';
 import { sameOriginOnly } from './http/validate.ts';
 import { onionLocation } from './http/onion-location.ts';
+import { padResponses } from './http/pad-responses.ts';
 import { sourceApi } from './routes/source/api.ts';
 import { noScriptSubmit } from './routes/source/nojs.ts';
 import { sourcePages } from './routes/source/pages.ts';
@@ -29,6 +30,8 @@ export function createSourceApp({ config, store, recipients = recipientsOf(store
   // One bounded gate per path that costs the server work, so one path's flood cannot starve another.
   const deps = { config, store, recipients, sessions: new SourceSessions(), gates: sourceGates() };
   const app = baseApp();
+  // Before anything answers: no response's size may say which language its reader chose.
+  app.use(padResponses());
   if (config.onionLocation && sourceOnion) app.use(onionLocation(sourceOnion));
   app.use('/static', staticFiles());
   app.use(sameOriginOnly());

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { renderMessagePage } from '../views/message.ts';
 import { codeForStatus } from './errors.ts';
 import { requestLanguage } from '../i18n/middleware.ts';
-import { translator } from '../i18n/index.ts';
+import { translator, type Translator } from '../i18n/index.ts';
+import { inEveryLanguage, padBody } from './padding.ts';
 
 const FALLBACK_HEADERS = {
   'Cache-Control': 'no-store',
@@ -30,15 +31,19 @@ export function answerAndClose(req: IncomingMessage, res: ServerResponse, status
   const json = ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '').startsWith('/api/');
   // Security headers the app would have set, for an answer given before it ran (a connection past the cap).
   for (const [name, value] of Object.entries(FALLBACK_HEADERS)) if (!res.hasHeader(name)) res.setHeader(name, value);
-  // Before (or outside) the app: the language from the request's own headers.
-  const t = translator(requestLanguage(req));
-  const message = t.text(key);
-  const body = json ? JSON.stringify({ error: message, code: codeForStatus(status) }) : renderMessagePage({ t, title: t.text(status >= 500 ? 'error.title.busy' : 'error.title.refused'), message });
-  res.writeHead(status, {
-    'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    Connection: 'close',
-  });
+  const render = (t: Translator) => {
+    const message = t.text(key);
+    return json ? JSON.stringify({ error: message, code: codeForStatus(status) }) : renderMessagePage({ t, title: t.text(status >= 500 ? 'error.title.busy' : 'error.title.refused'), message });
+  };
+  // The app's choice where it ran (it may have come from ?lang=); before it, the request's own headers.
+  const t = (res as { locals?: { t?: Translator } }).locals?.t ?? translator(requestLanguage(req));
+  const { own, longest } = inEveryLanguage(t, render);
+  res.statusCode = status;
+  res.setHeader('Content-Type', json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8');
+  res.setHeader('Connection', 'close');
+  // As long in every language, like every other answer on the source listener (padding.ts).
+  const body = padBody(res, own, longest);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
   res.once('finish', abort); // the answer is with the kernel by then
   res.end(body);
 }

@@ -8,8 +8,8 @@ import { StoredKeyRefusedError } from '../sources/unlock.ts';
 import { ConflictError, DiskFullError, IncompleteError, isDiskFull, NotFoundError, SourceGoneError, StoreError } from '../store/index.ts';
 import { EnvelopeError } from '../../common/envelope/index.ts';
 import { inEnglish, said, say, type Said } from '../i18n/said.ts';
-import { tOf } from '../i18n/middleware.ts';
 import type { Translator } from '../i18n/index.ts';
+import { sendPage } from './pad-responses.ts';
 
 // A refusal without a more specific code is named by its status. Codes are a contract with the
 // browser (and any script): a message may be reworded, a code never changes meaning.
@@ -129,13 +129,14 @@ export function errorHandler(): ErrorRequestHandler {
     // Already answered (e.g. a slow body cut with a 408): the route's own failure has nobody to tell.
     if (res.headersSent) return void (res.writableEnded || res.destroy());
     const { status, code } = classify(error);
-    const t = tOf(res);
-    const message = messageOf(t, status, error);
     // Log the class only: never bodies, names, keys or addresses.
     if (status === 507) logDiskRefusal(error, req.method);
     else if (status >= 500 && !spoken(error)) log('error', 'request_failed', { error: (error as Error)?.name ?? 'unknown', method: req.method, status });
-    res.status(status);
-    if (wantsJson(req.path)) res.json({ error: message, code });
-    else res.type('html').send(renderMessagePage({ t, title: t.text(status >= 500 ? 'error.title.server' : 'error.title.refused'), message }));
+    // Worded in every language, so that the refusal is as long whichever one its reader chose.
+    const json = wantsJson(req.path);
+    sendPage(res.status(status), (t) => {
+      const message = messageOf(t, status, error);
+      return json ? JSON.stringify({ error: message, code }) : renderMessagePage({ t, title: t.text(status >= 500 ? 'error.title.server' : 'error.title.refused'), message });
+    }, { type: json ? 'json' : 'html' });
   };
 }

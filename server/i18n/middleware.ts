@@ -1,12 +1,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler, Response } from 'express';
-import { isLanguage, negotiate } from '../../common/i18n/languages.ts';
+import { isLanguage, LANGUAGES, negotiate } from '../../common/i18n/languages.ts';
 import { translator, type Translator } from './index.ts';
 import { cookieValue, isPlainHttpHost } from '../http/cookies.ts';
 
 // The chosen language lives only in the address (?lang=) and a browser-session cookie: the server
 // keeps no record of who reads which language. HttpOnly: no script needs it.
 const COOKIE = 'sealdrop-lang';
+
+const languageCookie = (tag: string, secure: boolean) => `${COOKIE}=${tag}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+
+/** Whether a Set-Cookie value is this middleware's (the padding counts it with the language headers). */
+export const isLanguageCookie = (setCookie: string): boolean => setCookie.startsWith(`${COOKIE}=`);
+
+/** Every header this middleware can add, at its longest: the padding keeps room for them in every response. */
+export function longestLanguageHeaders(): [string, string][] {
+  const tag = LANGUAGES.map((l) => l.tag).reduce((a, b) => (b.length > a.length ? b : a));
+  return [['Content-Language', tag], ['Set-Cookie', languageCookie(tag, true)]];
+}
 
 function cookieLanguage(req: IncomingMessage): string | undefined {
   const value = cookieValue(req, COOKIE);
@@ -19,7 +30,7 @@ export function chooseLanguage(): RequestHandler {
     const asked = req.query.lang;
     // Secure off the onion and this machine (a clearnet mirror behind TLS), so a forced downgrade
     // to http cannot show that this browser visited, or in which language.
-    if (isLanguage(asked) && asked !== cookieLanguage(req)) res.append('Set-Cookie', `${COOKIE}=${asked}; Path=/; HttpOnly; SameSite=Lax${isPlainHttpHost(req) ? '' : '; Secure'}`);
+    if (isLanguage(asked) && asked !== cookieLanguage(req)) res.append('Set-Cookie', languageCookie(asked, !isPlainHttpHost(req)));
     const lang = isLanguage(asked) ? asked : requestLanguage(req);
     // Relative ("?lang=…"): nothing of the request's path goes into the page, so a path such as
     // "//elsewhere.example/" cannot turn the switch into a link to another site.

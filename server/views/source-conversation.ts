@@ -1,7 +1,13 @@
 import { escapeHtml, layout } from './layout.ts';
 import { codenameNote, digitsNote, LINKS, NOSCRIPT_CSS, sendForm } from './source.ts';
-import { codenameDigits } from '../../common/codename.ts';
+import { CODENAME_WORDS, codenameDigits } from '../../common/codename.ts';
+import { EFF_LARGE_WORDLIST } from '../../common/wordlist.ts';
 import type { Translator } from '../i18n/index.ts';
+
+// Seven words of 3 to 9 letters: the page keeps room for the longest codename (white space between
+// elements, which nobody sees or copies), so its size does not say how long this codename is.
+const LONGEST_CODENAME = CODENAME_WORDS * Math.max(...EFF_LARGE_WORDLIST.map((w) => w.length)) + CODENAME_WORDS - 1;
+const codenameRoom = (codename: string) => ' '.repeat(Math.max(0, LONGEST_CODENAME - codename.length));
 
 /** Shown once, right after a first submission on the no-JavaScript path. */
 export function renderCodenamePage(t: Translator, codename: string): string {
@@ -12,7 +18,7 @@ export function renderCodenamePage(t: Translator, codename: string): string {
     title: t.text('codename.heading'),
     body: `<h1>${t.html('nojs.codename.heading')}</h1>
 <section class="done"><p>${t.html('nojs.codename.arrived')}</p></section>
-${codenameNote(t)}<p class="codename" id="codename" dir="ltr">${escapeHtml(codename)}</p>
+${codenameNote(t)}<p class="codename" id="codename" dir="ltr">${escapeHtml(codename)}</p>${codenameRoom(codename)}
 ${digitsNote(t)}<p class="codename codename-digits" id="codename-digits" dir="ltr">${escapeHtml(codenameDigits(codename))}</p>
 <p>${t.html('nojs.codename.onlyWayBack')}</p>
 <p>${t.html('nojs.codename.forgotten')}</p>

@@ -3,6 +3,8 @@ import { openReplies } from '../../sources/unlock.ts';
 import { deriveSourceSecrets, normaliseCodename, NotACodenameError } from '../../../common/codename.ts';
 import { renderConversation, renderSourceLogin, type ShownReply } from '../../views/source-conversation.ts';
 import { renderMessagePage } from '../../views/message.ts';
+import { sendPage } from '../../http/pad-responses.ts';
+import { inEveryLanguage } from '../../http/padding.ts';
 import { HttpError } from '../../http/errors.ts';
 import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { sameToken } from '../../auth/sessions.ts';
@@ -13,6 +15,14 @@ import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './nojs.ts';
 import { replyId, slowly, sourceByLogin, UNKNOWN_CODENAME, UnknownCodenameError, type ConversationDeps } from './conversation.ts';
 import { said, say } from '../../i18n/said.ts';
 import { tOf } from '../../i18n/middleware.ts';
+import type { Translator } from '../../i18n/index.ts';
+
+/**
+ * Room on the conversation page for the replies' own bytes (their text and its markup), so that
+ * a page with one short reply or a few is the same size as one with none: what the newsroom wrote,
+ * and how much, does not show on the wire. Beyond it the page grows by size class (padding.ts).
+ */
+export const REPLY_ROOM = 4096;
 
 /** The one field a no-JS form sends, as text; anything else in the body is refused. */
 function onlyField(body: unknown, name: string): string {
@@ -32,14 +42,14 @@ export function noScriptConversation({ config, store, sessions, gates }: Convers
   const router = Router();
   const { maxFileMiB } = limitsOf(config);
 
-  router.get('/login', (_req, res) => void res.type('html').send(renderSourceLogin({ t: tOf(res), maxFileMiB })));
+  router.get('/login', (_req, res) => sendPage(res, (t) => renderSourceLogin({ t, maxFileMiB })));
 
   router.post('/login', async (req, res) => {
     let codename: string;
     try {
       codename = normaliseCodename(onlyField(req.body, 'codename'));
     } catch (error) {
-      if (error instanceof NotACodenameError) return void res.status(400).type('html').send(renderSourceLogin({ t: tOf(res), error: tOf(res).text(error.key, error.values), maxFileMiB }));
+      if (error instanceof NotACodenameError) return sendPage(res.status(400), (t) => renderSourceLogin({ t, error: t.text(error.key, error.values), maxFileMiB }));
       throw error;
     }
     let opened: { sourceId: string; replies: ShownReply[] };
@@ -48,11 +58,12 @@ export function noScriptConversation({ config, store, sessions, gates }: Convers
     } catch (error) {
       if (!(error instanceof UnknownCodenameError)) throw error;
       await slowly(); // the slot is already free: a wrong codename's delay holds no capacity
-      return void res.status(401).type('html').send(renderSourceLogin({ t: tOf(res), error: say(tOf(res), UNKNOWN_CODENAME), maxFileMiB }));
+      return sendPage(res.status(401), (t) => renderSourceLogin({ t, error: say(t, UNKNOWN_CODENAME), maxFileMiB }));
     }
     const { token, session } = sessions.create(opened.sourceId);
     setSessionCookie(res, token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
-    res.type('html').send(renderConversation({ t: tOf(res), replies: opened.replies, csrf: session.csrf, maxFileMiB }));
+    const page = (replies: ShownReply[]) => (t: Translator) => renderConversation({ t, replies, csrf: session.csrf, maxFileMiB });
+    sendPage(res, page(opened.replies), { atLeast: inEveryLanguage(tOf(res), page([])).longest + REPLY_ROOM });
   });
 
   router.post('/replies/:id/delete', async (req, res) => {
@@ -60,8 +71,7 @@ export function noScriptConversation({ config, store, sessions, gates }: Convers
     const csrf = onlyField(req.body, 'csrf');
     if (!session || typeof csrf !== 'string' || !sameToken(csrf, session.csrf)) throw new HttpError(403, said('error.sessionEnded'));
     await store.replies.delete(replyId(req), session.sourceId);
-    const t = tOf(res);
-    res.type('html').send(renderMessagePage({ t, title: t.text('replies.deleted.title'), message: t.text('replies.deleted.body') }));
+    sendPage(res, (t) => renderMessagePage({ t, title: t.text('replies.deleted.title'), message: t.text('replies.deleted.body') }));
   });
 
   return router;

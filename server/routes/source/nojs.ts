@@ -18,7 +18,7 @@ import type { SourceGates } from './conversation.ts';
 import { untilClosed } from '../../http/gate.ts';
 import { encryptPool } from '../../sources/key-pool.ts';
 import { said } from '../../i18n/said.ts';
-import { tOf } from '../../i18n/middleware.ts';
+import { sendPage } from '../../http/pad-responses.ts';
 
 // No-JS uploads in flight at once; each holds at most three parts of plaintext in memory
 // (seal-stream.ts): 16 × 12 MiB at the default part size. A browser without JavaScript does not
@@ -71,10 +71,11 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     if (!created) return res.redirect(303, '/sent');
     setSessionCookie(res, sessions.create(created.sourceId).token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
     // Sent once, in this response only: the codename is not kept anywhere after this line.
-    res.type('html').send(renderCodenamePage(tOf(res), created.codename));
+    const { codename } = created;
+    sendPage(res, (t) => renderCodenamePage(t, codename));
   });
 
-  router.get('/sent', (_req, res) => void res.type('html').send(renderSentPage(tOf(res))));
+  router.get('/sent', (_req, res) => sendPage(res, renderSentPage));
   return router;
 }
 
