@@ -1,10 +1,11 @@
 import type { RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { answerAndClose } from './answer-and-close.ts';
-import { cutSlowBody, slowestEvictable, watchBody, type BodyMeter, type BodyRateOptions } from './body-rate.ts';
+import { cutSlowBody, watchBody, type BodyMeter, type BodyRateOptions } from './body-rate.ts';
+import { Eviction, type Connection } from './eviction.ts';
 
 export type ConnectionOptions = {
-  /** Connections held at once; a newcomer past it displaces the idlest or slowest holder. */
+  /** Connections held at once; a newcomer past it displaces the holder that has delivered least. */
   maxConnections: number;
   /** Connections past the cap that still get a clear 503 (beyond it the kernel refuses them). */
   headroom: number;
@@ -12,38 +13,43 @@ export type ConnectionOptions = {
   idleMs: number;
 };
 
-export const DEFAULT_CONNECTIONS: ConnectionOptions = { maxConnections: 512, headroom: 32, idleMs: 20_000 };
+/**
+ * 4096 a listener: a connection that sent a request head and a few body bytes costs the server
+ * about 25 KiB (a JSON body held near its 16 KiB limit: 39 KiB), so a full table is at most
+ * ~160 MiB a listener, well inside the systemd unit's MemoryMax=2G (figures: docs/operations.md).
+ */
+export const DEFAULT_CONNECTIONS: ConnectionOptions = { maxConnections: 4096, headroom: 32, idleMs: 20_000 };
 
 export const BUSY = 'error.busy';
 
-type Connection = { socket: Socket; active: number; idleSince: number; refused: boolean; written: number; stalledSince: number | null };
-
 /**
  * Keeps room for new sources on one listener. Behind Tor every source shares one address, so
- * nothing is per client: when the connections run out, the one that has gone longest without a
- * request in progress gives way, then a body arriving below the floor; only when every holder
- * is genuinely busy is the newcomer answered 503.
+ * nothing is per client: when the connections run out, the one that has delivered least gives
+ * way (eviction.ts); only when every holder is genuinely busy is the newcomer answered 503.
  */
 export class ConnectionGuard {
   private readonly connections = new Map<Socket, Connection>();
-  private readonly bodies = new Set<BodyMeter>();
+  private readonly eviction: Eviction;
+  private refused = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly limits: ConnectionOptions,
     private readonly bodyRate: BodyRateOptions,
-  ) {}
+  ) {
+    this.eviction = new Eviction(bodyRate);
+  }
 
   /** Wraps the app: every request body is metered, and a connection admitted past the cap is answered 503. */
   listener(app: RequestListener): RequestListener {
     return (req, res) => {
       const connection = this.connections.get(req.socket);
-      if (connection?.refused) return answerAndClose(req, res, 503, BUSY);
+      // Not held: it gave way to a newcomer and is being closed.
+      if (!connection) return void req.socket.destroy();
+      if (connection.refused) return answerAndClose(req, res, 503, BUSY);
       // Browsers never pipeline; a client that queues requests it does not read can hold a connection.
-      if (connection && connection.active > 0) return void req.socket.destroy();
-      if (connection) this.track(connection, res);
-      const meter = watchBody(req, res, this.bodyRate);
-      if (meter.receiving) this.bodies.add(meter);
+      if (connection.active > 0) return void req.socket.destroy();
+      this.track(connection, res, watchBody(req, res, this.bodyRate));
       app(req, res);
     };
   }
@@ -57,64 +63,57 @@ export class ConnectionGuard {
     server.once('close', () => clearInterval(this.timer));
   }
 
-  private track(connection: Connection, res: ServerResponse): void {
+  private track(connection: Connection, res: ServerResponse, meter: BodyMeter): void {
     connection.active++;
+    connection.meter = meter.receiving() ? meter : null;
+    this.eviction.left(connection);
     res.once('close', () => {
       connection.active--;
+      connection.served++;
       connection.idleSince = Date.now();
+      if (connection.active === 0 && this.connections.get(connection.socket) === connection) this.eviction.fellIdle(connection);
     });
   }
 
-  private admit(socket: Socket): void {
-    const connection: Connection = { socket, active: 0, idleSince: Date.now(), refused: false, written: 0, stalledSince: null };
-    if (this.held() >= this.limits.maxConnections && !this.evictOne()) connection.refused = true;
+  private admit(socket: Socket, now = Date.now()): void {
+    const connection: Connection = { socket, since: now, active: 0, served: 0, idleSince: now, refused: false, meter: null, written: 0, stalledSince: null };
+    if (this.connections.size - this.refused >= this.limits.maxConnections && !this.evictOne(now)) {
+      connection.refused = true;
+      this.refused++;
+    }
     this.connections.set(socket, connection);
-    socket.once('close', () => this.connections.delete(socket));
+    socket.once('close', () => this.forget(connection));
   }
 
-  private held(): number {
-    let n = 0;
-    for (const c of this.connections.values()) if (!c.refused) n++;
-    return n;
+  private forget(connection: Connection): void {
+    if (this.connections.get(connection.socket) !== connection) return;
+    this.connections.delete(connection.socket);
+    this.eviction.left(connection);
+    if (connection.refused) this.refused--;
   }
 
-  /** Frees one connection for a newcomer, if any holder may give way. */
-  private evictOne(now = Date.now()): boolean {
-    let idlest: Connection | undefined;
-    let stalled: Connection | undefined;
-    for (const c of this.connections.values()) {
-      if (c.refused) continue;
-      if (c.active === 0 && (!idlest || c.idleSince < idlest.idleSince)) idlest = c;
-      // A client that does not read its answer holds the connection without any cost to itself.
-      const stalledFor = c.stalledSince === null ? 0 : now - c.stalledSince;
-      if (stalledFor >= this.bodyRate.evictAfterMs && (!stalled || c.stalledSince! < stalled.stalledSince!)) stalled = c;
-    }
-    const freed = idlest ?? stalled;
-    if (freed) {
-      this.connections.delete(freed.socket);
-      freed.socket.destroy();
-      return true;
-    }
-    const slowest = slowestEvictable([...this.bodies].filter((m) => this.connections.has(m.req.socket)).map((m) => m.req));
-    if (!slowest) return false;
-    this.connections.delete(slowest.req.socket);
-    this.bodies.delete(slowest);
-    cutSlowBody(slowest);
+  /** Frees one slot for a newcomer, if any holder may give way. */
+  private evictOne(now: number): boolean {
+    const freed = this.eviction.pick(this.connections, now);
+    if (!freed) return false;
+    this.forget(freed);
+    // A body cut short is told why (408); a connection with no request in progress just closes.
+    if (freed.meter?.receiving() && freed.active > 0) cutSlowBody(freed.meter);
+    else freed.socket.destroy();
     return true;
   }
 
   private tick(now = Date.now()): void {
-    for (const meter of this.bodies) {
-      if (!meter.receiving) {
-        this.bodies.delete(meter);
-        continue;
-      }
-      meter.sample(now);
-      if (!meter.tooSlow()) continue;
-      this.bodies.delete(meter);
-      cutSlowBody(meter);
-    }
     for (const c of this.connections.values()) {
+      const meter = c.meter;
+      if (meter && !meter.receiving()) c.meter = null;
+      else if (meter) {
+        meter.sample(now);
+        if (meter.tooSlow()) {
+          c.meter = null;
+          cutSlowBody(meter);
+        }
+      }
       if (c.active === 0 && now - c.idleSince > this.limits.idleMs) c.socket.destroy();
       else if (this.responseStalled(c, now) > this.limits.idleMs) c.socket.destroy();
     }
