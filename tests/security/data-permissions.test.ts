@@ -4,7 +4,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/pr
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
 import { until } from '../helpers/pages.ts';
 import { registerApiSource } from '../helpers/sources.ts';
@@ -69,6 +69,7 @@ async function noJsSubmission(sourceUrl: string): Promise<void> {
 // 000, the worst case, runs every command that writes (a journalist added, a no-JS submission,
 // export, decrypt, onion --torrc-only); 022, the usual default, the server's start alone (the
 // database, its journal, the key file, the lock). Both at once: each mostly waits for tsx to start.
+// (process.umask is this worker's own: vitest runs each file in a forked process.)
 for (const [umask, everything] of [['022', false], ['000', true]] as const) {
   test.concurrent(`umask ${umask}: ${everything ? 'the server and every CLI command that writes' : 'the server'} create(s) only 0700 directories and 0600 files, and a 0755 data directory is tightened once`, async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-perm-'));
@@ -85,11 +86,20 @@ for (const [umask, everything] of [['022', false], ['000', true]] as const) {
       if (everything) {
         await cli(umask, ['journalist', 'add', '--username', 'jo', '--public-key', publicKeyFile, '--data', data]);
         await noJsSubmission(sourceUrl);
+        // The commands that write elsewhere, in this process under umask 000 (no 077 from the
+        // entry point to fall back on): their own modes must hold. The journalist above went
+        // through the real entry point under the shell's umask.
         const exported = path.join(root, 'export');
-        await Promise.all([
-          cli(umask, ['export', '--data', data, '--out', exported]).then(() => cli(umask, ['decrypt', '--key', keyFile, '--in', exported, '--out', path.join(root, 'plain')])),
-          cli(umask, ['onion', '--torrc-only', '--data', data, '--out', path.join(root, 'torrc')]),
-        ]);
+        const quiet = vi.spyOn(console, 'log').mockImplementation(() => {});
+        const previous = process.umask(0o000);
+        try {
+          await (await import('../../server/cli/export.ts')).exportCommand(['--data', data, '--out', exported]);
+          await (await import('../../server/cli/decrypt.ts')).decryptCommand(['--key', keyFile, '--in', exported, '--out', path.join(root, 'plain')]);
+          await (await import('../../server/cli/onion.ts')).onionCommand(['--torrc-only', '--data', data, '--out', path.join(root, 'torrc')]);
+        } finally {
+          process.umask(previous);
+          quiet.mockRestore();
+        }
       }
 
       // The rollback journal the server made (kept, emptied, after each commit), and while a
