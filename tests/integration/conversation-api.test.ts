@@ -125,7 +125,8 @@ describe('a source deleted by the newsroom', () => {
     const id = (instance.rows().sources as { id: string }[]).at(-1)!.id;
     await instance.store.inbox.deleteSource(id);
     const before = instance.rows().submissions!.length;
-    const res = await api('/submissions', { parts: 1 }, { 'x-source-token': token });
+    // With the upload secret the page makes (item 6), so that the session is what is refused.
+    const res = await api('/submissions', { parts: 1, secret: 'c0ffee'.repeat(10) + 'c0de' }, { 'x-source-token': token });
     expect(res.status).toBe(401);
     const refused = (await res.json()) as { error: string; code: string };
     expect(refused.error).toMatch(/no longer on the server/);
