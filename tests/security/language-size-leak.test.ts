@@ -175,6 +175,11 @@ describe('an open drop, with the newsroom texts of different lengths in each lan
       for (const w of wires) expect(w.headers.get('content-language'), label).toBeUndefined();
     }
 
+    // A returning source sends more without JavaScript: a redirect to /sent, no language header.
+    const more = await inEvery(url, { ...send, headers: { ...send.headers, cookie: `__Host-sealdrop-source=${tokenOf(longer)}` } }, EACH_ONCE);
+    expectOneSize('sent again (redirect)', more, 303);
+    for (const w of more) expect(w.headers.get('content-language')).toBeUndefined();
+
     // Deleting replies without JavaScript: the notice that says so.
     const csrf = /name="csrf" value="([^"]+)"/.exec(longer.body.toString())![1]!;
     const session = tokenOf(longer);
