@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encryptObject, generateKeyPair, readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
 import { findBytes } from '../helpers/byte-search.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
-import { newSource, registerApiSource } from '../helpers/sources.ts';
+import { newSource } from '../helpers/sources.ts';
 
 // Threat: a submission id is known to far more people than the source who made it (every journalist
 // sees it in the inbox; it names a folder of every export and a row of every backup). Until now
@@ -78,6 +78,13 @@ async function completedUpload(): Promise<{ id: string; secret: string }> {
 
 const unknownId = () => randomBytes(16).toString('hex');
 
+/** A source with a session, as after a codename login with JavaScript (one hash lookup: no key is made). */
+async function loggedIn(): Promise<{ id: string; token: string }> {
+  const { id, loginSecret } = newSource(instance.store);
+  const res = await fetch(`${instance.sourceUrl}/api/sources/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: loginSecret }) });
+  return { id, token: ((await res.json()) as { sourceToken: string }).sourceToken };
+}
+
 /** Asks every route about `id` and about an id that never existed: the answers and the database work must be identical. */
 async function expectLikeUnknown(id: string, secret: string | null): Promise<void> {
   for (const probe of PROBES) {
@@ -130,7 +137,7 @@ describe('during the upload', () => {
   });
 
   test('with the secret, the page uploads, resumes and completes; the database holds only its hash', async () => {
-    const { token } = await registerApiSource(instance.sourceUrl);
+    const { token } = await loggedIn();
     const secret = newSecret();
     const created = await fetch(`${instance.sourceUrl}/api/submissions`, {
       method: 'POST',
@@ -159,9 +166,8 @@ describe('during the upload', () => {
 
 describe('the other ids the source listener takes', () => {
   test('a reply id answers only its own source, and once deleted, like one that never existed', async () => {
-    const [own, other] = [await registerApiSource(instance.sourceUrl), await registerApiSource(instance.sourceUrl)];
-    const owner = (instance.rows().sources as { id: string }[]).at(-2)!.id;
-    const reply = await instance.store.replies.add(owner, await sealed(10));
+    const [own, other] = [await loggedIn(), await loggedIn()];
+    const reply = await instance.store.replies.add(own.id, await sealed(10));
     /** Fetches, marks read, then deletes (in that order: only a read reply may be deleted). */
     const asks = async (id: string, token: string) => {
       const answers: Answer[] = [];
