@@ -127,13 +127,13 @@ describe('over HTTP', () => {
     expect(instance.rows().sources!.length).toBe(sources + 1);
 
     const { token, codename } = await registerApiSource(instance.sourceUrl);
-    expect((await api('/submissions', { parts: 1 }, { 'x-source-token': token })).status).toBe(201);
+    expect((await api('/submissions', { parts: 1, secret: randomBytes(32).toString('hex') }, { 'x-source-token': token })).status).toBe(201);
     const salt = ((await (await fetch(`${instance.sourceUrl}/api/config`)).json()) as { kdfSalt: string }).kdfSalt;
     const login = await api('/sources/login', { login: (await deriveSourceSecrets(codename, salt)).loginSecret });
     expect(login.status).toBe(200);
     const again = ((await login.json()) as { sourceToken: string }).sourceToken;
-    expect((await api('/submissions', { parts: 1 }, { 'x-source-token': again })).status).toBe(201);
+    expect((await api('/submissions', { parts: 1, secret: randomBytes(32).toString('hex') }, { 'x-source-token': again })).status).toBe(201);
     // An altered token is refused and creates nothing.
-    expect((await api('/submissions', { parts: 1 }, { 'x-source-token': flip(again, 20) })).status).toBe(401);
+    expect((await api('/submissions', { parts: 1, secret: randomBytes(32).toString('hex') }, { 'x-source-token': flip(again, 20) })).status).toBe(401);
   });
 });
