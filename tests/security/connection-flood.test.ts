@@ -168,7 +168,7 @@ describe.sequential('a flood of half-open connections cannot lock new sources ou
     await until(() => statusOf(idle) === 200, 5_000, 'the keep-alive answer');
     const held: Raw[] = [idle];
     for (const first of ['', HALF_OPEN[0]!, HALF_OPEN[2]!]) {
-      await sleep(150); // older means further behind, for the same bytes
+      await sleep(300); // older means further behind, for the same bytes
       held.push(await connect(port, first));
     }
     const steady = await steadyUpload(instance, port, 100_000);
