@@ -2,11 +2,12 @@
 // on its reader's language (padding.ts says how). Routes that render words say how long their body
 // would be in every language (sendPage, or declareLongest); the finisher pads every text body to
 // its class, and strips the language headers from everything else (no body, a file, a stream).
+// It also gives every reader the language cookie, so that requests do not differ by language.
 import type { ServerResponse } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import { declaredLongest, declareLongest, inEveryLanguage, isPadded, padBody } from './padding.ts';
-import { isLanguageCookie } from '../i18n/middleware.ts';
-import { tOf } from '../i18n/middleware.ts';
+import { isLanguageCookie } from '../i18n/cookie.ts';
+import { rememberLanguage, tOf } from '../i18n/middleware.ts';
 import type { Translator } from '../i18n/index.ts';
 
 const TEXT = /^(?:text\/|application\/json\b)/i;
@@ -27,7 +28,9 @@ function withoutLanguageHeaders(res: ServerResponse): void {
 
 /** Mounted first on the source app, so that every response it sends, refusals included, passes here. */
 export function padResponses(): RequestHandler {
-  return (_req, res, next) => {
+  return (req, res, next) => {
+    // What the browser sends back must not say the language either: every reader gets the cookie.
+    rememberLanguage(req, res);
     const send = res.send;
     res.send = function padded(this: Response, body?: unknown) {
       if (typeof body === 'string' && !bodiless(this.statusCode)) {

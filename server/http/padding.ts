@@ -7,7 +7,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { LANGUAGES } from '../../common/i18n/languages.ts';
 import { translator, type Translator } from '../i18n/index.ts';
-import { isLanguageCookie, longestLanguageHeaders } from '../i18n/middleware.ts';
+import { isLanguageCookie, longestLanguageHeaders } from '../i18n/cookie.ts';
 
 /**
  * The size classes, in bytes on the wire: multiples of 512 (about one Tor cell) up to 8 KiB, then

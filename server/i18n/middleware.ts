@@ -1,37 +1,31 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler, Response } from 'express';
-import { isLanguage, LANGUAGES, negotiate } from '../../common/i18n/languages.ts';
+import { negotiate } from '../../common/i18n/languages.ts';
 import { translator, type Translator } from './index.ts';
-import { cookieValue, isPlainHttpHost } from '../http/cookies.ts';
+import { isPlainHttpHost } from '../http/cookies.ts';
+import { cookieLanguage, isLanguageCookie, languageCookie, languageOfCode } from './cookie.ts';
+import { switchedTo } from './switch.ts';
 
-// The chosen language lives only in the address (?lang=) and a browser-session cookie: the server
-// keeps no record of who reads which language. HttpOnly: no script needs it.
-const COOKIE = 'sealdrop-lang';
+// The chosen language lives only in a browser-session cookie (cookie.ts): the server keeps no
+// record of who reads which language.
 
-const languageCookie = (tag: string, secure: boolean) => `${COOKIE}=${tag}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+// Secure off the onion and this machine (a clearnet mirror behind TLS), so a forced downgrade to
+// http cannot show that this browser visited, or in which language.
+const writeCookie = (req: IncomingMessage, res: Response, tag: string) => res.append('Set-Cookie', languageCookie(tag, !isPlainHttpHost(req)));
 
-/** Whether a Set-Cookie value is this middleware's (the padding counts it with the language headers). */
-export const isLanguageCookie = (setCookie: string): boolean => setCookie.startsWith(`${COOKIE}=`);
-
-/** Every header this middleware can add, at its longest: the padding keeps room for them in every response. */
-export function longestLanguageHeaders(): [string, string][] {
-  const tag = LANGUAGES.map((l) => l.tag).reduce((a, b) => (b.length > a.length ? b : a));
-  return [['Content-Language', tag], ['Set-Cookie', languageCookie(tag, true)]];
-}
-
-function cookieLanguage(req: IncomingMessage): string | undefined {
-  const value = cookieValue(req, COOKIE);
-  return isLanguage(value) ? value : undefined;
-}
-
-/** Picks the language: ?lang= (then remembered for this browser session), the cookie, Accept-Language. */
+/**
+ * Picks the language: ?lang= (the switch), the cookie, Accept-Language. The cookie is written when
+ * the switch chooses, or to rewrite one in an earlier form. A switch link (GET or HEAD) is answered
+ * with a redirect to the same address without `lang`; a form posted to an old address with ?lang=
+ * is answered in that language where it is.
+ */
 export function chooseLanguage(): RequestHandler {
   return (req, res, next) => {
-    const asked = req.query.lang;
-    // Secure off the onion and this machine (a clearnet mirror behind TLS), so a forced downgrade
-    // to http cannot show that this browser visited, or in which language.
-    if (isLanguage(asked) && asked !== cookieLanguage(req)) res.append('Set-Cookie', languageCookie(asked, !isPlainHttpHost(req)));
-    const lang = isLanguage(asked) ? asked : requestLanguage(req);
+    const asked = languageOfCode(req.query.lang);
+    const held = cookieLanguage(req);
+    const lang = asked ?? held?.tag ?? negotiate(req.headers['accept-language']);
+    if (held ? !held.current || held.tag !== lang : asked !== undefined) writeCookie(req, res, lang);
+    if (asked && (req.method === 'GET' || req.method === 'HEAD')) return switchedTo(req.originalUrl, res);
     // Relative ("?lang=…"): nothing of the request's path goes into the page, so a path such as
     // "//elsewhere.example/" cannot turn the switch into a link to another site.
     const here = req.method === 'GET' || req.method === 'HEAD' ? '' : '/';
@@ -42,8 +36,18 @@ export function chooseLanguage(): RequestHandler {
   };
 }
 
+/**
+ * On the source listener, after chooseLanguage: the cookie for every reader who has none yet, in
+ * the language already chosen (Accept-Language), so that a reader who never uses the switch sends
+ * the same cookie back, as long, as one who did.
+ */
+export function rememberLanguage(req: IncomingMessage, res: Response): void {
+  const written = ([] as unknown[]).concat(res.getHeader('Set-Cookie') ?? []).some((c) => isLanguageCookie(String(c)));
+  if (!written && !cookieLanguage(req)) writeCookie(req, res, tOf(res).tag);
+}
+
 /** The language a request asks for by its headers alone (no address): cookie, then Accept-Language. */
-export const requestLanguage = (req: IncomingMessage): string => cookieLanguage(req) ?? negotiate(req.headers['accept-language']);
+export const requestLanguage = (req: IncomingMessage): string => cookieLanguage(req)?.tag ?? negotiate(req.headers['accept-language']);
 
 /** The request's translator (English before the middleware ran, e.g. for a refused header). */
 export const tOf = (res: Response): Translator => (res.locals.t as Translator | undefined) ?? translator('en');

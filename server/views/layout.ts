@@ -1,6 +1,7 @@
 // Pages are rendered on the server as plain strings: no inline script or style, everything escaped.
 import { LANGUAGES } from '../../common/i18n/languages.ts';
 import type { Translator } from '../i18n/index.ts';
+import { languageCode } from '../i18n/cookie.ts';
 import { escapeHtml } from './escape.ts';
 
 export { escapeHtml };
@@ -8,12 +9,16 @@ export { escapeHtml };
 /** `strings`: the key prefix of the page script's words (the source page's "client.", the journalist page's "staff.script."). */
 export type LayoutOptions = { t: Translator; title: string; body: string; script?: string; strings?: string; head?: string; languageSwitch?: boolean };
 
-/** Plain links, so the switch works without JavaScript; each name is written in its own language and direction. */
+/**
+ * Plain links, so the switch works without JavaScript; each name is written in its own language and
+ * direction. Each asks for a code of one width ("?lang=3"), so the click is the same length whichever
+ * language it chooses; the server answers with a redirect that leaves no language in the address.
+ */
 function languageSwitch(t: Translator): string {
   const links = LANGUAGES.map((l) =>
     l.tag === t.tag
       ? `<li><span aria-current="true" lang="${l.tag}" dir="${l.dir}">${escapeHtml(l.name)}</span></li>`
-      : `<li><a href="${escapeHtml(t.here)}?lang=${l.tag}" hreflang="${l.tag}" lang="${l.tag}" dir="${l.dir}">${escapeHtml(l.name)}</a></li>`,
+      : `<li><a href="${escapeHtml(t.here)}?lang=${languageCode(l.tag)}" hreflang="${l.tag}" lang="${l.tag}" dir="${l.dir}">${escapeHtml(l.name)}</a></li>`,
   );
   return `<nav class="languages" aria-label="${escapeHtml(t.text('layout.languages'))}"><ul>${links.join('')}</ul></nav>`;
 }

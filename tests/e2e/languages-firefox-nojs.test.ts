@@ -43,6 +43,8 @@ test('without JavaScript: switch to Uyghur, stay in it across pages, send, and r
   await until(async () => (await htmlLang(page))[0] === 'ug', 20_000, 'the Uyghur page');
   expect(await htmlLang(page)).toEqual(['ug', 'rtl']);
   expect(await page.$eval('h1', (h) => h.textContent)).toBe(ug.text('source.heading'));
+  // The switch's redirect leaves no language in the address (nor so in a Referer or a form's target).
+  expect(page.url()).toBe(`${instance.sourceUrl}/`);
 
   // Remembered for this browser session only, with no address parameter.
   await page.goto(`${instance.sourceUrl}/login`);
@@ -72,5 +74,6 @@ test('without JavaScript: switch to Uyghur, stay in it across pages, send, and r
   await press(page, 'a[hreflang="en"]');
   await until(async () => (await htmlLang(page))[0] === 'en', 20_000, 'the English page');
   expect(await htmlLang(page)).toEqual(['en', 'ltr']);
+  expect(page.url()).toBe(`${instance.sourceUrl}/`);
   await page.close();
 }, 120_000);

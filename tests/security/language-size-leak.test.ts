@@ -21,23 +21,50 @@ import { onTheWire, type RawRequest, type Wire } from '../helpers/wire.ts';
 const LANGUAGES = ['en', 'zh-Hans', 'zh-Hant', 'ug'] as const;
 type Lang = (typeof LANGUAGES)[number];
 const ACCEPT: Record<Lang, string> = { en: 'en-US,en;q=0.5', 'zh-Hans': 'zh-CN,zh;q=0.9', 'zh-Hant': 'zh-TW,zh;q=0.9', ug: 'ug-CN,ug;q=0.9,en;q=0.5' };
-const WAYS = ['query', 'cookie', 'accept'] as const;
+const WAYS = ['query', 'cookie', 'code', 'accept'] as const;
 type Way = (typeof WAYS)[number];
 type Variant = [Lang, Way];
+/** The language cookie as the server writes it: a code of one width (an index into the languages). */
+const code = (lang: Lang) => String(LANGUAGES.indexOf(lang));
 
-/** The request in `lang`, chosen by the switch (?lang=, which sets a cookie), by that cookie, or by Accept-Language; asking for compression too. */
+/**
+ * The request in `lang`, chosen by the switch (?lang=, which sets the cookie; a page or other GET
+ * answers with a redirect, followed by inEvery), by the cookie as earlier versions wrote it (the tag),
+ * by the cookie as it is written now (the code), or by Accept-Language; asking for compression too.
+ */
 function inLanguage(req: RawRequest, [lang, way]: Variant): RawRequest {
   const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', 'accept-language': 'en-US,en;q=0.5', ...req.headers };
+  const withCookie = (c: string) => ({ ...req, headers: { ...headers, cookie: [headers.cookie, `sealdrop-lang=${c}`].filter(Boolean).join('; ') } });
   if (way === 'query') return { ...req, headers, path: `${req.path}${req.path.includes('?') ? '&' : '?'}lang=${lang}` };
-  if (way === 'cookie') return { ...req, headers: { ...headers, cookie: [headers.cookie, `sealdrop-lang=${lang}`].filter(Boolean).join('; ') } };
+  if (way === 'cookie') return withCookie(lang);
+  if (way === 'code') return withCookie(code(lang));
   return { ...req, headers: { ...headers, 'accept-language': ACCEPT[lang] } };
+}
+
+const isGet = (req: RawRequest) => ['GET', 'HEAD'].includes(req.method ?? 'GET');
+
+/** Where the switch's redirect leads: the same request at the address it names, with the cookie it set. */
+function afterSwitch(asked: RawRequest, redirect: Wire): RawRequest {
+  const to = new URL(redirect.headers.get('location')![0]!, `http://drop.onion${asked.path}`);
+  const cookie = redirect.headers.get('set-cookie')![0]!.split(';')[0]!;
+  const held = (asked.headers?.cookie ?? '').split('; ').filter((c) => c && !c.startsWith('sealdrop-lang='));
+  return { ...asked, headers: { ...asked.headers, cookie: [...held, cookie].join('; ') }, path: `${to.pathname}${to.search}` };
+}
+
+/** The request in `lang`, as it reaches the page: through the switch's redirect where it answers with one (a GET in an app that chooses languages). */
+async function inOne(base: string, req: RawRequest, v: Variant): Promise<Wire> {
+  const asked = inLanguage(req, v);
+  const first = await onTheWire(base, asked);
+  if (v[1] !== 'query' || !isGet(req) || first.status !== 303) return first;
+  expect(first.headers.get('set-cookie')![0]).toMatch(new RegExp(`^sealdrop-lang=${code(v[0])};`));
+  return onTheWire(base, afterSwitch(asked, first));
 }
 
 const EVERY: Variant[] = LANGUAGES.flatMap((l) => WAYS.map((w): Variant => [l, w]));
 /** Each language once, each chosen a different way: for requests that cost the server a PBKDF2. */
 const EACH_ONCE: Variant[] = LANGUAGES.map((l, i): Variant => [l, WAYS[i % WAYS.length]!]);
 
-const inEvery = (base: string, req: RawRequest, variants = EVERY) => Promise.all(variants.map((v) => onTheWire(base, inLanguage(req, v))));
+const inEvery = (base: string, req: RawRequest, variants = EVERY) => Promise.all(variants.map((v) => inOne(base, req, v)));
 
 /** Every response the same length on the wire (and never compressed: padding would not survive it). */
 function expectOneSize(label: string, wires: Wire[], status: number): void {
@@ -85,8 +112,18 @@ describe('an open drop, with the newsroom texts of different lengths in each lan
       expectOneSize(page, wires, 200);
       expectWorded(page, wires);
     }
-    const start = await onTheWire(url, { path: '/?lang=ug' });
+    const start = await inOne(url, { path: '/' }, ['ug', 'query']);
     expect(start.body.toString()).toContain('مىسال گېزىتى');
+  });
+
+  test('the switch answers every page with a redirect of one size, whichever language (by code or by tag) it chooses, to the same address', async () => {
+    for (const page of ['/', '/guide', '/login', '/sent', '/no/such/page', '/static/style.css']) {
+      // As the switch links say now (a code of one width), and as earlier versions' links said (the tag).
+      const wires = await Promise.all(LANGUAGES.flatMap((l) => [code(l), l]).map((asked) => onTheWire(url, { path: `${page}?lang=${asked}` })));
+      expectOneSize(`switch on ${page}`, wires, 303);
+      expect(new Set(wires.map((w) => w.headers.get('location')![0])).size, page).toBe(1);
+      for (const w of wires) expect(w.headers.get('content-language'), page).toBeUndefined();
+    }
   });
 
   test('static files are the same bytes in every language: not padded (the published digests hold), no language header', async () => {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { padBody, sizeClass } from '../../../server/http/padding.ts';
+import { languageCookie } from '../../../server/i18n/cookie.ts';
 import { onTheWire } from '../../helpers/wire.ts';
 
 test('size classes: 512-byte steps to 8 KiB, then an eighth of the power of two below, never more than 12.5% above 4 KiB', () => {
@@ -22,7 +23,7 @@ beforeAll(async () => {
     const tag = q.get('tag')!;
     res.setHeader('Content-Language', tag);
     res.setHeader('X-Filler', 'f'.repeat(Number(q.get('filler'))));
-    if (q.get('cookie')) res.setHeader('Set-Cookie', `sealdrop-lang=${tag}; Path=/; HttpOnly; SameSite=Lax${q.get('cookie') === 'secure' ? '; Secure' : ''}`);
+    if (q.get('cookie')) res.setHeader('Set-Cookie', languageCookie(tag, q.get('cookie') === 'secure'));
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     const body = padBody(res, 'x'.repeat(Number(q.get('own'))), Number(q.get('longest')));
     res.setHeader('Content-Length', Buffer.byteLength(body));
