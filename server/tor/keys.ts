@@ -1,4 +1,6 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { OnionKeyError } from './errors.ts';
 
 // Onion-service and client-authorisation keys, made here rather than by tor, so that Sealdrop knows
 // both addresses before tor first runs (to print them, and to write the torrc for a system tor).
@@ -33,6 +35,9 @@ export function onionAddress(publicKey: Uint8Array): string {
 }
 
 const header = (text: string) => Buffer.concat([Buffer.from(text), Buffer.alloc(32 - text.length)]);
+// tor's tagged key files: exactly this 32-byte header (NUL-padded), then the key, nothing more.
+const SECRET_HEADER = header('== ed25519v1-secret: type0 ==');
+const PUBLIC_HEADER = header('== ed25519v1-public: type0 ==');
 
 export type OnionIdentity = { address: string; files: Record<'hs_ed25519_secret_key' | 'hs_ed25519_public_key' | 'hostname', Buffer> };
 
@@ -41,27 +46,41 @@ export type OnionIdentity = { address: string; files: Record<'hs_ed25519_secret_
  * ed25519 key (SHA-512 of the seed, clamped), as tor's ed25519 code keeps it.
  */
 export function newOnionIdentity(): OnionIdentity {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const pub = raw(publicKey, 'x');
-  const expanded = createHash('sha512').update(raw(privateKey, 'd')).digest();
+  const expanded = createHash('sha512').update(raw(generateKeyPairSync('ed25519').privateKey, 'd')).digest();
   expanded[0]! &= 248;
   expanded[31]! &= 63;
   expanded[31]! |= 64;
-  const address = onionAddress(pub);
-  return {
-    address,
-    files: {
-      hs_ed25519_secret_key: Buffer.concat([header('== ed25519v1-secret: type0 =='), expanded]),
-      hs_ed25519_public_key: Buffer.concat([header('== ed25519v1-public: type0 =='), pub]),
-      hostname: Buffer.from(`${address}\n`),
-    },
-  };
+  return identityOf(Buffer.concat([SECRET_HEADER, expanded]));
 }
 
-/** The address named by a public key file tor reads (the hostname file is only a convenience). */
+/** The files tor writes beside a secret key, derived from it (tor rewrites `hostname` the same way). */
+export function identityOf(secretKeyFile: Buffer): OnionIdentity {
+  const publicKey = publicKeyOfSecretKeyFile(secretKeyFile);
+  const address = onionAddress(publicKey);
+  const files = { hs_ed25519_secret_key: secretKeyFile, hs_ed25519_public_key: Buffer.concat([PUBLIC_HEADER, publicKey]), hostname: Buffer.from(`${address}\n`) };
+  return { address, files };
+}
+
+/**
+ * The public key tor publishes a service under: derived, as tor does, from the secret key file,
+ * never read from `hs_ed25519_public_key`. Tor (ed25519-donna) takes the expanded key's first 32
+ * bytes as a little-endian scalar a, reduced mod L, and no clamping: vanity-address tools make
+ * unclamped keys tor accepts. A = (a mod L)·B, by @noble/curves (constant-time; a is secret).
+ */
+export function publicKeyOfSecretKeyFile(file: Uint8Array): Uint8Array {
+  if (file.length !== 96 || !SECRET_HEADER.equals(file.subarray(0, 32))) {
+    throw new OnionKeyError('secret_key_malformed', 'Not an onion service secret key file (tor writes 96 bytes: the "== ed25519v1-secret: type0 ==" header, then the expanded key).');
+  }
+  const a = ed25519.Point.Fn.create(BigInt(`0x${Buffer.from(file.subarray(32, 64)).reverse().toString('hex')}`));
+  if (a === 0n) throw new OnionKeyError('secret_key_malformed', 'The onion service secret key is zero: no service can be published under it.');
+  return ed25519.Point.BASE.multiply(a).toBytes();
+}
+
+/** The address named by a public key file (tor refuses to start when it is not the secret key's). */
 export function addressOfPublicKeyFile(file: Buffer): string {
-  const expected = header('== ed25519v1-public: type0 ==');
-  if (file.length !== 64 || !file.subarray(0, 32).equals(expected)) throw new Error('Not an onion service public key file.');
+  if (file.length !== 64 || !PUBLIC_HEADER.equals(file.subarray(0, 32))) {
+    throw new OnionKeyError('public_key_malformed', 'Not an onion service public key file (tor writes 64 bytes: the "== ed25519v1-public: type0 ==" header, then the key).');
+  }
   return onionAddress(file.subarray(32));
 }
 

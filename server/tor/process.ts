@@ -2,15 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { TorStartError } from './errors.ts';
 import { torDir } from './services.ts';
 import { childTorrc, type Targets } from './torrc.ts';
 
-export const TOR_BINARY = '/usr/sbin/tor';
+export { TorStartError };
 
-/** Tor could not start: a missing binary, a bad torrc, or tor exiting before it read its config. */
-export class TorStartError extends Error {
-  override name = 'TorStartError';
-}
+export const TOR_BINARY = '/usr/sbin/tor';
 
 export type RunningTor = {
   /** Resolves when tor has a circuit-ready connection to the network ("Bootstrapped 100%"). */

@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { addressOfPublicKeyFile, authorizedClientLine, newClientAuth, newOnionIdentity } from './keys.ts';
+import { verifiedOnionAddress } from './identity.ts';
+import { authorizedClientLine, newClientAuth, newOnionIdentity } from './keys.ts';
 
 // The onion services' keys live in the data directory (DATA/tor, mode 0700), so the addresses
 // survive restarts and a backup of the data directory carries them. Tor insists on 0700 too.
@@ -36,11 +37,11 @@ export function ensureService(dataDir: string, service: Service): string {
   return addressOf(dataDir, service)!;
 }
 
-/** The service's onion address, or null if `sealdrop onion` has never made it. */
-export function addressOf(dataDir: string, service: Service): string | null {
-  const file = path.join(serviceDir(dataDir, service), 'hs_ed25519_public_key');
-  return existsSync(file) ? addressOfPublicKeyFile(readFileSync(file)) : null;
-}
+/**
+ * The service's onion address, or null if `sealdrop onion` has never made it: the address of its
+ * secret key, the one tor publishes. Throws OnionKeyError if its other files name another.
+ */
+export const addressOf = (dataDir: string, service: Service): string | null => verifiedOnionAddress(serviceDir(dataDir, service));
 
 /** True once this data directory publishes onion services (journalists then need access keys). */
 export const onionsEnabled = (dataDir: string): boolean => addressOf(dataDir, 'journalist') !== null;
