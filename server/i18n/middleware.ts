@@ -39,9 +39,12 @@ export function chooseLanguage(): RequestHandler {
 /**
  * On the source listener, after chooseLanguage: the cookie for every reader who has none yet, in
  * the language already chosen (Accept-Language), so that a reader who never uses the switch sends
- * the same cookie back, as long, as one who did.
+ * the same cookie back, as long, as one who did. On the first page they load (a GET): a form or a
+ * page script posts only from a page, so a browser posting without the cookie is one that has
+ * dropped it (whatever its language), and its next page gives it back.
  */
 export function rememberLanguage(req: IncomingMessage, res: Response): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return;
   const written = ([] as unknown[]).concat(res.getHeader('Set-Cookie') ?? []).some((c) => isLanguageCookie(String(c)));
   if (!written && !cookieLanguage(req)) writeCookie(req, res, tOf(res).tag);
 }

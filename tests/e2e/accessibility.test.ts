@@ -34,6 +34,12 @@ async function visit(path: string, base: string, o: { scripts?: boolean } = {}):
   try {
     if (o.scripts === false) await page.route('**/static/js/**', (route) => route.abort());
     await page.goto(`${base}${path}`);
+    const asked = /[?&]lang=([^&]+)/.exec(path)?.[1];
+    if (asked) {
+      // The switch's redirect: the address loses `lang`, and the page is in the language asked for.
+      expect(page.url()).not.toContain('lang=');
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe(asked);
+    }
     if (o.scripts !== false && base === instance.sourceUrl && /^\/(\?|$)/.test(path)) await page.waitForSelector('#path-js', { state: 'visible' });
     return await axeViolations(page);
   } finally {
@@ -41,7 +47,7 @@ async function visit(path: string, base: string, o: { scripts?: boolean } = {}):
   }
 }
 
-// Every source page in every shipped language (the address chooses it: ?lang=).
+// Every source page in every shipped language (the switch's address chooses it: ?lang=, then its redirect).
 const SOURCE_PAGES = ['/', '/login', '/sent', '/guide', '/no-such-page'];
 const pagesIn = (tag: string) => SOURCE_PAGES.map((p) => [tag, p] as const);
 

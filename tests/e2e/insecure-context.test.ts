@@ -95,9 +95,10 @@ describe('Firefox ESR without the onion allowlist, through an http .onion addres
     const codename = /id="codename"[^>]*>([a-z -]+)</.exec(html)?.[1];
     expect(codename?.split(' ')).toHaveLength(7);
 
-    // The Secure __Host- cookie cannot be stored on this page; the onion-only fallback is.
+    // The Secure __Host- cookie cannot be stored on this page; the onion-only fallback is (beside
+    // the language cookie, which every reader gets on their first page).
     const cookies = (await page.cookies()).map((c) => c.name).sort();
-    expect(cookies).toEqual(['sealdrop-source']);
+    expect(cookies).toEqual(['sealdrop-lang', 'sealdrop-source']);
 
     // A returning source: log in with the codename (a fresh session cookie), then send more.
     await page.goto(`${proxy.url}/login`);
