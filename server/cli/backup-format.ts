@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 
 // A backup file: the standard envelope (parts and a manifest, each an OpenPGP message GnuPG can
@@ -18,9 +17,7 @@ export const BACKUP_TYPE = 'application/x-sealdrop-backup';
 export const KEY_FILE_TYPE = 'application/x-sealdrop-key-file';
 /** Plaintext per part of a backup. */
 export const BACKUP_PART_SIZE = 4 * 1024 * 1024;
-const TRAILER = Buffer.from('SDBK');
-// A manifest lists a 64-character digest per part: 100,000 parts (400 GiB) stay far below this.
-const MAX_MANIFEST = 16 * 1024 * 1024;
+export const TRAILER = Buffer.from('SDBK');
 
 /** Not a backup, or one that was cut short or altered outside the envelope's framing. */
 export class BackupFormatError extends Error {
@@ -43,57 +40,6 @@ function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(n, 0);
   return b;
-}
-
-/** Reads a backup file: the manifest from its end, then the parts in order from its start. */
-export class BackupReader {
-  private offset = MAGIC.length;
-  private constructor(
-    private readonly handle: FileHandle,
-    private readonly manifestAt: number,
-    readonly manifest: Uint8Array,
-    private readonly maxPart: number,
-  ) {}
-
-  /** `maxPart`: the longest a part may be (its plaintext size and the envelope's overhead), so a crafted length cannot ask for more memory. */
-  static async open(file: string, maxPart: number): Promise<BackupReader> {
-    const size = (await stat(file)).size;
-    const handle = await open(file, 'r');
-    try {
-      const head = await readAt(handle, 0, MAGIC.length);
-      const tail = await readAt(handle, Math.max(0, size - 8), 8);
-      if (size < MAGIC.length + 8 || !head.equals(MAGIC) || !tail.subarray(4).equals(TRAILER)) throw new BackupFormatError('This is not a Sealdrop backup, or it was cut short.');
-      const length = tail.readUInt32BE(0);
-      if (length > MAX_MANIFEST) throw new BackupFormatError('This backup is damaged: its manifest is too large.');
-      const manifestAt = size - 8 - length;
-      if (manifestAt < MAGIC.length + 4) throw new BackupFormatError('This backup is damaged: its manifest does not fit.');
-      return new BackupReader(handle, manifestAt - 4, await readAt(handle, manifestAt, length), maxPart);
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-  }
-
-  /** The next part; null once the parts are over (the manifest says how many there must be). */
-  async nextPart(): Promise<Uint8Array | null> {
-    if (this.offset >= this.manifestAt) return null;
-    const length = (await readAt(this.handle, this.offset, 4)).readUInt32BE(0);
-    if (length > this.maxPart || this.offset + 4 + length > this.manifestAt) throw new BackupFormatError('This backup is damaged: a part is too long.');
-    const part = await readAt(this.handle, this.offset + 4, length);
-    this.offset += 4 + length;
-    return part;
-  }
-
-  close(): Promise<void> {
-    return this.handle.close();
-  }
-}
-
-async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  const { bytesRead } = await handle.read(buffer, 0, length, position);
-  if (bytesRead !== length) throw new BackupFormatError('This backup is damaged: it ends too soon.');
-  return buffer;
 }
 
 /** Splits the decrypted stream back into entries, calling begin/write for each as its bytes arrive. */
@@ -134,7 +80,10 @@ export class EntryParser {
   }
 }
 
-/** The SHA-256 of a backup file, which `sealdrop backup` prints and `restore --sha256` checks. */
+/**
+ * The SHA-256 of a backup file, which `sealdrop backup` prints of the file it just wrote. Restore
+ * never uses this: it hashes the very bytes it decrypts (backup-reader.ts).
+ */
 export async function fileDigest(file: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);

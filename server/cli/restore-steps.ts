@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { openManifest, openSubmission, type readPrivateKey } from '../../common/envelope/index.ts';
 import { nativeHasher } from '../native-hash.ts';
 import { forgetCredentials, KEY_ENTRY, MAX_KEY_FILE, RestoreWriter, sealedSecrets, type BackupKind } from '../store/backup.ts';
 import { addressOf, SERVICES, serviceDir } from '../tor/services.ts';
 import { CliError } from './args.ts';
-import { BACKUP_PART_SIZE, BACKUP_TYPE, BackupFormatError, BackupReader, EntryParser, KEY_FILE_TYPE, MAGIC } from './backup-format.ts';
+import { BACKUP_PART_SIZE, BACKUP_TYPE, BackupFormatError, EntryParser, KEY_FILE_TYPE, MAGIC } from './backup-format.ts';
+import { BackupReader, openRegular } from './backup-reader.ts';
 
 // The steps of `sealdrop restore` (restore.ts) that read the sealed files and settle what they hold.
 
@@ -14,41 +15,69 @@ export type PrivateKey = Awaited<ReturnType<typeof readPrivateKey>>;
 /** How the journalists' two-factor secrets come back: with the key file's export, or cleared. */
 export type TwoFactor = { keyFileIn?: string; reset?: boolean; /** Opens the export, if not the backup's key (split custody). */ keyFileKey?: PrivateKey };
 
-/** Decrypts one sealed file into `dir`, every part and the whole checked against its manifest. */
-export async function decryptInto(file: string, key: PrivateKey, dir: string, kind: BackupKind): Promise<void> {
+/** The bytes read are not the file whose digest was given (its content differed, or changed while read). */
+class NotThatFile extends CliError {}
+const NOT_THAT_FILE = 'This file is not the backup whose digest you gave: it was replaced or altered (before or while it was read). Nothing was restored.';
+
+/**
+ * Decrypts one sealed file into `dir`, every part and the whole checked against its manifest and,
+ * given `sha256`, the file's bytes against it: the digest is of the very bytes decrypted, read
+ * once through one descriptor, and is checked before the caller uses or renames anything.
+ */
+export async function decryptInto(file: string | FileHandle, key: PrivateKey, dir: string, kind: BackupKind, sha256: string | null): Promise<void> {
   const reader = await BackupReader.open(file, BACKUP_PART_SIZE + 1024 * 1024);
   try {
-    const manifest = await openManifest({ data: reader.manifest, keys: [key] });
-    if (manifest.type !== (kind === 'backup' ? BACKUP_TYPE : KEY_FILE_TYPE)) throw new BackupFormatError(kind === 'backup' ? 'This is not a Sealdrop backup (a submission, or a key-file export).' : 'This is not a key-file export (sealdrop backup --key-file).');
-    const writer = new RestoreWriter(dir, kind);
-    const parser = new EntryParser(writer);
-    await openSubmission({ manifest, keys: [key], readPart: () => reader.nextPart(), write: (b) => parser.push(b), hasher: nativeHasher });
-    parser.finish();
-    await writer.end();
-    if ((await reader.nextPart()) !== null) throw new BackupFormatError('This backup is damaged: it holds more parts than its manifest.');
+    await decryptParts(reader, key, dir, kind);
+    if (sha256 !== null && !reader.matches(sha256)) throw new NotThatFile(NOT_THAT_FILE);
+  } catch (error) {
+    // A failure on a file that is not the one digested is named as that, not as a damaged backup.
+    if (sha256 !== null && !(error instanceof NotThatFile) && !(await reader.drainMatches(sha256))) throw new NotThatFile(NOT_THAT_FILE);
+    throw error;
   } finally {
     await reader.close();
   }
 }
 
-/** The key file from its export (decrypted with `key`), or a plain copy of the key file itself. */
-async function restoreKeyFile(file: string, key: PrivateKey, dir: string): Promise<void> {
-  const head = Buffer.alloc(MAGIC.length);
-  const handle = await open(file, 'r');
-  await handle.read(head, 0, head.length, 0).finally(() => handle.close());
-  if (head.equals(MAGIC)) {
-    return decryptInto(file, key, dir, 'key-file').catch((error: Error) => {
-      throw error instanceof BackupFormatError ? error : new CliError(`The key-file export ${file} could not be opened with --key-file-key, or --key without it (${error.message}). Nothing was restored.`);
-    });
-  }
-  if ((await stat(file)).size > MAX_KEY_FILE) throw new CliError(`${file} is neither a key-file export nor a key file.`);
-  const out = await open(path.join(dir, KEY_ENTRY), 'wx', 0o600);
+async function decryptParts(reader: BackupReader, key: PrivateKey, dir: string, kind: BackupKind): Promise<void> {
+  const manifest = await openManifest({ data: reader.manifest, keys: [key] });
+  if (manifest.type !== (kind === 'backup' ? BACKUP_TYPE : KEY_FILE_TYPE)) throw new BackupFormatError(kind === 'backup' ? 'This is not a Sealdrop backup (a submission, or a key-file export).' : 'This is not a key-file export (sealdrop backup --key-file).');
+  const writer = new RestoreWriter(dir, kind);
+  const parser = new EntryParser(writer);
   try {
-    await out.chmod(0o600);
-    await out.writeFile(await readFile(file));
-    await out.sync();
+    await openSubmission({ manifest, keys: [key], readPart: () => reader.nextPart(), write: (b) => parser.push(b), hasher: nativeHasher });
+    parser.finish();
   } finally {
-    await out.close();
+    await writer.end();
+  }
+  if ((await reader.nextPart()) !== null) throw new BackupFormatError('This backup is damaged: it holds more parts than its manifest.');
+}
+
+/**
+ * The key file from its export (decrypted with `key`), or a plain copy of the key file itself.
+ * Opened once: one read decides which it is and, for a key file, is the very bytes written.
+ */
+async function restoreKeyFile(file: string, key: PrivateKey, dir: string): Promise<void> {
+  const { handle } = await openRegular(file, 'key file or its export');
+  let ours = true;
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(MAX_KEY_FILE + 1), 0, MAX_KEY_FILE + 1, 0);
+    if (buffer.subarray(0, MAGIC.length).equals(MAGIC)) {
+      ours = false; // the reader reads on from this descriptor and closes it
+      return await decryptInto(handle, key, dir, 'key-file', null).catch((error: Error) => {
+        throw error instanceof BackupFormatError ? error : new CliError(`The key-file export ${file} could not be opened with --key-file-key, or --key without it (${error.message}). Nothing was restored.`);
+      });
+    }
+    if (bytesRead > MAX_KEY_FILE) throw new CliError(`${file} is neither a key-file export nor a key file.`);
+    const out = await open(path.join(dir, KEY_ENTRY), 'wx', 0o600);
+    try {
+      await out.chmod(0o600);
+      await out.writeFile(buffer.subarray(0, bytesRead));
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+  } finally {
+    if (ours) await handle.close();
   }
 }
 

@@ -6,27 +6,21 @@ import { readPrivateKey } from '../../common/envelope/index.ts';
 import { openStore, TotpKeyError } from '../store/index.ts';
 import { KEY_ENTRY } from '../store/backup.ts';
 import { CliError, options } from './args.ts';
-import { BackupFormatError, fileDigest } from './backup-format.ts';
+import { BackupFormatError } from './backup-format.ts';
+import { assertEmptyTarget, assertPrivateParents } from './restore-target.ts';
 import { decryptInto, onionAddresses, settleTwoFactor, type PrivateKey, type TwoFactor } from './restore-steps.ts';
 
 // `sealdrop restore`: a backup (backup.ts) back into a data directory, verified before it is used.
 
 export type Restored = { objects: number; journalists: string[]; addresses: string[]; twoFactor: string };
 
-/** Only a directory that does not exist, or exists and is empty, is restored into. */
-async function assertEmptyTarget(dataDir: string): Promise<void> {
-  let entries: string[];
-  try {
-    entries = await readdir(dataDir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new CliError(`${dataDir} is not a directory Sealdrop can restore into (${(error as NodeJS.ErrnoException).code}).`);
-  }
-  if (entries.length > 0) throw new CliError(`${dataDir} is not empty: restore into a new directory.`);
-}
-
-/** Decrypts and checks a backup into a new data directory; on any failure (or Ctrl-C) nothing is left behind. */
-export async function restoreBackup(file: string, dataDir: string, key: PrivateKey, twoFactor: TwoFactor = {}): Promise<Restored> {
+/**
+ * Decrypts and checks a backup into a new data directory; on any failure (or Ctrl-C) nothing is
+ * left behind. `sha256` is required: the file's digest is computed over the very bytes decrypted,
+ * and checked before the database is read or anything is renamed into place.
+ */
+export async function restoreBackup(backup: { file: string; sha256: string }, dataDir: string, key: PrivateKey, twoFactor: TwoFactor = {}): Promise<Restored> {
+  await assertPrivateParents(dataDir);
   await assertEmptyTarget(dataDir);
   const partial = `${dataDir}.${randomBytes(6).toString('hex')}.restoring`;
   const interrupted = () => {
@@ -37,7 +31,7 @@ export async function restoreBackup(file: string, dataDir: string, key: PrivateK
   try {
     await mkdir(partial, { mode: 0o700 });
     await chmod(partial, 0o700); // whatever the umask: the directory holds the drop
-    await decryptInto(file, key, partial, 'backup');
+    await decryptInto(backup.file, key, partial, 'backup', backup.sha256.toLowerCase());
     const said = await settleTwoFactor(partial, key, twoFactor);
     const restored = await checkRestored(partial);
     // rmdir refuses a directory that is not empty: anything written there meanwhile is kept.
@@ -94,13 +88,12 @@ export async function restoreCommand(args: string[]): Promise<void> {
   if (o['key-file-in'] && o['reset-2fa']) throw new CliError('Give --key-file-in or --reset-2fa, not both.');
   if (o['key-file-key'] && !o['key-file-in']) throw new CliError('--key-file-key goes with --key-file-in.');
   const file = path.resolve(o.in!);
-  if ((await fileDigest(file)) !== o.sha256.toLowerCase()) throw new CliError('This file is not the backup whose digest you gave: it was replaced or altered. Nothing was restored.');
   const key = await privateKey(o.key!, o['passphrase-file']);
   const keyFileKey = o['key-file-key'] ? await privateKey(o['key-file-key'], o['key-file-passphrase-file']) : undefined;
   const dataDir = path.resolve(o.data!);
-  const r = await restoreBackup(file, dataDir, key, { keyFileIn: o['key-file-in'] && path.resolve(o['key-file-in']), keyFileKey, reset: Boolean(o['reset-2fa']) });
+  const r = await restoreBackup({ file, sha256: o.sha256 }, dataDir, key, { keyFileIn: o['key-file-in'] && path.resolve(o['key-file-in']), keyFileKey, reset: Boolean(o['reset-2fa']) });
   console.log(`Restored the database, ${r.objects} object(s)${r.addresses.length ? ' and the onion service keys' : ''} into ${dataDir}.`);
-  console.log('Its SHA-256 matched the digest you gave; every part and the whole were verified against the backup\'s own manifest.');
+  console.log('The SHA-256 of the very bytes decrypted (the file read once) matched the digest you gave; every part and the whole were verified against the backup\'s own manifest.');
   for (const a of r.addresses) console.log(`Onion address, as before the backup: ${a}`);
   console.log(r.twoFactor);
   console.log('Journalists and their key fingerprints (derived from each stored key): check that these journalists and keys are yours:');

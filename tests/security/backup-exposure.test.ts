@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair, openManifest, openSubmission, readJournalistKey, readPrivateKey, sealFile, SubmissionSealer } from '../../common/envelope/index.ts';
 import { newTotpSecret } from '../../server/auth/totp.ts';
-import { BACKUP_PART_SIZE, BackupReader, entryHeader, EntryParser, framed, MAGIC, trailer } from '../../server/cli/backup-format.ts';
+import { BACKUP_PART_SIZE, entryHeader, EntryParser, framed, MAGIC, trailer } from '../../server/cli/backup-format.ts';
+import { BackupReader } from '../../server/cli/backup-reader.ts';
 import { openStore } from '../../server/store/index.ts';
 import { sealdrop, type CliResult } from '../helpers/cli.ts';
 
