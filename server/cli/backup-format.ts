@@ -1,7 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-
 // A backup file: the standard envelope (parts and a manifest, each an OpenPGP message GnuPG can
 // read) around one plaintext stream of entries, framed so that it can be read back in order:
 //
@@ -78,14 +74,4 @@ export class EntryParser {
   finish(): void {
     if (this.inEntry || this.pending.length > 0) throw new BackupFormatError('This backup is damaged: it ends inside an entry.');
   }
-}
-
-/**
- * The SHA-256 of a backup file, which `sealdrop backup` prints of the file it just wrote. Restore
- * never uses this: it hashes the very bytes it decrypts (backup-reader.ts).
- */
-export async function fileDigest(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
 }

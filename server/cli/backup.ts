@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { nativeHasher } from '../native-hash.ts';
 import type { Snapshot, Store } from '../store/index.ts';
 import { DATABASE_ENTRY, KEY_ENTRY, objectEntry, readKeyFile } from '../store/backup.ts';
 import { CliError, options } from './args.ts';
-import { BACKUP_PART_SIZE, BACKUP_TYPE, entryHeader, fileDigest, framed, KEY_FILE_TYPE, MAGIC, trailer } from './backup-format.ts';
+import { BACKUP_PART_SIZE, BACKUP_TYPE, entryHeader, framed, KEY_FILE_TYPE, MAGIC, trailer } from './backup-format.ts';
 import { openCliStore, storeLocation } from './store.ts';
 
 type Segment = { size: number; read: (offset: number, length: number) => Promise<Uint8Array> };
@@ -79,14 +79,24 @@ async function recipientsFor(store: Store, to: string | undefined): Promise<Reci
   return { keys: keys.map((k) => k.key), names: admins.map((j, i) => `${j.username} (admin) ${keys[i]!.fingerprint}`) };
 }
 
-/** Seals the entries into OUT (0600, written beside it, then renamed: a cut-short file is never taken for one). */
-async function writeSealed(out: string, segments: Segment[], recipients: PublicKey[], type: string): Promise<number> {
+/**
+ * Seals the entries into OUT (0600, written beside it, then renamed: a cut-short file is never taken
+ * for one). The digest is of the bytes as they are written, never read back by path: whoever can
+ * swap the file on a shared medium after the write cannot get their own digest printed.
+ */
+async function writeSealed(out: string, segments: Segment[], recipients: PublicKey[], type: string): Promise<{ bytes: number; sha256: string }> {
   const size = segments.reduce((sum, s) => sum + s.size, 0);
   const sealer = new SubmissionSealer({ submission: randomBytes(16).toString('hex'), name: 'sealdrop-backup', type, recipients, partSize: BACKUP_PART_SIZE, hasher: nativeHasher });
   const temp = `${out}.${randomBytes(6).toString('hex')}.partial`;
   const stream = createWriteStream(temp, { mode: 0o600, flags: 'wx' });
+  const hash = createHash('sha256');
+  let bytes = 0;
   const write = async (chunks: Buffer[]) => {
-    for (const c of chunks) if (!stream.write(c)) await once(stream, 'drain');
+    for (const c of chunks) {
+      hash.update(c);
+      bytes += c.length;
+      if (!stream.write(c)) await once(stream, 'drain');
+    }
   };
   try {
     await once(stream, 'open');
@@ -103,21 +113,21 @@ async function writeSealed(out: string, segments: Segment[], recipients: PublicK
     await rm(temp, { force: true });
     throw error;
   }
-  return (await stat(out)).size;
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 /** The database, its objects and the onion keys, sealed into OUT. */
-export async function writeBackup(store: Store, dataDir: string, out: string, recipients: PublicKey[]): Promise<{ objects: number; onion: boolean; bytes: number }> {
+export async function writeBackup(store: Store, dataDir: string, out: string, recipients: PublicKey[]): Promise<{ objects: number; onion: boolean; bytes: number; sha256: string }> {
   const snapshot = await store.snapshot();
-  const bytes = await writeSealed(out, await segmentsOf(snapshot, path.join(dataDir, 'objects')), recipients, BACKUP_TYPE);
-  return { objects: snapshot.objects.length, onion: snapshot.tor.length > 0, bytes };
+  const written = await writeSealed(out, await segmentsOf(snapshot, path.join(dataDir, 'objects')), recipients, BACKUP_TYPE);
+  return { objects: snapshot.objects.length, onion: snapshot.tor.length > 0, ...written };
 }
 
 const readers = (names: string[]) => `Anyone with the private key of one of these can read all of it:\n${names.map((n) => `  ${n}`).join('\n')}`;
 
 async function backupData(store: Store, dataDir: string, out: string, r: Recipients): Promise<void> {
   const started = performance.now();
-  const { objects, onion, bytes } = await writeBackup(store, dataDir, out, r.keys);
+  const { objects, onion, bytes, sha256 } = await writeBackup(store, dataDir, out, r.keys);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`Backed up the database, ${objects} object(s)${onion ? ' and the onion service keys' : ''} to ${out} (${(bytes / 1048576).toFixed(1)} MiB, ${seconds} s).`);
   console.log('This file holds: every journalist\'s username, public key and Argon2id passphrase hash, and their TOTP secrets sealed under the key file (which this file does NOT hold);');
@@ -125,7 +135,7 @@ async function backupData(store: Store, dataDir: string, out: string, r: Recipie
   console.log(onion ? 'and the onion services\' secret keys: whoever holds them can publish the drop\'s addresses.' : 'and no onion keys (this drop has none).');
   console.log(readers(r.names));
   // Encryption needs only public keys, so it does not prove who made a file: this digest does, if kept apart.
-  console.log(`SHA-256: ${await fileDigest(out)}`);
+  console.log(`SHA-256: ${sha256}`);
   console.log('Keep that digest apart from the backup. Restore with: sealdrop restore --in FILE --sha256 DIGEST --key PRIVATE-KEY.asc --data NEW-DIR [--key-file-in KEY-FILE-EXPORT | --reset-2fa]');
   console.log('Without the key file, journalists\' two-factor secrets cannot be opened: export it apart (sealdrop backup --key-file --out FILE --to KEY.asc), or restore with --reset-2fa and enrol every journalist again.');
 }
@@ -133,12 +143,12 @@ async function backupData(store: Store, dataDir: string, out: string, r: Recipie
 async function backupKeyFile(keyFile: string, out: string, r: Recipients): Promise<void> {
   const key = await readKeyFile(keyFile);
   if (!key) throw new CliError(`There is no key file at ${keyFile} yet (it is made when the server first starts): nothing to export.`);
-  await writeSealed(out, entry(KEY_ENTRY, inMemory(key)), r.keys, KEY_FILE_TYPE);
+  const { sha256 } = await writeSealed(out, entry(KEY_ENTRY, inMemory(key)), r.keys, KEY_FILE_TYPE);
   console.log(`Exported the TOTP key file ${keyFile} to ${out}.`);
   console.log('This file holds the key that seals every journalist\'s TOTP secret: together with a backup, it gives each journalist\'s second factor.');
   console.log(readers(r.names));
   console.log('Keep it apart from the backups: another medium, and better a key only another person holds (--to; restore then takes --key-file-key).');
-  console.log(`SHA-256: ${await fileDigest(out)}`);
+  console.log(`SHA-256: ${sha256}`);
   console.log('Restore it with the backup: sealdrop restore ... --key-file-in FILE');
 }
 

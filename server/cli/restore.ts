@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readPrivateKey } from '../../common/envelope/index.ts';
-import { openStore, TotpKeyError } from '../store/index.ts';
+import { assertUntouchedSchema, openStore, TotpKeyError } from '../store/index.ts';
 import { KEY_ENTRY } from '../store/backup.ts';
 import { CliError, options } from './args.ts';
 import { BackupFormatError } from './backup-format.ts';
@@ -32,6 +32,9 @@ export async function restoreBackup(backup: { file: string; sha256: string }, da
     await mkdir(partial, { mode: 0o700 });
     await chmod(partial, 0o700); // whatever the umask: the directory holds the drop
     await decryptInto(backup.file, key, partial, 'backup', backup.sha256.toLowerCase());
+    // The two-factor step reads (and with --reset-2fa writes) the database before openStore would
+    // check it: a forged schema (a trigger, say) is refused first, read-only.
+    assertUntouchedSchema(path.join(partial, 'sealdrop.sqlite'));
     const said = await settleTwoFactor(partial, key, twoFactor);
     const restored = await checkRestored(partial);
     // rmdir refuses a directory that is not empty: anything written there meanwhile is kept.

@@ -121,6 +121,8 @@ describe('a backup is not a master key', () => {
     expect(backupRun.stdout).toMatch(/Anyone with the private key of one of these can read all of it:\n {2}ada \(admin\) [0-9A-F]{40}\n/);
     expect(backupRun.stdout).not.toMatch(/nik/);
     expect(await mode(backup)).toBe(0o600); // under umask 000
+    // The digest printed is of the bytes written (hashed as they went out, not read back by path).
+    expect(digest).toBe(createHash('sha256').update(await readFile(backup)).digest('hex'));
   });
 
   test('the default backup holds no key file, but does hold both onion services\' keys and the client list', async () => {
