@@ -1,12 +1,36 @@
 import { randomBytes } from 'node:crypto';
 
+/** A page verify-client asks for: its label in the output, its address, and a form body for a POST. */
+export type PageRequest = { label: string; path: string; form?: string };
+
 /**
- * What a source's browser loads without a codename: the start page, the login page, the no-JS
- * "sent" page, and an error page (every refusal and every 404 uses the same layout). The no-JS
- * conversation and codename pages need a codename, so they cannot be fetched here; they use the
- * same layout and stylesheets.
+ * Every page of server/routes/source that a source's browser loads without a codename, fetched
+ * by GET. tests/security/malicious-client.test.ts walks the source listener's router and fails on
+ * a GET route that is neither here nor in NOT_PAGES, so a new page cannot be left unchecked.
  */
-export const sourcePages = (): string[] => ['/', '/login', '/sent', `/verify-client-${randomBytes(8).toString('hex')}`];
+export const SOURCE_PAGES: readonly string[] = ['/', '/guide', '/login', '/sent'];
+
+/** The source listener's other GET routes, and why none of them is a page that can run code. */
+export const NOT_PAGES: Readonly<Record<string, string>> = {
+  '/api/config': 'JSON for the page script',
+  '/api/submissions/:id': 'JSON, for the uploader that holds the submission',
+  '/api/replies/:id': 'an encrypted reply, for a source with a session only',
+  '/branding/logo': 'the newsroom logo, an image',
+};
+
+/**
+ * Where the pages' forms post. The login page's refusal of a malformed codename is a page of its
+ * own, checked too; what /submit answers (the codename page) and the no-JS conversation need a
+ * codename or a file sent, so they cannot be fetched here: they use the same layout and stylesheets.
+ */
+export const FORM_TARGETS: readonly string[] = ['/login', '/submit'];
+
+/** The pages to check, an error page included (every refusal and every 404 uses the same layout). */
+export function sourcePages(): PageRequest[] {
+  const missing = `/verify-client-${randomBytes(8).toString('hex')}`;
+  const refused = { label: 'POST /login', path: '/login', form: 'codename=verify-client' };
+  return [...SOURCE_PAGES.map((path) => ({ label: path, path })), refused, { label: missing, path: missing }];
+}
 
 // Elements that run code, restyle the page from inline text, or re-point every relative URL.
 const FORBIDDEN = /<\s*(style|iframe|frame|object|embed|applet|base)\b/gi;
@@ -70,6 +94,7 @@ export function pageProblems(html: string, csp: string | null, pageUrl: string, 
     const href = tag.attributes.get('href');
     if (tag.name === 'link' && href !== undefined) loads(href, `the ${tag.attributes.get('rel') || 'link'}`);
   }
+  problems.push(...linkProblems(parsed, pageUrl));
   if (!stringsParse(html)) problems.push('has a page-strings block that is not one JSON object');
   const opened = [...html.matchAll(OPENERS)].length;
   if (opened !== parsed.filter((t) => t.name === 'script' || t.name === 'link').length) problems.push('has a <script> or <link> tag that does not parse');
@@ -95,3 +120,24 @@ function cspProblems(csp: string | null): string[] {
   }
   return problems;
 }
+
+/**
+ * A link or form that leads anywhere but the pages checked here (another site included): a
+ * server could otherwise send sources on to a page this command never fetched.
+ */
+function linkProblems(parsed: Tag[], pageUrl: string): string[] {
+  const page = new URL(pageUrl);
+  const problems: string[] = [];
+  for (const tag of parsed) {
+    const [ref, allowed] = tag.name === 'a' ? [tag.attributes.get('href'), SOURCE_PAGES] : tag.name === 'form' ? [tag.attributes.get('action'), FORM_TARGETS] : [undefined, []];
+    if (ref === undefined) continue;
+    const url = new URL(ref, pageUrl);
+    // The language switch links to the page itself ("?lang=3"), an error page included.
+    const here = tag.name === 'a' && url.pathname === page.pathname;
+    if (url.origin !== page.origin || !(here || allowed.includes(url.pathname))) problems.push(`links to ${ref}, which is not a page verify-client checks`);
+  }
+  return problems;
+}
+
+/** The language a page says it is in (its <html lang>), to tell that the server answered the one asked for. */
+export const pageLanguage = (html: string): string | undefined => tags(html).find((t) => t.name === 'html')?.attributes.get('lang');

@@ -20,3 +20,14 @@ test.each([
 ])('%s', (head, problems) => {
   expect(check(head)).toEqual(problems);
 });
+
+// A page may link only to itself (the language switch) and the pages verify-client checks; forms post only where the source pages' forms do.
+test.each([
+  ['<a href="?lang=3">ug</a><a href="/guide">g</a><a href="/login">l</a><form action="/submit"></form><form action="/login"></form>', []],
+  ['<a href="/extra">x</a>', ['links to /extra, which is not a page verify-client checks']],
+  ['<a href="http://evil.example/">x</a>', ['links to http://evil.example/, which is not a page verify-client checks']],
+  ['<form action="/api/config"></form>', ['links to /api/config, which is not a page verify-client checks']],
+  ['<form action="/guide"></form>', ['links to /guide, which is not a page verify-client checks']],
+])('links: %s', (head, problems) => {
+  expect(check(head)).toEqual(problems);
+});
