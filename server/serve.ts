@@ -54,7 +54,7 @@ function listen(app: RequestListener, port: number, host: string, guarding: Guar
 const stopListening = (s: Server & { drain: Draining }, graceMs = 0) => s.drain.stop(graceMs);
 
 /** Tunables that are not configuration: tests shorten session lifetimes, slow-body windows and the purge interval with them. */
-export type ServeOptions = { sessionLimits?: SessionLimits; bodyRate?: Partial<BodyRateOptions>; connections?: Partial<ConnectionOptions>; purgeEveryMs?: number };
+export type ServeOptions = { sessionLimits?: SessionLimits; sessionClock?: () => number; bodyRate?: Partial<BodyRateOptions>; connections?: Partial<ConnectionOptions>; purgeEveryMs?: number };
 
 /** Starts both listeners and the hourly purge of abandoned and expired submissions. */
 
@@ -85,7 +85,7 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
   const source = await listen(createSourceApp({ config, store, recipients, sourceOnion }), config.sourcePort, config.host, guarding);
   const setup = { token: store.journalists.count() === 0 ? randomBytes(24).toString('base64url') : null };
   const setupAuth = setup.token ? onionAccess.issueForSetup() : null;
-  const deps = { config, store, recipients, sessions: new Sessions(options.sessionLimits), throttle: new Throttle(), setup, usedSteps: new Map<number, number>(), onionAccess, sourceOnion };
+  const deps = { config, store, recipients, sessions: new Sessions(options.sessionLimits, options.sessionClock), throttle: new Throttle(), setup, usedSteps: new Map<number, number>(), onionAccess, sourceOnion };
   const journalist = await listen(createJournalistApp(deps), config.journalistPort, config.journalistHost, guarding).catch(async (error: unknown) => {
     await stopListening(source);
     throw error;

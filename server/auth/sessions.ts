@@ -19,10 +19,14 @@ const key = (token: string) => createHash('sha256').update(token).digest('hex');
 export class Sessions {
   private readonly byKey = new Map<string, Session>();
 
-  constructor(readonly limits: SessionLimits = DEFAULT_LIMITS) {}
+  /** `now`: the clock every default below reads (a test moves it instead of sleeping). */
+  constructor(
+    readonly limits: SessionLimits = DEFAULT_LIMITS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** A new session with a fresh 256-bit token; used at first visit and again at login (rotation). */
-  create(journalistId: number | null, now: number = Date.now()): { token: string; session: Session } {
+  create(journalistId: number | null, now: number = this.now()): { token: string; session: Session } {
     this.sweep(now);
     if (this.byKey.size >= MAX_SESSIONS) {
       // Only an anonymous (pre-login) session may make room; a logged-in journalist is never evicted.
@@ -36,7 +40,7 @@ export class Sessions {
     return { token, session };
   }
 
-  get(token: string | undefined, now: number = Date.now()): Session | null {
+  get(token: string | undefined, now: number = this.now()): Session | null {
     if (!token) return null;
     const session = this.byKey.get(key(token));
     if (!session) return null;

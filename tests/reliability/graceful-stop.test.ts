@@ -34,18 +34,29 @@ afterAll(async () => {
   await server?.cleanup();
 });
 
-/** A part upload whose body is sent in two halves, `pauseMs` apart; resolves with the status or 'cut'. */
-function slowPart(id: string, pauseMs: number): Promise<number | 'cut'> {
+/**
+ * A part upload whose body is sent in two halves, `pauseMs` apart. `inFlight` resolves once the
+ * server has the request (its 100 Continue answers the headers), so a stop is sent after that
+ * event, not after a guessed delay; `status` resolves with the status or 'cut'.
+ */
+function slowPart(id: string, pauseMs: number): { inFlight: Promise<void>; status: Promise<number | 'cut'> } {
   const url = new URL(`${server.sourceUrl}/api/submissions/${id}/parts/1`);
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': part.length, 'x-source-token': page.token, 'x-upload-secret': SECRET } }, (res) => {
+  let inFlight!: () => void;
+  const accepted = new Promise<void>((r) => (inFlight = r));
+  const status = new Promise<number | 'cut'>((resolve) => {
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': part.length, 'x-source-token': page.token, 'x-upload-secret': SECRET, expect: '100-continue' };
+    const req = request(url, { method: 'PUT', headers }, (res) => {
       res.resume();
       resolve(res.statusCode!);
     });
     req.on('error', () => resolve('cut'));
-    req.write(part.subarray(0, 100));
-    setTimeout(() => req.end(part.subarray(100)), pauseMs);
+    req.once('continue', () => {
+      req.write(part.subarray(0, 100), () => inFlight());
+      setTimeout(() => req.end(part.subarray(100)), pauseMs);
+    });
+    req.flushHeaders();
   });
+  return { inFlight: accepted, status };
 }
 
 async function reserve(): Promise<string> {
@@ -70,10 +81,11 @@ test('a second server on the same data directory is refused clearly while one ru
 test('SIGTERM lets a request that finishes within the grace complete, then stops cleanly', async () => {
   const id = await reserve();
   const upload = slowPart(id, 500);
-  await new Promise((r) => setTimeout(r, 150));
+  await upload.inFlight;
   const stopped = await server.stop('SIGTERM');
-  expect(await upload).toBe(204);
+  expect(await upload.status).toBe(204);
   expect(stopped.code).toBe(0);
+  console.log(`stop with a request finishing within the grace: ${Math.round(stopped.ms)} ms`);
   expect(stopped.ms).toBeLessThan(GRACE_S * 1000 + 1500);
   expect(logLines().map((l) => l.event)).toEqual(expect.arrayContaining(['stopping', 'stopped']));
   expect(logLines().find((l) => l.event === 'stopped')).toMatchObject({ requestsCut: 0 });
@@ -94,10 +106,11 @@ test('a request still arriving when the grace runs out is cut, stores nothing, a
   await server.start();
   const id = await reserve();
   const upload = slowPart(id, 60_000); // a sender far slower than the grace
-  await new Promise((r) => setTimeout(r, 150));
+  await upload.inFlight;
   const stopped = await server.stop('SIGTERM');
-  expect(await upload).toBe('cut');
+  expect(await upload.status).toBe('cut');
   expect(stopped.code).toBe(0);
+  console.log(`stop with a request outlasting the grace: ${Math.round(stopped.ms)} ms`);
   expect(stopped.ms).toBeGreaterThanOrEqual(GRACE_S * 1000 - 100);
   expect(stopped.ms).toBeLessThan(GRACE_S * 1000 + 1500);
   expect(logLines().find((l) => l.event === 'stopped')).toMatchObject({ requestsCut: 1 });

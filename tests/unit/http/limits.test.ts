@@ -11,18 +11,28 @@ afterEach(() => close?.());
 
 async function app(waiting: { maxWaiting: number; waitMs: number } | null) {
   const release: (() => void)[] = [];
+  // What the limiter has seen, so each step waits for the server's own state rather than a sleep:
+  // requests that reached it (it admits, queues or refuses at once), and requests that hung up.
+  const seen = { arrived: 0, closed: 0 };
   const a = express();
-  a.post('/x', concurrencyLimit(1, waiting), (_req, res) => void release.push(() => res.status(204).end()));
+  const count: express.RequestHandler = (_req, res, next) => {
+    seen.arrived++;
+    // Registered before the limiter's own listener, which runs in the same emit.
+    res.once('close', () => seen.closed++);
+    next();
+  };
+  a.post('/x', count, concurrencyLimit(1, waiting), (_req, res) => void release.push(() => res.status(204).end()));
   a.use(errorHandler());
   const server = a.listen(0);
   await new Promise((r) => server.once('listening', r));
   close = () => server.close();
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
   const post = () => fetch(url, { method: 'POST' }).then((r) => r.status);
-  const held = async (n: number) => {
-    while (release.length < n) await new Promise((r) => setTimeout(r, 10));
+  const poll = async (done: () => boolean) => {
+    while (!done()) await new Promise((r) => setTimeout(r, 10));
   };
-  return { post, release, held, url };
+  const held = (n: number) => poll(() => release.length >= n);
+  return { post, release, held, url, seen, poll };
 }
 
 test('without a queue, a request finding every slot busy is refused at once with a 503', async () => {
@@ -35,11 +45,11 @@ test('without a queue, a request finding every slot busy is refused at once with
 });
 
 test('with a queue, it waits for the slot and is served; past the queue length or the wait, a 503', async () => {
-  const { post, release, held } = await app({ maxWaiting: 1, waitMs: 400 });
+  const { post, release, held, seen, poll } = await app({ maxWaiting: 1, waitMs: 400 });
   const first = post();
   await held(1);
   const second = post(); // waits
-  await new Promise((r) => setTimeout(r, 50));
+  await poll(() => seen.arrived === 2); // queued (the limiter decides synchronously on arrival)
   expect(await post()).toBe(503); // the queue holds one
   release.shift()!();
   await held(1);
@@ -55,17 +65,17 @@ test('with a queue, it waits for the slot and is served; past the queue length o
 });
 
 test('a client that hangs up while waiting gives its place back at once, and never takes a slot', async () => {
-  const { post, release, held, url } = await app({ maxWaiting: 1, waitMs: 5_000 });
+  const { post, release, held, url, seen, poll } = await app({ maxWaiting: 1, waitMs: 5_000 });
   const first = post();
   await held(1);
   const gone = new AbortController();
   const abandoned = fetch(url, { method: 'POST', signal: gone.signal }).catch(() => 'aborted');
-  await new Promise((r) => setTimeout(r, 100));
+  await poll(() => seen.arrived === 2); // queued
   gone.abort();
   expect(await abandoned).toBe('aborted');
-  await new Promise((r) => setTimeout(r, 100));
+  await poll(() => seen.closed === 1); // the server has seen it hang up
   const third = post(); // the queue's one place is free again: it waits rather than being refused
-  await new Promise((r) => setTimeout(r, 100));
+  await poll(() => seen.arrived === 3);
   release.shift()!();
   await held(1); // the slot went to the third, not to the one that left
   release.shift()!();
