@@ -107,7 +107,8 @@ export async function startTorNetwork(): Promise<TorNetwork> {
     const authDir = path.join(root, name, 'onion-auth');
     await mkdir(authDir, { recursive: true, mode: 0o700 });
     for (const [i, line] of (o.onionAuth ?? []).entries()) await writeFile(path.join(authDir, `key${i}.auth_private`), `${line}\n`, { mode: 0o600 });
-    const node = startTor(await write(name, [`SocksPort 127.0.0.1:${socksPort}`, `ClientOnionAuthDir ${authDir}`]));
+    // ExtendedErrors: tor's SOCKS reply says why an onion did not open (0xF4 no key, 0xF5 wrong key...).
+    const node = startTor(await write(name, [`SocksPort 127.0.0.1:${socksPort} ExtendedErrors`, `ClientOnionAuthDir ${authDir}`]));
     nodes.push(node);
     await waitForPort(socksPort);
     return { socksPort, stop: () => stopTor(node) };
@@ -140,55 +141,4 @@ async function consensusListsAll(dirPorts: number[], relays: number): Promise<vo
     if ((await Promise.all(dirPorts.map(count))).every((n) => n >= relays)) return;
   }
   throw new Error('the private Tor network did not reach a full consensus within 120 s');
-}
-
-export type TorResponse = { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
-
-/** One SOCKS5 CONNECT with the host name passed to tor (remote DNS, so .onion works). */
-function socksConnect(socksPort: number, host: string, port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(socksPort, '127.0.0.1');
-    let stage = 0;
-    socket.once('connect', () => socket.write(Buffer.from([5, 1, 0])));
-    socket.on('error', reject);
-    socket.on('data', function onData(data: Buffer) {
-      if (stage === 0) {
-        if (data[0] !== 5 || data[1] !== 0) return reject(new Error('SOCKS greeting refused'));
-        stage = 1;
-        const name = Buffer.from(host);
-        socket.write(Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, Buffer.from([port >> 8, port & 255])]));
-      } else {
-        socket.off('data', onData);
-        if (data[1] !== 0) {
-          socket.destroy();
-          return reject(Object.assign(new Error(`SOCKS error 0x${data[1]!.toString(16)}`), { socksCode: data[1] }));
-        }
-        resolve(socket);
-      }
-    });
-  });
-}
-
-/** GET (or POST) through tor, retrying while the onion is not yet reachable, until the deadline. */
-export async function fetchViaTor(socksPort: number, url: string, o: { method?: string; body?: Buffer; headers?: Record<string, string>; deadlineMs?: number } = {}): Promise<TorResponse> {
-  const target = new URL(url);
-  const deadline = Date.now() + (o.deadlineMs ?? 60_000);
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const socket = await socksConnect(socksPort, target.hostname, Number(target.port || 80));
-      return await new Promise<TorResponse>((resolve, reject) => {
-        const req = http.request({ createConnection: () => socket, host: target.hostname, path: target.pathname + target.search, method: o.method ?? 'GET', headers: o.headers, timeout: 60_000 }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })).on('error', reject);
-        });
-        req.on('error', reject).on('timeout', () => req.destroy(new Error('timeout')));
-        req.end(o.body);
-      });
-    } catch (error) {
-      last = error;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  throw new Error(`${url} not reachable through tor: ${(last as Error)?.message}`);
 }
