@@ -148,6 +148,44 @@ describe('a schema object the migrations did not make', () => {
     expect(refusal(dir)).toMatchObject({ code: 'schema_altered' });
   });
 
+  // The stored CREATE text itself, edited in place (PRAGMA writable_schema): SQLite parses it at
+  // every open, integrity_check still says ok, and no pragma shows a CHECK, an ON CONFLICT clause or
+  // the collation of an unindexed column.
+  const clauses: Record<string, [string, string]> = {
+    // A planted journalist who can never be disabled: UPDATE ... SET active = 0 fails for mallory.
+    CHECK: ['created_day TEXT NOT NULL\n', "created_day TEXT NOT NULL CHECK (active = 1 OR username <> 'mallory')\n"],
+    'ON CONFLICT': ['fingerprint TEXT NOT NULL UNIQUE', 'fingerprint TEXT NOT NULL UNIQUE ON CONFLICT REPLACE'],
+    COLLATE: ['recipient_key_id TEXT NOT NULL', 'recipient_key_id TEXT NOT NULL COLLATE NOCASE'],
+    DEFAULT: ['is_admin INTEGER NOT NULL DEFAULT 0', 'is_admin INTEGER NOT NULL DEFAULT 1'],
+    GENERATED: ['onion_auth TEXT)', "onion_auth TEXT, shadow TEXT GENERATED ALWAYS AS ('x') VIRTUAL)"],
+  };
+  for (const [clause, [from, to]] of Object.entries(clauses)) {
+    test(`a ${clause} clause written into the stored CREATE TABLE text is refused`, async () => {
+      const dir = await honestDir();
+      const db = new Database(path.join(dir, 'sealdrop.sqlite'));
+      const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'journalists'").get() as { sql: string }).sql;
+      expect(sql).toContain(from);
+      db.unsafeMode(true); // lifts SQLITE_DBCONFIG_DEFENSIVE, which forbids writing sqlite_schema
+      db.pragma('writable_schema = ON');
+      db.prepare("UPDATE sqlite_schema SET sql = ? WHERE name = 'journalists'").run(sql.replace(from, to));
+      db.pragma('writable_schema = OFF');
+      db.close();
+      const check = new Database(path.join(dir, 'sealdrop.sqlite'));
+      expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+      if (clause === 'CHECK') {
+        // The clause is live (shown in a transaction rolled back, so the file holds no other change).
+        check.exec('BEGIN');
+        check.prepare("INSERT INTO journalists (username, fingerprint, recipient_key_id, public_key, created_day) VALUES ('mallory', 'f', 'r', 'k', '2026-12-06')").run();
+        expect(() => check.prepare("UPDATE journalists SET active = 0 WHERE username = 'mallory'").run()).toThrow(/CHECK constraint failed/);
+        check.exec('ROLLBACK');
+      }
+      check.close();
+      expect(refusal(dir)).toMatchObject({ name: 'UntrustedDatabaseError', code: 'schema_altered' });
+      const { assertUntouchedSchema } = await import('../../server/store/index.ts');
+      expect(() => assertUntouchedSchema(path.join(dir, 'sealdrop.sqlite'))).toThrow(expect.objectContaining({ code: 'schema_altered' }));
+    });
+  }
+
   test('the planted trigger never swaps a key `sealdrop journalist add` stores', async () => {
     const dir = await honestDir();
     raw(dir, "INSERT INTO settings (name, value) VALUES ('k', ?)", attacker.armored);
