@@ -65,3 +65,41 @@ export function containsAnyWindow(haystack: Buffer, plaintext: Buffer, block = 3
     h = (((h - ((haystack[i]! * pow) % M) + M) % M) * B + haystack[i + block]!) % M;
   }
 }
+
+/**
+ * The forms a secret can take on the wire: its bytes; hex; base64 and base64url at each of the
+ * three alignments it can have inside a longer encoded text (only the characters it fully
+ * decides, so a key in an armoured block or a JSON string is found wherever it starts); and the
+ * decimal list JSON makes of an array of bytes.
+ */
+export function secretForms(secret: Uint8Array): string[] {
+  const bytes = Buffer.from(secret);
+  const forms = [bytes.toString('latin1'), bytes.toString('hex'), bytes.toString('hex').toUpperCase(), [...bytes].join(',')];
+  for (let k = 0; k < 3; k++) {
+    const b64 = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    // k leading bytes leave ceil(4k/3) characters not wholly the secret's; the last three may mix with padding.
+    const inner = b64.slice(Math.ceil((4 * k) / 3), -3);
+    forms.push(inner, inner.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return forms;
+}
+
+/**
+ * What an observer could read in `sent`, as text: the bytes as they are, then with line breaks
+ * (and JSON's escaped ones) taken out, as an armoured block wraps its lines, and with percent
+ * escapes undone, as a form or a query string carries text.
+ */
+export function readings(sent: Buffer): string[] {
+  const raw = sent.toString('latin1');
+  const unbroken = (s: string) => s.replace(/\r|\n|\\r|\\n/g, '');
+  const unescaped = raw.replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  return [raw, unbroken(raw), unbroken(unescaped), unescaped.replace(/\+/g, ' ')];
+}
+
+/** Which of `secrets` (by name) appear in `sent` in any form secretForms knows. */
+export function secretsIn(sent: Buffer, secrets: Record<string, Uint8Array>): string[] {
+  const texts = readings(sent);
+  return Object.entries(secrets)
+    .filter(([, secret]) => secretForms(secret).some((form) => texts.some((t) => t.includes(form))))
+    .map(([name]) => name);
+}
