@@ -3,6 +3,7 @@ import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { encryptObject, generateKeyPair, NotEncryptedError, readJournalistKey, readObjectHeaders, readRecipientKeyIds, type JournalistKey } from '../../common/envelope/index.ts';
 import { concat, header, packet, partialPacket, splitObject, TAG, type LengthForm } from '../helpers/packets.ts';
+import { cpuMs } from '../helpers/cpu-time.ts';
 
 // Threat: the upload check is the one place the server reads hostile bytes as OpenPGP. Whatever
 // arrives, it must answer with key IDs or a NotEncryptedError (never another error, a crash or a
@@ -29,17 +30,18 @@ type Outcome = string[] | 'refused';
 
 /** The reader's answer, failing the test on any other error or on a slow case. */
 function outcome(bytes: Uint8Array): Outcome {
-  const started = performance.now();
-  try {
-    const ids = readObjectHeaders(bytes).recipientKeyIds;
-    expect(readRecipientKeyIds(bytes)).toEqual(ids);
-    return ids;
-  } catch (error) {
-    if (!(error instanceof NotEncryptedError)) throw error;
-    return 'refused';
-  } finally {
-    expect(performance.now() - started).toBeLessThan(CASE_MS);
-  }
+  const { value, ms } = cpuMs((): Outcome => {
+    try {
+      const ids = readObjectHeaders(bytes).recipientKeyIds;
+      expect(readRecipientKeyIds(bytes)).toEqual(ids);
+      return ids;
+    } catch (error) {
+      if (!(error instanceof NotEncryptedError)) throw error;
+      return 'refused';
+    }
+  });
+  expect(ms).toBeLessThan(CASE_MS); // CPU time: a loaded machine's waits do not count
+  return value;
 }
 
 const fromPool = () => fc.integer({ min: 0, max: pool.length - 1 }).map((i) => pool[i]!);
@@ -116,9 +118,9 @@ test('worst case: 4 MiB of one-byte partial chunks is read in bounded time', () 
   const { pkesks } = splitObject(pool[0]!.object);
   const chunks = new Uint8Array(4 << 20).fill(0xe0); // 0xe0 = a partial chunk of 1 byte, whose byte is 0xe0 again
   const bytes = concat(...pkesks, new Uint8Array([0xc0 | TAG.seipd, 0xe9, 1]), new Uint8Array(511), chunks, new Uint8Array([0]));
-  const started = performance.now();
-  expect(readObjectHeaders(bytes).recipientKeyIds).toEqual(pool[0]!.ids);
-  expect(performance.now() - started).toBeLessThan(2000);
+  const { value, ms } = cpuMs(() => readObjectHeaders(bytes).recipientKeyIds);
+  expect(value).toEqual(pool[0]!.ids);
+  expect(ms).toBeLessThan(2000); // CPU time: a loaded machine's waits do not count
 });
 
 /** The packets of an object made by openpgp.js: tag and body. */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { checkPassphraseStrength, WeakPassphraseError } from '../../../server/auth/passwords.ts';
+import { cpuMs } from '../../helpers/cpu-time.ts';
 
 describe('passphrase strength (zxcvbn on top of the length rule)', () => {
   // Each is 14+ characters with 6+ distinct ones: the old hand rules let every one of them through.
@@ -18,8 +19,7 @@ describe('passphrase strength (zxcvbn on top of the length rule)', () => {
     expect(() => checkPassphraseStrength('short words', 'alice')).toThrow(/at least 14/);
     expect(() => checkPassphraseStrength('aaaaaaabbbbbbbcc', 'alice')).toThrow(/too few characters/);
     expect(() => checkPassphraseStrength('alice reads the tide tables', 'alice')).toThrow(/username/);
-    const started = performance.now();
-    expect(() => checkPassphraseStrength(`${'orchard lantern basalt quiver '.repeat(34)}`.slice(0, 1024), 'alice')).not.toThrow();
-    expect(performance.now() - started).toBeLessThan(2_000);
+    const { ms } = cpuMs(() => expect(() => checkPassphraseStrength(`${'orchard lantern basalt quiver '.repeat(34)}`.slice(0, 1024), 'alice')).not.toThrow());
+    expect(ms).toBeLessThan(2_000); // CPU time: a loaded machine's waits do not count
   });
 });
