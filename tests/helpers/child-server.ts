@@ -4,8 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { until } from './pages.ts';
 
-/** `npm start` (after its build step) as a separate process, with its own data directory and its own TMPDIR to inspect. */
-export type ChildServer = { dataDir: string; tmpDir: string; sourceUrl: string; stop(): Promise<void> };
+/**
+ * `npm start` (after its build step) as a separate process, with its own data directory and its
+ * own TMPDIR to inspect; `stdout` and `stderr` are all it has written so far (stderr: its
+ * structured log).
+ */
+export type ChildServer = { dataDir: string; tmpDir: string; sourceUrl: string; stdout(): string; stderr(): string; stop(): Promise<void> };
 
 export async function startChildServer(prepare: (dataDir: string) => Promise<void>): Promise<ChildServer> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-child-'));
@@ -18,14 +22,17 @@ export async function startChildServer(prepare: (dataDir: string) => Promise<voi
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let err = '';
   child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  await until(() => /source interface:\s+http/.test(out), 20_000, 'the server to start');
+  child.stderr!.on('data', (d) => (err += d));
+  await until(() => /source interface:\s+http/.test(out) && /"event":"started"/.test(err), 20_000, 'the server to start');
   const sourceUrl = /source interface:\s+(http:\S+)\//.exec(out)![1]!;
   return {
     dataDir,
     tmpDir,
     sourceUrl,
+    stdout: () => out,
+    stderr: () => err,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('close', r));

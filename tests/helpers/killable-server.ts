@@ -21,7 +21,11 @@ export type KillableServer = {
   pid(): number;
   /** Everything the server has written to stdout and stderr since its last start. */
   output(): string;
-  kill(): Promise<void>;
+  /** What it has written to stdout (its banner) and to stderr (its structured log) since its last start. */
+  stdout(): string;
+  stderr(): string;
+  /** SIGKILL; resolves once it exited: whether it was still running then, and the signal that ended it. */
+  kill(): Promise<Killed>;
   /** Sends a signal and waits for the exit: its code and how long it took. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
   /** The environment the server runs with (to start a second one on the same directory). */
@@ -30,6 +34,9 @@ export type KillableServer = {
   openStore(): Store;
   cleanup(): Promise<void>;
 };
+
+/** `running: false` means the server had already exited (a crash of its own) when the kill came. */
+export type Killed = { running: boolean; signal: NodeJS.Signals | null };
 
 export async function killableServer(journalistPublicKey: string, env: Record<string, string> = {}, prepare?: (store: Store, journalistId: number) => Promise<void>): Promise<KillableServer> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-killable-'));
@@ -42,27 +49,31 @@ export async function killableServer(journalistPublicKey: string, env: Record<st
   const [sourcePort, journalistPort] = [await freePort(), await freePort()];
   let child: ChildProcess | null = null;
   let out = '';
+  let stdout = '';
+  let stderr = '';
   const serverEnv = { SEALDROP_DATA: dataDir, SEALDROP_SOURCE_PORT: String(sourcePort), SEALDROP_JOURNALIST_PORT: String(journalistPort), ...env };
-  const kill = async () => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child!.once('exit', r));
+  const kill = async (): Promise<Killed> => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return { running: false, signal: child?.signalCode ?? null };
+    const exited = new Promise<NodeJS.Signals | null>((r) => child!.once('exit', (_code, signal) => r(signal)));
     child.kill('SIGKILL');
-    await exited;
+    return { running: true, signal: await exited };
   };
   return {
     dataDir,
     sourceUrl: `http://127.0.0.1:${sourcePort}`,
     journalistUrl: `http://127.0.0.1:${journalistPort}`,
     output: () => out,
+    stdout: () => stdout,
+    stderr: () => stderr,
     pid: () => child!.pid!,
     async start({ ready = true } = {}) {
-      out = '';
+      [out, stdout, stderr] = ['', '', ''];
       child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
         env: { ...process.env, ...serverEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.stdout!.on('data', (d) => (out += d));
-      child.stderr!.on('data', (d) => (out += d));
+      child.stdout!.on('data', (d) => ((out += d), (stdout += d)));
+      child.stderr!.on('data', (d) => ((out += d), (stderr += d)));
       if (!ready) return;
       await until(() => /source interface:\s+http/.test(out) || child!.exitCode !== null, 30_000, 'the server to start');
       if (child.exitCode !== null) throw new Error(`the server did not start: ${out}`);

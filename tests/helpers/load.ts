@@ -7,6 +7,9 @@ import type { StaffClient } from './staff-client.ts';
 // without JavaScript, pausing between actions as a person would. On the JS path a client retries
 // what the server asks it to retry (busy, a dropped connection), as the page does; an error is a
 // request that still failed after that. A form without JavaScript is never retried. A journalist reloads the inbox throughout, timed.
+// Every answer that is not the expected one is counted where it happened, retried or not: each
+// 5xx (a "busy" 503 included) in serverErrors, each retry in retries, each by request and status
+// in unexpected, so a run that only succeeded by retrying is visible as such.
 
 export type LoadOptions = {
   sourceUrl: string;
@@ -34,6 +37,12 @@ export type LoadFigures = {
   retriedBecause: Record<string, number>;
   errors: number;
   errorSamples: string[];
+  /** Every 5xx answer, the inbox's included, whether or not a retry then succeeded. */
+  serverErrors: number;
+  /** Every answer that was not the expected one, by request and status ("PUT part: 503", "POST login: 0" for no answer). */
+  unexpected: Record<string, number>;
+  /** Submission ids and source tokens the server handed out in the run (the log must name none). */
+  identifiers: string[];
   inbox: { loads: number; p50Ms: number; p99Ms: number; maxMs: number };
   serverRssMiB: { start: number; peak: number; end: number };
 };
@@ -48,7 +57,8 @@ export function rssMiB(pid: number): number {
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
-  const f = { requests: 0, retries: 0, errors: 0, samples: [] as string[], js: 0, noScript: 0, logins: 0, because: {} as Record<string, number> };
+  const f = { requests: 0, retries: 0, errors: 0, serverErrors: 0, samples: [] as string[], js: 0, noScript: 0, logins: 0, because: {} as Record<string, number>, unexpected: {} as Record<string, number>, ids: new Set<string>() };
+  const count = (tally: Record<string, number>, key: string) => (tally[key] = (tally[key] ?? 0) + 1);
   const [thinkLo, thinkHi] = o.thinkMs ?? [3000, 6000];
   const deadline = Date.now() + o.seconds * 1000;
 
@@ -67,14 +77,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
       } catch {
         status = 0;
       }
+      const why = `${init.method ?? 'GET'} ${path.replace(/\/[0-9a-f]{32}/g, '/:id').replace(/\/parts\/\d+/, '/parts/:n')}: ${status}`;
+      count(f.unexpected, why);
+      if (status >= 500) f.serverErrors++;
       if (!retryable(status) || attempt >= retries) {
         f.errors++;
         if (f.samples.length < 5) f.samples.push(`${init.method ?? 'GET'} ${path.replace(/[0-9a-f]{32}/g, ':id')}: ${status} ${said}`);
         return null;
       }
       f.retries++;
-      const why = `${init.method ?? 'GET'} ${path.replace(/\/[0-9a-f]{32}/g, '/:id').replace(/\/parts\/\d+/, '/parts/:n')}: ${status}`;
-      f.because[why] = (f.because[why] ?? 0) + 1;
+      count(f.because, why);
       await sleep(Math.min(4000, 250 * 2 ** attempt));
     }
   };
@@ -85,7 +97,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
     const secret = o.logins[Math.floor(Math.random() * o.logins.length)]!;
     const res = await call('/api/sources/login', { method: 'POST', headers: json, body: JSON.stringify({ login: secret }) }, [200]);
     f.logins++;
-    return res ? ((await res.json()) as { sourceToken: string }).sourceToken : null;
+    const token = res ? ((await res.json()) as { sourceToken: string }).sourceToken : null;
+    if (token) f.ids.add(token);
+    return token;
   };
 
   const jsUpload = async (token: string) => {
@@ -93,6 +107,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
     const res = await call('/api/submissions', { method: 'POST', headers: { ...json, 'x-source-token': token }, body: JSON.stringify({ parts: o.sealed.parts.length, secret }) }, [201]);
     if (!res) return;
     const { submission } = (await res.json()) as { submission: string };
+    f.ids.add(submission);
     const held = { ...octets(token), 'x-upload-secret': secret };
     for (const [i, part] of o.sealed.parts.entries()) {
       if (!(await call(`/api/submissions/${submission}/parts/${i + 1}`, { method: 'PUT', headers: held, body: part as BodyInit }, [204]))) return;
@@ -128,6 +143,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
       await res.arrayBuffer();
       inbox.push(performance.now() - t);
       if (res.status !== 200) inboxFailures.push(`inbox: ${res.status}`);
+      if (res.status !== 200) count(f.unexpected, `GET inbox: ${res.status}`);
+      if (res.status >= 500) f.serverErrors++;
       await sleep(500);
     }
   };
@@ -153,16 +170,31 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
     retriedBecause: f.because,
     errors: f.errors + inboxFailures.length,
     errorSamples: [...f.samples, ...inboxFailures.slice(0, 3)],
+    serverErrors: f.serverErrors,
+    unexpected: f.unexpected,
+    identifiers: [...f.ids],
     inbox: { loads: inbox.length, p50Ms: Math.round(percentile(sorted, 0.5)), p99Ms: Math.round(percentile(sorted, 0.99)), maxMs: Math.round(sorted.at(-1) ?? 0) },
     serverRssMiB: rss,
   };
 }
 
+/** What prepareLoad made: the options for runLoad, the server's output and what it must never log. */
+export type PreparedLoad = {
+  options: LoadOptions;
+  /** What the server wrote to stdout (its banner) and stderr (its structured log). */
+  stdout(): string;
+  stderr(): string;
+  dataDir: string;
+  /** Codenames, login secrets, passphrase and the names the run used. */
+  secrets: string[];
+  cleanup(): Promise<void>;
+};
+
 /**
  * A Sealdrop child server ready for runLoad: one journalist logged in, 20 registered sources
  * (their login secrets), one file sealed for the JS path. `cleanup` stops and removes it all.
  */
-export async function prepareLoad(clients: number, seconds: number): Promise<{ options: LoadOptions; logLines(): string[]; cleanup(): Promise<void> }> {
+export async function prepareLoad(clients: number, seconds: number): Promise<PreparedLoad> {
   const { generateKeyPair, readJournalistKey, sealFile, SubmissionSealer } = await import('../../common/envelope/index.ts');
   const { deriveSourceSecrets } = await import('../../common/codename.ts');
   const { hashPassphrase } = await import('../../server/auth/passwords.ts');
@@ -179,7 +211,8 @@ export async function prepareLoad(clients: number, seconds: number): Promise<{ o
   });
   await server.start();
   const salt = ((await (await fetch(`${server.sourceUrl}/api/config`)).json()) as { kdfSalt: string }).kdfSalt;
-  const logins = await Promise.all(Array.from({ length: 20 }, async () => (await deriveSourceSecrets((await registerApiSource(server.sourceUrl)).codename, salt)).loginSecret));
+  const codenames = await Promise.all(Array.from({ length: 20 }, async () => (await registerApiSource(server.sourceUrl)).codename));
+  const logins = await Promise.all(codenames.map(async (c) => (await deriveSourceSecrets(c, salt)).loginSecret));
   const sealer = new SubmissionSealer({ submission: '0'.repeat(32), name: 'load.bin', type: 'application/octet-stream', recipients: [(await readJournalistKey(pair.publicKey)).key], partSize: part });
   const parts: Uint8Array[] = [];
   for await (const p of sealFile(sealer, 100_000, async (s, e) => new Uint8Array(e - s).fill(7))) parts.push(p);
@@ -188,7 +221,10 @@ export async function prepareLoad(clients: number, seconds: number): Promise<{ o
   if (login.status !== 303) throw new Error(`journalist login failed: ${login.status}`);
   return {
     options: { sourceUrl: server.sourceUrl, staff, clients, seconds, logins, sealed: { parts, manifest: await sealer.sealManifest() }, serverPid: server.pid() },
-    logLines: () => server.output().split('\n').filter((l) => l.startsWith('{')),
+    stdout: () => server.stdout(),
+    stderr: () => server.stderr(),
+    dataDir: server.dataDir,
+    secrets: [...codenames, ...codenames.map((c) => c.replaceAll(' ', '-')), ...logins, passphrase, 'Load desk', 'load.bin', 'notes.txt', server.dataDir],
     cleanup: () => server.cleanup(),
   };
 }

@@ -5,23 +5,43 @@ import { StaffClient } from '../helpers/staff-client.ts';
 
 // The clients of the crash test: a source's page (JS path, with resume), a browser without
 // JavaScript (one form post), and a journalist (deletes, replies, source purges). Each operation
-// ends in 'acked' (the server answered success) or 'cut' (the connection died with the server);
-// any other answer is a bug and throws.
+// ends in 'acked' (the server answered success) or 'cut' (the connection died with the server,
+// once the test had begun to kill it); anything else is a bug and throws: a wrong status, a body
+// that does not parse, a TypeError of the client's own, or a connection dropped while the server
+// was meant to be up.
 
 export type Outcome = 'acked' | 'cut';
 export class UnexpectedAnswer extends Error {
   override name = 'UnexpectedAnswer';
 }
 
-const isCut = (error: unknown) => !(error instanceof UnexpectedAnswer);
-/** Runs an operation; a connection error (the server died under it) is 'cut', a wrong answer throws. */
-export async function outcome(run: () => Promise<void>): Promise<Outcome> {
+/** Opened by the test just before it sends SIGKILL, closed before the next start. */
+export type KillWindow = { open: boolean };
+
+// What a dead server looks like to undici's fetch: the connect refused, the socket reset or closed
+// under a request or its body, a write into a closed socket. Only these, found in the error's cause
+// chain (fetch wraps them in "TypeError: fetch failed" or "terminated"), are a cut.
+const CUT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+const CUT_MESSAGES = /^(other side closed|socket hang up)$/;
+
+export function isConnectionCut(error: unknown): boolean {
+  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
+    if (typeof e !== 'object') return false;
+    if (CUT_CODES.has(e.code as string) || CUT_MESSAGES.test(String(e.message))) return true;
+    if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(isConnectionCut)) return true;
+  }
+  return false;
+}
+
+/** Runs an operation; a connection cut while the server is being killed is 'cut', anything else that fails throws. */
+export async function outcome(run: () => Promise<void>, kill: KillWindow): Promise<Outcome> {
   try {
     await run();
     return 'acked';
   } catch (error) {
-    if (isCut(error)) return 'cut';
-    throw error;
+    if (kill.open && isConnectionCut(error)) return 'cut';
+    if (error instanceof UnexpectedAnswer) throw error;
+    throw new Error(`${kill.open ? 'during' : 'before'} the kill, not a connection cut: ${String(error)} (cause: ${String((error as Error)?.cause)})`, { cause: error });
   }
 }
 

@@ -8,11 +8,14 @@ import { launchChromium } from '../helpers/browser.ts';
 import { findBytes } from '../helpers/byte-search.ts';
 import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
 import { sealdrop } from '../helpers/cli.ts';
+import { logLeaks, storedIdentifiers } from '../helpers/log-scan.ts';
 import { until } from '../helpers/pages.ts';
 import { sendAndConfirm } from '../helpers/submit.ts';
 
-// Threat: the server is seized and imaged. Its data directory and its temp directory must hold no
-// plaintext, no original file name, no address and no user agent, on either path.
+// Threat: the server is seized and imaged, or its logs are collected. Its data directory and its
+// temp directory must hold no plaintext, no original file name, no address and no user agent, on
+// either path; what it logged meanwhile (stderr, JSON lines) no address, name, path, id or time,
+// and nothing more was printed on stdout than its start-up banner.
 let server: ChildServer;
 let work: string;
 
@@ -31,7 +34,9 @@ afterAll(async () => {
 });
 
 describe.each([['JavaScript on', true], ['JavaScript off', false]])('%s', (_label, javaScriptEnabled) => {
-  test('a canary file leaves no trace on the seized server', async () => {
+  test('a canary file leaves no trace on the seized server or in its log', async () => {
+    const from = Date.now();
+    const banner = server.stdout();
     const canary = `CANARY-${randomBytes(12).toString('hex')}`;
     const name = `canary-name-${randomBytes(6).toString('hex')}.txt`;
     const userAgent = `Mozilla/5.0 (X11; Linux x86_64) canary-agent-${randomBytes(6).toString('hex')}`;
@@ -65,5 +70,9 @@ describe.each([['JavaScript on', true], ['JavaScript off', false]])('%s', (_labe
     expect(codename?.split(' ')).toHaveLength(7);
     const hits = await findBytes([server.dataDir, server.tmpDir], [canary, name, '127.0.0.1', userAgent, 'canary-agent', 'HeadlessChrome', codename!]);
     expect(hits).toEqual([]);
+    const known = [canary, name, userAgent, 'canary-agent', codename!, codename!.replaceAll(' ', '-'), server.dataDir, server.tmpDir, ...storedIdentifiers(server.dataDir)];
+    expect(server.stderr()).toMatch(/"event":"started"/); // the log is captured
+    expect(logLeaks(server.stderr(), known, from)).toEqual([]);
+    expect(server.stdout()).toBe(banner);
   });
 });
