@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { verifiedOnionAddress } from './identity.ts';
 import { authorizedClientLine, newClientAuth, newOnionIdentity } from './keys.ts';
@@ -17,6 +17,8 @@ function privateDir(dir: string): void {
   chmodSync(dir, 0o700);
 }
 
+const IDENTITY_FILES = ['hs_ed25519_secret_key', 'hs_ed25519_public_key', 'hostname'] as const;
+
 /** Writes a file whole or not at all: a crash never leaves tor a truncated key. */
 function writeAtomically(file: string, data: Buffer | string): void {
   const temp = `${file}.tmp`;
@@ -24,14 +26,20 @@ function writeAtomically(file: string, data: Buffer | string): void {
   renameSync(temp, file);
 }
 
-/** Makes the service's identity once; later calls return the same address. */
+/**
+ * Makes the service's identity once; later calls return the same address. A folder that names an
+ * address (its `hostname` or public key) without the secret key behind it is refused with
+ * OnionKeyError (`secret_key_missing`), never given a new identity: that would silently move the
+ * drop to a new address and break every source's bookmark. The secret key is written first, so a
+ * crash part-way leaves a folder that verifies.
+ */
 export function ensureService(dataDir: string, service: Service): string {
   const dir = serviceDir(dataDir, service);
   privateDir(torDir(dataDir));
   privateDir(dir);
-  if (!existsSync(path.join(dir, 'hs_ed25519_secret_key'))) {
+  if (verifiedOnionAddress(dir) === null) {
     const identity = newOnionIdentity();
-    for (const [name, data] of Object.entries(identity.files)) writeAtomically(path.join(dir, name), data);
+    for (const name of IDENTITY_FILES) writeAtomically(path.join(dir, name), identity.files[name]);
   }
   if (service === 'journalist') privateDir(path.join(dir, 'authorized_clients'));
   return addressOf(dataDir, service)!;

@@ -118,6 +118,30 @@ describe('the address is the one tor publishes: derived from the secret key', ()
 });
 
 describe('nothing advertises a forged address', () => {
+  test('a folder naming an address without its secret key is refused at start and by `sealdrop onion`, never given a new identity', async () => {
+    // A new key would silently move the drop to a new address: every source's bookmark would die.
+    const { ensureService } = await import('../../server/tor/services.ts');
+    const kept = { both: ['hs_ed25519_public_key', 'hostname'], hostname: ['hostname'], public: ['hs_ed25519_public_key'] };
+    for (const files of Object.values(kept)) {
+      const data = dataDir((dir) => ['hs_ed25519_secret_key', 'hs_ed25519_public_key', 'hostname'].filter((f) => !files.includes(f)).forEach((f) => rmSync(path.join(dir, f))));
+      const before = files.map((f) => readFileSync(path.join(data, 'tor/source', f)));
+      expect(() => ensureService(data, 'source')).toThrow(expect.objectContaining({ name: 'OnionKeyError', code: 'secret_key_missing' }));
+      expect(existsSync(path.join(data, 'tor/source/hs_ed25519_secret_key'))).toBe(false);
+      files.forEach((f, i) => expect(readFileSync(path.join(data, 'tor/source', f)).equals(before[i]!)).toBe(true));
+    }
+    const data = dataDir((dir) => rmSync(path.join(dir, 'hs_ed25519_secret_key')));
+    const result = await sealdrop(['onion', '--torrc-only', '--out', path.join(work, 'no-secret'), '--data', data]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/names an onion address but holds no hs_ed25519_secret_key/);
+    expect(existsSync(path.join(data, 'tor/source/hs_ed25519_secret_key'))).toBe(false);
+    expect(hostnameOf(path.join(data, 'tor/source'))).toBe(hostnameOf(tor.a));
+    // An empty folder (or none) is still given its identity once.
+    const fresh = path.join(work, `data-${++n}`);
+    const address = ensureService(fresh, 'source');
+    expect(ensureService(fresh, 'source')).toBe(address);
+    expect(hostnameOf(path.join(fresh, 'tor/source'))).toBe(address);
+  });
+
   test('`sealdrop onion --torrc-only` fails, prints neither address and writes nothing', async () => {
     const data = dataDir(swapped);
     const out = path.join(work, 'system');
