@@ -24,6 +24,7 @@ const flat = (file: string) => readFileSync(file, 'utf8').replace(/\s+/g, ' ');
 const readme = flat('README.md');
 const operations = flat('docs/operations.md');
 const envelope = flat('docs/envelope.md');
+const deploy = flat('docs/deploy.md');
 
 /** Every number `pattern` captures in `text` (commas dropped); the pattern must match at least once. */
 function stated(text: string, pattern: RegExp): number[] {
@@ -169,10 +170,25 @@ describe('docs/operations.md figures match the code', () => {
     expect(stated(operations, /JSON body near its (\d+) KiB limit/)).toEqual([Number(/express\.json\(\{ limit: '(\d+)kb' \}\)/.exec(readFileSync('server/source-app.ts', 'utf8'))![1])]);
   });
 
+  test('the systemd unit it refers to, and what it must hold', () => {
+    const unit = (name: string) => stated(deploy, new RegExp(`\\s${name}=(\\d+)`));
+    const [timeoutStop] = unit('TimeoutStopSec');
+    expect(stated(operations, /the unit in `docs\/deploy\.md` has (\d+)\)/)).toEqual([timeoutStop]);
+    expect(timeoutStop! * 1000).toBeGreaterThan(config.stopGraceMs);
+    const [files] = unit('LimitNOFILE');
+    expect(stated(operations, /sets `LimitNOFILE=(\d+)`/)).toEqual([files]);
+    const c = DEFAULT_CONNECTIONS;
+    expect(files).toBeGreaterThan(2 * (c.maxConnections + c.headroom)); // both listeners full, and the data files
+    expect(stated(operations, /inside the unit's `MemoryMax=(\d+)G`/)).toEqual(unit('MemoryMax'));
+    expect(stated(deploy, /enrolment link \(`[^`]+`, valid (\d+) days\)/)).toEqual([constant('server/store/journalists.ts', 'ENROLMENT_DAYS')]);
+  });
+
   test('stopping, retries and disk space', () => {
     expect(stated(operations, /`SEALDROP_STOP_SECONDS` \(default (\d+)\)/)).toEqual([config.stopGraceMs / 1000]);
     expect(stated(operations, /it retries for up to (\d+) minutes/)).toEqual([constant('client/source/upload.ts', 'GIVE_UP_MS') / 60_000]);
     expect(stated(operations, /filesystem \(default (\d+) MiB\)/)).toEqual([config.minFreeBytes / MiB]);
+    const reserve = /Math\.min\(config\.minFreeBytes \/ (\d+), (\d+) \* MiB\)/.exec(readFileSync('server/http/space.ts', 'utf8'))!;
+    expect(/may continue until a (\w+) of that \(at most (\d+) MiB\) is left/.exec(operations)!.slice(1)).toEqual([['', '', '', '', 'quarter'][Number(reserve[1])], reserve[2]]);
   });
 });
 
