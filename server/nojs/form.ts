@@ -7,6 +7,7 @@ import { said } from '../i18n/said.ts';
 
 export const MAX_MESSAGE_BYTES = 100_000;
 const MAX_FILES = 20;
+const MiB = 1024 * 1024;
 
 /** One item of the no-JS form, handed over while its bytes are still arriving. */
 export type FormItem = { name: string; type: string; content: Readable & { truncated?: boolean } };
@@ -24,6 +25,7 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
     } catch {
       return reject(new HttpError(415, said('error.multipart')));
     }
+    const declared = req.headers['content-length'] !== undefined;
     let chain = Promise.resolve();
     let count = 0;
     let failed = false;
@@ -47,6 +49,12 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
       if (field !== 'files') return fail(new HttpError(400, said('error.unexpectedField', { field })));
       // A file input left empty still sends a nameless, empty part.
       if (!info.filename) return void stream.resume();
+      // A form hiding its length is refused the moment its file reaches the limit: busboy would read
+      // (and drop) the rest of the body, however long, before the file's end showed it truncated.
+      // One that declares it said at most the limit and the form's framing (or nojs.ts refused it):
+      // it is read to its end, a few KiB more, so that the browser sees the answer. Deferred until
+      // busboy's own handler returns, which still marks the stream as truncated.
+      if (!declared) stream.on('limit', () => queueMicrotask(() => fail(new HttpError(413, said('error.nojsFileTooLarge', { mib: Math.floor(maxFileBytes / MiB) })))));
       enqueue({ name: info.filename, type: info.mimeType, content: stream });
     });
     bb.on('field', (field, value, info) => {
