@@ -1,4 +1,4 @@
-import type { RequestListener, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { answerAndClose } from './answer-and-close.ts';
 import { cutSlowBody, watchBody, type BodyMeter, type BodyRateOptions } from './body-rate.ts';
@@ -21,6 +21,24 @@ export type ConnectionOptions = {
 export const DEFAULT_CONNECTIONS: ConnectionOptions = { maxConnections: 4096, headroom: 32, idleMs: 20_000 };
 
 export const BUSY = 'error.busy';
+
+/** Every connection a guard holds, by socket, so a route can say what its request is waiting for. */
+const held = new WeakMap<Socket, Connection>();
+
+/**
+ * Waits out the delay before a refusal (a wrong codename). Meanwhile the connection is among the
+ * first to give way to a newcomer: it waits only to tell its own client no, so displacing it costs
+ * nobody else anything, and a flood of such requests buys no standing.
+ */
+export async function beforeRefusing(req: IncomingMessage, delay: () => Promise<unknown>): Promise<void> {
+  const connection = held.get(req.socket);
+  if (connection) connection.refusing = true;
+  try {
+    await delay();
+  } finally {
+    if (connection) connection.refusing = false;
+  }
+}
 
 /**
  * Keeps room for new sources on one listener. Behind Tor every source shares one address, so
@@ -66,22 +84,27 @@ export class ConnectionGuard {
   private track(connection: Connection, res: ServerResponse, meter: BodyMeter): void {
     connection.active++;
     connection.meter = meter.receiving() ? meter : null;
+    connection.res = res;
+    connection.answering = false;
+    connection.refusing = false;
     this.eviction.left(connection);
     res.once('close', () => {
       connection.active--;
       connection.served++;
       connection.idleSince = Date.now();
+      connection.res = null;
       if (connection.active === 0 && this.connections.get(connection.socket) === connection) this.eviction.fellIdle(connection);
     });
   }
 
   private admit(socket: Socket, now = Date.now()): void {
-    const connection: Connection = { socket, since: now, active: 0, served: 0, idleSince: now, refused: false, meter: null, written: 0, stalledSince: null };
+    const connection: Connection = { socket, since: now, active: 0, served: 0, idleSince: now, refused: false, meter: null, written: 0, stalledSince: null, res: null, answering: false, refusing: false };
     if (this.connections.size - this.refused >= this.limits.maxConnections && !this.evictOne(now)) {
       connection.refused = true;
       this.refused++;
     }
     this.connections.set(socket, connection);
+    held.set(socket, connection);
     socket.once('close', () => this.forget(connection));
   }
 
@@ -105,6 +128,7 @@ export class ConnectionGuard {
 
   private tick(now = Date.now()): void {
     for (const c of this.connections.values()) {
+      c.answering = c.res?.headersSent ?? false;
       const meter = c.meter;
       if (meter && !meter.receiving()) c.meter = null;
       else if (meter) {

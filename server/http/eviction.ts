@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { BodyMeter, BodyRateOptions } from './body-rate.ts';
 
@@ -17,6 +18,12 @@ export type Connection = {
   meter: BodyMeter | null;
   written: number;
   stalledSince: number | null;
+  /** The answer to the request in progress (for whether it has begun). */
+  res: ServerResponse | null;
+  /** Whether that answer had begun, as of the last tick (for ranking thousands at once). */
+  answering: boolean;
+  /** The request in progress waits only to be refused (a wrong codename's delay). */
+  refusing: boolean;
 };
 
 // How often, at most, a table where nobody may give way is ranked again.
@@ -24,39 +31,62 @@ const RERANK_MS = 100;
 
 // Lower classes give way first; within a class, the higher score.
 const IDLE = 0;
-const STALLED = 1;
-const BEHIND = 2;
-const WINDOW = 3;
+const REFUSING = 1;
+const STALLED = 2;
+const BEHIND = 3;
+const WINDOW = 4;
+
+type Standing = [number, number] | null;
 
 /**
  * How readily a connection gives way to a newcomer, or null if it never does: an answer being
- * prepared or sent, a request whose head is arriving above the floor, a body keeping above it.
- * `cached`: judged on what the meter last saw (for ranking thousands at once); otherwise exactly.
+ * sent, a request whose head is arriving above the floor, a body keeping above it, a connection
+ * that has delivered above the floor over its life. `cached`: judged on what the meter and the
+ * last tick saw (for ranking thousands at once); otherwise exactly.
  */
-function standing(c: Connection, rate: BodyRateOptions, now: number, cached: boolean): [number, number] | null {
+function standing(c: Connection, rate: BodyRateOptions, now: number, cached: boolean): Standing {
   if (c.refused) return null;
   // It has had its answers: the client opens another connection if it wants more.
   if (c.active === 0 && c.served > 0) return [IDLE, now - c.idleSince];
+  // It waits only to be told no: displacing it costs its client that answer, and nobody else anything.
+  if (c.active > 0 && c.refusing) return [REFUSING, now - c.since];
   // A client that does not read its answer holds the connection without any cost to itself.
   const stalledFor = c.stalledSince === null ? 0 : now - c.stalledSince;
   if (stalledFor >= rate.evictAfterMs) return [STALLED, stalledFor];
-  if (c.active === 0) {
-    // Nothing sent yet, or a request head still arriving: behind by the floor times its age.
-    const behind = (rate.floorBytesPerSecond * (now - c.since)) / 1000 - c.socket.bytesRead;
-    return behind > 0 ? [BEHIND, behind] : null;
-  }
+  // Nothing sent yet, or a request head still arriving.
+  if (c.active === 0) return overItsLife(c, rate, now);
   const meter = c.meter?.receiving(cached) ? c.meter : null;
-  if (!meter) return null;
-  const behind = meter.behind(now, cached);
+  if (meter) {
+    const behind = meter.behind(now, cached);
+    if (behind > 0) return [BEHIND, behind];
+    return meter.evictable(cached) ? [WINDOW, -meter.rate()] : null;
+  }
+  // An answer under way (bytes going out; one the client stops reading is STALLED above).
+  if (cached ? c.answering : (c.res?.headersSent ?? true)) return null;
+  // The request waits on the server (a queue place, a delay, work) with nothing arriving or going
+  // out: judged like a silent connection, so cycling cheap requests on one buys no standing.
+  return overItsLife(c, rate, now);
+}
+
+/**
+ * By what the connection has delivered since it was accepted: behind the floor times its age
+ * (the oldest laggard first), or, after a whole window, below the displacement bar like a body.
+ */
+function overItsLife(c: Connection, rate: BodyRateOptions, now: number): Standing {
+  const age = now - c.since;
+  const bytes = c.socket.bytesRead;
+  const behind = (rate.floorBytesPerSecond * age) / 1000 - bytes;
   if (behind > 0) return [BEHIND, behind];
-  return meter.evictable(cached) ? [WINDOW, -meter.rate()] : null;
+  const perSecond = (bytes * 1000) / age;
+  return age >= rate.windowMs && perSecond < rate.displaceBelowBytesPerSecond ? [WINDOW, -perSecond] : null;
 }
 
 /**
  * Chooses the connection that gives way to a newcomer when every slot is taken, if any: first an
- * idle keep-alive connection (the longest idle), then an answer the client has stopped reading,
- * then the connection furthest behind the floor since it began (no request head yet, or a body
- * averaging below the floor), then a body below the bar over a whole window (BodyMeter.evictable).
+ * idle keep-alive connection (the longest idle), then a request waiting only to be refused, then
+ * an answer the client has stopped reading, then the connection furthest behind the floor (no
+ * request head yet, or a request waiting on the server, by bytes since the connection began; a
+ * body, by bytes since it began), then one below the bar over a whole window (BodyMeter.evictable).
  *
  * "Furthest behind" rather than "slowest": a connection accepted a moment ago has sent nothing,
  * so by rate it would be the first to go, and a flood re-opening what is dropped would displace

@@ -14,9 +14,21 @@ export type TorrcOptions = {
 export type Targets = { sourceTarget: string; journalistTarget: string };
 
 /**
+ * Connections one circuit to the source service may hold at once. Tor Browser sends every tab of
+ * one site over one circuit, and its Firefox opens at most 6 persistent connections to a host (and
+ * up to 3 more for urgent requests): 16 leaves room over those 9. A flood must then build a
+ * circuit, each a rendezvous that under attack costs proof of work, for every 16 of a listener's
+ * 4096 connections it holds (256 circuits for the whole table), and a circuit that asks for a
+ * 17th is closed with all its streams.
+ */
+export const SOURCE_STREAMS_PER_CIRCUIT = 16;
+
+/**
  * The onion services, as torrc lines. Source: a public v3 service with tor's proof-of-work
- * defence, so a flood of introductions costs its sender work and real sources still get through.
- * Journalist: the same, reachable only by holders of an `authorized_clients/` key.
+ * defence, so a flood of introductions costs its sender work and real sources still get through,
+ * and at most SOURCE_STREAMS_PER_CIRCUIT connections open at once on one circuit (a circuit asking
+ * for more is closed). Journalist: the same defence, reachable only by holders of an
+ * `authorized_clients/` key.
  */
 export function servicesTorrc(o: TorrcOptions): string[] {
   return [
@@ -24,6 +36,8 @@ export function servicesTorrc(o: TorrcOptions): string[] {
     'HiddenServiceVersion 3',
     `HiddenServicePort 80 ${o.sourceTarget}`,
     'HiddenServicePoWDefensesEnabled 1',
+    `HiddenServiceMaxStreams ${SOURCE_STREAMS_PER_CIRCUIT}`,
+    'HiddenServiceMaxStreamsCloseCircuit 1',
     `HiddenServiceDir ${q(o.journalistDir)}`,
     'HiddenServiceVersion 3',
     `HiddenServicePort 80 ${o.journalistTarget}`,

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { encryptObject, generateKeyPair, readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
 import { DEFAULT_CONNECTIONS } from '../../server/http/connections.ts';
 import type { ServeOptions } from '../../server/serve.ts';
+import { generateCodename } from '../../common/codename.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { until } from '../helpers/pages.ts';
 import { newSource } from '../helpers/sources.ts';
@@ -130,6 +131,64 @@ async function steadyUpload(instance: Instance, port: number, bytesPerSecond: nu
   return s;
 }
 
+/** A request that the server answers after waiting on its own side: a wrong codename (1 s), or a place in the no-JS login queue. */
+const WAITING = [
+  () => {
+    const body = JSON.stringify({ login: randomBytes(32).toString('hex') });
+    return `POST /api/sources/login HTTP/1.1\r\n${HEAD}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  },
+  () => {
+    const body = `codename=${encodeURIComponent(generateCodename())}`;
+    return `POST /login HTTP/1.1\r\n${HEAD}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  },
+];
+
+/**
+ * The reviewer's attack: keep-alive connections that each send the next waiting request the
+ * moment the last is answered (a couple of hundred bytes a second a slot), re-opened if dropped.
+ */
+class Waiters {
+  answered = 0;
+  dropped = 0;
+  /** Bytes the attack has sent. */
+  sent = 0;
+  private running = true;
+  constructor(private readonly port: number) {}
+
+  async fill(size: number, kinds: (() => string)[]): Promise<void> {
+    await Promise.all(Array.from({ length: size }, (_, i) => this.open(kinds[i % kinds.length]!)));
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  private async open(request: () => string): Promise<void> {
+    const first = request();
+    this.sent += first.length;
+    const s = await connect(this.port, first).catch(() => null);
+    const again = () => {
+      if (!this.running) return;
+      this.dropped++;
+      setImmediate(() => void this.open(request));
+    };
+    if (!s) return again();
+    let seen = 0;
+    s.on('data', () => {
+      // Each answer here is one short page or JSON: its end is the next answer's start.
+      const answers = s.received.split(/(?=HTTP\/1\.1 \d{3} )/).length;
+      if (answers > seen && /\r\n\r\n[\s\S]*(<\/html>|\})\s*$/.test(s.received)) {
+        seen = answers;
+        this.answered++;
+        const next = request();
+        this.sent += next.length;
+        if (this.running && !s.gone) s.write(next);
+      }
+    });
+    s.once('close', again);
+  }
+}
+
 // The sustained flood runs at 512 connections by default, to stay fast on a shared machine
 // (the policy does not depend on the cap); FLOOD_CAP=4096 runs it at the production cap.
 const FLOOD_CAP = Number(process.env.FLOOD_CAP ?? 512);
@@ -202,5 +261,35 @@ describe.sequential('a flood of half-open connections cannot lock new sources ou
     const later = await fetch(`${instance.sourceUrl}/api/config`);
     expect(later.status).toBe(200);
     await until(() => holders.some((s) => statusOf(s) === 408 && s.gone), 3_000, 'a holder to be displaced with a 408');
+  }, 30_000);
+
+  test('connections held by the server\'s own waits give way: wrong codenames cycled on keep-alive connections, and the login queue, cannot lock a newcomer out nor cut a 16 KiB/s upload', async () => {
+    const cap = 64;
+    const { instance, port, journalist } = await instanceWith({ connections: { maxConnections: cap }, bodyRate: { windowMs: 2_000, evictAfterMs: 500, tickMs: 200 } });
+    const waiters = new Waiters(port);
+    // Every slot: 56 wrong-codename loops and 8 places in the no-JS login queue.
+    await waiters.fill(56, [WAITING[0]!]);
+    await waiters.fill(8, [WAITING[1]!]);
+    await sleep(1_000);
+    const [answeredBefore, droppedBefore, sentBefore] = [waiters.answered, waiters.dropped, waiters.sent];
+    const t0 = Date.now();
+    // A real upload at twice the floor, half the bar over a window: it must finish beside the attack.
+    const sending = upload(instance, port, journalist, 48_000, 16 * 1024);
+    // Eight newcomers during the upload, each on a connection of its own (a reused keep-alive one
+    // may itself have given way, as an idle one should).
+    const newcomer = async (after: number) => {
+      await sleep(after);
+      const page = await connect(port, `GET / HTTP/1.1\r\n${HEAD}Connection: close\r\n\r\n`);
+      await until(() => page.gone, 10_000, 'the newcomer\'s page');
+      return page.received.includes('</html>') ? statusOf(page) : 0;
+    };
+    const statuses = await Promise.all(Array.from({ length: 8 }, (_, i) => newcomer(i * 300)));
+    const uploaded = await sending;
+    const [answered, dropped, perSlot] = [waiters.answered - answeredBefore, waiters.dropped - droppedBefore, (waiters.sent - sentBefore) / cap / ((Date.now() - t0) / 1000)];
+    console.log(`waiting-request attack: newcomers ${statuses.join(',')}; upload ${uploaded}; the attack meanwhile: ${answered} answers, ${dropped} of its connections displaced and re-opened, ${Math.round(perSlot)} B/s a slot`);
+    expect(statuses).toEqual(Array(8).fill(200));
+    expect(uploaded).toBe(204);
+    expect(answered + dropped).toBeGreaterThan(2 * cap); // the attack kept every slot busy throughout
+    waiters.stop();
   }, 30_000);
 });

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { Router, type Request } from 'express';
+import { beforeRefusing } from '../../http/connections.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { HttpError } from '../../http/errors.ts';
 import { Gate, untilClosed } from '../../http/gate.ts';
@@ -11,7 +13,8 @@ import { said } from '../../i18n/said.ts';
 /**
  * Wrong codenames are throttled without a lockout: behind Tor every source shares one address, so a
  * global lock would let anyone shut every source out. Instead, each path that costs the server work
- * has its own bounded gate, and a wrong codename is answered only after a delay that holds no slot.
+ * has its own bounded gate, and a wrong codename is answered only after a delay that holds no gate
+ * slot, on a connection that meanwhile is among the first to give way to a newcomer (connections.ts).
  */
 export type SourceGates = {
   /** JS registration: parses and checks two keys of at most 8,000 characters (~25 ms on the event loop). */
@@ -40,7 +43,8 @@ export type ConversationDeps = { store: Store; sessions: SourceSessions; gates: 
 
 export const UNKNOWN_CODENAME = said('login.unknown');
 export const WRONG_CODENAME_DELAY_MS = 1000;
-export const slowly = () => new Promise((r) => setTimeout(r, WRONG_CODENAME_DELAY_MS));
+/** The delay before a refusal: it holds no gate slot, and its connection gives way to any newcomer meanwhile. */
+export const slowly = (req: IncomingMessage) => beforeRefusing(req, () => new Promise((r) => setTimeout(r, WRONG_CODENAME_DELAY_MS)));
 
 /** No source has this login secret: the same answer whether or not the codename ever existed. */
 export class UnknownCodenameError extends HttpError {
@@ -94,7 +98,7 @@ export function conversationApi({ store, sessions, gates }: ConversationDeps): R
       sourceId = await gates.registration.run(() => registerOrRetry(store, keys), untilClosed(res));
     } catch (error) {
       // The slot is already free: a refusal's delay costs the server nothing.
-      if (error instanceof ConflictError) await slowly();
+      if (error instanceof ConflictError) await slowly(req);
       throw error;
     }
     res.status(201).json({ sourceToken: sessions.create(sourceId).token });
@@ -106,7 +110,7 @@ export function conversationApi({ store, sessions, gates }: ConversationDeps): R
     try {
       source = sourceByLogin(store, loginSecret(body.login));
     } catch (error) {
-      if (error instanceof UnknownCodenameError) await slowly();
+      if (error instanceof UnknownCodenameError) await slowly(req);
       throw error;
     }
     res.json({ sourceToken: sessions.create(source.id).token, privateKey: source.privateKey, replies: store.replies.list(source.id) });

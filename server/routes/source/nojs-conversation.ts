@@ -57,7 +57,7 @@ export function noScriptConversation({ config, store, sessions, gates }: Convers
       opened = await gates.codenameLogin.run(() => openConversation(store, codename), untilClosed(res));
     } catch (error) {
       if (!(error instanceof UnknownCodenameError)) throw error;
-      await slowly(); // the slot is already free: a wrong codename's delay holds no capacity
+      await slowly(req); // the gate slot is already free, and the connection gives way to a newcomer meanwhile
       return sendPage(res.status(401), (t) => renderSourceLogin({ t, error: say(t, UNKNOWN_CODENAME), maxFileMiB }));
     }
     const { token, session } = sessions.create(opened.sourceId);
