@@ -4,6 +4,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { encryptObject, generateKeyPair, readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
 import { DEFAULT_CONNECTIONS } from '../../server/http/connections.ts';
 import type { ServeOptions } from '../../server/serve.ts';
+import { servicesTorrc } from '../../server/tor/torrc.ts';
 import { generateCodename } from '../../common/codename.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { until } from '../helpers/pages.ts';
@@ -196,6 +197,13 @@ const FLOOD_CAP = Number(process.env.FLOOD_CAP ?? 512);
 describe.sequential('a flood of half-open connections cannot lock new sources out', () => {
   test('the cap is what memory allows: 4096 connections a listener', () => {
     expect(DEFAULT_CONNECTIONS.maxConnections).toBe(4096);
+  });
+
+  test('tor closes a circuit that holds more than 16 connections to the source service at once (a Tor Browser tab opens at most 9)', () => {
+    const lines = servicesTorrc({ sourceDir: '/s', journalistDir: '/j', sourceTarget: '127.0.0.1:1', journalistTarget: '127.0.0.1:2' });
+    const source = lines.slice(0, lines.indexOf('HiddenServiceDir "/j"'));
+    expect(source).toContain('HiddenServiceMaxStreams 16');
+    expect(source).toContain('HiddenServiceMaxStreamsCloseCircuit 1');
   });
 
   test(`at a cap of ${FLOOD_CAP}, with the flood re-opening what is dropped, a newcomer gets its page and a 50 KB/s upload finishes`, async () => {
