@@ -11,7 +11,7 @@ import { settingsRepo, type SettingsRepo } from './settings.ts';
 import { spaceOf, type Space } from './space.ts';
 import { takeSnapshot, type Snapshot } from './backup.ts';
 import { assertKeysAgree } from './key-check.ts';
-import { makeDataDirPrivate } from './permissions.ts';
+import { makeDataDirPrivate, makeKeyFilePrivate } from './permissions.ts';
 
 export * from './errors.ts';
 export { assertUntouchedSchema, DatabaseBusyError, MigrationError } from './db.ts';
@@ -41,7 +41,7 @@ export type Store = {
   snapshot(): Promise<Snapshot>;
   /** SQLite's integrity check: 'ok', or what is wrong. */
   integrity(): string;
-  /** How many entries of the data directory were open to other users and were made private by this open (normally 0). */
+  /** How many entries of the data directory (and the key file) were open to other users and were made private by this open (normally 0). */
   tightened: number;
   /** Throws unless the database answers a query (for GET /healthz). */
   ping(): void;
@@ -54,11 +54,11 @@ export type StoreOptions = {
 };
 
 export function openStore(dataDir: string, options: StoreOptions = {}): Store {
-  const tightened = makeDataDirPrivate(dataDir);
+  const keyFile = options.keyFile ?? keyFileSetting(dataDir);
+  const tightened = makeDataDirPrivate(dataDir) + makeKeyFilePrivate(keyFile);
   const db = openDb(path.join(dataDir, 'sealdrop.sqlite'));
   // Before any row is used: a database whose key columns disagree with its keys is refused whole.
   closingOnError(db, () => assertKeysAgree(db));
-  const keyFile = options.keyFile ?? keyFileSetting(dataDir);
   const totp = closingOnError(db, () => openTotpSecrets(db, keyFile));
   const blobs = createFileBlobStore(path.join(dataDir, 'objects'));
   return {

@@ -29,6 +29,28 @@ export function makeDataDirPrivate(dataDir: string): number {
   return tightened;
 }
 
+/**
+ * The key sealing journalists' two-factor secrets (SEALDROP_KEY_FILE, often on another volume; a
+ * link is followed, as the operator chose it): one made by hand under umask 022 is 0644. Takes
+ * the group and other bits off it if it is ours; one open to others that another user owns is
+ * refused, since whoever owns it can read it. Returns 1 if it had to tighten it (reported once, as
+ * for the data directory), else 0.
+ */
+export function makeKeyFilePrivate(keyFile: string): number {
+  let stat;
+  try {
+    stat = statSync(keyFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0; // made 0600 when it is created
+    throw error;
+  }
+  if ((stat.mode & 0o077) === 0) return 0;
+  if (stat.uid !== process.getuid?.()) {
+    throw new DataDirPermissionError(`The key file ${keyFile} is open to other users (mode ${(stat.mode & 0o777).toString(8)}) and belongs to another user, so Sealdrop will not use it: make it owned by the user Sealdrop runs as, mode 0600.`);
+  }
+  return tighten(keyFile, true) ? 1 : 0;
+}
+
 /** Keeps the owner's bits and drops every group and other bit, if there is one to drop. */
 function tighten(file: string, follow: boolean): boolean {
   let stat;

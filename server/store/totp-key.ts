@@ -76,7 +76,7 @@ function parseKey(bytes: Buffer, keyFile: string): Buffer {
   if (bytes.length === KEY_BYTES) return bytes;
   const text = bytes.toString('latin1').trim();
   if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
-  throw new TotpKeyError(`The key file ${keyFile} must hold 32 random bytes (head -c 32 /dev/urandom > FILE) or 64 hex digits; it holds ${bytes.length} bytes.`);
+  throw new TotpKeyError(`The key file ${keyFile} must hold 32 random bytes (make it with: (umask 077; head -c 32 /dev/urandom > FILE)) or 64 hex digits; it holds ${bytes.length} bytes.`);
 }
 
 function createKeyFile(keyFile: string): Buffer {

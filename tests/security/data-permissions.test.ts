@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -134,3 +134,34 @@ for (const [umask, everything] of [['022', false], ['000', true]] as const) {
     }
   });
 }
+
+test('a key file made by hand under umask 022 (0644, outside the data directory) is tightened at open and counted once; one another user owns is refused', async () => {
+  // `head -c 32 /dev/urandom > FILE` under the usual umask makes the key to every TOTP secret world-readable.
+  const { openStore } = await import('../../server/store/index.ts');
+  const root = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-perm-keyfile-'));
+  try {
+    const file = path.join(root, 'totp.key');
+    await writeFile(file, randomBytes(32), { mode: 0o644 });
+    await chmod(file, 0o644);
+    const store = openStore(path.join(root, 'data'), { keyFile: file });
+    expect(store.tightened).toBe(1);
+    store.close();
+    expect((await lstat(file)).mode & 0o777).toBe(0o600);
+    const again = openStore(path.join(root, 'data'), { keyFile: file });
+    expect(again.tightened).toBe(0);
+    again.close();
+    // Not ours: whoever owns it can read it, so it is not used (run as root, the test can chown it).
+    if (process.getuid?.() === 0) {
+      await chmod(file, 0o640);
+      await chown(file, 65534, 65534);
+      expect(() => openStore(path.join(root, 'data'), { keyFile: file })).toThrow(expect.objectContaining({ name: 'DataDirPermissionError', message: expect.stringMatching(/key file .* belongs to another user/) }));
+      expect((await lstat(file)).mode & 0o777).toBe(0o640);
+    }
+    // A key file of the wrong size says how to make one that is private from the start.
+    await rm(file);
+    await writeFile(file, 'short', { mode: 0o600 });
+    expect(() => openStore(path.join(root, 'data'), { keyFile: file })).toThrow(/\(umask 077; head -c 32 \/dev\/urandom > FILE\)/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
