@@ -1,12 +1,13 @@
 // The source listener's response finisher: the one place where a response's size stops depending
 // on its reader's language (padding.ts says how). Routes that render words say how long their body
 // would be in every language (sendPage, or declareLongest); the finisher pads every text body to
-// its class, and strips the language headers from everything else (no body, a file, a stream).
+// its class, and strips the language headers from everything else (no body, a file, a stream);
+// an answer to HEAD gets a Padding header in place of the body.
 // It also gives every reader the language cookie, so that requests do not differ by language.
 import type { ServerResponse } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import { declaredLongest, declareLongest, inEveryLanguage, isPadded, padBody } from './padding.ts';
-import { isLanguageCookie } from '../i18n/cookie.ts';
+import { isLanguageCookie, longestLanguageHeaders } from '../i18n/cookie.ts';
 import { rememberLanguage, tOf } from '../i18n/middleware.ts';
 import type { Translator } from '../i18n/index.ts';
 
@@ -26,6 +27,25 @@ function withoutLanguageHeaders(res: ServerResponse): void {
   else res.removeHeader('Set-Cookie');
 }
 
+// The most bytes the language headers can take on the wire ("Name: value\r\n" each).
+const line = (name: string, value: string) => name.length + value.length + 4;
+const LANGUAGE_ROOM = longestLanguageHeaders().reduce((sum, [name, value]) => sum + line(name, value), 0);
+
+/**
+ * A HEAD answer has exactly the headers GET would have (its padded Content-Length, whose digits
+ * are the same in every language, and the language headers), but no body to even out how long the
+ * language headers are. A Padding header does instead: it brings them to the room the longest
+ * language needs, so the whole head is one size whatever the language (or the cookie sent).
+ */
+function padHeadOnly(res: ServerResponse): void {
+  let used = 0;
+  const language = res.getHeader('Content-Language');
+  if (language !== undefined) used += line('Content-Language', String(language));
+  const cookies = res.getHeader('Set-Cookie');
+  for (const c of cookies === undefined ? [] : Array.isArray(cookies) ? cookies : [String(cookies)]) if (isLanguageCookie(c)) used += line('Set-Cookie', c);
+  res.setHeader('Padding', '-'.repeat(1 + Math.max(0, LANGUAGE_ROOM - used)));
+}
+
 /** Mounted first on the source app, so that every response it sends, refusals included, passes here. */
 export function padResponses(): RequestHandler {
   return (req, res, next) => {
@@ -41,9 +61,11 @@ export function padResponses(): RequestHandler {
       }
       return send.call(this, body);
     } as Response['send'];
+    const headOnly = req.method === 'HEAD';
     const writeHead = res.writeHead;
     res.writeHead = function head(this: Response, ...args: unknown[]) {
       if (!isPadded(this)) withoutLanguageHeaders(this);
+      if (headOnly) padHeadOnly(this);
       return (writeHead as (...a: unknown[]) => Response).apply(this, args);
     } as Response['writeHead'];
     next();

@@ -116,6 +116,21 @@ describe('an open drop, with the newsroom texts of different lengths in each lan
     expect(start.body.toString()).toContain('مىسال گېزىتى');
   });
 
+  test('HEAD of every page, in every language however chosen (no cookie, an old-form or a new one), is the same number of bytes on the wire', async () => {
+    // No body follows a HEAD answer, so its headers alone must not say the language. They are the
+    // ones GET sends (its padded Content-Length, its language headers), evened out by a Padding header.
+    for (const page of ['/', '/guide', '/login', '/sent', '/no/such/page']) {
+      const heads = await inEvery(url, { method: 'HEAD', path: page });
+      expectOneSize(`HEAD ${page}`, heads, page.startsWith('/no/') ? 404 : 200);
+      const gets = await inEvery(url, { path: page });
+      heads.forEach((h, i) => {
+        expect(h.body.length, page).toBe(0);
+        for (const name of ['content-length', 'content-language', 'set-cookie']) expect(h.headers.get(name), `${page} ${name}`).toEqual(gets[i]!.headers.get(name));
+      });
+      expect(new Set(heads.map((h) => h.headers.get('content-language')![0])).size, page).toBe(4);
+    }
+  });
+
   test('the switch answers every page with a redirect of one size, whichever language (by code or by tag) it chooses, to the same address', async () => {
     for (const page of ['/', '/guide', '/login', '/sent', '/no/such/page', '/static/style.css']) {
       // As the switch links say now (a code of one width), and as earlier versions' links said (the tag).
