@@ -1,87 +1,339 @@
+import { readFile } from 'node:fs/promises';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { axeViolations } from '../helpers/axe.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { axeViolations, axeViolationsWithoutScripts, withoutScripts } from '../helpers/axe.ts';
+import { CHROMIUM_FLAGS } from '../helpers/browser.ts';
+import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
-import { makeAccount } from '../helpers/staff-client.ts';
-import { loginInPage } from '../helpers/pages.ts';
-import { newSource } from '../helpers/sources.ts';
 import { LANGUAGES } from '../../common/i18n/languages.ts';
+import { languageCode } from '../../server/i18n/cookie.ts';
 import { translator } from '../../server/i18n/index.ts';
+import { currentStep, totpCode } from '../../server/auth/totp.ts';
+import { generateKeyPair } from '../../common/envelope/index.ts';
 
-// Every page passes axe-core (WCAG 2.x A and AA rules) with zero violations: the source pages with
-// their scripts and without (as Tor Browser's Safest level shows them), and the journalist pages.
+// Every page and state a person can reach passes axe-core (WCAG 2.x A and AA rules, best practices)
+// with zero violations, in every language: the source pages with their scripts and with scripting
+// really off (Tor Browser's Safest level: <noscript> content and all), every state the page script
+// shows, and the journalist pages from first-run setup to an inbox with decrypted items.
 let instance: Instance;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
-let account: Awaited<ReturnType<typeof makeAccount>>;
+let browser: Browser;
+let gpg: GpgHome;
+// One context each, so the language cookie of one (shared by both listeners' host) never leaks into another.
+let safest: { context: BrowserContext; page: Page; cdp: CDPSession };
+let scripted: { context: BrowserContext; page: Page };
+let staff: { context: BrowserContext; page: Page };
+const TAGS = LANGUAGES.map((l) => l.tag);
+let visits = 0;
+let colleagueKeys: string[];
+// The README's figure ("N page visits"): the last test checks this file made exactly these many.
+const VISITS = 125;
 
 beforeAll(async () => {
-  instance = await startInstance();
-  account = await makeAccount(instance, 'desk', { isAdmin: true });
-  const source = newSource(instance.store);
-  const id = instance.store.submissions.create(source.id, 1);
-  await instance.store.submissions.putPart(id, 1, new Uint8Array(64));
-  await instance.store.submissions.putManifest(id, new Uint8Array(64));
-  instance.store.submissions.complete(id);
-  browser = await launchChromium();
+  [instance, gpg, colleagueKeys] = await Promise.all([startInstance(), makeGpgHome('desk'), Promise.all(TAGS.map(async (tag) => (await generateKeyPair({ name: `colleague ${tag}` })).publicKey))]);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
+  const open = async () => {
+    const context = await browser.newContext();
+    return { context, page: await context.newPage() };
+  };
+  const s = await open();
+  safest = { ...s, cdp: await withoutScripts(s.page) };
+  [scripted, staff] = await Promise.all([open(), open()]);
 });
 afterAll(async () => {
   await browser?.close();
   await instance?.stop();
+  await gpg?.cleanup();
 });
 
-async function visit(path: string, base: string, o: { scripts?: boolean } = {}): Promise<string[]> {
-  const page = await browser.context.newPage();
-  try {
-    if (o.scripts === false) await page.route('**/static/js/**', (route) => route.abort());
-    await page.goto(`${base}${path}`);
-    const asked = /[?&]lang=([^&]+)/.exec(path)?.[1];
-    if (asked) {
-      // The switch's redirect: the address loses `lang`, and the page is in the language asked for.
-      expect(page.url()).not.toContain('lang=');
-      expect(await page.evaluate(() => document.documentElement.lang)).toBe(asked);
-    }
-    if (o.scripts !== false && base === instance.sourceUrl && /^\/(\?|$)/.test(path)) await page.waitForSelector('#path-js', { state: 'visible' });
-    return await axeViolations(page);
-  } finally {
-    await page.close();
-  }
+const code = (tag: string) => languageCode(tag);
+const lang = (page: Page) => page.evaluate(() => [document.documentElement.lang, document.documentElement.dir]);
+const dirOf = (tag: string) => LANGUAGES.find((l) => l.tag === tag)!.dir;
+
+/** axe on the page as it stands (scripts on); `what` names the state in a failure. */
+async function audit(page: Page, what: string): Promise<void> {
+  visits++;
+  expect(await axeViolations(page), what).toEqual([]);
 }
 
-// Every source page in every shipped language (the switch's address chooses it: ?lang=, then its redirect).
-const SOURCE_PAGES = ['/', '/login', '/sent', '/guide', '/no-such-page'];
-const pagesIn = (tag: string) => SOURCE_PAGES.map((p) => [tag, p] as const);
+/** axe on the Safest page as it stands; returns how many <noscript> blocks it held. */
+async function auditSafest(what: string): Promise<number> {
+  visits++;
+  const { violations, noscripts } = await axeViolationsWithoutScripts(safest.page, safest.cdp);
+  expect(violations, what).toEqual([]);
+  return noscripts;
+}
 
-describe.each(LANGUAGES.map((l) => l.tag))('source pages in %s', (tag) => {
-  test.each(pagesIn(tag))('%s %s with JavaScript', async (lang, path) => {
-    expect(await visit(`${path}?lang=${lang}`, instance.sourceUrl)).toEqual([]);
+/** The switch: `?lang=` answered by a redirect to the address without it, in the language asked for. */
+async function switchTo(page: Page, url: string, tag: string): Promise<void> {
+  await page.goto(`${url}${url.includes('?') ? '&' : '?'}lang=${code(tag)}`);
+  expect(page.url()).not.toContain('lang=');
+  expect(await lang(page)).toEqual([tag, dirOf(tag)]);
+}
+
+/** Presses a button and waits for the page it posts to (with scripting off, as a person would). */
+async function post(page: Page, button: string): Promise<void> {
+  await Promise.all([page.waitForEvent('load'), page.click(button)]);
+}
+
+const sourceIds = () => (instance.rows().sources as { id: string }[]).map((s) => s.id);
+
+// ---- Journalist first-run setup: before any journalist exists. ----
+let desk: { secret: string; step: number };
+
+describe('journalist setup (first run)', () => {
+  test.each(TAGS)('setup page and its refusal in %s', async (tag) => {
+    const { page } = staff;
+    await switchTo(page, `${instance.journalistUrl}${instance.running.setupPath}`, tag);
+    await audit(page, `${tag} setup`);
+    // A refusal (passphrases that differ) shows the form again with the reason, in this language.
+    await page.fill('#username', 'desk');
+    await page.fill('#passphrase', 'orchard lantern basalt quiver 42');
+    await page.fill('#passphrase2', 'orchard lantern basalt quiver 43');
+    await page.fill('#code', '000000');
+    await page.fill('#public_key', await readFile(gpg.publicKeyFile, 'utf8'));
+    await post(page, 'button[type=submit]');
+    expect(await page.isVisible('p.warning[role=alert]')).toBe(true);
+    expect(await lang(page)).toEqual([tag, dirOf(tag)]);
+    await audit(page, `${tag} setup refused`);
   });
-  test.each(pagesIn(tag))('%s %s without JavaScript', async (lang, path) => {
-    expect(await visit(`${path}?lang=${lang}`, instance.sourceUrl, { scripts: false })).toEqual([]);
+  test('the account is made: its notice', async () => {
+    const { page } = staff;
+    const secret = (await page.textContent('#totp-secret'))!.trim();
+    const step = currentStep() - 1; // one step of drift is allowed; the login below uses a later step
+    await page.fill('#username', 'desk');
+    await page.fill('#passphrase', 'orchard lantern basalt quiver 42');
+    await page.fill('#passphrase2', 'orchard lantern basalt quiver 42');
+    await page.fill('#code', totpCode(secret, step));
+    await page.fill('#public_key', await readFile(gpg.publicKeyFile, 'utf8'));
+    await post(page, 'button[type=submit]');
+    expect(instance.running.setupPath).toBeNull();
+    desk = { secret, step };
+    await audit(page, 'account created');
   });
 });
 
-describe('journalist pages', () => {
-  test.each(LANGUAGES.map((l) => l.tag))('login and enrolment in %s', async (tag) => {
-    expect(await visit(`/login?lang=${tag}`, instance.journalistUrl)).toEqual([]);
-    const token = instance.store.journalists.createEnrolment(account.id);
-    expect(await visit(`/enrol/${token}?lang=${tag}`, instance.journalistUrl)).toEqual([]);
+// ---- Sources without JavaScript (scripting off): every page, a send, the codename page. ----
+const SOURCE_PAGES = ['/', '/login', '/sent', '/guide', '/no-such-page'];
+const SCRIPTED_PAGES = ['/', '/login'];
+const safestCodenames: string[] = [];
+const safestSources: string[] = [];
+const NOSCRIPTS: Record<string, number> = { '/': 2, '/login': 3 };
+
+describe.each(TAGS)('source pages in %s, scripting off', (tag) => {
+  test('every page, a refusal, a send and its codename page, a wrong codename', async () => {
+    const { page } = safest;
+    for (const path of SOURCE_PAGES) {
+      await switchTo(page, `${instance.sourceUrl}${path}`, tag);
+      // The Safest page's own content is audited: on /, the no-JS path note and its send button; on
+      // /login, its button, its note and the send button of the form it holds for later.
+      expect(await auditSafest(`${tag} ${path}`), path).toBe(NOSCRIPTS[path] ?? 0);
+      expect(await page.locator('script[src]').count(), path).toBe(SCRIPTED_PAGES.includes(path) ? 1 : 0);
+    }
+    await page.goto(`${instance.sourceUrl}/`);
+    expect(await page.isVisible('#send-plain')).toBe(true);
+    expect(await page.isHidden('#send')).toBe(true); // nojs.css in force
+    expect(await page.isHidden('#path-js')).toBe(true); // the page script never ran
+    await post(page, '#send-plain'); // nothing chosen: a refusal page
+    expect(await lang(page)).toEqual([tag, dirOf(tag)]);
+    await auditSafest(`${tag} refusal`);
+    // A new source each time (the session from the last send would make this one a returning source's).
+    await safest.context.clearCookies({ name: /source/ });
+    await page.goto(`${instance.sourceUrl}/`);
+    await page.fill('#message', `A message sent without JavaScript, ${tag}.`);
+    await post(page, '#send-plain');
+    const codename = (await page.textContent('#codename'))!.trim();
+    expect(codename.split(' ')).toHaveLength(7);
+    safestCodenames.push(codename);
+    safestSources.push(sourceIds().at(-1)!);
+    await auditSafest(`${tag} codename page`);
+    // Not a codename: the login page again, with the reason.
+    await page.goto(`${instance.sourceUrl}/login`);
+    await page.fill('#codename-input', 'not a codename');
+    await post(page, '#codename-plain');
+    expect(await page.isVisible('p.warning[role=alert]')).toBe(true);
+    await auditSafest(`${tag} login refused`);
   });
-  // One login (a TOTP code is good once), then the inbox and admin pages in every language.
-  test('inbox and admin, logged in, in every language', async () => {
-    const page = await browser.context.newPage();
-    // The visits above left this browser's language cookie on the last language: back to English first.
-    await page.goto(`${instance.journalistUrl}/login?lang=en`);
-    await loginInPage(page, instance.journalistUrl, 'desk', account.passphrase, account.code());
-    expect(await axeViolations(page)).toEqual([]);
-    for (const { tag, dir } of LANGUAGES) {
-      for (const path of ['/', '/admin']) {
-        await page.goto(`${instance.journalistUrl}${path}?lang=${tag}`);
-        expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual([tag, dir]);
-        expect(await page.textContent('h1')).toBe(translator(tag).text(path === '/' ? 'staff.inbox.title' : 'staff.admin.title'));
-        expect(await axeViolations(page), `${tag} ${path}`).toEqual([]);
+});
+
+// ---- Sources with JavaScript: every page, and each state the page script shows. ----
+const scriptedCodenames: string[] = [];
+const scriptedSources: string[] = [];
+
+describe.each(TAGS)('source pages in %s, with JavaScript', (tag) => {
+  test('both pages with a script; codename panel, progress, failed, sent; a wrong codename', async () => {
+    const { page } = scripted;
+    // /sent, /guide and the error pages carry no script and no <noscript>: their audit above is of the same page.
+    for (const path of SCRIPTED_PAGES) {
+      await switchTo(page, `${instance.sourceUrl}${path}`, tag);
+      if (path === '/') await page.waitForSelector('#path-js', { state: 'visible' });
+      await audit(page, `${tag} ${path}`);
+    }
+    await page.goto(`${instance.sourceUrl}/`);
+    await page.waitForSelector('#path-js', { state: 'visible' });
+    await page.click('#send'); // nothing chosen: said at once
+    await page.waitForSelector('#failed', { state: 'visible' });
+    await audit(page, `${tag} nothing chosen`);
+    await page.fill('#message', `A message sent with JavaScript, ${tag}.`);
+    if (tag === 'en') await page.setInputFiles('#files', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('An attachment for the inbox.') });
+    // The upload's requests are held, so the progress state stays on screen; then refused; then let through.
+    const held: Route[] = [];
+    let mode: 'hold' | 'refuse' | 'pass' = 'hold';
+    const refuse = (route: Route) => route.fulfill({ status: 400, contentType: 'application/json', body: '{}' });
+    const UPLOAD = /\/api\/submissions\/[^/]+\//;
+    await page.route(UPLOAD, (route) => (mode === 'hold' ? void held.push(route) : mode === 'refuse' ? refuse(route) : route.continue()));
+    await page.click('#send');
+    await page.waitForSelector('#codename-panel', { state: 'visible' });
+    await audit(page, `${tag} codename panel`);
+    const codename = (await page.textContent('#codename'))!.trim();
+    await page.check('#codename-confirm');
+    await page.click('#codename-continue');
+    await page.waitForSelector('#progress .item progress');
+    await expect.poll(() => held.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await audit(page, `${tag} progress`);
+    // A refusal the page does not retry: the item fails, and the page says so (in this language).
+    mode = 'refuse';
+    for (const route of held) await refuse(route);
+    await page.waitForSelector('#failed', { state: 'visible' });
+    expect(await page.textContent('#failed')).toBe(translator(tag).text('client.someFailed'));
+    await audit(page, `${tag} failed`);
+    mode = 'pass';
+    await page.click('#send'); // Send again: the same source, no new codename
+    await page.waitForSelector('#done', { state: 'visible', timeout: 60_000 });
+    await page.unroute(UPLOAD);
+    scriptedCodenames.push(codename);
+    scriptedSources.push(sourceIds().at(-1)!);
+    await audit(page, `${tag} sent`);
+    await page.goto(`${instance.sourceUrl}/login`);
+    await page.waitForSelector('#login-js', { state: 'visible' });
+    const note = await page.textContent('#login-js');
+    await page.fill('#codename-input', 'not a codename');
+    await page.click('#codename-submit');
+    await expect.poll(() => page.textContent('#login-js'), { timeout: 30_000 }).not.toBe(note);
+    await audit(page, `${tag} login refused`);
+  });
+});
+
+// ---- The journalist: login refused, the inbox with decrypted items, replies, confirmations, notices. ----
+
+async function unlockKey(page: Page, tag: string): Promise<void> {
+  await page.setInputFiles('#key-file', gpg.secretKeyFile);
+  await page.fill('#key-passphrase', gpg.passphrase);
+  await page.click('#load-key');
+  await expect.poll(() => page.textContent('#key-status'), { timeout: 30_000 }).toBe(translator(tag).text('staff.script.unlocked'));
+}
+
+describe('journalist pages', () => {
+  test.each(TAGS)('login refused in %s', async (tag) => {
+    const { page } = staff;
+    await switchTo(page, `${instance.journalistUrl}/login`, tag);
+    await audit(page, `${tag} login`);
+    await page.fill('#username', 'nobody');
+    await page.fill('#passphrase', 'not the passphrase at all');
+    await page.fill('#code', '000000');
+    await post(page, 'button[type=submit]');
+    expect(await page.isVisible('p.warning[role=alert]')).toBe(true);
+    await audit(page, `${tag} login refused`);
+  });
+
+  test('log in; reply to both first sources (a reply for each no-JS conversation page)', async () => {
+    const { page } = staff;
+    await switchTo(page, `${instance.journalistUrl}/login`, 'en');
+    await page.fill('#username', 'desk');
+    await page.fill('#passphrase', 'orchard lantern basalt quiver 42');
+    await page.fill('#code', totpCode(desk.secret, Math.max(currentStep(), desk.step + 1)));
+    await post(page, 'button[type=submit]');
+    expect(await page.textContent('h1')).toBe('Inbox');
+    await unlockKey(page, 'en');
+    const [safestSource, scriptedSource] = [safestSources[0]!, scriptedSources[0]!];
+    // Four replies to the first no-JS source (each language's conversation page deletes one), one to the first JS source.
+    for (const [id, n] of [[safestSource, 4], [scriptedSource, 1]] as const) {
+      for (let i = 1; i <= n; i++) {
+        const before = await page.locator(`section[data-source="${id}"] .reply-row`).count();
+        await page.fill(`#reply-${id}`, `Reply ${i} from the desk: thank you.`);
+        await page.click(`section[data-source="${id}"] button.send-reply`);
+        await expect.poll(() => page.locator(`section[data-source="${id}"] .reply-row`).count(), { timeout: 30_000 }).toBe(before + 1);
       }
     }
-    await page.goto(`${instance.journalistUrl}/?lang=en`);
-    await page.close();
   });
+
+  test.each(TAGS)('inbox with decrypted items, admin, confirmations and notices in %s', async (tag) => {
+    const { page } = staff;
+    const t = translator(tag);
+    await switchTo(page, `${instance.journalistUrl}/`, tag);
+    expect(await page.textContent('h1')).toBe(t.text('staff.inbox.title'));
+    await unlockKey(page, tag);
+    // Every message opens by itself; the attachment and a reply are decrypted on request.
+    await expect.poll(() => page.locator('li.submission.is-message pre.message').count(), { timeout: 60_000 }).toBe(8);
+    await page.click('li.submission:not(.is-message) button.open');
+    await page.waitForSelector('a[download="notes.txt"]');
+    await page.locator('button.open-reply').first().click();
+    await page.waitForSelector('.reply-row pre.message');
+    await audit(page, `${tag} inbox, decrypted`);
+    await page.goto(`${instance.journalistUrl}/admin`);
+    expect(await page.textContent('h1')).toBe(t.text('staff.admin.title'));
+    await audit(page, `${tag} admin`);
+    const source = safestSources[0]!;
+    const submission = (instance.rows().submissions as { id: string }[])[0]!.id;
+    for (const path of [`/sources/${source}/delete`, `/submissions/${submission}/delete`]) {
+      await page.goto(`${instance.journalistUrl}${path}`);
+      expect(await page.isVisible('#confirm')).toBe(true);
+      await audit(page, `${tag} confirm ${path}`);
+    }
+    // A new colleague: the enrolment link's notice, their enrolment page, its refusal, and the notice that they are ready.
+    await page.goto(`${instance.journalistUrl}/admin`);
+    await page.fill('#new-username', `colleague-${code(tag)}`);
+    await page.fill('#new-key', colleagueKeys[TAGS.indexOf(tag)]!);
+    await post(page, 'form[action="/admin/journalists"] button[type=submit]');
+    const link = (await page.textContent('#notice-code'))!.trim();
+    await audit(page, `${tag} enrolment link notice`);
+    const colleague = await staff.context.newPage();
+    try {
+      await colleague.goto(link);
+      await audit(colleague, `${tag} enrolment`);
+      const secret = (await colleague.textContent('#totp-secret'))!.trim();
+      await colleague.fill('#passphrase', 'meadow copper window sail 77');
+      await colleague.fill('#passphrase2', 'meadow copper window sail 78');
+      await colleague.fill('#code', totpCode(secret, currentStep()));
+      await post(colleague, 'button[type=submit]');
+      expect(await colleague.isVisible('p.warning[role=alert]')).toBe(true);
+      await audit(colleague, `${tag} enrolment refused`);
+      await colleague.fill('#passphrase', 'meadow copper window sail 77');
+      await colleague.fill('#passphrase2', 'meadow copper window sail 77');
+      await colleague.fill('#code', totpCode(secret, currentStep()));
+      await post(colleague, 'button[type=submit]');
+      expect(await colleague.textContent('h1')).toBe(t.text('staff.notice.readyTitle'));
+      await audit(colleague, `${tag} ready notice`);
+    } finally {
+      await colleague.close();
+    }
+  });
+});
+
+// ---- Back to the sources: their conversations, with the journalist's replies in them. ----
+describe.each(TAGS)('conversations in %s', (tag) => {
+  test('no JavaScript: the conversation after a codename login, and a deleted reply', async () => {
+    const { page } = safest;
+    await switchTo(page, `${instance.sourceUrl}/login`, tag);
+    await page.fill('#codename-input', safestCodenames[0]!);
+    await post(page, '#codename-plain');
+    expect(await page.locator('li.reply pre.message').count()).toBeGreaterThan(0);
+    await auditSafest(`${tag} conversation`);
+    await post(page, 'li.reply button[type=submit]');
+    expect(await page.textContent('h1')).toBe(translator(tag).text('replies.deleted.title'));
+    await auditSafest(`${tag} reply deleted`);
+  });
+  test('with JavaScript: the conversation after a codename login', async () => {
+    const { page } = scripted;
+    await switchTo(page, `${instance.sourceUrl}/login`, tag);
+    await page.waitForSelector('#login-js', { state: 'visible' });
+    await page.fill('#codename-input', scriptedCodenames[0]!);
+    await page.click('#codename-submit');
+    await page.waitForSelector('#conversation', { state: 'visible', timeout: 30_000 });
+    expect(await page.textContent('#replies')).toContain('Reply 1 from the desk');
+    await audit(page, `${tag} conversation`);
+  });
+});
+
+test('the README\'s figure: page visits audited', () => {
+  expect(visits).toBe(VISITS);
 });
