@@ -21,7 +21,9 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
     let bb: busboy.Busboy;
     try {
       // File names arrive as UTF-8 from every current browser; busboy would otherwise read them as latin1.
-      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: MAX_FILES, fileSize: maxFileBytes, fields: 2, fieldSize: MAX_MESSAGE_BYTES, parts: MAX_FILES + 2 } });
+      // busboy marks a file truncated when it reaches fileSize, so one byte more lets a file of
+      // exactly the limit through ("at most the limit"); a byte past it is still refused.
+      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: MAX_FILES, fileSize: maxFileBytes + 1, fields: 2, fieldSize: MAX_MESSAGE_BYTES, parts: MAX_FILES + 2 } });
     } catch {
       return reject(new HttpError(415, said('error.multipart')));
     }

@@ -152,6 +152,20 @@ test('without JavaScript: a form that hides its length is refused as soon as its
   await nothingStored();
 });
 
+test('without JavaScript: a file of exactly the limit is taken, one byte more is refused', async () => {
+  const send = async (bytes: number) => {
+    const form = new FormData();
+    form.append('files', new Blob([new Uint8Array(bytes)]), 'edge.bin');
+    const res = await fetch(`${instance.sourceUrl}/submit`, { method: 'POST', body: form, headers: { origin: instance.sourceUrl } });
+    return { status: res.status, text: await res.text() };
+  };
+  expect((await send(LIMIT_MIB * MiB)).status).toBe(200);
+  const over = await send(LIMIT_MIB * MiB + 1);
+  expect(over.status).toBe(413);
+  expect(over.text).toContain(`larger than ${LIMIT_MIB} MiB`);
+  await nothingStored();
+});
+
 test('with JavaScript: the API refuses too many parts and an oversized part by its declared length', async () => {
   const { token } = await registerApiSource(instance.sourceUrl);
   const create = await fetch(`${instance.sourceUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 10_000 }) });
