@@ -3,6 +3,7 @@ import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encryptObject, generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
 import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
+import { cpuMsAsync, watchEventLoop } from '../helpers/cpu-time.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 
 // Threat: a source chooses how its private key is locked (Argon2 with huge memory and passes, the
@@ -92,9 +93,9 @@ describe('registration accepts only the key Sealdrop makes', () => {
   test.each(cases)('refuses %s with a quick 400 and stores nothing', async (_name, make, reason) => {
     const keys = await make();
     const before = sourceCount();
-    const started = performance.now();
-    const res = await register(keys);
-    const ms = performance.now() - started;
+    // CPU of the whole process (server, key workers and client): unlocking a hostile key would cost
+    // seconds to minutes of it; a loaded machine's wait for a core costs none.
+    const { value: res, ms } = await cpuMsAsync(() => register(keys));
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(reason);
     expect(ms).toBeLessThan(2000);
@@ -102,16 +103,19 @@ describe('registration accepts only the key Sealdrop makes', () => {
   });
 });
 
-/** Sends the no-JS login while another client polls the source listener; returns the slowest answer. */
-async function loginWhilePolling(codename: string): Promise<{ status: number; page: string; slowestMs: number }> {
+/**
+ * Sends the no-JS login while another client polls the source listener. Returns how long the event
+ * loop both listeners share was held at most (CPU of the main thread between two turns of a timer:
+ * see watchEventLoop) and whether every poll was answered.
+ */
+async function loginWhilePolling(codename: string): Promise<{ status: number; page: string; longestHoldMs: number; allAnswered: boolean }> {
   let done = false;
-  let slowestMs = 0;
+  let allAnswered = true;
+  const loop = watchEventLoop();
   const poll = (async () => {
     while (!done) {
-      const started = performance.now();
       // A connection reset counts as never answered: a stalled server drops its idle keep-alive sockets.
-      const answered = await fetch(`${instance.sourceUrl}/api/config`).then((r) => r.arrayBuffer().then(() => true), () => false);
-      slowestMs = Math.max(slowestMs, answered ? performance.now() - started : Infinity);
+      allAnswered &&= await fetch(`${instance.sourceUrl}/api/config`).then((r) => r.arrayBuffer().then(() => r.ok), () => false);
       await new Promise((r) => setTimeout(r, 25));
     }
   })();
@@ -119,8 +123,16 @@ async function loginWhilePolling(codename: string): Promise<{ status: number; pa
   const page = await res.text();
   done = true;
   await poll;
-  return { status: res.status, page, slowestMs };
+  const { longestHoldMs, mainThreadMs, processMs } = loop.stop();
+  console.log(`no-JS login: event loop held at most ${longestHoldMs} ms of CPU; main thread ${mainThreadMs} ms, process ${Math.round(processMs)} ms`);
+  return { status: res.status, page, longestHoldMs, allAnswered };
 }
+
+// The longest the loop may be held, in CPU. Healthy: 10 ms (one clock tick: under 10 ms) in every
+// run, on a loaded machine too; unlocking the key on the loop instead of in the key worker (its
+// iterated S2K hashes about 16 MB at once) held it 50-60 ms, which a bound of 1 s of wall-clock
+// time between two polls never saw.
+const HOLD_MS = 30;
 
 describe('the no-JS login unlocks only a key Sealdrop made', () => {
   test('a hostile key stored before this fix is refused without stalling other requests', async () => {
@@ -130,8 +142,9 @@ describe('the no-JS login unlocks only a key Sealdrop made', () => {
     const hostile = await argon2Locked(16, 17);
     const key = await readJournalistKey(hostile.publicKey);
     instance.store.sources.create({ loginSecret, publicKey: key.armored, privateKey: hostile.privateKey, recipientKeyId: key.recipientKeyId });
-    const { status, page, slowestMs } = await loginWhilePolling(codename);
-    expect(slowestMs).toBeLessThan(1000);
+    const { status, page, longestHoldMs, allAnswered } = await loginWhilePolling(codename);
+    expect(allAnswered).toBe(true);
+    expect(longestHoldMs).toBeLessThan(HOLD_MS);
     expect(status).toBe(409);
     expect(page).toContain('will not unlock it');
   });
@@ -145,9 +158,10 @@ describe('the no-JS login unlocks only a key Sealdrop made', () => {
     const source = instance.rows().sources!.at(-1) as { id: string; public_key: string };
     const sourceKey = (await readJournalistKey(source.public_key)).key;
     await instance.store.replies.add(source.id, await encryptObject({ data: new TextEncoder().encode('reply-canary-5d1e'), recipients: [sourceKey, journalist.key] }));
-    const { status, page, slowestMs } = await loginWhilePolling(codename);
+    const { status, page, longestHoldMs, allAnswered } = await loginWhilePolling(codename);
     expect(status).toBe(200);
     expect(page).toContain('reply-canary-5d1e');
-    expect(slowestMs).toBeLessThan(1000);
+    expect(allAnswered).toBe(true);
+    expect(longestHoldMs).toBeLessThan(HOLD_MS);
   });
 });
