@@ -22,8 +22,8 @@ export const DEFAULT_CONNECTIONS: ConnectionOptions = { maxConnections: 4096, he
 
 export const BUSY = 'error.busy';
 
-/** Every connection a guard holds, by socket, so a route can say what its request is waiting for. */
-const held = new WeakMap<Socket, Connection>();
+/** Every connection a guard holds, by socket (with that guard's eviction), so a route can say what its request is waiting for. */
+const held = new WeakMap<Socket, { connection: Connection; eviction: Eviction }>();
 
 /**
  * Waits out the delay before a refusal (a wrong codename). Meanwhile the connection is among the
@@ -31,12 +31,18 @@ const held = new WeakMap<Socket, Connection>();
  * nobody else anything, and a flood of such requests buys no standing.
  */
 export async function beforeRefusing(req: IncomingMessage, delay: () => Promise<unknown>): Promise<void> {
-  const connection = held.get(req.socket);
-  if (connection) connection.refusing = true;
+  const entry = held.get(req.socket);
+  if (entry) {
+    entry.connection.refusing = true;
+    entry.eviction.refusing(entry.connection);
+  }
   try {
     await delay();
   } finally {
-    if (connection) connection.refusing = false;
+    if (entry) {
+      entry.connection.refusing = false;
+      entry.eviction.left(entry.connection);
+    }
   }
 }
 
@@ -104,7 +110,7 @@ export class ConnectionGuard {
       this.refused++;
     }
     this.connections.set(socket, connection);
-    held.set(socket, connection);
+    held.set(socket, { connection, eviction: this.eviction });
     socket.once('close', () => this.forget(connection));
   }
 
