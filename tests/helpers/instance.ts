@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../server/config.ts';
 import { serve, type Running, type ServeOptions } from '../../server/serve.ts';
 import { openStore, type Store } from '../../server/store/index.ts';
-import { readJournalistKey } from '../../common/envelope/index.ts';
+import { generateKeyPair, readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
 
 /** A real Sealdrop (both listeners on port 0, SQLite in a temp dir), as main.ts would start it. */
 export type Instance = {
@@ -55,4 +55,12 @@ export async function startInstance(env: Record<string, string> = {}, options: S
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** An instance with one journalist (jo), its source port and jo's public key: for tests that speak raw HTTP to the source listener. */
+export async function startWithJournalist(options: ServeOptions = {}): Promise<{ instance: Instance; port: number; journalist: PublicKey }> {
+  const instance = await startInstance({}, options);
+  const pair = await generateKeyPair({ name: 'Jo' });
+  await instance.addJournalist('jo', pair.publicKey);
+  return { instance, port: Number(new URL(instance.sourceUrl).port), journalist: (await readJournalistKey(pair.publicKey)).key };
 }

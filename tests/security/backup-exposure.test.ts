@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,20 +23,9 @@ let digest: string;
 let backupRun: CliResult;
 // Made before anyone enrolled, so that it restores with the same command on every version.
 let early: { file: string; digest: string; addresses: string[] };
-const BIN = path.resolve(import.meta.dirname, '../../bin/sealdrop.js');
 
 /** The CLI under umask 000, as on a host whose administrator loosened it: modes must not follow it. */
-function loose(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const loose = (args: string[]): Promise<CliResult> => sealdrop(args, {}, '000');
 
 /** Decrypts a backup file with one private key, as its holder could, and returns every entry in it. */
 async function entriesOf(file: string, armored: string): Promise<Map<string, Buffer>> {

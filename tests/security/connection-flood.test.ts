@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
+import { encryptObject, type PublicKey } from '../../common/envelope/index.ts';
 import { DEFAULT_CONNECTIONS } from '../../server/http/connections.ts';
 import type { ServeOptions } from '../../server/serve.ts';
 import { servicesTorrc } from '../../server/tor/torrc.ts';
 import { generateCodename } from '../../common/codename.ts';
-import { startInstance, type Instance } from '../helpers/instance.ts';
+import { startWithJournalist, type Instance } from '../helpers/instance.ts';
 import { until } from '../helpers/pages.ts';
 import { newSource } from '../helpers/sources.ts';
 
@@ -25,11 +25,9 @@ afterAll(async () => {
 });
 
 async function instanceWith(options: ServeOptions = {}): Promise<{ instance: Instance; port: number; journalist: PublicKey }> {
-  const instance = await startInstance({}, options);
-  instances.push(instance);
-  const pair = await generateKeyPair({ name: 'Jo' });
-  await instance.addJournalist('jo', pair.publicKey);
-  return { instance, port: Number(new URL(instance.sourceUrl).port), journalist: (await readJournalistKey(pair.publicKey)).key };
+  const started = await startWithJournalist(options);
+  instances.push(started.instance);
+  return started;
 }
 
 type Raw = net.Socket & { received: string; gone: boolean };
