@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { openManifest, openSubmission, type readPrivateKey } from '../../common/envelope/index.ts';
 import { nativeHasher } from '../native-hash.ts';
 import { forgetCredentials, KEY_ENTRY, MAX_KEY_FILE, RestoreWriter, sealedSecrets, type BackupKind } from '../store/backup.ts';
-import { addressOf, SERVICES, serviceDir } from '../tor/services.ts';
+import { OnionKeyError } from '../tor/errors.ts';
+import { addressOf, SERVICES } from '../tor/services.ts';
 import { CliError } from './args.ts';
 import { BACKUP_PART_SIZE, BACKUP_TYPE, BackupFormatError, EntryParser, KEY_FILE_TYPE, MAGIC } from './backup-format.ts';
 import { BackupReader, openRegular } from './backup-reader.ts';
@@ -105,15 +106,21 @@ export async function settleTwoFactor(dir: string, key: PrivateKey, o: TwoFactor
   return legacy ? `This backup (made by an older Sealdrop) held its key file: restored.` : 'No journalist had enrolled yet: a new key file was made.';
 }
 
-/** Each onion service's address, from its public key; its hostname file must name the same. */
+/**
+ * Each onion service's address, derived from the secret key tor publishes under; addressOf
+ * refuses a public key or hostname file that names another (tor/identity.ts).
+ */
 export async function onionAddresses(dir: string): Promise<string[]> {
   const found: string[] = [];
   for (const service of SERVICES) {
-    const address = addressOf(dir, service);
-    if (address === null) continue;
-    const hostname = await readFile(path.join(serviceDir(dir, service), 'hostname'), 'utf8').catch(() => `${address}\n`);
-    if (hostname !== `${address}\n`) throw new BackupFormatError(`The restored ${service} onion service's hostname does not match its key: the backup was altered.`);
-    found.push(`${service} http://${address}/`);
+    let address: string | null;
+    try {
+      address = addressOf(dir, service);
+    } catch (error) {
+      if (error instanceof OnionKeyError) throw new BackupFormatError(`The restored ${service} onion service's keys disagree (${error.code}): the backup was altered or mixed up. ${error.message}`);
+      throw error;
+    }
+    if (address !== null) found.push(`${service} http://${address}/`);
   }
   return found;
 }
