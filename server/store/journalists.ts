@@ -19,7 +19,15 @@ export type Journalist = {
   /** Holds an onion access key (the journalist onion service admits only such devices). */
   hasOnionAccess: boolean;
   createdDay: string;
+  /** Minutes without activity after which the page forgets the unlocked key (1..240). */
+  lockMinutes: number;
+  /** Where notices of new material go; null = this journalist is not told. */
+  notifyEmail: string | null;
+  /** Encrypt those notices to the journalist's own public key. */
+  notifyEncrypt: boolean;
 };
+/** The idle auto-lock's bounds, in minutes. */
+export const LOCK_MINUTES = { min: 1, max: 240 } as const;
 /**
  * What readJournalistKey returned. The recipient key ID new objects are checked against is not
  * kept on a Journalist: recipients.ts derives it from the key itself (openpgp's choice of subkey).
@@ -31,6 +39,7 @@ export type Credentials = { passwordHash: string | null; totpSecret: string | nu
 type Row = {
   id: number; username: string; fingerprint: string; recipient_key_id: string; public_key: string; active: number;
   is_admin: number; password_hash: string | null; totp_secret: string | null; created_day: string; onion_auth: string | null;
+  lock_minutes: number; notify_email: string | null; notify_encrypt: number;
 };
 const toJournalist = (r: Row): Journalist => ({
   id: r.id,
@@ -42,6 +51,9 @@ const toJournalist = (r: Row): Journalist => ({
   enrolled: r.password_hash !== null && r.totp_secret !== null,
   hasOnionAccess: r.onion_auth !== null,
   createdDay: r.created_day,
+  lockMinutes: r.lock_minutes,
+  notifyEmail: r.notify_email,
+  notifyEncrypt: r.notify_encrypt === 1,
 });
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 /** Enrolment links expire after this many days, counted in whole days. */
@@ -134,6 +146,18 @@ export function journalistRepo(db: Db, totp: TotpBox) {
     /** The onion access keys tor should accept: active journalists' only. */
     onionAuthKeys: (): Map<string, string> =>
       new Map((db.prepare('SELECT id, onion_auth AS key FROM journalists WHERE active = 1 AND onion_auth IS NOT NULL').all() as { id: number; key: string }[]).map((r) => [`journalist-${r.id}`, r.key])),
+    /** The idle auto-lock; the caller has validated n (a RangeError here is a programming error). */
+    setLockMinutes(id: number, n: number): void {
+      if (!Number.isInteger(n) || n < LOCK_MINUTES.min || n > LOCK_MINUTES.max) throw new RangeError('lock minutes out of range');
+      changed(db.prepare('UPDATE journalists SET lock_minutes = ? WHERE id = ?').run(n, id), BY_ID);
+    },
+    /** Whether and where this journalist is told of new material (email null = not told). */
+    setNotify: (id: number, n: { email: string | null; encrypt: boolean }) =>
+      changed(db.prepare('UPDATE journalists SET notify_email = ?, notify_encrypt = ? WHERE id = ?').run(n.email, n.encrypt ? 1 : 0, id), BY_ID),
+    /** Active journalists who asked to be told of new material. */
+    notifyRecipients(): Journalist[] {
+      return this.active().filter((j) => j.notifyEmail !== null);
+    },
     consumeEnrolment: (token: string) => void db.prepare('DELETE FROM enrolments WHERE token_hash = ?').run(hashToken(token)),
   };
 }
