@@ -5,6 +5,7 @@ import { keyFileSetting } from '../config.ts';
 import { journalistRepo, openTotpSecrets, type JournalistRepo } from './journalists.ts';
 import { inboxRepo, type InboxRepo } from './inbox.ts';
 import { replyRepo, type ReplyRepo } from './replies.ts';
+import { threadRepo, type ThreadRepo } from './thread.ts';
 import { sourceRepo, type SourceRepo } from './sources.ts';
 import { submissionRepo, type SubmissionRepo } from './submissions.ts';
 import { settingsRepo, type SettingsRepo } from './settings.ts';
@@ -23,6 +24,7 @@ export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
 export type { InboxSource, InboxSubmission } from './inbox.ts';
 export type { NewSource, Source } from './sources.ts';
 export type { Reply } from './replies.ts';
+export type { Thread, ThreadEntry, ThreadItem, ThreadReply } from './thread.ts';
 export type { SubmissionSummary, SubmissionObjects } from './submissions.ts';
 export type { Snapshot } from './backup.ts';
 
@@ -33,6 +35,8 @@ export type Store = {
   inbox: InboxRepo;
   sources: SourceRepo;
   replies: ReplyRepo;
+  /** One conversation as one journalist sees it (its thread, their read state). */
+  thread: ThreadRepo;
   settings: SettingsRepo;
   blobs: BlobStore;
   /** Free space where the data directory lives (the upload guard, the journalists' warning). */
@@ -67,6 +71,7 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
     inbox: inboxRepo(db, blobs),
     sources: sourceRepo(db),
     replies: replyRepo(db, blobs),
+    thread: threadRepo(db),
     settings: settingsRepo(db),
     blobs,
     space: spaceOf(dataDir),

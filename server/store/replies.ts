@@ -15,11 +15,12 @@ export function replyRepo(db: Db, blobs: BlobStore) {
     return r;
   };
   return {
-    async add(sourceId: string, data: Uint8Array): Promise<string> {
+    /** `journalistId`: who wrote it (null when not known, as for replies stored before authors were kept). */
+    async add(sourceId: string, data: Uint8Array, journalistId: number | null = null): Promise<string> {
       const id = randomBytes(16).toString('hex');
       const blob = await blobs.put(data);
       try {
-        db.prepare('INSERT INTO replies (id, source_id, blob, size, created_day) VALUES (?, ?, ?, ?, ?)').run(id, sourceId, blob, data.length, today());
+        db.prepare('INSERT INTO replies (id, source_id, blob, size, created_day, journalist_id) VALUES (?, ?, ?, ?, ?, ?)').run(id, sourceId, blob, data.length, today(), journalistId);
       } catch {
         await blobs.delete(blob);
         throw new NotFoundError(said('staff.error.noSource'));

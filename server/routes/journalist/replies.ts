@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import { assertPaddedText } from '../../../common/envelope/pad-text.ts';
 import { HttpError } from '../../http/errors.ts';
-import { requireJournalist } from '../../http/session.ts';
+import { locals, requireJournalist } from '../../http/session.ts';
 import { bodyBytes, idParam } from '../../http/validate.ts';
 import type { RecipientSet } from '../../recipients.ts';
 import { formFields, type JournalistDeps } from './common.ts';
@@ -54,7 +54,7 @@ export function replyRoutes({ store, recipients: journalistKeys }: Pick<Journali
     // The server cannot read replies either; it checks they are addressed to exactly the right keys,
     // and as long as a padded reply is (its size class, never the text's own length).
     assertPaddedText(data, 'reply', [source.recipientKeyId, ...(await journalistKeys()).keyIds]);
-    res.status(201).json({ reply: await store.replies.add(source.id, data) });
+    res.status(201).json({ reply: await store.replies.add(source.id, data, locals(res).journalist!.id) });
   });
 
   router.get('/replies/:id', (req, res, next) => {
