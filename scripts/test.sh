@@ -3,9 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(chromium firefox-esr gnupg tor bzip2)
+PACKAGES=(chromium firefox-esr gnupg tor bzip2 sq)
 missing=()
-for bin in /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/gpg /usr/bin/tor /usr/bin/bzip2; do
+for bin in /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/gpg /usr/bin/tor /usr/bin/bzip2 /usr/bin/sq; do
   [ -x "$bin" ] || missing+=("$bin")
 done
 
