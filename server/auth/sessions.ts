@@ -1,7 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 // Sessions live in memory: a restart logs everyone out, and no login time ever reaches the disk.
-export type Session = { journalistId: number | null; csrf: string; created: number; lastSeen: number };
+/** What the next staff page says about the last action (server/http/notice.ts): a catalog key and its values. */
+export type Notice = { key: string; params: Readonly<Record<string, string | number>> };
+// `notice`: kept in memory only, like the rest of the session.
+export type Session = { journalistId: number | null; csrf: string; created: number; lastSeen: number; notice?: Notice };
 export type SessionLimits = { idleMs: number; absoluteMs: number };
 
 /** Too many sessions in memory: refused (503) rather than pushing out someone who is logged in. */

@@ -7,6 +7,7 @@ import type { Config } from '../../config.ts';
 import type { RecipientSet } from '../../recipients.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals } from '../../http/session.ts';
+import { noticeTaker } from '../../http/notice.ts';
 import type { Store } from '../../store/index.ts';
 import type { OnionAccess } from '../../tor/access.ts';
 import { said } from '../../i18n/said.ts';
@@ -32,7 +33,8 @@ export type JournalistDeps = {
 export function viewer(res: Response): Viewer {
   const l = locals(res);
   if (!l.journalist || !l.session) throw new HttpError(401, said('error.logInFirst'));
-  return { username: l.journalist.username, isAdmin: l.journalist.isAdmin, csrf: l.session.csrf };
+  const j = l.journalist;
+  return { username: j.username, isAdmin: j.isAdmin, csrf: l.session.csrf, lockMinutes: j.lockMinutes, notice: noticeTaker(l.session) };
 }
 
 /** The urlencoded form's fields, all strings, none unknown (csrf is checked by its middleware). */

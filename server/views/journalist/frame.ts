@@ -1,17 +1,55 @@
 import { escapeHtml, layout } from '../layout.ts';
 import type { Translator } from '../../i18n/index.ts';
+import type { Notice } from '../../http/notice.ts';
 
-export type Viewer = { username: string; isAdmin: boolean; csrf: string };
+/**
+ * Who is looking, for the frame: `lockMinutes` is their idle auto-lock (the key bar's client reads
+ * it), `notice` takes the notice left by their last action (server/http/notice.ts), once.
+ */
+export type Viewer = { username: string; isAdmin: boolean; csrf: string; lockMinutes: number; notice?: () => Notice | null };
 
 export const csrfField = (csrf: string) => `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
 
-/** A staff page: navigation when logged in, and the journalist script (no inline code anywhere). */
+function staffNav(t: Translator, viewer: Viewer): string {
+  const admin = viewer.isAdmin ? ` <a href="/admin">${t.html('staff.nav.admin')}</a>` : '';
+  return `<nav class="staff-nav" aria-label="${escapeHtml(t.text('staff.nav.label'))}"><a href="/">${t.html('staff.nav.inbox')}</a> <a href="/account">${t.html('staff.nav.account')}</a>${admin}
+<form method="post" action="/logout" class="inline">${csrfField(viewer.csrf)}<button type="submit" class="link">${t.html('staff.nav.logout', { username: viewer.username })}</button></form></nav>`;
+}
+
+/**
+ * The key bar stays on every page of the workspace: the shell (client/journalist/shell.ts) swaps
+ * only #workspace, so the key unlocked here stays in the tab's memory from page to page.
+ */
+const keyBar = (t: Translator) => `<section id="key-panel" class="key-bar" aria-label="${escapeHtml(t.text('staff.key.heading'))}">
+<p class="key-fields"><span class="key-field"><label for="key-file">${t.html('staff.key.file')}</label> <input type="file" id="key-file" accept=".asc,.gpg,.pgp,.key,text/plain"></span>
+<span class="key-field"><label for="key-passphrase">${t.html('staff.key.passphrase')}</label> <input type="password" id="key-passphrase" autocomplete="off"></span></p>
+<p class="key-actions"><button type="button" id="load-key">${t.html('staff.key.unlock')}</button><button type="button" id="lock-key" hidden>${t.html('staff.key.lock')}</button> <span id="key-status" role="status">${t.html('staff.key.locked')}</span></p>
+<p class="hint key-where">${t.html('staff.key.where')}</p>
+</section>`;
+
+/** The notice left by the last action, in the reader's language; the area is there even when empty, for the shell to fill. */
+function noticeArea(t: Translator, viewer: Viewer): string {
+  const n = viewer.notice?.();
+  return `<div id="notice-area">${n ? `<p class="notice" role="status">${t.html(n.key, n.params)}</p>` : ''}</div>`;
+}
+
+/**
+ * A staff page. For a logged-in viewer: the nav, the key bar, the CSRF token the page script sends,
+ * the notice, and the page's own content in #workspace (the only part client navigation replaces).
+ * Without a viewer (login, setup, enrolment) the content stands alone: no #workspace, so the shell
+ * loads such a page in full.
+ */
 export function staffPage(t: Translator, title: string, body: string, viewer?: Viewer, languageSwitch = true): string {
-  const nav = viewer
-    ? `<nav class="staff-nav"><a href="/">${t.html('staff.nav.inbox')}</a>${viewer.isAdmin ? ` <a href="/admin">${t.html('staff.nav.admin')}</a>` : ''}
-<form method="post" action="/logout" class="inline">${csrfField(viewer.csrf)}<button type="submit" class="link">${t.html('staff.nav.logout', { username: viewer.username })}</button></form></nav>\n`
-    : '';
-  return layout({ t, title, body: `${nav}${body}`, script: '/static/js/journalist.js', strings: 'staff.script.', languageSwitch });
+  const content = viewer
+    ? `${staffNav(t, viewer)}
+${keyBar(t)}
+<input type="hidden" id="csrf-token" value="${escapeHtml(viewer.csrf)}">
+${noticeArea(t, viewer)}
+<div id="workspace" data-lock-minutes="${viewer.lockMinutes}">
+${body}
+</div>`
+    : body;
+  return layout({ t, title, body: content, script: '/static/js/journalist.js', strings: 'staff.script.', languageSwitch });
 }
 
 /** A secret or address to copy exactly, with what it is for (both already in the reader's language). */

@@ -4,13 +4,6 @@ import { escapeHtml } from '../layout.ts';
 import { csrfField, staffPage, type Viewer } from './frame.ts';
 import type { Translator } from '../../i18n/index.ts';
 
-const keyPanel = (t: Translator) => `<section id="key-panel" class="panel">
-<h2>${t.html('staff.key.heading')}</h2>
-<p>${t.html('staff.key.where')}</p>
-<p><label for="key-file">${t.html('staff.key.file')}</label><input type="file" id="key-file" accept=".asc,.gpg,.pgp,.key,text/plain"></p>
-<p><label for="key-passphrase">${t.html('staff.key.passphrase')}</label><input type="password" id="key-passphrase" autocomplete="off"></p>
-<p><button type="button" id="load-key">${t.html('staff.key.unlock')}</button> <span id="key-status" role="status"></span></p>
-</section>`;
 
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -71,5 +64,5 @@ function diskNotice(t: Translator, disk: DiskWarning): string {
 
 export function renderInbox({ t, sources, viewer, disk = null }: { t: Translator; sources: InboxSource[]; viewer: Viewer; disk?: DiskWarning }): string {
   const list = sources.length ? sources.map((src) => sourceSection(t, src, viewer.csrf)).join('\n') : `<p>${t.html('staff.inbox.empty')}</p>`;
-  return staffPage(t, t.text('staff.inbox.title'), `<h1>${t.html('staff.inbox.title')}</h1>\n${diskNotice(t, disk)}${keyPanel(t)}\n<input type="hidden" id="csrf-token" value="${escapeHtml(viewer.csrf)}">\n${list}`, viewer);
+  return staffPage(t, t.text('staff.inbox.title'), `<h1>${t.html('staff.inbox.title')}</h1>\n${diskNotice(t, disk)}${list}`, viewer);
 }
