@@ -32,7 +32,7 @@ export function threadRepo(db: Db) {
     /** The thread of `sourceId` for `journalistId`; NotFoundError for an unknown, unannounced or deleted source. */
     of(sourceId: string, journalistId: number): Thread {
       const so = source.get(sourceId) as SourceRow | undefined;
-      if (!so) throw new NotFoundError(said('staff.error.noSource'));
+      if (!so) throw new NotFoundError(said('staff.conv.gone'));
       const own = (items.all(journalistId, sourceId) as ItemRow[]).map(
         (r): ThreadItem => ({ kind: 'item', id: r.id, size: r.size, partCount: r.part_count, createdDay: r.created_day, seen: r.seen === 1 }),
       );
