@@ -32,7 +32,7 @@ export async function fetchSubmissionObject(id: string, name: string): Promise<U
   return res.status === 404 ? null : bytes(res);
 }
 
-/** Marks a submission read for colleagues; the answer is not checked (a courtesy, not a record). */
+/** Marks a submission read for this journalist ("I opened it"); the answer is not checked (their own bookkeeping, not a record). */
 export async function markSeen(id: string, csrf: string): Promise<void> {
   await fetch(`/submissions/${id}/seen`, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' });
 }
@@ -61,3 +61,9 @@ export const fetchReply = async (id: string): Promise<Uint8Array> => bytes(await
 
 /** Stores a source's label, encrypted in this page to every journalist's key (an empty body clears it). */
 export const postLabel = (sourceId: string, ciphertext: Uint8Array, csrf: string): Promise<void> => postCiphertext(`/sources/${sourceId}/label`, ciphertext, csrf);
+
+/** This journalist has not opened it after all ("Mark unread"); colleagues keep their own state. */
+export async function markUnseen(id: string, csrf: string): Promise<void> {
+  const res = await fetch(`/submissions/${id}/unseen`, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' });
+  if (!res.ok) throw await refusal(res);
+}

@@ -1,5 +1,29 @@
-import { wireInbox } from './decrypt.ts';
+import { wireConversation } from './conversation.ts';
+import { wireKey } from './key.ts';
 import { wireKeyGeneration } from './keygen.ts';
+import { wireShell } from './shell.ts';
 
-wireKeyGeneration();
-wireInbox();
+// Every feature module exports wireX(root): it attaches its listeners to the elements under root
+// and must be safe to call again on new content. They run once for the whole page at load, and
+// again for the new #workspace after each client navigation (the shell's 'workspace:swap').
+// Each module adds its one line here.
+const wires: ((root: ParentNode) => void)[] = [
+  wireKey, // the key bar, outside #workspace: wired once
+  wireShell, // client navigation: document-wide listeners, wired once
+  // wireList,
+  wireConversation, // one conversation (items, replies, read state) and labels wherever a source is named
+];
+
+function wireAll(root: ParentNode): void {
+  for (const wire of wires) {
+    try {
+      wire(root);
+    } catch {
+      // One module's failure must not leave the others unwired.
+    }
+  }
+}
+
+wireKeyGeneration(); // the setup page: a full page, never swapped in
+wireAll(document);
+document.addEventListener('workspace:swap', (event) => wireAll((event as CustomEvent<{ root: ParentNode }>).detail.root));

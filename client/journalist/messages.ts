@@ -1,40 +1,54 @@
-import { openManifest, openSubmission, type PrivateKey } from '../../common/envelope/index.ts';
+import { openManifest, openSubmission, type Manifest, type PrivateKey } from '../../common/envelope/index.ts';
 import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
 import { isMessage } from '../../common/messages.ts';
-import { fetchSubmissionObject, markSeen } from '../api/journalist.ts';
+import { formatSize } from '../../common/sizes.ts';
+import { fetchSubmissionObject } from '../api/journalist.ts';
 import { t } from '../i18n.ts';
 
-// Once the key is unlocked, each submission says what it is: a source's message is decrypted and
-// shown as text in the conversation (no file to save); a file is named, as an attachment, and
-// decrypted when asked. Only manifests and one-part messages are fetched: files wait for a click.
+// Once the key is unlocked, each item says what it is: a source's message (shown as text in the
+// thread, no file to save) or a file (an attachment named with its type and size, decrypted when
+// asked). Only manifests are fetched to say so; a message's one part only when it is shown.
 
-const csrf = () => (document.getElementById('csrf-token') as HTMLInputElement).value;
+export type Described = { manifest: Manifest; message: boolean };
 
-async function showOne(row: HTMLElement, key: PrivateKey): Promise<void> {
+/** Reads an item's manifest and names it in its row ("Message", or the file's name, type and size). */
+export async function describeItem(row: HTMLElement, key: PrivateKey): Promise<Described | null> {
   const id = row.dataset.submission!;
   const data = await fetchSubmissionObject(id, MANIFEST_FILE);
-  if (!data) return;
+  if (!data) return null;
   const manifest = await openManifest({ data, keys: [key] });
+  const message = isMessage(manifest) && manifest.partCount === 1;
   const label = row.querySelector<HTMLElement>('.item')!;
-  if (!isMessage(manifest) || manifest.partCount !== 1) {
-    label.textContent = t('staff.script.attachment', { name: manifest.name, size: manifest.size });
-    return;
-  }
+  label.dataset.plain ??= label.textContent ?? '';
+  label.textContent = message ? t('staff.script.message') : t('staff.script.convFile', { name: manifest.name, type: manifest.type || '?', size: formatSize(manifest.size) });
+  row.classList.toggle('is-message', message);
+  return { manifest, message };
+}
+
+/** Decrypts a message's text into its row (verified against its manifest before it is shown). */
+export async function showMessage(row: HTMLElement, manifest: Manifest, key: PrivateKey): Promise<void> {
+  const id = row.dataset.submission!;
   const chunks: Uint8Array[] = [];
   await openSubmission({ manifest, keys: [key], readPart: (n) => fetchSubmissionObject(id, partFileName(n)), write: async (b) => void chunks.push(b) });
   const text = document.createElement('pre');
   text.className = 'message';
+  text.dir = 'auto';
   text.textContent = new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
-  label.textContent = t('staff.script.message');
-  row.classList.add('is-message');
-  row.querySelector('button.open')?.remove();
   row.querySelector('.opened')!.replaceChildren(text);
-  await markSeen(id, csrf()).catch(() => undefined);
 }
 
-/** Labels every submission and shows the messages; a row that cannot be opened stays as it was (Decrypt says why). */
-export async function showMessages(key: PrivateKey): Promise<void> {
-  for (const row of document.querySelectorAll<HTMLElement>('li.submission:not(.is-message)')) {
-    await showOne(row, key).catch(() => undefined);
+/** Back to what the server said ("Item N"), with nothing decrypted left in the row: the key was locked. */
+export function forgetItem(row: HTMLElement): void {
+  const label = row.querySelector<HTMLElement>('.item');
+  if (label?.dataset.plain !== undefined) label.textContent = label.dataset.plain;
+  row.classList.remove('is-message');
+  forgetOpened(row);
+}
+
+/** Empties an element's decrypted content, and lets go of the plaintext its save links hold. */
+export function forgetOpened(within: ParentNode): void {
+  for (const out of within.querySelectorAll('.opened')) {
+    for (const a of out.querySelectorAll<HTMLAnchorElement>('a[href^="blob:"]')) URL.revokeObjectURL(a.href);
+    out.replaceChildren();
   }
 }

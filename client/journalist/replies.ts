@@ -1,6 +1,7 @@
-import { openText, readJournalistKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { openText, readJournalistKey } from '../../common/envelope/index.ts';
 import { sealText, TextTooLongError } from '../../common/envelope/pad-text.ts';
 import { fetchReply, fetchReplyKeys, postReply } from '../api/journalist.ts';
+import { currentKey } from './key.ts';
 import { t } from '../i18n.ts';
 
 const csrf = () => (document.getElementById('csrf-token') as HTMLInputElement).value;
@@ -19,58 +20,72 @@ async function sendReply(sourceId: string, text: string): Promise<void> {
 const notSent = (error: Error): string =>
   error instanceof TextTooLongError ? t('staff.script.replyTooLong', { max: error.limit }) : t('staff.script.notSent', { reason: error.message });
 
+const span = (className: string, text: string): HTMLSpanElement => Object.assign(document.createElement('span'), { className, textContent: text });
+
 /**
- * Shows a reply just sent in its conversation, from the text still in this tab: no reload, so the
- * unlocked key and everything decrypted on the page stay as they are.
+ * Shows a reply just sent at the end of the thread (today is its last day), with this journalist
+ * as its author, from the text still in this tab: no reload, so the key and what is decrypted stay.
  */
-function showSent(box: HTMLTextAreaElement, text: string): void {
-  const list = box.closest('section')?.querySelector('ul.replies');
-  if (!list) return;
-  for (const empty of list.querySelectorAll('li:not(.reply-row)')) empty.remove();
-  const row = document.createElement('li');
-  row.className = 'reply-row';
-  const state = document.createElement('span');
-  state.className = 'reply-state';
-  state.textContent = t('staff.script.replyUnread');
+function showSent(thread: HTMLOListElement, text: string): void {
+  thread.parentElement?.querySelector('.thread-empty')?.remove();
+  const head = document.createElement('p');
+  head.className = 'entry-head';
+  head.append(span('reply-by', t('staff.script.convReplyByYou', { author: thread.dataset.author ?? '' })), ' · ', span('reply-state', t('staff.script.replyUnread')));
+  const opened = document.createElement('div');
+  opened.className = 'opened';
   const pre = document.createElement('pre');
   pre.className = 'message';
+  pre.dir = 'auto';
   pre.textContent = text;
-  row.append(t('staff.script.replySentToday'), state, pre);
-  list.append(row);
+  opened.append(pre);
+  const row = document.createElement('li');
+  row.className = 'reply-row sent-here';
+  row.append(head, opened);
+  thread.append(row);
 }
 
-export function wireReplies(getKey: () => PrivateKey | null): void {
-  for (const button of document.querySelectorAll<HTMLButtonElement>('button.send-reply')) {
-    const sourceId = button.dataset.source!;
-    const status = button.parentElement!.querySelector<HTMLElement>('.reply-status')!;
-    button.addEventListener('click', () => {
-      const box = document.getElementById(`reply-${sourceId}`) as HTMLTextAreaElement;
-      if (box.value.trim() === '') return void (status.textContent = t('staff.script.writeFirst'));
-      button.disabled = true;
-      status.textContent = t('staff.script.encrypting');
-      const text = box.value;
-      sendReply(sourceId, text)
-        .then(() => {
-          showSent(box, text);
-          box.value = '';
-          status.textContent = t('staff.script.replySent');
-        })
-        .catch((error: Error) => void (status.textContent = notSent(error)))
-        .finally(() => (button.disabled = false));
-    });
-  }
-  for (const button of document.querySelectorAll<HTMLButtonElement>('button.open-reply')) {
-    const id = button.dataset.reply!;
-    button.addEventListener('click', async () => {
-      const out = document.getElementById(`opened-reply-${id}`)!;
-      try {
-        const pre = document.createElement('pre');
-        pre.className = 'message';
-        pre.textContent = await openText({ data: await fetchReply(id), keys: [getKey()!] });
-        out.replaceChildren(pre);
-      } catch (error) {
-        out.textContent = t('staff.script.notDecrypted', { reason: (error as Error).message });
-      }
-    });
-  }
+function wireSend(button: HTMLButtonElement): void {
+  const sourceId = button.dataset.source!;
+  const status = button.parentElement!.querySelector<HTMLElement>('.reply-status')!;
+  button.addEventListener('click', () => {
+    const box = document.getElementById(`reply-${sourceId}`) as HTMLTextAreaElement;
+    if (box.value.trim() === '') return void (status.textContent = t('staff.script.writeFirst'));
+    button.disabled = true;
+    status.textContent = t('staff.script.encrypting');
+    const text = box.value;
+    sendReply(sourceId, text)
+      .then(() => {
+        const thread = button.closest('.conversation')?.querySelector<HTMLOListElement>('ol.thread');
+        if (thread) showSent(thread, text);
+        box.value = '';
+        status.textContent = t('staff.script.replySent');
+      })
+      .catch((error: Error) => void (status.textContent = notSent(error)))
+      .finally(() => (button.disabled = false));
+  });
+}
+
+function wireOpen(button: HTMLButtonElement): void {
+  const id = button.dataset.reply!;
+  button.addEventListener('click', async () => {
+    const out = document.getElementById(`opened-reply-${id}`)!;
+    const key = currentKey();
+    if (!key) return;
+    try {
+      const pre = document.createElement('pre');
+      pre.className = 'message';
+      pre.dir = 'auto';
+      pre.textContent = await openText({ data: await fetchReply(id), keys: [key] });
+      // Locked while it decrypted: show nothing.
+      if (currentKey() === key) out.replaceChildren(pre);
+    } catch (error) {
+      out.textContent = t('staff.script.notDecrypted', { reason: (error as Error).message });
+    }
+  });
+}
+
+/** The reply box and each reply's "Show decrypted" under root (each element once). */
+export function wireReplies(root: ParentNode, once: (el: Element) => boolean): void {
+  for (const button of root.querySelectorAll<HTMLButtonElement>('button.send-reply')) if (once(button)) wireSend(button);
+  for (const button of root.querySelectorAll<HTMLButtonElement>('button.open-reply')) if (once(button)) wireOpen(button);
 }
