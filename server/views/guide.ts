@@ -12,7 +12,7 @@ const li = (t: Translator, key: string) => `<li>${t.html(key)}</li>`;
 
 export function renderGuide(t: Translator): string {
   const tor = [p(t, 'guide.tor.why'), p(t, 'guide.tor.get'), p(t, 'guide.tor.blocked'),
-    `<ul>${['guide.tor.assist', 'guide.tor.snowflake', 'guide.tor.meek', 'guide.tor.obfs4'].map((k) => li(t, k)).join('')}</ul>`, p(t, 'guide.tor.careful')].join('\n');
+    `<ul>${['guide.tor.assist', 'guide.tor.snowflake', 'guide.tor.meek', 'guide.tor.obfs4'].map((k) => li(t, k)).join('')}</ul>`, p(t, 'guide.tor.careful'), p(t, 'guide.tor.after')].join('\n');
   const metadata = [p(t, 'guide.metadata.what'), `<ul>${li(t, 'guide.metadata.mat2')}${li(t, 'guide.metadata.exiftool')}</ul>`, p(t, 'guide.metadata.limits')].join('\n');
   const body = `<h1>${t.html('guide.title')}</h1>
 ${p(t, 'guide.intro')}

@@ -79,6 +79,16 @@ test('the guide and the login page in Uyghur: right to left, nothing overflows, 
     await page.goto(`${instance.sourceUrl}${path}?lang=ug`);
     expect(await page.evaluate(() => [document.documentElement.dir, getComputedStyle(document.body).direction])).toEqual(['rtl', 'rtl']);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), path).toBeLessThanOrEqual(0);
+    if (path !== '/guide') continue;
+    // Commands (<code>) and Tor Browser's own labels (<bdi>, English in Latin letters) stay left to
+    // right, isolated from the Uyghur around them: "Request bridges…" must not read "…Request bridges".
+    const isolated = await page.evaluate(() =>
+      ['code', 'bdi'].map((tag) => [...document.querySelectorAll(`main ${tag}`)].map((el) => `${tag} ${getComputedStyle(el).direction} ${getComputedStyle(el).unicodeBidi}: ${el.textContent}`)));
+    const [codes, labels] = isolated as [string[], string[]];
+    expect(codes.length).toBeGreaterThanOrEqual(2);
+    expect(codes.filter((c) => !c.startsWith('code ltr isolate:'))).toEqual([]);
+    expect(labels.some((l) => l.endsWith(': Request bridges…'))).toBe(true);
+    expect(labels.filter((l) => !l.startsWith('bdi ltr isolate:'))).toEqual([]);
   }
   expect(await page.evaluate(() => getComputedStyle(document.getElementById('codename-input')!).direction)).toBe('ltr');
   expect(await page.textContent('h1')).toBe(ug.text('login.title'));

@@ -71,7 +71,7 @@ describe('a well-behaved upload', () => {
     expect((await api(`/submissions/${id}/complete`, { method: 'POST' })).status).toBe(204);
     expect(instance.store.submissions.listComplete().map((s) => s.id)).toContain(id);
     // A completed submission is immutable, and answers even its page like an unknown id (tests/security/submission-id-oracle.test.ts).
-    await expectRefused(await api(`/submissions/${id}/parts/1`, octets(await encryptObject({ data: new Uint8Array(1), recipients: [journalist] }))), 404, /No such submission/, 'not_found');
+    await expectRefused(await api(`/submissions/${id}/parts/1`, octets(await encryptObject({ data: new Uint8Array(1), recipients: [journalist] }))), 404, /no longer on the server/, 'not_found');
   });
 
   test('a retried part replaces the earlier copy instead of piling up', async () => {
@@ -123,9 +123,9 @@ describe('refusals change nothing', () => {
   test('an unknown or malformed submission id', async () => {
     before = await snapshot();
     const object = await encryptObject({ data: new Uint8Array(10), recipients: [journalist] });
-    await expectRefused(await api(`/submissions/${'0'.repeat(32)}/parts/1`, octets(object)), 404, /No such submission/, 'not_found');
-    await expectRefused(await api('/submissions/..%2F..%2Fetc/parts/1', octets(object)), 404, /No such submission/, 'not_found');
-    await expectRefused(await api(`/submissions/${'0'.repeat(32)}/complete`, { method: 'POST' }), 404, /No such submission/, 'not_found');
+    await expectRefused(await api(`/submissions/${'0'.repeat(32)}/parts/1`, octets(object)), 404, /no longer on the server/, 'not_found');
+    await expectRefused(await api('/submissions/..%2F..%2Fetc/parts/1', octets(object)), 404, /no longer on the server/, 'not_found');
+    await expectRefused(await api(`/submissions/${'0'.repeat(32)}/complete`, { method: 'POST' }), 404, /no longer on the server/, 'not_found');
     await expectUnchanged();
   });
 
@@ -168,7 +168,7 @@ describe('refusals change nothing', () => {
   test('an unknown or missing source session', async () => {
     await expectRefused(await api('/submissions', json(withSecret({ parts: 1 }), { 'x-source-token': 'forged' })), 401, /Log in again with your codename/, 'unauthorized');
     const res = await api('/submissions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(withSecret({ parts: 1 })) });
-    await expectRefused(res, 401, /session has ended/);
+    await expectRefused(res, 401, /You have been logged out/);
   });
 
   test('a cross-site request', async () => {
