@@ -3,6 +3,8 @@ import type { Db } from './db.ts';
 import { deleteObjects, deleteSubmissionRows } from './drop.ts';
 import { NotFoundError } from './errors.ts';
 import { said } from '../i18n/said.ts';
+import { conversationBulk } from './bulk.ts';
+import { conversationList } from './conversations.ts';
 
 export type InboxSubmission = { id: string; size: number; partCount: number; createdDay: string; seen: boolean };
 export type InboxReply = { id: string; createdDay: string; read: boolean };
@@ -27,6 +29,9 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
   };
 
   return {
+    /** The list a page at a time (conversations.ts), and actions on many conversations (bulk.ts). */
+    page: conversationList(db),
+    ...conversationBulk(db, blobs),
     list(journalistId: number): InboxSource[] {
       // Every source with something to show: complete submissions, or replies (even once its submissions are gone).
       const sources = db

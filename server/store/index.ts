@@ -22,6 +22,8 @@ export { UntrustedDatabaseError } from './trust.ts';
 export { DataDirPermissionError } from './permissions.ts';
 export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
 export type { InboxSource, InboxSubmission } from './inbox.ts';
+export { LIST_FILTERS, PAGE_SIZE, type ListFilter, type ConversationLine, type ConversationPage } from './conversations.ts';
+export { BULK_ACTIONS, type BulkAction, type ConversationSummary } from './bulk.ts';
 export type { NewSource, Source } from './sources.ts';
 export type { Reply } from './replies.ts';
 export type { Thread, ThreadEntry, ThreadItem, ThreadReply } from './thread.ts';

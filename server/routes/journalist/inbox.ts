@@ -1,25 +1,36 @@
 import { Router } from 'express';
 import { objectOf } from '../../../common/export-layout.ts';
-import { renderConfirm } from '../../views/journalist/frame.ts';
-import { renderInbox } from '../../views/journalist/inbox.ts';
+import { renderInbox, listUrl } from '../../views/journalist/inbox.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals, requireJournalist } from '../../http/session.ts';
 import { idParam } from '../../http/validate.ts';
 import { formFields, viewer, type JournalistDeps } from './common.ts';
+import { bulkRoutes } from './bulk.ts';
+import { deleteRoutes } from './delete.ts';
+import { listPlace } from './where.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { said } from '../../i18n/said.ts';
 
 const MiB = 1024 * 1024;
 
-export function inboxRoutes({ store, config }: JournalistDeps): Router {
+export function inboxRoutes(deps: JournalistDeps): Router {
+  const { store, config } = deps;
   const router = Router();
   router.use(requireJournalist);
 
-  router.get('/', async (_req, res) => {
-    const v = viewer(res);
+  // The list, a page at a time; a page past the end goes to the last one (after deleting, say).
+  router.get('/', async (req, res) => {
+    const place = listPlace(req.query);
+    const list = store.inbox.page(locals(res).journalist!.id, place.filter, place.page);
+    if (place.page > list.pages) return void res.redirect(303, listUrl(place.filter, list.pages));
     const free = await store.space.free();
     const disk = free < config.minFreeBytes ? { freeMiB: Math.floor(free / MiB), floorMiB: Math.round(config.minFreeBytes / MiB) } : null;
-    res.type('html').send(renderInbox({ t: tOf(res), sources: store.inbox.list(locals(res).journalist!.id), viewer: v, disk }));
+    res.type('html').send(renderInbox({ t: tOf(res), list, filter: place.filter, viewer: viewer(res), disk }));
+  });
+
+  // Labels are ciphertext: the page decrypts them and filters the list by them; the server cannot.
+  router.get('/labels', (_req, res) => {
+    res.json({ labels: store.inbox.labels() });
   });
 
   router.post('/submissions/:id/seen', (req, res) => {
@@ -30,24 +41,8 @@ export function inboxRoutes({ store, config }: JournalistDeps): Router {
     res.status(204).end();
   });
 
-  // Deleting asks first (a confirmation page), then removes the rows and the stored objects.
-  const deletable = [
-    { path: 'submissions', remove: (id: string) => store.inbox.deleteSubmission(id), title: 'staff.confirm.submissionTitle', message: 'staff.confirm.submission', missing: said('staff.error.noSubmission') },
-    { path: 'sources', remove: (id: string) => store.inbox.deleteSource(id), title: 'staff.confirm.sourceTitle', message: 'staff.confirm.source', missing: said('staff.error.noSource') },
-  ];
-  for (const d of deletable) {
-    router.get(`/${d.path}/:id/delete`, (req, res) => {
-      const id = idParam(req, d.missing);
-      const v = viewer(res);
-      const t = tOf(res);
-      res.type('html').send(renderConfirm({ t, title: t.text(d.title), message: t.text(d.message), action: `/${d.path}/${id}/delete`, csrf: v.csrf, viewer: v }));
-    });
-    router.post(`/${d.path}/:id/delete`, async (req, res) => {
-      formFields(req, []);
-      await d.remove(idParam(req, d.missing));
-      res.redirect(303, '/');
-    });
-  }
+  router.use(bulkRoutes(deps));
+  router.use(deleteRoutes(deps));
 
   // The encrypted objects, exactly as stored: decryption happens in the journalist's browser.
   router.get('/submissions/:id/:object', (req, res, next) => {

@@ -4,29 +4,19 @@ import { HttpError } from '../../http/errors.ts';
 import { locals, requireJournalist } from '../../http/session.ts';
 import { bodyBytes, idParam } from '../../http/validate.ts';
 import type { RecipientSet } from '../../recipients.ts';
-import { formFields, type JournalistDeps } from './common.ts';
+import type { JournalistDeps } from './common.ts';
 import { said } from '../../i18n/said.ts';
 
 const MAX_REPLY_BYTES = 256 * 1024;
 // A label is a few words; its ciphertext carries one session key per journalist (about 100 bytes each).
 const MAX_LABEL_BYTES = 16 * 1024;
 
-/** Conversations: journalists star sources and reply; replies are encrypted in the journalist's browser. */
+/** Conversations: journalists label sources and reply; replies are encrypted in the journalist's browser. */
 export function replyRoutes({ store, recipients: journalistKeys }: Pick<JournalistDeps, 'store'> & { recipients: () => Promise<RecipientSet> }): Router {
   const router = Router();
   router.use(['/sources', '/replies'], requireJournalist);
 
-  router.post('/sources/:id/star', (req, res) => {
-    const f = formFields(req, ['starred']);
-    store.sources.setStarred(idParam(req, said('staff.error.noSource')), f.starred === '1');
-    res.redirect(303, '/');
-  });
-
-  router.post('/sources/:id/done', (req, res) => {
-    const f = formFields(req, ['done']);
-    store.sources.setDone(idParam(req, said('staff.error.noSource')), f.done === '1');
-    res.redirect(303, '/');
-  });
+  // Star and done (one conversation or many) are in bulk.ts, beside the list's bulk actions.
 
   // A label is encrypted in the journalist's page to every journalist's key (never the source's):
   // the server stores ciphertext it checked is addressed to exactly those keys, or clears it.
