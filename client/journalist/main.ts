@@ -2,6 +2,7 @@ import { wireConversation } from './conversation.ts';
 import { wireKey } from './key.ts';
 import { wireKeyGeneration } from './keygen.ts';
 import { wireShell } from './shell.ts';
+import { wireTotpLabel } from './totp-label.ts';
 
 // Every feature module exports wireX(root): it attaches its listeners to the elements under root
 // and must be safe to call again on new content. They run once for the whole page at load, and
@@ -12,6 +13,7 @@ const wires: ((root: ParentNode) => void)[] = [
   wireShell, // client navigation: document-wide listeners, wired once
   // wireList,
   wireConversation, // one conversation (items, replies, read state) and labels wherever a source is named
+  wireTotpLabel, // setup: the authenticator's QR code follows the username typed
 ];
 
 function wireAll(root: ParentNode): void {

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { HOTP, Secret, TOTP } from 'otpauth';
+import { HOTP, Secret } from 'otpauth';
 
 // RFC 6238 TOTP: HMAC-SHA1, 30-second steps, 6 digits (what every authenticator app speaks).
 // The arithmetic and the base32 come from a maintained library (otpauth); this module keeps
@@ -42,6 +42,5 @@ export function matchingStep(secret: string, code: string, now: number = Date.no
   return null;
 }
 
-export function otpauthUri(secret: string, account: string): string {
-  return new TOTP({ ...PARAMS, issuer: 'Sealdrop', label: account, period: STEP_SECONDS, secret: Secret.fromBase32(secret) }).toString();
-}
+/** See common/otpauth.ts: the issuer is the newsroom's name, the account the username. */
+export { otpauthUri } from '../../common/otpauth.ts';

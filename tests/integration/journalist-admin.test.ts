@@ -24,7 +24,7 @@ const enrolLink = (html: string) => /<code id="notice-code">[^<]*(\/enrol\/[\w-]
 async function enrol(path: string, passphrase: string): Promise<{ status: number; secret: string }> {
   const c = new StaffClient(instance.journalistUrl);
   const page = await (await c.get(path)).text();
-  const secret = /id="totp-secret"[^>]*>([A-Z2-7]+)</.exec(page)![1]!;
+  const secret = /id="totp-secret"[^>]*>([A-Z2-7 ]+)</.exec(page)![1]!.replace(/ /g, '');
   const res = await c.post(path, { csrf: c.csrf, passphrase, passphrase2: passphrase, code: totpCode(secret, currentStep()) });
   return { status: res.status, secret };
 }

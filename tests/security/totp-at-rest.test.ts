@@ -39,7 +39,7 @@ async function enrolOnTheWeb(username: string): Promise<string> {
   const j = instance.store.journalists.add({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored });
   const link = `/enrol/${instance.store.journalists.createEnrolment(j.id)}`;
   const c = new StaffClient(instance.journalistUrl);
-  const shown = /id="totp-secret"[^>]*>([A-Z2-7]+)</.exec(await (await c.get(link)).text())![1]!;
+  const shown = /id="totp-secret"[^>]*>([A-Z2-7 ]+)</.exec(await (await c.get(link)).text())![1]!.replace(/ /g, '');
   const res = await c.post(link, { csrf: c.csrf, passphrase, passphrase2: passphrase, code: totpCode(shown, currentStep()) });
   expect(res.status).toBe(200);
   return shown;

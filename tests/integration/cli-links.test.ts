@@ -1,0 +1,44 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { generateKeyPair } from '../../common/envelope/index.ts';
+import { sealdrop } from '../helpers/cli.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { freePort } from '../helpers/ports.ts';
+import { StaffClient } from '../helpers/staff-client.ts';
+
+// The links `sealdrop journalist add` and `enrol` print lead to the running server: its
+// configured journalist port (not the default 8081), so the link opens as printed (issue 22).
+let instance: Instance;
+let env: Record<string, string>;
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-cli-links-'));
+  const port = await freePort();
+  env = { SEALDROP_JOURNALIST_PORT: String(port) };
+  instance = await startInstance(env);
+  expect(instance.journalistUrl).toBe(`http://127.0.0.1:${port}`);
+  env.SEALDROP_DATA = instance.config.dataDir;
+});
+afterAll(async () => {
+  await instance?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+const printedLink = (stdout: string) => /^ {2}(http:\/\/\S+\/enrol\/[\w-]{43})$/m.exec(stdout)?.[1];
+
+test('add and enrol print a link on the configured journalist port, and it opens the enrolment page there', async () => {
+  const keyFile = path.join(work, 'kim.asc');
+  await writeFile(keyFile, (await generateKeyPair({ name: 'Kim' })).publicKey);
+  const added = await sealdrop(['journalist', 'add', '--username', 'kim', '--public-key', keyFile], env);
+  expect(added.code, added.stderr).toBe(0);
+  const enrolled = await sealdrop(['journalist', 'enrol', '--username', 'kim'], env);
+  expect(enrolled.code, enrolled.stderr).toBe(0);
+  for (const out of [added.stdout, enrolled.stdout]) expect(printedLink(out)).toMatch(new RegExp(`^${instance.journalistUrl}/enrol/`));
+  // The first link was replaced by the second; the second opens, as printed, on the running server.
+  const page = await new StaffClient('').get(printedLink(enrolled.stdout)!);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('Account: <strong>kim</strong>');
+});
