@@ -37,6 +37,13 @@ export async function markSeen(id: string, csrf: string): Promise<void> {
   await fetch(`/submissions/${id}/seen`, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' });
 }
 
+/** Every labelled conversation's label ciphertext (base64), for the list's search by label in the page. */
+export async function fetchLabels(): Promise<{ id: string; designation: string; label: string }[]> {
+  const res = await get('/labels');
+  if (!res.ok) throw await refusal(res);
+  return ((await res.json()) as { labels: { id: string; designation: string; label: string }[] }).labels;
+}
+
 /** The armoured keys a reply to this source must be encrypted to: the source's and every journalist's. */
 export async function fetchReplyKeys(sourceId: string): Promise<string[]> {
   const res = await get(`/sources/${sourceId}/keys`);
@@ -66,4 +73,22 @@ export const postLabel = (sourceId: string, ciphertext: Uint8Array, csrf: string
 export async function markUnseen(id: string, csrf: string): Promise<void> {
   const res = await fetch(`/submissions/${id}/unseen`, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' });
   if (!res.ok) throw await refusal(res);
+}
+
+/** A staff page for the workspace shell (client/journalist/shell.ts), after any redirect (a form's 303). */
+export type FetchedPage = {
+  /** Where the page came from, after any redirect: the address to show. */
+  url: string;
+  status: number;
+  redirected: boolean;
+  /** The page, or null when the answer was not HTML (a file, JSON). */
+  html: string | null;
+};
+
+/** GET, or POST of a form's fields as the browser would send them (its CSRF token among them). */
+export async function fetchPage(url: string, form?: URLSearchParams): Promise<FetchedPage> {
+  const res = await fetch(url, { method: form ? 'POST' : 'GET', body: form, credentials: 'same-origin', cache: 'no-store', headers: { accept: 'text/html' } });
+  const html = (res.headers.get('content-type') ?? '').startsWith('text/html');
+  if (!html) await res.body?.cancel();
+  return { url: res.url, status: res.status, redirected: res.redirected, html: html ? await res.text() : null };
 }

@@ -1,6 +1,7 @@
 import { wireConversation } from './conversation.ts';
 import { wireKey } from './key.ts';
 import { wireKeyGeneration } from './keygen.ts';
+import { wireList } from './list.ts';
 import { wireShell } from './shell.ts';
 import { wireTotpLabel } from './totp-label.ts';
 
@@ -11,7 +12,7 @@ import { wireTotpLabel } from './totp-label.ts';
 const wires: ((root: ParentNode) => void)[] = [
   wireKey, // the key bar, outside #workspace: wired once
   wireShell, // client navigation: document-wide listeners, wired once
-  // wireList,
+  wireList, // the conversation list: selection for bulk actions, search by label
   wireConversation, // one conversation (items, replies, read state) and labels wherever a source is named
   wireTotpLabel, // setup: the authenticator's QR code follows the username typed
 ];

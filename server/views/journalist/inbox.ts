@@ -71,7 +71,8 @@ function bulkForm(t: Translator, viewer: Viewer, here: string, list: Conversatio
 // The label filter works in the page once a key is unlocked (client/journalist/list.ts): hidden until then.
 const labelFilter = (t: Translator) => `<div id="label-search" hidden><p><label for="label-filter">${t.html('staff.list.labelFilter')}</label>
 <input type="search" id="label-filter" autocomplete="off" dir="auto"></p>
-<ul id="label-matches" aria-live="polite"></ul></div>`;
+<p id="label-count" role="status"></p>
+<ul id="label-matches"></ul></div>`;
 
 /** Free space, when it is below the floor at which new uploads are refused. */
 export type DiskWarning = { freeMiB: number; floorMiB: number } | null;
