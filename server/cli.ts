@@ -1,5 +1,5 @@
-// Each command is loaded only when it runs: `sealdrop decrypt`, on an offline machine, must not
-// load the store or the database driver (a test follows its imports).
+// Each command is loaded only when it runs: `sealdrop decrypt` and `sealdrop safe-copy` run on a
+// journalist's own machine and load only newsroom/ and common/ (a test follows their imports).
 import { CliError } from './cli/args.ts';
 
 const USAGE = `Usage: sealdrop <command> [options]
@@ -27,8 +27,13 @@ const USAGE = `Usage: sealdrop <command> [options]
                                           decrypt, verify and rebuild a data directory from a backup
                                           (--sha256: the digest backup printed, proving it is yours;
                                           without the key file, --reset-2fa: every journalist enrols again)
-  decrypt --key KEY.asc [--passphrase-file F] --in OUT --out PLAIN
-                                          decrypt and verify exported submissions (run this offline)
+  decrypt --key KEY.asc [--passphrase-file F] --in OUT --out PLAIN [--safe [--ocr] [--clean] [--json]]
+                                          decrypt and verify exported submissions (run this offline);
+                                          --safe: a safe copy and report of each file in safe/ beside it
+  safe-copy FILE... --out DIR [--ocr] [--clean] [--json]
+                                          for each file, NAME.safe.pdf (pages as pixels, made in a
+                                          sandbox) or NAME.safe.txt, and NAME.report.txt: what in the
+                                          original could identify its source (see docs/safe-copies.md)
   verify-client [--url URL]               rebuild the page scripts from this source tree and print the
                                           SHA-256 of every script and stylesheet a source's page loads;
                                           with --url, compare what that server serves, and check its
@@ -65,7 +70,9 @@ async function run(argv: string[]): Promise<void> {
     case 'export':
       return (await import('./cli/export.ts')).exportCommand(rest);
     case 'decrypt':
-      return (await import('./cli/decrypt.ts')).decryptCommand(rest);
+      return (await import('../newsroom/decrypt.ts')).decryptCommand(rest);
+    case 'safe-copy':
+      return (await import('../newsroom/safe-copy.ts')).safeCopyCommand(rest);
     case 'verify-client':
       return (await import('./cli/verify-client.ts')).verifyClientCommand(rest);
     case undefined:
@@ -80,5 +87,6 @@ async function run(argv: string[]): Promise<void> {
 
 run(process.argv.slice(2)).catch((error: Error) => {
   console.error(`sealdrop: ${error.message}`);
-  process.exitCode = error instanceof CliError ? 2 : 1;
+  // newsroom/ has its own CliError (it imports nothing of server/): both are usage mistakes.
+  process.exitCode = error instanceof CliError || error.name === 'CliError' ? 2 : 1;
 });

@@ -94,7 +94,7 @@ for (const [umask, everything] of [['022', false], ['000', true]] as const) {
         const previous = process.umask(0o000);
         try {
           await (await import('../../server/cli/export.ts')).exportCommand(['--data', data, '--out', exported]);
-          await (await import('../../server/cli/decrypt.ts')).decryptCommand(['--key', keyFile, '--in', exported, '--out', path.join(root, 'plain')]);
+          await (await import('../../newsroom/decrypt.ts')).decryptCommand(['--key', keyFile, '--in', exported, '--out', path.join(root, 'plain')]);
           await (await import('../../server/cli/onion.ts')).onionCommand(['--torrc-only', '--data', data, '--out', path.join(root, 'torrc')]);
         } finally {
           process.umask(previous);

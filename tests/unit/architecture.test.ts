@@ -3,7 +3,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 
 // Lint zones, enforced: a folder says where its code runs. client/ is bundled for browsers,
-// common/ runs everywhere (browser, server, CLI), server/ runs only in Node.
+// common/ runs everywhere (browser, server, CLI), server/ runs only in Node on the drop, and
+// newsroom/ runs only on a journalist's own machine (decrypt, safe copies).
 const root = path.resolve(import.meta.dirname, '../..');
 type Module = { file: string; text: string; imports: string[]; packages: string[] };
 let modules: Map<string, Module>;
@@ -25,7 +26,7 @@ async function load(dir: string): Promise<Module[]> {
 }
 
 beforeAll(async () => {
-  modules = new Map((await Promise.all(['server', 'client', 'common'].map(load))).flat().map((m) => [m.file, m]));
+  modules = new Map((await Promise.all(['server', 'client', 'common', 'newsroom'].map(load))).flat().map((m) => [m.file, m]));
 });
 
 const inZone = (zone: string) => [...modules.values()].filter((m) => m.file.startsWith(`${zone}/`));
@@ -90,13 +91,34 @@ describe('module boundaries', () => {
     expect(all.filter((m) => usesPackage(m, 'better-sqlite3') && !m.file.startsWith('server/store/')).map((m) => m.file)).toEqual([]);
   });
 
-  test('sealdrop decrypt runs offline: it loads neither the store nor the database driver', () => {
-    const loaded = [...closure('server/cli/decrypt.ts')];
-    expect(loaded.filter((f) => f.startsWith('server/store/'))).toEqual([]);
-    expect(loaded.filter((f) => usesPackage(modules.get(f)!, 'better-sqlite3'))).toEqual([]);
-    expect(loaded).toContain('common/envelope/index.ts');
+  test('sealdrop decrypt and sealdrop safe-copy run on the journalist\'s machine: they load only newsroom/ and common/', () => {
+    for (const command of ['newsroom/decrypt.ts', 'newsroom/safe-copy.ts']) {
+      const loaded = [...closure(command)];
+      expect(loaded.filter((f) => !f.startsWith('newsroom/') && !f.startsWith('common/'))).toEqual([]);
+      expect(loaded.filter((f) => usesPackage(modules.get(f)!, 'better-sqlite3'))).toEqual([]);
+    }
+    expect(closure('newsroom/decrypt.ts')).toContain('common/envelope/index.ts');
+    expect(closure('newsroom/decrypt.ts')).toContain('newsroom/export-reader.ts');
+    // Before the command, the dispatcher loads only its argument errors and the settings check.
+    const dispatcher = modules.get('server/cli.ts')!;
+    const before = [...closure('server/cli/args.ts'), ...closure('server/config.ts')];
+    expect(before.filter((f) => f.startsWith('server/store/') || usesPackage(modules.get(f)!, 'better-sqlite3'))).toEqual([]);
+    expect(dispatcher.text).toMatch(/case 'decrypt':\s+return \(await import\('\.\.\/newsroom\/decrypt\.ts'\)\)/);
+    expect(dispatcher.text).toMatch(/case 'safe-copy':\s+return \(await import\('\.\.\/newsroom\/safe-copy\.ts'\)\)/);
     // The command line loads each command only when it runs.
-    expect(modules.get('server/cli.ts')!.text).not.toMatch(/^import .* from '\.\/cli\/(decrypt|export|journalist|verify-client)\.ts'/m);
+    expect(dispatcher.text).not.toMatch(/^import .* from '\.\/cli\/(decrypt|export|journalist|verify-client)\.ts'/m);
+    expect(dispatcher.text).not.toMatch(/^import .* from '\.\.\/newsroom\//m);
+  });
+
+  test('the server never imports newsroom/, and newsroom/ never imports the server, its store or the database', () => {
+    // The one exception: the dispatcher's two dynamic imports above, which run only on the command line.
+    const into = (zone: string) => [...modules.values()].filter((m) => !m.file.startsWith(`${zone}/`));
+    const serverToNewsroom = inZone('server').flatMap((m) => m.imports.filter((i) => i.startsWith('newsroom/')).map((i) => `${m.file} -> ${i}`));
+    expect(serverToNewsroom).toEqual(['server/cli.ts -> newsroom/decrypt.ts', 'server/cli.ts -> newsroom/safe-copy.ts']);
+    expect(inZone('newsroom').filter((m) => m.imports.some((i) => i.startsWith('server/') || i.startsWith('client/'))).map((m) => m.file)).toEqual([]);
+    expect(inZone('newsroom').filter((m) => usesPackage(m, 'better-sqlite3') || usesPackage(m, 'express')).map((m) => m.file)).toEqual([]);
+    expect(into('newsroom').filter((m) => !m.file.startsWith('server/') && m.imports.some((i) => i.startsWith('newsroom/'))).map((m) => m.file)).toEqual([]);
+    expect(inZone('newsroom').length).toBeGreaterThan(5);
   });
 
   test('nothing logs request details', () => {

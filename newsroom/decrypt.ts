@@ -1,39 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
-import { CliError, options } from './args.ts';
-import { nativeHasher } from '../native-hash.ts';
-import { MANIFEST_FILE, partFileName, partNumberOf } from '../../common/export-layout.ts';
-import { safeFileName, uniqueName } from '../../common/filenames.ts';
+import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../common/envelope/index.ts';
+import { safeFileName, uniqueName } from '../common/filenames.ts';
+import { CliError, parseCommand } from './args.ts';
+import { assertNoExtraParts, findSubmissions, readManifest, readPart, type Exported } from './export-reader.ts';
+import { newsroomHasher } from './native-hash.ts';
+
+// `sealdrop decrypt`, on the journalist's offline machine: exported submissions in, verified
+// plaintext out, and with --safe a safe copy and report of each file in a safe/ folder beside it.
 
 /** A submission that failed verification; everything this run wrote has been removed. */
 export class SubmissionFailedError extends Error {
   override name = 'SubmissionFailedError';
 }
 
-type Found = { dir: string; relative: string };
-
-/** Submission folders (holding manifest.pgp) at IN, IN/<id> or IN/<designation>/<id>. */
-async function findSubmissions(root: string, relative = '', depth = 0): Promise<Found[]> {
-  if (existsSync(path.join(root, MANIFEST_FILE))) return [{ dir: root, relative: relative || path.basename(root) }];
-  if (depth >= 2) return [];
-  const entries = await readdir(root, { withFileTypes: true }).catch(() => {
-    throw new CliError(`Cannot read ${root}.`);
-  });
-  const found: Found[] = [];
-  for (const e of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    found.push(...(await findSubmissions(path.join(root, e.name), path.join(relative, e.name), depth + 1)));
-  }
-  return found;
-}
-
-async function decryptOne(found: Found, keys: PrivateKey[], outRoot: string): Promise<string> {
-  const manifest = await openManifest({ data: await readFile(path.join(found.dir, MANIFEST_FILE)), keys });
+async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string): Promise<string> {
+  const manifest = await openManifest({ data: await readManifest(found), keys });
   if (path.basename(found.dir) !== manifest.submission) throw new Error('the manifest belongs to another submission');
-  const extra = (await readdir(found.dir)).filter((f) => (partNumberOf(f) ?? 0) > manifest.partCount);
-  if (extra.length) throw new Error(`${extra[0]} is not part of this submission (it declares ${manifest.partCount} part(s))`);
+  await assertNoExtraParts(found, manifest.partCount);
   const outDir = path.join(outRoot, found.relative);
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   const target = path.join(outDir, uniqueName(safeFileName(manifest.name), (n) => existsSync(path.join(outDir, n))));
@@ -43,8 +29,8 @@ async function decryptOne(found: Found, keys: PrivateKey[], outRoot: string): Pr
     await openSubmission({
       manifest,
       keys,
-      hasher: nativeHasher,
-      readPart: (n) => readFile(path.join(found.dir, partFileName(n))).catch(() => null),
+      hasher: newsroomHasher,
+      readPart: (n) => readPart(found, n),
       write: async (plaintext) => void (await handle.write(plaintext)),
     });
     await handle.close();
@@ -64,8 +50,23 @@ async function removeEmptyDirs(root: string, dirs: string[]): Promise<void> {
   }
 }
 
+/** Safe copies of what was decrypted, each in a safe/ folder next to it (loaded only with --safe). */
+async function safeCopies(written: string[], o: { ocr: boolean; clean: boolean; json: boolean }): Promise<void> {
+  const { safeCopyAll } = await import('./safe-copy.ts');
+  let refused = 0;
+  for (const file of written) refused += await safeCopyAll([file], path.join(path.dirname(file), 'safe'), o);
+  if (refused) {
+    console.error(`${refused} of ${written.length} decrypted file(s) have no safe copy (see above); the decrypted files are all there.`);
+    process.exitCode = 1;
+  }
+}
+
 export async function decryptCommand(args: string[]): Promise<void> {
-  const o = options(args, { key: { type: 'string' }, 'passphrase-file': { type: 'string' }, in: { type: 'string' }, out: { type: 'string' } }, ['key', 'in', 'out']);
+  const { values: o } = parseCommand(args, {
+    key: { type: 'string' }, 'passphrase-file': { type: 'string' }, in: { type: 'string' }, out: { type: 'string' },
+    safe: { type: 'boolean' }, ocr: { type: 'boolean' }, clean: { type: 'boolean' }, json: { type: 'boolean' },
+  }, ['key', 'in', 'out']);
+  if ((o.ocr || o.clean || o.json) && !o.safe) throw new CliError('--ocr, --clean and --json go with --safe.');
   const keyText = await readFile(o.key!, 'utf8').catch(() => {
     throw new CliError(`Cannot read ${o.key}.`);
   });
@@ -86,4 +87,5 @@ export async function decryptCommand(args: string[]): Promise<void> {
     }
   }
   for (const f of written) console.log(`Decrypted and verified: ${f}`);
+  if (o.safe) await safeCopies(written, { ocr: !!o.ocr, clean: !!o.clean, json: !!o.json });
 }

@@ -1,0 +1,35 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MANIFEST_FILE, partFileName, partNumberOf } from '../common/export-layout.ts';
+import { CliError } from './args.ts';
+
+// Reads what `sealdrop export` wrote (still encrypted), on the journalist's offline machine.
+
+/** One exported submission: its folder, and where it sits under the export (kept under the output). */
+export type Exported = { dir: string; relative: string };
+
+/** Submission folders (holding manifest.pgp) at IN, IN/<id> or IN/<designation>/<id>. */
+export async function findSubmissions(root: string, relative = '', depth = 0): Promise<Exported[]> {
+  if (existsSync(path.join(root, MANIFEST_FILE))) return [{ dir: root, relative: relative || path.basename(root) }];
+  if (depth >= 2) return [];
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => {
+    throw new CliError(`Cannot read ${root}.`);
+  });
+  const found: Exported[] = [];
+  for (const e of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    found.push(...(await findSubmissions(path.join(root, e.name), path.join(relative, e.name), depth + 1)));
+  }
+  return found;
+}
+
+export const readManifest = (found: Exported): Promise<Buffer> => readFile(path.join(found.dir, MANIFEST_FILE));
+
+/** Refuses a folder holding a part beyond the count its manifest declares. */
+export async function assertNoExtraParts(found: Exported, partCount: number): Promise<void> {
+  const extra = (await readdir(found.dir)).filter((f) => (partNumberOf(f) ?? 0) > partCount);
+  if (extra.length) throw new Error(`${extra[0]} is not part of this submission (it declares ${partCount} part(s))`);
+}
+
+/** Part n's ciphertext, or null when it is missing (the envelope then fails verification). */
+export const readPart = (found: Exported, n: number): Promise<Buffer | null> => readFile(path.join(found.dir, partFileName(n))).catch(() => null);
