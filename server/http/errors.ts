@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { BadManifestError, NotEncryptedError, UnsupportedKeyError, WrongRecipientsError } from '../../common/envelope/index.ts';
 import { renderMessagePage } from '../views/message.ts';
 import { log } from '../log/index.ts';
@@ -124,7 +124,15 @@ function logDiskRefusal(error: unknown, method: string): void {
   log('warn', 'disk_low', { method });
 }
 
-export function errorHandler(): ErrorRequestHandler {
+/**
+ * The HTML page a refusal is shown in: `page(res)` is asked once a request, and its answer renders
+ * the page in each language. The journalist listener frames it as a staff page (the workspace
+ * shell swaps it in like any other); the source listener keeps the plain message page.
+ */
+export type ErrorPage = (res: Response) => (t: Translator, title: string, message: string) => string;
+const messagePage: ErrorPage = () => (t, title, message) => renderMessagePage({ t, title, message });
+
+export function errorHandler({ page = messagePage }: { page?: ErrorPage } = {}): ErrorRequestHandler {
   return (error, req, res, _next) => {
     // Already answered (e.g. a slow body cut with a 408): the route's own failure has nobody to tell.
     if (res.headersSent) return void (res.writableEnded || res.destroy());
@@ -134,9 +142,10 @@ export function errorHandler(): ErrorRequestHandler {
     else if (status >= 500 && !spoken(error)) log('error', 'request_failed', { error: (error as Error)?.name ?? 'unknown', method: req.method, status });
     // Worded in every language, so that the refusal is as long whichever one its reader chose.
     const json = wantsJson(req.path);
+    const render = json ? null : page(res);
     sendPage(res.status(status), (t) => {
       const message = messageOf(t, status, error);
-      return json ? JSON.stringify({ error: message, code }) : renderMessagePage({ t, title: t.text(status >= 500 ? 'error.title.server' : 'error.title.refused'), message });
+      return render ? render(t, t.text(status >= 500 ? 'error.title.server' : 'error.title.refused'), message) : JSON.stringify({ error: message, code });
     }, { type: json ? 'json' : 'html' });
   };
 }

@@ -1,11 +1,12 @@
 import type { Request, Response } from 'express';
 import { isUsername } from '../../../common/ids.ts';
-import type { Viewer } from '../../views/journalist/frame.ts';
+import { staffPage, type Viewer } from '../../views/journalist/frame.ts';
+import { escapeHtml } from '../../views/escape.ts';
 import type { Sessions } from '../../auth/sessions.ts';
 import type { Throttle } from '../../auth/throttle.ts';
 import type { Config } from '../../config.ts';
 import type { RecipientSet } from '../../recipients.ts';
-import { HttpError } from '../../http/errors.ts';
+import { HttpError, type ErrorPage } from '../../http/errors.ts';
 import { locals } from '../../http/session.ts';
 import { noticeTaker } from '../../http/notice.ts';
 import type { Store } from '../../store/index.ts';
@@ -28,6 +29,8 @@ export type JournalistDeps = {
   onionAccess?: OnionAccess;
   /** The source onion address, once made, to show administrators. */
   sourceOnion?: string | null;
+  /** The source listener's own address (http://host:port/), shown to administrators when there is no onion. */
+  sourceUrl?: string;
 };
 
 export function viewer(res: Response): Viewer {
@@ -36,6 +39,13 @@ export function viewer(res: Response): Viewer {
   const j = l.journalist;
   return { username: j.username, isAdmin: j.isAdmin, csrf: l.session.csrf, lockMinutes: j.lockMinutes, notice: noticeTaker(l.session) };
 }
+
+/** A refusal on the journalist listener: a staff page for a logged-in journalist, so the workspace keeps its key. */
+export const staffErrorPage: ErrorPage = (res) => {
+  const l = locals(res);
+  const v = l.journalist && l.session ? viewer(res) : undefined;
+  return (t, title, message) => staffPage(t, title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>\n<p><a href="/">${t.html('message.back')}</a></p>`, v);
+};
 
 /** The urlencoded form's fields, all strings, none unknown (csrf is checked by its middleware). */
 export function formFields<K extends string>(req: Request, allowed: readonly K[], optional: readonly K[] = []): Record<K, string> {
