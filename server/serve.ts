@@ -85,7 +85,7 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
   const source = await listen(createSourceApp({ config, store, recipients, sourceOnion }), config.sourcePort, config.host, guarding);
   const setup = { token: store.journalists.count() === 0 ? randomBytes(24).toString('base64url') : null };
   const setupAuth = setup.token ? onionAccess.issueForSetup() : null;
-  const deps = { config, store, recipients, sessions: new Sessions(options.sessionLimits, options.sessionClock), throttle: new Throttle(), setup, usedSteps: new Map<number, number>(), onionAccess, sourceOnion };
+  const deps = { config, store, recipients, sessions: new Sessions(options.sessionLimits, options.sessionClock), throttle: new Throttle(), setup, usedSteps: new Map<number, number>(), onionAccess, sourceOnion, sourceUrl: listenerUrl(config.host, source) };
   const journalist = await listen(createJournalistApp(deps), config.journalistPort, config.journalistHost, guarding).catch(async (error: unknown) => {
     await stopListening(source);
     throw error;
@@ -113,6 +113,9 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
     },
   };
 }
+
+/** A listener's own address, as a browser on this machine or network would type it. */
+const listenerUrl = (host: string, s: Server) => `http://${host.includes(':') ? `[${host}]` : host}:${(s.address() as AddressInfo).port}/`;
 
 // A listener on every address (a clearnet mirror) is reached by tor over loopback.
 const target = (host: string, s: Server) => `${!isLoopback(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${(s.address() as AddressInfo).port}`;

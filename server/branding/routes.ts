@@ -6,8 +6,12 @@ import type { Store } from '../store/index.ts';
 import { ImageError } from './image.ts';
 import { LogoBusyError, rebuildLogo } from './rebuild.ts';
 import { logoChanged, logoServable } from './stored.ts';
-import { DEFAULT_LANGUAGE, isLanguage } from '../../common/i18n/languages.ts';
+import { DEFAULT_LANGUAGE, isLanguage, LANGUAGES } from '../../common/i18n/languages.ts';
+import { notice } from '../http/notice.ts';
 import { said } from '../i18n/said.ts';
+
+/** Where every save here returns: the admin area's branding section, with a notice of what was saved. */
+const BACK = '/admin/branding';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
 export const BRANDING_LIMITS = { name: 80, welcome: 2000, guidelines: 4000 } as const;
@@ -49,7 +53,9 @@ export function brandingAdminRoutes(store: Store): Router {
     const lang = body.lang ?? DEFAULT_LANGUAGE;
     if (!isLanguage(lang)) throw new HttpError(400, said('staff.error.lang'));
     store.settings.setBranding({ name: plainText(body.name, 'name'), welcome: plainText(body.welcome, 'welcome'), guidelines: plainText(body.guidelines, 'guidelines') }, lang);
-    res.redirect(303, '/admin');
+    if (lang === DEFAULT_LANGUAGE) notice(res, 'staff.admin.done.brandingDefault');
+    else notice(res, 'staff.admin.done.branding', { language: LANGUAGES.find((l) => l.tag === lang)!.name });
+    res.redirect(303, BACK);
   });
   router.post('/admin/branding/logo', async (req, res) => {
     // Decoded and re-encoded off the event loop; a refusal leaves the current logo as it was.
@@ -60,12 +66,14 @@ export function brandingAdminRoutes(store: Store): Router {
       if (error instanceof ImageError) throw new HttpError(400, said('staff.error.logo', { detail: error.message }));
       throw error instanceof LogoBusyError ? new HttpError(503, said('error.busyUnchanged')) : error;
     }
-    res.redirect(303, '/admin');
+    notice(res, 'staff.admin.done.logo');
+    res.redirect(303, BACK);
   });
   router.post('/admin/branding/logo/remove', (_req, res) => {
     store.settings.setLogo(null);
     logoChanged(store);
-    res.redirect(303, '/admin');
+    notice(res, 'staff.admin.done.logoRemoved');
+    res.redirect(303, BACK);
   });
   router.get('/admin/branding/logo', (_req, res) => sendLogo(store, res));
   return router;

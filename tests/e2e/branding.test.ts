@@ -37,17 +37,20 @@ test('name, welcome, guidelines and a logo set on the web show on the source pag
 
   await page.setViewportSize({ width: 1000, height: 800 });
   await loginInPage(page, instance.journalistUrl, 'chief', admin.passphrase, admin.code());
-  await page.goto(`${instance.journalistUrl}/admin`);
+  await page.goto(`${instance.journalistUrl}/admin/branding`);
   await page.fill('#brand-name', 'The Daily Lantern');
   await page.fill('#brand-welcome', 'We protect our sources.\n\nRead the guidelines <script>alert(1)</script> first.');
   await page.fill('#brand-guidelines', 'Send originals when you can.');
   await page.click('form[action="/admin/branding"] button[type=submit]');
-  await page.waitForSelector('h1:text-is("Journalists")');
+  // Back on the branding section, which says what was saved.
+  await page.waitForSelector('p.notice:text-is("The default texts are saved; sources see them now.")');
+  expect(await page.textContent('h1')).toBe('Your newsroom on the source page');
 
   for (const [file, bytes, hidden] of [['logo.png', tagged, 'Jane Reporter'], ['logo.jpg', taggedJpeg, 'GPS 48.8584']] as const) {
     await page.setInputFiles('#brand-logo', { name: file, mimeType: file.endsWith('png') ? 'image/png' : 'image/jpeg', buffer: bytes });
     await page.click('form[action^="/admin/branding/logo?"] button[type=submit]');
     await page.waitForSelector('img[alt="The current logo"]');
+    expect(await page.textContent('p.notice')).toBe('The logo is saved; sources see it now.');
     const served = Buffer.from(await (await fetch(`${instance.sourceUrl}/branding/logo`)).arrayBuffer());
     expect(served.includes(Buffer.from(hidden))).toBe(false); // the metadata is gone
     expect(bytes.includes(Buffer.from(hidden))).toBe(true); // (it was there)
@@ -67,7 +70,8 @@ test('name, welcome, guidelines and a logo set on the web show on the source pag
   await page.fill('#brand-name-ug', 'چىراغ گېزىتى');
   await page.fill('#brand-welcome-ug', 'بىز مەنبەلىرىمىزنى قوغدايمىز.');
   await page.click('#brand-save-ug');
-  await page.waitForSelector('h1:text-is("Journalists")');
+  await page.waitForSelector('p.notice:has-text("The texts in")');
+  expect(await page.textContent('p.notice')).toBe('The texts in ئۇيغۇرچە are saved; sources see them now.');
   expect(await page.inputValue('#brand-name-ug')).toBe('چىراغ گېزىتى');
   expect(await page.inputValue('#brand-name')).toBe('The Daily Lantern'); // the default texts are untouched
   const reader = await browser.context.newPage();

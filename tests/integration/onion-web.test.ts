@@ -67,11 +67,11 @@ describe('the web admin and onion access keys', () => {
     expect((await session.login('kim', admin.passphrase, admin.code())).status).toBe(303);
   });
 
-  test('the admin page shows the source address as text and as a QR code', async () => {
-    const html = await (await session.get('/admin')).text();
+  test('the admin area shows the source address as text and as a QR code', async () => {
+    const html = await (await session.get('/admin/address')).text();
     expect(html).toContain(`<code id="source-onion" class="onion-address" dir="ltr">http://${sourceOnion}/</code>`);
     expect(html).toMatch(/<figure class="qr"><svg[^>]*>/);
-    expect(html).toMatch(/no Tor access key/);
+    expect(await (await session.get('/admin/journalists')).text()).toMatch(/no Tor access key/);
   });
 
   test('adding a journalist hands over the access key once with the link; disabling takes it away', async () => {

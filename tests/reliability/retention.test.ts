@@ -101,15 +101,15 @@ test('an administrator changes retention on the web: it applies at once and the 
   expect(res.status).toBe(303);
   expect(completeIds()).not.toContain(target.id);
   expect(await remnants(target.needles)).toEqual([]);
-  const admin = await (await desk.staff.get('/admin')).text();
+  const admin = await (await desk.staff.get('/admin/retention')).text();
   expect(admin).toMatch(/Submissions and replies are deleted after 10 days\./);
   // Kept across a restart: the setting lives in the database, over the configured 30.
   await server.kill();
   await server.start();
   await desk.login('jo', passphrase, totpCode(totp, currentStep() + 1));
-  expect(await (await desk.staff.get('/admin')).text()).toMatch(/deleted after 10 days\./);
+  expect(await (await desk.staff.get('/admin/retention')).text()).toMatch(/deleted after 10 days\./);
   await desk.staff.post('/admin/retention', { csrf: desk.staff.csrf, days: '' });
-  expect(await (await desk.staff.get('/admin')).text()).toMatch(/deleted after 30 days \(the server’s setting/);
+  expect(await (await desk.staff.get('/admin/retention')).text()).toMatch(/deleted after 30 days \(the server’s setting/);
 });
 
 test('the periodic purge removes what ages while the server runs, with no restart', async () => {

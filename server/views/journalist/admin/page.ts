@@ -1,0 +1,40 @@
+import { escapeHtml } from '../../layout.ts';
+import { staffPage, type Viewer } from '../frame.ts';
+import type { Translator } from '../../../i18n/index.ts';
+
+/** The admin area's sections, each a page of its own under /admin/<section>. */
+export const ADMIN_SECTIONS = ['journalists', 'retention', 'branding', 'notifications', 'address'] as const;
+export type AdminSection = (typeof ADMIN_SECTIONS)[number];
+
+// Each section's page heading, and its shorter name in the nav.
+const HEADINGS: Record<AdminSection, string> = {
+  journalists: 'staff.admin.title',
+  retention: 'staff.retention.heading',
+  branding: 'staff.brand.heading',
+  notifications: 'staff.admin.notify.heading',
+  address: 'staff.onion.heading',
+};
+const NAMES: Record<AdminSection, string> = {
+  journalists: 'staff.admin.nav.journalists',
+  retention: 'staff.admin.nav.retention',
+  branding: 'staff.admin.nav.branding',
+  notifications: 'staff.admin.nav.notifications',
+  address: 'staff.admin.nav.address',
+};
+
+/** The sections as a list of links that wraps at a phone's width; the current one is marked for screen readers. */
+function sectionNav(t: Translator, current: AdminSection): string {
+  const links = ADMIN_SECTIONS.map((s) => {
+    const mark = s === current ? ' aria-current="page"' : '';
+    return `<li><a href="/admin/${s}"${mark}>${t.html(NAMES[s])}</a></li>`;
+  });
+  return `<nav class="admin-sections" aria-label="${escapeHtml(t.text('staff.admin.nav.label'))}"><ul>${links.join('')}</ul></nav>`;
+}
+
+/** One admin section: the section nav, its heading, then its own content. */
+export function adminPage(t: Translator, viewer: Viewer, section: AdminSection, body: string): string {
+  const title = t.text(HEADINGS[section]);
+  return staffPage(t, title, `${sectionNav(t, section)}
+<h1>${escapeHtml(title)}</h1>
+${body}`, viewer);
+}
