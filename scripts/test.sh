@@ -3,11 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(chromium firefox-esr gnupg tor bzip2 sq)
+PACKAGES=(chromium firefox-esr gnupg tor bzip2 sq python3-aiosmtpd)
 missing=()
 for bin in /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/gpg /usr/bin/tor /usr/bin/bzip2 /usr/bin/sq; do
   [ -x "$bin" ] || missing+=("$bin")
 done
+# The SMTP server the notice tests send to (tests/helpers/smtp-sink.py), run by Debian's python3.
+[ -f /usr/lib/python3/dist-packages/aiosmtpd/smtp.py ] || missing+=(python3-aiosmtpd)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ -f /etc/debian_version ]; then

@@ -14,6 +14,9 @@ const USAGE = `Usage: sealdrop <command> [options]
   journalist enrol --username NAME [--data DIR]   a new one-time link to set passphrase and 2FA
   journalist access --username NAME [--data DIR]  a new Tor Browser access key (the old one stops working)
   journalist disable|enable|remove --username NAME [--data DIR]
+  journalist notify --username NAME (--email ADDR [--encrypt] | --off) [--data DIR]
+                                          whether and where they are told of new material (by mail;
+                                          --encrypt: to their own OpenPGP key)
   journalist list [--data DIR]
   export --out OUT [--data DIR]           copy complete submissions, still encrypted, for the air gap
   backup --out FILE [--to KEY.asc] [--data DIR]

@@ -1,5 +1,9 @@
 import path from 'node:path';
 import { MAX_PARTS, partCountFor } from '../common/envelope/index.ts';
+import { isLoopback } from './http/loopback.ts';
+import { notifySettings, NotifySettingError, type NotifySettings } from './notify/settings.ts';
+
+export { isLoopback };
 
 export type Config = Readonly<{
   dataDir: string;
@@ -29,6 +33,8 @@ export type Config = Readonly<{
   minFreeBytes: number;
   /** The journalist interface's address as journalists reach it (a tunnel, a proxy), for links the CLI prints; null: the onion or the listener. */
   journalistUrl: string | null;
+  /** Notices of new material: the mail relay and From, the webhook, the batching window (server/notify/). */
+  notify: NotifySettings;
 }>;
 
 export class ConfigError extends Error {
@@ -39,6 +45,7 @@ const KNOWN = [
   'SEALDROP_DATA', 'SEALDROP_HOST', 'SEALDROP_JOURNALIST_HOST', 'SEALDROP_JOURNALIST_EXPOSED', 'SEALDROP_SOURCE_PORT', 'SEALDROP_JOURNALIST_PORT',
   'SEALDROP_PART_SIZE', 'SEALDROP_MAX_FILE_BYTES', 'SEALDROP_RETENTION_DAYS', 'SEALDROP_KEY_FILE', 'SEALDROP_TOR', 'SEALDROP_TOR_TORRC', 'SEALDROP_ONION_LOCATION',
   'SEALDROP_STOP_SECONDS', 'SEALDROP_MIN_FREE_MIB', 'SEALDROP_JOURNALIST_URL',
+  'SEALDROP_SMTP_URL', 'SEALDROP_NOTIFY_FROM', 'SEALDROP_NOTIFY_WEBHOOK', 'SEALDROP_NOTIFY_MINUTES',
 ];
 const MiB = 1024 * 1024;
 
@@ -80,7 +87,13 @@ function urlSetting(env: NodeJS.ProcessEnv, name: string): string | null {
   return url.href;
 }
 
-export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+function notifySetting(env: NodeJS.ProcessEnv): NotifySettings {
+  try {
+    return notifySettings(env);
+  } catch (error) {
+    throw error instanceof NotifySettingError ? new ConfigError(error.message) : error;
+  }
+}
 
 /**
  * Journalists reach their interface through a client-authorised onion service (or a tunnel to
@@ -128,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stopGraceMs: integer(env, 'SEALDROP_STOP_SECONDS', 10, 0, 600) * 1000,
     minFreeBytes: integer(env, 'SEALDROP_MIN_FREE_MIB', 1024, 0, 1024 * 1024) * MiB,
     journalistUrl: urlSetting(env, 'SEALDROP_JOURNALIST_URL'),
+    notify: notifySetting(env),
   };
   checkExposure(config, flag(env, 'SEALDROP_JOURNALIST_EXPOSED'));
   if (config.sourcePort !== 0 && config.sourcePort === config.journalistPort) {

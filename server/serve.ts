@@ -9,6 +9,7 @@ import { ConnectionGuard, DEFAULT_CONNECTIONS, type ConnectionOptions } from './
 import { draining, type Draining } from './http/drain.ts';
 import { log, logTor } from './log/index.ts';
 import { purgeNow } from './retention.ts';
+import { startNotices, type NoticeOptions } from './notify/index.ts';
 import { createJournalistApp } from './journalist-app.ts';
 import { createSourceApp } from './source-app.ts';
 import { recipientsOf } from './recipients.ts';
@@ -54,7 +55,7 @@ function listen(app: RequestListener, port: number, host: string, guarding: Guar
 const stopListening = (s: Server & { drain: Draining }, graceMs = 0) => s.drain.stop(graceMs);
 
 /** Tunables that are not configuration: tests shorten session lifetimes, slow-body windows and the purge interval with them. */
-export type ServeOptions = { sessionLimits?: SessionLimits; sessionClock?: () => number; bodyRate?: Partial<BodyRateOptions>; connections?: Partial<ConnectionOptions>; purgeEveryMs?: number };
+export type ServeOptions = { sessionLimits?: SessionLimits; sessionClock?: () => number; bodyRate?: Partial<BodyRateOptions>; connections?: Partial<ConnectionOptions>; purgeEveryMs?: number; notices?: NoticeOptions };
 
 /** Starts both listeners and the hourly purge of abandoned and expired submissions. */
 
@@ -82,18 +83,27 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
   const onionAccess = new OnionAccess(config.dataDir, store);
   onionAccess.sync(); // the CLI may have changed journalists while the server was stopped
   const sourceOnion = addressOf(config.dataDir, 'source');
-  const source = await listen(createSourceApp({ config, store, recipients, sourceOnion }), config.sourcePort, config.host, guarding);
+  // Before the source listener, so no arrival is missed; the address it names is known once both listen.
+  const login = { url: '' };
+  const notices = startNotices(config, store, () => login.url, options.notices);
+  const source = await listen(createSourceApp({ config, store, recipients, sourceOnion, arrived: notices.arrived }), config.sourcePort, config.host, guarding).catch((error: unknown) => {
+    notices.stop();
+    throw error;
+  });
   const setup = { token: store.journalists.count() === 0 ? randomBytes(24).toString('base64url') : null };
   const setupAuth = setup.token ? onionAccess.issueForSetup() : null;
   const deps = { config, store, recipients, sessions: new Sessions(options.sessionLimits, options.sessionClock), throttle: new Throttle(), setup, usedSteps: new Map<number, number>(), onionAccess, sourceOnion, sourceUrl: listenerUrl(config.host, source) };
   const journalist = await listen(createJournalistApp(deps), config.journalistPort, config.journalistHost, guarding).catch(async (error: unknown) => {
+    notices.stop();
     await stopListening(source);
     throw error;
   });
   const onion = config.tor ? await publish(config, source, journalist, setupAuth).catch(async (error: unknown) => {
+    notices.stop();
     await Promise.all([stopListening(source), stopListening(journalist)]);
     throw error;
   }) : null;
+  login.url = config.journalistUrl ?? (onion ? `http://${onion.journalist}/` : listenerUrl(config.journalistHost, journalist));
   // Hourly, so the daily cut-off is never missed by more than an hour.
   const timer = setInterval(() => void purgeNow(config, store).catch((error: Error) => log('error', 'purge_failed', { error: error.name })), options.purgeEveryMs ?? HOUR);
   timer.unref();
@@ -106,6 +116,7 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
     onion,
     async close(graceMs = config.stopGraceMs) {
       clearInterval(timer);
+      notices.stop(); // a notice still owed is kept as a flag, for the next start
       await onion?.tor.stop(); // first, so no new circuit reaches a listener that is closing
       const cut = await Promise.all([stopListening(source, graceMs), stopListening(journalist, graceMs)]);
       unlock();

@@ -23,12 +23,14 @@ export type AppDeps = {
   recipients?: () => Promise<RecipientSet>;
   /** This drop's source onion address, once `sealdrop onion` has made it: shown to sources who came another way. */
   sourceOnion?: string | null;
+  /** Called as each send completes (JS or not): marks the notice window; it does no I/O of its own. */
+  arrived?: () => void;
 };
 
 /** The public interface sources use; it never listens by itself, so tests run it on port 0. */
-export function createSourceApp({ config, store, recipients = recipientsOf(store), sourceOnion = null }: AppDeps): Express {
+export function createSourceApp({ config, store, recipients = recipientsOf(store), sourceOnion = null, arrived = () => undefined }: AppDeps): Express {
   // One bounded gate per path that costs the server work, so one path's flood cannot starve another.
-  const deps = { config, store, recipients, sessions: new SourceSessions(), gates: sourceGates() };
+  const deps = { config, store, recipients, sessions: new SourceSessions(), gates: sourceGates(), arrived };
   const app = baseApp();
   // Before anything answers: no response's size may say which language its reader chose.
   app.use(padResponses());

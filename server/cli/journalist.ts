@@ -7,6 +7,7 @@ import { OnionAccess } from '../tor/access.ts';
 import type { Store } from '../store/index.ts';
 import { openCliStore, storeLocation } from './store.ts';
 import { loadConfig } from '../config.ts';
+import { isMailAddress } from '../notify/settings.ts';
 
 /**
  * Where journalists open the links the CLI prints: SEALDROP_JOURNALIST_URL if set, else the
@@ -110,6 +111,18 @@ function remove(args: string[]): void {
   console.log(`Removed journalist ${o.username}. New submissions are no longer encrypted to their key, and their Tor access key no longer opens the journalist interface.`);
 }
 
+/** Whether and where a journalist is told of new material: what their account page sets. */
+function notify(args: string[]): void {
+  const o = options(args, { data: { type: 'string' }, username: { type: 'string' }, email: { type: 'string' }, encrypt: { type: 'boolean' }, off: { type: 'boolean' } }, ['username']);
+  if (o.off ? o.email !== undefined || o.encrypt : o.email === undefined) throw new CliError('Give --email ADDR (and --encrypt to encrypt notices to their own key), or --off.');
+  if (o.email !== undefined && !isMailAddress(o.email)) throw new CliError('--email must be one plain mail address, like name@example.org. Nothing was changed.');
+  const choice = o.off ? { email: null, encrypt: false } : { email: o.email!, encrypt: Boolean(o.encrypt) };
+  withStore(o.data, (store) => store.journalists.setNotify(store.journalists.get(o.username!).id, choice));
+  if (!choice.email) return void console.log(`${o.username} is no longer told of new material.`);
+  console.log(`${o.username} is told of new material at ${choice.email}${choice.encrypt ? ', encrypted to their own key' : ''}: one notice per window of SEALDROP_NOTIFY_MINUTES, saying only that there is something new.`);
+  if (!loadConfig().notify.smtp) console.log('SEALDROP_SMTP_URL is not set, so no mail goes out until it is (see README, "Notices of new material").');
+}
+
 export async function journalistCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   if (sub === 'add') return add(rest);
@@ -118,5 +131,6 @@ export async function journalistCommand(args: string[]): Promise<void> {
   if (sub === 'enrol') return enrol(rest);
   if (sub === 'access') return access(rest);
   if (sub === 'disable' || sub === 'enable') return setActive(rest, sub === 'enable');
-  throw new CliError('Usage: sealdrop journalist add|list|enrol|access|disable|enable|remove [options]');
+  if (sub === 'notify') return notify(rest);
+  throw new CliError('Usage: sealdrop journalist add|list|enrol|access|notify|disable|enable|remove [options]');
 }

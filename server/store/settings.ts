@@ -54,6 +54,12 @@ export function settingsRepo(db: Db) {
       const value = get('retention_days');
       return value === null ? null : Number(value);
     },
+    /**
+     * "A notice of new material is owed" (server/notify/): a flag only, never a time or a count, so
+     * that a restart does not lose a notice and the database does not date an arrival.
+     */
+    newsPending: (): boolean => get('notify_pending') === '1',
+    setNewsPending: (pending: boolean): void => put('notify_pending', pending ? '1' : null),
     setRetentionDays(days: number | null): void {
       if (days === null) db.prepare("DELETE FROM settings WHERE name = 'retention_days'").run();
       else db.prepare("INSERT INTO settings (name, value) VALUES ('retention_days', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").run(String(days));

@@ -11,7 +11,7 @@ import { bodyBytes, jsonObject, partNumberParam, rawBody, submissionIdParam } fr
 import type { Store } from '../../store/index.ts';
 import { said } from '../../i18n/said.ts';
 
-export type SourceApiDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions };
+export type SourceApiDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; arrived?: () => void };
 
 export const NOT_OPEN = said('error.notOpen');
 // Uploads in flight at once; each holds at most one part in memory. A request finding them all
@@ -25,7 +25,7 @@ export const SECRET_HEADER = 'x-upload-secret';
 /** The upload a request names; a missing or malformed secret is looked up like a wrong one (no shortcut to time). */
 const uploadOf = (req: Request): [string, string] => [submissionIdParam(req), req.get(SECRET_HEADER) ?? ''];
 
-export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps): Router {
+export function sourceApi({ config, store, recipients, sessions, arrived = () => undefined }: SourceApiDeps): Router {
   const router = Router();
   const { maxParts, maxFileMiB } = limitsOf(config);
   const recipientCount = () => Math.max(1, store.journalists.active().length);
@@ -101,6 +101,7 @@ export function sourceApi({ config, store, recipients, sessions }: SourceApiDeps
       throw error;
     }
     store.submissions.complete(id);
+    arrived(); // notices of new material: a flag in memory, nothing more on this path
     res.status(204).end();
   });
 

@@ -33,9 +33,9 @@ export const SOURCE_COOKIE = '__Host-sealdrop-source';
 // stored: on an onion Host its non-Secure twin `sealdrop-source` carries the session too.
 export const SOURCE_COOKIE_OPTIONS = { onionFallback: true } as const;
 
-export type NoScriptDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; gates: SourceGates };
+export type NoScriptDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; gates: SourceGates; arrived?: () => void };
 
-export function noScriptSubmit({ config, store, recipients: current, sessions, gates }: NoScriptDeps): Router {
+export function noScriptSubmit({ config, store, recipients: current, sessions, gates, arrived = () => undefined }: NoScriptDeps): Router {
   const router = Router();
   const { maxParts, maxFileMiB } = limitsOf(config);
 
@@ -67,6 +67,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
       res.set('Connection', 'close');
       throw error;
     }
+    arrived(); // notices of new material: a flag in memory, nothing more on this path
     // Stored: nothing below may refuse or fail (the token is an HMAC, no table), so the codename is always shown.
     if (!created) return res.redirect(303, '/sent');
     setSessionCookie(res, sessions.create(created.sourceId).token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);

@@ -1,0 +1,39 @@
+import { log } from '../log/index.ts';
+
+/** One way a notice goes out: a mail to one journalist, or the webhook. */
+export type Channel = { kind: 'mail' | 'webhook'; send: () => Promise<void> };
+
+export type RetryTiming = { firstRetryMs: number; now?: () => number; sleep?: (ms: number) => Promise<void> };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** An error's code or class, never its message: a relay's refusal often quotes the address. */
+const errorWord = (error: unknown): string => {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown';
+};
+
+/**
+ * Tries one channel, then again after firstRetryMs, 4x, 16x… while the next try starts before
+ * `deadline`. Logs each failure by channel kind and error code only; never throws.
+ */
+async function attempt(channel: Channel, deadline: number, t: Required<RetryTiming>): Promise<boolean> {
+  for (let n = 1, wait = t.firstRetryMs; ; n += 1, wait *= 4) {
+    try {
+      await channel.send();
+      return true;
+    } catch (error) {
+      const last = t.now() + wait >= deadline;
+      log('warn', 'notice_failed', { channel: channel.kind, attempt: n, error: errorWord(error), retrying: !last });
+      if (last) return false;
+      await t.sleep(wait);
+    }
+  }
+}
+
+/** Every channel at once, each retried on its own; resolves when each has been sent or given up. */
+export async function deliverAll(channels: Channel[], deadline: number, timing: RetryTiming): Promise<void> {
+  const t = { now: Date.now, sleep, ...timing };
+  const sent = await Promise.all(channels.map((c) => attempt(c, deadline, t)));
+  log('info', 'notice_sent', { channels: channels.length, failed: sent.filter((ok) => !ok).length });
+}

@@ -1,0 +1,126 @@
+import { log } from '../log/index.ts';
+
+/**
+ * Where the one fact the window must survive a restart by is kept: "a notice is owed". Only a
+ * flag, never a time or a count (store.settings.newsPending).
+ */
+export type PendingFlag = { read(): boolean; write(pending: boolean): void };
+
+export type WindowOptions = {
+  windowMs: number;
+  pending: PendingFlag;
+  /** Sends one notice on every channel, retrying each until `deadline` (ms since the epoch); never throws. */
+  deliver: (deadline: number) => Promise<void>;
+  /** Uniform in [0, 1); tests may fix it. */
+  random?: () => number;
+  now?: () => number;
+};
+
+/**
+ * Batches arrivals into windows of `windowMs`, counted from start: a window with any arrival gives
+ * one notice, sent at a uniformly random moment of the NEXT window. Its time then says only that
+ * something arrived within the two windows before it, not when a source acted; a dozen arrivals
+ * and one look the same. Nothing here knows which submission arrived, or how many.
+ */
+export class NoticeWindow {
+  private news = false;
+  private flagged = false;
+  private stopped = true;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private start0 = 0;
+  private boundaries = 0;
+  /** Notices scheduled or being sent: the flag stays until none is left and nothing new came. */
+  private owed = 0;
+
+  constructor(private readonly o: WindowOptions) {
+    this.random = o.random ?? Math.random;
+    this.now = o.now ?? Date.now;
+  }
+
+  /**
+   * Called where a submission completes, on the request's path: it only sets a flag in memory.
+   * Writing "news pending" waits for the next turn of the event loop, after the answer is on its way.
+   */
+  arrived(): void {
+    if (this.stopped) return;
+    this.news = true;
+    if (this.flagged) return;
+    this.flagged = true;
+    const t = setImmediate(() => this.persist(true));
+    t.unref();
+  }
+
+  /** Starts the first window; a notice owed from before a restart goes out at a random moment of it. */
+  start(): void {
+    this.stopped = false;
+    this.start0 = this.now();
+    this.boundaries = 0;
+    this.owed = 0;
+    this.news = false;
+    this.flagged = this.o.pending.read();
+    if (this.flagged) this.schedule(this.start0);
+    this.nextBoundary();
+  }
+
+  /** Stops every timer; a notice still owed is kept as the flag, for the next start to send. */
+  stop(): void {
+    if (this.stopped) return;
+    if (this.news || this.owed > 0) this.persist(true);
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private after(ms: number, run: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) run();
+    }, Math.max(0, ms));
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private nextBoundary(): void {
+    this.boundaries += 1;
+    const at = this.start0 + this.boundaries * this.o.windowMs;
+    this.after(at - this.now(), () => {
+      if (this.news) {
+        this.news = false;
+        this.schedule(at);
+      }
+      this.nextBoundary();
+    });
+  }
+
+  /** One notice at a uniformly random moment of the window that begins at `windowStart`. */
+  private schedule(windowStart: number): void {
+    const moment = windowStart + Math.floor(this.random() * this.o.windowMs);
+    this.owed += 1;
+    this.after(moment - this.now(), () => void this.send());
+  }
+
+  private async send(): Promise<void> {
+    // Retries get one window's time, whenever in its window the notice began.
+    try {
+      await this.o.deliver(this.now() + this.o.windowMs);
+    } catch (error) {
+      log('error', 'notice_failed', { step: 'deliver', error: (error as Error).name });
+    } finally {
+      this.owed -= 1;
+    }
+    // Arrivals since this window began are still owed a notice of their own.
+    if (this.owed === 0 && !this.news && !this.stopped) this.persist(false);
+  }
+
+  private persist(pending: boolean): void {
+    try {
+      this.o.pending.write(pending);
+      this.flagged = pending;
+    } catch (error) {
+      if (pending) this.flagged = false; // the next arrival tries again
+      log('error', 'notice_failed', { step: 'pending_flag', error: (error as Error).name });
+    }
+  }
+}

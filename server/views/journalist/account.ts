@@ -1,0 +1,44 @@
+import { escapeHtml } from '../escape.ts';
+import { csrfField, staffPage, type Viewer } from './frame.ts';
+import type { Translator } from '../../i18n/index.ts';
+
+/** What the form shows: the saved settings, or exactly what was typed when they were refused. */
+export type AccountForm = { email: string; encrypt: boolean; lockMinutes: string };
+export type AccountField = 'email' | 'encrypt' | 'lock';
+export type AccountError = { field: AccountField; message: string };
+export type AccountOptions = { t: Translator; viewer: Viewer; form: AccountForm; mailOn: boolean; windowMinutes: number; error?: AccountError };
+
+const IDS: Record<AccountField, string> = { email: 'notify-email', encrypt: 'notify-encrypt', lock: 'lock-minutes' };
+
+/** The refusal beside the field it concerns, which names it (aria-describedby) and is marked invalid. */
+const errorAt = (o: AccountOptions, field: AccountField) =>
+  o.error?.field === field ? `\n<p class="warning field-error" id="${IDS[field]}-error" role="alert">${escapeHtml(o.error.message)}</p>` : '';
+const describedBy = (o: AccountOptions, field: AccountField) => (o.error?.field === field ? ` aria-describedby="${IDS[field]}-error" aria-invalid="true"` : '');
+
+function notices(o: AccountOptions): string {
+  const { t, form } = o;
+  const off = o.mailOn ? '' : `\n<p class="warning" id="mail-off">${t.html('staff.account.mailOff')}</p>`;
+  return `<h2>${t.html('staff.account.noticesHeading')}</h2>
+<p>${t.html('staff.account.noticesIntro', { minutes: o.windowMinutes })}</p>${off}
+<p><label for="notify-email">${t.html('staff.account.email')}</label>
+<input id="notify-email" name="email" type="email" dir="ltr" autocomplete="email" maxlength="254" value="${escapeHtml(form.email)}"${describedBy(o, 'email')}>${errorAt(o, 'email')}</p>
+<p><label><input type="checkbox" id="notify-encrypt" name="encrypt" value="1"${form.encrypt ? ' checked' : ''}${describedBy(o, 'encrypt')}> ${t.html('staff.account.encrypt')}</label>${errorAt(o, 'encrypt')}</p>`;
+}
+
+/** The journalist's own settings: where notices of new material go, and the idle auto-lock. */
+export function renderAccount(o: AccountOptions): string {
+  const { t } = o;
+  return staffPage(
+    t,
+    t.text('staff.account.title'),
+    `<h1>${t.html('staff.account.heading')}</h1>
+<form method="post" action="/account" id="account-form">${csrfField(o.viewer.csrf)}
+${notices(o)}
+<h2>${t.html('staff.account.lockHeading')}</h2>
+<p><label for="lock-minutes">${t.html('staff.account.lock')}</label>
+<input id="lock-minutes" name="lock_minutes" inputmode="numeric" pattern="[0-9]{1,3}" maxlength="3" required dir="ltr" value="${escapeHtml(o.form.lockMinutes)}"${describedBy(o, 'lock')}>${errorAt(o, 'lock')}</p>
+<p><button type="submit" id="account-save">${t.html('staff.account.save')}</button></p>
+</form>`,
+    o.viewer,
+  );
+}
