@@ -39,7 +39,8 @@ export function shellForm(event: SubmitEvent): ShellForm | null {
   const enctype = (submitter?.getAttribute('formenctype') ?? form.getAttribute('enctype') ?? '').toLowerCase();
   const target = submitter?.getAttribute('formtarget') ?? form.getAttribute('target');
   if (method === 'dialog' || enctype === 'multipart/form-data' || (target && target !== '_self')) return null;
-  const url = new URL(submitter?.hasAttribute('formaction') ? submitter.formAction : form.action, location.href);
+  // The attribute, not form.action: a field named "action" (the list's bulk form) shadows that property.
+  const url = new URL(submitter?.hasAttribute('formaction') ? submitter.formAction : (form.getAttribute('action') ?? ''), location.href);
   if (url.origin !== location.origin || url.pathname === '/logout' || isFileUrl(url)) return null;
   // The submitter's own name and value go too, as the browser would send them.
   const fields = new URLSearchParams();

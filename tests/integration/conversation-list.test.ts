@@ -188,8 +188,8 @@ describe('bulk actions', () => {
     expect(asked.status).toBe(200);
     const html = await asked.text();
     expect(html).toContain('Delete 2 conversations?');
-    expect(html).toContain(`data-source="${x.id}" data-label="bGFiZWw="><span class="designation">${x.designation}</span> <span class="source-label" dir="auto"></span> · <span class="items">2 items</span>`);
-    expect(html).toContain(`<span class="designation">${y.designation}</span> <span class="source-label" dir="auto"></span> · <span class="items">3 items</span>`);
+    expect(html).toContain(`data-source="${x.id}" data-label="bGFiZWw="><span class="source-label" dir="auto"></span><span class="designation">${x.designation}</span> · <span class="items">2 items</span>`);
+    expect(html).toContain(`<span class="source-label" dir="auto"></span><span class="designation">${y.designation}</span> · <span class="items">3 items</span>`);
     expect(html).toMatch(/<a href="\/\?filter=open" id="cancel">/);
     expect(html).toMatch(/<button type="submit" id="confirm" class="danger">/);
     expect(instance.store.sources.get(x.id).id).toBe(x.id); // nothing deleted yet
@@ -210,7 +210,7 @@ describe('one conversation or item deleted, star and done', () => {
   test('a conversation: the confirmation names designation, label slot and items; after it, a notice', async () => {
     const x = await conversation(3);
     const asked = await (await jo.get(`/sources/${x.id}/delete?return=${encodeURIComponent('/?filter=starred')}`)).text();
-    expect(asked).toContain(`<span class="designation">${x.designation}</span> <span class="source-label" dir="auto"></span> · <span class="items">3 items</span>`);
+    expect(asked).toContain(`<span class="source-label" dir="auto"></span><span class="designation">${x.designation}</span> · <span class="items">3 items</span>`);
     expect(asked).toMatch(/<a href="\/\?filter=starred" id="cancel">/);
     expect((await jo.get(`/sources/${x.id}/delete?return=${encodeURIComponent('https://x.example/')}`)).status).toBe(400);
     const res = await jo.post(`/sources/${x.id}/delete`, { csrf: jo.csrf, return: `/conversations/${x.id}` });
@@ -222,7 +222,7 @@ describe('one conversation or item deleted, star and done', () => {
   test('one item: named by its conversation; the journalist goes back to the conversation', async () => {
     const x = await conversation(2);
     const asked = await (await jo.get(`/submissions/${x.submissions[0]}/delete`)).text();
-    expect(asked).toContain(`<span class="designation">${x.designation}</span> <span class="source-label" dir="auto"></span> · <span class="items">1 item</span>`);
+    expect(asked).toContain(`<span class="source-label" dir="auto"></span><span class="designation">${x.designation}</span> · <span class="items">1 item</span>`);
     expect(asked).toMatch(new RegExp(`<a href="/conversations/${x.id}" id="cancel">`));
     const res = await jo.post(`/submissions/${x.submissions[0]}/delete`, { csrf: jo.csrf });
     expect(res.status).toBe(303);

@@ -29,7 +29,7 @@ export type Confirmation = {
 function line(t: Translator, l: ConfirmLine): string {
   if ('text' in l) return `<li>${escapeHtml(l.text)}</li>`;
   const s = l.source;
-  return `<li class="confirm-source" data-source="${escapeHtml(s.id)}" data-label="${escapeHtml(s.label ?? '')}"><span class="designation">${escapeHtml(s.designation)}</span> <span class="source-label" dir="auto"></span> · <span class="items">${t.html('staff.confirm.items', { count: s.items })}</span></li>`;
+  return `<li class="confirm-source" data-source="${escapeHtml(s.id)}" data-label="${escapeHtml(s.label ?? '')}"><span class="source-label" dir="auto"></span><span class="designation">${escapeHtml(s.designation)}</span> · <span class="items">${t.html('staff.confirm.items', { count: s.items })}</span></li>`;
 }
 
 /**

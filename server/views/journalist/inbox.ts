@@ -28,7 +28,7 @@ function line(t: Translator, c: ConversationLine): string {
   ].filter(Boolean);
   return `<li class="conversation${c.unread ? ' unread' : ''}${c.done ? ' is-done' : ''}" data-source="${id}" data-label="${escapeHtml(c.label ?? '')}">
 <label class="pick"><input type="checkbox" name="ids" value="${id}" class="select"><span class="sr-only">${t.html('staff.list.select', { designation: c.designation })}</span></label>
-${c.starred ? `<span class="star" title="${escapeHtml(t.text('staff.list.starred'))}">★<span class="sr-only">${t.html('staff.list.starred')}</span></span> ` : ''}<a href="/conversations/${id}" class="designation">${designation}</a> <span class="source-label" dir="auto"></span>
+${c.starred ? `<span class="star" title="${escapeHtml(t.text('staff.list.starred'))}">★<span class="sr-only">${t.html('staff.list.starred')}</span></span> ` : ''}<span class="source-label" dir="auto"></span><a href="/conversations/${id}" class="designation">${designation}</a>
 <p class="facts">${facts.join(' · ')}</p>
 </li>`;
 }
