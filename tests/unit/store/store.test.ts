@@ -95,11 +95,11 @@ describe('purge and recovery', () => {
   test('retention removes replies too; a source with only replies still shows in the inbox', async () => {
     const source = newSource(store);
     await store.replies.add(source.id, bytes('reply'));
-    expect(store.inbox.list(1).map((s) => s.id)).toEqual([source.id]);
+    expect(store.inbox.page(1, 'all', 1).lines.map((s) => s.id)).toEqual([source.id]);
     await store.submissions.purge(30, daysBefore(today(), -31));
     expect(store.replies.list(source.id)).toEqual([]);
     expect(await objects()).toEqual([]);
-    expect(store.inbox.list(1)).toEqual([]);
+    expect(store.inbox.page(1, 'all', 1).lines).toEqual([]);
   });
 
   test('orphaned objects and temp files from a crash are swept; recorded ones are not', async () => {
