@@ -7,6 +7,7 @@ import type { JournalistDeps } from './routes/journalist/common.ts';
 import { adminRoutes } from './routes/journalist/admin.ts';
 import { authRoutes } from './routes/journalist/auth.ts';
 import { enrolRoutes } from './routes/journalist/enrol.ts';
+import { conversationRoutes } from './routes/journalist/conversation.ts';
 import { inboxRoutes } from './routes/journalist/inbox.ts';
 import { replyRoutes } from './routes/journalist/replies.ts';
 import { recipientsOf } from './recipients.ts';
@@ -35,6 +36,7 @@ export function createJournalistApp(deps: JournalistDeps): Express {
   app.use(brandingAdminRoutes(deps.store));
   app.use(adminRoutes(deps));
   app.use(replyRoutes({ store: deps.store, recipients: deps.recipients ?? recipientsOf(deps.store) }));
+  app.use(conversationRoutes(deps));
   app.use(inboxRoutes(deps));
   app.use(notFound());
   app.use(errorHandler());

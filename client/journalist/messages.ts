@@ -35,6 +35,9 @@ export async function showMessage(row: HTMLElement, manifest: Manifest, key: Pri
   text.dir = 'auto';
   text.textContent = new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
   row.querySelector('.opened')!.replaceChildren(text);
+  // Shown: its button has nothing more to give until the key is locked and the text taken away.
+  const button = row.querySelector<HTMLButtonElement>('button.open');
+  if (button) button.hidden = true;
 }
 
 /** Back to what the server said ("Item N"), with nothing decrypted left in the row: the key was locked. */
@@ -42,6 +45,8 @@ export function forgetItem(row: HTMLElement): void {
   const label = row.querySelector<HTMLElement>('.item');
   if (label?.dataset.plain !== undefined) label.textContent = label.dataset.plain;
   row.classList.remove('is-message');
+  const button = row.querySelector<HTMLButtonElement>('button.open');
+  if (button) button.hidden = false;
   forgetOpened(row);
 }
 

@@ -9,6 +9,7 @@ import { startInstance, type Instance } from '../helpers/instance.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
 import { sendAndConfirm } from '../helpers/submit.ts';
 import { loginInPage } from '../helpers/pages.ts';
+import { unlockKey } from '../helpers/conversation.ts';
 
 // Two-way conversation in Chromium: a codename made on the device, a reply encrypted in the
 // journalist's browser, the source back with the codename, and a follow-up in the same conversation.
@@ -42,14 +43,13 @@ test('source → codename → journalist reply → source reads it with the code
   await source.waitForSelector('#done', { state: 'visible' });
   expect(codename.split(' ')).toHaveLength(7);
 
-  // 2. The journalist logs in and replies from the browser.
+  // 2. The journalist logs in, unlocks the key, opens the conversation and replies from the browser.
   const staff = await browser.context.newPage();
   await loginInPage(staff, instance.journalistUrl, 'desk', desk.passphrase, desk.code());
-  // The key is unlocked first: replying must not reload the page and forget it.
-  await staff.setInputFiles('#key-file', gpg.secretKeyFile);
-  await staff.fill('#key-passphrase', gpg.passphrase);
-  await staff.click('#load-key');
-  await staff.waitForSelector('text=Key unlocked');
+  // The key is unlocked first: opening the conversation and replying must not reload the page and forget it.
+  await unlockKey(staff, gpg.secretKeyFile, gpg.passphrase);
+  await staff.click('li.conversation a.designation');
+  await staff.waitForSelector('ol.thread');
   await staff.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
   await staff.fill('textarea[id^="reply-"]', REPLY);
   await staff.click('button.send-reply');
@@ -58,12 +58,12 @@ test('source → codename → journalist reply → source reads it with the code
   expect(await staff.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere)).toBe(true); // no reload
   expect(await staff.textContent('#key-status')).toContain('Key unlocked');
   expect(await staff.inputValue('textarea[id^="reply-"]')).toBe('');
-  // The source's message is shown as a message, decrypted in the conversation (with the key the
-  // reply did not make the page forget): no file to save.
+  // The source's message is shown as a message, decrypted in the conversation opened with the key
+  // unlocked (which the reply did not make the page forget): no file to save.
   await staff.waitForSelector('li.submission.is-message pre.message');
   expect(await staff.textContent('li.submission.is-message pre.message')).toBe('I have the contracts from the ministry.');
   expect(await staff.locator('li.submission.is-message a[download]:text("Save")').count()).toBe(0);
-  expect(await staff.locator('li.submission.is-message button.open').count()).toBe(0);
+  expect(await staff.locator('li.submission.is-message button.open').isVisible()).toBe(false);
   // The newsroom names the source; the name is encrypted here to the journalists' keys.
   await staff.fill('input[id^="label-"]', 'Ministry contracts source');
   await staff.click('button.save-label');
@@ -85,23 +85,24 @@ test('source → codename → journalist reply → source reads it with the code
   await back.waitForSelector('#done', { state: 'visible' });
 
   // 4. The journalist sees the follow-up under the same designation, and that the reply was read.
-  await staff.reload();
-  const sections = staff.locator('section.source');
-  expect(await sections.count()).toBe(1);
-  expect(await sections.first().locator('li.submission').count()).toBe(3); // two messages and a file
+  await staff.goto(`${instance.journalistUrl}/`);
+  expect(await staff.locator('li.conversation').count()).toBe(1);
+  await staff.click('li.conversation a.designation');
+  await staff.waitForSelector('ol.thread');
+  expect(await staff.locator('ol.thread li.submission').count()).toBe(3); // two messages and a file
   expect(await staff.textContent('.reply-state')).toBe('read by the source');
+  expect(await staff.textContent('.reply-by')).toMatch(/^Reply by desk, /);
   // Colleagues read replies too: the journalist's GnuPG-exported key opens it in the page.
-  await staff.setInputFiles('#key-file', gpg.secretKeyFile);
-  await staff.fill('#key-passphrase', gpg.passphrase);
-  await staff.click('#load-key');
-  await staff.waitForSelector('text=Key unlocked');
+  await unlockKey(staff, gpg.secretKeyFile, gpg.passphrase);
   await staff.click('button.open-reply');
   await staff.waitForSelector('.reply-row pre.message');
   expect(await staff.textContent('.reply-row pre.message')).toBe(REPLY);
   await staff.waitForSelector('.source-label:text("Ministry contracts source")'); // decrypted again after the reload
-  // Both messages read as messages; the file is an attachment, named, decrypted when asked.
-  await expect.poll(() => staff.locator('li.submission.is-message pre.message').count()).toBe(2);
-  await staff.waitForSelector('li.submission:not(.is-message) .item:text("Attachment: batch-2.txt")');
+  // Both messages read as messages (unlocking names them and opens neither); the file is an
+  // attachment, named, decrypted when asked.
+  await expect.poll(() => staff.locator('li.submission.is-message .item:text-is("Message")').count()).toBe(2);
+  expect(await staff.locator('li.submission pre.message').count()).toBe(0);
+  await staff.waitForSelector('li.submission:not(.is-message) .item:text("File: batch-2.txt")');
   // By keyboard: the Decrypt button works with Enter, like every control here (native elements only).
   await staff.focus('li.submission:not(.is-message) button.open');
   await staff.keyboard.press('Enter');

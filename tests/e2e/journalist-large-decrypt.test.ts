@@ -45,7 +45,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-/** A logged-in inbox with the private key unlocked in the tab. */
+/** The conversation, logged in, with the private key unlocked in the tab. */
 async function inbox(offset: number): Promise<Page> {
   await browser.context.clearCookies();
   const page = await browser.context.newPage();
@@ -55,6 +55,8 @@ async function inbox(offset: number): Promise<Page> {
   await page.fill('#code', account.code(offset));
   await page.click('button[type=submit]');
   await page.waitForSelector('h1:text("Inbox")');
+  await page.click('li.conversation a.designation');
+  await page.waitForSelector('ol.thread button.open');
   await page.setInputFiles('#key-file', path.join(work, 'key.asc'));
   await page.click('#load-key');
   await page.waitForSelector('text=Key unlocked');

@@ -116,16 +116,17 @@ test('setup → browser-made key → source upload → TOTP login → decrypt in
   await page.fill('#code', await freshCode(secret, used));
   await page.click('button[type=submit]');
   await page.waitForSelector('h1:text("Inbox")');
-  expect(await page.locator('li.submission.unread').count()).toBe(2);
+  expect(await page.textContent('li.conversation .unread-count')).toContain('2');
 
   await page.setInputFiles('#key-file', keyFile);
   await page.fill('#key-passphrase', KEY_PASSPHRASE);
   await page.click('#load-key');
   await page.waitForSelector('text=Key unlocked');
-  // The message opens by itself, as text in the conversation; the file is an attachment to decrypt.
+  // Opened with the key unlocked, the conversation shows the message as text; the file is an attachment to decrypt.
+  await page.click('li.conversation a.designation');
   await page.waitForSelector('li.submission.is-message pre.message');
   expect(await page.textContent('li.submission.is-message pre.message')).toBe('Look at page 3.');
-  await page.waitForSelector('li.submission:not(.is-message) .item:text("Attachment: dossier.bin")');
+  await page.waitForSelector('li.submission:not(.is-message) .item:text("File: dossier.bin")');
   await page.click('li.submission:not(.is-message) button.open');
   const link = page.locator('a[download="dossier.bin"]');
   const [saved] = await Promise.all([page.waitForEvent('download'), link.click()]);

@@ -81,6 +81,10 @@ test('a journalist logs in, unlocks the key, reads, decrypts and replies by keyb
   await page.keyboard.type(gpg.passphrase);
   await tabTo(page, '#load-key');
   await page.keyboard.press('Enter');
+  await page.waitForSelector('#key-status:text("Key unlocked")');
+  // Into the conversation: opened with the key unlocked, it shows the message as text.
+  await tabTo(page, 'li.conversation a.designation');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('li.submission.is-message pre.message');
   expect(await page.textContent('li.submission.is-message pre.message')).toBe('The ledger is attached.');
   await tabTo(page, 'li.submission:not(.is-message) button.open');

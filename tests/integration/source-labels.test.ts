@@ -47,8 +47,9 @@ test('a label must be ciphertext to exactly the journalists\' keys; it is stored
   const stored = labelOf(first)!;
   expect(Buffer.from(stored, 'base64').equals(Buffer.from(ciphertext))).toBe(true);
   expect(JSON.stringify(instance.rows())).not.toContain('ministry driver');
-  const inbox = await (await staff.get('/')).text();
-  expect(inbox).toContain(`data-label="${stored}"`);
+  // The list's line and the conversation's header carry it, for the page to decrypt.
+  expect(await (await staff.get('/')).text()).toContain(`data-source="${first}" data-label="${stored}"`);
+  expect(await (await staff.get(`/conversations/${first}`)).text()).toContain(`data-source="${first}" data-label="${stored}"`);
   expect(await openText({ data: Buffer.from(stored, 'base64'), keys: [await readPrivateKey(desk.privateKey)] })).toBe('the ministry driver');
   expect((await postLabel(first, new Uint8Array(0))).status).toBe(204); // empty: cleared
   expect(labelOf(first)).toBeNull();
@@ -56,7 +57,7 @@ test('a label must be ciphertext to exactly the journalists\' keys; it is stored
 
 test('a conversation marked done sorts after the open ones and can be reopened', async () => {
   const [first, second] = sources as [string, string];
-  const order = async () => [...(await (await staff.get('/')).text()).matchAll(/<section class="source( done)?" data-source="([0-9a-f]{32})"/g)].map((m) => `${m[2]}${m[1] ?? ''}`);
+  const order = async () => [...(await (await staff.get('/')).text()).matchAll(/<li class="conversation(?: unread)?( is-done)?" data-source="([0-9a-f]{32})"/g)].map((m) => `${m[2]}${m[1] ? ' done' : ''}`);
   const before = await order();
   const top = before[0]!;
   expect((await staff.post(`/sources/${top}/done`, { csrf: staff.csrf, done: '1' })).status).toBe(303);
