@@ -7,6 +7,8 @@ import { generateKeyPair, readJournalistKey, type PublicKey } from '../../common
 import { setLogSink } from '../../server/log/index.ts';
 import { noticeText } from '../../server/notify/notice.ts';
 import { today } from '../../server/store/day.ts';
+import { openStore } from '../../server/store/index.ts';
+import { serve } from '../../server/serve.ts';
 import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { logLeaks } from '../helpers/log-scan.ts';
@@ -143,6 +145,34 @@ describe('arrivals in one window', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('a notice owed when the server stops goes out at a random moment of the first window after it starts again', async () => {
+  const sink = await startSmtpSink();
+  const pair = await generateKeyPair({ name: 'Jo' });
+  // A window far longer than the test: nothing goes out before the stop.
+  const instance = await startInstance(env(sink), { notices: { windowMs: 3_600_000 } });
+  const jo = await addWith(instance, 'jo', pair.publicKey);
+  instance.store.journalists.setNotify(jo.id, { email: 'jo@newsroom.example', encrypt: false });
+  const { token } = await registerApiSource(instance.sourceUrl);
+  // Without JavaScript this time: that path marks the window too.
+  expect(await sendWithoutScript(instance.sourceUrl, token, 'a.pdf', randomBytes(100))).toBe(303);
+  await instance.running.close();
+  expect(instance.store.settings.newsPending()).toBe(true);
+  expect((instance.rows().settings as { name: string }[]).filter((r) => r.name.startsWith('notify'))).toEqual([{ name: 'notify_pending', value: '1' }]); // a flag: no time, no count
+  instance.store.close();
+  const store = openStore(instance.config.dataDir);
+  const running = await serve(instance.config, store, { notices: { windowMs: 2000 } });
+  try {
+    await until(async () => (await sink.messages()).length === 1, 10_000, 'the notice after the restart');
+    expect((await sink.messages())[0]!.to).toEqual(['jo@newsroom.example']);
+    await until(() => !store.settings.newsPending(), 5000, 'the flag to be cleared');
+  } finally {
+    await running.close();
+    store.close();
+    await rm(instance.config.dataDir, { recursive: true, force: true });
+    await sink.stop();
+  }
 });
 
 describe('a relay that fails', () => {
