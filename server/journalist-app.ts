@@ -3,8 +3,9 @@ import { baseApp } from './http/base.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { csrfCheck, loadSession } from './http/session.ts';
 import { staticFiles } from './http/static.ts';
-import type { JournalistDeps } from './routes/journalist/common.ts';
+import { staffErrorPage, type JournalistDeps } from './routes/journalist/common.ts';
 import { adminRoutes } from './routes/journalist/admin.ts';
+import { accountRoutes } from './routes/journalist/account.ts';
 import { authRoutes } from './routes/journalist/auth.ts';
 import { enrolRoutes } from './routes/journalist/enrol.ts';
 import { conversationRoutes } from './routes/journalist/conversation.ts';
@@ -28,17 +29,19 @@ export function createJournalistApp(deps: JournalistDeps): Express {
     }
     res.type('text/plain').send('ok');
   });
-  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 20 }));
+  // 210 fields: a bulk action names up to 200 conversations (routes/journalist/bulk.ts), each form's own fields are few.
+  app.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 210 }));
   app.use(loadSession(deps.sessions, deps.store));
   app.use(csrfCheck());
   app.use(authRoutes(deps));
   app.use(enrolRoutes(deps));
   app.use(brandingAdminRoutes(deps.store));
   app.use(adminRoutes(deps));
+  app.use(accountRoutes(deps));
   app.use(replyRoutes({ store: deps.store, recipients: deps.recipients ?? recipientsOf(deps.store) }));
   app.use(conversationRoutes(deps));
   app.use(inboxRoutes(deps));
   app.use(notFound());
-  app.use(errorHandler());
+  app.use(errorHandler({ page: staffErrorPage }));
   return app;
 }

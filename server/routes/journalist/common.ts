@@ -31,8 +31,6 @@ export type JournalistDeps = {
   sourceOnion?: string | null;
   /** The source listener's own address (http://host:port/), shown to administrators when there is no onion. */
   sourceUrl?: string;
-  /** The source listener's own address (http://host:port/), shown to administrators when there is no onion. */
-  sourceUrl?: string;
 };
 
 export function viewer(res: Response): Viewer {
