@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { readJournalistKey } from '../../common/envelope/index.ts';
 import { sealText } from '../../common/envelope/pad-text.ts';
 import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
+import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { storeSubmission, unlockKey } from '../helpers/conversation.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
@@ -47,10 +48,17 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** axe-core clean, and no sideways scrolling on a 360 px phone screen. */
+async function fitsPhone(page: Page, what: string): Promise<void> {
+  expect(await axeViolations(page), what).toEqual([]);
+  expect(await page.evaluate(() => document.scrollingElement!.scrollWidth), what).toBeLessThanOrEqual(360);
+}
+
 const line = (page: Page, name: keyof typeof sources) => page.locator(`li.conversation[data-source="${sources[name].id}"]`);
 
 test('labels searched in the page; bulk delete and a conversation delete confirmed by name, then a notice; the key stays', async () => {
   const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 360, height: 740 });
   const sent: string[] = [];
   page.on('request', (r) => sent.push(`${r.url()} ${r.postData() ?? ''}`));
   await loginInPage(page, instance.journalistUrl, 'jo', account.passphrase, account.code());
@@ -67,6 +75,7 @@ test('labels searched in the page; bulk delete and a conversation delete confirm
   await page.fill('#label-filter', 'r');
   await page.waitForFunction(() => document.querySelectorAll('#label-matches li').length === 3);
   expect(sent.some((s) => s.includes('/labels'))).toBe(true);
+  await fitsPhone(page, 'the list with its search by name');
   expect(sent.filter((s) => /ministry|harbour|customs|\bpilot|driver|clerk/i.test(s))).toEqual([]);
 
   // Bulk delete of one: the confirmation names it, with its decrypted label and item count.
@@ -78,6 +87,7 @@ test('labels searched in the page; bulk delete and a conversation delete confirm
   await confirmLine.locator('.source-label:text("Harbour pilot")').waitFor();
   expect(await confirmLine.textContent()).toBe(`Harbour pilot · ${sources.pilot.designation} · 2 items`);
   expect(await page.getAttribute('#confirm', 'class')).toBe('danger');
+  await fitsPhone(page, 'the bulk delete confirmation');
   await page.click('#confirm');
   await page.waitForSelector('.notice:text-is("Deleted 1 conversation.")');
   expect(await line(page, 'pilot').count()).toBe(0);
