@@ -243,15 +243,15 @@ describe('journalist pages', () => {
     await page.fill('#code', totpCode(desk.secret, Math.max(currentStep(), desk.step + 1)));
     await post(page, 'button[type=submit]');
     expect(await page.textContent('h1')).toBe('Inbox');
-    await unlockKey(page, 'en');
     const [safestSource, scriptedSource] = [safestSources[0]!, scriptedSources[0]!];
     // Four replies to the first no-JS source (each language's conversation page deletes one), one to the first JS source.
     for (const [id, n] of [[safestSource, 4], [scriptedSource, 1]] as const) {
+      await page.goto(`${instance.journalistUrl}/conversations/${id}`);
       for (let i = 1; i <= n; i++) {
-        const before = await page.locator(`section[data-source="${id}"] .reply-row`).count();
+        const before = await page.locator('ol.thread .reply-row').count();
         await page.fill(`#reply-${id}`, `Reply ${i} from the desk: thank you.`);
-        await page.click(`section[data-source="${id}"] button.send-reply`);
-        await expect.poll(() => page.locator(`section[data-source="${id}"] .reply-row`).count(), { timeout: 30_000 }).toBe(before + 1);
+        await page.click('button.send-reply');
+        await expect.poll(() => page.locator('ol.thread .reply-row').count(), { timeout: 30_000 }).toBe(before + 1);
       }
     }
   });
@@ -262,13 +262,15 @@ describe('journalist pages', () => {
     await switchTo(page, `${instance.journalistUrl}/`, tag);
     expect(await page.textContent('h1')).toBe(t.text('staff.inbox.title'));
     await unlockKey(page, tag);
-    // Every message opens by itself; the attachment and a reply are decrypted on request.
-    await expect.poll(() => page.locator('li.submission.is-message pre.message').count(), { timeout: 60_000 }).toBe(8);
+    // The conversation with a message, an attachment and a reply, opened with the key unlocked:
+    // the message opens by itself; the attachment and the reply are decrypted on request.
+    await page.click(`li.conversation[data-source="${scriptedSources[0]}"] a.designation`);
+    await page.waitForSelector('li.submission.is-message pre.message', { timeout: 60_000 });
     await page.click('li.submission:not(.is-message) button.open');
     await page.waitForSelector('a[download="notes.txt"]');
     await page.locator('button.open-reply').first().click();
     await page.waitForSelector('.reply-row pre.message');
-    await audit(page, `${tag} inbox, decrypted`);
+    await audit(page, `${tag} conversation, decrypted`);
     await page.goto(`${instance.journalistUrl}/admin`);
     expect(await page.textContent('h1')).toBe(t.text('staff.admin.title'));
     await audit(page, `${tag} admin`);
