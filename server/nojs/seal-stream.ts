@@ -16,9 +16,13 @@ export type StreamSealOptions = {
   encrypt?: (plaintext: Uint8Array) => Promise<Uint8Array>;
 };
 
-// Parts being encrypted and stored while the next one arrives: with one filling, at most three
-// parts of plaintext are held, in memory only.
+// Parts being encrypted while the next one arrives: with one filling, at most three parts of
+// plaintext are held, in memory only. A sealed part's plaintext is erased (or was moved to the
+// worker, which erases it) before it is stored, so a slow disk holds ciphertext, never plaintext.
 const IN_FLIGHT = 2;
+// Parts encrypted or being stored at once: each fsync waits on the disk, and overlapping them
+// keeps a busy disk from stalling the upload. At most this many parts of ciphertext are held.
+const HELD = 4;
 
 /**
  * Encrypts plaintext as it arrives into the standard envelope and stores each part; plaintext is
@@ -28,20 +32,33 @@ const IN_FLIGHT = 2;
 export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOptions): Promise<string> {
   const id = o.store.submissions.create(o.sourceId, o.maxParts, { resumable: false });
   const jobs = new Set<Promise<void>>();
+  let sealing = 0;
   let failure: unknown = null;
   let n = 0;
+  let wake: (() => void) | null = null;
+  const changed = () => {
+    wake?.();
+    wake = null;
+  };
   /** Waits for a free place, then seals and stores part `n` in the background. */
   const start = async (seal: () => Promise<Uint8Array>, plaintext: Buffer | null) => {
-    while (jobs.size >= IN_FLIGHT) await Promise.race(jobs);
+    while (sealing >= IN_FLIGHT || jobs.size >= HELD) await new Promise<void>((resolve) => (wake = resolve));
     if (failure) throw failure;
     if (++n > o.maxParts) throw new HttpError(413, said('error.fileTooLarge'));
     const part = n;
+    sealing++;
     const job: Promise<void> = seal()
+      .finally(() => {
+        // Best effort: this part's plaintext does not linger (a part moved to the worker is empty here).
+        if (plaintext?.byteLength) plaintext.fill(0);
+        sealing--;
+        changed();
+      })
       .then((ciphertext) => o.store.submissions.putPart(id, part, ciphertext))
       .catch((error: unknown) => void (failure ??= error))
       .finally(() => {
-        plaintext?.fill(0); // best effort: this part's plaintext does not linger in memory
         jobs.delete(job);
+        changed();
       });
     jobs.add(job);
   };

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { movable } from './transfer.ts';
 import { DecryptionError, EnvelopeError, SourceKeyError, UnsupportedKeyError, type KeyPair } from '../../common/envelope/index.ts';
 
 /**
@@ -75,8 +76,9 @@ export class KeyPool {
       slot.job = job;
       slot.worker.ref(); // a task in flight keeps the process alive; an idle pool does not
       slot.timer = setTimeout(() => void this.#replace(slot, new Error('A key task took too long.')), this.#timeoutMs);
-      // Copied, not transferred: a small Buffer may share Node's pool with other data.
-      slot.worker.postMessage({ id: job.id, task: job.task });
+      // A part to encrypt moves to the worker (its sender is done with it: the sealer has hashed it
+      // and the caller only erases it); anything else is copied.
+      slot.worker.postMessage({ id: job.id, task: job.task }, job.task.kind === 'encrypt' ? movable(job.task.data) : []);
     }
   }
 

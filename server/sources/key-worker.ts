@@ -1,6 +1,8 @@
 import { parentPort } from 'node:worker_threads';
-import { encryptObject, generateSourceKeyPair, openText, readJournalistKey, readPrivateKey, type PublicKey } from '../../common/envelope/index.ts';
+import { generateSourceKeyPair, openText, readJournalistKey, readPrivateKey, type PublicKey } from '../../common/envelope/index.ts';
 import type { KeyTask } from './key-pool.ts';
+import { movable } from './transfer.ts';
+import { sealObject } from '../nojs/seipd.ts';
 
 // Journalist keys, read once per worker: every part of every upload goes to the same few.
 const journalistKeys = new Map<string, Promise<PublicKey>>();
@@ -11,7 +13,15 @@ const journalistKey = (armored: string) => {
 
 async function run(task: KeyTask): Promise<unknown> {
   if (task.kind === 'generate') return generateSourceKeyPair({ passphrase: task.passphrase });
-  if (task.kind === 'encrypt') return encryptObject({ data: task.data, recipients: await Promise.all(task.recipients.map(journalistKey)) });
+  if (task.kind === 'encrypt') {
+    // A no-JavaScript part: native AES and SHA-1 for the bulk, openpgp.js for the session key packets.
+    // This thread's copy of the plaintext is erased once sealed (best effort, as seal-stream does).
+    try {
+      return await sealObject(task.data, await Promise.all(task.recipients.map(journalistKey)));
+    } finally {
+      task.data.fill(0);
+    }
+  }
   const key = await readPrivateKey(task.privateKey, task.passphrase);
   const texts: string[] = [];
   // openText drops a reply's padding and caps what a compressed one may inflate to (1 MiB).
@@ -21,7 +31,8 @@ async function run(task: KeyTask): Promise<unknown> {
 
 parentPort!.on('message', async ({ id, task }: { id: number; task: KeyTask }) => {
   try {
-    parentPort!.postMessage({ id, ok: true, value: await run(task) });
+    const value = await run(task);
+    parentPort!.postMessage({ id, ok: true, value }, task.kind === 'encrypt' ? movable(value) : []);
   } catch (error) {
     // The class and message only: they name what failed, never a key, a passphrase or a reply.
     parentPort!.postMessage({ id, ok: false, name: (error as Error).name, message: (error as Error).message });

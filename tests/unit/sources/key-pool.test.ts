@@ -24,11 +24,14 @@ describe('KeyPool', () => {
 
   test('encrypts a part in a worker, to exactly the journalist keys given, and it decrypts whole', async () => {
     const journalist = await generateKeyPair({ name: 'Jo' });
-    const data = new Uint8Array(randomBytes(300_000));
+    const sent = randomBytes(300_000);
+    const data = new Uint8Array(sent);
     const ciphertext = await pool({ workers: 1 }).run({ kind: 'encrypt', data, recipients: [journalist.publicKey] });
+    // The part's memory moved to the worker (not copied), which erased it there once sealed.
+    expect(data.byteLength).toBe(0);
     await assertAddressedTo(ciphertext, [(await readJournalistKey(journalist.publicKey)).recipientKeyId]);
     const plain = await decryptObject({ data: ciphertext, keys: [await readPrivateKey(journalist.privateKey)] });
-    expect(Buffer.from(plain).equals(Buffer.from(data))).toBe(true);
+    expect(Buffer.from(plain).equals(sent)).toBe(true);
   });
 
   test('past the queue bound, a task is refused at once with a 503', async () => {

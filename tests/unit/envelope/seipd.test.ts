@@ -1,0 +1,135 @@
+import { createDecipheriv, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import * as openpgp from 'openpgp';
+import { beforeAll, describe, expect, test } from 'vitest';
+import {
+  assertAddressedTo, decryptObject, encryptObject, generateKeyPair, openManifest, openSubmission, readJournalistKey, readObjectHeaders,
+  readPrivateKey, SubmissionSealer, type PrivateKey, type PublicKey,
+} from '../../../common/envelope/index.ts';
+import { wrapSessionKey } from '../../../common/envelope/session-key.ts';
+import { nativeHasher } from '../../../server/native-hash.ts';
+import { packetHeader, sealObject, seipdPacket } from '../../../server/nojs/seipd.ts';
+
+// The no-JavaScript path's bulk layer (native AES-256-CFB and SHA-1) against openpgp.js, which
+// every other writer uses: for the same session key and random prefix the SEIPDv1 packet must be
+// the very bytes encryptObject writes, and what it writes must open everywhere openpgp.js's does.
+let alice: { key: PublicKey; keyId: string; private: PrivateKey };
+let bob: { key: PublicKey; keyId: string; private: PrivateKey };
+
+async function journalist(name: string) {
+  const pair = await generateKeyPair({ name });
+  const read = await readJournalistKey(pair.publicKey);
+  return { key: read.key, keyId: read.recipientKeyId, private: await readPrivateKey(pair.privateKey) };
+}
+
+beforeAll(async () => {
+  [alice, bob] = await Promise.all([journalist('Alice'), journalist('Bob')]);
+});
+
+/** The session key and random prefix openpgp.js chose for `ciphertext`, read back with the private key. */
+async function secretsOf(ciphertext: Uint8Array, key: PrivateKey) {
+  const message = await openpgp.readMessage({ binaryMessage: ciphertext });
+  const [sessionKey] = await openpgp.decryptSessionKeys({ message, decryptionKeys: [key] });
+  const { sealed } = readObjectHeaders(ciphertext);
+  const encrypted = ciphertext.subarray(sealed.bodyAt + 1, sealed.bodyAt + 1 + 16);
+  const random = createDecipheriv('aes-256-cfb', sessionKey!.data, Buffer.alloc(16)).update(encrypted);
+  return { sessionKey: sessionKey!.data, random, sealed };
+}
+
+/** encryptObject's output, and ours for the same secrets: the SEIPD packets must be equal byte for byte. */
+async function compare(data: Uint8Array) {
+  const theirs = await encryptObject({ data, recipients: [alice.key] });
+  const { sessionKey, random, sealed } = await secretsOf(theirs, alice.private);
+  const ours = seipdPacket(data, { sessionKey, random });
+  return { theirs: Buffer.from(theirs.subarray(sealed.at)), ours, pkesks: theirs.subarray(0, sealed.at), sessionKey };
+}
+
+// Where a length field grows an octet: the literal packet's body (6 + n) and the SEIPD body (47 + its header + n) at 192 and 8384.
+const BOUNDARIES = [0, 1, 2, 15, 16, 17, 142, 143, 144, 185, 186, 187, 8333, 8334, 8335, 8377, 8378, 8379, 65_536, 4 * 1024 * 1024];
+
+describe('the SEIPDv1 packet', () => {
+  test.each(BOUNDARIES)('%i bytes: the same bytes as openpgp.js for the same key and prefix', async (size) => {
+    const { theirs, ours } = await compare(randomBytes(size));
+    expect(ours.length).toBe(theirs.length);
+    expect(ours.equals(theirs)).toBe(true);
+  });
+
+  test('random sizes up to 3 MiB: the same bytes as openpgp.js, and openpgp.js opens ours with PKESKs of its own shape', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.constantFrom(...BOUNDARIES), fc.integer({ min: 0, max: 3 * 1024 * 1024 })), async (size) => {
+        const data = randomBytes(size);
+        const { theirs, ours, pkesks, sessionKey } = await compare(data);
+        expect(ours.equals(theirs)).toBe(true);
+        // Our PKESKs for that same key, then our packet: a whole object openpgp.js decrypts to the data.
+        const wrapped = await wrapSessionKey(sessionKey, [alice.key]);
+        expect(wrapped.length).toBe(pkesks.length);
+        expect(Buffer.from(await decryptObject({ data: Buffer.concat([wrapped, ours]), keys: [alice.private] })).equals(data)).toBe(true);
+      }),
+      { numRuns: 30, seed: 26 },
+    );
+  });
+
+  test('a different prefix or key changes every byte after the version; the length never changes', async () => {
+    const data = randomBytes(5000);
+    const secrets = { sessionKey: randomBytes(32), random: randomBytes(16) };
+    const a = seipdPacket(data, secrets);
+    const b = seipdPacket(data, { ...secrets, random: randomBytes(16) });
+    const c = seipdPacket(data, { ...secrets, sessionKey: randomBytes(32) });
+    expect([b.length, c.length]).toEqual([a.length, a.length]);
+    expect(a.subarray(0, 4).equals(b.subarray(0, 4))).toBe(true);
+    expect(a.subarray(4, 20).equals(b.subarray(4, 20))).toBe(false);
+    expect(a.subarray(4, 20).equals(c.subarray(4, 20))).toBe(false);
+  });
+
+  test('packet headers use the fewest length octets and refuse what a definite length cannot say', () => {
+    expect([...packetHeader(18, 191)]).toEqual([0xd2, 191]);
+    expect([...packetHeader(18, 192)]).toEqual([0xd2, 192, 0]);
+    expect([...packetHeader(18, 8383)]).toEqual([0xd2, 223, 255]);
+    expect([...packetHeader(18, 8384)]).toEqual([0xd2, 255, 0, 0, 0x20, 0xc0]);
+    expect(() => packetHeader(18, 2 ** 32)).toThrow(RangeError);
+    expect(() => seipdPacket(new Uint8Array(1), { sessionKey: new Uint8Array(16), random: new Uint8Array(16) })).toThrow(RangeError);
+  });
+});
+
+describe('sealObject', () => {
+  test('a whole object for two journalists: the server framing check accepts it and each opens it', async () => {
+    const data = randomBytes(70_001);
+    const sealed = await sealObject(data, [alice.key, bob.key]);
+    expect(() => assertAddressedTo(sealed, [alice.keyId, bob.keyId])).not.toThrow();
+    for (const reader of [alice, bob]) expect(Buffer.from(await decryptObject({ data: sealed, keys: [reader.private] })).equals(data)).toBe(true);
+    // Same length as openpgp.js's object for the same plaintext and recipients (cv25519 PKESKs are fixed-size).
+    expect(sealed.length).toBe((await encryptObject({ data, recipients: [alice.key, bob.key] })).length);
+  });
+
+  test('a fresh session key and prefix every time', async () => {
+    const data = randomBytes(1000);
+    const [a, b] = await Promise.all([sealObject(data, [alice.key]), sealObject(data, [alice.key])]);
+    const [sa, sb] = await Promise.all([secretsOf(a, alice.private), secretsOf(b, alice.private)]);
+    expect(Buffer.from(sa.sessionKey).equals(Buffer.from(sb.sessionKey))).toBe(false);
+    expect(sa.random.equals(sb.random)).toBe(false);
+  });
+
+  test('a submission sealed part by part with it opens with openManifest and openSubmission', async () => {
+    const file = randomBytes(3 * 65_536 + 999);
+    const sealer = new SubmissionSealer({ submission: 'cd'.repeat(16), name: 'ledger.pdf', type: 'application/pdf', recipients: [alice.key], partSize: 65_536, hasher: nativeHasher, encrypt: (d) => sealObject(d, [alice.key]) });
+    const parts: Uint8Array[] = [];
+    for (let at = 0; at + 65_536 <= file.length; at += 65_536) parts.push(await sealer.sealPart(file.subarray(at, at + 65_536)));
+    for await (const part of sealer.sealEnd(file.subarray(parts.length * 65_536))) parts.push(part);
+    const manifest = await openManifest({ data: await sealer.sealManifest(), keys: [alice.private] });
+    const out: Uint8Array[] = [];
+    await openSubmission({ manifest, keys: [alice.private], readPart: async (n) => parts[n - 1] ?? null, write: async (b) => void out.push(b) });
+    expect(Buffer.concat(out).equals(file)).toBe(true);
+  });
+
+  test('one flipped bit anywhere in the encrypted data makes openpgp.js refuse the object', async () => {
+    const data = randomBytes(20_000);
+    const sealed = await sealObject(data, [alice.key]);
+    const { sealed: seipd } = readObjectHeaders(sealed);
+    // The prefix, the literal header, the data, the MDC packet and its last byte.
+    for (const at of [seipd.bodyAt + 3, seipd.bodyAt + 21, seipd.bodyAt + 10_000, sealed.length - 21, sealed.length - 1]) {
+      const bad = Buffer.from(sealed);
+      bad[at]! ^= 0x01;
+      await expect(decryptObject({ data: bad, keys: [alice.private] }), `bit flipped at ${at}`).rejects.toThrow();
+    }
+  });
+});
