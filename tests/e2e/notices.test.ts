@@ -51,6 +51,9 @@ test('the account page saves the choice and says so; the notices that follow a s
   expect(await page.inputValue('#notify-email')).toBe('jo@newsroom.example');
   expect(await page.getAttribute('#workspace', 'data-lock-minutes')).toBe('20');
   expect(await axeViolations(page)).toEqual([]);
+  // At a phone's width (Tor Browser for Android): nothing wider than the screen.
+  await page.setViewportSize({ width: 360, height: 740 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
   expect(instance.store.journalists.get('jo')).toMatchObject({ notifyEmail: 'jo@newsroom.example', notifyEncrypt: false, lockMinutes: 20 });
 
   const file = path.join(work, FILE);

@@ -37,7 +37,7 @@ async function sendWithoutScript(sourceUrl: string, token: string, name: string,
 }
 
 describe('arrivals in one window', () => {
-  const W = 4000;
+  const W = 5000;
   let sink: SmtpSink;
   let hook: HookReceiver;
   let instance: Instance;
