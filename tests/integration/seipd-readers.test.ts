@@ -60,7 +60,11 @@ describe('gpg -d and sq decrypt', () => {
   });
 
   test('both refuse an object with one bit flipped in its data, its prefix or its MDC', async () => {
-    const sealed = await sealObject(randomBytes(100_000), recipients);
+    const data = randomBytes(100_000);
+    const sealed = await sealObject(data, recipients);
+    // Untouched, both open it: a refusal below is the flipped bit's doing.
+    const intact = await objectFile(sealed);
+    expect([(await dave.decrypt(intact)).equals(data), (await carol.decrypt(intact)).equals(data)]).toEqual([true, true]);
     const { sealed: seipd } = readObjectHeaders(sealed);
     for (const at of [seipd.bodyAt + 5, seipd.bodyAt + 50_000, sealed.length - 1]) {
       const bad = Buffer.from(sealed);

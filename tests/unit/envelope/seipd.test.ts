@@ -124,6 +124,7 @@ describe('sealObject', () => {
   test('one flipped bit anywhere in the encrypted data makes openpgp.js refuse the object', async () => {
     const data = randomBytes(20_000);
     const sealed = await sealObject(data, [alice.key]);
+    expect(Buffer.from(await decryptObject({ data: sealed, keys: [alice.private] })).equals(data)).toBe(true);
     const { sealed: seipd } = readObjectHeaders(sealed);
     // The prefix, the literal header, the data, the MDC packet and its last byte.
     for (const at of [seipd.bodyAt + 3, seipd.bodyAt + 21, seipd.bodyAt + 10_000, sealed.length - 21, sealed.length - 1]) {
