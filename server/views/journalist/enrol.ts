@@ -84,7 +84,7 @@ export function renderCreated(t: Translator, o: { username: string; fingerprint:
     t,
     t.text('staff.notice.createdTitle'),
     `<h1>${t.html('staff.notice.createdTitle')}</h1>
-<p>${t.html('staff.notice.created', { username: o.username, fingerprint: o.fingerprint })}</p>
+<p class="created">${t.html('staff.notice.created', { username: o.username, fingerprint: o.fingerprint })}</p>
 <h2>${t.html('staff.setup.nextHeading')}</h2>
 <ol class="next-steps">
 ${step('/login', 'staff.setup.nextLogin')}
