@@ -63,6 +63,9 @@ describe('arrivals in one window', () => {
     const j = await addWith(instance, 'jo', jo.publicKey);
     const a = await addWith(instance, 'ana', anaKey);
     await addWith(instance, 'bo', bo.publicKey); // never opted in
+    const cy = await addWith(instance, 'cy', (await generateKeyPair({ name: 'Cy' })).publicKey);
+    instance.store.journalists.setNotify(cy.id, { email: 'cy@newsroom.example', encrypt: false });
+    instance.store.journalists.setActive(cy.id, false); // opted in, then disabled: told nothing
     instance.store.journalists.setNotify(j.id, { email: 'jo@newsroom.example', encrypt: false });
     instance.store.journalists.setNotify(a.id, { email: 'ana@newsroom.example', encrypt: true });
     const recipients: PublicKey[] = await Promise.all([jo.publicKey, anaKey, bo.publicKey].map(key));
@@ -96,9 +99,10 @@ describe('arrivals in one window', () => {
     expect(windowOf(hook.posts[0]!.at)).toBeLessThanOrEqual(k + 2);
   });
 
-  test('only journalists who opted in are mailed', async () => {
+  test('only active journalists who opted in are mailed', async () => {
     const to = (await sink.messages()).flatMap((m) => m.to);
     expect(to).not.toContain('bo@newsroom.example');
+    expect(to).not.toContain('cy@newsroom.example');
     expect(to.sort()).toEqual(['ana@newsroom.example', 'jo@newsroom.example']);
   });
 
