@@ -5,7 +5,7 @@ import path from 'node:path';
 import { safeFileName, uniqueName } from '../../common/filenames.ts';
 import { renderSafePdf, type Rendered } from './convert.ts';
 import { decodeText, detect, EXTENSION, type Kind } from './detect.ts';
-import { Findings } from './findings.ts';
+import { clip, Findings } from './findings.ts';
 import { LIMITS } from './limits.ts';
 import { exifFindings, pdfFindings } from './metadata.ts';
 import { officeFindings } from './office-parts.ts';
@@ -55,16 +55,20 @@ async function pixelCopy(input: string, kind: Kind & { family: 'pdf' | 'image' |
   return [{ file: path.basename(out('.safe.pdf')), pages: rendered.pages, note: 'every page rendered to pixels in the sandbox and written into a new PDF that holds only images' }, ocr];
 }
 
-/** mat2 in the sandbox, on a copy in its own folder; returns the clean file's name or null. */
-async function cleanCopy(bytes: Buffer, ext: string, work: string, target: string): Promise<string | null> {
+/** mat2 in the sandbox (its own bubblewrap off: this is one), on a copy in its own folder. */
+async function cleanCopy(bytes: Buffer, ext: string, work: string, target: string): Promise<NonNullable<Report['clean']>> {
   const dir = path.join(work, 'clean');
   await mkdir(dir, { mode: 0o700 });
   await writeFile(path.join(dir, `file.${ext}`), bytes, { mode: 0o600 });
-  const result = await runSandboxed({ argv: ['mat2', '--lightweight', `/out/file.${ext}`], outDir: dir });
+  // Parts mat2 does not know are left out rather than kept as they are.
+  const result = await runSandboxed({ argv: ['mat2', '--no-sandbox', '--unknown-members', 'omit', `/out/file.${ext}`], outDir: dir });
   const made = path.join(dir, `file.cleaned.${ext}`);
-  if (result.code !== 0 || !existsSync(made)) return null;
+  if (result.code !== 0 || !existsSync(made)) {
+    const why = result.stderr.trim().split('\n').pop()?.replace(/\/out\/file\.\w+/g, 'the file') ?? '';
+    return { file: null, note: `mat2 could not clean this file (${clip(why)}). Use the safe copy.` };
+  }
   await rename(made, target);
-  return path.basename(target);
+  return { file: path.basename(target), note: CLEAN_LIMITS };
 }
 
 async function readInput(file: string): Promise<Buffer> {
@@ -92,7 +96,7 @@ export async function safeCopy(file: string, outDir: string, o: SafeOptions): Pr
     const input = path.join(work, `input.${ext}`);
     await writeFile(input, bytes, { mode: 0o600 });
     const [safe, ocr] = kind.family === 'text' ? [await textCopy(bytes, out, f), null] : await pixelCopy(input, kind, bytes, work, out, f, o);
-    const clean = o.clean && kind.family !== 'text' ? { file: await cleanCopy(bytes, ext, work, out(`.clean.${ext}`)), note: CLEAN_LIMITS } : null;
+    const clean = o.clean && kind.family !== 'text' ? await cleanCopy(bytes, ext, work, out(`.clean.${ext}`)) : null;
     const report: Report = { original: path.basename(file), type: describe(kind), safeCopy: safe, ocr, clean, findings: f.list, stillPresent: ALWAYS_PRESENT };
     await writeFile(out('.report.txt'), reportText(report), { flag: 'wx', mode: 0o600 });
     if (o.json) await writeFile(out('.report.json'), reportJson(report), { flag: 'wx', mode: 0o600 });

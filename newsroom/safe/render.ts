@@ -1,5 +1,7 @@
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { declaredSize } from './image-size.ts';
 import { LIMITS } from './limits.ts';
 import { PixelLimitError } from './pixels.ts';
 import { runSandboxed, SandboxError } from './sandbox.ts';
@@ -48,18 +50,22 @@ export async function drawPdfPages(pdf: string, first: number, last: number, out
   });
 }
 
+function assertPixels(w: number, h: number): void {
+  if (!(w * h <= LIMITS.maxPixels)) throw new PixelLimitError(`it is ${w.toLocaleString('en')} x ${h.toLocaleString('en')} pixels, above the limit of ${LIMITS.maxPixels / 1e6} megapixels: nothing was decoded`);
+}
+
 const MAGICK_READER: Record<string, string> = { jpeg: 'jpeg', png: 'png', gif: 'gif', webp: 'webp', tiff: 'tiff', heic: 'heic' };
 
 /** Decodes every frame of an image into outDir as PPM, after checking frame count and size without decoding. */
 export async function drawImage(file: string, format: string, outDir: string): Promise<void> {
+  const declared = declaredSize(await readFile(file), format);
+  if (declared) assertPixels(declared[0], declared[1]);
   const input = { path: file, name: 'image' };
   const source = `${MAGICK_READER[format]}:/in/image`;
-  const listing = await sandboxed('ImageMagick', { argv: ['identify-im6.q16', '-ping', '-format', '%w %h\\n', source], input });
+  const listing = await sandboxed('ImageMagick (which refuses more than 16,000 pixels a side)', { argv: ['identify-im6.q16', '-ping', '-format', '%w %h\\n', source], input });
   const frames = listing.trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number]);
   if (frames.length > LIMITS.maxPages) throw new LimitError(`it has ${frames.length} frames, more than the limit of ${LIMITS.maxPages}`);
-  for (const [w, h] of frames) {
-    if (!(w * h <= LIMITS.maxPixels)) throw new PixelLimitError(`it is ${w} x ${h} pixels, above the limit of ${LIMITS.maxPixels / 1e6} megapixels: nothing was decoded`);
-  }
+  for (const [w, h] of frames) assertPixels(w, h);
   const cap = String(LIMITS.maxPixels);
   await sandboxed('ImageMagick', {
     argv: ['convert-im6.q16', '-limit', 'area', cap, '-limit', 'disk', '2GiB', source, '-coalesce', '-auto-orient', '-depth', '8', '-colorspace', 'sRGB', '-type', 'TrueColor', '-strip', 'ppm:/out/frame-%05d.ppm'],

@@ -43,7 +43,8 @@ export function bwrapArgs(run: SandboxRun): string[] {
   for (const dir of READ_ONLY_ETC) if (existsSync(dir)) args.push('--ro-bind', dir, dir);
   if (run.input) args.push('--ro-bind', run.input.path, `/in/${run.input.name}`);
   if (run.outDir) args.push('--bind', run.outDir, '/out');
-  return [...args, '--', ...run.argv];
+  // The sandbox's own root (bwrap's tmpfs holding the mount points) is made read-only last.
+  return [...args, '--remount-ro', '/', '--', ...run.argv];
 }
 
 function limitArgs(run: SandboxRun): string[] {

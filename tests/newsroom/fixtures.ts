@@ -143,3 +143,12 @@ export function cameraJpeg(dir: string): Buffer {
     '-GPSLatitude=39.9042', '-GPSLatitudeRef=N', '-GPSLongitude=116.4074', '-GPSLongitudeRef=E', '-DateTimeOriginal=2024:01:02 03:04:05', `-ThumbnailImage<=${thumb}`, file]);
   return readFileSync(file);
 }
+
+/** A real small JPEG whose frame header is rewritten to declare 65,000 x 65,000 pixels. */
+export function pixelBombJpeg(): Buffer {
+  const b = Buffer.from(jpeg.encode({ data: rgbImage(16, 16), width: 16, height: 16 }, 80).data);
+  const sof = b.indexOf(Buffer.from([0xff, 0xc0]));
+  b.writeUInt16BE(65_000, sof + 5);
+  b.writeUInt16BE(65_000, sof + 7);
+  return b;
+}
