@@ -3,10 +3,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(chromium firefox-esr gnupg tor bzip2 sq python3-aiosmtpd)
+PACKAGES=(chromium firefox-esr gnupg tor bzip2 sq python3-aiosmtpd
+  # Safe copies (newsroom/safe, docs/safe-copies.md): the sandbox and the tools it runs.
+  bubblewrap poppler-utils qpdf libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
+  libreoffice-impress-nogui mat2 libimage-exiftool-perl tesseract-ocr tesseract-ocr-eng imagemagick unzip)
 missing=()
-for bin in /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/gpg /usr/bin/tor /usr/bin/bzip2 /usr/bin/sq; do
+for bin in /usr/bin/chromium /usr/bin/firefox-esr /usr/bin/gpg /usr/bin/tor /usr/bin/bzip2 /usr/bin/sq \
+  /usr/bin/bwrap /usr/bin/pdftoppm /usr/bin/qpdf /usr/bin/soffice /usr/bin/mat2 /usr/bin/exiftool /usr/bin/tesseract \
+  /usr/bin/convert-im6.q16 /usr/bin/unzip; do
   [ -x "$bin" ] || missing+=("$bin")
+done
+# LibreOffice's writer, calc and impress parts, and tesseract's English model.
+for lib in /usr/lib/libreoffice/program/lib{sw,sc,sd}lo.so /usr/share/tesseract-ocr/5/tessdata/eng.traineddata; do
+  [ -f "$lib" ] || missing+=("$lib")
 done
 # The SMTP server the notice tests send to (tests/helpers/smtp-sink.py), run by Debian's python3.
 [ -f /usr/lib/python3/dist-packages/aiosmtpd/smtp.py ] || missing+=(python3-aiosmtpd)
