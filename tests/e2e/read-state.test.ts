@@ -97,6 +97,9 @@ test('two journalists: unlocking reads nothing, opening reads for one only, mark
   expect((await readFile(saved)).equals(FILE)).toBe(true);
   await expect.poll(() => seen()).toEqual([`anna:${file}`, `anna:${message}`].sort());
   expect(await isUnread(anna, file)).toBe(false);
+  // On a phone's width, decrypted as it is, the conversation needs no sideways scrolling.
+  await anna.setViewportSize({ width: 360, height: 740 });
+  expect(await anna.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
 
   // 4. For Ben both are still unread, in his list and in the conversation.
   await ben.reload();
