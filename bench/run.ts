@@ -11,6 +11,7 @@ import { benchConcurrency } from './concurrency.ts';
 import { benchOnionShare, benchSpeed } from './crypto-speed.ts';
 import { benchUpload } from './upload.ts';
 import { benchLoad } from './load.ts';
+import { benchSafeCopy } from './safe-copy.ts';
 
 const MiB = 1024 * 1024;
 const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 64);
@@ -67,6 +68,8 @@ await benchOnionShare();
 await benchUpload();
 await benchConcurrency();
 await benchLoad();
+// On the journalist's machine: safe copies through the sandbox (docs/safe-copies.md).
+await benchSafeCopy();
 
 /** The codename KDF on the server (the no-JS path derives it here); browsers run the same WebCrypto call. */
 async function benchKdf(): Promise<void> {

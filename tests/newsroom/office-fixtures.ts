@@ -41,3 +41,15 @@ export function plantedOdt(): Buffer {
     ['Object 1/content.xml', '<?xml version="1.0"?><math:math xmlns:math="http://www.w3.org/1998/Math/MathML"><math:semantics><math:mrow><math:mi>x</math:mi><math:mo>=</math:mo><math:mn>42</math:mn></math:mrow></math:semantics></math:math>'],
   ]);
 }
+
+/** A plain DOCX of `pages` pages of text, each ended by a page break (for the benchmark). */
+export function pagedDocx(pages: number): Buffer {
+  const line = 'The quick brown fox jumps over the lazy dog; every page carries a paragraph of ordinary text. ';
+  const page = (n: number) => `<w:p><w:r><w:t>Page ${n}</w:t></w:r></w:p>${`<w:p><w:r><w:t>${line.repeat(4)}</w:t></w:r></w:p>`.repeat(6)}<w:p><w:r><w:br w:type="page"/></w:r></w:p>`;
+  const body = Array.from({ length: pages }, (_, i) => page(i + 1)).join('');
+  return zipOf([
+    ['[Content_Types].xml', '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'],
+    ['_rels/.rels', `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="word/document.xml"/></Relationships>`],
+    ['word/document.xml', `<?xml version="1.0"?><w:document ${W}><w:body>${body}</w:body></w:document>`],
+  ]);
+}
