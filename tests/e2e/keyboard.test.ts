@@ -97,5 +97,15 @@ test('a journalist logs in, unlocks the key, reads, decrypts and replies by keyb
   await page.keyboard.press('Enter');
   await page.waitForSelector('.reply-row pre.message');
   expect(await page.textContent('.reply-status')).toBe('Sent, encrypted to the source and the newsroom.');
+  // Back to the list by the nav (no reload: the key stays), then the key bar's Lock, by keyboard.
+  await tabTo(page, 'nav.staff-nav a[href="/"]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#workspace li.conversation');
+  expect(await page.textContent('#key-status')).toBe('Key unlocked, in this tab only.');
+  expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1'); // where the new page begins
+  await tabTo(page, '#lock-key');
+  await page.keyboard.press('Enter');
+  expect(await page.textContent('#key-status')).toBe('Key locked.');
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('load-key'); // ready to unlock again
   await page.close();
 });
