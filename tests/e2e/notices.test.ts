@@ -44,7 +44,16 @@ test('the account page saves the choice and says so; the notices that follow a s
   await page.click('nav a[href="/account"]');
   await page.waitForSelector('h1:text-is("Your account")');
   expect(await page.isVisible('#mail-off')).toBe(false);
+  // A refused value: the form comes back as typed, the reason beside the field, nothing saved.
   await page.fill('#notify-email', 'jo@newsroom.example');
+  await page.fill('#lock-minutes', '0');
+  await page.click('#account-save');
+  await page.waitForSelector('#lock-minutes-error[role=alert]');
+  expect(await page.textContent('#lock-minutes-error')).toContain('1 to 240');
+  expect([await page.inputValue('#notify-email'), await page.inputValue('#lock-minutes')]).toEqual(['jo@newsroom.example', '0']);
+  expect(await page.getAttribute('#lock-minutes', 'aria-describedby')).toBe('lock-minutes-error');
+  expect(await axeViolations(page)).toEqual([]);
+  expect(instance.store.journalists.get('jo')).toMatchObject({ notifyEmail: null, lockMinutes: 15 });
   await page.fill('#lock-minutes', '20');
   await page.click('#account-save');
   await page.waitForSelector('.notice[role=status]:text-is("Your settings were saved.")');
