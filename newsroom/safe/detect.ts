@@ -5,14 +5,14 @@ import { openZip } from './zip.ts';
 export type Kind =
   | { family: 'pdf' }
   | { family: 'image'; format: 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'heic' }
-  | { family: 'office'; format: 'docx' | 'xlsx' | 'pptx' | 'odt' | 'ods' | 'odp' | 'odg' | 'ole' | 'rtf' }
+  | { family: 'office'; format: 'docx' | 'xlsx' | 'pptx' | 'odt' | 'ods' | 'odp' | 'odg' | 'doc' | 'xls' | 'ppt' | 'rtf' }
   | { family: 'text' }
   | { family: 'refused'; why: string };
 
 /** The extension each format is handed to a tool under (tools pick a reader by it). */
 export const EXTENSION: Record<string, string> = {
   pdf: 'pdf', jpeg: 'jpg', png: 'png', gif: 'gif', webp: 'webp', tiff: 'tif', heic: 'heic',
-  docx: 'docx', xlsx: 'xlsx', pptx: 'pptx', odt: 'odt', ods: 'ods', odp: 'odp', odg: 'odg', ole: 'doc', rtf: 'rtf', text: 'txt',
+  docx: 'docx', xlsx: 'xlsx', pptx: 'pptx', odt: 'odt', ods: 'ods', odp: 'odp', odg: 'odg', doc: 'doc', xls: 'xls', ppt: 'ppt', rtf: 'rtf', text: 'txt',
 };
 
 const starts = (b: Buffer, bytes: number[], at = 0) => bytes.every((x, i) => b[at + i] === x);
@@ -52,6 +52,15 @@ function zipped(file: Buffer): Kind {
   return { family: 'refused', why: 'a ZIP archive that is not an office document: unpack it and make safe copies of what is inside, one by one' };
 }
 
+/** Word, Excel and PowerPoint 97-2003 files are OLE compound files: the main stream's name says which. */
+function compound(file: Buffer): Kind {
+  const has = (name: string) => file.includes(Buffer.from(name, 'utf16le'));
+  if (has('WordDocument')) return { family: 'office', format: 'doc' };
+  if (has('Workbook') || has('Book\0')) return { family: 'office', format: 'xls' };
+  if (has('PowerPoint Document')) return { family: 'office', format: 'ppt' };
+  return { family: 'refused', why: 'an OLE compound file that is not a Word, Excel or PowerPoint document' };
+}
+
 /** Plain text: UTF-8 or UTF-16 with its byte-order mark, no NUL and no control codes but tab, line ends and form feed. */
 export function decodeText(b: Buffer): string | null {
   let text: string;
@@ -71,7 +80,7 @@ export function detect(file: Buffer): Kind {
   const img = image(file);
   if (img) return img;
   if (starts(file, [0x50, 0x4b, 0x03, 0x04])) return zipped(file);
-  if (starts(file, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return { family: 'office', format: 'ole' };
+  if (starts(file, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return compound(file);
   if (ascii(file, '{\\rtf')) return { family: 'office', format: 'rtf' };
   if (decodeText(file) !== null) return { family: 'text' };
   return { family: 'refused', why: 'not a PDF, an image, an office document or plain text (by its first bytes)' };

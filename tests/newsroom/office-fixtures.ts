@@ -53,3 +53,23 @@ export function pagedDocx(pages: number): Buffer {
     ['word/document.xml', `<?xml version="1.0"?><w:document ${W}><w:body>${body}</w:body></w:document>`],
   ]);
 }
+
+const SHEET = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+const cell = (text: string) => `<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>${text}</t></is></c></row></sheetData>`;
+
+/** An XLSX with a visible sheet and a hidden one. */
+export function hiddenSheetXlsx(): Buffer {
+  return zipOf([
+    ['[Content_Types].xml', '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'],
+    ['_rels/.rels', `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>`],
+    ['xl/workbook.xml', `<?xml version="1.0"?><workbook ${SHEET}><sheets><sheet name="Budget" sheetId="1" r:id="rId1"/><sheet name="Planted Hidden Sheet" sheetId="2" state="hidden" r:id="rId2"/></sheets></workbook>`],
+    ['xl/_rels/workbook.xml.rels', `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="${REL}/worksheet" Target="worksheets/sheet2.xml"/></Relationships>`],
+    ['xl/worksheets/sheet1.xml', `<?xml version="1.0"?><worksheet ${SHEET}>${cell('SEALDROP SHEET')}</worksheet>`],
+    ['xl/worksheets/sheet2.xml', `<?xml version="1.0"?><worksheet ${SHEET}>${cell('planted hidden cell')}</worksheet>`],
+  ]);
+}
+
+/** An RTF document with an author in its info group. */
+export function plantedRtf(): Buffer {
+  return Buffer.from('{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Helvetica;}}{\\info{\\author Planted RTF Author}{\\company Planted RTF Company}}\\f0\\fs72 SEALDROP RTF TEXT\\par}\n', 'latin1');
+}
