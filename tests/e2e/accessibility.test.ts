@@ -87,6 +87,8 @@ describe('journalist setup (first run)', () => {
     await audit(page, `${tag} setup`);
     // A refusal (passphrases that differ) shows the form again with the reason, in this language.
     await page.fill('#username', 'desk');
+    // The page redraws the authenticator's QR code with the username typed (its label).
+    expect(await page.textContent('#totp-uri')).toMatch(/^otpauth:\/\/totp\/Sealdrop:desk\?/);
     await page.fill('#passphrase', 'orchard lantern basalt quiver 42');
     await page.fill('#passphrase2', 'orchard lantern basalt quiver 43');
     await page.fill('#code', '000000');
@@ -279,6 +281,7 @@ describe('journalist pages', () => {
       await page.goto(`${instance.journalistUrl}/admin/${section}`);
       await audit(page, `${tag} admin ${section}`);
     }
+    await page.goto(`${instance.journalistUrl}/admin/retention`);
     await page.click('form[action="/admin/retention"] button[type=submit]');
     await page.waitForSelector('p.notice');
     await audit(page, `${tag} admin notice`);
@@ -301,7 +304,8 @@ describe('journalist pages', () => {
     await page.goto(`${instance.journalistUrl}/admin`);
     await page.fill('#new-username', `colleague-${code(tag)}`);
     await page.fill('#new-key', colleagueKeys[TAGS.indexOf(tag)]!);
-    await post(page, 'form[action="/admin/journalists"] button[type=submit]');
+    await page.click('form[action="/admin/journalists"] button[type=submit]'); // the workspace swaps in the notice, no page load
+    await page.waitForSelector('#notice-code');
     const link = (await page.textContent('#notice-code'))!.trim();
     await audit(page, `${tag} enrolment link notice`);
     const colleague = await staff.context.newPage();
