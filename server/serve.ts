@@ -116,9 +116,10 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
     onion,
     async close(graceMs = config.stopGraceMs) {
       clearInterval(timer);
-      notices.stop(); // a notice still owed is kept as a flag, for the next start
       await onion?.tor.stop(); // first, so no new circuit reaches a listener that is closing
       const cut = await Promise.all([stopListening(source, graceMs), stopListening(journalist, graceMs)]);
+      // After the grace: an upload finishing in it still marks its window. A notice still owed is kept as the flag.
+      notices.stop();
       unlock();
       return { cut: cut[0] + cut[1] };
     },
