@@ -12,6 +12,7 @@ import { benchOnionShare, benchSpeed } from './crypto-speed.ts';
 import { benchUpload } from './upload.ts';
 import { benchLoad } from './load.ts';
 import { benchSafeCopy } from './safe-copy.ts';
+import { benchInboxScale } from './inbox-scale.ts';
 
 const MiB = 1024 * 1024;
 const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 64);
@@ -70,6 +71,7 @@ await benchConcurrency();
 await benchLoad();
 // On the journalist's machine: safe copies through the sandbox (docs/safe-copies.md).
 await benchSafeCopy();
+await benchInboxScale();
 
 /** The codename KDF on the server (the no-JS path derives it here); browsers run the same WebCrypto call. */
 async function benchKdf(): Promise<void> {
