@@ -3,6 +3,7 @@ import { HttpError } from '../http/errors.ts';
 import { nativeHasher } from '../native-hash.ts';
 import type { Store } from '../store/index.ts';
 import { said } from '../i18n/said.ts';
+import { sealObject } from './seipd.ts';
 
 export type StreamSealOptions = {
   store: Store;
@@ -12,7 +13,7 @@ export type StreamSealOptions = {
   type: string;
   partSize: number;
   maxParts: number;
-  /** Encrypts a part elsewhere (the worker pool), so that the next part is read meanwhile. */
+  /** Encrypts a part elsewhere (the worker pool), so that the next part is read meanwhile; else here, natively. */
   encrypt?: (plaintext: Uint8Array) => Promise<Uint8Array>;
 };
 
@@ -63,7 +64,7 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
     jobs.add(job);
   };
   try {
-    const sealer = new SubmissionSealer({ submission: id, name: o.name, type: o.type, recipients: o.recipients, partSize: o.partSize, hasher: nativeHasher, ...(o.encrypt ? { encrypt: o.encrypt } : {}) });
+    const sealer = new SubmissionSealer({ submission: id, name: o.name, type: o.type, recipients: o.recipients, partSize: o.partSize, hasher: nativeHasher, encrypt: o.encrypt ?? ((data) => sealObject(data, o.recipients)) });
     let buffer = Buffer.alloc(o.partSize);
     let filled = 0;
     for await (const chunk of stream) {
