@@ -34,7 +34,9 @@ const WHERE: Record<ListFilter, string> = {
 
 // Every source with something to show (a complete submission or a reply), with its last day: two
 // index lookups a source (submissions_by_source, replies_by_source), so sorting 10,000 costs little.
-const listed = (filter: ListFilter) => `SELECT so.id, so.designation, so.label, so.starred, so.done,
+// Only columns of the sources_listed index are read for all of them (a row also holds the source's
+// keys, kilobytes each); the label and star are read for the page's lines alone.
+const listed = (filter: ListFilter) => `SELECT so.id, so.designation, so.done,
     max(ifnull((SELECT max(s.created_day) FROM submissions s WHERE ${COMPLETE}), ''),
         ifnull((SELECT max(r.created_day) FROM replies r WHERE r.source_id = so.id), '')) AS last_day
   FROM sources so WHERE ${WHERE[filter]}`;
@@ -44,11 +46,11 @@ const ORDER = 'ORDER BY done, last_day DESC, designation';
 // them (a window over every listed line), counted apart only for a page past the end.
 const pageSql = (filter: ListFilter) => `WITH page AS (
     SELECT *, count(*) OVER () AS total FROM (${listed(filter)}) WHERE last_day <> '' ${ORDER} LIMIT @limit OFFSET @offset)
-  SELECT page.*,
+  SELECT page.*, so.label, so.starred,
     (SELECT count(*) FROM submissions s WHERE s.source_id = page.id AND s.state = 'complete') AS items,
     (SELECT ifnull(sum(s.size), 0) FROM submissions s WHERE s.source_id = page.id AND s.state = 'complete') AS bytes,
     (SELECT count(*) FROM submissions s WHERE s.source_id = page.id AND s.state = 'complete' AND ${UNOPENED}) AS unread
-  FROM page ${ORDER}`;
+  FROM page JOIN sources so ON so.id = page.id ORDER BY page.done, page.last_day DESC, page.designation`;
 const countSql = (filter: ListFilter) => `SELECT count(*) AS n FROM (${listed(filter)}) WHERE last_day <> ''`;
 
 type Row = { id: string; designation: string; label: string | null; starred: number; done: number; last_day: string; total: number; items: number; bytes: number; unread: number };

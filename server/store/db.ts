@@ -82,13 +82,15 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE submissions ADD COLUMN upload_hash TEXT;`,
   // The newsroom workspace: who wrote each reply (null: written before this, or by a journalist
   // since removed), each journalist's idle auto-lock for the key in their page, and where they are
-  // told that something new arrived (null: not told); indexes for a list that stays fast at any size.
+  // told that something new arrived (null: not told); indexes for a list that stays fast at any size
+// (sources_listed: the list sorts and filters every source without reading its keys).
   `ALTER TABLE replies ADD COLUMN journalist_id INTEGER REFERENCES journalists(id) ON DELETE SET NULL;
    ALTER TABLE journalists ADD COLUMN lock_minutes INTEGER NOT NULL DEFAULT 15;
    ALTER TABLE journalists ADD COLUMN notify_email TEXT;
    ALTER TABLE journalists ADD COLUMN notify_encrypt INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX submissions_by_source ON submissions(source_id, state, created_day);
-   CREATE INDEX replies_by_source ON replies(source_id, created_day);`,
+   CREATE INDEX replies_by_source ON replies(source_id, created_day);
+   CREATE INDEX sources_listed ON sources(done, starred, designation, id);`,
 ];
 
 /**
