@@ -15,6 +15,8 @@ import { conversationApi, sourceGates } from './routes/source/conversation.ts';
 import { noScriptConversation } from './routes/source/nojs-conversation.ts';
 import type { Store } from './store/index.ts';
 import { logoRoute } from './branding/routes.ts';
+import { sourceErrorPage } from './routes/source/refusals.ts';
+import { leaveRoute } from './routes/source/leave.ts';
 
 export type AppDeps = {
   config: Config;
@@ -39,10 +41,10 @@ export function createSourceApp({ config, store, recipients = recipientsOf(store
   app.use(sameOriginOnly());
   app.use('/api', express.json({ limit: '16kb' }), sourceApi(deps), conversationApi(deps));
   app.use(noScriptSubmit(deps));
-  app.use(express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 4 }), noScriptConversation(deps));
+  app.use(express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 4 }), noScriptConversation(deps), leaveRoute(deps));
   app.use(logoRoute(store));
   app.use(sourcePages({ ...deps, sourceOnion }));
   app.use(notFound());
-  app.use(errorHandler());
+  app.use(errorHandler({ page: sourceErrorPage(deps) }));
   return app;
 }

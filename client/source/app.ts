@@ -1,6 +1,7 @@
 import { fetchConfig, type Reserved } from '../api/source.ts';
 import { fileItem, messageItem, Sender, TooLargeError, type Item } from './send.ts';
 import { byId, progressRow, show } from './ui.ts';
+import { formatBytes } from './meter.ts';
 import { t } from '../i18n.ts';
 
 function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): { label: string; item: Item }[] {
@@ -18,7 +19,7 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
     try {
       sender.check(item);
     } catch (error) {
-      return show(failed, error instanceof TooLargeError ? t('client.tooLarge', { label, mib: error.mib }) : (error as Error).message);
+      return show(failed, error instanceof TooLargeError ? t('client.tooLarge', { label, size: formatBytes(sender.config.maxFileBytes) }) : (error as Error).message);
     }
   }
   failed.hidden = true;

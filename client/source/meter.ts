@@ -1,6 +1,7 @@
 // How far an upload has got, in words a person can read: bytes sent, rate and time left.
 // Counts bytes as they leave (upload progress events), not parts, which over Tor arrive seconds apart.
 import { t } from '../i18n.ts';
+import { formatLimit } from '../../common/sizes.ts';
 
 export type Tracked = { sent(loaded: number, total: number): void; done(): void; lost(): void };
 export type Reading = { sent: number; total: number; rate: number | null; secondsLeft: number | null };
@@ -56,17 +57,8 @@ export class Meter {
   }
 }
 
-// Unit symbols are the same in every shipped language; the words around them are translated.
-const UNITS = ['', 'KB', 'MB', 'GB', 'TB'];
-
-export function formatBytes(n: number): string {
-  let unit = 0;
-  while (n >= 1000 && unit < UNITS.length - 1) {
-    n /= 1000;
-    unit++;
-  }
-  return unit === 0 ? t('client.bytes', { n }) : `${n < 10 ? n.toFixed(1) : Math.round(n)} ${UNITS[unit]}`;
-}
+// MB and GB only, rounded down, in the same words as the limits the server states (common/sizes.ts).
+export const formatBytes = formatLimit;
 
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return t('client.duration.short');

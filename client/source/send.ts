@@ -16,13 +16,8 @@ export type Watch = { started(meter: Meter): void; link(state: LinkState): void 
 // Tor Browser "Safer" (no JIT), and the part digests already cover every byte.
 const NATIVE_DIGEST_MAX = 64 * 1024 * 1024;
 
-/** Refused before anything is encrypted or sent: the server would refuse it anyway. */
-export class TooLargeError extends Error {
-  override name = 'TooLargeError';
-  constructor(readonly mib: number) {
-    super(`It is larger than ${mib} MiB, the most this drop accepts for one file.`);
-  }
-}
+/** Refused before anything is encrypted or sent: the server would refuse it anyway (the page words it: app.ts). */
+export class TooLargeError extends Error {}
 
 export class Sender {
   /** The source's session; set once the source has a codename (new) or has logged in with it. */
@@ -45,7 +40,7 @@ export class Sender {
   check(item: Item): void {
     const { maxFileBytes, maxParts, partSize } = this.config;
     if (item.size > maxFileBytes || partCountFor(item.size, partSize) > maxParts) {
-      throw new TooLargeError(Math.floor(maxFileBytes / 2 ** 20));
+      throw new TooLargeError();
     }
   }
 

@@ -20,16 +20,18 @@ export const NOT_PAGES: Readonly<Record<string, string>> = {
 
 /**
  * Where the pages' forms post. The login page's refusal of a malformed codename is a page of its
- * own, checked too; what /submit answers (the codename page) and the no-JS conversation need a
+ * own, checked too, and so is the page after Leave; what /submit answers (the codename page) and the no-JS conversation need a
  * codename or a file sent, so they cannot be fetched here: they use the same layout and stylesheets.
  */
-export const FORM_TARGETS: readonly string[] = ['/login', '/submit'];
+export const FORM_TARGETS: readonly string[] = ['/login', '/submit', '/leave'];
 
 /** The pages to check, an error page included (every refusal and every 404 uses the same layout). */
 export function sourcePages(): PageRequest[] {
   const missing = `/verify-client-${randomBytes(8).toString('hex')}`;
   const refused = { label: 'POST /login', path: '/login', form: 'codename=verify-client' };
-  return [...SOURCE_PAGES.map((path) => ({ label: path, path })), refused, { label: missing, path: missing }];
+  // Leaving without a session changes nothing and answers the page a source sees after Leave.
+  const left = { label: 'POST /leave', path: '/leave', form: 'csrf=' };
+  return [...SOURCE_PAGES.map((path) => ({ label: path, path })), refused, left, { label: missing, path: missing }];
 }
 
 // Elements that run code, restyle the page from inline text, or re-point every relative URL.

@@ -4,19 +4,53 @@ import { Readable } from 'node:stream';
 import { HttpError } from '../http/errors.ts';
 import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
 import { said } from '../i18n/said.ts';
+import { formatLimit } from '../../common/sizes.ts';
 
 export const MAX_MESSAGE_BYTES = 100_000;
 const MAX_FILES = 20;
-const MiB = 1024 * 1024;
 
 /** One item of the no-JS form, handed over while its bytes are still arriving. */
 export type FormItem = { name: string; type: string; content: Readable & { truncated?: boolean } };
+
+/** What the source typed, for the form a refusal shows again. */
+export type Typed = { message: string };
+
+/**
+ * The message of a form refused before it is read (too large): the form puts the message before
+ * the files, so it is read up to the first file and the rest is left to be drained and dropped.
+ */
+export function typedMessage(req: Request): Promise<string> {
+  return new Promise((resolve) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fieldSize: MAX_MESSAGE_BYTES, fields: 2, files: 1 } });
+    } catch {
+      return resolve('');
+    }
+    let message = '';
+    const done = () => {
+      req.unpipe(bb);
+      bb.removeAllListeners();
+      bb.on('error', () => undefined);
+      bb.destroy();
+      resolve(message);
+    };
+    bb.on('field', (field, value) => field === 'message' && (message = value));
+    bb.on('file', (_field, stream) => {
+      stream.on('error', () => undefined).resume();
+      done();
+    });
+    bb.on('error', done);
+    bb.on('close', done);
+    req.pipe(bb);
+  });
+}
 
 /**
  * Reads the multipart form as a stream (busboy never spools to disk) and hands each file, then
  * the message, to `onItem` one at a time. Rejects on any malformed, oversized or aborted upload.
  */
-export function readForm(req: Request, maxFileBytes: number, onItem: (item: FormItem) => Promise<void>): Promise<number> {
+export function readForm(req: Request, maxFileBytes: number, onItem: (item: FormItem) => Promise<void>, typed: Typed = { message: '' }): Promise<number> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -56,13 +90,14 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
       // One that declares it said at most the limit and the form's framing (or nojs.ts refused it):
       // it is read to its end, a few KiB more, so that the browser sees the answer. Deferred until
       // busboy's own handler returns, which still marks the stream as truncated.
-      if (!declared) stream.on('limit', () => queueMicrotask(() => fail(new HttpError(413, said('error.nojsFileTooLarge', { mib: Math.floor(maxFileBytes / MiB) })))));
+      if (!declared) stream.on('limit', () => queueMicrotask(() => fail(new HttpError(413, said('error.nojsFileTooLarge', { size: formatLimit(maxFileBytes) })))));
       enqueue({ name: info.filename, type: info.mimeType, content: stream });
     });
     bb.on('field', (field, value, info) => {
       if (field === 'files' && value === '') return; // some browsers send an empty file input as a field
       if (field !== 'message') return fail(new HttpError(400, said('error.unexpectedField', { field })));
-      if (info.valueTruncated) return fail(new HttpError(413, said('error.messageTooLong', { bytes: MAX_MESSAGE_BYTES })));
+      typed.message = value; // kept for the form a refusal shows again (routes/source/refusals.ts)
+      if (info.valueTruncated) return fail(new HttpError(413, said('error.messageTooLong', { size: formatLimit(MAX_MESSAGE_BYTES) })));
       if (value.trim() !== '') enqueue({ name: MESSAGE_NAME, type: MESSAGE_TYPE, content: Readable.from([Buffer.from(value, 'utf8')]) });
     });
     for (const limit of ['filesLimit', 'fieldsLimit', 'partsLimit'] as const) {

@@ -7,7 +7,8 @@ import { escapeHtml } from './escape.ts';
 export { escapeHtml };
 
 /** `strings`: the key prefix of the page script's words (the source page's "client.", the journalist page's "staff.script."). */
-export type LayoutOptions = { t: Translator; title: string; body: string; script?: string; strings?: string; head?: string; languageSwitch?: boolean };
+/** `tabTitle`: the whole tab title, replacing "page · Sealdrop" (source pages name only the newsroom). */
+export type LayoutOptions = { t: Translator; title: string; body: string; script?: string; strings?: string; head?: string; languageSwitch?: boolean; tabTitle?: string };
 
 /**
  * Plain links, so the switch works without JavaScript; each name is written in its own language and
@@ -26,7 +27,7 @@ function languageSwitch(t: Translator): string {
 // The page script's own words travel as data (never run: CSP does not apply to a JSON data block).
 const clientStrings = (t: Translator, prefix: string, script?: string) => (script ? `\n<script type="application/json" id="i18n">${t.clientJson(prefix)}</script>` : '');
 
-export function layout({ t, title, body, script, strings = 'client.', head, languageSwitch: withSwitch = true }: LayoutOptions): string {
+export function layout({ t, title, body, script, strings = 'client.', head, languageSwitch: withSwitch = true, tabTitle }: LayoutOptions): string {
   const scriptTag = script ? `\n<script type="module" src="${escapeHtml(script)}"></script>` : '';
   return `<!doctype html>
 <html lang="${t.tag}" dir="${t.dir}">
@@ -34,7 +35,7 @@ export function layout({ t, title, body, script, strings = 'client.', head, lang
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
-<title>${escapeHtml(t.text('layout.title', { page: title }))}</title>
+<title>${escapeHtml(tabTitle ?? t.text('layout.title', { page: title }))}</title>
 <link rel="stylesheet" href="/static/style.css">${head ? `\n${head}` : ''}${clientStrings(t, strings, script)}${scriptTag}
 </head>
 <body>

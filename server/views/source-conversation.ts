@@ -1,5 +1,6 @@
-import { escapeHtml, layout } from './layout.ts';
-import { codenameNote, digitsNote, LINKS, NOSCRIPT_CSS, sendForm } from './source.ts';
+import { escapeHtml } from './layout.ts';
+import { beforeYouSend, codenameNote, digitsNote, LINKS, NOSCRIPT_CSS, plainFields, sendForm } from './source.ts';
+import { leaveForm, sourceLayout, type PageBranding } from './source-frame.ts';
 import { CODENAME_WORDS, codenameDigits } from '../../common/codename.ts';
 import { EFF_LARGE_WORDLIST } from '../../common/wordlist.ts';
 import type { Translator } from '../i18n/index.ts';
@@ -10,10 +11,12 @@ const LONGEST_CODENAME = CODENAME_WORDS * Math.max(...EFF_LARGE_WORDLIST.map((w)
 const codenameRoom = (codename: string) => ' '.repeat(Math.max(0, LONGEST_CODENAME - codename.length));
 
 /** Shown once, right after a first submission on the no-JavaScript path. */
-export function renderCodenamePage(t: Translator, codename: string): string {
+export function renderCodenamePage(t: Translator, codename: string, branding?: PageBranding, leave?: string): string {
   // No language switch: following it would leave the only page that will ever show this codename.
-  return layout({
+  return sourceLayout({
     t,
+    branding,
+    leave,
     languageSwitch: false,
     title: t.text('codename.heading'),
     body: `<h1>${t.html('nojs.codename.heading')}</h1>
@@ -26,9 +29,21 @@ ${digitsNote(t)}<p class="codename codename-digits" id="codename-digits" dir="lt
   });
 }
 
-export function renderSourceLogin({ t, error, maxFileMiB }: { t: Translator; error?: string; maxFileMiB: number }): string {
-  return layout({
+// Room for what a source typed into the codename field, kept after a refusal: the page is as long
+// whatever was typed (up to the room; anything longer is not kept).
+const TYPED_ROOM = 400;
+function typedCodename(typed: string | undefined): string {
+  const value = escapeHtml(typed ?? '');
+  return value.length > TYPED_ROOM ? '' : value;
+}
+
+export type SourceLoginOptions = { t: Translator; error?: string; maxFile: string; branding?: PageBranding; typed?: string };
+
+export function renderSourceLogin({ t, error, maxFile, branding, typed }: SourceLoginOptions): string {
+  const value = typedCodename(typed);
+  return sourceLayout({
     t,
+    branding,
     title: t.text('login.title'),
     head: NOSCRIPT_CSS,
     script: '/static/js/source.js',
@@ -36,18 +51,18 @@ export function renderSourceLogin({ t, error, maxFileMiB }: { t: Translator; err
 <p>${t.html('login.intro')}</p>
 ${error ? `<p class="warning" role="alert">${escapeHtml(error)}</p>` : ''}
 <form id="codename-form" method="post" action="/login">
-<p><label for="codename-input">${t.html('login.label')}</label><input id="codename-input" name="codename" dir="ltr" autocomplete="off" autocapitalize="none" spellcheck="false" required></p>
+<p><label for="codename-input">${t.html('login.label')}</label><input id="codename-input" name="codename" dir="ltr" autocomplete="off" autocapitalize="none" spellcheck="false" required value="${value}">${' '.repeat(TYPED_ROOM - value.length)}</p>
 <p><noscript><button type="submit" id="codename-plain">${t.html('login.submitPlain')}</button></noscript>
 <button type="submit" id="codename-submit" class="js-only" disabled>${t.html('login.submit')}</button></p>
 </form>
 <p class="path js-only" id="login-js" hidden>${t.html('login.js')}</p>
 <noscript><p class="path">${t.html('login.nojs')}</p></noscript>
 <section id="conversation" hidden>
-<h2>${t.html('replies.heading')}</h2>
+${leaveForm(t)}<h2>${t.html('replies.heading')}</h2>
 <p class="path">${t.html('replies.js')}</p>
 <ul id="replies"></ul>
 <h2>${t.html('replies.sendMore')}</h2>
-${sendForm(t, maxFileMiB)}
+${beforeYouSend(t)}${sendForm(t, maxFile)}
 </section>`,
   });
 }
@@ -58,21 +73,24 @@ const replyItem = (t: Translator, csrf: string) => (r: ShownReply) =>
   `<li class="reply"><p class="hint">${t.html('replies.received', { day: r.day })}</p><pre class="message" dir="auto">${escapeHtml(r.text)}</pre>
 <form method="post" action="/replies/${escapeHtml(r.id)}/delete"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit">${t.html('replies.delete')}</button></form></li>`;
 
+export type ConversationOptions = { t: Translator; replies: ShownReply[]; csrf: string; maxFile: string; branding?: PageBranding };
+
 /** The no-JavaScript conversation: replies decrypted by the server in memory, for this page only. */
-export function renderConversation({ t, replies, csrf, maxFileMiB }: { t: Translator; replies: ShownReply[]; csrf: string; maxFileMiB: number }): string {
+export function renderConversation({ t, replies, csrf, maxFile, branding }: ConversationOptions): string {
   const items = replies.length ? replies.map(replyItem(t, csrf)).join('\n') : `<li>${t.html('replies.none')}</li>`;
   // No switch here either: the replies were decrypted for this one response.
-  return layout({
+  return sourceLayout({
     t,
+    branding,
+    leave: csrf,
     languageSwitch: false,
     title: t.text('replies.title'),
     body: `<h1>${t.html('replies.title')}</h1>
 <p class="path">${t.html('replies.nojs')}</p>
 <ul id="replies">${items}</ul>
 <h2>${t.html('replies.sendMore')}</h2>
-<form id="drop" method="post" action="/submit" enctype="multipart/form-data">
-<p><label for="files">${t.html('form.documents')} <span class="hint">${t.html('form.documentsHint', { mib: maxFileMiB })}</span></label><input type="file" id="files" name="files" multiple></p>
-<p><label for="message">${t.html('form.message')}</label><textarea id="message" name="message" rows="6" maxlength="100000" dir="auto"></textarea></p>
+${beforeYouSend(t)}<form id="drop" method="post" action="/submit" enctype="multipart/form-data">
+${plainFields(t, maxFile, '', false)}
 <p><button type="submit" id="send-plain">${t.html('form.sendPlain')}</button></p>
 </form>`,
   });

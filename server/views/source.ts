@@ -1,10 +1,14 @@
-import { escapeHtml, layout } from './layout.ts';
+import { escapeHtml } from './layout.ts';
+import { leaveForm, sourceLayout, type PageBranding } from './source-frame.ts';
 import type { Translator } from '../i18n/index.ts';
 
-/** The newsroom's own face (admin page), in the page's language; empty fields keep the neutral defaults. */
-export type PageBranding = { name: string; welcome: string; guidelines: string; logo: boolean };
+export type { PageBranding };
 
-export type SourcePageOptions = { t: Translator; open: boolean; maxFileMiB: number; onion?: string | null; branding?: PageBranding };
+/** `maxFile`: the file limit as shown (common/sizes.ts formatLimit): each file with JavaScript, one send in all without. */
+export type SourcePageOptions = { t: Translator; open: boolean; maxFile: string; onion?: string | null; branding?: PageBranding; refused?: Refused; leave?: string };
+
+/** A no-JavaScript send refused: the reason, and the message the source typed, kept in the form. */
+export type Refused = { reason: string; message: string };
 
 const link = (href: string) => (inner: string) => `<a href="${href}">${inner}</a>`;
 export const LINKS = { login: link('/login'), start: link('/'), guide: link('/guide') };
@@ -17,13 +21,6 @@ export const digitsNote = (t: Translator) => `<p class="hint">${t.html('codename
 const paragraphs = (text: string, className: string) =>
   text.split(/\n{2,}/).map((p) => `<p class="${className}" dir="auto">${escapeHtml(p).replace(/\n/g, '<br>')}</p>`).join('\n');
 
-function newsroomHeader(t: Translator, b: PageBranding | undefined): string {
-  if (!b || (!b.name && !b.logo)) return '';
-  const alt = b.name ? t.text('branding.logoAlt', { newsroom: b.name }) : t.text('branding.logoAltNeutral');
-  const logo = b.logo ? `<img class="newsroom-logo" src="/branding/logo" alt="${escapeHtml(alt)}">` : '';
-  return `<header class="newsroom">${logo}${b.name ? `<p class="newsroom-name" dir="auto">${escapeHtml(b.name)}</p>` : ''}</header>\n`;
-}
-
 const guidelines = (t: Translator, b: PageBranding | undefined) => (b?.guidelines ? `<h2>${t.html('source.guidelines')}</h2>\n${paragraphs(b.guidelines, 'guidelines')}\n` : '');
 
 /** For a source who came some other way: the onion address is the safer way in. */
@@ -34,9 +31,9 @@ const closed = (t: Translator) => `<h1>${t.html('source.closed.heading')}</h1>\n
 
 // Shown while the page script loads (hidden by nojs.css when JavaScript is off): until the script
 // takes over, the form cannot be sent, so nothing leaves unencrypted by accident.
-const pathNotes = (t: Translator, maxFileMiB: number) => `<p id="path-loading" class="path js-only" role="status">${t.html('source.path.loading')}</p>
+const pathNotes = (t: Translator) => `<p id="path-loading" class="path js-only" role="status">${t.html('source.path.loading')}</p>
 <p id="path-js" class="path" hidden>${t.html('source.path.js')}</p>
-<noscript><p class="path">${t.html('source.path.nojs', { mib: maxFileMiB })}</p></noscript>
+<noscript><p class="path">${t.html('source.path.nojs')}</p></noscript>
 <p id="path-unsupported" class="path warning" hidden>${t.html('source.path.unsupported')}</p>`;
 
 export const NOSCRIPT_CSS = '<noscript><link rel="stylesheet" href="/static/nojs.css"></noscript>';
@@ -51,13 +48,21 @@ ${digitsNote(t)}<p class="codename codename-digits" id="codename-digits" dir="lt
 <p><button type="button" id="codename-continue" disabled>${t.html('codename.continue')}</button></p>
 </section>`;
 
+/** The fields and the plain Send button of every no-JavaScript form; the message comes first, so a refusal can keep it. */
+export function plainFields(t: Translator, maxFile: string, message = '', withScript = true): string {
+  const hint = withScript
+    ? `<span class="hint js-only">${t.html('form.documentsHint', { size: maxFile })}</span><noscript><span class="hint">${t.html('form.documentsHintNojs', { size: maxFile })}</span></noscript>`
+    : `<span class="hint">${t.html('form.documentsHintNojs', { size: maxFile })}</span>`;
+  return `<p><label for="message">${t.html('form.message')}</label>
+<textarea id="message" name="message" rows="8" maxlength="100000" dir="auto">${escapeHtml(message)}</textarea></p>
+<p><label for="files">${t.html('form.documents')} ${hint}</label>
+<input type="file" id="files" name="files" multiple></p>`;
+}
+
 /** The send form; also embedded (hidden) in the login page, where the script reveals it after login. */
-export function sendForm(t: Translator, maxFileMiB: number): string {
+export function sendForm(t: Translator, maxFile: string, message = ''): string {
   return `<form id="drop" method="post" action="/submit" enctype="multipart/form-data">
-<p><label for="files">${t.html('form.documents')} <span class="hint">${t.html('form.documentsHint', { mib: maxFileMiB })}</span></label>
-<input type="file" id="files" name="files" multiple></p>
-<p><label for="message">${t.html('form.message')}</label>
-<textarea id="message" name="message" rows="8" maxlength="100000" dir="auto"></textarea></p>
+${plainFields(t, maxFile, message)}
 <p><button type="submit" id="send" class="js-only" disabled>${t.html('form.send')}</button>
 <noscript><button type="submit" id="send-plain">${t.html('form.sendPlain')}</button></noscript></p>
 </form>
@@ -66,27 +71,31 @@ export function sendForm(t: Translator, maxFileMiB: number): string {
 <section id="done" class="done" hidden tabindex="-1">
 <h2>${t.html('sent.heading')}</h2>
 <p>${t.html('sent.js', {}, LINKS)}</p>
-</section>
+${leaveForm(t)}</section>
 <section id="failed" class="warning" hidden tabindex="-1" role="alert"></section>
 ${codenamePanel(t)}`;
 }
 
-const beforeYouSend = (t: Translator) => `<h2>${t.html('source.before.heading')}</h2>
+/** Said before the Send button: where to send from, hidden details, how long it takes. The guide is linked here only. */
+export const beforeYouSend = (t: Translator) => `<h2>${t.html('source.before.heading')}</h2>
 <ul>
 <li>${t.html('source.before.device')}</li>
-<li>${t.html('source.before.metadata', {}, LINKS)}</li>
+<li>${t.html('source.before.metadata')}</li>
+<li>${t.html('source.before.time')}</li>
 </ul>
-<p>${t.html('source.guideLink', {}, LINKS)}</p>`;
+<p>${t.html('source.guideLink', {}, LINKS)}</p>
+`;
 
-export function renderSourcePage({ t, open, maxFileMiB, onion = null, branding }: SourcePageOptions): string {
-  const header = newsroomHeader(t, branding);
-  if (!open) return layout({ t, title: t.text('source.closed.title'), body: `${header}${closed(t)}${onion ? onionNote(t, onion) : ''}\n<p>${t.html('source.guideLink', {}, LINKS)}</p>` });
+/** A refused no-JavaScript send, said above the form that still holds what was typed. */
+export const refusal = (t: Translator, r: Refused | undefined) =>
+  r ? `<section id="refused"><h2>${t.html('error.title.notSent')}</h2>\n<p class="warning" role="alert">${escapeHtml(r.reason)}</p></section>\n` : '';
+
+export function renderSourcePage({ t, open, maxFile, onion = null, branding, refused, leave }: SourcePageOptions): string {
+  if (!open) return sourceLayout({ t, branding, title: t.text('source.closed.title'), body: `${closed(t)}${onion ? onionNote(t, onion) : ''}\n<p>${t.html('source.guideLink', {}, LINKS)}</p>` });
   const heading = branding?.name ? t.html('source.headingNamed', { newsroom: branding.name }) : t.html('source.heading');
-  const body = `${header}<h1>${heading}</h1>
-${branding?.welcome ? `${paragraphs(branding.welcome, 'welcome')}\n` : ''}${onion ? onionNote(t, onion) : ''}${pathNotes(t, maxFileMiB)}
-${sendForm(t, maxFileMiB)}
-<p>${t.html('source.returning', {}, LINKS)}</p>
-${beforeYouSend(t)}
-${guidelines(t, branding)}`;
-  return layout({ t, title: t.text('source.title'), body, script: '/static/js/source.js', head: NOSCRIPT_CSS });
+  const body = `<h1>${heading}</h1>
+${refusal(t, refused)}${branding?.welcome ? `${paragraphs(branding.welcome, 'welcome')}\n` : ''}${onion ? onionNote(t, onion) : ''}${pathNotes(t)}
+${guidelines(t, branding)}${beforeYouSend(t)}${sendForm(t, maxFile, refused?.message)}
+<p>${t.html('source.returning', {}, LINKS)}</p>`;
+  return sourceLayout({ t, branding, leave, title: t.text('source.title'), body, script: '/static/js/source.js', head: NOSCRIPT_CSS });
 }

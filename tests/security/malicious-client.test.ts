@@ -40,7 +40,7 @@ async function compromised(alter: Alter, { ignoreLanguage = false } = {}): Promi
 }
 
 const TAGS = LANGUAGES.map((l) => l.tag);
-const PAGES = ['/', '/guide', '/login', '/sent', 'POST /login'];
+const PAGES = ['/', '/guide', '/login', '/sent', 'POST /login', 'POST /leave'];
 const ESCAPE = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const line = (verdict: 'ok' | 'MISMATCH', page: string, tag: string, rest = '') => new RegExp(`^${verdict}\\s+page ${ESCAPE(page)} \\(${ESCAPE(tag)}\\)${rest ? ` ${rest}` : '$'}`, 'm');
 // The Uyghur reader's cookie, as the switch (?lang=3) gives it.
@@ -66,7 +66,7 @@ test('the honest server passes, file by file, and page by page in every language
     for (const page of [...PAGES, '/verify-client-']) expect(result.stdout).toMatch(page.endsWith('-') ? new RegExp(`^ok\\s+page /verify-client-\\w+ \\(${tag}\\)$`, 'm') : line('ok', page, tag));
   }
   expect(result.stdout).not.toMatch(/MISMATCH/);
-  expect(result.stdout).toMatch(/All \d+ scripts and stylesheets, and the 6 pages .* in each of the 4 languages \(24 in all\), .* match/);
+  expect(result.stdout).toMatch(/All \d+ scripts and stylesheets, and the 7 pages .* in each of the 4 languages \(28 in all\), .* match/);
 });
 
 test('the pages it checks are every page the source listener serves by GET', () => {

@@ -9,6 +9,7 @@ import { HttpError } from '../../http/errors.ts';
 import { requireSpace } from '../../http/space.ts';
 import { bodyBytes, jsonObject, partNumberParam, rawBody, submissionIdParam } from '../../http/validate.ts';
 import type { Store } from '../../store/index.ts';
+import { formatLimit } from '../../../common/sizes.ts';
 import { said } from '../../i18n/said.ts';
 
 export type SourceApiDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; arrived?: () => void };
@@ -27,7 +28,7 @@ const uploadOf = (req: Request): [string, string] => [submissionIdParam(req), re
 
 export function sourceApi({ config, store, recipients, sessions, arrived = () => undefined }: SourceApiDeps): Router {
   const router = Router();
-  const { maxParts, maxFileMiB } = limitsOf(config);
+  const { maxParts } = limitsOf(config);
   const recipientCount = () => Math.max(1, store.journalists.active().length);
   const partLimit = () => maxObjectBytes(config, recipientCount());
   // A manifest lists a 64-character digest per part, so it grows with the part count, not the part size.
@@ -57,7 +58,7 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
     const body = jsonObject(req, ['parts', 'secret']);
     const parts = body.parts;
     if (typeof parts !== 'number' || !Number.isSafeInteger(parts) || parts < 1 || parts > maxParts) {
-      throw new HttpError(400, said('error.parts', { max: maxParts, mib: maxFileMiB }));
+      throw new HttpError(400, said('error.parts', { max: maxParts, size: formatLimit(config.maxFileBytes) }));
     }
     const secret = body.secret;
     if (typeof secret !== 'string' || !SECRET.test(secret)) throw new HttpError(400, said('error.unreadable', { status: 400 }));

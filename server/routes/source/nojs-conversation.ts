@@ -10,8 +10,10 @@ import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { sameToken } from '../../auth/sessions.ts';
 import type { Store } from '../../store/index.ts';
 import { untilClosed } from '../../http/gate.ts';
-import { limitsOf, type Config } from '../../config.ts';
-import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './nojs.ts';
+import type { Config } from '../../config.ts';
+import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
+import { brandingFor } from './refusals.ts';
+import { formatLimit } from '../../../common/sizes.ts';
 import { replyId, slowly, sourceByLogin, UNKNOWN_CODENAME, UnknownCodenameError, type ConversationDeps } from './conversation.ts';
 import { said, say } from '../../i18n/said.ts';
 import { tOf } from '../../i18n/middleware.ts';
@@ -40,16 +42,23 @@ function onlyField(body: unknown, name: string): string {
  */
 export function noScriptConversation({ config, store, sessions, gates }: ConversationDeps & { config: Config }): Router {
   const router = Router();
-  const { maxFileMiB } = limitsOf(config);
+  const maxFile = formatLimit(config.maxFileBytes);
 
-  router.get('/login', (_req, res) => sendPage(res, (t) => renderSourceLogin({ t, maxFileMiB })));
+  router.get('/login', (_req, res) => {
+    const branding = brandingFor(store);
+    sendPage(res, (t) => renderSourceLogin({ t, maxFile, branding: branding(t) }));
+  });
 
   router.post('/login', async (req, res) => {
     let codename: string;
+    const branding = brandingFor(store);
+    const typed = onlyField(req.body, 'codename');
+    // A refused codename stays in the field, to be corrected rather than typed again.
+    const again = (t: Translator, error: string) => renderSourceLogin({ t, error, maxFile, branding: branding(t), typed });
     try {
-      codename = normaliseCodename(onlyField(req.body, 'codename'));
+      codename = normaliseCodename(typed);
     } catch (error) {
-      if (error instanceof NotACodenameError) return sendPage(res.status(400), (t) => renderSourceLogin({ t, error: t.text(error.key, error.values), maxFileMiB }));
+      if (error instanceof NotACodenameError) return sendPage(res.status(400), (t) => again(t, t.text(error.key, error.values)));
       throw error;
     }
     let opened: { sourceId: string; replies: ShownReply[] };
@@ -58,11 +67,11 @@ export function noScriptConversation({ config, store, sessions, gates }: Convers
     } catch (error) {
       if (!(error instanceof UnknownCodenameError)) throw error;
       await slowly(req); // the gate slot is already free, and the connection gives way to a newcomer meanwhile
-      return sendPage(res.status(401), (t) => renderSourceLogin({ t, error: say(t, UNKNOWN_CODENAME), maxFileMiB }));
+      return sendPage(res.status(401), (t) => again(t, say(t, UNKNOWN_CODENAME)));
     }
     const { token, session } = sessions.create(opened.sourceId);
     setSessionCookie(res, token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
-    const page = (replies: ShownReply[]) => (t: Translator) => renderConversation({ t, replies, csrf: session.csrf, maxFileMiB });
+    const page = (replies: ShownReply[]) => (t: Translator) => renderConversation({ t, replies, csrf: session.csrf, maxFile, branding: branding(t) });
     sendPage(res, page(opened.replies), { atLeast: inEveryLanguage(tOf(res), page([])).longest + REPLY_ROOM });
   });
 
@@ -71,7 +80,8 @@ export function noScriptConversation({ config, store, sessions, gates }: Convers
     const csrf = onlyField(req.body, 'csrf');
     if (!session || typeof csrf !== 'string' || !sameToken(csrf, session.csrf)) throw new HttpError(403, said('error.sessionEnded'));
     await store.replies.delete(replyId(req), session.sourceId);
-    sendPage(res, (t) => renderMessagePage({ t, title: t.text('replies.deleted.title'), message: t.text('replies.deleted.body') }));
+    const branding = brandingFor(store);
+    sendPage(res, (t) => renderMessagePage({ t, title: t.text('replies.deleted.title'), message: t.text('replies.deleted.body'), branding: branding(t), leave: session.csrf }));
   });
 
   return router;

@@ -8,7 +8,10 @@ import { limitsOf, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { declaresMoreThan } from '../../http/validate.ts';
 import { requireSpace } from '../../http/space.ts';
-import { MAX_MESSAGE_BYTES, readForm } from '../../nojs/form.ts';
+import { MAX_MESSAGE_BYTES, readForm, typedMessage } from '../../nojs/form.ts';
+import { formatLimit } from '../../../common/sizes.ts';
+import { brandingFor, keepTyped } from './refusals.ts';
+import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { sealStream } from '../../nojs/seal-stream.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { assertSameKeys, type RecipientSet } from '../../recipients.ts';
@@ -28,23 +31,22 @@ const MAX_UPLOADS = 16;
 const WAITING = { maxWaiting: 64, waitMs: 20_000 };
 
 /** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
-export const SOURCE_COOKIE = '__Host-sealdrop-source';
-// Outside Tor Browser an http .onion page is not a secure context and the __Host- cookie is never
-// stored: on an onion Host its non-Secure twin `sealdrop-source` carries the session too.
-export const SOURCE_COOKIE_OPTIONS = { onionFallback: true } as const;
+export { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS };
 
 export type NoScriptDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; gates: SourceGates; arrived?: () => void };
 
 export function noScriptSubmit({ config, store, recipients: current, sessions, gates, arrived = () => undefined }: NoScriptDeps): Router {
   const router = Router();
-  const { maxParts, maxFileMiB } = limitsOf(config);
+  const { maxParts } = limitsOf(config);
+  const maxFile = formatLimit(config.maxFileBytes);
 
-  router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFileMiB), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
+  router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFile), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, said('error.multipart'));
     const used = await current();
     const recipients = used.keys.map((k) => k.key);
     if (recipients.length === 0) throw new HttpError(503, NOT_OPEN);
     const ids: string[] = [];
+    const typed = keepTyped(res);
     // A returning source (cookie from a codename login) adds to their conversation; a new one gets a codename.
     const existing = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.sourceId ?? null;
     let created = null as { sourceId: string; codename: string } | null;
@@ -54,8 +56,8 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
         // PBKDF2 and a key pair: bounded by its own gate, before anything of this form is stored.
         if (!existing) created ??= await gates.newSource.run(() => serverMadeSource(store), untilClosed(res));
         const sourceId = existing ?? created!.sourceId;
-        ids.push(await sealStream(truncationChecked(item.content, maxFileMiB), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt }));
-      });
+        ids.push(await sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt }));
+      }, typed);
       if (count === 0) throw new HttpError(400, said('error.nothingChosen'));
       // A journalist disabled while the bytes arrived must not receive them: then nothing is kept.
       assertSameKeys((await current()).keyIds, used.keyIds);
@@ -70,13 +72,19 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     arrived(); // notices of new material: a flag in memory, nothing more on this path
     // Stored: nothing below may refuse or fail (the token is an HMAC, no table), so the codename is always shown.
     if (!created) return res.redirect(303, '/sent');
-    setSessionCookie(res, sessions.create(created.sourceId).token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
+    const { token, session } = sessions.create(created.sourceId);
+    setSessionCookie(res, token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
     // Sent once, in this response only: the codename is not kept anywhere after this line.
     const { codename } = created;
-    sendPage(res, (t) => renderCodenamePage(t, codename));
+    const branding = brandingFor(store);
+    sendPage(res, (t) => renderCodenamePage(t, codename, branding(t), session.csrf));
   });
 
-  router.get('/sent', (_req, res) => sendPage(res, renderSentPage));
+  router.get('/sent', (req, res) => {
+    const branding = brandingFor(store);
+    const leave = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.csrf;
+    sendPage(res, (t) => renderSentPage(t, branding(t), leave));
+  });
   return router;
 }
 
@@ -88,19 +96,21 @@ const FORM_OVERHEAD = MAX_MESSAGE_BYTES + 64 * 1024;
  * length, so a form that says it is larger is refused before a byte of it is read or encrypted
  * (a form that lies is still cut at the per-file limit as it arrives).
  */
-function refuseDeclaredOver(maxBytes: number, maxFileMiB: number): RequestHandler {
-  return (req, _res, next) => {
+function refuseDeclaredOver(maxBytes: number, maxFile: string): RequestHandler {
+  return async (req, res, next) => {
     if (!declaresMoreThan(req, maxBytes)) return next();
+    // The message comes before the files in the form: it is read, to be shown again with the refusal.
+    keepTyped(res).message = await typedMessage(req);
     // Answered now, and the rest of the body read and dropped: a browser shows an answer only to a
     // request it finished sending (one cut short shows "connection reset"). The slow-body guard
     // still cuts a sender too slow to be worth waiting for.
-    next(new HttpError(413, said('error.nojsTooLarge', { mib: maxFileMiB })));
+    next(new HttpError(413, said('error.nojsTooLarge', { size: maxFile })));
   };
 }
 
 /** Passes the file through, failing once busboy reports the file went over the size limit. */
-async function* truncationChecked(stream: AsyncIterable<Buffer> & { truncated?: boolean }, maxFileMiB: number): AsyncIterable<Buffer> {
+async function* truncationChecked(stream: AsyncIterable<Buffer> & { truncated?: boolean }, maxFile: string): AsyncIterable<Buffer> {
   yield* stream;
-  if (stream.truncated) throw new HttpError(413, said('error.nojsFileTooLarge', { mib: maxFileMiB }));
+  if (stream.truncated) throw new HttpError(413, said('error.nojsFileTooLarge', { size: maxFile }));
 }
 

@@ -1,24 +1,34 @@
 import { Router } from 'express';
 import { renderSourcePage } from '../../views/source.ts';
 import { renderGuide } from '../../views/guide.ts';
-import { limitsOf, type Config } from '../../config.ts';
+import type { Config } from '../../config.ts';
+import { formatLimit } from '../../../common/sizes.ts';
+import { brandingFor } from './refusals.ts';
+import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
+import { readCookie } from '../../http/session.ts';
+import type { SourceSessions } from '../../auth/source-sessions.ts';
 import type { RecipientSet } from '../../recipients.ts';
 import { cameByOnion } from '../../http/onion-location.ts';
 import type { Store } from '../../store/index.ts';
 import { sendPage } from '../../http/pad-responses.ts';
 
-type PagesDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sourceOnion: string | null };
+type PagesDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sourceOnion: string | null; sessions: SourceSessions };
 
-export function sourcePages({ config, store, recipients, sourceOnion }: PagesDeps): Router {
+export function sourcePages({ config, store, recipients, sourceOnion, sessions }: PagesDeps): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     const open = (await recipients()).keys.length > 0;
     // A source who reached a mirror (or a test address) is told the onion address to use instead.
     const onion = sourceOnion && !cameByOnion(req.get('host'), sourceOnion) ? sourceOnion : null;
-    const logo = store.settings.logo() !== null;
     // Each language with its own branding texts, which the newsroom may have written at any length.
-    sendPage(res, (t) => renderSourcePage({ t, open, maxFileMiB: limitsOf(config).maxFileMiB, onion, branding: { ...store.settings.branding(t.tag), logo } }));
+    const branding = brandingFor(store);
+    const leave = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.csrf;
+    sendPage(res, (t) => renderSourcePage({ t, open, maxFile: formatLimit(config.maxFileBytes), onion, branding: branding(t), leave }));
   });
-  router.get('/guide', (_req, res) => sendPage(res, renderGuide));
+  router.get('/guide', (req, res) => {
+    const branding = brandingFor(store);
+    const leave = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.csrf;
+    sendPage(res, (t) => renderGuide(t, branding(t), leave));
+  });
   return router;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { describe as say, formatBytes, formatDuration, Meter } from '../../../client/source/meter.ts';
+import { formatLimit } from '../../../common/sizes.ts';
 import { useStrings } from '../../../client/i18n.ts';
 import { translator } from '../../../server/i18n/index.ts';
 
@@ -37,7 +38,7 @@ describe('Meter', () => {
     const r = meter.read();
     expect(r.rate).toBeCloseTo(250_000, -3);
     expect(r.secondsLeft).toBe(20);
-    expect(say(r)).toBe('5.0 MB of 10 MB sent, 250 KB/s, less than a minute left');
+    expect(say(r)).toBe('5.0 MB of 10 MB sent, 0.2 MB/s, less than a minute left');
   });
 
   test('never reports more than the whole, even with padding and retries', () => {
@@ -49,9 +50,13 @@ describe('Meter', () => {
 });
 
 test('sizes and durations read as a person would say them', () => {
-  expect(formatBytes(999)).toBe('999 bytes');
-  expect(formatBytes(4_294_967_296)).toBe('4.3 GB');
-  expect(formatBytes(123_456_789)).toBe('123 MB');
+  expect(formatBytes(999)).toBe('< 0.1 MB');
+  expect(formatBytes(0)).toBe('0.0 MB');
+  // Rounded down, and the same words as the server's limits: a 4 GiB limit reads "4.2 GB" on both.
+  expect(formatBytes(4_294_967_296)).toBe('4.2 GB');
+  expect(formatBytes(4_294_967_296)).toBe(formatLimit(4_294_967_296));
+  expect(formatBytes(123_956_789)).toBe('123 MB');
+  expect(formatBytes(123_956_789)).toBe(formatLimit(123_956_789));
   expect(formatDuration(59)).toBe('less than a minute');
   expect(formatDuration(61)).toBe('about 1 minute');
   expect(formatDuration(55 * 60)).toBe('about 55 minutes');

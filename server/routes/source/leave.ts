@@ -1,0 +1,37 @@
+import { Router, type Response } from 'express';
+import type { SourceSessions } from '../../auth/source-sessions.ts';
+import { sameToken } from '../../auth/sessions.ts';
+import { isOnionRequest } from '../../http/cookies.ts';
+import { HttpError } from '../../http/errors.ts';
+import { sendPage } from '../../http/pad-responses.ts';
+import { readCookie } from '../../http/session.ts';
+import { said } from '../../i18n/said.ts';
+import type { Store } from '../../store/index.ts';
+import { renderLeftPage } from '../../views/sent.ts';
+import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
+import { brandingFor } from './refusals.ts';
+
+/** Tells the browser to forget the session cookie and its onion-only twin (set only for an onion Host). */
+function forgetCookies(res: Response): void {
+  const gone = (name: string, secure: boolean) => `${name}=; Path=/; HttpOnly;${secure ? ' Secure;' : ''} SameSite=Strict; Max-Age=0`;
+  res.append('Set-Cookie', gone(SOURCE_COOKIE, true));
+  if (isOnionRequest(res.req)) res.append('Set-Cookie', gone(SOURCE_COOKIE.replace(/^__Host-/, ''), false));
+}
+
+/**
+ * "Leave": the browser forgets the session (a session is a signed token with no row to delete; the
+ * one the browser held expires within two hours and was never anywhere else). With JavaScript the
+ * session lived in the page's memory and leaving the page ends it; this answer says what to do next.
+ */
+export function leaveRoute({ store, sessions }: { store: Store; sessions: SourceSessions }): Router {
+  const router = Router();
+  router.post('/leave', (req, res) => {
+    const session = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
+    const csrf = (req.body as { csrf?: unknown } | undefined)?.csrf;
+    if (session && (typeof csrf !== 'string' || !sameToken(csrf, session.csrf))) throw new HttpError(403, said('error.formExpired'));
+    forgetCookies(res);
+    const branding = brandingFor(store);
+    sendPage(res, (t) => renderLeftPage(t, branding(t)));
+  });
+  return router;
+}

@@ -1,0 +1,52 @@
+import type { Response } from 'express';
+import type { ErrorPage } from '../../http/errors.ts';
+import type { Typed } from '../../nojs/form.ts';
+import type { Translator } from '../../i18n/index.ts';
+import type { Store } from '../../store/index.ts';
+import type { SourceSessions } from '../../auth/source-sessions.ts';
+import { readCookie } from '../../http/session.ts';
+import { renderMessagePage } from '../../views/message.ts';
+import { renderSourcePage } from '../../views/source.ts';
+import type { PageBranding } from '../../views/source-frame.ts';
+import { formatLimit } from '../../../common/sizes.ts';
+import type { Config } from '../../config.ts';
+import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
+
+/** What the source typed into the form being answered (the no-JS send fills it as it reads the form). */
+export const keepTyped = (res: Response): Typed => ((res.locals as { typed?: Typed }).typed ??= { message: '' });
+const typedOf = (res: Response): Typed | undefined => (res.locals as { typed?: Typed }).typed;
+
+/** The newsroom's face in each language (its texts may differ per language; the logo is one). */
+export function brandingFor(store: Store): (t: Translator) => PageBranding {
+  const logo = store.settings.logo() !== null;
+  return (t) => ({ ...store.settings.branding(t.tag), logo });
+}
+
+// A heading that says what happened; the message under it says why and what to do.
+function titleFor(t: Translator, status: number, fallback: string): string {
+  if (status === 404) return t.text('error.title.notFound');
+  if (status === 401) return t.text('error.title.loggedOut');
+  if (status === 413) return t.text('error.title.notSent');
+  return fallback;
+}
+
+/**
+ * Refusals on the source listener, under the newsroom's name. A refused no-JavaScript send comes
+ * back as the send form itself, the reason above it and the message the source typed still in it
+ * (files cannot be put back into a file input: the reason says to choose them again).
+ */
+export function sourceErrorPage({ config, store, sessions }: { config: Config; store: Store; sessions: SourceSessions }): ErrorPage {
+  return (res) => {
+    const branding = brandingFor(store);
+    const typed = typedOf(res);
+    const session = sessions.get(readCookie(res.req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
+    return (t, title, message) => {
+      const status = res.statusCode;
+      if (typed && status < 500) {
+        const refused = { reason: message, message: typed.message };
+        return renderSourcePage({ t, open: true, maxFile: formatLimit(config.maxFileBytes), branding: branding(t), refused, leave: session?.csrf });
+      }
+      return renderMessagePage({ t, title: titleFor(t, status, title), message, branding: branding(t), leave: session?.csrf });
+    };
+  };
+}
