@@ -26,6 +26,10 @@ function swap(page: FetchedPage): boolean {
   current.replaceWith(root);
   document.getElementById('notice-area')?.replaceChildren(...[...(doc.getElementById('notice-area')?.childNodes ?? [])].map((n) => document.importNode(n, true)));
   document.title = doc.title;
+  // The language switch follows the page: absent where a one-time secret is shown, so nobody reloads it away.
+  document.querySelector('body > nav.languages')?.remove();
+  const languages = doc.querySelector('body > nav.languages');
+  if (languages) document.body.prepend(document.importNode(languages, true));
   document.dispatchEvent(new CustomEvent('workspace:swap', { detail: { root } }));
   return true;
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { sealText } from '../../common/envelope/pad-text.ts';
@@ -115,9 +115,18 @@ test('triage with the key unlocked once: nothing reloads the page or forgets the
   await stillUnlocked(page, MESSAGE_SHOWN, MESSAGE);
   expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1'); // a screen reader is told where it is
 
-  // Star, then done: forms posted by the shell, answered with a 303 back here.
-  await go(page, () => page.click('#workspace form[action$="/star"] button'), here);
+  // Star (pressed twice in a row: the second press is ignored while the first is on its way), then
+  // done: forms posted by the shell, answered with a 303 back here.
+  const held: Route[] = [];
+  await page.route('**/star', (route) => void held.push(route));
+  await page.click('#workspace form[action$="/star"] button');
+  await expect.poll(() => held.length).toBe(1);
+  await page.click('#workspace form[action$="/star"] button');
+  expect(held).toHaveLength(1);
+  await go(page, () => held[0]!.continue(), here);
   await page.waitForSelector('#workspace h1 .star');
+  await page.unroute('**/star');
+  expect(held).toHaveLength(1);
   await stillUnlocked(page, MESSAGE_SHOWN, MESSAGE);
   await go(page, () => page.click('#workspace form[action$="/done"] button'), here);
   await page.waitForSelector('#workspace form[action$="/done"] input[name=done][value="0"]', { state: 'attached' });
