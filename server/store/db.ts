@@ -83,7 +83,7 @@ export const MIGRATIONS: readonly string[] = [
   // The newsroom workspace: who wrote each reply (null: written before this, or by a journalist
   // since removed), each journalist's idle auto-lock for the key in their page, and where they are
   // told that something new arrived (null: not told); indexes for a list that stays fast at any size
-// (sources_listed: the list sorts and filters every source without reading its keys).
+  // (sources_listed: the list sorts and filters every source without reading its keys).
   `ALTER TABLE replies ADD COLUMN journalist_id INTEGER REFERENCES journalists(id) ON DELETE SET NULL;
    ALTER TABLE journalists ADD COLUMN lock_minutes INTEGER NOT NULL DEFAULT 15;
    ALTER TABLE journalists ADD COLUMN notify_email TEXT;
