@@ -115,6 +115,7 @@ describe('one page of the list', () => {
     }
     expect(await (await jo.get('/?filter=bogus')).text()).toContain('Unknown filter: use all, unread, starred, open or done.');
     expect(await (await jo.get('/?page=0')).text()).toContain('The page must be a whole number from 1.');
+    expect((await jo.get('/?lang=zz')).status).toBe(200); // the language switch's own parameter, unknown: ignored
   });
 
   test('labels: the ciphertext of every labelled conversation, for the page to decrypt', async () => {

@@ -10,7 +10,8 @@ const PAGE = /^[1-9]\d{0,5}$/;
 
 /** `filter` and `page` from a query: absent means all and 1; anything else is a 400 that says what is allowed. */
 export function listPlace(query: Record<string, unknown>): ListPlace {
-  const extra = Object.keys(query).find((k) => k !== 'filter' && k !== 'page');
+  // `lang` is the language switch's, read before any route (an unknown code falls through here).
+  const extra = Object.keys(query).find((k) => k !== 'filter' && k !== 'page' && k !== 'lang');
   if (extra !== undefined) throw new HttpError(400, said('error.unexpectedField', { field: extra }));
   const filter = query.filter ?? 'all';
   if (typeof filter !== 'string' || !(LIST_FILTERS as readonly string[]).includes(filter)) throw new HttpError(400, said('staff.error.listFilter'));
