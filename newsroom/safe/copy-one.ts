@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { safeFileName, uniqueName } from '../../common/filenames.ts';
 import { renderSafePdf, type Rendered } from './convert.ts';
@@ -14,7 +13,9 @@ import { assertSandbox, runSandboxed } from './sandbox.ts';
 
 // One file in, its safe copy and report out. The original's bytes are copied into a private work
 // folder first (the sandbox sees that copy, never the journalist's folders), and everything the
-// tools read from it runs in the sandbox.
+// tools read from it runs in the sandbox. The work folder (0700) sits in the output folder, not in
+// the shared /tmp: the journalist chose that disk for this material, and an interrupted run
+// leaves its copies there, where they will be seen.
 
 export type SafeOptions = { ocr: boolean; clean: boolean; json: boolean };
 
@@ -45,7 +46,7 @@ async function pixelCopy(input: string, kind: Kind & { family: 'pdf' | 'image' |
   if (kind.family === 'pdf') await pdfFindings(f, input);
   if (kind.family === 'office') officeFindings(f, bytes);
   for (const { page, grid } of rendered.dotGrids) {
-    f.add('tracking-dots', `page ${page}`, `a grid of ${grid.dots} faint yellow dots about ${grid.pitch} px (${(grid.pitch / LIMITS.dpi * 25.4).toFixed(1)} mm) apart: likely a colour printer's tracking code; print or publish in greyscale, or retype`, 'shown');
+    f.add('tracking-dots', `page ${page}`, `a grid of ${grid.dots} faint yellow dots about ${grid.pitch} px apart: likely a colour printer's tracking code; print or publish in greyscale, or retype`, 'shown');
   }
   let ocr: string | null = null;
   if (rendered.ocrText !== null) {
@@ -90,7 +91,7 @@ export async function safeCopy(file: string, outDir: string, o: SafeOptions): Pr
   const base = safeFileName(path.basename(file)).replace(/\.[^.]{1,8}$/, '') || 'file';
   const stem = uniqueName(base, (s) => suffixes.some((x) => existsSync(path.join(outDir, s + x))));
   const out = (suffix: string) => path.join(outDir, stem + suffix);
-  const work = await mkdtemp(path.join(tmpdir(), 'sealdrop-safe-'));
+  const work = await mkdtemp(path.join(outDir, '.sealdrop-work-'));
   const f = new Findings();
   try {
     const input = path.join(work, `input.${ext}`);

@@ -10,11 +10,11 @@ export const LIMITS = {
   /** Wall-clock time for one tool run in the sandbox (a LibreOffice conversion, a batch of pages). */
   timeoutMs: 120_000,
   /** Address space of each tool run (prlimit --as). */
-  memoryBytes: 3 * 1024 ** 3,
+  memoryBytes: 3_000_000_000,
   /** Largest file a tool may write (prlimit --fsize). */
-  fileBytes: 2 * 1024 ** 3,
+  fileBytes: 2_000_000_000,
   /** Largest metadata listing read back from exiftool or qpdf. */
-  reportBytes: 64 * 1024 ** 2,
+  reportBytes: 64_000_000,
   /** Pages rendered per sandbox run, so that pixels on disk stay bounded. */
   batchPages: 10,
 } as const;

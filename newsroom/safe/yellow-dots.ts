@@ -39,10 +39,10 @@ export function findDotGrid(page: Pixels): DotGrid | null {
     for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) if (at.has((y + dy) * page.width + x + dx)) return true;
     return false;
   };
+  const shared = (pitch: number) => dots.filter(([x, y]) => near(x + pitch, y) || near(x, y + pitch)).length > dots.length / 2;
   for (let pitch = 4; pitch <= 96; pitch++) {
-    let paired = 0;
-    for (const [x, y] of dots) if (near(x + pitch, y) || near(x, y + pitch)) paired++;
-    if (paired > dots.length / 2) return { dots: dots.length, pitch };
+    // A one-pixel tolerance makes pitch - 1, pitch and pitch + 1 all match: report the middle one.
+    if (shared(pitch)) return { dots: dots.length, pitch: shared(pitch + 2) ? pitch + 1 : pitch };
   }
   return null;
 }
