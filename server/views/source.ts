@@ -51,7 +51,7 @@ ${digitsNote(t)}<p class="codename codename-digits" id="codename-digits" dir="lt
 /** The fields and the plain Send button of every no-JavaScript form; the message comes first, so a refusal can keep it. */
 export function plainFields(t: Translator, maxFile: string, message = '', withScript = true): string {
   const hint = withScript
-    ? `<span class="hint js-only">${t.html('form.documentsHint', { size: maxFile })}</span><noscript><span class="hint">${t.html('form.documentsHintNojs', { size: maxFile })}</span></noscript>`
+    ? `<span class="hint js-only">${t.html('form.documentsHint', { size: maxFile })}</span><span class="hint nojs-only">${t.html('form.documentsHintNojs', { size: maxFile })}</span>`
     : `<span class="hint">${t.html('form.documentsHintNojs', { size: maxFile })}</span>`;
   return `<p><label for="message">${t.html('form.message')}</label>
 <textarea id="message" name="message" rows="8" maxlength="100000" dir="auto">${escapeHtml(message)}</textarea></p>
