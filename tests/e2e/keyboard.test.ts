@@ -103,6 +103,14 @@ test('a journalist logs in, unlocks the key, reads, decrypts and replies by keyb
   await page.waitForSelector('#workspace li.conversation');
   expect(await page.textContent('#key-status')).toBe('Key unlocked, in this tab only.');
   expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1'); // where the new page begins
+  // A bulk action: a conversation selected with Space, starred with Enter; a notice says so.
+  await tabTo(page, 'li.conversation input.select');
+  await page.keyboard.press('Space');
+  await tabTo(page, 'button.bulk-action[value="star"]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#notice-area .notice');
+  await page.waitForSelector('#workspace li.conversation .star');
+  expect(await page.textContent('#key-status')).toBe('Key unlocked, in this tab only.');
   await tabTo(page, '#lock-key');
   await page.keyboard.press('Enter');
   expect(await page.textContent('#key-status')).toBe('Key locked.');
