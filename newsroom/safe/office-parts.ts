@@ -4,6 +4,7 @@ import { openZip } from './zip.ts';
 // What an office document's own parts say about who made it, read from the XML inside the ZIP
 // (exiftool sees only part of it). Regular expressions over capped text, not a full XML parser:
 // this is a report, and missing an unusual spelling means a finding is not listed, nothing more.
+// No pattern scans ahead without a bound, so a hostile part cannot make a scan quadratic.
 
 type Zip = ReturnType<typeof openZip>;
 
@@ -42,8 +43,8 @@ function odf(f: Findings, zip: Zip): void {
   for (const m of all(zip.text('meta.xml'), /<meta:user-defined meta:name="([^"]{1,200})"/g)) f.add('text-metadata', 'custom property', decode(m[1]!));
   for (const m of all(zip.text('settings.xml'), /config:name="(PrinterName|PrinterSetup)"[^>]*>([^<]{1,200})</g)) f.add('device-name', m[1]!, m[1] === 'PrinterName' ? decode(m[2]!) : 'printer driver settings');
   const content = zip.text('content.xml');
-  for (const m of all(content, /<text:changed-region\b[\s\S]*?<dc:creator>([^<]*)<\/dc:creator>(?:\s*<dc:date>([^<]*)<\/dc:date>)?/g)) f.add('revisions', 'tracked change', `by ${decode(m[1]!)}${m[2] ? ` on ${m[2]}` : ''}`, 'shown');
-  for (const m of all(content, /<office:annotation\b[\s\S]*?<dc:creator>([^<]*)</g)) f.add('comments', 'comment', `by ${decode(m[1]!)}`);
+  for (const m of all(content, /<office:change-info\b[^>]*>\s*<dc:creator>([^<]*)<\/dc:creator>(?:\s*<dc:date>([^<]*)<\/dc:date>)?/g)) f.add('revisions', 'tracked change', `by ${decode(m[1]!)}${m[2] ? ` on ${m[2]}` : ''}`, 'shown');
+  for (const m of all(content, /<office:annotation\b[^>]*>\s*<dc:creator>([^<]*)</g)) f.add('comments', 'comment', `by ${decode(m[1]!)}`);
   for (const m of all(content, /<text:(hidden-text|hidden-paragraph)\b|text:display="none"|table:display="false"/g)) f.add('hidden', 'hidden text, section or sheet', m[0]);
 }
 

@@ -1,6 +1,7 @@
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { clip } from './findings.ts';
 import { declaredSize } from './image-size.ts';
 import { LIMITS } from './limits.ts';
 import { PixelLimitError } from './pixels.ts';
@@ -18,7 +19,8 @@ export class LimitError extends Error {
 async function sandboxed(what: string, run: Parameters<typeof runSandboxed>[0]): Promise<string> {
   try {
     const result = await runSandboxed(run);
-    if (result.code !== 0) throw new Error(`${what} could not read the file (${result.stderr.trim().split('\n').pop() ?? 'no message'})`);
+    // The tool's last words may quote the file: shown without control characters (no terminal escapes).
+    if (result.code !== 0) throw new Error(`${what} could not read the file (${clip(result.stderr.trim().split('\n').pop() ?? '') || 'no message'})`);
     return result.stdout.toString('utf8');
   } catch (error) {
     if (error instanceof SandboxError && error.code === 'timeout') throw new LimitError(`${what} ${error.message}`);

@@ -89,9 +89,10 @@ describe('sealdrop safe-copy', () => {
     }
   });
 
-  test('the ODT report lists the embedded object, author and generator', () => {
+  test('the ODT report lists the embedded object, author, generator, tracked change, comment and printer', () => {
     const text = listed('note');
-    for (const planted of ['embedded|embedded object|Object 1/', 'author|meta.xml: initial-creator|Planted Author', 'software|meta.xml: generator|PlantedOffice/7.4']) expect(text).toContain(planted);
+    for (const planted of ['embedded|embedded object|Object 1/', 'author|meta.xml: initial-creator|Planted Author', 'software|meta.xml: generator|PlantedOffice/7.4',
+      'revisions|tracked change|by Planted ODT Editor on 2024-01-02T03:04:05|shown', 'comments|comment|by Planted ODT Commenter|removed', 'device-name|PrinterName|Planted-Printer-3rd-Floor']) expect(text).toContain(planted);
   });
 
   test('the JPEG report lists GPS, camera make, model and serial, and the thumbnail, all removed', () => {
