@@ -23,21 +23,23 @@ let safest: { context: BrowserContext; page: Page; cdp: CDPSession };
 let scripted: { context: BrowserContext; page: Page };
 let staff: { context: BrowserContext; page: Page };
 const TAGS = LANGUAGES.map((l) => l.tag);
+const PHONE = { width: 360, height: 740 };
 let visits = 0;
 let colleagueKeys: string[];
 // The README's figure ("N page visits"): the last test checks this file made exactly these many.
-const VISITS = 149;
+const VISITS = 169;
 
 beforeAll(async () => {
   [instance, gpg, colleagueKeys] = await Promise.all([startInstance(), makeGpgHome('desk'), Promise.all(TAGS.map(async (tag) => (await generateKeyPair({ name: `colleague ${tag}` })).publicKey))]);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
-  const open = async () => {
-    const context = await browser.newContext();
+  const open = async (viewport?: { width: number; height: number }) => {
+    const context = await browser.newContext(viewport ? { viewport } : {});
     return { context, page: await context.newPage() };
   };
   const s = await open();
   safest = { ...s, cdp: await withoutScripts(s.page) };
-  [scripted, staff] = await Promise.all([open(), open()]);
+  // Every journalist page is seen as on a phone (Tor Browser for Android): 360 px wide.
+  [scripted, staff] = await Promise.all([open(), open(PHONE)]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -49,10 +51,14 @@ const code = (tag: string) => languageCode(tag);
 const lang = (page: Page) => page.evaluate(() => [document.documentElement.lang, document.documentElement.dir]);
 const dirOf = (tag: string) => LANGUAGES.find((l) => l.tag === tag)!.dir;
 
-/** axe on the page as it stands (scripts on); `what` names the state in a failure. */
+/** axe on the page as it stands (scripts on); `what` names the state in a failure. A journalist page must also fit 360 px: no horizontal scrolling. */
 async function audit(page: Page, what: string): Promise<void> {
   visits++;
   expect(await axeViolations(page), what).toEqual([]);
+  if (page.context() === staff.context) {
+    expect(page.viewportSize()?.width).toBe(PHONE.width);
+    expect(await page.evaluate(() => document.scrollingElement!.scrollWidth), `${what} at ${PHONE.width} px`).toBeLessThanOrEqual(PHONE.width);
+  }
 }
 
 /** axe on the Safest page as it stands; returns how many <noscript> blocks it held. */
@@ -328,6 +334,30 @@ describe('journalist pages', () => {
     } finally {
       await colleague.close();
     }
+  });
+
+  // The workspace (issue 22): the list with its rows, a conversation reached through the shell (no
+  // reload), the account page, the notice after a save and the key bar locked again; 360 px wide.
+  test.each(TAGS)('the workspace in %s: list, conversation, account, notice, key locked', async (tag) => {
+    const { page } = staff;
+    await switchTo(page, `${instance.journalistUrl}/`, tag);
+    await unlockKey(page, tag);
+    expect(await page.locator('#workspace li.conversation').count()).toBeGreaterThan(1);
+    await audit(page, `${tag} list, key unlocked`);
+    await page.click(`li.conversation[data-source="${safestSources[0]}"] a.designation`);
+    await page.waitForSelector('ol.thread .reply-row');
+    await page.waitForSelector('li.submission.is-message pre.message', { timeout: 60_000 });
+    await audit(page, `${tag} conversation with replies, through the shell`);
+    await page.click('nav.staff-nav a[href="/account"]');
+    await page.waitForSelector('#account-form');
+    await audit(page, `${tag} account`);
+    await page.click('#account-save');
+    await page.waitForSelector('#notice-area p.notice');
+    expect(await page.textContent('#notice-area p.notice')).toBe(translator(tag).text('staff.account.saved'));
+    await audit(page, `${tag} account saved notice`);
+    await page.click('#lock-key');
+    expect(await page.textContent('#key-status')).toBe(translator(tag).text('staff.script.locked'));
+    await audit(page, `${tag} key locked`);
   });
 });
 
