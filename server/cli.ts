@@ -49,7 +49,8 @@ function helpFor(command: string): string {
   const blocks = USAGE.split('\n\n')[1]!.split(/\n(?=  \S)/);
   const own = blocks.filter((b) => b.trimStart().startsWith(`${command} `) || b.trim() === command);
   if (own.length === 0) return USAGE;
-  return `Usage:\n\n${own.map((b) => b.replace(/^  /, '  sealdrop ')).join('\n')}\n\nDIR defaults to $SEALDROP_DATA or ./data.`;
+  const footer = own.some((b) => b.includes('--data DIR')) ? '\n\nDIR defaults to $SEALDROP_DATA or ./data.' : '';
+  return `Usage:\n\n${own.map((b) => b.replace(/^  /, '  sealdrop ')).join('\n')}${footer}`;
 }
 
 async function run(argv: string[]): Promise<void> {

@@ -48,6 +48,16 @@ describe('sealdrop decrypt --safe', () => {
     expect(existsSync(plain(ids[2]!, 'safe', 'tool.report.txt'))).toBe(false);
   });
 
+  test('`sealdrop safe-copy --help` gives its usage alone; no file is a usage mistake', async () => {
+    const help = await sealdrop(['safe-copy', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage:\n\n  sealdrop safe-copy FILE\.\.\. --out DIR \[--ocr\] \[--clean\] \[--json\]\n/);
+    expect(help.stdout).not.toContain('SEALDROP_DATA');
+    const none = await sealdrop(['safe-copy', '--out', path.join(dir, 'none')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Name at least one file: sealdrop safe-copy FILE... --out DIR');
+  });
+
   test('--ocr, --clean and --json without --safe are a usage mistake', async () => {
     const result = await sealdrop(['decrypt', '--key', keyFile, '--in', path.join(dir, 'export'), '--out', path.join(dir, 'other'), '--ocr']);
     expect(result.code).toBe(2);
