@@ -4,7 +4,8 @@ import { openFile } from './decrypt.ts';
 import { currentKey, onKeyChange } from './key.ts';
 import { hideLabels, showLabels, wireLabels } from './labels.ts';
 import { describeItem, forgetItem, forgetOpened, showMessage } from './messages.ts';
-import { wireReplies } from './replies.ts';
+import { revokeAllFiles } from './keygen.ts';
+import { forgetReplies, wireReplies } from './replies.ts';
 import { t } from '../i18n.ts';
 
 // One conversation (server/views/journalist/conversation.ts), and labels wherever a source is
@@ -37,29 +38,45 @@ async function openItem(row: HTMLElement, key: PrivateKey): Promise<void> {
   const out = row.querySelector<HTMLElement>('.opened')!;
   try {
     const described = await describeItem(row, key);
-    if (described?.message) await showMessage(row, described.manifest, key);
-    else await openFile(row.dataset.submission!, out, key);
-    if (currentKey() !== key) return forgetItem(row);
-    await opened(row);
+    if (!described && currentKey() !== key) return;
+    if (!described) throw new Error(t('staff.script.noManifest'));
+    const shown = described.message ? await showMessage(row, described.manifest, key) : await openFile(row.dataset.submission!, out, key);
+    if (shown && currentKey() === key) await opened(row);
   } catch (error) {
-    out.textContent = t('staff.script.notDecryptedFile', { reason: (error as Error).message });
+    if (currentKey() === key) out.textContent = t('staff.script.notDecryptedFile', { reason: (error as Error).message });
+  }
+}
+
+// A decryption pass in progress marks its thread aria-busy (screen readers wait; tests know when it is over).
+const passes = new WeakMap<Element, number>();
+function busy(root: ParentNode, by: 1 | -1): void {
+  for (const thread of root.querySelectorAll('ol.thread')) {
+    const n = (passes.get(thread) ?? 0) + by;
+    passes.set(thread, n);
+    if (n > 0) thread.setAttribute('aria-busy', 'true');
+    else thread.removeAttribute('aria-busy');
   }
 }
 
 /** Names every item under root; `open`: also show each message's text (the conversation was opened with the key unlocked). */
 async function describeAll(root: ParentNode, key: PrivateKey, open: boolean): Promise<void> {
-  for (const row of root.querySelectorAll<HTMLElement>('ol.thread li.submission')) {
-    if (currentKey() !== key) return;
-    try {
-      const described = await describeItem(row, key);
-      if (!open || !described?.message || currentKey() !== key) continue;
-      await showMessage(row, described.manifest, key);
-      if (currentKey() === key) await opened(row);
-    } catch {
-      // Cannot be opened with this key: the row stays "Item N", and its button says why when pressed.
+  busy(root, 1);
+  try {
+    for (const row of root.querySelectorAll<HTMLElement>('ol.thread li.submission')) {
+      if (currentKey() !== key) break;
+      try {
+        const described = await describeItem(row, key);
+        if (!open || !described?.message) continue;
+        if (await showMessage(row, described.manifest, key)) await opened(row);
+      } catch {
+        // Cannot be opened with this key: the row stays "Item N", and its button says why when pressed.
+      }
     }
+    // Locked meanwhile: whatever landed between the lock's own clearing and now goes too.
+    if (currentKey() !== key) forget(root);
+  } finally {
+    busy(root, -1);
   }
-  if (currentKey() !== key) forget(root);
 }
 
 function enable(root: ParentNode, on: boolean): void {
@@ -70,7 +87,9 @@ function forget(root: ParentNode): void {
   enable(root, false);
   for (const row of root.querySelectorAll<HTMLElement>('li.submission')) forgetItem(row);
   forgetOpened(root);
+  forgetReplies(root);
   hideLabels(root);
+  revokeAllFiles();
 }
 
 function wireUnread(form: HTMLFormElement): void {
@@ -103,6 +122,9 @@ export function wireConversation(root: ParentNode): void {
   enable(root, true);
   void describeAll(root, key, true).then(() => showLabels(root, key));
 }
+
+// Leaving a page (the shell swapped #workspace) lets go of the files decrypted on it.
+document.addEventListener('workspace:swap', revokeAllFiles);
 
 // Unlocking names the items and decrypts labels, and opens nothing; locking forgets it all.
 onKeyChange((key) => {

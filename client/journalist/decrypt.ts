@@ -2,6 +2,8 @@ import { openManifest, openSubmission, type PrivateKey } from '../../common/enve
 import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
 import { safeFileName } from '../../common/filenames.ts';
 import { fetchSubmissionObject } from '../api/journalist.ts';
+import { writeWithName } from './file-name.ts';
+import { currentKey } from './key.ts';
 import { saveFile } from './keygen.ts';
 import { blobSink, fileSink, PIECE_BYTES, pieceSink, type Sink } from './save.ts';
 import { t } from '../i18n.ts';
@@ -17,10 +19,11 @@ async function sinkFor(name: string, size: number, out: HTMLElement): Promise<Si
 
 /**
  * Decrypts a file the journalist asked for, verifying every part against its manifest, and offers
- * it for saving (or writes it where they chose). Resolves once the whole file verified: only then
- * has the journalist opened it.
+ * it for saving (or writes it where they chose). Resolves true once the whole file verified: only
+ * then has the journalist opened it. False, with nothing shown or offered, if the key was locked
+ * or the page left (`out` no longer in it) meanwhile.
  */
-export async function openFile(id: string, out: HTMLElement, key: PrivateKey): Promise<void> {
+export async function openFile(id: string, out: HTMLElement, key: PrivateKey): Promise<boolean> {
   const status = document.createElement('span');
   status.textContent = t('staff.script.decrypting');
   out.replaceChildren(status);
@@ -29,19 +32,25 @@ export async function openFile(id: string, out: HTMLElement, key: PrivateKey): P
   const manifest = await openManifest({ data: manifestBytes, keys: [key] });
   const name = safeFileName(manifest.name);
   const sink = await sinkFor(name, manifest.size, out);
+  // Locked or left meanwhile: stop decrypting, so no later piece is offered and nothing is held.
+  const still = () => currentKey() === key && out.isConnected;
+  const write = (b: Uint8Array) => (still() ? sink.write(b) : Promise.reject(new Error(t('staff.script.locked'))));
   try {
-    await openSubmission({ manifest, keys: [key], readPart: (n) => fetchSubmissionObject(id, partFileName(n)), write: (b) => sink.write(b) });
+    await openSubmission({ manifest, keys: [key], readPart: (n) => fetchSubmissionObject(id, partFileName(n)), write });
   } catch (error) {
     await sink.fail();
     throw error;
   }
   const plain = await sink.done();
-  status.textContent = t(plain ? 'staff.script.verified' : 'staff.script.verifiedSaved', { name: manifest.name, size: manifest.size });
-  if (plain && manifest.type.startsWith('text/plain') && manifest.size <= 1_000_000) {
+  const text = plain && manifest.type.startsWith('text/plain') && manifest.size <= 1_000_000 ? await plain.text() : null;
+  if (!still()) return false;
+  writeWithName(status, plain ? 'staff.script.verified' : 'staff.script.verifiedSaved', manifest.name, { size: manifest.size });
+  if (text !== null) {
     const pre = document.createElement('pre');
     pre.className = 'message';
-    pre.textContent = await plain.text();
+    pre.textContent = text;
     out.append(pre);
   }
   if (plain) out.append(saveFile(name, plain));
+  return true;
 }

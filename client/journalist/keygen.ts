@@ -1,13 +1,33 @@
 import { generateKeyPair } from '../../common/envelope/index.ts';
 import { t } from '../i18n.ts';
+import { writeWithName } from './file-name.ts';
+
+// Every blob: address this page made for a download. A blob: URL keeps its bytes (a decrypted
+// file) in the tab's memory until it is revoked, even once its link has left the page, so the
+// conversation revokes them all when the key is locked and when the workspace is swapped.
+const offered = new Set<string>();
 
 /** Offers bytes as a file download; the data never leaves this device. */
 export function saveFile(name: string, blob: Blob): HTMLAnchorElement {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
+  offered.add(a.href);
   a.download = name;
-  a.textContent = t('staff.script.save', { name });
+  writeWithName(a, 'staff.script.save', name);
   return a;
+}
+
+/** Lets go of one download's bytes (a piece already saved). */
+export function revokeFile(href: string): void {
+  URL.revokeObjectURL(href);
+  offered.delete(href);
+}
+
+/** Lets go of every download's bytes, and takes away the links that offered them. */
+export function revokeAllFiles(): void {
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('a[href^="blob:"]')) if (offered.has(a.href)) a.remove();
+  for (const href of offered) URL.revokeObjectURL(href);
+  offered.clear();
 }
 
 /** Setup page: makes a key pair here; only the public key goes into the form. */

@@ -25,6 +25,7 @@ const span = (className: string, text: string): HTMLSpanElement => Object.assign
 /**
  * Shows a reply just sent at the end of the thread (today is its last day), with this journalist
  * as its author, from the text still in this tab: no reload, so the key and what is decrypted stay.
+ * Its text only while the key is unlocked: a locked page shows no reply's words, like any other.
  */
 function showSent(thread: HTMLOListElement, text: string): void {
   thread.parentElement?.querySelector('.thread-empty')?.remove();
@@ -37,7 +38,7 @@ function showSent(thread: HTMLOListElement, text: string): void {
   pre.className = 'message';
   pre.dir = 'auto';
   pre.textContent = text;
-  opened.append(pre);
+  if (currentKey()) opened.append(pre);
   const row = document.createElement('li');
   row.className = 'reply-row sent-here';
   row.append(head, opened);
@@ -82,6 +83,11 @@ function wireOpen(button: HTMLButtonElement): void {
       out.textContent = t('staff.script.notDecrypted', { reason: (error as Error).message });
     }
   });
+}
+
+/** Locked: a reply being written goes too (its words are as private as a decrypted one's). */
+export function forgetReplies(root: ParentNode): void {
+  for (const box of root.querySelectorAll<HTMLTextAreaElement>('textarea[id^="reply-"]')) box.value = '';
 }
 
 /** The reply box and each reply's "Show decrypted" under root (each element once). */

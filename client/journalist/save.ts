@@ -1,7 +1,8 @@
 // Where a decrypted file goes, without the tab's memory following its size: straight into a file
 // the journalist picks (File System Access, Chromium), or else in pieces the journalist saves one
 // by one (Firefox and Tor Browser have no such API, and keep a Blob made in the page in memory).
-import { saveFile } from './keygen.ts';
+import { writeWithName } from './file-name.ts';
+import { revokeFile, saveFile } from './keygen.ts';
 import { t } from '../i18n.ts';
 
 /** Above this a browser without File System Access gets the file in pieces of this size. */
@@ -48,10 +49,10 @@ export function pieceSink(name: string, size: number, out: HTMLElement): Sink {
   let index = 1;
   let url: HTMLAnchorElement | null = null;
   const note = document.createElement('p');
-  note.textContent = t('staff.script.pieces', { mb: Math.round(size / 1e6), count, name });
+  writeWithName(note, 'staff.script.pieces', name, { mb: Math.round(size / 1e6), count });
   out.append(note);
   const offer = (last: boolean) => {
-    if (url) URL.revokeObjectURL(url.href);
+    if (url) revokeFile(url.href);
     url = saveFile(`${name}.${String(index).padStart(3, '0')}`, new Blob(piece));
     url.className = 'piece';
     piece = [];
@@ -78,7 +79,7 @@ export function pieceSink(name: string, size: number, out: HTMLElement): Sink {
     done: async () => (await offer(true), null),
     fail: async () => {
       piece = [];
-      if (url) URL.revokeObjectURL(url.href);
+      if (url) revokeFile(url.href);
     },
   };
 }

@@ -1,6 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { partCountFor, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
+import { partCountFor, readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import type { Store } from '../../server/store/index.ts';
+import type { Instance } from './instance.ts';
+import { makeAccount } from './staff-client.ts';
 
 /** A complete submission sealed as a source's page seals it (manifest, parts), straight into the store. */
 export async function storeSubmission(store: Store, sourceId: string, o: { name: string; type: string; data: Uint8Array; recipients: PublicKey[] }): Promise<string> {
@@ -25,4 +29,12 @@ export async function unlockKey(page: Page, keyFile: string, passphrase = ''): P
 export async function gotoConversation(page: Page, journalistUrl: string, sourceId: string): Promise<void> {
   await page.goto(`${journalistUrl}/conversations/${sourceId}`);
   await page.waitForSelector('ol.thread', { state: 'attached' });
+}
+
+/** A journalist account whose private key is in a file under `dir` (for the key bar), and its public key read. */
+export async function accountWithKeyFile(instance: Instance, username: string, dir: string) {
+  const account = await makeAccount(instance, username);
+  const keyFile = path.join(dir, `${username}.asc`);
+  await writeFile(keyFile, account.privateKey);
+  return { ...account, keyFile, recipient: (await readJournalistKey(account.publicKey)).key };
 }
