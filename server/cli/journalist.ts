@@ -12,11 +12,13 @@ import { isMailAddress } from '../notify/settings.ts';
 /**
  * Where journalists open the links the CLI prints: SEALDROP_JOURNALIST_URL if set, else the
  * journalist onion address, else the journalist listener itself (loopback, reached by a tunnel).
+ * Null when the listener's port is 0: the system chose the running server's, which the CLI cannot know.
  */
-function journalistBase(onion: OnionAccess): string {
+function journalistBase(onion: OnionAccess): string | null {
   const config = loadConfig();
   if (config.journalistUrl) return config.journalistUrl;
   if (onion.journalistUrl !== '/') return onion.journalistUrl;
+  if (config.journalistPort === 0) return null;
   const host = config.journalistHost.includes(':') ? `[${config.journalistHost}]` : config.journalistHost;
   return `http://${host}:${config.journalistPort}/`;
 }
@@ -52,8 +54,16 @@ async function add(args: string[]): Promise<void> {
 /** The enrolment link and, with onion services, the access key the device needs to open it: shown once. */
 function printEnrolment(store: Store, onion: OnionAccess, j: { id: number; username: string }): void {
   const access = onion.issue(j.id);
-  console.log(`To use the web interface, ${j.username} opens this one-time link on the journalist interface (valid 7 days):`);
-  console.log(`  ${journalistBase(onion)}enrol/${store.journalists.createEnrolment(j.id)}`);
+  const base = journalistBase(onion);
+  const path = `enrol/${store.journalists.createEnrolment(j.id)}`;
+  if (base) {
+    console.log(`To use the web interface, ${j.username} opens this one-time link on the journalist interface (valid 7 days):`);
+    console.log(`  ${base}${path}`);
+  } else {
+    console.log(`To use the web interface, ${j.username} opens this one-time link path (valid 7 days) on the running server's journalist interface,`);
+    console.log('at the address it printed when it started ("Sealdrop journalist interface"): SEALDROP_JOURNALIST_PORT=0 lets the system choose the port.');
+    console.log(`  /${path}`);
+  }
   if (access) printAccess(j.username, access);
 }
 

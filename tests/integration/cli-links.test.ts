@@ -42,3 +42,18 @@ test('add and enrol print a link on the configured journalist port, and it opens
   expect(page.status).toBe(200);
   expect(await page.text()).toContain('Account: <strong>kim</strong>');
 });
+
+test('with SEALDROP_JOURNALIST_PORT=0 (the system chooses it) the link is a path on the running server, never ":0"', async () => {
+  const keyFile = path.join(work, 'ana.asc');
+  await writeFile(keyFile, (await generateKeyPair({ name: 'Ana' })).publicKey);
+  const added = await sealdrop(['journalist', 'add', '--username', 'ana', '--public-key', keyFile], { ...env, SEALDROP_JOURNALIST_PORT: '0' });
+  expect(added.code, added.stderr).toBe(0);
+  expect(added.stdout).not.toMatch(/:0\b/);
+  expect(added.stdout).toContain("on the running server's journalist interface");
+  const link = /^ {2}(\/enrol\/[\w-]{43})$/m.exec(added.stdout)?.[1];
+  expect(link).toBeDefined();
+  // The path opens on the running server, whatever its port.
+  const page = await new StaffClient(instance.journalistUrl).get(link!);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('Account: <strong>ana</strong>');
+});

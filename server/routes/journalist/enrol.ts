@@ -1,49 +1,43 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { renderSQR } from '../../views/journalist/qr.ts';
 import { readJournalistKey, UnsupportedKeyError } from '../../../common/envelope/index.ts';
 import { renderCreated, renderEnrol, type EnrolError, type EnrolField } from '../../views/journalist/enrol.ts';
 import { renderNotice } from '../../views/journalist/frame.ts';
 import { checkPassphraseStrength, hashPassphrase, WeakPassphraseError } from '../../auth/passwords.ts';
-import { matchingStep, newTotpSecret, otpauthUri } from '../../auth/totp.ts';
+import { matchingStep, otpauthUri } from '../../auth/totp.ts';
+import { holderOf, PendingTotp } from '../../auth/pending-totp.ts';
 import { HttpError } from '../../http/errors.ts';
-import { ensureSession, locals } from '../../http/session.ts';
+import { ensureSession, locals, readCookie } from '../../http/session.ts';
 import { isUsername } from '../../../common/ids.ts';
 import { formFields, type JournalistDeps } from './common.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { said, say, type Said } from '../../i18n/said.ts';
 import type { Store } from '../../store/index.ts';
 
-/**
- * The TOTP secret offered under a one-time setup or enrolment link, kept with that link (memory
- * only) until it is used or the server restarts: a reload, another tab or an expired session shows
- * the QR code already scanned, never a new one. Only a valid link adds an entry; the oldest go first.
- */
-const pending = new Map<string, string>();
-const MAX_PENDING = 1000;
-function secretFor(link: string): string {
-  let secret = pending.get(link);
-  if (!secret) {
-    if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value!);
-    pending.set(link, (secret = newTotpSecret()));
-  }
-  return secret;
-}
-
 const login = (res: Response) => ({ href: '/login', label: tOf(res).text('staff.login.submit') });
 
 type Form = { passphrase: string; passphrase2: string; code: string };
+type Ctx = { store: Store; pending: PendingTotp };
 type PageOptions = { setup: boolean; action: string; username?: string; kept?: { username?: string; publicKey?: string }; error?: EnrolError };
 
 /** The authenticator app shows the newsroom's name (its default branding name) and the username. */
 const issuerOf = (store: Store) => store.settings.ownBranding().name;
 
-function page(store: Store, res: Response, o: PageOptions): void {
-  const secret = secretFor(o.action);
-  const issuer = issuerOf(store);
+/** The secret this browser is shown (see PendingTotp): a session that expired still names the browser by its cookie. */
+function offered(pending: PendingTotp, link: string, req: Request, res: Response) {
+  const cookie = readCookie(req);
+  return pending.offer(link, holderOf(locals(res).token!), cookie === undefined ? undefined : holderOf(cookie));
+}
+
+function page(ctx: Ctx, req: Request, res: Response, o: PageOptions): void {
+  const { secret, openedElsewhere } = offered(ctx.pending, o.action, req, res);
+  const issuer = issuerOf(ctx.store);
   const uri = otpauthUri(secret, o.username ?? o.kept?.username ?? 'administrator', issuer);
   const t = tOf(res);
+  // Said plainly, at the top: someone else may hold this link.
+  const error = o.error ?? (openedElsewhere ? { field: null, message: t.text('staff.enrol.openedElsewhere') } : undefined);
   res.status(o.error ? 400 : 200).type('html');
-  res.send(renderEnrol({ t, csrf: locals(res).session!.csrf, ...o, totpSecret: secret, totpUri: uri, issuer, qrSvg: renderSQR(uri, t.text('staff.qr.totp')) }));
+  res.send(renderEnrol({ t, csrf: locals(res).session!.csrf, ...o, error, totpSecret: secret, totpUri: uri, issuer, qrSvg: renderSQR(uri, t.text('staff.qr.totp')) }));
 }
 
 // Which field a refusal is about, so the page can say it there.
@@ -53,21 +47,34 @@ class FieldRefusal extends HttpError {
   }
 }
 
-/** Checks the passphrase and the code typed from the offered secret; returns what to store. */
-async function credentials(link: string, f: Form, username: string): Promise<{ passwordHash: string; totpSecret: string; step: number }> {
+/**
+ * The secret this session was shown under the link, checked before anything else about the form:
+ * if another session has opened the link since, that is what this browser must hear.
+ */
+function heldSecret(pending: PendingTotp, link: string, res: Response): string | null {
+  const held = pending.held(link, holderOf(locals(res).token!));
+  if (held === 'withdrawn') throw new HttpError(400, said('staff.enrol.openedElsewhere'));
+  return held;
+}
+
+/** Checks the passphrase and the code typed from this session's secret; returns what to store. */
+async function credentials(pending: PendingTotp, link: string, res: Response, f: Form, username: string): Promise<{ passwordHash: string; totpSecret: string; step: number }> {
+  const secret = heldSecret(pending, link, res);
   if (f.passphrase !== f.passphrase2) throw new FieldRefusal('passphrase2', said('staff.error.passphrasesDiffer'));
   checkPassphraseStrength(f.passphrase, username);
-  const secret = pending.get(link);
   const step = secret ? matchingStep(secret, f.code.trim()) : null;
   if (!secret || step === null) throw new FieldRefusal('code', said('staff.error.codeMismatch'));
-  return { passwordHash: await hashPassphrase(f.passphrase), totpSecret: secret, step };
+  const passwordHash = await hashPassphrase(f.passphrase);
+  // Another session may have opened the link while the hash was made: this secret is then withdrawn.
+  if (heldSecret(pending, link, res) !== secret) throw new FieldRefusal('code', said('staff.error.codeMismatch'));
+  return { passwordHash, totpSecret: secret, step };
 }
 
 /** Stores the new credentials; the link is spent, and its secret is not offered again. */
-function enrolled(deps: JournalistDeps, link: string, id: number, c: { passwordHash: string; totpSecret: string; step: number }): void {
+function enrolled(deps: JournalistDeps, ctx: Ctx, link: string, id: number, c: { passwordHash: string; totpSecret: string; step: number }): void {
   deps.store.journalists.setCredentials(id, { passwordHash: c.passwordHash, totpSecret: c.totpSecret });
   deps.usedSteps.set(id, c.step);
-  pending.delete(link);
+  ctx.pending.spend(link);
 }
 
 /** A refusal as the form shows it, next to its field; anything else is not the form's to show. */
@@ -91,19 +98,20 @@ function keptFields(body: unknown): { username?: string; publicKey?: string } {
 
 export function enrolRoutes(deps: JournalistDeps): Router {
   const { store, sessions, setup } = deps;
+  const ctx: Ctx = { store, pending: new PendingTotp() };
   const router = Router();
   const setupToken = (token: unknown) => {
     if (!setup.token || token !== setup.token || store.journalists.count() > 0) throw new HttpError(404, said('staff.error.setupLink'));
   };
-  const failed = (res: Response, o: PageOptions, error: unknown) => {
+  const failed = (req: Request, res: Response, o: PageOptions, error: unknown) => {
     const refusal = refusalOf(res, error);
     if (!refusal) throw error;
-    page(store, res, { ...o, error: refusal });
+    page(ctx, req, res, { ...o, error: refusal });
   };
 
   router.get('/setup/:token', ensureSession(sessions), (req, res) => {
     setupToken(req.params.token);
-    page(store, res, { setup: true, action: `/setup/${req.params.token}` });
+    page(ctx, req, res, { setup: true, action: `/setup/${req.params.token}` });
   });
 
   router.post('/setup/:token', async (req, res) => {
@@ -113,23 +121,24 @@ export function enrolRoutes(deps: JournalistDeps): Router {
     const claimed = setup.token;
     setup.token = null;
     try {
+      heldSecret(ctx.pending, o.action, res); // the first thing to say, if another session opened the link
       const f = formFields(req, ['username', 'passphrase', 'passphrase2', 'code', 'public_key']);
       if (!isUsername(f.username)) throw new FieldRefusal('username', said('staff.error.username'));
       const key = await readJournalistKey(f.public_key.trim());
-      const creds = await credentials(o.action, f, f.username);
+      const creds = await credentials(ctx.pending, o.action, res, f, f.username);
       const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: true });
-      enrolled(deps, o.action, j.id, creds);
+      enrolled(deps, ctx, o.action, j.id, creds);
       deps.onionAccess?.claimSetup(j.id);
       res.type('html').send(renderCreated(tOf(res), { username: j.username, fingerprint: key.fingerprint }));
     } catch (error) {
       if (store.journalists.count() === 0) setup.token = claimed;
-      failed(res, o, error);
+      failed(req, res, o, error);
     }
   });
 
   router.get('/enrol/:token', ensureSession(sessions), (req, res) => {
     const j = store.journalists.enrolmentFor(String(req.params.token));
-    page(store, res, { setup: false, action: `/enrol/${req.params.token}`, username: j.username });
+    page(ctx, req, res, { setup: false, action: `/enrol/${req.params.token}`, username: j.username });
   });
 
   router.post('/enrol/:token', async (req, res) => {
@@ -138,13 +147,13 @@ export function enrolRoutes(deps: JournalistDeps): Router {
     const o = { setup: false, action: `/enrol/${token}`, username: j.username };
     try {
       const f = formFields(req, ['passphrase', 'passphrase2', 'code']);
-      enrolled(deps, o.action, j.id, await credentials(o.action, f, j.username));
+      enrolled(deps, ctx, o.action, j.id, await credentials(ctx.pending, o.action, res, f, j.username));
       store.journalists.consumeEnrolment(token);
       sessions.destroyFor(j.id);
       const t = tOf(res);
       res.type('html').send(renderNotice(t, t.text('staff.notice.readyTitle'), [t.text('staff.notice.ready', { username: j.username })], { link: login(res) }));
     } catch (error) {
-      failed(res, o, error);
+      failed(req, res, o, error);
     }
   });
 
