@@ -21,9 +21,10 @@ export type StreamSealOptions = {
 // plaintext are held, in memory only. A sealed part's plaintext is erased (or was moved to the
 // worker, which erases it) before it is stored, so a slow disk holds ciphertext, never plaintext.
 const IN_FLIGHT = 2;
-// Parts encrypted or being stored at once: each fsync waits on the disk, and overlapping them
-// keeps a busy disk from stalling the upload. At most this many parts of ciphertext are held.
-const HELD = 4;
+// Parts being encrypted or stored at once: each fsync waits on the disk, and overlapping them
+// keeps a busy disk from stalling the upload. Three, not more: the fsyncs wait in libuv's four
+// threads, and one is left for the parts' SHA-256 (WebCrypto) and the other uploads' files.
+const HELD = 3;
 
 /**
  * Encrypts plaintext as it arrives into the standard envelope and stores each part; plaintext is
