@@ -42,27 +42,51 @@ const listed = (filter: ListFilter) => `SELECT so.id, so.designation, so.done,
   FROM sources so WHERE ${WHERE[filter]}`;
 const ORDER = 'ORDER BY done, last_day DESC, designation';
 
-// The counts are worked out for the page's 50 lines only, after the limit; the total comes with
-// them (a window over every listed line), counted apart only for a page past the end.
-const pageSql = (filter: ListFilter) => `WITH page AS (
-    SELECT *, count(*) OVER () AS total FROM (${listed(filter)}) WHERE last_day <> '' ${ORDER} LIMIT @limit OFFSET @offset)
-  SELECT page.*, so.label, so.starred,
-    (SELECT count(*) FROM submissions s WHERE s.source_id = page.id AND s.state = 'complete') AS items,
-    (SELECT ifnull(sum(s.size), 0) FROM submissions s WHERE s.source_id = page.id AND s.state = 'complete') AS bytes,
-    (SELECT count(*) FROM submissions s WHERE s.source_id = page.id AND s.state = 'complete' AND ${UNOPENED}) AS unread
-  FROM page JOIN sources so ON so.id = page.id ORDER BY page.done, page.last_day DESC, page.designation`;
-const countSql = (filter: ListFilter) => `SELECT count(*) AS n FROM (${listed(filter)}) WHERE last_day <> ''`;
+// Every listed conversation's id, in the list's order (the sort is the whole cost of a page).
+const orderSql = (filter: ListFilter) => `SELECT id FROM (${listed(filter)}) WHERE last_day <> '' ${ORDER}`;
+// One page's lines, counted for those 50 alone; the caller puts them in the order above.
+const LINES_SQL = `SELECT so.id, so.designation, so.label, so.starred, so.done,
+    max(ifnull((SELECT max(s.created_day) FROM submissions s WHERE ${COMPLETE}), ''),
+        ifnull((SELECT max(r.created_day) FROM replies r WHERE r.source_id = so.id), '')) AS last_day,
+    (SELECT count(*) FROM submissions s WHERE ${COMPLETE}) AS items,
+    (SELECT ifnull(sum(s.size), 0) FROM submissions s WHERE ${COMPLETE}) AS bytes,
+    (SELECT count(*) FROM submissions s WHERE ${COMPLETE} AND ${UNOPENED}) AS unread
+  FROM sources so WHERE so.id IN (SELECT value FROM json_each(@ids))`;
 
-type Row = { id: string; designation: string; label: string | null; starred: number; done: number; last_day: string; total: number; items: number; bytes: number; unread: number };
+type Row = { id: string; designation: string; label: string | null; starred: number; done: number; last_day: string; items: number; bytes: number; unread: number };
 
-/** The list, a page at a time: sorted by last activity, done conversations last. */
+// Orders kept, at most this many (filters, and unread per journalist): about 1 MB each at 10,000.
+const KEPT_ORDERS = 8;
+
+/**
+ * The list, a page at a time: sorted by last activity, done conversations last. The order is kept
+ * in memory until the database changes at all: any write through this connection (total_changes)
+ * or another one, such as the CLI's (data_version), drops every kept order, so paging and filtering
+ * an unchanged drop costs a page's 50 lines, not a sort of every conversation.
+ */
 export function conversationList(db: Db) {
-  const pages = new Map(LIST_FILTERS.map((f) => [f, db.prepare(pageSql(f))]));
-  const counts = new Map(LIST_FILTERS.map((f) => [f, db.prepare(countSql(f))]));
+  const orders = new Map(LIST_FILTERS.map((f) => [f, db.prepare(orderSql(f)).pluck()]));
+  const lines = db.prepare(LINES_SQL);
+  const changes = db.prepare('SELECT total_changes()').pluck();
+  const kept = new Map<string, string[]>();
+  let generation = '';
+  const orderOf = (journalistId: number, filter: ListFilter): string[] => {
+    const now = `${String(changes.get())}:${String(db.pragma('data_version', { simple: true }))}`;
+    if (now !== generation) [generation] = [now, kept.clear()];
+    const key = filter === 'unread' ? `unread:${journalistId}` : filter;
+    let ids = kept.get(key);
+    if (!ids) {
+      ids = orders.get(filter)!.all({ journalist: journalistId }) as string[];
+      if (kept.size >= KEPT_ORDERS) kept.clear();
+      kept.set(key, ids);
+    }
+    return ids;
+  };
   return (journalistId: number, filter: ListFilter, page: number): ConversationPage => {
-    const rows = pages.get(filter)!.all({ journalist: journalistId, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }) as Row[];
-    const total = rows[0]?.total ?? (counts.get(filter)!.get({ journalist: journalistId }) as { n: number }).n;
-    const lines = rows.map((r) => ({
+    const ids = orderOf(journalistId, filter);
+    const slice = ids.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+    const rows = new Map((lines.all({ ids: JSON.stringify(slice), journalist: journalistId }) as Row[]).map((r) => [r.id, r]));
+    const shown = slice.map((id) => rows.get(id)!).map((r) => ({
       id: r.id,
       designation: r.designation,
       label: r.label,
@@ -73,6 +97,6 @@ export function conversationList(db: Db) {
       bytes: r.bytes,
       lastDay: r.last_day,
     }));
-    return { lines, total, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) };
+    return { lines: shown, total: ids.length, page, pages: Math.max(1, Math.ceil(ids.length / PAGE_SIZE)) };
   };
 }
