@@ -11,7 +11,7 @@ export type Event =
   | 'cut_uploads_dropped' | 'orphans_swept' | 'purged' | 'purge_failed'
   | 'request_failed' | 'disk_low' | 'disk_full'
   | 'key_unusable' | 'data_dir_tightened' | 'tor'
-  | 'notice_sent' | 'notice_failed';
+  | 'notice_failed';
 
 /** A field value: a count, a flag, or a word chosen by the code (an error class, a method, a listener). */
 export type Field = number | boolean | string;

@@ -15,17 +15,16 @@ const errorWord = (error: unknown): string => {
 
 /**
  * Tries one channel, then again after firstRetryMs, 4x, 16x… while the next try starts before
- * `deadline`. Logs each failure by channel kind and error code only; never throws.
+ * `deadline`; never throws. Only giving up is logged (by channel kind, tries and the last error's
+ * code): a line for a notice that went out, or for a try that a retry made good, would put in the
+ * journal, with journald's time, a mark for every window that had an arrival.
  */
-async function attempt(channel: Channel, deadline: number, t: Required<RetryTiming>): Promise<boolean> {
+async function attempt(channel: Channel, deadline: number, t: Required<RetryTiming>): Promise<void> {
   for (let n = 1, wait = t.firstRetryMs; ; n += 1, wait *= 4) {
     try {
-      await channel.send();
-      return true;
+      return await channel.send();
     } catch (error) {
-      const last = t.now() + wait >= deadline;
-      log('warn', 'notice_failed', { channel: channel.kind, attempt: n, error: errorWord(error), retrying: !last });
-      if (last) return false;
+      if (t.now() + wait >= deadline) return log('error', 'notice_failed', { channel: channel.kind, attempts: n, error: errorWord(error) });
       await t.sleep(wait);
     }
   }
@@ -34,6 +33,5 @@ async function attempt(channel: Channel, deadline: number, t: Required<RetryTimi
 /** Every channel at once, each retried on its own; resolves when each has been sent or given up. */
 export async function deliverAll(channels: Channel[], deadline: number, timing: RetryTiming): Promise<void> {
   const t = { now: Date.now, sleep, ...timing };
-  const sent = await Promise.all(channels.map((c) => attempt(c, deadline, t)));
-  log('info', 'notice_sent', { channels: channels.length, failed: sent.filter((ok) => !ok).length });
+  await Promise.all(channels.map((c) => attempt(c, deadline, t)));
 }

@@ -4,7 +4,8 @@ import { log } from '../log/index.ts';
 import type { Journalist, Store } from '../store/index.ts';
 import { deliverAll, type Channel } from './deliver.ts';
 import { smtpSender, type MailSender } from './mail.ts';
-import { noticeText, type NoticeText } from './notice.ts';
+import { movedText, noticeText, type NoticeText } from './notice.ts';
+import type { NotifySettings } from './settings.ts';
 import { postWebhook } from './webhook.ts';
 import { NoticeWindow } from './window.ts';
 
@@ -14,11 +15,12 @@ export { isMailAddress } from './settings.ts';
 export type Notices = { arrived(): void; stop(): void };
 
 /** Tests shorten the window (the setting counts minutes), may fix the random moment, and read the clock the windows are counted on. */
-export type NoticeOptions = { windowMs?: number; random?: () => number; now?: () => number };
+export type NoticeOptions = { windowMs?: number; pick?: (n: number) => number; now?: () => number };
 
 export const NO_NOTICES: Notices = { arrived: () => undefined, stop: () => undefined };
 
-async function mailChannel(mail: MailSender, j: Journalist, notice: NoticeText): Promise<Channel | null> {
+/** A mail to one journalist, encrypted to their own key if they asked; null (logged) if that fails. */
+async function mailChannel(mail: MailSender, j: Pick<Journalist, 'notifyEncrypt' | 'publicKey'>, to: string, notice: NoticeText): Promise<Channel | null> {
   let text = notice.text;
   if (j.notifyEncrypt) {
     try {
@@ -29,7 +31,7 @@ async function mailChannel(mail: MailSender, j: Journalist, notice: NoticeText):
       return null;
     }
   }
-  return { kind: 'mail', send: () => mail.send({ to: j.notifyEmail!, subject: notice.subject, text }) };
+  return { kind: 'mail', send: () => mail.send({ to, subject: notice.subject, text }) };
 }
 
 /**
@@ -38,21 +40,23 @@ async function mailChannel(mail: MailSender, j: Journalist, notice: NoticeText):
  * (asked at each notice: the listeners start after the window does).
  */
 export function startNotices(config: Config, store: Store, loginUrl: () => string, options: NoticeOptions = {}): Notices {
-  const { smtp, from, webhook, windowMinutes } = config.notify;
+  const { smtp, from, webhook, windowMinutes, subject } = config.notify;
   if (!smtp && !webhook) return NO_NOTICES;
   const mail = smtp && from ? smtpSender(smtp, from) : null;
   const windowMs = options.windowMs ?? windowMinutes * 60_000;
+  // Read at each notice: whoever opted in (and is active) by then is told.
+  const recipients = () => (mail ? store.journalists.notifyRecipients() : []);
   const channels = async (): Promise<Channel[]> => {
-    const notice = noticeText(loginUrl());
-    // Read at each notice: whoever opted in (and is active) by then is told.
-    const mails = mail ? await Promise.all(store.journalists.notifyRecipients().map((j) => mailChannel(mail, j, notice))) : [];
+    const notice = noticeText(loginUrl(), subject);
+    const mails = mail ? await Promise.all(recipients().map((j) => mailChannel(mail, j, j.notifyEmail!, notice))) : [];
     const hook: Channel[] = webhook ? [{ kind: 'webhook', send: () => postWebhook(webhook, notice.text) }] : [];
     return [...mails.filter((c): c is Channel => c !== null), ...hook];
   };
   const window = new NoticeWindow({
     windowMs,
-    ...(options.random ? { random: options.random } : {}),
+    ...(options.pick ? { pick: options.pick } : {}),
     ...(options.now ? { now: options.now } : {}),
+    wanted: () => webhook !== null || recipients().length > 0,
     pending: { read: () => store.settings.newsPending(), write: (p) => store.settings.setNewsPending(p) },
     deliver: async (deadline) => deliverAll(await channels(), deadline, { firstRetryMs: Math.max(10, Math.floor(windowMs / 60)) }),
   });
@@ -64,4 +68,20 @@ export function startNotices(config: Config, store: Store, loginUrl: () => strin
       mail?.close();
     },
   };
+}
+
+/**
+ * Tells a journalist's old notice address, once, that notices no longer go there (moved or
+ * turned off), so a stolen session cannot redirect them unseen. Encrypted as the old setting was.
+ * Runs beside the request (never awaited by it), tried once; a failure is logged by code only.
+ */
+export async function tellOldAddress(n: NotifySettings, j: Pick<Journalist, 'notifyEncrypt' | 'publicKey'>, oldAddress: string): Promise<void> {
+  if (!n.smtp || !n.from) return;
+  const mail = smtpSender(n.smtp, n.from);
+  try {
+    const channel = await mailChannel(mail, j, oldAddress, movedText(n.subject));
+    await deliverAll(channel ? [channel] : [], 0, { firstRetryMs: 0 });
+  } finally {
+    mail.close();
+  }
 }

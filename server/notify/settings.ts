@@ -21,14 +21,21 @@ export type NotifySettings = Readonly<{
   webhook: string | null;
   /** The batching window: arrivals within one window give one notice, in the next. */
   windowMinutes: number;
+  /** The mails' subject (SEALDROP_NOTIFY_SUBJECT), or null for the catalog's neutral default. */
+  subject: string | null;
 }>;
 
 export class NotifySettingError extends Error {
   override name = 'NotifySettingError';
 }
 
-/** A mail address as a notice may go to or come from: one plain address, nothing a header could be split by. */
-const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+/**
+ * A mail address as a notice may go to or come from: one plain address, nothing a header could be
+ * split by. Printable ASCII only (RFC 5322's atext and dots before the @, a host name after it):
+ * nodemailer silently drops NUL and other control characters, so such an address would be mailed
+ * as another one than the one checked here.
+ */
+const ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 export const isMailAddress = (s: string): boolean => s.length <= 254 && ADDRESS.test(s) && s.split('@')[1]!.includes('.');
 
 function parseUrl(name: string, raw: string): URL {
@@ -69,6 +76,14 @@ function windowMinutes(raw: string | undefined): number {
   return n;
 }
 
+/** A subject of our own: one line of printable text (no control or line-separator characters), 100 characters at most. */
+function subjectSetting(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null;
+  const s = raw.trim();
+  if (s === '' || [...s].length > 100 || /[\p{Cc}\p{Zl}\p{Zp}]/u.test(s)) throw new NotifySettingError('SEALDROP_NOTIFY_SUBJECT must be one line of at most 100 characters, with no control characters.');
+  return s;
+}
+
 /** The notice settings from the environment; a bad one stops start-up with a sentence that says why. */
 export function notifySettings(env: NodeJS.ProcessEnv): NotifySettings {
   const smtp = env.SEALDROP_SMTP_URL ? smtpSetting(env.SEALDROP_SMTP_URL) : null;
@@ -76,6 +91,8 @@ export function notifySettings(env: NodeJS.ProcessEnv): NotifySettings {
   if (smtp && !from) throw new NotifySettingError('SEALDROP_SMTP_URL is set but SEALDROP_NOTIFY_FROM is not: notices need a From address, like drop@example.org.');
   if (from && !smtp) throw new NotifySettingError('SEALDROP_NOTIFY_FROM is set but SEALDROP_SMTP_URL is not: there is no relay to send notices through.');
   if (from && !isMailAddress(from)) throw new NotifySettingError(`SEALDROP_NOTIFY_FROM must be one plain mail address, like drop@example.org, got "${from}".`);
+  const subject = subjectSetting(env.SEALDROP_NOTIFY_SUBJECT);
+  if (subject && !smtp) throw new NotifySettingError('SEALDROP_NOTIFY_SUBJECT is set but SEALDROP_SMTP_URL is not: only mail has a subject.');
   const webhook = env.SEALDROP_NOTIFY_WEBHOOK ? webhookSetting(env.SEALDROP_NOTIFY_WEBHOOK) : null;
-  return Object.freeze({ smtp: smtp && Object.freeze(smtp), from, webhook, windowMinutes: windowMinutes(env.SEALDROP_NOTIFY_MINUTES) });
+  return Object.freeze({ smtp: smtp && Object.freeze(smtp), from, webhook, windowMinutes: windowMinutes(env.SEALDROP_NOTIFY_MINUTES), subject });
 }

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { log } from '../log/index.ts';
 
 /**
@@ -11,8 +12,13 @@ export type WindowOptions = {
   pending: PendingFlag;
   /** Sends one notice on every channel, retrying each until `deadline` (ms since the epoch); never throws. */
   deliver: (deadline: number) => Promise<void>;
-  /** Uniform in [0, 1); tests may fix it. */
-  random?: () => number;
+  /**
+   * Whether a notice would reach anyone now (a webhook, or someone asked for mail). An arrival when
+   * nobody would be told is not noted at all: no flag is stored and no window is run for it.
+   */
+  wanted?: () => boolean;
+  /** A whole number uniform in [0, n); tests may fix it. By default node:crypto's CSPRNG. */
+  pick?: (n: number) => number;
   now?: () => number;
 };
 
@@ -27,28 +33,34 @@ export class NoticeWindow {
   private flagged = false;
   private stopped = true;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly random: () => number;
+  private readonly pick: (n: number) => number;
+  private readonly wanted: () => boolean;
   private readonly now: () => number;
   private start0 = 0;
   private boundaries = 0;
   /** Notices scheduled or being sent: the flag stays until none is left and nothing new came. */
   private owed = 0;
+  /** A flag write that failed at an arrival, logged when its notice goes out. */
+  private flagError: string | null = null;
 
   constructor(private readonly o: WindowOptions) {
-    this.random = o.random ?? Math.random;
+    // Not Math.random: its state can be recovered from a few outputs, and with it the moments.
+    this.pick = o.pick ?? ((n) => randomInt(n));
+    this.wanted = o.wanted ?? (() => true);
     this.now = o.now ?? Date.now;
   }
 
   /**
-   * Called where a submission completes, on the request's path: it only sets a flag in memory.
-   * Writing "news pending" waits for the next turn of the event loop, after the answer is on its way.
+   * Called where a submission completes, on the request's path: it asks whether anyone would be
+   * told (the first arrival of a window only) and sets a flag in memory. Writing "news pending"
+   * waits for the next turn of the event loop, after the answer is on its way.
    */
   arrived(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.news || !this.wanted()) return;
     this.news = true;
     if (this.flagged) return;
     this.flagged = true;
-    const t = setImmediate(() => this.persist(true));
+    const t = setImmediate(() => this.persist(true, true));
     t.unref();
   }
 
@@ -60,6 +72,7 @@ export class NoticeWindow {
     this.owed = 0;
     this.news = false;
     this.flagged = this.o.pending.read();
+    if (this.flagged && !this.wanted()) this.persist(false); // owed to nobody now
     if (this.flagged) this.schedule(this.start0);
     this.nextBoundary();
   }
@@ -96,12 +109,14 @@ export class NoticeWindow {
 
   /** One notice at a uniformly random moment of the window that begins at `windowStart`. */
   private schedule(windowStart: number): void {
-    const moment = windowStart + Math.floor(this.random() * this.o.windowMs);
+    const moment = windowStart + this.pick(this.o.windowMs);
     this.owed += 1;
     this.after(moment - this.now(), () => void this.send());
   }
 
   private async send(): Promise<void> {
+    if (this.flagError) log('error', 'notice_failed', { step: 'pending_flag', error: this.flagError });
+    this.flagError = null;
     // Retries get one window's time, whenever in its window the notice began.
     try {
       await this.o.deliver(this.now() + this.o.windowMs);
@@ -114,13 +129,18 @@ export class NoticeWindow {
     if (this.owed === 0 && !this.news && !this.stopped) this.persist(false);
   }
 
-  private persist(pending: boolean): void {
+  /**
+   * Writes the flag. A failure just after an arrival (`atArrival`) is logged with that window's
+   * notice, not at once: journald's time on the line would date the arrival to the second.
+   */
+  private persist(pending: boolean, atArrival = false): void {
     try {
       this.o.pending.write(pending);
       this.flagged = pending;
     } catch (error) {
       if (pending) this.flagged = false; // the next arrival tries again
-      log('error', 'notice_failed', { step: 'pending_flag', error: (error as Error).name });
+      if (atArrival) this.flagError = (error as Error).name;
+      else log('error', 'notice_failed', { step: 'pending_flag', error: (error as Error).name });
     }
   }
 }

@@ -125,9 +125,16 @@ export function journalistRepo(db: Db, totp: TotpBox) {
       const r = row('id', id);
       return { passwordHash: r?.password_hash ?? null, totpSecret: r?.totp_secret ? totp.open(id, r.totp_secret) : null };
     },
+    /**
+     * Sets (enrolment) or clears (an administrator's reset) the login. A reset also stops notices:
+     * whoever held the account may have pointed them elsewhere, and the one who enrols next chooses again.
+     */
     setCredentials: (id: number, c: Credentials) => {
       const sealed = c.totpSecret === null ? null : totp.seal(id, c.totpSecret);
-      changed(db.prepare('UPDATE journalists SET password_hash = ?, totp_secret = ? WHERE id = ?').run(c.passwordHash, sealed, id), BY_ID);
+      db.transaction(() => {
+        changed(db.prepare('UPDATE journalists SET password_hash = ?, totp_secret = ? WHERE id = ?').run(c.passwordHash, sealed, id), BY_ID);
+        if (c.passwordHash === null) db.prepare('UPDATE journalists SET notify_email = NULL, notify_encrypt = 0 WHERE id = ?').run(id);
+      })();
     },
     /** A one-time link token for setting passphrase and TOTP; the database keeps only its hash. */
     createEnrolment(id: number): string {

@@ -55,6 +55,13 @@ test('the account page saves the choice and says so; the notices that follow a s
   expect(await axeViolations(page)).toEqual([]);
   expect(instance.store.journalists.get('jo')).toMatchObject({ notifyEmail: null, lockMinutes: 15 });
   await page.fill('#lock-minutes', '20');
+  // A new address needs the login passphrase: without it, refused beside its field.
+  await page.click('#account-save');
+  await page.waitForSelector('#account-passphrase-error[role=alert]');
+  expect(await page.getAttribute('#account-passphrase', 'aria-describedby')).toBe('account-passphrase-error');
+  expect(await axeViolations(page)).toEqual([]);
+  expect(instance.store.journalists.get('jo')).toMatchObject({ notifyEmail: null, lockMinutes: 15 });
+  await page.fill('#account-passphrase', jo.passphrase);
   await page.click('#account-save');
   await page.waitForSelector('.notice[role=status]:text-is("Your settings were saved.")');
   expect(await page.inputValue('#notify-email')).toBe('jo@newsroom.example');

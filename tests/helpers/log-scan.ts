@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 
-const EVENTS = new Set(['started', 'stopping', 'stopped', 'cut_uploads_dropped', 'orphans_swept', 'purged', 'purge_failed', 'request_failed', 'disk_low', 'disk_full', 'key_unusable', 'data_dir_tightened', 'tor', 'notice_sent', 'notice_failed']);
+const EVENTS = new Set(['started', 'stopping', 'stopped', 'cut_uploads_dropped', 'orphans_swept', 'purged', 'purge_failed', 'request_failed', 'disk_low', 'disk_full', 'key_unusable', 'data_dir_tightened', 'tor', 'notice_failed']);
 const LEVELS = new Set(['info', 'warn', 'error']);
 
 /** Shapes no log line may hold, whoever's value it is. */

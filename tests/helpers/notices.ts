@@ -4,17 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { partCountFor, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 
 /** A real HTTP receiver for the webhook (node:http on loopback): every request, as it came. */
-export type HookReceiver = { url: string; posts: { method: string; type: string; body: string; at: number }[]; failNext(n: number): void; stop(): Promise<void> };
+export type HookReceiver = { url: string; posts: { method: string; type: string; body: string; at: number }[]; failNext(n: number): void; refusals(): number; stop(): Promise<void> };
 
 export async function startHookReceiver(): Promise<HookReceiver> {
   const posts: HookReceiver['posts'] = [];
   let failing = 0;
+  let refused = 0;
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       if (failing > 0) {
         failing -= 1;
+        refused += 1;
         return void res.writeHead(503).end();
       }
       posts.push({ method: req.method ?? '', type: req.headers['content-type'] ?? '', body, at: Date.now() });
@@ -26,6 +28,7 @@ export async function startHookReceiver(): Promise<HookReceiver> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook?topic=desk`,
     posts,
     failNext: (n) => void (failing = n),
+    refusals: () => refused,
     stop: () => new Promise((r) => server.close(() => r())),
   };
 }

@@ -1,6 +1,7 @@
 """A real SMTP server for tests (Debian's python3-aiosmtpd): each message it accepts is written to
 DIR as one JSON file (envelope sender, recipients, the raw message). --fail N answers the first N
-messages with a temporary refusal (451) at DATA, as a relay that is down for a while does. It
+messages with a temporary refusal (451) at DATA, as a relay that is down for a while does, and
+leaves an empty N.refused file for each. It
 prints "listening PORT" once it listens (PORT 0 asks the system for a free one)."""
 import argparse, asyncio, json, os, sys
 from aiosmtpd.smtp import SMTP
@@ -12,6 +13,7 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):
         if self.fail > 0:
             self.fail -= 1
+            open(os.path.join(self.folder, f'{self.fail}.refused'), 'w').close()
             return '451 4.3.0 Try again later'
         self.n += 1
         record = {'from': envelope.mail_from, 'to': envelope.rcpt_tos, 'data': envelope.original_content.decode('utf-8', 'replace')}

@@ -7,7 +7,7 @@ import path from 'node:path';
 export type SunkMail = { from: string; to: string[]; data: string };
 
 /** A real SMTP server process (tests/helpers/smtp-sink.py, Debian's python3-aiosmtpd). */
-export type SmtpSink = { host: string; port: number; messages(): Promise<SunkMail[]>; stop(): Promise<void> };
+export type SmtpSink = { host: string; port: number; messages(): Promise<SunkMail[]>; refused(): Promise<number>; stop(): Promise<void> };
 
 export async function startSmtpSink(o: { host?: string; failFirst?: number } = {}): Promise<SmtpSink> {
   const host = o.host ?? '127.0.0.1';
@@ -32,6 +32,8 @@ export async function startSmtpSink(o: { host?: string; failFirst?: number } = {
       const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort((a, b) => parseInt(a) - parseInt(b));
       return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as SunkMail));
     },
+    /** How many messages the sink refused (--fail). */
+    refused: async () => (await readdir(dir)).filter((n) => n.endsWith('.refused')).length,
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

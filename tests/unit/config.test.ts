@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     const mail = { SEALDROP_NOTIFY_FROM: 'drop@example.org' };
 
     test('off unless set; the window defaults to 60 minutes', () => {
-      expect(loadConfig({}).notify).toEqual({ smtp: null, from: null, webhook: null, windowMinutes: 60 });
+      expect(loadConfig({}).notify).toEqual({ smtp: null, from: null, webhook: null, windowMinutes: 60, subject: null });
       expect(loadConfig({ SEALDROP_NOTIFY_MINUTES: '5' }).notify.windowMinutes).toBe(5);
     });
 

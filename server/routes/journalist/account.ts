@@ -1,8 +1,13 @@
 import { Router, type Response } from 'express';
 import { renderAccount, type AccountError, type AccountForm } from '../../views/journalist/account.ts';
+import { verifyPassphrase } from '../../auth/passwords.ts';
+import { concurrencyLimit } from '../../http/limits.ts';
 import { locals, requireJournalist } from '../../http/session.ts';
 import { notice } from '../../http/notice.ts';
+import { log } from '../../log/index.ts';
+import { tellOldAddress } from '../../notify/index.ts';
 import { isMailAddress } from '../../notify/settings.ts';
+import type { Journalist } from '../../store/index.ts';
 import { LOCK_MINUTES } from '../../store/journalists.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { formFields, viewer, type JournalistDeps } from './common.ts';
@@ -17,27 +22,54 @@ function refusal(res: Response, typed: AccountForm, encrypt: string): AccountErr
   return null;
 }
 
+/** Moving notices elsewhere, or turning their encryption off, is what a stolen session would do unseen. */
+const weakens = (j: Journalist, typed: AccountForm): boolean =>
+  (typed.email || null) !== j.notifyEmail || (j.notifyEmail !== null && j.notifyEncrypt && !typed.encrypt);
+
 /** GET/POST /account: each journalist's own notices and auto-lock; an administrator's CLI sets the same columns. */
-export function accountRoutes({ config, store }: JournalistDeps): Router {
+export function accountRoutes({ config, store, throttle }: JournalistDeps): Router {
   const router = Router();
   router.use('/account', requireJournalist);
-  const page = (res: Response, form: AccountForm, error?: AccountError) =>
-    res.status(error ? 400 : 200).type('html').send(renderAccount({ t: tOf(res), viewer: viewer(res), form, mailOn: config.notify.smtp !== null, windowMinutes: config.notify.windowMinutes, ...(error ? { error } : {}) }));
+  const page = (res: Response, form: AccountForm, error?: AccountError, status = 400) =>
+    res.status(error ? status : 200).type('html').send(renderAccount({ t: tOf(res), viewer: viewer(res), form, mailOn: config.notify.smtp !== null, windowMinutes: config.notify.windowMinutes, ...(error ? { error } : {}) }));
+
+  /**
+   * The login passphrase, checked as at login (Argon2id) and counted by the login throttle, so a
+   * stolen session cannot guess it here either. Null when it is right.
+   */
+  async function passphraseRefusal(res: Response, j: Journalist, passphrase: string): Promise<{ error: AccountError; status: number } | null> {
+    const t = tOf(res);
+    const wrong = { error: { field: 'passphrase' as const, message: t.text('staff.account.error.passphrase') }, status: 400 };
+    if (passphrase === '') return wrong; // not a guess: nothing to count
+    const wait = throttle.waitFor(j.username);
+    if (wait > 0) return { error: { field: 'passphrase', message: t.text('staff.error.throttled', { minutes: Math.ceil(wait / 60_000) }) }, status: 429 };
+    const refund = throttle.attempt(j.username);
+    if (!(await verifyPassphrase(store.journalists.credentials(j.id).passwordHash, passphrase))) return wrong;
+    refund();
+    return null;
+  }
 
   router.get('/account', (_req, res) => {
     const j = locals(res).journalist!;
     page(res, { email: j.notifyEmail ?? '', encrypt: j.notifyEncrypt, lockMinutes: String(j.lockMinutes) });
   });
 
-  // A refusal shows the form again as typed, with the reason beside the field; nothing is saved.
-  router.post('/account', (req, res) => {
-    const f = formFields(req, ['email', 'encrypt', 'lock_minutes'], ['encrypt']);
+  // A refusal shows the form again as typed (never the passphrase), with the reason beside the field; nothing is saved.
+  router.post('/account', concurrencyLimit(8), async (req, res) => {
+    const f = formFields(req, ['email', 'encrypt', 'lock_minutes', 'passphrase'], ['encrypt', 'passphrase']);
     const typed = { email: f.email.trim(), encrypt: f.encrypt === '1', lockMinutes: f.lock_minutes.trim() };
     const error = refusal(res, typed, f.encrypt);
     if (error) return void page(res, typed, error);
-    const id = locals(res).journalist!.id;
-    store.journalists.setNotify(id, { email: typed.email || null, encrypt: typed.encrypt });
-    store.journalists.setLockMinutes(id, Number(typed.lockMinutes));
+    const j = locals(res).journalist!;
+    if (weakens(j, typed)) {
+      const refused = await passphraseRefusal(res, j, f.passphrase);
+      if (refused) return void page(res, typed, refused.error, refused.status);
+    }
+    store.journalists.setNotify(j.id, { email: typed.email || null, encrypt: typed.encrypt });
+    store.journalists.setLockMinutes(j.id, Number(typed.lockMinutes));
+    if (j.notifyEmail !== null && j.notifyEmail !== (typed.email || null)) {
+      tellOldAddress(config.notify, j, j.notifyEmail).catch((e: unknown) => log('error', 'notice_failed', { channel: 'mail', step: 'moved', error: (e as Error).name }));
+    }
     notice(res, 'staff.account.saved');
     res.redirect(303, '/account');
   });

@@ -4,11 +4,11 @@ import type { Translator } from '../../i18n/index.ts';
 
 /** What the form shows: the saved settings, or exactly what was typed when they were refused. */
 export type AccountForm = { email: string; encrypt: boolean; lockMinutes: string };
-export type AccountField = 'email' | 'encrypt' | 'lock';
+export type AccountField = 'email' | 'encrypt' | 'passphrase' | 'lock';
 export type AccountError = { field: AccountField; message: string };
 export type AccountOptions = { t: Translator; viewer: Viewer; form: AccountForm; mailOn: boolean; windowMinutes: number; error?: AccountError };
 
-const IDS: Record<AccountField, string> = { email: 'notify-email', encrypt: 'notify-encrypt', lock: 'lock-minutes' };
+const IDS: Record<AccountField, string> = { email: 'notify-email', encrypt: 'notify-encrypt', passphrase: 'account-passphrase', lock: 'lock-minutes' };
 
 /** The refusal beside the field it concerns, which names it (aria-describedby) and is marked invalid. */
 const errorAt = (o: AccountOptions, field: AccountField) =>
@@ -22,7 +22,9 @@ function notices(o: AccountOptions): string {
 <p>${t.html('staff.account.noticesIntro', { minutes: o.windowMinutes })}</p>${off}
 <p><label for="notify-email">${t.html('staff.account.email')}</label>
 <input id="notify-email" name="email" type="email" dir="ltr" autocomplete="email" maxlength="254" value="${escapeHtml(form.email)}"${describedBy(o, 'email')}>${errorAt(o, 'email')}</p>
-<p><label><input type="checkbox" id="notify-encrypt" name="encrypt" value="1"${form.encrypt ? ' checked' : ''}${describedBy(o, 'encrypt')}> ${t.html('staff.account.encrypt')}</label>${errorAt(o, 'encrypt')}</p>`;
+<p><label><input type="checkbox" id="notify-encrypt" name="encrypt" value="1"${form.encrypt ? ' checked' : ''}${describedBy(o, 'encrypt')}> ${t.html('staff.account.encrypt')}</label>${errorAt(o, 'encrypt')}</p>
+<p><label for="account-passphrase">${t.html('staff.account.passphrase')}</label>
+<input id="account-passphrase" name="passphrase" type="password" autocomplete="current-password" maxlength="1024"${describedBy(o, 'passphrase')}>${errorAt(o, 'passphrase')}</p>`;
 }
 
 /** The journalist's own settings: where notices of new material go, and the idle auto-lock. */

@@ -8,10 +8,12 @@ let sent: number[];
 let flag: boolean;
 let writes: boolean[];
 
-function windowAt(o: { random?: () => number; fail?: boolean } = {}): NoticeWindow {
+/** `at` fixes the random moment as a fraction of the window; `wanted` says whether anyone would be told. */
+function windowAt(o: { at?: number; fail?: boolean; wanted?: () => boolean } = {}): NoticeWindow {
   return new NoticeWindow({
     windowMs: W,
-    random: o.random ?? Math.random,
+    ...(o.at !== undefined ? { pick: (n: number) => Math.floor(o.at! * n) } : {}),
+    ...(o.wanted ? { wanted: o.wanted } : {}),
     pending: { read: () => flag, write: (p) => void (writes.push(p), (flag = p)) },
     deliver: async () => {
       sent.push(Date.now());
@@ -47,7 +49,7 @@ test('the moment is uniform over the next window, not the arrival time plus a de
   for (const r of [0, 0.5, 0.999]) {
     sent = [];
     vi.setSystemTime(0);
-    const w = windowAt({ random: () => r });
+    const w = windowAt({ at: r });
     w.start();
     await vi.advanceTimersByTimeAsync(900);
     w.arrived();
@@ -95,7 +97,7 @@ test('only a flag is kept, set after the arrival returns and cleared once the no
 test('a notice owed at a restart goes out at a random moment of the first window after start', async () => {
   flag = true;
   vi.setSystemTime(50_000);
-  const w = windowAt({ random: () => 0.25 });
+  const w = windowAt({ at: 0.25 });
   w.start();
   await vi.advanceTimersByTimeAsync(2 * W);
   expect(sent).toEqual([50_250]);
@@ -114,7 +116,7 @@ test('a stop with a notice owed keeps the flag for the next start', async () => 
 });
 
 test('arrivals while a notice is on its way keep the flag for their own notice', async () => {
-  const w = windowAt({ random: () => 0.5 });
+  const w = windowAt({ at: 0.5 });
   w.start();
   w.arrived();
   await vi.advanceTimersByTimeAsync(W + 100); // window 1 has begun
@@ -140,5 +142,72 @@ test('a deliver that throws is logged, not thrown, and the window goes on', asyn
   await vi.advanceTimersByTimeAsync(2 * W);
   expect(sent).toHaveLength(2);
   expect(lines.map((l) => JSON.parse(l).event)).toEqual(['notice_failed', 'notice_failed']);
+  w.stop();
+});
+
+test('the random moment comes from node:crypto, not Math.random (whose state a few outputs give away)', async () => {
+  const spy = vi.spyOn(Math, 'random').mockImplementation(() => {
+    throw new Error('Math.random was used');
+  });
+  onTestFinished(() => spy.mockRestore());
+  const moments: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    sent = [];
+    vi.setSystemTime(0);
+    const w = windowAt();
+    w.start();
+    w.arrived();
+    await vi.advanceTimersByTimeAsync(3 * W);
+    w.stop();
+    moments.push(sent[0]!);
+  }
+  expect(spy).not.toHaveBeenCalled();
+  for (const m of moments) expect(Math.floor(m / W)).toBe(1);
+  expect(new Set(moments).size).toBeGreaterThan(1); // random, not a fixed delay
+});
+
+test('an arrival when nobody would be told is not noted: no flag, no notice; later arrivals are, once someone is', async () => {
+  let anyone = false;
+  const w = windowAt({ wanted: () => anyone });
+  w.start();
+  w.arrived();
+  await vi.advanceTimersByTimeAsync(3 * W);
+  expect([writes, sent]).toEqual([[], []]);
+  anyone = true;
+  w.arrived();
+  await vi.advanceTimersByTimeAsync(3 * W);
+  expect(writes).toEqual([true, false]);
+  expect(sent).toHaveLength(1);
+  w.stop();
+});
+
+test('a flag owed at a restart to nobody is cleared, and no notice is run for it', async () => {
+  flag = true;
+  const w = windowAt({ wanted: () => false });
+  w.start();
+  expect(flag).toBe(false);
+  await vi.advanceTimersByTimeAsync(3 * W);
+  expect(sent).toEqual([]);
+  w.stop();
+});
+
+test('a flag write that fails at an arrival is logged with the notice, not at the arrival', async () => {
+  const lines: string[] = [];
+  const restore = setLogSink((l) => lines.push(l));
+  onTestFinished(() => void setLogSink(restore));
+  const w = new NoticeWindow({
+    windowMs: W,
+    pick: (n) => Math.floor(0.5 * n),
+    pending: { read: () => false, write: (p) => { if (p) throw new Error('disk I/O error'); } },
+    deliver: async () => void sent.push(Date.now()),
+  });
+  w.start();
+  await vi.advanceTimersByTimeAsync(100);
+  w.arrived();
+  await vi.advanceTimersByTimeAsync(W); // past the arrival and the window's end, before the notice
+  expect(lines).toEqual([]);
+  await vi.advanceTimersByTimeAsync(W);
+  expect(sent).toEqual([W + 500]);
+  expect(lines.map((l) => JSON.parse(l))).toEqual([{ level: 'error', event: 'notice_failed', step: 'pending_flag', error: 'Error' }]);
   w.stop();
 });
