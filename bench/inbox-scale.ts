@@ -116,6 +116,22 @@ async function timed(staff: StaffClient, url: string, pid: number): Promise<{ p9
   return { p95Ms: +p95(ms).toFixed(1), cpuMs: +((cpuMs(pid) - cpu) / RUNS).toFixed(1), bytes, status };
 }
 
+/**
+ * The list's first page right after a change (a star set or cleared, not timed): the order kept
+ * between pages is dropped by any change, so this is the page sorted from scratch.
+ */
+async function afterChange(staff: StaffClient, sourceId: string): Promise<{ p95Ms: number }> {
+  const ms: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const star = await staff.post(`/sources/${sourceId}/star`, { csrf: staff.csrf, starred: i % 2 ? '0' : '1', return: '/' });
+    if (star.status !== 303) throw new Error(`star: ${star.status}`);
+    const t = performance.now();
+    await (await staff.get('/')).arrayBuffer();
+    ms.push(performance.now() - t);
+  }
+  return { p95Ms: +p95(ms).toFixed(1) };
+}
+
 export async function benchInboxScale(): Promise<void> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-inbox-scale-'));
   const dataDir = path.join(root, 'data');
@@ -148,6 +164,7 @@ export async function benchInboxScale(): Promise<void> {
     const list = await timed(staff, '/', pid);
     const unread = await timed(staff, '/?filter=unread&page=100', pid);
     const conversation = await timed(staff, `/conversations/${big}`, pid);
+    const changed = await afterChange(staff, big);
     console.log(JSON.stringify({
       name: 'inbox_scale',
       conversations: CONVERSATIONS,
@@ -157,6 +174,7 @@ export async function benchInboxScale(): Promise<void> {
       listFirstPageP95Ms: list.p95Ms,
       listFirstPageServerCpuMs: list.cpuMs,
       listFirstPageHtmlKB: +(list.bytes / 1000).toFixed(1),
+      listFirstPageAfterChangeP95Ms: changed.p95Ms,
       listUnreadPage100P95Ms: unread.status === 200 ? unread.p95Ms : `status ${unread.status}`,
       listUnreadPage100ServerCpuMs: unread.cpuMs,
       conversation200ItemsP95Ms: conversation.status === 200 ? conversation.p95Ms : `missing (status ${conversation.status})`,
@@ -165,7 +183,7 @@ export async function benchInboxScale(): Promise<void> {
       serverRssMiB: { before: rssBefore, after: rssMiB(child.pid!) },
       runs: RUNS,
       loadAverage: os.loadavg()[0]!.toFixed(1),
-      target: 'list p95 <= 150 ms, HTML < 200 KB, conversation p95 <= 300 ms',
+      target: 'list p95 <= 150 ms (kept order and after a change), HTML < 200 KB, conversation p95 <= 300 ms',
     }));
   } finally {
     child.kill('SIGTERM');
