@@ -173,12 +173,34 @@ test('triage with the key unlocked once: nothing reloads the page or forgets the
   await stillUnlocked(page, rowLabel(target.id), `${LABEL} (2)`);
   await storageIsEmpty(page);
 
+  // A refusal is a staff page too: swapped in like any other, the key kept.
+  const gone = `/conversations/${'0'.repeat(32)}`;
+  await page.evaluate((href) => {
+    const a = Object.assign(document.createElement('a'), { href, textContent: 'gone' });
+    document.getElementById('workspace')!.append(a);
+  }, gone);
+  await go(page, () => page.click(`#workspace a[href="${gone}"]`), gone);
+  expect(await page.textContent('#workspace h1')).toBe('That did not work');
+  expect(await page.evaluate(() => (window as unknown as { __marker?: string }).__marker)).toBe('triage');
+  expect(await page.textContent('#key-status')).toBe(UNLOCKED);
+  await page.goBack();
+  await page.waitForFunction(() => location.search === '?filter=starred');
+  await stillUnlocked(page, rowLabel(target.id), `${LABEL} (2)`);
+
   // Lock: what was decrypted is gone from the page, and the key bar asks for the key again.
   await page.click('#lock-key');
   expect(await page.textContent('#key-status')).toBe('Key locked.');
   expect(await page.textContent(rowLabel(target.id))).toBe('');
   expect(await page.isVisible('#load-key')).toBe(true);
   expect(await page.isVisible('#lock-key')).toBe(false);
+
+  // Once the session has ended, a link answers with the login page, which is not a staff page: it
+  // is loaded in full (the page, and the marker with it, are gone).
+  await browser.context.clearCookies();
+  await page.click('nav.staff-nav a[href="/"]');
+  await page.waitForURL(`${instance.journalistUrl}/login`);
+  await page.waitForSelector('#username');
+  expect(await page.evaluate(() => (window as unknown as { __marker?: string }).__marker)).toBeUndefined();
   await page.close();
 });
 
