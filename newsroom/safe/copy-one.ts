@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { safeFileName, uniqueName } from '../../common/filenames.ts';
 import { renderSafePdf, type Rendered } from './convert.ts';
@@ -10,6 +10,7 @@ import { exifFindings, pdfFindings } from './metadata.ts';
 import { officeFindings } from './office-parts.ts';
 import { ALWAYS_PRESENT, CLEAN_LIMITS, reportJson, reportText, type Report } from './report.ts';
 import { assertSandbox, runSandboxed } from './sandbox.ts';
+import { copyOutput } from './take-out.ts';
 
 // One file in, its safe copy and report out. The original's bytes are copied into a private work
 // folder first (the sandbox sees that copy, never the journalist's folders), and everything the
@@ -64,11 +65,13 @@ async function cleanCopy(bytes: Buffer, ext: string, work: string, target: strin
   // Parts mat2 does not know are left out rather than kept as they are.
   const result = await runSandboxed({ argv: ['mat2', '--no-sandbox', '--unknown-members', 'omit', `/out/file.${ext}`], outDir: dir });
   const made = path.join(dir, `file.cleaned.${ext}`);
-  if (result.code !== 0 || !existsSync(made)) {
+  const left = await lstat(made).catch(() => null);
+  if (result.code !== 0 || !left) {
     const why = result.stderr.trim().split('\n').pop()?.replace(/\/out\/file\.\w+/g, 'the file') ?? '';
     return { file: null, note: `mat2 could not clean this file (${clip(why)}). Use the safe copy.` };
   }
-  await rename(made, target);
+  // Copied, never renamed, after openOutput's checks: mat2's folder is the sandbox's /out.
+  await copyOutput(made, target, LIMITS.fileBytes);
   return { file: path.basename(target), note: CLEAN_LIMITS };
 }
 

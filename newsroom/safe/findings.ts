@@ -30,10 +30,15 @@ export const CATEGORY_TITLE: Record<Category, string> = {
   identifiers: 'Unique document identifiers',
 };
 
+// What a terminal or a bidi-aware display acts on rather than shows: C0 and C1 controls (C1's
+// \x9b is a CSI on terminals that take 8-bit controls), line and paragraph separators, and the
+// direction marks, embeddings, overrides and isolates that can make a file name read backwards.
+const UNSHOWABLE = /[\0-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+
 /** Values are shown to the journalist, never logged: shortened, one line, control characters removed. */
 export function clip(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
-  const line = text.replace(/[\0-\x1f\x7f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim();
+  const line = text.replace(UNSHOWABLE, ' ').trim();
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 

@@ -1,12 +1,13 @@
-import { open, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LIMITS } from './limits.ts';
 import type { Pixels } from './pdf-writer.ts';
+import { openOutput } from './take-out.ts';
 
 // Pixels come back from the sandbox as PPM (P6) or PGM (P5) files. A renderer that was taken over
 // could write anything there, so each file is read as untrusted too: the header is parsed
 // strictly, the size checked against the pixel limit before the body is read, and the body must
-// be exactly width x height samples.
+// be exactly width x height samples. It is opened by openOutput: a plain file, never a link.
 
 export class PixelLimitError extends Error {
   override name = 'PixelLimitError';
@@ -14,8 +15,11 @@ export class PixelLimitError extends Error {
 
 const HEADER = /^(P[56])\s+(\d{1,6})\s+(\d{1,6})\s+255\s/;
 
+/** The largest pixel file a page may be: a header and 100 megapixels of RGB. */
+const PNM_MAX_BYTES = 64 + LIMITS.maxPixels * 3;
+
 export async function readPnm(file: string): Promise<Pixels> {
-  const handle = await open(file, 'r');
+  const handle = await openOutput(file, PNM_MAX_BYTES);
   try {
     const head = Buffer.alloc(64);
     const { bytesRead } = await handle.read(head, 0, 64, 0);

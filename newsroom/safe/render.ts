@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { clip } from './findings.ts';
@@ -6,6 +6,7 @@ import { declaredSize } from './image-size.ts';
 import { LIMITS } from './limits.ts';
 import { PixelLimitError } from './pixels.ts';
 import { runSandboxed, SandboxError } from './sandbox.ts';
+import { copyOutput } from './take-out.ts';
 
 // Untrusted bytes become pixels here, every step in the sandbox: LibreOffice turns an office
 // document into a PDF, pdfinfo counts and measures its pages (a bomb is refused before a page is
@@ -16,7 +17,8 @@ export class LimitError extends Error {
   override name = 'LimitError';
 }
 
-async function sandboxed(what: string, run: Parameters<typeof runSandboxed>[0]): Promise<string> {
+/** Runs one tool on untrusted bytes; a failure is reported with the tool's last line of stderr, clipped. */
+export async function sandboxed(what: string, run: Parameters<typeof runSandboxed>[0]): Promise<string> {
   try {
     const result = await runSandboxed(run);
     // The tool's last words may quote the file: shown without control characters (no terminal escapes).
@@ -88,6 +90,7 @@ export async function officeToPdf(file: string, extension: string, workDir: stri
   const made = (await readdir(outDir)).filter((n) => n.endsWith('.pdf'));
   if (made.length !== 1) throw new Error('LibreOffice could not convert the document');
   const pdf = path.join(workDir, 'office.pdf');
-  await rename(path.join(outDir, made[0]!), pdf);
+  // Copied, never renamed: LibreOffice's /out is the sandbox's, and its PDF goes into the next sandbox.
+  await copyOutput(path.join(outDir, made[0]!), pdf, LIMITS.fileBytes);
   return pdf;
 }
