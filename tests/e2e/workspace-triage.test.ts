@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
+import { readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
 import { sealText } from '../../common/envelope/pad-text.ts';
 import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { storeSubmission, unlockKey } from '../helpers/conversation.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { loginInPage } from '../helpers/pages.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
@@ -31,16 +32,8 @@ const UNLOCKED = 'Key unlocked, in this tab only.';
 const CONVERSATIONS = 55; // more than one page of 50
 
 /** One sealed item, as the source page makes it: a message (message.txt) or a file. */
-async function item(sourceId: string, recipients: PublicKey[], name: string, type: string, text: string): Promise<string> {
-  const id = instance.store.submissions.create(sourceId, 1);
-  const sealer = new SubmissionSealer({ submission: id, name, type, recipients });
-  const bytes = new TextEncoder().encode(text);
-  let n = 0;
-  for await (const part of sealFile(sealer, bytes.length, async (s, e) => bytes.subarray(s, e))) await instance.store.submissions.putPart(id, ++n, part);
-  await instance.store.submissions.putManifest(id, await sealer.sealManifest());
-  instance.store.submissions.complete(id);
-  return id;
-}
+const item = (sourceId: string, recipients: PublicKey[], name: string, type: string, text: string) =>
+  storeSubmission(instance.store, sourceId, { name, type, data: new TextEncoder().encode(text), recipients });
 
 beforeAll(async () => {
   instance = await startInstance();
@@ -103,9 +96,7 @@ test('triage with the key unlocked once: nothing reloads the page or forgets the
   const page = await browser.context.newPage();
   await loginInPage(page, instance.journalistUrl, 'desk', desk.passphrase, desk.code());
   await page.evaluate(() => ((window as unknown as { __marker: string }).__marker = 'triage'));
-  await page.setInputFiles('#key-file', keyFile);
-  await page.click('#load-key');
-  await page.waitForFunction((s) => document.getElementById('key-status')?.textContent === s, UNLOCKED, { timeout: 30_000 });
+  await unlockKey(page, keyFile);
   expect(await page.isVisible('#lock-key')).toBe(true);
   await stillUnlocked(page, rowLabel(target.id), LABEL);
 
@@ -212,9 +203,7 @@ test('an idle key locks itself after the journalist\'s own minutes', async () =>
   await loginInPage(page, instance.journalistUrl, 'desk', desk.passphrase, desk.code(1));
   await page.goto(`${instance.journalistUrl}/?filter=starred`);
   expect(await page.getAttribute('#workspace', 'data-lock-minutes')).toBe('1');
-  await page.setInputFiles('#key-file', keyFile);
-  await page.click('#load-key');
-  await page.waitForFunction((s) => document.getElementById('key-status')?.textContent === s, UNLOCKED, { timeout: 30_000 });
+  await unlockKey(page, keyFile);
   await page.waitForFunction((s) => document.querySelector(s)?.textContent !== '', rowLabel(target.id), { timeout: 30_000 });
   // Activity keeps it: 50 s, a key press, 50 s more.
   await page.clock.fastForward(50_000);
