@@ -17,6 +17,8 @@ import type { Store } from './store/index.ts';
 import { logoRoute } from './branding/routes.ts';
 import { sourceErrorPage } from './routes/source/refusals.ts';
 import { leaveRoute } from './routes/source/leave.ts';
+import { codenameFirst } from './routes/source/codename-first.ts';
+import { FormTokens } from './sources/form-tokens.ts';
 
 export type AppDeps = {
   config: Config;
@@ -32,7 +34,7 @@ export type AppDeps = {
 /** The public interface sources use; it never listens by itself, so tests run it on port 0. */
 export function createSourceApp({ config, store, recipients = recipientsOf(store), sourceOnion = null, arrived = () => undefined }: AppDeps): Express {
   // One bounded gate per path that costs the server work, so one path's flood cannot starve another.
-  const deps = { config, store, recipients, sessions: new SourceSessions(), gates: sourceGates(), arrived };
+  const deps = { config, store, recipients, sessions: new SourceSessions(), gates: sourceGates(), tokens: new FormTokens(), arrived };
   const app = baseApp();
   // Before anything answers: no response's size may say which language its reader chose.
   app.use(padResponses());
@@ -41,7 +43,7 @@ export function createSourceApp({ config, store, recipients = recipientsOf(store
   app.use(sameOriginOnly());
   app.use('/api', express.json({ limit: '16kb' }), sourceApi(deps), conversationApi(deps));
   app.use(noScriptSubmit(deps));
-  app.use(express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 4 }), noScriptConversation(deps), leaveRoute(deps));
+  app.use(express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 4 }), noScriptConversation(deps), leaveRoute(deps), codenameFirst(deps));
   app.use(logoRoute(store));
   app.use(sourcePages({ ...deps, sourceOnion }));
   app.use(notFound());

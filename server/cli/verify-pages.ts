@@ -23,7 +23,7 @@ export const NOT_PAGES: Readonly<Record<string, string>> = {
  * own, checked too, and so is the page after Leave; what /submit answers (the codename page) and the no-JS conversation need a
  * codename or a file sent, so they cannot be fetched here: they use the same layout and stylesheets.
  */
-export const FORM_TARGETS: readonly string[] = ['/login', '/submit', '/leave'];
+export const FORM_TARGETS: readonly string[] = ['/login', '/submit', '/leave', '/codename'];
 
 /** The pages to check, an error page included (every refusal and every 404 uses the same layout). */
 export function sourcePages(): PageRequest[] {

@@ -12,8 +12,8 @@ const MAX_FILES = 20;
 /** One item of the no-JS form, handed over while its bytes are still arriving. */
 export type FormItem = { name: string; type: string; content: Readable & { truncated?: boolean } };
 
-/** What the source typed, for the form a refusal shows again. */
-export type Typed = { message: string };
+/** What the source typed, for the form a refusal shows again, and the form's one-send token (sources/form-tokens.ts). */
+export type Typed = { message: string; once?: string };
 
 /**
  * The message of a form refused before it is read (too large): the form puts the message before
@@ -23,7 +23,7 @@ export function typedMessage(req: Request): Promise<string> {
   return new Promise((resolve) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fieldSize: MAX_MESSAGE_BYTES, fields: 2, files: 1 } });
+      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fieldSize: MAX_MESSAGE_BYTES, fields: 3, files: 1 } });
     } catch {
       return resolve('');
     }
@@ -57,7 +57,7 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
       // File names arrive as UTF-8 from every current browser; busboy would otherwise read them as latin1.
       // busboy marks a file truncated when it reaches fileSize, so one byte more lets a file of
       // exactly the limit through ("at most the limit"); a byte past it is still refused.
-      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: MAX_FILES, fileSize: maxFileBytes + 1, fields: 2, fieldSize: MAX_MESSAGE_BYTES, parts: MAX_FILES + 2 } });
+      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: MAX_FILES, fileSize: maxFileBytes + 1, fields: 3, fieldSize: MAX_MESSAGE_BYTES, parts: MAX_FILES + 3 } });
     } catch {
       return reject(new HttpError(415, said('error.multipart')));
     }
@@ -95,6 +95,7 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
     });
     bb.on('field', (field, value, info) => {
       if (field === 'files' && value === '') return; // some browsers send an empty file input as a field
+      if (field === 'once' && typed.once === undefined) return void (typed.once = value);
       if (field !== 'message') return fail(new HttpError(400, said('error.unexpectedField', { field })));
       typed.message = value; // kept for the form a refusal shows again (routes/source/refusals.ts)
       if (info.valueTruncated) return fail(new HttpError(413, said('error.messageTooLong', { size: formatLimit(MAX_MESSAGE_BYTES) })));

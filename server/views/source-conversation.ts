@@ -11,7 +11,8 @@ const LONGEST_CODENAME = CODENAME_WORDS * Math.max(...EFF_LARGE_WORDLIST.map((w)
 const codenameRoom = (codename: string) => ' '.repeat(Math.max(0, LONGEST_CODENAME - codename.length));
 
 /** Shown once, right after a first submission on the no-JavaScript path. */
-export function renderCodenamePage(t: Translator, codename: string, branding?: PageBranding, leave?: string): string {
+/** `first`: the codename was asked for before sending anything (no JavaScript), so nothing has arrived yet. */
+export function renderCodenamePage(t: Translator, codename: string, branding?: PageBranding, leave?: string, first = false): string {
   // No language switch: following it would leave the only page that will ever show this codename.
   return sourceLayout({
     t,
@@ -19,13 +20,13 @@ export function renderCodenamePage(t: Translator, codename: string, branding?: P
     leave,
     languageSwitch: false,
     title: t.text('codename.heading'),
-    body: `<h1>${t.html('nojs.codename.heading')}</h1>
-<section class="done"><p>${t.html('nojs.codename.arrived')}</p></section>
+    body: `${first ? `<h1>${t.html('nojs.codename.firstHeading')}</h1>` : `<h1>${t.html('nojs.codename.heading')}</h1>
+<section class="done"><p>${t.html('nojs.codename.arrived')}</p></section>`}
 ${codenameNote(t)}<p class="codename" id="codename" dir="ltr">${escapeHtml(codename)}</p>${codenameRoom(codename)}
 ${digitsNote(t)}<p class="codename codename-digits" id="codename-digits" dir="ltr">${escapeHtml(codenameDigits(codename))}</p>
 <p>${t.html('nojs.codename.onlyWayBack')}</p>
 <p>${t.html('nojs.codename.forgotten')}</p>
-<p>${t.html('nojs.codename.next', {}, LINKS)}</p>`,
+<p>${t.html(first ? 'nojs.codename.firstNext' : 'nojs.codename.next', {}, LINKS)}</p>`,
   });
 }
 
@@ -73,10 +74,10 @@ const replyItem = (t: Translator, csrf: string) => (r: ShownReply) =>
   `<li class="reply"><p class="hint">${t.html('replies.received', { day: r.day })}</p><pre class="message" dir="auto">${escapeHtml(r.text)}</pre>
 <form method="post" action="/replies/${escapeHtml(r.id)}/delete"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit">${t.html('replies.delete')}</button></form></li>`;
 
-export type ConversationOptions = { t: Translator; replies: ShownReply[]; csrf: string; maxFile: string; branding?: PageBranding };
+export type ConversationOptions = { t: Translator; replies: ShownReply[]; csrf: string; maxFile: string; branding?: PageBranding; once?: string };
 
 /** The no-JavaScript conversation: replies decrypted by the server in memory, for this page only. */
-export function renderConversation({ t, replies, csrf, maxFile, branding }: ConversationOptions): string {
+export function renderConversation({ t, replies, csrf, maxFile, branding, once }: ConversationOptions): string {
   const items = replies.length ? replies.map(replyItem(t, csrf)).join('\n') : `<li>${t.html('replies.none')}</li>`;
   // No switch here either: the replies were decrypted for this one response.
   return sourceLayout({
@@ -90,7 +91,7 @@ export function renderConversation({ t, replies, csrf, maxFile, branding }: Conv
 <ul id="replies">${items}</ul>
 <h2>${t.html('replies.sendMore')}</h2>
 ${beforeYouSend(t)}<form id="drop" method="post" action="/submit" enctype="multipart/form-data">
-${plainFields(t, maxFile, '', false)}
+${plainFields(t, maxFile, '', false, once)}
 <p><button type="submit" id="send-plain">${t.html('form.sendPlain')}</button></p>
 </form>`,
   });

@@ -5,7 +5,7 @@ import type { Translator } from '../i18n/index.ts';
 export type { PageBranding };
 
 /** `maxFile`: the file limit as shown (common/sizes.ts formatLimit): each file with JavaScript, one send in all without. */
-export type SourcePageOptions = { t: Translator; open: boolean; maxFile: string; onion?: string | null; branding?: PageBranding; refused?: Refused; leave?: string };
+export type SourcePageOptions = { t: Translator; open: boolean; maxFile: string; onion?: string | null; branding?: PageBranding; refused?: Refused; leave?: string; once?: string };
 
 /** A no-JavaScript send refused: the reason, and the message the source typed, kept in the form. */
 export type Refused = { reason: string; message: string };
@@ -49,20 +49,23 @@ ${digitsNote(t)}<p class="codename codename-digits" id="codename-digits" dir="lt
 </section>`;
 
 /** The fields and the plain Send button of every no-JavaScript form; the message comes first, so a refusal can keep it. */
-export function plainFields(t: Translator, maxFile: string, message = '', withScript = true): string {
+// The form's one-send token (server/sources/form-tokens.ts), first in the form.
+const onceField = (once: string | undefined) => (once ? `<input type="hidden" name="once" value="${escapeHtml(once)}">\n` : '');
+
+export function plainFields(t: Translator, maxFile: string, message = '', withScript = true, once?: string): string {
   const hint = withScript
     ? `<span class="hint js-only">${t.html('form.documentsHint', { size: maxFile })}</span><span class="hint nojs-only">${t.html('form.documentsHintNojs', { size: maxFile })}</span>`
     : `<span class="hint">${t.html('form.documentsHintNojs', { size: maxFile })}</span>`;
-  return `<p><label for="message">${t.html('form.message')}</label>
+  return `${onceField(once)}<p><label for="message">${t.html('form.message')}</label>
 <textarea id="message" name="message" rows="8" maxlength="100000" dir="auto">${escapeHtml(message)}</textarea></p>
 <p><label for="files">${t.html('form.documents')} ${hint}</label>
 <input type="file" id="files" name="files" multiple></p>`;
 }
 
 /** The send form; also embedded (hidden) in the login page, where the script reveals it after login. */
-export function sendForm(t: Translator, maxFile: string, message = ''): string {
+export function sendForm(t: Translator, maxFile: string, message = '', once?: string): string {
   return `<form id="drop" method="post" action="/submit" enctype="multipart/form-data">
-${plainFields(t, maxFile, message)}
+${plainFields(t, maxFile, message, true, once)}
 <p><button type="submit" id="send" class="js-only" disabled>${t.html('form.send')}</button>
 <noscript><button type="submit" id="send-plain">${t.html('form.sendPlain')}</button></noscript></p>
 </form>
@@ -86,16 +89,26 @@ export const beforeYouSend = (t: Translator) => `<h2>${t.html('source.before.hea
 <p>${t.html('source.guideLink', {}, LINKS)}</p>
 `;
 
+/**
+ * Without JavaScript, a codename can come first (a plain form step), so that a send cut short can
+ * be sent again into the same conversation. With JavaScript the page makes one as it sends.
+ */
+const codenameFirst = (t: Translator, once: string | undefined) => `<form class="nojs-only codename-first" method="post" action="/codename">
+${onceField(once)}<p>${t.html('source.codenameFirst.text')}</p>
+<p><button type="submit" id="codename-first">${t.html('source.codenameFirst.button')}</button></p>
+</form>
+`;
+
 /** A refused no-JavaScript send, said above the form that still holds what was typed. */
 export const refusal = (t: Translator, r: Refused | undefined) =>
   r ? `<section id="refused"><h2>${t.html('error.title.notSent')}</h2>\n<p class="warning" role="alert">${escapeHtml(r.reason)}</p></section>\n` : '';
 
-export function renderSourcePage({ t, open, maxFile, onion = null, branding, refused, leave }: SourcePageOptions): string {
+export function renderSourcePage({ t, open, maxFile, onion = null, branding, refused, leave, once }: SourcePageOptions): string {
   if (!open) return sourceLayout({ t, branding, title: t.text('source.closed.title'), body: `${closed(t)}${onion ? onionNote(t, onion) : ''}\n<p>${t.html('source.guideLink', {}, LINKS)}</p>` });
   const heading = branding?.name ? t.html('source.headingNamed', { newsroom: branding.name }) : t.html('source.heading');
   const body = `<h1>${heading}</h1>
 ${refusal(t, refused)}${branding?.welcome ? `${paragraphs(branding.welcome, 'welcome')}\n` : ''}${onion ? onionNote(t, onion) : ''}${pathNotes(t)}
-${guidelines(t, branding)}${beforeYouSend(t)}${sendForm(t, maxFile, refused?.message)}
+${leave ? '' : codenameFirst(t, once)}${guidelines(t, branding)}${beforeYouSend(t)}${sendForm(t, maxFile, refused?.message, once)}
 <p>${t.html('source.returning', {}, LINKS)}</p>`;
   return sourceLayout({ t, branding, leave, title: t.text('source.title'), body, script: '/static/js/source.js', head: NOSCRIPT_CSS });
 }

@@ -104,3 +104,28 @@ describe.each(LANGUAGES.map((l) => l.tag))('%s', (tag) => {
     await page.close();
   }, 240_000);
 });
+
+test('Safest, codename first: then a send within that conversation, and a double press of Send stores once', async () => {
+  const t = translator('en');
+  const page = await browser.newPage();
+  await page.goto(`${instance.sourceUrl}/?lang=${languageCode('en')}`);
+  expect(await visible(page, '#codename-first')).toBe(true);
+  const before = instance.rows();
+  await press(page, '#codename-first');
+  await until(async () => (await text(page).catch(() => '')).includes(t.text('nojs.codename.firstHeading')), 60_000, 'the codename page');
+  expect(instance.rows().sources!.length).toBe(before.sources!.length + 1);
+  await press(page, 'a[href="/"]');
+  await until(async () => (await has(page, '#send-plain')) && (await has(page, 'form.leave')), 20_000, 'the start page, logged in');
+  expect(await has(page, '#codename-first')).toBe(false);
+  await page.focus('#message');
+  await page.keyboard.type('Twice pressed.');
+  await page.focus('#send-plain');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter').catch(() => undefined);
+  await until(async () => (await text(page).catch(() => '')).includes(t.text('sent.nojs').slice(0, 40)), 60_000, 'the Sent page');
+  await new Promise((r) => setTimeout(r, 1000)); // a second request, if one went, has arrived
+  const after = instance.rows();
+  expect(after.sources!.length).toBe(before.sources!.length + 1);
+  expect(after.submissions!.length).toBe(before.submissions!.length + 1);
+  await page.close();
+}, 180_000);

@@ -13,6 +13,7 @@ import { untilClosed } from '../../http/gate.ts';
 import type { Config } from '../../config.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { brandingFor } from './refusals.ts';
+import type { FormTokens } from '../../sources/form-tokens.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { replyId, slowly, sourceByLogin, UNKNOWN_CODENAME, UnknownCodenameError, type ConversationDeps } from './conversation.ts';
 import { said, say } from '../../i18n/said.ts';
@@ -40,7 +41,7 @@ function onlyField(body: unknown, name: string): string {
  * Returning sources without JavaScript: the server derives the secrets from the codename and
  * decrypts the replies in memory for one response, then forgets the codename and the key.
  */
-export function noScriptConversation({ config, store, sessions, gates }: ConversationDeps & { config: Config }): Router {
+export function noScriptConversation({ config, store, sessions, gates, tokens }: ConversationDeps & { config: Config; tokens: FormTokens }): Router {
   const router = Router();
   const maxFile = formatLimit(config.maxFileBytes);
 
@@ -71,7 +72,8 @@ export function noScriptConversation({ config, store, sessions, gates }: Convers
     }
     const { token, session } = sessions.create(opened.sourceId);
     setSessionCookie(res, token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
-    const page = (replies: ShownReply[]) => (t: Translator) => renderConversation({ t, replies, csrf: session.csrf, maxFile, branding: branding(t) });
+    const once = tokens.issue();
+    const page = (replies: ShownReply[]) => (t: Translator) => renderConversation({ t, replies, csrf: session.csrf, maxFile, branding: branding(t), once });
     sendPage(res, page(opened.replies), { atLeast: inEveryLanguage(tOf(res), page([])).longest + REPLY_ROOM });
   });
 

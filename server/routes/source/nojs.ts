@@ -1,8 +1,7 @@
 import { Router, type RequestHandler } from 'express';
-import { renderCodenamePage } from '../../views/source-conversation.ts';
 import { renderSentPage } from '../../views/sent.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
-import { readCookie, setSessionCookie } from '../../http/session.ts';
+import { readCookie } from '../../http/session.ts';
 import { serverMadeSource } from '../../sources/register.ts';
 import { limitsOf, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
@@ -11,6 +10,8 @@ import { requireSpace } from '../../http/space.ts';
 import { MAX_MESSAGE_BYTES, readForm, typedMessage } from '../../nojs/form.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { brandingFor, keepTyped } from './refusals.ts';
+import { answerSend } from './codename-first.ts';
+import type { FormTokens } from '../../sources/form-tokens.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { sealStream } from '../../nojs/seal-stream.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
@@ -33,9 +34,9 @@ const WAITING = { maxWaiting: 64, waitMs: 20_000 };
 /** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
 export { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS };
 
-export type NoScriptDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; gates: SourceGates; arrived?: () => void };
+export type NoScriptDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; gates: SourceGates; tokens: FormTokens; arrived?: () => void };
 
-export function noScriptSubmit({ config, store, recipients: current, sessions, gates, arrived = () => undefined }: NoScriptDeps): Router {
+export function noScriptSubmit({ config, store, recipients: current, sessions, gates, tokens, arrived = () => undefined }: NoScriptDeps): Router {
   const router = Router();
   const { maxParts } = limitsOf(config);
   const maxFile = formatLimit(config.maxFileBytes);
@@ -51,6 +52,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     const existing = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.sourceId ?? null;
     let created = null as { sourceId: string; codename: string } | null;
     const encrypt = (data: Uint8Array) => encryptPool.run({ kind: 'encrypt', data, recipients: used.armored });
+    let claim: ReturnType<FormTokens['claim']> | null = null;
     try {
       const count = await readForm(req, config.maxFileBytes, async (item) => {
         // PBKDF2 and a key pair: bounded by its own gate, before anything of this form is stored.
@@ -61,23 +63,25 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
       if (count === 0) throw new HttpError(400, said('error.nothingChosen'));
       // A journalist disabled while the bytes arrived must not receive them: then nothing is kept.
       assertSameKeys((await current()).keyIds, used.keyIds);
+      // A repeat of a form already kept (a double click, Back and Send again): this copy goes.
+      claim = tokens.claim(typed.once);
+      if (!claim.first) throw new RepeatedSend();
       // All or nothing: only a form that arrived whole becomes visible to journalists.
       store.submissions.completeAll(ids, created?.sourceId ?? null);
     } catch (error) {
+      if (claim?.first) tokens.release(claim.key);
       await Promise.all(ids.map((id) => store.submissions.discard(id).catch(() => undefined)));
       if (created) store.submissions.discardSourceIfEmpty(created.sourceId);
+      if (claim && !claim.first) return answerSend(res, { store, sessions }, await claim.earlier);
       res.set('Connection', 'close');
       throw error;
     }
     arrived(); // notices of new material: a flag in memory, nothing more on this path
-    // Stored: nothing below may refuse or fail (the token is an HMAC, no table), so the codename is always shown.
-    if (!created) return res.redirect(303, '/sent');
-    const { token, session } = sessions.create(created.sourceId);
-    setSessionCookie(res, token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
-    // Sent once, in this response only: the codename is not kept anywhere after this line.
-    const { codename } = created;
-    const branding = brandingFor(store);
-    sendPage(res, (t) => renderCodenamePage(t, codename, branding(t), session.csrf));
+    // Stored: nothing below may refuse or fail (the session is an HMAC, no table), so the codename is
+    // always shown. It is kept in memory only for a repeat of this form (form-tokens.ts), minutes at most.
+    const result = { sourceId: existing ?? created!.sourceId, codename: created?.codename ?? null };
+    tokens.remember(claim.key, result);
+    answerSend(res, { store, sessions }, result);
   });
 
   router.get('/sent', (req, res) => {
@@ -87,6 +91,9 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
   });
   return router;
 }
+
+/** This send repeats a form already kept: it is discarded, and answered with the first one's page. */
+class RepeatedSend extends Error {}
 
 // The message field and the multipart framing around the files.
 const FORM_OVERHEAD = MAX_MESSAGE_BYTES + 64 * 1024;

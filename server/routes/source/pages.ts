@@ -7,14 +7,15 @@ import { brandingFor } from './refusals.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { readCookie } from '../../http/session.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
+import type { FormTokens } from '../../sources/form-tokens.ts';
 import type { RecipientSet } from '../../recipients.ts';
 import { cameByOnion } from '../../http/onion-location.ts';
 import type { Store } from '../../store/index.ts';
 import { sendPage } from '../../http/pad-responses.ts';
 
-type PagesDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sourceOnion: string | null; sessions: SourceSessions };
+type PagesDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sourceOnion: string | null; sessions: SourceSessions; tokens: FormTokens };
 
-export function sourcePages({ config, store, recipients, sourceOnion, sessions }: PagesDeps): Router {
+export function sourcePages({ config, store, recipients, sourceOnion, sessions, tokens }: PagesDeps): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     const open = (await recipients()).keys.length > 0;
@@ -23,7 +24,8 @@ export function sourcePages({ config, store, recipients, sourceOnion, sessions }
     // Each language with its own branding texts, which the newsroom may have written at any length.
     const branding = brandingFor(store);
     const leave = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.csrf;
-    sendPage(res, (t) => renderSourcePage({ t, open, maxFile: formatLimit(config.maxFileBytes), onion, branding: branding(t), leave }));
+    const once = tokens.issue(); // one token for the page in every language it is rendered in
+    sendPage(res, (t) => renderSourcePage({ t, open, maxFile: formatLimit(config.maxFileBytes), onion, branding: branding(t), leave, once }));
   });
   router.get('/guide', (req, res) => {
     const branding = brandingFor(store);

@@ -10,6 +10,7 @@ import { renderSourcePage } from '../../views/source.ts';
 import type { PageBranding } from '../../views/source-frame.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import type { Config } from '../../config.ts';
+import type { FormTokens } from '../../sources/form-tokens.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 
 /** What the source typed into the form being answered (the no-JS send fills it as it reads the form). */
@@ -35,16 +36,17 @@ function titleFor(t: Translator, status: number, fallback: string): string {
  * back as the send form itself, the reason above it and the message the source typed still in it
  * (files cannot be put back into a file input: the reason says to choose them again).
  */
-export function sourceErrorPage({ config, store, sessions }: { config: Config; store: Store; sessions: SourceSessions }): ErrorPage {
+export function sourceErrorPage({ config, store, sessions, tokens }: { config: Config; store: Store; sessions: SourceSessions; tokens: FormTokens }): ErrorPage {
   return (res) => {
     const branding = brandingFor(store);
     const typed = typedOf(res);
     const session = sessions.get(readCookie(res.req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
+    const once = typed ? tokens.issue() : undefined; // nothing was kept: a new token for the form shown again
     return (t, title, message) => {
       const status = res.statusCode;
       if (typed && status < 500) {
         const refused = { reason: message, message: typed.message };
-        return renderSourcePage({ t, open: true, maxFile: formatLimit(config.maxFileBytes), branding: branding(t), refused, leave: session?.csrf });
+        return renderSourcePage({ t, open: true, maxFile: formatLimit(config.maxFileBytes), branding: branding(t), refused, leave: session?.csrf, once });
       }
       return renderMessagePage({ t, title: titleFor(t, status, title), message, branding: branding(t), leave: session?.csrf });
     };
