@@ -1,6 +1,9 @@
-import { EFF_LARGE_WORDLIST } from './wordlist.ts';
+import { EFF_LARGE_WORDLIST, EXCLUDED_WORDS } from './wordlist.ts';
 
-// A codename is 7 words from the EFF large list: log2(7776^7) ≈ 90.5 bits, chosen uniformly.
+export { EXCLUDED_WORDS };
+
+// A codename is 7 different words from the EFF large list, less the excluded words (wordlist.ts):
+// log2 of 7716 × 7715 × … × 7710 ≈ 90.39 bits, chosen uniformly (WORDLIST.md).
 export const CODENAME_WORDS = 7;
 
 /**
@@ -16,9 +19,8 @@ export class NotACodenameError extends Error {
   constructor(
     readonly key: 'client.codename.count' | 'client.codename.notWord',
     readonly values: Record<string, string | number>,
-    message: string,
   ) {
-    super(message);
+    super(key); // worded where it is shown, in the reader's language
   }
 }
 
@@ -32,8 +34,14 @@ function randomIndex(n: number): number {
   }
 }
 
+/** Seven different words, none excluded: drawn from the whole list and drawn again on a miss, so each allowed codename is equally likely. */
 export function generateCodename(): string {
-  return Array.from({ length: CODENAME_WORDS }, () => EFF_LARGE_WORDLIST[randomIndex(EFF_LARGE_WORDLIST.length)]).join(' ');
+  const words: string[] = [];
+  while (words.length < CODENAME_WORDS) {
+    const word = EFF_LARGE_WORDLIST[randomIndex(EFF_LARGE_WORDLIST.length)]!;
+    if (!EXCLUDED_WORDS.has(word) && !words.includes(word)) words.push(word);
+  }
+  return words.join(' ');
 }
 
 // The EFF list is numbered by five dice (11111 to 66666), so each word is also five digits from 1
@@ -46,7 +54,7 @@ export function codenameDigits(codename: string): string {
   indexOf ??= new Map(EFF_LARGE_WORDLIST.map((w, i) => [w, i]));
   return normaliseCodename(codename).split(' ').map((word) => {
     const i = indexOf!.get(word);
-    if (i === undefined) throw new NotACodenameError('client.codename.notWord', { word }, `"${word}" is not a codename word.`);
+    if (i === undefined) throw new NotACodenameError('client.codename.notWord', { word });
     return [...i.toString(6).padStart(DIGITS_PER_WORD, '0')].map((d) => Number(d) + 1).join('');
   }).join(' ');
 }
@@ -69,7 +77,7 @@ export function normaliseCodename(typed: string): string {
   if (fromDigits) return fromDigits;
   // Split on white space only: four list words contain a hyphen (drop-down, felt-tip, t-shirt, yo-yo).
   const words = typed.toLowerCase().trim().split(/\s+/).filter(Boolean);
-  if (words.length !== CODENAME_WORDS) throw new NotACodenameError('client.codename.count', { words: CODENAME_WORDS, digits: DIGITS_PER_WORD * CODENAME_WORDS }, `A codename has ${CODENAME_WORDS} words, or ${DIGITS_PER_WORD * CODENAME_WORDS} digits.`);
+  if (words.length !== CODENAME_WORDS) throw new NotACodenameError('client.codename.count', { words: CODENAME_WORDS, digits: DIGITS_PER_WORD * CODENAME_WORDS });
   return words.join(' ');
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
-import { codenameDigits, deriveSourceSecrets, generateCodename, normaliseCodename, NotACodenameError } from '../../common/codename.ts';
+import { codenameDigits, deriveSourceSecrets, EXCLUDED_WORDS, generateCodename, normaliseCodename, NotACodenameError } from '../../common/codename.ts';
 import { EFF_LARGE_WORDLIST } from '../../common/wordlist.ts';
 
 describe('the EFF large wordlist', () => {
@@ -11,6 +11,32 @@ describe('the EFF large wordlist', () => {
     const words = text.toString().trim().split('\n').map((l) => l.split('\t')[1]);
     expect(EFF_LARGE_WORDLIST).toEqual(words);
     expect(new Set(EFF_LARGE_WORDLIST).size).toBe(7776);
+  });
+});
+
+describe('the words a new codename never uses (issue 25)', () => {
+  test('are list words, in WORDLIST.md, and the entropy it states is what is left', async () => {
+    const doc = await readFile(new URL('../../common/WORDLIST.md', import.meta.url), 'utf8');
+    expect(EXCLUDED_WORDS.size).toBeGreaterThan(50);
+    for (const word of EXCLUDED_WORDS) {
+      expect(EFF_LARGE_WORDLIST).toContain(word);
+      expect(doc, word).toMatch(new RegExp(`\\b${word}\\b`));
+    }
+    const n = EFF_LARGE_WORDLIST.length - EXCLUDED_WORDS.size;
+    const bits = Array.from({ length: 7 }, (_, i) => Math.log2(n - i)).reduce((a, b) => a + b);
+    expect(doc).toContain(`${n} words`);
+    expect(doc).toContain(`${bits.toFixed(2)} bits`);
+    expect(bits).toBeGreaterThan(90);
+  });
+
+  test('never appear in a new codename, no word repeats, and a codename made before with them still maps both ways', () => {
+    for (let i = 0; i < 3000; i++) {
+      const words = generateCodename().split(' ');
+      expect(words.filter((w) => EXCLUDED_WORDS.has(w))).toEqual([]);
+      expect(new Set(words).size).toBe(7);
+    }
+    const old = 'crazy lazy fool abacus abacus zoom nerd';
+    expect(normaliseCodename(codenameDigits(old))).toBe(old);
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { CODENAME_WORDS, KDF_ITERATIONS } from '../../../common/codename.ts';
+import { CODENAME_WORDS, EXCLUDED_WORDS, KDF_ITERATIONS } from '../../../common/codename.ts';
+import { EFF_LARGE_WORDLIST } from '../../../common/wordlist.ts';
 import { generateKeyPair, readJournalistKey } from '../../../common/envelope/index.ts';
 import { LABEL_SIZE, MAX_LABEL_CHARS, sealText } from '../../../common/envelope/pad-text.ts';
 import { MIN_PADDED_SIZE, paddedSize } from '../../../common/envelope/padding.ts';
@@ -81,7 +82,10 @@ describe('README.md figures match the code', () => {
   test('codenames, the KDF and the source queues', () => {
     expect(word(/a \*\*codename\*\*: (\w+) words/)).toBe(CODENAME_WORDS);
     expect(word(/shown as (\w+) groups of five digits/)).toBe(CODENAME_WORDS);
-    expect(stated(readme, /about (\d+) bits\)/)).toEqual([Math.floor(CODENAME_WORDS * Math.log2(7776))]);
+    const allowed = EFF_LARGE_WORDLIST.length - EXCLUDED_WORDS.size;
+    const bits = Array.from({ length: CODENAME_WORDS }, (_, i) => Math.log2(allowed - i)).reduce((a, b) => a + b);
+    expect(stated(readme, /less (\d+) words that read as an insult/)).toEqual([EXCLUDED_WORDS.size]);
+    expect(/\(([\d.]+)\n?\s*bits; the list/.exec(readme)?.[1]).toBe(bits.toFixed(2));
     expect(new Set(stated(readme, /([\d,]+) iterations/))).toEqual(new Set([KDF_ITERATIONS]));
     expect(stated(readme, /at most (\d+) waiting\)/)).toEqual([constant('server/sources/key-pool.ts', 'options.maxQueued')]);
     const gates = sourceGates();
