@@ -4,8 +4,11 @@ import { byId, progressRow, show } from './ui.ts';
 import { formatBytes } from './meter.ts';
 import { t } from '../i18n.ts';
 
+// Files sent from this page so far: a second send numbers its files on from the first one's.
+let numbered = 0;
+
 function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): { label: string; item: Item }[] {
-  const items = Array.from(files.files ?? []).map((f, i) => ({ label: t('client.file', { n: i + 1, name: f.name }), item: fileItem(f) }));
+  const items = Array.from(files.files ?? []).map((f, i) => ({ label: t('client.file', { n: numbered + i + 1, name: f.name }), item: fileItem(f) }));
   if (message.value.trim() !== '') items.push({ label: t('client.message'), item: messageItem(message.value) });
   return items;
 }
@@ -23,6 +26,8 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
     }
   }
   failed.hidden = true;
+  byId('done').hidden = true; // the last send's "Sent" is not this one's
+  numbered += byId<HTMLInputElement>('files').files?.length ?? 0;
   const send = byId<HTMLButtonElement>('send');
   send.disabled = true;
   // A first-time source gets a codename, made and kept on this device, before anything is sent.
