@@ -157,7 +157,7 @@ describe('a schema object the migrations did not make', () => {
     'ON CONFLICT': ['fingerprint TEXT NOT NULL UNIQUE', 'fingerprint TEXT NOT NULL UNIQUE ON CONFLICT REPLACE'],
     COLLATE: ['recipient_key_id TEXT NOT NULL', 'recipient_key_id TEXT NOT NULL COLLATE NOCASE'],
     DEFAULT: ['is_admin INTEGER NOT NULL DEFAULT 0', 'is_admin INTEGER NOT NULL DEFAULT 1'],
-    GENERATED: ['onion_auth TEXT)', "onion_auth TEXT, shadow TEXT GENERATED ALWAYS AS ('x') VIRTUAL)"],
+    GENERATED: ['onion_auth TEXT, ', "onion_auth TEXT, shadow TEXT GENERATED ALWAYS AS ('x') VIRTUAL, "],
   };
   for (const [clause, [from, to]] of Object.entries(clauses)) {
     test(`a ${clause} clause written into the stored CREATE TABLE text is refused`, async () => {
