@@ -30,6 +30,21 @@ export async function bundle(dir: string): Promise<void> {
     alias: { openpgp: 'openpgp/lightweight' },
     logLevel: 'warning',
   });
+  // The Safe view's frame (client/safe-view/): one classic script holding pdf.js and its worker's
+  // code, apart from the page bundles. Its document has an opaque origin, so it cannot load
+  // modules or chunks from this origin; it gets this one file (served by routes/journalist/safe-view.ts).
+  await build({
+    entryPoints: { 'safe-view': path.join(root, 'client/safe-view/main.ts') },
+    outdir: dir,
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['firefox115', 'chrome120'],
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'error',
+  });
 }
 
 const ignore = (...codes: string[]) => (error: NodeJS.ErrnoException) => {

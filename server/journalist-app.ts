@@ -11,6 +11,7 @@ import { enrolRoutes } from './routes/journalist/enrol.ts';
 import { conversationRoutes } from './routes/journalist/conversation.ts';
 import { inboxRoutes } from './routes/journalist/inbox.ts';
 import { replyRoutes } from './routes/journalist/replies.ts';
+import { allowSafeViewFrame, safeViewRoutes } from './routes/journalist/safe-view.ts';
 import { recipientsOf } from './recipients.ts';
 import { brandingAdminRoutes } from './branding/routes.ts';
 
@@ -20,6 +21,9 @@ export type { JournalistDeps, SetupState } from './routes/journalist/common.ts';
 export function createJournalistApp(deps: JournalistDeps): Express {
   const app = baseApp();
   app.use('/static', staticFiles());
+  // The Safe view (issue 24): journalist pages may frame /safe-view, a static sandboxed page needing no session.
+  app.use(allowSafeViewFrame);
+  app.use(safeViewRoutes());
   // For monitoring, on this listener only (never the source one): no data, no version, no session.
   app.get('/healthz', (_req, res) => {
     try {

@@ -54,3 +54,20 @@ export async function openFile(id: string, out: HTMLElement, key: PrivateKey): P
   if (plain) out.append(saveFile(name, plain));
   return true;
 }
+
+/**
+ * The item's file as one Blob, verified against its manifest (for the Safe view, safe-view.ts),
+ * with its manifest; 'too-large' above maxBytes (nothing fetched but the manifest), null if the
+ * key was locked meanwhile. Offers nothing for saving and marks nothing read.
+ */
+export async function decryptedBlob(id: string, key: PrivateKey, maxBytes: number): Promise<{ name: string; blob: Blob } | 'too-large' | null> {
+  const manifestBytes = await fetchSubmissionObject(id, MANIFEST_FILE);
+  if (!manifestBytes) throw new Error(t('staff.script.noManifest'));
+  const manifest = await openManifest({ data: manifestBytes, keys: [key] });
+  if (manifest.size > maxBytes) return 'too-large';
+  const sink = blobSink();
+  const write = (b: Uint8Array) => (currentKey() === key ? sink.write(b) : Promise.reject(new Error(t('staff.script.locked'))));
+  await openSubmission({ manifest, keys: [key], readPart: (n) => fetchSubmissionObject(id, partFileName(n)), write });
+  const blob = await sink.done();
+  return currentKey() === key && blob ? { name: manifest.name, blob } : null;
+}

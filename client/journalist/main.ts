@@ -2,6 +2,7 @@ import { wireConversation } from './conversation.ts';
 import { wireKey } from './key.ts';
 import { wireKeyGeneration } from './keygen.ts';
 import { wireList } from './list.ts';
+import { wireSafeView } from './safe-view.ts';
 import { wireShell } from './shell.ts';
 import { wireTotpLabel } from './totp-label.ts';
 
@@ -14,6 +15,7 @@ const wires: ((root: ParentNode) => void)[] = [
   wireShell, // client navigation: document-wide listeners, wired once
   wireList, // the conversation list: selection for bulk actions, search by label
   wireConversation, // one conversation (items, replies, read state) and labels wherever a source is named
+  wireSafeView, // a conversation's items: the Safe view of a PDF or an image, in a sandboxed frame
   wireTotpLabel, // setup: the authenticator's QR code follows the username typed
 ];
 
