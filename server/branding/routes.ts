@@ -90,5 +90,6 @@ export function logoRoute(store: Store): Router {
 async function sendLogo(store: Store, res: import('express').Response): Promise<void> {
   const logo = (await logoServable(store)) ? store.settings.logo() : null;
   if (!logo) throw new HttpError(404, said('staff.error.noLogo'));
-  res.type(logo.type).set('Cache-Control', 'no-cache').send(logo.bytes);
+  // no-store: it heads every source page, and a cached copy would tell a seized device's disk which drop was visited.
+  res.type(logo.type).set('Cache-Control', 'no-store').send(logo.bytes);
 }

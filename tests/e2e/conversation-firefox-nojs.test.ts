@@ -45,7 +45,7 @@ test('no-JS source: server-made codename → reply → login decrypts it → fol
   // The same codename in digits is on the page too; the second login below uses it.
   const digits = /id="codename-digits"[^>]*>([1-6 ]+)</.exec(html)?.[1];
   expect(digits).toMatch(/^[1-6]{5}( [1-6]{5}){6}$/);
-  expect(await page.content()).toContain('the server made this codename and forgot it');
+  expect(await page.content()).toContain('the server made this codename and keeps only a fingerprint of it');
 
   // A journalist replies (through the real route, encrypted to the source and every journalist).
   const [source] = instance.rows().sources as { id: string; public_key: string }[];

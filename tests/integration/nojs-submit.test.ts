@@ -36,7 +36,7 @@ test('files and a message become submissions a journalist decrypts; a new source
   expect(res.status).toBe(200);
   const page = await res.text();
   expect(page).toMatch(/<p class="codename" id="codename" dir="ltr">(\w+ ){6}\w+<\/p>/);
-  expect(page).toContain('the server made this codename and forgot it');
+  expect(page).toContain('the server made this codename and keeps only a fingerprint of it');
   expect(res.headers.get('set-cookie')).toMatch(/^__Host-sealdrop-source=[\w-]+; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
   const { out, opened } = await exportAndOpen(instance.store, privateKey);
   // busboy keeps only the base name; the journalist's CLI sanitises again on decryption.

@@ -3,7 +3,9 @@ import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { HttpError } from '../../http/errors.ts';
 import { untilClosed } from '../../http/gate.ts';
 import { sendPage } from '../../http/pad-responses.ts';
-import { setSessionCookie } from '../../http/session.ts';
+import { readCookie, setSessionCookie } from '../../http/session.ts';
+import { requireSpace } from '../../http/space.ts';
+import type { Config } from '../../config.ts';
 import { said } from '../../i18n/said.ts';
 import type { RecipientSet } from '../../recipients.ts';
 import type { FormTokens, SendResult } from '../../sources/form-tokens.ts';
@@ -16,7 +18,7 @@ import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import type { SourceGates } from './conversation.ts';
 import { brandingFor } from './refusals.ts';
 
-type Deps = { store: Store; sessions: SourceSessions; gates: SourceGates; tokens: FormTokens; recipients: () => Promise<RecipientSet> };
+type Deps = { config: Config; store: Store; sessions: SourceSessions; gates: SourceGates; tokens: FormTokens; recipients: () => Promise<RecipientSet> };
 
 /**
  * The page a kept send (or a codename asked for first) answers, and the same page for its repeats:
@@ -25,7 +27,11 @@ type Deps = { store: Store; sessions: SourceSessions; gates: SourceGates; tokens
  */
 export function answerSend(res: Response, { store, sessions }: Pick<Deps, 'store' | 'sessions'>, result: SendResult | null): void {
   const branding = brandingFor(store);
-  if (!result) return sendPage(res, (t) => renderMessagePage({ t, title: t.text('sent.heading'), message: t.text('sent.already'), branding: branding(t) }));
+  if (!result) {
+    // The browser may hold a session (from the first answer): it gets its Leave button here too.
+    const leave = sessions.get(readCookie(res.req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.csrf;
+    return sendPage(res, (t) => renderMessagePage({ t, title: t.text('sent.heading'), message: t.text('sent.already'), branding: branding(t), leave }));
+  }
   if (result.codename === null) return res.redirect(303, '/sent');
   const { token, session } = sessions.create(result.sourceId);
   setSessionCookie(res, token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
@@ -35,27 +41,31 @@ export function answerSend(res: Response, { store, sessions }: Pick<Deps, 'store
 
 /** Without JavaScript, a codename before anything is sent: a plain form (urlencoded, one field). */
 export function codenameFirst(deps: Deps): Router {
-  const { store, gates, tokens, recipients } = deps;
+  const { config, store, gates, tokens, recipients } = deps;
   const router = Router();
-  router.post('/codename', async (req, res) => {
+  // A new source's row and key pair are written: refused like any new upload when the disk is low.
+  router.post('/codename', requireSpace(config, store, 'new', () => 64 * 1024), async (req, res) => {
     const fields = (req.body ?? {}) as Record<string, unknown>;
     const extra = Object.keys(fields).find((k) => k !== 'once');
     if (extra !== undefined) throw new HttpError(400, said('error.unexpectedField', { field: extra }));
     if ((await recipients()).keys.length === 0) throw new HttpError(503, NOT_OPEN);
-    const claim = tokens.claim(typeof fields.once === 'string' ? fields.once : undefined);
+    const claim = await tokens.take(typeof fields.once === 'string' ? fields.once : undefined, 'codename');
     // A double click: the second answer is the first one's codename page, not a second codename.
-    if (!claim.first) return answerSend(res, deps, await claim.earlier);
+    // One whose first answer is forgotten (after Leave, or ten minutes) gets a new codename: the
+    // token never hands out a codename the server no longer holds for it.
+    if (!claim.first && claim.answer) return answerSend(res, deps, claim.answer);
+    const key = claim.first ? claim.key : null;
     let made: { sourceId: string; codename: string };
     try {
       // PBKDF2 and a key pair, in the same bounded queue as a first send's.
       made = await gates.newSource.run(() => serverMadeSource(store), untilClosed(res));
       store.submissions.completeAll([], made.sourceId); // announced: the codename is about to be shown
     } catch (error) {
-      tokens.release(claim.key);
+      tokens.release(key);
       throw error;
     }
     const result = { ...made, first: true };
-    tokens.remember(claim.key, result);
+    tokens.remember(key, result);
     answerSend(res, deps, result);
   });
   return router;

@@ -7,6 +7,7 @@ import { sendPage } from '../../http/pad-responses.ts';
 import { readCookie } from '../../http/session.ts';
 import { said } from '../../i18n/said.ts';
 import type { Store } from '../../store/index.ts';
+import type { FormTokens } from '../../sources/form-tokens.ts';
 import { renderLeftPage } from '../../views/sent.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { brandingFor } from './refusals.ts';
@@ -23,12 +24,15 @@ function forgetCookies(res: Response): void {
  * one the browser held expires within two hours and was never anywhere else). With JavaScript the
  * session lived in the page's memory and leaving the page ends it; this answer says what to do next.
  */
-export function leaveRoute({ store, sessions }: { store: Store; sessions: SourceSessions }): Router {
+export function leaveRoute({ store, sessions, tokens }: { store: Store; sessions: SourceSessions; tokens: FormTokens }): Router {
   const router = Router();
   router.post('/leave', (req, res) => {
     const session = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
     const csrf = (req.body as { csrf?: unknown } | undefined)?.csrf;
     if (session && (typeof csrf !== 'string' || !sameToken(csrf, session.csrf))) throw new HttpError(403, said('error.formExpired'));
+    // A codename page kept for a repeat of the form that made it goes too: the token must not hand
+    // the codename (and a fresh session) to whoever uses this browser next.
+    if (session) tokens.forgetSource(session.sourceId);
     forgetCookies(res);
     const branding = brandingFor(store);
     sendPage(res, (t) => renderLeftPage(t, branding(t)));

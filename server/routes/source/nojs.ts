@@ -11,7 +11,7 @@ import { MAX_MESSAGE_BYTES, readForm, typedMessage } from '../../nojs/form.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { brandingFor, keepTyped } from './refusals.ts';
 import { answerSend } from './codename-first.ts';
-import type { FormTokens } from '../../sources/form-tokens.ts';
+import type { FormTokens, SendResult } from '../../sources/form-tokens.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { sealStream } from '../../nojs/seal-stream.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
@@ -41,6 +41,14 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
   const { maxParts } = limitsOf(config);
   const maxFile = formatLimit(config.maxFileBytes);
 
+  // A request carrying a source's session shows that its codename page arrived (the page set the
+  // cookie): the copy kept for a repeat of that form goes, so the token cannot hand it out again.
+  router.use((req, _res, next) => {
+    const session = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
+    if (session) tokens.forgetSource(session.sourceId);
+    next();
+  });
+
   router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFile), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, said('error.multipart'));
     const used = await current();
@@ -52,27 +60,35 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     const existing = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.sourceId ?? null;
     let created = null as { sourceId: string; codename: string } | null;
     const encrypt = (data: Uint8Array) => encryptPool.run({ kind: 'encrypt', data, recipients: used.armored });
-    let claim: ReturnType<FormTokens['claim']> | null = null;
+    let claim: Awaited<ReturnType<FormTokens['take']>> | null = null;
+    // The token comes first in the form: a repeat of a send already answered is read, not encrypted.
+    let early: SendResult | null | undefined;
     try {
       const count = await readForm(req, config.maxFileBytes, async (item) => {
+        if (early === undefined) early = tokens.answered(typed.once, 'submit'); // at the first item only
+        if (early) return void (await drained(item.content));
         // PBKDF2 and a key pair: bounded by its own gate, before anything of this form is stored.
         if (!existing) created ??= await gates.newSource.run(() => serverMadeSource(store), untilClosed(res));
         const sourceId = existing ?? created!.sourceId;
         ids.push(await sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt }));
       }, typed);
       if (count === 0) throw new HttpError(400, said('error.nothingChosen'));
+      if (early) return answerSend(res, { store, sessions }, early);
       // A journalist disabled while the bytes arrived must not receive them: then nothing is kept.
       assertSameKeys((await current()).keyIds, used.keyIds);
-      // A repeat of a form already kept (a double click, Back and Send again): this copy goes.
-      claim = tokens.claim(typed.once);
-      if (!claim.first) throw new RepeatedSend();
+      // A repeat of a form already kept (a double click, Back and Send again) waits for the first
+      // one's answer, and this copy goes. If the first failed, this copy is the send; if its answer
+      // is forgotten, a new source's copy is kept as a new send (never dropped unseen), while a
+      // returning source's first send is in their conversation already.
+      claim = await tokens.take(typed.once, 'submit');
+      if (!claim.first && (claim.answer || existing)) throw new RepeatedSend(claim.answer);
       // All or nothing: only a form that arrived whole becomes visible to journalists.
       store.submissions.completeAll(ids, created?.sourceId ?? null);
     } catch (error) {
       if (claim?.first) tokens.release(claim.key);
       await Promise.all(ids.map((id) => store.submissions.discard(id).catch(() => undefined)));
       if (created) store.submissions.discardSourceIfEmpty(created.sourceId);
-      if (claim && !claim.first) return answerSend(res, { store, sessions }, await claim.earlier);
+      if (error instanceof RepeatedSend) return answerSend(res, { store, sessions }, error.answer);
       res.set('Connection', 'close');
       throw error;
     }
@@ -80,7 +96,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     // Stored: nothing below may refuse or fail (the session is an HMAC, no table), so the codename is
     // always shown. It is kept in memory only for a repeat of this form (form-tokens.ts), minutes at most.
     const result = { sourceId: existing ?? created!.sourceId, codename: created?.codename ?? null };
-    tokens.remember(claim.key, result);
+    tokens.remember(claim.first ? claim.key : null, result);
     answerSend(res, { store, sessions }, result);
   });
 
@@ -93,7 +109,16 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
 }
 
 /** This send repeats a form already kept: it is discarded, and answered with the first one's page. */
-class RepeatedSend extends Error {}
+class RepeatedSend extends Error {
+  constructor(readonly answer: SendResult | null) {
+    super('repeated send');
+  }
+}
+
+/** A repeat's item, read to its end and dropped (the browser shows an answer only to a request it finished sending). */
+async function drained(content: AsyncIterable<Buffer>): Promise<void> {
+  for await (const _ of content);
+}
 
 // The message field and the multipart framing around the files.
 const FORM_OVERHEAD = MAX_MESSAGE_BYTES + 64 * 1024;

@@ -25,17 +25,17 @@ test('a token the server did not make, altered or expired is no token: the send 
   const token = tokens.issue(0);
   const altered = `${token.slice(0, 10)}${token[10] === 'A' ? 'B' : 'A'}${token.slice(11)}`;
   for (const t of [undefined, '', 'x'.repeat(70), altered, new FormTokens().issue()]) expect(tokens.claim(t)).toEqual({ first: true, key: null });
-  expect(tokens.claim(token, 61 * 60_000)).toEqual({ first: true, key: null }); // past its lifetime
+  expect(tokens.claim(token, 'submit', 61 * 60_000)).toEqual({ first: true, key: null }); // past its lifetime
   expect(tokens.held).toEqual({ used: 0, results: 0 });
 });
 
-test('a failed send releases its token, so the same form can be sent again; its waiting repeat hears null', async () => {
+test('a failed send releases its token, so the same form can be sent again; its waiting repeat hears "failed"', async () => {
   const tokens = small();
   const token = tokens.issue();
   const first = tokens.claim(token);
   const repeat = tokens.claim(token);
   tokens.release(first.first ? first.key : null);
-  expect(repeat.first ? 'first' : await repeat.earlier).toBeNull();
+  expect(repeat.first ? 'first' : await repeat.earlier).toBe('failed');
   expect(tokens.claim(token).first).toBe(true);
 });
 
@@ -55,9 +55,71 @@ test('what is held is bounded: the oldest used token and answer give way, so no 
 test('an answer is kept minutes only; the token stays used for its lifetime', async () => {
   const tokens = small();
   const token = tokens.issue(0);
-  const c = tokens.claim(token, 0);
-  tokens.remember(c.first ? c.key : null, result(7));
-  const later = tokens.claim(token, 11 * 60_000);
+  const c = tokens.claim(token, 'submit', 0);
+  tokens.remember(c.first ? c.key : null, result(7), 0);
+  const later = tokens.claim(token, 'submit', 11 * 60_000);
   expect(later.first).toBe(false);
-  expect(later.first ? 'first' : await later.earlier).toBeNull();
+  expect(later.first ? 'first' : await later.earlier).toBe('forgotten');
+});
+
+test('the codename is never held in the clear: the answer is sealed under the token\'s random bytes, which the server does not keep', () => {
+  const tokens = small();
+  const token = tokens.issue();
+  const c = tokens.claim(token);
+  tokens.remember(c.first ? c.key : null, { sourceId: 'a'.repeat(32), codename: 'plainly visible codename words' });
+  const inMemory = JSON.stringify([...(tokens as unknown as { results: Map<string, { sealed: Buffer }> }).results].map(([k, v]) => [k, v.sealed.toString('latin1')]));
+  expect(inMemory).not.toContain('plainly visible');
+  expect(inMemory).not.toContain('a'.repeat(32));
+  const nonce = Buffer.from(token, 'base64url').subarray(0, 16).toString('base64url');
+  expect(inMemory).not.toContain(nonce);
+  expect(tokens.answered(token, 'submit')?.codename).toBe('plainly visible codename words');
+});
+
+test('kept answers go on a timer of their own, not only when the next form arrives', async () => {
+  const tokens = new FormTokens({ lifetimeMs: 60 * 60_000, resultMs: 50, used: 3, results: 2 });
+  const token = tokens.issue();
+  const c = tokens.claim(token);
+  tokens.remember(c.first ? c.key : null, result(3));
+  expect(tokens.held.results).toBe(1);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(tokens.held.results).toBe(0);
+});
+
+test('each form kind has its own claim: a codename asked for first does not make the send that follows a repeat', () => {
+  const tokens = small();
+  const token = tokens.issue();
+  const codename = tokens.claim(token, 'codename');
+  tokens.remember(codename.first ? codename.key : null, result(1));
+  expect(tokens.claim(token, 'submit').first).toBe(true);
+  expect(tokens.claim(token, 'codename').first).toBe(false);
+});
+
+test('leaving forgets a source\'s kept codename page; a returning source\'s "Sent" holds nothing to forget', async () => {
+  const tokens = small();
+  const token = tokens.issue();
+  const c = tokens.claim(token, 'codename');
+  tokens.remember(c.first ? c.key : null, result(5));
+  tokens.forgetSource(result(6).sourceId);
+  expect(tokens.answered(token, 'codename')).toEqual(result(5));
+  tokens.forgetSource(result(5).sourceId);
+  expect(tokens.answered(token, 'codename')).toBeNull();
+  expect(await tokens.take(token, 'codename')).toEqual({ first: false, answer: null });
+});
+
+test('a repeat waiting on a first send that fails becomes the send', async () => {
+  const tokens = small();
+  const token = tokens.issue();
+  const first = tokens.claim(token);
+  const repeat = tokens.take(token, 'submit');
+  tokens.release(first.first ? first.key : null);
+  const taken = await repeat;
+  expect(taken.first).toBe(true);
+});
+
+test('used tokens are remembered with coarse times: their expiry rounded up to the hour', () => {
+  const tokens = small();
+  tokens.claim(tokens.issue(1_234_567), 'submit', 1_234_567);
+  const [until] = [...(tokens as unknown as { used: Map<string, number> }).used.values()];
+  expect(until! % 3_600_000).toBe(0);
+  expect(until).toBeGreaterThanOrEqual(1_234_567 + 60 * 60_000);
 });
