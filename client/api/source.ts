@@ -89,7 +89,7 @@ export async function registerSource(login: string, publicKey: string, privateKe
   return ((await res.json()) as { sourceToken: string }).sourceToken;
 }
 
-export type LoggedIn = { sourceToken: string; privateKey: string; replies: { id: string; createdDay: string; read: boolean }[] };
+export type LoggedIn = { sourceToken: string; privateKey: string; replies: { id: string; createdDay: string; read: boolean }[]; sent: { n: number; day: string; size: number; status: string }[] };
 
 export async function login(loginSecret: string): Promise<LoggedIn> {
   return (await request('/api/sources/login', json({ login: loginSecret }))).json() as Promise<LoggedIn>;

@@ -4,6 +4,7 @@ import { fetchConfig, fetchReply, login, replyAction } from '../api/source.ts';
 import { start } from './app.ts';
 import { byId, show } from './ui.ts';
 import { t } from '../i18n.ts';
+import { formatSize } from '../../common/sizes.ts';
 
 async function showReply(list: HTMLElement, reply: { id: string; createdDay: string }, key: PrivateKey, token: string): Promise<void> {
   // The reply's padding (zeros up to its size class) is dropped here; one stored before padding has none.
@@ -34,6 +35,13 @@ async function logIn(typed: string): Promise<void> {
   list.replaceChildren();
   for (const reply of session.replies) await showReply(list, reply, key, session.sourceToken);
   if (session.replies.length === 0) list.append(Object.assign(document.createElement('li'), { textContent: t('client.noReplies') }));
+  // What this source sent: number, day, size class and what became of it (server/sources/sent-items.ts).
+  const line = (text: string) => Object.assign(document.createElement('li'), { textContent: text });
+  byId('sent-items').replaceChildren(
+    ...(session.sent.length
+      ? session.sent.map((i) => line(t('client.mine.item', { n: i.n, day: i.day, size: formatSize(i.size), status: t(`client.mine.${i.status}`) })))
+      : [line(t('client.mine.none'))]),
+  );
   byId('codename-form').hidden = true;
   show(byId('conversation'));
   await start(byId<HTMLFormElement>('drop'), session.sourceToken);

@@ -160,6 +160,15 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     discardSourceIfEmpty(sourceId: string): void {
       db.prepare('DELETE FROM sources WHERE id = ? AND NOT EXISTS (SELECT 1 FROM submissions WHERE source_id = ?)').run(sourceId, sourceId);
     },
+    /** What a source sent, oldest first, and whether any journalist opened each (the seen table): nothing new is stored. */
+    sentBy(sourceId: string): { day: string; size: number; opened: boolean }[] {
+      return (db
+        .prepare(
+          `SELECT s.created_day AS day, s.size, EXISTS (SELECT 1 FROM seen WHERE seen.submission_id = s.id) AS opened
+           FROM submissions s WHERE s.source_id = ? AND s.state = 'complete' ORDER BY s.created_day, s.rowid`,
+        )
+        .all(sourceId) as { day: string; size: number; opened: number }[]).map((r) => ({ ...r, opened: r.opened === 1 }));
+    },
     listComplete(): SubmissionSummary[] {
       return db
         .prepare(

@@ -4,6 +4,8 @@ import { leaveForm, sourceLayout, type PageBranding } from './source-frame.ts';
 import { CODENAME_WORDS, codenameDigits } from '../../common/codename.ts';
 import { EFF_LARGE_WORDLIST } from '../../common/wordlist.ts';
 import type { Translator } from '../i18n/index.ts';
+import { STATUS_KEY, type SentItem } from '../sources/sent-items.ts';
+import { formatSize } from '../../common/sizes.ts';
 
 // Seven words of 3 to 9 letters: the page keeps room for the longest codename (white space between
 // elements, which nobody sees or copies), so its size does not say how long this codename is.
@@ -62,7 +64,7 @@ ${error ? `<p class="warning" role="alert">${escapeHtml(error)}</p>` : ''}
 ${leaveForm(t)}<h2>${t.html('replies.heading')}</h2>
 <p class="path">${t.html('replies.js')}</p>
 <ul id="replies"></ul>
-<h2>${t.html('replies.sendMore')}</h2>
+${sentSection(t, null)}<h2>${t.html('replies.sendMore')}</h2>
 ${beforeYouSend(t)}${sendForm(t, maxFile)}
 </section>`,
   });
@@ -70,14 +72,24 @@ ${beforeYouSend(t)}${sendForm(t, maxFile)}
 
 export type ShownReply = { id: string; day: string; text: string };
 
+/** One line per item the source sent: its number, day, size class and what became of it. */
+const sentLine = (t: Translator, i: SentItem) =>
+  `<li>${t.html('client.mine.item', { n: i.n, day: i.day, size: formatSize(i.size), status: t.text(STATUS_KEY[i.status]) })}</li>`;
+
+/** What the source sent (no-JS: filled here; with JavaScript: the page script fills #sent-items after login). */
+export const sentSection = (t: Translator, items: SentItem[] | null) => `<h2>${t.html('client.mine.heading')}</h2>
+<p class="hint">${t.html('client.mine.locked')}</p>
+<ul id="sent-items">${items === null ? '' : items.length ? items.map((i) => sentLine(t, i)).join('\n') : `<li>${t.html('client.mine.none')}</li>`}</ul>
+`;
+
 const replyItem = (t: Translator, csrf: string) => (r: ShownReply) =>
   `<li class="reply"><p class="hint">${t.html('replies.received', { day: r.day })}</p><pre class="message" dir="auto">${escapeHtml(r.text)}</pre>
 <form method="post" action="/replies/${escapeHtml(r.id)}/delete"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit">${t.html('replies.delete')}</button></form></li>`;
 
-export type ConversationOptions = { t: Translator; replies: ShownReply[]; csrf: string; maxFile: string; branding?: PageBranding; once?: string };
+export type ConversationOptions = { t: Translator; replies: ShownReply[]; sent: SentItem[]; csrf: string; maxFile: string; branding?: PageBranding; once?: string };
 
 /** The no-JavaScript conversation: replies decrypted by the server in memory, for this page only. */
-export function renderConversation({ t, replies, csrf, maxFile, branding, once }: ConversationOptions): string {
+export function renderConversation({ t, replies, sent, csrf, maxFile, branding, once }: ConversationOptions): string {
   const items = replies.length ? replies.map(replyItem(t, csrf)).join('\n') : `<li>${t.html('replies.none')}</li>`;
   // No switch here either: the replies were decrypted for this one response.
   return sourceLayout({
@@ -89,7 +101,7 @@ export function renderConversation({ t, replies, csrf, maxFile, branding, once }
     body: `<h1>${t.html('replies.title')}</h1>
 <p class="path">${t.html('replies.nojs')}</p>
 <ul id="replies">${items}</ul>
-<h2>${t.html('replies.sendMore')}</h2>
+${sentSection(t, sent)}<h2>${t.html('replies.sendMore')}</h2>
 ${beforeYouSend(t)}<form id="drop" method="post" action="/submit" enctype="multipart/form-data">
 ${plainFields(t, maxFile, '', false, once)}
 <p><button type="submit" id="send-plain">${t.html('form.sendPlain')}</button></p>

@@ -50,7 +50,7 @@ describe('codename login', () => {
     const right = await deriveSourceSecrets(codename, await salt());
     const ok = await api('/sources/login', { login: right.loginSecret });
     expect(ok.status).toBe(200);
-    expect(Object.keys((await ok.json()) as object).sort()).toEqual(['privateKey', 'replies', 'sourceToken']);
+    expect(Object.keys((await ok.json()) as object).sort()).toEqual(['privateKey', 'replies', 'sent', 'sourceToken']);
     const wrong = await deriveSourceSecrets(generateCodename(), await salt());
     const started = Date.now();
     const res = await api('/sources/login', { login: wrong.loginSecret });

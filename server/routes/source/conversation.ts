@@ -9,6 +9,7 @@ import { registerSource, type SourceKeys } from '../../sources/register.ts';
 import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
 import { isLoginSecret } from '../../../common/ids.ts';
 import { said } from '../../i18n/said.ts';
+import { sentItems } from '../../sources/sent-items.ts';
 
 /**
  * Wrong codenames are throttled without a lockout: behind Tor every source shares one address, so a
@@ -113,7 +114,7 @@ export function conversationApi({ store, sessions, gates }: ConversationDeps): R
       if (error instanceof UnknownCodenameError) await slowly(req);
       throw error;
     }
-    res.json({ sourceToken: sessions.create(source.id).token, privateKey: source.privateKey, replies: store.replies.list(source.id) });
+    res.json({ sourceToken: sessions.create(source.id).token, privateKey: source.privateKey, replies: store.replies.list(source.id), sent: sentItems(store, source.id) });
   });
 
   router.get('/replies/:id', (req, res, next) => {

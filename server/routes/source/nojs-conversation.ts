@@ -13,6 +13,7 @@ import { untilClosed } from '../../http/gate.ts';
 import type { Config } from '../../config.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { brandingFor } from './refusals.ts';
+import { sentItems } from '../../sources/sent-items.ts';
 import type { FormTokens } from '../../sources/form-tokens.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { replyId, slowly, sourceByLogin, UNKNOWN_CODENAME, UnknownCodenameError, type ConversationDeps } from './conversation.ts';
@@ -73,7 +74,9 @@ export function noScriptConversation({ config, store, sessions, gates, tokens }:
     const { token, session } = sessions.create(opened.sourceId);
     setSessionCookie(res, token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
     const once = tokens.issue();
-    const page = (replies: ShownReply[]) => (t: Translator) => renderConversation({ t, replies, csrf: session.csrf, maxFile, branding: branding(t), once });
+    // What the source sent is in the page the padding is measured on too: only the replies' room varies.
+    const sent = sentItems(store, opened.sourceId);
+    const page = (replies: ShownReply[]) => (t: Translator) => renderConversation({ t, replies, sent, csrf: session.csrf, maxFile, branding: branding(t), once });
     sendPage(res, page(opened.replies), { atLeast: inEveryLanguage(tOf(res), page([])).longest + REPLY_ROOM });
   });
 
