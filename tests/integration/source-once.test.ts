@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { rawPost } from '../helpers/raw-post.ts';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
@@ -14,18 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => instance?.stop());
 
-type Answer = { status: number; location?: string; cookie: string; html: string };
-function post(path: string, body: string, type: string, cookie = ''): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${instance.sourceUrl}${path}`, { method: 'POST', agent: false, headers: { 'content-type': type, 'content-length': Buffer.byteLength(body), cookie } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, cookie: /^(__Host-sealdrop-source=[\w-]+)/.exec(String(res.headers['set-cookie'] ?? ''))?.[1] ?? '', html: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const post = (path: string, body: string, type: string, cookie = '') => rawPost(`${instance.sourceUrl}${path}`, body, type, cookie);
 const field = (name: string, value: string) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
 const send = (once: string, message: string, cookie = '') => post('/submit', `${field('once', once)}${field('message', message)}--${BOUNDARY}--\r\n`, `multipart/form-data; boundary=${BOUNDARY}`, cookie);
 const onceIn = (html: string) => /<input type="hidden" name="once" value="([\w-]+)">/.exec(html)?.[1] ?? '';

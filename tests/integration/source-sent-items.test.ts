@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { rawPost } from '../helpers/raw-post.ts';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
 import { deriveSourceSecrets } from '../../common/codename.ts';
@@ -16,17 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => instance?.stop());
 
-function post(path: string, body: string, type: string, cookie = ''): Promise<{ status: number; cookie: string; html: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${instance.sourceUrl}${path}`, { method: 'POST', agent: false, headers: { 'content-type': type, 'content-length': Buffer.byteLength(body), cookie } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, cookie: /^(__Host-sealdrop-source=[\w-]+)/.exec(String(res.headers['set-cookie'] ?? ''))?.[1] ?? '', html: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const post = (path: string, body: string, type: string, cookie = '') => rawPost(`${instance.sourceUrl}${path}`, body, type, cookie);
 const multipart = (parts: string) => [`${parts}--${BOUNDARY}--\r\n`, `multipart/form-data; boundary=${BOUNDARY}`] as const;
 const message = (text: string) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="message"\r\n\r\n${text}\r\n`;
 const file = (name: string, bytes: string) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: text/plain\r\n\r\n${bytes}\r\n`;

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { rawPost } from '../helpers/raw-post.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
 import { LANGUAGES } from '../../common/i18n/languages.ts';
@@ -22,23 +22,11 @@ const get = (path: string, lang = 'en', cookie = '') =>
   fetch(`${instance.sourceUrl}${path}`, { headers: { 'accept-language': lang, cookie } }).then(async (r) => ({ status: r.status, html: await r.text() }));
 const fieldPart = (name: string, value: string) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
 const fileHead = (name: string) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: application/pdf\r\n\r\n`;
-type Answer = { status: number; setCookie: string; text: () => Promise<string> };
-/** A form post on a connection of its own: a refusal closes its connection before reading all of the body. */
-const postForm = (path: string, body: string | Buffer): Promise<Answer> =>
-  new Promise((resolve, reject) => {
-    const req = http.request(`${instance.sourceUrl}${path}`, { method: 'POST', agent: false, headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, setCookie: String(res.headers['set-cookie'] ?? ''), text: async () => Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+const postForm = (path: string, body: string | Buffer) => rawPost(`${instance.sourceUrl}${path}`, body, `multipart/form-data; boundary=${BOUNDARY}`);
 const postPlain = (path: string, fields: Record<string, string>, cookie = '') =>
   fetch(`${instance.sourceUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams(fields).toString(), redirect: 'manual' });
 const count = (html: string, needle: string) => html.split(needle).length - 1;
 const title = (html: string) => /<title>([^<]*)<\/title>/.exec(html)?.[1];
-const sourceCookie = (res: Answer) => /^(__Host-sealdrop-source=[\w-]+)/.exec(res.setCookie)?.[1] ?? '';
 
 describe.each(LANGUAGES.map((l) => l.tag))('%s', (tag) => {
   const catalog = readCatalog(tag);
@@ -92,7 +80,7 @@ test('without JavaScript, a send declared larger than the limit is refused in MB
   const big = Buffer.concat([Buffer.from(body), Buffer.alloc(LIMIT + 200_000), Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]);
   const refused = await postForm('/submit', big);
   expect(refused.status).toBe(413);
-  const html = await refused.text();
+  const html = refused.html;
   expect(html).toContain('<h2>Not sent</h2>');
   expect(html).toContain('1.5 MB, the most one send can carry without JavaScript');
   expect(html).toContain(`>The memo is &lt;dated&gt; &amp; signed.</textarea>`);
@@ -104,7 +92,7 @@ test('without JavaScript, a message over its limit is refused and the form comes
   const message = 'x'.repeat(100_001);
   const res = await postForm('/submit', fieldPart('message', message) + `--${BOUNDARY}--\r\n`);
   expect(res.status).toBe(413);
-  const html = await res.text();
+  const { html } = res;
   expect(html).toContain('The message is longer than 0.1 MB.');
   expect(html).toMatch(/<textarea id="message"[^>]*>x{1000,}<\/textarea>/);
 });
@@ -130,9 +118,9 @@ test('the newsroom name heads every source page and is the tab title; without on
 test('Leave: on every page while a session lives; it ends the session in this browser and says what to do next', async () => {
   const sent = await postForm('/submit', fieldPart('message', 'hello') + `--${BOUNDARY}--\r\n`);
   expect(sent.status).toBe(200);
-  const cookie = sourceCookie(sent);
+  const cookie = sent.cookie;
   expect(cookie).not.toBe('');
-  const codenamePage = await sent.text();
+  const codenamePage = sent.html;
   const csrf = /<form class="leave" method="post" action="\/leave"><input type="hidden" name="csrf" value="([\w-]+)">/.exec(codenamePage)?.[1];
   expect(csrf).toBeDefined();
   for (const path of ['/', '/guide', '/sent']) {
