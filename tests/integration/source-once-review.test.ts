@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
-import { startInstance, type Instance } from '../helpers/instance.ts';
+import { startInstance, startWithJournalist, type Instance } from '../helpers/instance.ts';
 import { pngChunk, pngFile, rgbaIdat } from '../helpers/png.ts';
 
 // Issue 25's form tokens after the security review: the start page's two forms do not share a
@@ -10,10 +10,7 @@ import { pngChunk, pngFile, rgbaIdat } from '../helpers/png.ts';
 const BOUNDARY = 'sealdrop-once-review';
 let instance: Instance;
 
-beforeAll(async () => {
-  instance = await startInstance();
-  await instance.addJournalist('jo', (await generateKeyPair({ name: 'Jo' })).publicKey);
-});
+beforeAll(async () => void ({ instance } = await startWithJournalist()));
 afterAll(() => instance?.stop());
 
 type Answer = { status: number; location?: string; cookie: string; html: string; cacheControl?: string };
