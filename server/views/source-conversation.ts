@@ -40,13 +40,14 @@ function typedCodename(typed: string | undefined): string {
   return value.length > TYPED_ROOM ? '' : value;
 }
 
-export type SourceLoginOptions = { t: Translator; error?: string; maxFile: string; branding?: PageBranding; typed?: string };
+export type SourceLoginOptions = { t: Translator; error?: string; maxFile: string; branding?: PageBranding; typed?: string; leave?: string };
 
-export function renderSourceLogin({ t, error, maxFile, branding, typed }: SourceLoginOptions): string {
+export function renderSourceLogin({ t, error, maxFile, branding, typed, leave }: SourceLoginOptions): string {
   const value = typedCodename(typed);
   return sourceLayout({
     t,
     branding,
+    leave,
     title: t.text('login.title'),
     head: NOSCRIPT_CSS,
     script: '/static/js/source.js',

@@ -123,7 +123,7 @@ test('Leave: on every page while a session lives; it ends the session in this br
   const codenamePage = sent.html;
   const csrf = /<form class="leave" method="post" action="\/leave"><input type="hidden" name="csrf" value="([\w-]+)">/.exec(codenamePage)?.[1];
   expect(csrf).toBeDefined();
-  for (const path of ['/', '/guide', '/sent']) {
+  for (const path of ['/', '/guide', '/sent', '/login']) {
     const { html } = await get(path, 'en', cookie);
     expect(html, path).toContain(`<input type="hidden" name="csrf" value="${csrf}"><button type="submit">Leave</button>`);
     expect(html, path).not.toMatch(/close this page/i);

@@ -46,9 +46,11 @@ export function noScriptConversation({ config, store, sessions, gates, tokens }:
   const router = Router();
   const maxFile = formatLimit(config.maxFileBytes);
 
-  router.get('/login', (_req, res) => {
+  router.get('/login', (req, res) => {
     const branding = brandingFor(store);
-    sendPage(res, (t) => renderSourceLogin({ t, maxFile, branding: branding(t) }));
+    // A browser still logged in (after a send without JavaScript) can leave from here too.
+    const leave = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.csrf;
+    sendPage(res, (t) => renderSourceLogin({ t, maxFile, branding: branding(t), leave }));
   });
 
   router.post('/login', async (req, res) => {
