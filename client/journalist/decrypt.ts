@@ -1,6 +1,7 @@
 import { openManifest, openSubmission, type PrivateKey } from '../../common/envelope/index.ts';
 import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
 import { safeFileName } from '../../common/filenames.ts';
+import { formatSize } from '../../common/sizes.ts';
 import { fetchSubmissionObject } from '../api/journalist.ts';
 import { writeWithName } from './file-name.ts';
 import { currentKey } from './key.ts';
@@ -44,7 +45,7 @@ export async function openFile(id: string, out: HTMLElement, key: PrivateKey): P
   const plain = await sink.done();
   const text = plain && manifest.type.startsWith('text/plain') && manifest.size <= 1_000_000 ? await plain.text() : null;
   if (!still()) return false;
-  writeWithName(status, plain ? 'staff.script.verified' : 'staff.script.verifiedSaved', manifest.name, { size: manifest.size });
+  writeWithName(status, plain ? 'staff.script.verified' : 'staff.script.verifiedSaved', manifest.name, { size: formatSize(manifest.size) });
   if (text !== null) {
     const pre = document.createElement('pre');
     pre.className = 'message';
