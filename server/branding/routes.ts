@@ -14,7 +14,7 @@ import { said } from '../i18n/said.ts';
 const BACK = '/admin/branding';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
-export const BRANDING_LIMITS = { name: 80, welcome: 2000, guidelines: 4000 } as const;
+export const BRANDING_LIMITS = { name: 80, welcome: 2000, guidelines: 4000, tabTitle: 40 } as const;
 
 /** Plain text as typed: control characters other than line breaks go, line breaks are normalised, length is capped. */
 export function plainText(value: unknown, field: keyof typeof BRANDING_LIMITS): string {
@@ -52,7 +52,9 @@ export function brandingAdminRoutes(store: Store): Router {
     // Without a language: the default texts, which every language without its own shows.
     const lang = body.lang ?? DEFAULT_LANGUAGE;
     if (!isLanguage(lang)) throw new HttpError(400, said('staff.error.lang'));
-    store.settings.setBranding({ name: plainText(body.name, 'name'), welcome: plainText(body.welcome, 'welcome'), guidelines: plainText(body.guidelines, 'guidelines') }, lang);
+    // The tab title is optional (a form from before it existed leaves none).
+    const tabTitle = body.tabTitle === undefined ? '' : plainText(body.tabTitle, 'tabTitle');
+    store.settings.setBranding({ name: plainText(body.name, 'name'), welcome: plainText(body.welcome, 'welcome'), guidelines: plainText(body.guidelines, 'guidelines'), tabTitle }, lang);
     if (lang === DEFAULT_LANGUAGE) notice(res, 'staff.admin.done.brandingDefault');
     else notice(res, 'staff.admin.done.branding', { language: LANGUAGES.find((l) => l.tag === lang)!.name });
     res.redirect(303, BACK);

@@ -2,7 +2,8 @@ import type { Db } from './db.ts';
 import { DEFAULT_LANGUAGE } from '../../common/i18n/languages.ts';
 
 /** The newsroom's own face on the source pages; empty strings leave the neutral defaults. */
-export type Branding = { name: string; welcome: string; guidelines: string };
+/** `tabTitle`: what a source's browser tab says instead of the name (a neutral word, if the name in a tab is a risk). */
+export type Branding = { name: string; welcome: string; guidelines: string; tabTitle?: string };
 export type Logo = { type: 'image/png' | 'image/jpeg'; bytes: Buffer };
 
 /** Settings an administrator changes on the web; each overrides the server's configured default. */
@@ -21,12 +22,12 @@ export function settingsRepo(db: Db) {
       const base = this.ownBranding(DEFAULT_LANGUAGE);
       if (lang === DEFAULT_LANGUAGE) return base;
       const own = this.ownBranding(lang);
-      return { name: own.name || base.name, welcome: own.welcome || base.welcome, guidelines: own.guidelines || base.guidelines };
+      return { name: own.name || base.name, welcome: own.welcome || base.welcome, guidelines: own.guidelines || base.guidelines, tabTitle: own.tabTitle || base.tabTitle };
     },
     /** Exactly what was set for one language (empty where nothing was). */
     ownBranding(lang: string = DEFAULT_LANGUAGE): Branding {
       const at = (name: string) => get(lang === DEFAULT_LANGUAGE ? name : `${name}.${lang}`) ?? '';
-      return { name: at('newsroom_name'), welcome: at('welcome'), guidelines: at('guidelines') };
+      return { name: at('newsroom_name'), welcome: at('welcome'), guidelines: at('guidelines'), tabTitle: at('tab_title') };
     },
     /** `lang` must be a shipped language (the route checks it). */
     setBranding(b: Branding, lang: string = DEFAULT_LANGUAGE): void {
@@ -35,6 +36,7 @@ export function settingsRepo(db: Db) {
         put(at('newsroom_name'), b.name);
         put(at('welcome'), b.welcome);
         put(at('guidelines'), b.guidelines);
+        put(at('tab_title'), b.tabTitle ?? '');
       })();
     },
     /** The logo, already stripped to the pixels (server/branding/image.ts), or null. */

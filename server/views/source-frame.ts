@@ -5,7 +5,7 @@ import { escapeHtml, layout, type LayoutOptions } from './layout.ts';
 import type { Translator } from '../i18n/index.ts';
 
 /** The newsroom's own face (admin page), in the page's language; empty fields keep the neutral defaults. */
-export type PageBranding = { name: string; welcome: string; guidelines: string; logo: boolean };
+export type PageBranding = { name: string; welcome: string; guidelines: string; logo: boolean; tabTitle?: string };
 
 export type SourceFrameOptions = Omit<LayoutOptions, 'tabTitle'> & {
   branding?: PageBranding;
@@ -28,6 +28,7 @@ export const leaveForm = (t: Translator, csrf?: string) =>
 
 export function sourceLayout({ branding, leave, body, ...rest }: SourceFrameOptions): string {
   const { t } = rest;
-  const tabTitle = branding?.name || t.text('source.tabTitle');
+  // The administrator's own tab word, else the newsroom's name, else a neutral word in the page's language.
+  const tabTitle = branding?.tabTitle || branding?.name || t.text('source.tabTitle');
   return layout({ ...rest, tabTitle, body: `${newsroomHeader(t, branding)}${leave ? leaveForm(t, leave) : ''}${body}` });
 }

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
 import { LANGUAGES } from '../../common/i18n/languages.ts';
 import { readCatalog } from '../../server/i18n/catalogs.ts';
+import { translator } from '../../server/i18n/index.ts';
+import { renderBranding } from '../../server/views/journalist/admin/branding.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 
 // What a frightened source reads (issue 25): one sentence per level, "Before you send" before the
@@ -110,6 +112,12 @@ test('the newsroom name heads every source page and is the tab title; without on
         expect(html).not.toContain('Sealdrop');
       }
     }
+    // The administrator's own neutral word for the tab (Admin → Branding), while the page keeps the name.
+    instance.store.settings.setBranding({ name: 'The Daily Lantern', welcome: '', guidelines: '', tabTitle: 'Recipes' });
+    const { html } = await get('/login', 'ug');
+    expect(title(html)).toBe('Recipes');
+    expect(html).toContain('<p class="newsroom-name" dir="auto">The Daily Lantern</p>');
+    expect(renderBranding({ t: translator('en'), viewer: { csrf: 'x', username: 'desk', isAdmin: true } as never, branding: { texts: { en: instance.store.settings.ownBranding('en') }, logo: false } })).toContain('name="tabTitle" maxlength="40" lang="en" dir="auto" value="Recipes"');
   } finally {
     instance.store.settings.setBranding({ name: '', welcome: '', guidelines: '' });
   }

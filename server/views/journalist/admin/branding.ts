@@ -4,7 +4,7 @@ import { adminPage } from './page.ts';
 import { DEFAULT_LANGUAGE, LANGUAGES, type Language } from '../../../../common/i18n/languages.ts';
 import type { Translator } from '../../../i18n/index.ts';
 
-export type BrandingTexts = { name: string; welcome: string; guidelines: string };
+export type BrandingTexts = { name: string; welcome: string; guidelines: string; tabTitle?: string };
 export type BrandingView = { texts: Record<string, BrandingTexts>; logo: boolean };
 
 /** One form per language; the default (English) one keeps the plain ids, the others add their tag. */
@@ -15,6 +15,7 @@ function textsForm(t: Translator, l: Language, b: BrandingTexts, csrf: string): 
   return `<form method="post" action="/admin/branding">${csrfField(csrf)}<input type="hidden" name="lang" value="${l.tag}">
 <fieldset><legend>${legend}</legend>
 <p><label for="${id('name')}">${t.html('staff.brand.name')}</label><input id="${id('name')}" name="name" maxlength="80" lang="${l.tag}" dir="auto" value="${escapeHtml(b.name)}"></p>
+<p><label for="${id('tab')}">${t.html('staff.brand.tabTitle')} <span class="hint">${t.html('staff.brand.tabTitleHint')}</span></label><input id="${id('tab')}" name="tabTitle" maxlength="40" lang="${l.tag}" dir="auto" value="${escapeHtml(b.tabTitle ?? '')}"></p>
 <p><label for="${id('welcome')}">${t.html('staff.brand.welcome')}</label><textarea id="${id('welcome')}" name="welcome" rows="4" maxlength="2000" lang="${l.tag}" dir="auto">${escapeHtml(b.welcome)}</textarea></p>
 <p><label for="${id('guidelines')}">${t.html('staff.brand.guidelines')}</label><textarea id="${id('guidelines')}" name="guidelines" rows="6" maxlength="4000" lang="${l.tag}" dir="auto">${escapeHtml(b.guidelines)}</textarea></p>
 <p><button type="submit"${first ? '' : ` id="brand-save-${l.tag}"`}>${t.html('staff.brand.save')}</button></p>
