@@ -12,7 +12,8 @@ import { startInstance, type Instance } from '../helpers/instance.ts';
 import { loginInPage } from '../helpers/pages.ts';
 import { newSource } from '../helpers/sources.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
-import { pdfOf, pngOf, rgbImage } from '../newsroom/fixtures.ts';
+import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
+import { manyPagesPdf, pdfOf, pngOf, rgbImage } from '../newsroom/fixtures.ts';
 import { FORBIDDEN, inspectPdf } from '../newsroom/pdf-inspect.ts';
 
 // The journalist page's Safe view (issue 24), in Chromium: a hostile PDF (JavaScript in an
@@ -28,6 +29,8 @@ let page: Page;
 let source: string;
 let pdfId: string;
 let pngId: string;
+let longId: string;
+let messageId: string;
 const dialogs: string[] = [];
 const requests: string[] = [];
 const violations: string[] = [];
@@ -61,6 +64,8 @@ beforeAll(async () => {
   source = newSource(instance.store).id;
   pdfId = await storeSubmission(instance.store, source, { name: 'leak.pdf', type: 'application/pdf', data: scriptedPdf(), recipients });
   pngId = await storeSubmission(instance.store, source, { name: 'photo.png', type: 'image/png', data: pngOf(200, 120, rgbImage(200, 120)), recipients });
+  longId = await storeSubmission(instance.store, source, { name: 'long.pdf', type: 'application/pdf', data: manyPagesPdf(60), recipients });
+  messageId = await storeSubmission(instance.store, source, { name: MESSAGE_NAME, type: MESSAGE_TYPE, data: new TextEncoder().encode('A message, not a file.'), recipients });
   browser = await launchChromium({ downloads: true });
   // Chromium reports a load its CSP refused as a request that failed with the reason "csp", never sent.
   browser.context.on('request', (r) => void (r.frame().parentFrame() && requests.push(new URL(r.url()).pathname)));
@@ -158,6 +163,17 @@ test('the safe PDF the frame hands back holds only images, one per page, and is 
   for (const key of FORBIDDEN) expect(inspected.keys.has(key), key).toBe(false);
   for (const content of inspected.contents) expect(content).toMatch(/^q [\d.]+ 0 0 [\d.]+ 0 0 cm \/I Do Q$/);
   expect(dialogs).toEqual([]);
+});
+
+test('a long PDF shows its first 50 pages and says so; a message has no Safe view', async () => {
+  const frame = await safeView(longId);
+  expect(await frame.textContent('#status')).toBe('The first 50 of 60 pages, drawn to pixels. For every page, make a safe copy with sealdrop safe-copy.');
+  expect(await frame.locator('#pages canvas').count()).toBe(50);
+  await page.locator(`li.submission.is-message[data-submission="${messageId}"]`).waitFor({ state: 'attached' });
+  expect(await row(messageId).locator('button.safe-view').isVisible()).toBe(false);
+  await page.click('h1'); // the first click after a frame was drawn goes to focus (as above)
+  await row(longId).locator('button.safe-view-close').click();
+  expect(await row(longId).locator('iframe').count()).toBe(0);
 });
 
 test('a PNG is drawn in its own frame; the page with the Safe view open passes axe and fits 360 px', async () => {
