@@ -30,6 +30,9 @@ export function typedMessage(req: Request): Promise<string> {
     let message = '';
     const done = () => {
       req.unpipe(bb);
+      // The rest is read and dropped: once read from, a request is no longer drained by Node
+      // after the answer, and a browser shows "connection reset" instead of the refusal.
+      req.resume();
       bb.removeAllListeners();
       bb.on('error', () => undefined);
       bb.destroy();

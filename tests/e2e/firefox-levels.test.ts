@@ -5,10 +5,11 @@ import path from 'node:path';
 import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exportSubmissions } from '../../server/cli/export.ts';
+import { translator } from '../../server/i18n/index.ts';
 import { launchFirefox, type SecurityLevel } from '../helpers/firefox.ts';
 import { gpgOpenSubmission, makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
-import { foreignRequests, until } from '../helpers/pages.ts';
+import { foreignRequests, safestSentence, until } from '../helpers/pages.ts';
 
 // Tor Browser's engine at its three security levels; each story ends with GnuPG decrypting the
 // exported submission byte for byte.
@@ -44,7 +45,7 @@ async function submitWithScript(page: Page, file: string, message: string): Prom
 }
 
 async function submitWithoutScript(page: Page, file: string, message: string): Promise<number> {
-  expect(await page.content()).toContain('JavaScript is off');
+  expect(await safestSentence(page)).toBe(translator('en').text('source.path.nojs'));
   await ((await page.$('#files')) as ElementHandle<HTMLInputElement>).uploadFile(file);
   await page.focus('#message');
   await page.keyboard.type(message);

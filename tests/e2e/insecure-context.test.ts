@@ -9,7 +9,8 @@ import { exportSubmissions } from '../../server/cli/export.ts';
 import { gpgOpenSubmission, makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { launchFirefoxViaProxy, randomOnion, startOnionProxy, type OnionProxy } from '../helpers/onion-proxy.ts';
-import { foreignRequests, until } from '../helpers/pages.ts';
+import { foreignRequests, safestSentence, until } from '../helpers/pages.ts';
+import { translator } from '../../server/i18n/index.ts';
 
 // A browser that does not treat an http .onion page as a secure context (any browser but Tor
 // Browser) sends no Sec-Fetch-Site and refuses Secure (so __Host-) cookies there. The page tells
@@ -85,7 +86,7 @@ describe('Firefox ESR without the onion allowlist, through an http .onion addres
     await writeFile(path.join(work, name), file);
 
     await page.goto(`${proxy.url}/`);
-    expect(await page.content()).toContain('JavaScript is off');
+    expect(await safestSentence(page)).toBe(translator('en').text('source.path.nojs'));
     await ((await page.$('#files')) as ElementHandle<HTMLInputElement>).uploadFile(path.join(work, name));
     await typeInto(page, '#message', 'First message over the onion.');
     await press(page, '#send-plain');

@@ -21,3 +21,12 @@ export async function loginInPage(page: import('playwright-core').Page, journali
   await page.click('button[type=submit]');
   await page.waitForSelector('h1:text-is("Inbox")');
 }
+
+/**
+ * The start page's sentence for the Safest level as the browser rendered it: the <noscript>
+ * paragraph is an element only while scripting is off (with it on, its content is plain text), so
+ * null means the page ran with JavaScript. Compare it with the catalog's `source.path.nojs`.
+ */
+export function safestSentence(page: import('puppeteer-core').Page): Promise<string | null> {
+  return page.evaluate(() => document.querySelector('noscript .path')?.textContent ?? null);
+}

@@ -2,6 +2,7 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { translator } from '../../server/i18n/index.ts';
 import { generateKeyPair } from '../../common/envelope/index.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
@@ -82,9 +83,9 @@ test('the codename login cannot post the codename before the page script takes o
   expect(sent).toEqual([]);
 });
 
-test('with JavaScript on, the page says files are encrypted on this device', async () => {
+test('with JavaScript on, the page says files are locked (encrypted) on this device', async () => {
   const page = await browser.context.newPage();
   await page.goto(instance.sourceUrl);
   await page.waitForSelector('#path-js', { state: 'visible' });
-  expect(await page.textContent('#path-js')).toMatch(/encrypted on this device/);
+  expect(await page.textContent('#path-js')).toBe(translator('en').text('source.path.js'));
 });

@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { ElementHandle } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
+import { formatLimit } from '../../common/sizes.ts';
+import { translator } from '../../server/i18n/index.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { launchFirefox } from '../helpers/firefox.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
@@ -18,6 +20,9 @@ import { registerApiSource } from '../helpers/sources.ts';
 // Both paths refuse it early, with a sentence that says what to do, and nothing is stored.
 const MiB = 1024 * 1024;
 const LIMIT_MIB = 8;
+// A source reads sizes in decimal MB, rounded down (common/sizes.ts), and the catalog's own words.
+const SHOWN = formatLimit(LIMIT_MIB * MiB);
+const en = translator('en');
 let instance: Instance;
 let work: string;
 
@@ -111,8 +116,8 @@ test('without JavaScript: a form declaring more than the limit is refused at onc
   const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="all.zip"\r\nContent-Type: application/zip\r\n\r\n`);
   const answer = await answerBefore('/submit', { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': 5 * 1024 * MiB }, Buffer.concat([head, randomBytes(64 * 1024)]));
   expect(answer.status).toBe(413);
-  expect(answer.body).toContain(`more than ${LIMIT_MIB} MiB`);
-  expect(answer.body).toContain('Nothing was sent or stored');
+  expect(SHOWN).toBe('8.3 MB');
+  expect(answer.body).toContain(en.html('error.nojsTooLarge', { size: SHOWN }));
   expect(answer.ms).toBeLessThan(2_000);
   await nothingStored();
 });
@@ -132,7 +137,7 @@ test('without JavaScript: a form that hides its length is cut at the limit as it
   // Refused, and the connection closed: a sender still writing at full speed may get the reset
   // before it reads the 413 (the next test reads it, from a sender that stops past the limit).
   if (cut.status !== 413) expect(cut.error).toMatch(/^(ECONNRESET|EPIPE)$/);
-  else expect(cut.text).toContain(`larger than ${LIMIT_MIB} MiB`);
+  else expect(cut.text).toContain(en.html('error.nojsFileTooLarge', { size: SHOWN }));
   // The whole body was 256 MiB; a server (or a client) that held it would grow by at least that.
   expect((peak - rssBefore) / MiB).toBeLessThan(20 * LIMIT_MIB);
   // Cut long before the end of the body (until issue 21 the server read all 256 MiB before it
@@ -148,7 +153,7 @@ test('without JavaScript: a form that hides its length is refused as soon as its
   // on to the end of the body before refusing, would never answer.
   const cut = await sendHidingLength(LIMIT_MIB * MiB + 64 * 1024, false, 15_000);
   expect(cut.status, 'no answer to a form stopped 64 KiB past the limit').toBe(413);
-  expect(cut.text).toContain(`larger than ${LIMIT_MIB} MiB`);
+  expect(cut.text).toContain(en.html('error.nojsFileTooLarge', { size: SHOWN }));
   await nothingStored();
 });
 
@@ -162,7 +167,7 @@ test('without JavaScript: a file of exactly the limit is taken, one byte more is
   expect((await send(LIMIT_MIB * MiB)).status).toBe(200);
   const over = await send(LIMIT_MIB * MiB + 1);
   expect(over.status).toBe(413);
-  expect(over.text).toContain(`larger than ${LIMIT_MIB} MiB`);
+  expect(over.text).toContain(en.html('error.nojsFileTooLarge', { size: SHOWN }));
   await nothingStored();
 });
 
@@ -170,7 +175,7 @@ test('with JavaScript: the API refuses too many parts and an oversized part by i
   const { token } = await registerApiSource(instance.sourceUrl);
   const create = await fetch(`${instance.sourceUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 10_000 }) });
   expect(create.status).toBe(400);
-  expect(((await create.json()) as { error: string }).error).toContain(`files up to ${LIMIT_MIB} MiB`);
+  expect(((await create.json()) as { error: string }).error).toBe(en.text('error.parts', { max: LIMIT_MIB, size: SHOWN }));
   const secret = randomBytes(32).toString('hex');
   const ok = await fetch(`${instance.sourceUrl}/api/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-source-token': token }, body: JSON.stringify({ parts: 1, secret }) });
   const { submission } = (await ok.json()) as { submission: string };
@@ -193,7 +198,8 @@ test('in the page: a file over the limit is refused before a codename is made or
     await page.setInputFiles('#files', file);
     await page.click('#send');
     await page.waitForSelector('#failed', { state: 'visible' });
-    expect(await page.textContent('#failed')).toContain(`larger than ${LIMIT_MIB} MiB`);
+    const label = en.text('client.file', { n: 1, name: 'too-big.bin' });
+    expect(await page.textContent('#failed')).toContain(en.text('client.tooLarge', { label, size: SHOWN }));
     expect(await page.isVisible('#codename-panel')).toBe(false);
     expect(posts).toEqual([]);
   } finally {
@@ -209,11 +215,11 @@ test('Firefox with JavaScript off: the source sees why a too-large form was refu
   try {
     const page = await browser.newPage();
     await page.goto(instance.sourceUrl);
-    expect(await page.content()).toContain(`up to ${LIMIT_MIB} MiB in all`);
+    expect(await page.content()).toContain(en.html('form.documentsHintNojs', { size: SHOWN }));
     await ((await page.$('#files')) as ElementHandle<HTMLInputElement>).uploadFile(file);
     await page.focus('#send-plain');
     await page.keyboard.press('Enter');
-    await until(async () => (await page.content()).includes('Nothing was sent or stored'), 30_000, 'the refusal page').catch(async (e) => {
+    await until(async () => (await page.content()).includes(en.html('error.nojsTooLarge', { size: SHOWN })), 30_000, 'the refusal page').catch(async (e) => {
       console.log(page.url(), (await page.content()).slice(0, 1500));
       throw e;
     });

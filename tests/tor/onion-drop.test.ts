@@ -8,7 +8,8 @@ import { sealdrop } from '../helpers/cli.ts';
 import { launchFirefox, type SecurityLevel } from '../helpers/firefox.ts';
 import { gpgOpenSubmission, makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startOnionServer, type OnionServer } from '../helpers/onion-server.ts';
-import { until } from '../helpers/pages.ts';
+import { safestSentence, until } from '../helpers/pages.ts';
+import { translator } from '../../server/i18n/index.ts';
 import { startTorNetwork, type TorNetwork } from '../helpers/private-tor.ts';
 import { fetchViaTor, MISSING_CLIENT_AUTH, onionReply, replyName, WRONG_CLIENT_AUTH } from '../helpers/tor-socks.ts';
 
@@ -81,7 +82,7 @@ async function open(page: Page, url: string): Promise<void> {
 }
 
 async function sendWithoutScript(page: Page, file: string): Promise<void> {
-  expect(await page.content()).toContain('JavaScript is off');
+  expect(await safestSentence(page)).toBe(translator('en').text('source.path.nojs'));
   await ((await page.$('#files')) as ElementHandle<HTMLInputElement>).uploadFile(file);
   await page.focus('#message');
   await page.keyboard.type(`Over Tor, no script. ${CANARY}`);
