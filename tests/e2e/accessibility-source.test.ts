@@ -16,6 +16,9 @@ let instance: Instance;
 let browser: Browser;
 let safest: { context: BrowserContext; page: Page; cdp: CDPSession };
 let scripted: { context: BrowserContext; page: Page };
+let visits = 0;
+// The README's figure ("N page visits"): the last test checks this file made exactly these many.
+const VISITS = 28;
 
 beforeAll(async () => {
   instance = await startInstance({ SEALDROP_MAX_FILE_BYTES: String(LIMIT), SEALDROP_PART_SIZE: String(64 * 1024) });
@@ -36,6 +39,7 @@ afterAll(async () => {
 });
 
 async function auditSafest(what: string): Promise<void> {
+  visits++;
   expect((await axeViolationsWithoutScripts(safest.page, safest.cdp)).violations, what).toEqual([]);
 }
 async function post(page: Page, button: string): Promise<void> {
@@ -84,8 +88,42 @@ describe.each(LANGUAGES.map((l) => l.tag))('%s', (tag) => {
     await page.waitForSelector('#done:not([hidden])', { timeout: 60_000 });
     expect(await page.isVisible('#done form.leave button')).toBe(true);
     expect(await page.textContent('body')).not.toMatch(/close this page/i);
+    visits++;
     expect((await axeViolations(page)), `${tag} sent, with Leave`).toEqual([]);
     await post(page, '#done form.leave button');
     expect(await page.textContent('h1')).toBe(t.text('source.left.title'));
   });
+
+  test('scripting off: "Get my codename first", and a form sent twice ("already sent")', async () => {
+    const { page } = safest;
+    await page.goto(`${instance.sourceUrl}/?lang=${languageCode(tag)}`);
+    await post(page, '#codename-first');
+    expect(await page.textContent('main')).toContain(t.text('nojs.codename.firstHeading'));
+    expect(await page.textContent('#codename')).toMatch(/^(\S+ ){6}\S+$/);
+    await auditSafest(`${tag} codename first`);
+    await post(page, 'form.leave button');
+
+    // A new source sends; then the same form again, as the browser kept it (Back, Send): the
+    // start page comes back with the first form's token, and the session from the first answer.
+    await page.goto(`${instance.sourceUrl}/`);
+    const once = (await page.getAttribute('#drop input[name=once]', 'value'))!;
+    await page.fill('#message', 'Sent twice.');
+    await post(page, '#send-plain');
+    expect(await page.isVisible('#codename')).toBe(true);
+    await page.route(`${instance.sourceUrl}/`, async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, body: (await response.text()).replace(/name="once" value="[\w-]+"/g, `name="once" value="${once}"`) });
+    });
+    await page.goto(`${instance.sourceUrl}/`);
+    await page.unroute(`${instance.sourceUrl}/`);
+    await page.fill('#message', 'Sent twice.');
+    await post(page, '#send-plain');
+    expect(await page.textContent('main')).toContain(t.text('sent.already'));
+    await auditSafest(`${tag} already sent`);
+    await post(page, 'form.leave button');
+  });
+});
+
+test("the README's figure: page visits audited", () => {
+  expect(visits).toBe(VISITS);
 });

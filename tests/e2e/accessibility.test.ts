@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -27,7 +28,7 @@ const PHONE = { width: 360, height: 740 };
 let visits = 0;
 let colleagueKeys: string[];
 // The README's figure ("N page visits"): the last test checks this file made exactly these many.
-const VISITS = 169;
+const VISITS = 177;
 
 beforeAll(async () => {
   [instance, gpg, colleagueKeys] = await Promise.all([startInstance(), makeGpgHome('desk'), Promise.all(TAGS.map(async (tag) => (await generateKeyPair({ name: `colleague ${tag}` })).publicKey))]);
@@ -358,6 +359,20 @@ describe('journalist pages', () => {
     await page.click('#lock-key');
     expect(await page.textContent('#key-status')).toBe(translator(tag).text('staff.script.locked'));
     await audit(page, `${tag} key locked`);
+  });
+
+  // What a journalist meets when an address is wrong: a list filter that does not exist, and a
+  // conversation that does not (deleted, or mistyped); each says so, in the language, at 360 px.
+  test.each(TAGS)('refusals in %s: an unknown list filter, an unknown conversation', async (tag) => {
+    const { page } = staff;
+    const t = translator(tag);
+    await switchTo(page, `${instance.journalistUrl}/`, tag);
+    expect((await page.goto(`${instance.journalistUrl}/?filter=bogus`))?.status()).toBe(400);
+    expect(await page.textContent('body')).toContain(t.text('staff.error.listFilter'));
+    await audit(page, `${tag} unknown list filter`);
+    expect((await page.goto(`${instance.journalistUrl}/conversations/${randomBytes(16).toString('hex')}`))?.status()).toBe(404);
+    expect(await page.textContent('body')).toContain(t.text('staff.conv.gone'));
+    await audit(page, `${tag} unknown conversation`);
   });
 });
 
