@@ -1,7 +1,6 @@
 import { rawPost } from '../helpers/raw-post.ts';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { generateKeyPair } from '../../common/envelope/index.ts';
-import { startInstance, type Instance } from '../helpers/instance.ts';
+import { startWithJournalist, type Instance } from '../helpers/instance.ts';
 
 // Issue 25 without JavaScript: a form sent twice (a double click, Back and Send again) stores once
 // and answers the same page; a codename can come first, and sends then go into that conversation.
@@ -9,8 +8,7 @@ const BOUNDARY = 'sealdrop-once-boundary';
 let instance: Instance;
 
 beforeAll(async () => {
-  instance = await startInstance();
-  await instance.addJournalist('jo', (await generateKeyPair({ name: 'Jo' })).publicKey);
+  ({ instance } = await startWithJournalist());
 });
 afterAll(() => instance?.stop());
 

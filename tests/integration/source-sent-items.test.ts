@@ -1,9 +1,8 @@
 import { rawPost } from '../helpers/raw-post.ts';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { generateKeyPair } from '../../common/envelope/index.ts';
 import { deriveSourceSecrets } from '../../common/codename.ts';
 import { formatSize } from '../../common/sizes.ts';
-import { startInstance, type Instance } from '../helpers/instance.ts';
+import { startWithJournalist, type Instance } from '../helpers/instance.ts';
 
 // Issue 25: after logging in, a source sees what they sent (number, day, size class) and what became
 // of each item (received, opened by the newsroom, replied), from what the server already holds.
@@ -11,8 +10,7 @@ const BOUNDARY = 'sealdrop-sent-boundary';
 let instance: Instance;
 
 beforeAll(async () => {
-  instance = await startInstance();
-  await instance.addJournalist('jo', (await generateKeyPair({ name: 'Jo' })).publicKey);
+  ({ instance } = await startWithJournalist());
 });
 afterAll(() => instance?.stop());
 
