@@ -32,13 +32,16 @@ const WHERE: Record<ListFilter, string> = {
   done: 'so.done = 1',
 };
 
+// A conversation's last day: its latest complete submission or reply ('' when it has neither).
+const LAST_DAY = `max(ifnull((SELECT max(s.created_day) FROM submissions s WHERE ${COMPLETE}), ''),
+        ifnull((SELECT max(r.created_day) FROM replies r WHERE r.source_id = so.id), ''))`;
+
 // Every source with something to show (a complete submission or a reply), with its last day: two
 // index lookups a source (submissions_by_source, replies_by_source), so sorting 10,000 costs little.
 // Only columns of the sources_listed index are read for all of them (a row also holds the source's
 // keys, kilobytes each); the label and star are read for the page's lines alone.
 const listed = (filter: ListFilter) => `SELECT so.id, so.designation, so.done,
-    max(ifnull((SELECT max(s.created_day) FROM submissions s WHERE ${COMPLETE}), ''),
-        ifnull((SELECT max(r.created_day) FROM replies r WHERE r.source_id = so.id), '')) AS last_day
+    ${LAST_DAY} AS last_day
   FROM sources so WHERE ${WHERE[filter]}`;
 const ORDER = 'ORDER BY done, last_day DESC, designation';
 
@@ -46,8 +49,7 @@ const ORDER = 'ORDER BY done, last_day DESC, designation';
 const orderSql = (filter: ListFilter) => `SELECT id FROM (${listed(filter)}) WHERE last_day <> '' ${ORDER}`;
 // One page's lines, counted for those 50 alone; the caller puts them in the order above.
 const LINES_SQL = `SELECT so.id, so.designation, so.label, so.starred, so.done,
-    max(ifnull((SELECT max(s.created_day) FROM submissions s WHERE ${COMPLETE}), ''),
-        ifnull((SELECT max(r.created_day) FROM replies r WHERE r.source_id = so.id), '')) AS last_day,
+    ${LAST_DAY} AS last_day,
     (SELECT count(*) FROM submissions s WHERE ${COMPLETE}) AS items,
     (SELECT ifnull(sum(s.size), 0) FROM submissions s WHERE ${COMPLETE}) AS bytes,
     (SELECT count(*) FROM submissions s WHERE ${COMPLETE} AND ${UNOPENED}) AS unread
@@ -72,7 +74,10 @@ export function conversationList(db: Db) {
   let generation = '';
   const orderOf = (journalistId: number, filter: ListFilter): string[] => {
     const now = `${String(changes.get())}:${String(db.pragma('data_version', { simple: true }))}`;
-    if (now !== generation) [generation] = [now, kept.clear()];
+    if (now !== generation) {
+      generation = now;
+      kept.clear();
+    }
     const key = filter === 'unread' ? `unread:${journalistId}` : filter;
     let ids = kept.get(key);
     if (!ids) {

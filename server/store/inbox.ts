@@ -18,7 +18,7 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
     },
     async deleteSubmission(id: string): Promise<void> {
       const names = db.transaction(() => {
-        if (!db.prepare("SELECT 1 FROM submissions WHERE id = ? AND state = 'complete'").get(id)) throw new NotFoundError(said('staff.error.noSubmission'));
+        bulk.sourceOfSubmission(id); // 404 unless it exists and is complete
         return deleteSubmissionRows(db, [id]);
       })();
       await deleteObjects(blobs, names);

@@ -21,7 +21,7 @@ export { DataDirLockedError } from './lock.ts';
 export { UntrustedDatabaseError } from './trust.ts';
 export { DataDirPermissionError } from './permissions.ts';
 export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
-export { LIST_FILTERS, PAGE_SIZE, type ListFilter, type ConversationLine, type ConversationPage } from './conversations.ts';
+export { LIST_FILTERS, type ListFilter, type ConversationLine, type ConversationPage } from './conversations.ts';
 export { BULK_ACTIONS, type BulkAction, type ConversationSummary } from './bulk.ts';
 export type { NewSource, Source } from './sources.ts';
 export type { Reply } from './replies.ts';

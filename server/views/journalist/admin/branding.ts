@@ -4,7 +4,10 @@ import { adminPage } from './page.ts';
 import { DEFAULT_LANGUAGE, LANGUAGES, type Language } from '../../../../common/i18n/languages.ts';
 import type { Translator } from '../../../i18n/index.ts';
 
-export type BrandingTexts = { name: string; welcome: string; guidelines: string; tabTitle?: string };
+import type { Branding } from '../../../store/settings.ts';
+
+/** The texts of one language's form: exactly what the store keeps. */
+export type BrandingTexts = Branding;
 export type BrandingView = { texts: Record<string, BrandingTexts>; logo: boolean };
 
 /** One form per language; the default (English) one keeps the plain ids, the others add their tag. */
