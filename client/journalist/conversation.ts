@@ -40,7 +40,7 @@ async function openItem(row: HTMLElement, key: PrivateKey): Promise<void> {
     const described = await describeItem(row, key);
     if (!described && currentKey() !== key) return;
     if (!described) throw new Error(t('staff.script.noManifest'));
-    const shown = described.message ? await showMessage(row, described.manifest, key) : await openFile(row.dataset.submission!, out, key);
+    const shown = described.message ? await showMessage(row, described.manifest, key) : await openFile(row.dataset.submission!, out, key, described.manifest);
     if (shown && currentKey() === key) await opened(row);
   } catch (error) {
     if (currentKey() === key) out.textContent = t('staff.script.notDecryptedFile', { reason: (error as Error).message });

@@ -1,4 +1,4 @@
-import { openManifest, openSubmission, type PrivateKey } from '../../common/envelope/index.ts';
+import { openManifest, openSubmission, type Manifest, type PrivateKey } from '../../common/envelope/index.ts';
 import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
 import { safeFileName } from '../../common/filenames.ts';
 import { formatSize } from '../../common/sizes.ts';
@@ -24,13 +24,10 @@ async function sinkFor(name: string, size: number, out: HTMLElement): Promise<Si
  * then has the journalist opened it. False, with nothing shown or offered, if the key was locked
  * or the page left (`out` no longer in it) meanwhile.
  */
-export async function openFile(id: string, out: HTMLElement, key: PrivateKey): Promise<boolean> {
+export async function openFile(id: string, out: HTMLElement, key: PrivateKey, manifest: Manifest): Promise<boolean> {
   const status = document.createElement('span');
   status.textContent = t('staff.script.decrypting');
   out.replaceChildren(status);
-  const manifestBytes = await fetchSubmissionObject(id, MANIFEST_FILE);
-  if (!manifestBytes) throw new Error(t('staff.script.noManifest'));
-  const manifest = await openManifest({ data: manifestBytes, keys: [key] });
   const name = safeFileName(manifest.name);
   const sink = await sinkFor(name, manifest.size, out);
   // Locked or left meanwhile: stop decrypting, so no later piece is offered and nothing is held.

@@ -11,7 +11,7 @@ import { t } from '../i18n.ts';
 // .source-label child shows it once the key is unlocked.
 
 const csrf = () => (document.getElementById('csrf-token') as HTMLInputElement).value;
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+export const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 const LABELLED = '[data-source][data-label]';
 
 function show(holder: Element, label: string): void {

@@ -1,6 +1,7 @@
 import { openText, type PrivateKey } from '../../common/envelope/index.ts';
 import { fetchLabels } from '../api/journalist.ts';
 import { currentKey, onKeyChange } from './key.ts';
+import { fromBase64 } from './labels.ts';
 import { t } from '../i18n.ts';
 
 // The conversation list's page side: selecting lines for the bulk buttons, and finding a
@@ -11,7 +12,6 @@ type Labelled = { id: string; designation: string; label: string };
 
 const wired = new WeakSet<Element>();
 const once = (el: Element) => (wired.has(el) ? false : (wired.add(el), true));
-const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 /** The bulk buttons work only on a selection: disabled while nothing is selected. */
 function wireBulk(form: HTMLFormElement): void {
