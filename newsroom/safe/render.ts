@@ -2,7 +2,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { clip } from './findings.ts';
-import { declaredSize } from './image-size.ts';
+import { declaredImageSize } from '../../common/image-size.ts';
 import { LIMITS } from './limits.ts';
 import { PixelLimitError } from './pixels.ts';
 import { runSandboxed, SandboxError } from './sandbox.ts';
@@ -62,7 +62,9 @@ const MAGICK_READER: Record<string, string> = { jpeg: 'jpeg', png: 'png', gif: '
 
 /** Decodes every frame of an image into outDir as PPM, after checking frame count and size without decoding. */
 export async function drawImage(file: string, format: string, outDir: string): Promise<void> {
-  const declared = declaredSize(await readFile(file), format);
+  // The size the header declares, read before any decoder runs: ImageMagick checks again in the
+  // sandbox, but its own refusal says nothing, and this gives the clear message.
+  const declared = declaredImageSize(await readFile(file), format);
   if (declared) assertPixels(declared[0], declared[1]);
   const input = { path: file, name: 'image' };
   const source = `${MAGICK_READER[format]}:/in/image`;

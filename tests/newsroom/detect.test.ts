@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { decodeText, detect } from '../../newsroom/safe/detect.ts';
-import { declaredSize } from '../../newsroom/safe/image-size.ts';
+import { declaredImageSize as declaredSize } from '../../common/image-size.ts';
 import { hostilePdf, pixelBombJpeg, pixelBombPng, zipOf } from './fixtures.ts';
 import { plantedDocx, plantedOdt } from './office-fixtures.ts';
 
