@@ -9,7 +9,6 @@ import type { NotifySettings } from './settings.ts';
 import { postWebhook } from './webhook.ts';
 import { NoticeWindow } from './window.ts';
 
-export { isMailAddress } from './settings.ts';
 
 /** What the source side calls when a submission completes, and what serve() stops at shutdown. */
 export type Notices = { arrived(): void; stop(): void };
@@ -17,7 +16,7 @@ export type Notices = { arrived(): void; stop(): void };
 /** Tests shorten the window (the setting counts minutes), may fix the random moment, and read the clock the windows are counted on. */
 export type NoticeOptions = { windowMs?: number; pick?: (n: number) => number; now?: () => number };
 
-export const NO_NOTICES: Notices = { arrived: () => undefined, stop: () => undefined };
+const NO_NOTICES: Notices = { arrived: () => undefined, stop: () => undefined };
 
 /** A mail to one journalist, encrypted to their own key if they asked; null (logged) if that fails. */
 async function mailChannel(mail: MailSender, j: Pick<Journalist, 'notifyEncrypt' | 'publicKey'>, to: string, notice: NoticeText): Promise<Channel | null> {

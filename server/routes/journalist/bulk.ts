@@ -11,7 +11,7 @@ import { returnPath } from './where.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { said } from '../../i18n/said.ts';
 
-export const MAX_BULK = 200;
+const MAX_BULK = 200;
 const FIELDS = ['action', 'ids', 'return', 'confirmed'];
 
 const DONE: Record<Exclude<BulkAction, 'delete'>, string> = {

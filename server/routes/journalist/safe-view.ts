@@ -1,7 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BUNDLE_DIR } from '../../bundle.ts';
 import { PUBLIC_DIR } from '../../http/static.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { renderSafeView } from '../../views/journalist/safe-view.ts';
@@ -27,7 +26,7 @@ export const allowSafeViewFrame: RequestHandler = (_req, res, next) => {
 };
 
 const FILES: Record<string, [string, string]> = {
-  '/safe-view/frame.js': [path.join(BUNDLE_DIR, 'safe-view.js'), 'text/javascript'],
+  '/safe-view/frame.js': [path.join(PUBLIC_DIR, 'js', 'safe-view.js'), 'text/javascript'],
   '/safe-view/frame.css': [path.join(PUBLIC_DIR, 'safe-view.css'), 'text/css'],
 };
 
