@@ -63,6 +63,9 @@ test('labels searched in the page; bulk delete and a conversation delete confirm
   page.on('request', (r) => sent.push(`${r.url()} ${r.postData() ?? ''}`));
   await loginInPage(page, instance.journalistUrl, 'jo', account.passphrase, account.code());
   expect(await page.isVisible('#label-search')).toBe(false);
+  // The server renders the bulk buttons usable (a page without its script still works); the page
+  // script disables them while nothing is selected: wait for it to have run, not for a fixed moment.
+  await page.waitForSelector('button.bulk-action[value="delete"]:disabled', { state: 'attached' });
   expect(await page.isDisabled('button.bulk-action[value="delete"]')).toBe(true);
   await unlockKey(page, keyFile);
   await line(page, 'pilot').locator('.source-label:text("Harbour pilot")').waitFor();
