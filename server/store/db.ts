@@ -91,6 +91,52 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX submissions_by_source ON submissions(source_id, state, created_day);
    CREATE INDEX replies_by_source ON replies(source_id, created_day);
    CREATE INDEX sources_listed ON sources(done, starred, designation, id);`,
+  // Desks, keys over years, the two-person rule and the audit log (docs/desks.md).
+  // desks.texts: JSON {"<language>": {"name": ..., "description": ...}} as the administrator wrote it.
+  // sources.desk_id: the desk the source chose; null = the whole newsroom (no desk existed, or before desks).
+  // retired_keys: a journalist's earlier keys, kept so that what is sealed to them is named, and openable.
+  // pending_changes: a change to who can read what, waiting for a second administrator (requested_by
+  // null: made with the CLI). sealed_to: JSON array of the primary-key fingerprints an object is sealed to.
+  // audit_log: staff actions, each entry's hash committing to the previous one (server/audit/).
+  // journalists.access_seen: the last audit entry about access this journalist was shown.
+  `CREATE TABLE desks (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     texts TEXT NOT NULL DEFAULT '{}',
+     created_day TEXT NOT NULL
+   );
+   CREATE TABLE desk_members (
+     desk_id INTEGER NOT NULL REFERENCES desks(id) ON DELETE CASCADE,
+     journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
+     PRIMARY KEY (desk_id, journalist_id)
+   );
+   ALTER TABLE sources ADD COLUMN desk_id INTEGER REFERENCES desks(id);
+   CREATE INDEX sources_by_desk ON sources(desk_id);
+   CREATE TABLE retired_keys (
+     fingerprint TEXT PRIMARY KEY,
+     journalist_id INTEGER NOT NULL REFERENCES journalists(id) ON DELETE CASCADE,
+     recipient_key_id TEXT NOT NULL,
+     public_key TEXT NOT NULL,
+     retired_day TEXT NOT NULL
+   );
+   CREATE TABLE pending_changes (
+     id INTEGER PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('enable', 'key', 'member', 'move')),
+     payload TEXT NOT NULL,
+     requested_by INTEGER REFERENCES journalists(id) ON DELETE CASCADE,
+     requested_day TEXT NOT NULL
+   );
+   ALTER TABLE submissions ADD COLUMN sealed_to TEXT;
+   ALTER TABLE replies ADD COLUMN sealed_to TEXT;
+   CREATE TABLE audit_log (
+     seq INTEGER PRIMARY KEY,
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     hash TEXT NOT NULL
+   );
+   ALTER TABLE journalists ADD COLUMN access_seen INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /**

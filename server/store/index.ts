@@ -9,6 +9,7 @@ import { threadRepo, type ThreadRepo } from './thread.ts';
 import { sourceRepo, type SourceRepo } from './sources.ts';
 import { submissionRepo, type SubmissionRepo } from './submissions.ts';
 import { settingsRepo, type SettingsRepo } from './settings.ts';
+import { auditRepo, type AuditRepo } from './audit.ts';
 import { spaceOf, type Space } from './space.ts';
 import { takeSnapshot, type Snapshot } from './backup.ts';
 import { assertKeysAgree } from './key-check.ts';
@@ -28,6 +29,7 @@ export type { Reply } from './replies.ts';
 export type { Thread, ThreadEntry, ThreadItem, ThreadReply } from './thread.ts';
 export type { SubmissionSummary, SubmissionObjects } from './submissions.ts';
 export type { Snapshot } from './backup.ts';
+export { GENESIS, entryHash, type AuditActor, type AuditDetail, type AuditEntry, type AuditBreak } from './audit.ts';
 
 /** The only code that touches the database and the stored files. */
 export type Store = {
@@ -39,6 +41,8 @@ export type Store = {
   /** One conversation as one journalist sees it (its thread, their read state). */
   thread: ThreadRepo;
   settings: SettingsRepo;
+  /** Staff actions, hash-chained (server/audit/ reads and verifies it). */
+  audit: AuditRepo;
   blobs: BlobStore;
   /** Free space where the data directory lives (the upload guard, the journalists' warning). */
   space: Space;
@@ -74,6 +78,7 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
     replies: replyRepo(db, blobs),
     thread: threadRepo(db),
     settings: settingsRepo(db),
+    audit: auditRepo(db),
     blobs,
     space: spaceOf(dataDir),
     snapshot: () => takeSnapshot(db, dataDir, keyFile),

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import type { Db } from './db.ts';
+import { today } from './day.ts';
+
+// The audit log: every staff action, appended, each entry's hash committing to the one before, so
+// an entry edited, removed or inserted in the database breaks the chain from there on (verify).
+// It never holds source data: no designation, label, file name, size or count of what a source
+// sent. Staff actions are dated to the second; anything a source caused only to the day.
+
+/** Who acted: a journalist's username, 'cli' (a command beside the server) or 'system' (a timer). */
+export type AuditActor = { username: string } | 'cli' | 'system';
+/** Details are flat: strings, numbers, booleans or lists of strings (fingerprints, usernames). */
+export type AuditDetail = Record<string, string | number | boolean | string[]>;
+export type AuditEntry = { seq: number; at: string; actor: string; action: string; detail: AuditDetail; hash: string };
+export type AuditInput = { actor: AuditActor; action: string; detail?: AuditDetail; /** true: a source caused it; dated to the day. */ sourceCaused?: boolean };
+export type AuditBreak = { seq: number; why: string };
+
+/** The hash an entry's predecessor is taken to have when it is the first. */
+export const GENESIS = '0'.repeat(64);
+const ACTION = /^[a-z][a-z0-9_.-]{0,63}$/;
+
+const actorName = (a: AuditActor): string => (typeof a === 'string' ? a : `journalist:${a.username}`);
+/** To the second for staff actions (ISO, UTC); to the day for what a source caused. */
+const stamp = (sourceCaused: boolean, now = new Date()): string => (sourceCaused ? today(now) : `${now.toISOString().slice(0, 19)}Z`);
+
+/** What an entry's hash commits to: its predecessor's hash and every field but its own hash. */
+export function entryHash(previous: string, e: Omit<AuditEntry, 'hash'>): string {
+  return createHash('sha256').update(`${previous}\n${JSON.stringify([e.seq, e.at, e.actor, e.action, e.detail])}`).digest('hex');
+}
+
+type Row = { seq: number; at: string; actor: string; action: string; detail: string; hash: string };
+const toEntry = (r: Row): AuditEntry => ({ ...r, detail: JSON.parse(r.detail) as AuditDetail });
+
+export function auditRepo(db: Db) {
+  const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const insert = db.prepare('INSERT INTO audit_log (seq, at, actor, action, detail, hash) VALUES (?, ?, ?, ?, ?, ?)');
+  // IMMEDIATE: a CLI process appending beside the server waits for the write lock instead of
+  // reading the same predecessor and forking the chain.
+  const appendOne = db.transaction((input: AuditInput): AuditEntry => {
+    if (!ACTION.test(input.action)) throw new RangeError(`audit action ${JSON.stringify(input.action)} is not a-z0-9._-`);
+    const prev = last.get() as { seq: number; hash: string } | undefined;
+    const base = { seq: (prev?.seq ?? 0) + 1, at: stamp(input.sourceCaused === true), actor: actorName(input.actor), action: input.action, detail: input.detail ?? {} };
+    const hash = entryHash(prev?.hash ?? GENESIS, base);
+    insert.run(base.seq, base.at, base.actor, base.action, JSON.stringify(base.detail), hash);
+    return { ...base, hash };
+  });
+
+  return {
+    /** Appends one entry; call it inside the action's own transaction where there is one. */
+    append: (input: AuditInput): AuditEntry => appendOne.immediate(input),
+    /** Entries after `afterSeq`, oldest first, at most `limit`. */
+    entries: (afterSeq = 0, limit = 1000): AuditEntry[] =>
+      (db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toEntry),
+    /** Newest first: the web page's view. */
+    latest: (limit = 100, beforeSeq = Number.MAX_SAFE_INTEGER): AuditEntry[] =>
+      (db.prepare('SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?').all(beforeSeq, limit) as Row[]).map(toEntry),
+    /** Entries whose action starts with `prefix` (for example 'access.'), after `afterSeq`, oldest first. */
+    withPrefix: (prefix: string, afterSeq = 0, limit = 1000): AuditEntry[] =>
+      (db.prepare("SELECT * FROM audit_log WHERE seq > ? AND substr(action, 1, length(?)) = ? ORDER BY seq LIMIT ?").all(afterSeq, prefix, prefix, limit) as Row[]).map(toEntry),
+    /** The chain's head (seq 0 and GENESIS when empty): written down elsewhere, it pins everything before it. */
+    head: (): { seq: number; hash: string } => (last.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS },
+    /** The first entry that does not follow from its predecessor, or null when the whole chain holds. */
+    verify(): AuditBreak | null {
+      let previous = GENESIS;
+      let expected = 1;
+      for (const r of db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<Row>) {
+        if (r.seq !== expected) return { seq: r.seq, why: `entry ${expected} is missing` };
+        let detail: AuditDetail;
+        try {
+          detail = JSON.parse(r.detail) as AuditDetail;
+        } catch {
+          return { seq: r.seq, why: 'its detail is not JSON' };
+        }
+        if (entryHash(previous, { ...r, detail }) !== r.hash) return { seq: r.seq, why: 'its hash does not follow from its content and the entry before it' };
+        previous = r.hash;
+        expected++;
+      }
+      return null;
+    },
+  };
+}
+export type AuditRepo = ReturnType<typeof auditRepo>;
