@@ -96,7 +96,10 @@ export const MIGRATIONS: readonly string[] = [
   // sources.desk_id: the desk the source chose; null = the whole newsroom (no desk existed, or before desks).
   // retired_keys: a journalist's earlier keys, kept so that what is sealed to them is named, and openable.
   // pending_changes: a change to who can read what, waiting for a second administrator (requested_by
-  // null: made with the CLI). sealed_to: JSON array of the primary-key fingerprints an object is sealed to.
+  // null: made with the CLI; 'admin': disabling, removing, demoting or resetting an administrator).
+  // submission_keys: the primary-key fingerprints every object of a submission is sealed to (a
+  // journalist outside the conversation's desk sees the items sealed to one of their keys);
+  // replies.sealed_to: the same for a reply, as a JSON array.
   // audit_log: staff actions, each entry's hash committing to the previous one (server/audit/).
   // journalists.access_seen: the last audit entry about access this journalist was shown.
   `CREATE TABLE desks (
@@ -121,12 +124,17 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE TABLE pending_changes (
      id INTEGER PRIMARY KEY,
-     kind TEXT NOT NULL CHECK (kind IN ('enable', 'key', 'member', 'move')),
+     kind TEXT NOT NULL CHECK (kind IN ('enable', 'key', 'member', 'move', 'admin')),
      payload TEXT NOT NULL,
      requested_by INTEGER REFERENCES journalists(id) ON DELETE CASCADE,
      requested_day TEXT NOT NULL
    );
-   ALTER TABLE submissions ADD COLUMN sealed_to TEXT;
+   CREATE TABLE submission_keys (
+     submission_id TEXT NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+     fingerprint TEXT NOT NULL,
+     PRIMARY KEY (submission_id, fingerprint)
+   );
+   CREATE INDEX submission_keys_by_key ON submission_keys(fingerprint);
    ALTER TABLE replies ADD COLUMN sealed_to TEXT;
    CREATE TABLE audit_log (
      seq INTEGER PRIMARY KEY,
