@@ -67,7 +67,11 @@ afterAll(async () => {
 
 /** Still the same page (no reload), the key still unlocked, and `decrypted` (something only the key shows) on it. */
 async function stillUnlocked(page: Page, decrypted: string, text: string): Promise<void> {
-  await page.waitForFunction(([s, want]) => document.querySelector(s!)?.textContent?.includes(want!) ?? false, [decrypted, text], { timeout: 30_000 });
+  await page.waitForFunction(([s, want]) => document.querySelector(s!)?.textContent?.includes(want!) ?? false, [decrypted, text], { timeout: 30_000 }).catch(async (error: Error) => {
+    // Seen once under a loaded CI run and never again: say what the page held, for the next time.
+    const thread = await page.evaluate(() => document.querySelector('#workspace')?.outerHTML.slice(0, 4000) ?? '(no #workspace)').catch(() => '(page gone)');
+    throw new Error(`${error.message}\n#workspace was: ${thread}`);
+  });
   expect(await page.evaluate(() => (window as unknown as { __marker?: string }).__marker)).toBe('triage');
   expect(await page.textContent('#key-status')).toBe(UNLOCKED);
 }
