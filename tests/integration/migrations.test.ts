@@ -34,7 +34,7 @@ async function copyOf(version: string): Promise<string> {
   return dir;
 }
 
-describe.each(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'])('a data directory made at schema %s', (version) => {
+describe.each(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8'])('a data directory made at schema %s', (version) => {
   test('upgrades to the current schema with every row and object intact and usable', async () => {
     const want = expected[version]!;
     const dir = await copyOf(version);
@@ -73,7 +73,7 @@ describe.each(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'])('a data directory made
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(db.pragma('foreign_key_check')).toEqual([]);
       // Replies written before schema 8 name no author: nobody recorded who wrote them.
-      if ((want.replies ?? []).length) expect(db.prepare('SELECT DISTINCT journalist_id FROM replies').all()).toEqual([{ journalist_id: null }]);
+      if ((want.replies ?? []).length && Number(version.slice(1)) < 8) expect(db.prepare('SELECT DISTINCT journalist_id FROM replies').all()).toEqual([{ journalist_id: null }]);
     } finally {
       db.close();
     }
@@ -105,4 +105,61 @@ test('a database from a newer Sealdrop is refused, unchanged', async () => {
   const before = await sha256(file);
   expect(() => openDb(file, MIGRATIONS.slice(0, 2))).toThrow(/newer Sealdrop \(schema 4\)/);
   expect(await sha256(file)).toBe(before);
+});
+
+describe('schema 8 -> 9 (desks, retired keys, changes, the audit log)', () => {
+  type Rows = Record<string, unknown[]>;
+  /** Every row of every table, in rowid order, as the given columns of each table. */
+  function rowsOf(db: Database.Database, columns: Record<string, string[]>): Rows {
+    const out: Rows = {};
+    for (const [table, cols] of Object.entries(columns)) out[table] = db.prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${table}" ORDER BY rowid`).all();
+    return out;
+  }
+  const schemaOf = (db: Database.Database) => db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all();
+
+  test('keeps every row as it was, puts every conversation in no desk (visible to all), invents no audit entry, and ends with a fresh schema', async () => {
+    const want = expected.v8!;
+    const dir = await copyOf('v8');
+    const file = path.join(dir, 'sealdrop.sqlite');
+    const old = new Database(file, { readonly: true });
+    const tables = (old.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name);
+    const columns = Object.fromEntries(tables.map((t) => [t, (old.prepare(`PRAGMA table_info("${t}")`).all() as { name: string }[]).map((c) => c.name)]));
+    const before = rowsOf(old, columns);
+    old.close();
+    expect(before.sources).toHaveLength(2);
+    expect(before.replies).toHaveLength(2);
+
+    const store = openStore(dir);
+    try {
+      // Every journalist still sees both conversations and their items (no desk: the whole newsroom).
+      const listed = store.inbox.page(1, 'all', 1);
+      expect(listed.lines.map((l) => l.id).sort()).toEqual(want.sources.map((x) => x.id).sort());
+      expect(store.audit.head().seq).toBe(0);
+      expect(store.audit.verify()).toBeNull();
+    } finally {
+      store.close();
+    }
+
+    const db = new Database(file, { readonly: true });
+    const fresh = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-fresh-'));
+    dirs.push(fresh);
+    openStore(fresh).close();
+    const made = new Database(path.join(fresh, 'sealdrop.sqlite'), { readonly: true });
+    try {
+      expect(rowsOf(db, columns)).toEqual(before); // every old column of every old row, unchanged
+      expect(db.prepare('SELECT DISTINCT desk_id FROM sources').all()).toEqual([{ desk_id: null }]);
+      for (const table of ['desks', 'desk_members', 'retired_keys', 'pending_changes', 'audit_log']) {
+        expect(db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get(), table).toEqual({ n: 0 });
+      }
+      expect(db.prepare('SELECT DISTINCT access_seen FROM journalists').all()).toEqual([{ access_seen: 0 }]);
+      // ana's reply keeps its author (schema 8 recorded it); the other names nobody.
+      const authors = Object.fromEntries((db.prepare('SELECT id, journalist_id FROM replies').all() as { id: string; journalist_id: number | null }[]).map((r) => [r.id, r.journalist_id]));
+      expect(authors).toEqual({ [want.replies![0]!.id]: 1, [want.replies![1]!.id]: null });
+      expect(schemaOf(db)).toEqual(schemaOf(made));
+      expect(db.pragma('user_version', { simple: true })).toBe(made.pragma('user_version', { simple: true }));
+    } finally {
+      db.close();
+      made.close();
+    }
+  });
 });
