@@ -118,6 +118,7 @@ export type SealedData = { at: number; bodyAt: number; partial: boolean; length:
  */
 function readFraming(data: Uint8Array, whole: boolean): ObjectHeaders {
   const recipientKeyIds: string[] = [];
+  const pkesks: PacketSpan[] = [];
   for (let at = 0; ; ) {
     const header = readHeader(data, at);
     if (header.tag === TAG.seipd) {
@@ -125,21 +126,37 @@ function readFraming(data: Uint8Array, whole: boolean): ObjectHeaders {
       const version = byteAt(data, header.next, header.next + header.length);
       if (version !== 1) refuse(`its data packet is version ${version}; it must be an integrity-protected SEIPDv1 packet, which GnuPG 2.2 reads`);
       const sealed = { at, bodyAt: header.next, partial: header.partial, length: -1 };
-      if (!whole) return { recipientKeyIds, sealed };
+      if (!whole) return { recipientKeyIds, pkesks, sealed };
       const { end, total } = seipdEnd(data, header);
       if (end !== data.length) refuse('there are bytes after the data packet');
-      return { recipientKeyIds, sealed: { ...sealed, length: total } };
+      return { recipientKeyIds, pkesks, sealed: { ...sealed, length: total } };
     }
-    if (header.tag !== TAG.pkesk) refuse(`it holds ${KNOWN_TAGS[header.tag] ?? `an unknown packet (tag ${header.tag})`}; only public-key session keys and one SEIPDv1 data packet may be sent`);
-    if (header.partial) refuse('a session key packet has a partial length');
-    const end = header.next + header.length;
-    if (end > data.length) refuse('a packet claims more bytes than were sent');
-    recipientKeyIds.push(readPkesk(data, header.next, end));
-    at = end;
+    const span = pkeskAt(data, at, header);
+    recipientKeyIds.push(span.keyId);
+    pkesks.push(span);
+    at = span.end;
   }
 }
 
-export type ObjectHeaders = { recipientKeyIds: string[]; sealed: SealedData };
+/** The PKESK packet whose header was read at `at`; any other packet is refused. */
+function pkeskAt(data: Uint8Array, at: number, header: Length & { tag: number }): PacketSpan {
+  if (header.tag !== TAG.pkesk) refuse(`it holds ${KNOWN_TAGS[header.tag] ?? `an unknown packet (tag ${header.tag})`}; only public-key session keys and one SEIPDv1 data packet may be sent`);
+  if (header.partial) refuse('a session key packet has a partial length');
+  const end = header.next + header.length;
+  if (end > data.length) refuse('a packet claims more bytes than were sent');
+  return { keyId: readPkesk(data, header.next, end), at, end };
+}
+
+/** A run of v3 PKESK packets and nothing else, to its last byte (the packets a re-wrap adds). */
+export function readSessionKeyPackets(data: Uint8Array): PacketSpan[] {
+  const spans: PacketSpan[] = [];
+  for (let at = 0; at < data.length; at = spans[spans.length - 1]!.end) spans.push(pkeskAt(data, at, readHeader(data, at)));
+  return spans;
+}
+
+/** One PKESK packet: the key ID it names and its bytes' span, header included (re-wrapping keeps them as they are). */
+export type PacketSpan = { keyId: string; at: number; end: number };
+export type ObjectHeaders = { recipientKeyIds: string[]; pkesks: PacketSpan[]; sealed: SealedData };
 
 /**
  * Reads the framing of an uploaded object without decrypting or unpacking anything: one or more
@@ -157,6 +174,14 @@ export function readRecipientKeyIds(prefix: Uint8Array): string[] {
     if (!(error instanceof FramingError)) throw error;
     throw new NotEncryptedError(`A stored object's recipients cannot be read: ${error.why}.`);
   }
+}
+
+/**
+ * The PKESKs and the SEIPD header from a stored object's first bytes (rewrap.ts): refused unless
+ * the prefix holds every PKESK and the SEIPD packet's first bytes.
+ */
+export function readHeaderPrefix(prefix: Uint8Array): ObjectHeaders {
+  return readFraming(prefix, false);
 }
 
 /** Whether key IDs read from an object name exactly the expected keys, each once. */

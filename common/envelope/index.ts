@@ -6,6 +6,7 @@ export * from './seal.ts';
 export * from './headers.ts';
 export * from './open.ts';
 export * from './padded-text.ts';
+export * from './rewrap.ts';
 // Writing padded replies and labels, and the server's check of them (pad-text.ts), are imported by
 // name: the source page's script, which only reads replies, never carries them.
 export { createHasher, sha256Hex, toHex, type Hasher } from './hash.ts';
