@@ -62,13 +62,59 @@ export function assertNewKeyFields(k: { fingerprint: string; recipientKeyId: str
   if (problem) throw new Error(`The key fields given to the store disagree with the key: ${problem.split('. ')[0]}.`);
 }
 
-/** Every journalist and source row agrees with its own key; else the database is refused. */
+/** Every journalist, retired key, pending key change and source row agrees with its own key; else the database is refused. */
 export function assertKeysAgree(db: Db): void {
+  assertJournalistKeys(db);
+  assertRetiredKeys(db);
+  assertPendingKeys(db);
+  assertSourceKeys(db);
+}
+
+function assertJournalistKeys(db: Db): void {
   type J = { id: number; fingerprint: string; recipient_key_id: string; public_key: string };
   for (const j of db.prepare('SELECT id, fingerprint, recipient_key_id, public_key FROM journalists').all() as J[]) {
     const problem = keyFieldsProblem({ fingerprint: j.fingerprint, recipientKeyId: j.recipient_key_id, publicKey: j.public_key }, `journalist #${j.id}`);
     if (problem) throw new UntrustedDatabaseError('key_mismatch', problem);
   }
+}
+
+// A retired key names what is sealed to it (and who may still open it): a forged row showing a
+// journalist's old fingerprint beside another key would vouch for that key the same way.
+function assertRetiredKeys(db: Db): void {
+  type R = { n: number; fingerprint: string; recipient_key_id: string; public_key: string };
+  for (const r of db.prepare('SELECT rowid AS n, fingerprint, recipient_key_id, public_key FROM retired_keys').all() as R[]) {
+    const problem = keyFieldsProblem({ fingerprint: r.fingerprint, recipientKeyId: r.recipient_key_id, publicKey: r.public_key }, `retired key row ${r.n}`);
+    if (problem) throw new UntrustedDatabaseError('key_mismatch', problem);
+  }
+}
+
+/**
+ * A pending key change holds the key a second administrator is asked to confirm: they are shown
+ * the fingerprint computed from it, so it must be one readable public key for a journalist who
+ * exists, and any identifier written beside it must be its own. Applied or not is never read from
+ * the payload (a change is applied only when confirmed, which removes its row).
+ */
+function assertPendingKeys(db: Db): void {
+  type P = { id: number; payload: string };
+  for (const p of db.prepare("SELECT id, payload FROM pending_changes WHERE kind = 'key'").all() as P[]) {
+    const row = `pending change #${p.id}`;
+    let payload: { journalistId?: unknown; publicKey?: unknown; fingerprint?: unknown; recipientKeyId?: unknown };
+    try {
+      payload = JSON.parse(p.payload) as typeof payload;
+    } catch {
+      throw new UntrustedDatabaseError('key_mismatch', `The payload of ${row} is not JSON`);
+    }
+    if (typeof payload !== 'object' || payload === null || typeof payload.publicKey !== 'string' || !Number.isInteger(payload.journalistId)) {
+      throw new UntrustedDatabaseError('key_mismatch', `The payload of ${row} does not hold a journalist and a public key`);
+    }
+    if (!db.prepare('SELECT 1 FROM journalists WHERE id = ?').get(payload.journalistId)) throw new UntrustedDatabaseError('key_mismatch', `${row} names no journalist`);
+    const ids = derived(payload.publicKey, row);
+    if (payload.fingerprint !== undefined && String(payload.fingerprint).toUpperCase() !== ids.fingerprint) throw new UntrustedDatabaseError('key_mismatch', `The fingerprint written in ${row} is not that of its public key (${ids.fingerprint})`);
+    if (payload.recipientKeyId !== undefined && !ids.keyIds.includes(String(payload.recipientKeyId).toLowerCase())) throw new UntrustedDatabaseError('key_mismatch', `The recipient key ID written in ${row} is not one of its public key's own`);
+  }
+}
+
+function assertSourceKeys(db: Db): void {
   // rowid, not id: a source's id is a login-free handle, and error messages reach logs.
   type S = { n: number; public_key: string | null; recipient_key_id: string | null };
   for (const s of db.prepare('SELECT rowid AS n, public_key, recipient_key_id FROM sources').all() as S[]) {

@@ -1,15 +1,14 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair, readJournalistKey, type JournalistKey } from '../../common/envelope/index.ts';
-import { writeBackup } from '../../server/cli/backup.ts';
-import { openStore, type Store } from '../../server/store/index.ts';
+import { openStore } from '../../server/store/index.ts';
 import { sealdrop } from '../helpers/cli.ts';
+import { raw, refusal, sealedBackup } from '../helpers/forged.ts';
 import { SOURCE_KEY } from '../helpers/sources.ts';
 
 // Threat: a forged data directory or backup. Anyone can seal a backup to a journalist's public key
@@ -45,32 +44,11 @@ async function honestDir(): Promise<string> {
   return dir;
 }
 
-function raw(dir: string, sql: string, ...params: unknown[]): void {
-  const db = new Database(path.join(dir, 'sealdrop.sqlite'));
-  try {
-    db.prepare(sql).run(...params);
-  } finally {
-    db.close();
-  }
-}
-
 /** jo's row keeps the newsroom's fingerprint; its key becomes the attacker's. */
 async function forgedDir(): Promise<string> {
   const dir = await honestDir();
   raw(dir, 'UPDATE journalists SET public_key = ?, recipient_key_id = ? WHERE username = ?', attacker.armored, attacker.recipientKeyId, 'jo');
   return dir;
-}
-
-/** The error opening the store throws, or null if it opened. */
-function refusal(dir: string): (Error & { code?: string }) | null {
-  let store: Store;
-  try {
-    store = openStore(dir);
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  store.close();
-  return null;
 }
 
 /** Starts the real server on `dir`; if it starts, returns the keys its source page is told to encrypt to. */
@@ -227,12 +205,8 @@ describe('a schema object the migrations did not make', () => {
 test('a forged backup, sealed to the newsroom\'s public key alone, is refused by `sealdrop restore`', async () => {
   // The attacker needs no secret: a forged database, sealed with Sealdrop's own backup code to
   // jo's public key, and a digest of the file they hand over.
-  const forged = await forgedDir();
-  const database = new Database(path.join(forged, 'sealdrop.sqlite'), { readonly: true }).serialize();
-  const snapshot = { database, objects: [], keyFile: null, tor: [] };
   const out = path.join(work, 'forged.backup');
-  await writeBackup({ snapshot: async () => snapshot } as unknown as Store, forged, out, [newsroom.key]);
-  const digest = createHash('sha256').update(await readFile(out)).digest('hex');
+  const digest = await sealedBackup(await forgedDir(), out, [newsroom.key]);
 
   const target = path.join(work, 'restored');
   const res = await sealdrop(['restore', '--in', out, '--sha256', digest, '--key', newsroomSecret, '--data', target]);
