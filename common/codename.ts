@@ -1,9 +1,9 @@
-import { EFF_LARGE_WORDLIST, EXCLUDED_WORDS } from './wordlist.ts';
+import { ADDED_WORDS, CODENAME_WORDLIST, EFF_LARGE_WORDLIST, EXCLUDED_WORDS } from './wordlist.ts';
 
-export { EXCLUDED_WORDS };
+export { ADDED_WORDS, CODENAME_WORDLIST, EXCLUDED_WORDS };
 
-// A codename is 7 different words from the EFF large list, less the excluded words (wordlist.ts):
-// log2 of 7716 × 7715 × … × 7710 ≈ 90.39 bits, chosen uniformly (WORDLIST.md).
+// A codename is 7 different words from the 7,776 of CODENAME_WORDLIST (the EFF large list with the
+// excluded words replaced, wordlist.ts): log2 of 7776 × 7775 × … × 7770 ≈ 90.47 bits, chosen uniformly (WORDLIST.md).
 export const CODENAME_WORDS = 7;
 
 /**
@@ -34,12 +34,12 @@ function randomIndex(n: number): number {
   }
 }
 
-/** Seven different words, none excluded: drawn from the whole list and drawn again on a miss, so each allowed codename is equally likely. */
+/** Seven different words: drawn uniformly, and drawn again on a repeat, so each codename is equally likely. */
 export function generateCodename(): string {
   const words: string[] = [];
   while (words.length < CODENAME_WORDS) {
-    const word = EFF_LARGE_WORDLIST[randomIndex(EFF_LARGE_WORDLIST.length)]!;
-    if (!EXCLUDED_WORDS.has(word) && !words.includes(word)) words.push(word);
+    const word = CODENAME_WORDLIST[randomIndex(CODENAME_WORDLIST.length)]!;
+    if (!words.includes(word)) words.push(word);
   }
   return words.join(' ');
 }
@@ -49,9 +49,9 @@ export function generateCodename(): string {
 const DIGITS_PER_WORD = 5;
 let indexOf: Map<string, number> | null = null;
 
-/** The codename as seven groups of five dice digits. */
+/** The codename as seven groups of five dice digits (an excluded word of an older codename keeps its own number). */
 export function codenameDigits(codename: string): string {
-  indexOf ??= new Map(EFF_LARGE_WORDLIST.map((w, i) => [w, i]));
+  indexOf ??= new Map([...EFF_LARGE_WORDLIST.entries(), ...CODENAME_WORDLIST.entries()].map(([i, w]) => [w, i]));
   return normaliseCodename(codename).split(' ').map((word) => {
     const i = indexOf!.get(word);
     if (i === undefined) throw new NotACodenameError('client.codename.notWord', { word });
@@ -63,12 +63,27 @@ export function codenameDigits(codename: string): string {
 const FOREIGN_DIGITS = /[\u0660-\u0669\u06f0-\u06f9\uff10-\uff19]/g;
 const asciiDigit = (d: string) => String((d.codePointAt(0)! - (d >= '\uff10' ? 0xff10 : d >= '\u06f0' ? 0x06f0 : 0x0660)));
 
-/** Seven words from 35 dice digits (any grouping, any of the digit scripts above), or null if it is not that. */
-function wordsFromDigits(typed: string): string | null {
+/** The dice numbers (0-7775) of 35 typed digits (any grouping, any of the digit scripts above), or null if it is not that. */
+function diceNumbers(typed: string): number[] | null {
   const digits = typed.replace(FOREIGN_DIGITS, asciiDigit).replace(/[\s\-.,\u060c\u3001]/g, '');
   if (!new RegExp(`^[1-6]{${DIGITS_PER_WORD * CODENAME_WORDS}}$`).test(digits)) return null;
-  const groups = digits.match(new RegExp(`.{${DIGITS_PER_WORD}}`, 'g'))!;
-  return groups.map((g) => EFF_LARGE_WORDLIST[parseInt([...g].map((d) => Number(d) - 1).join(''), 6)]).join(' ');
+  return digits.match(new RegExp(`.{${DIGITS_PER_WORD}}`, 'g'))!.map((g) => parseInt([...g].map((d) => Number(d) - 1).join(''), 6));
+}
+
+function wordsFromDigits(typed: string): string | null {
+  return diceNumbers(typed)?.map((i) => CODENAME_WORDLIST[i]).join(' ') ?? null;
+}
+
+/**
+ * The other way typed digits can be read: a codename made before the added words took the excluded
+ * words' numbers may hold an excluded word, whose number now reads as an added word. Null when the
+ * digits name no such place (or the words were typed as words): the first reading is the only one.
+ * A login tries this one when the first is refused.
+ */
+export function olderReading(typed: string): string | null {
+  const numbers = diceNumbers(typed);
+  if (!numbers?.some((i) => EXCLUDED_WORDS.has(EFF_LARGE_WORDLIST[i]!))) return null;
+  return numbers.map((i) => EFF_LARGE_WORDLIST[i]).join(' ');
 }
 
 /** The canonical form of what a source typed: lower case, single spaces, seven words; or the 35-digit form, as words. */

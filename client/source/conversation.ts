@@ -1,6 +1,6 @@
 import { openText, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
-import { deriveSourceSecrets, normaliseCodename, NotACodenameError } from '../../common/codename.ts';
-import { fetchConfig, fetchReply, login, replyAction } from '../api/source.ts';
+import { deriveSourceSecrets, normaliseCodename, NotACodenameError, olderReading } from '../../common/codename.ts';
+import { fetchConfig, fetchReply, login, replyAction, type LoggedIn } from '../api/source.ts';
 import { start } from './app.ts';
 import { byId, show } from './ui.ts';
 import { t } from '../i18n.ts';
@@ -26,11 +26,20 @@ async function showReply(list: HTMLElement, reply: { id: string; createdDay: str
   list.append(item);
 }
 
+async function unlock(codename: string, kdfSalt: string): Promise<{ session: LoggedIn; key: PrivateKey }> {
+  const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, kdfSalt);
+  const session = await login(loginSecret);
+  return { session, key: await readPrivateKey(session.privateKey, keyPassphrase) };
+}
+
 async function logIn(typed: string): Promise<void> {
   const config = await fetchConfig();
-  const { loginSecret, keyPassphrase } = await deriveSourceSecrets(normaliseCodename(typed), config.kdfSalt);
-  const session = await login(loginSecret);
-  const key = await readPrivateKey(session.privateKey, keyPassphrase);
+  // Digits from a codename made before the added words may read two ways (common/codename.ts).
+  const older = olderReading(typed);
+  const { session, key } = await unlock(normaliseCodename(typed), config.kdfSalt).catch((error: unknown) => {
+    if (!older) throw error;
+    return unlock(older, config.kdfSalt).catch(() => Promise.reject(error));
+  });
   const list = byId('replies');
   list.replaceChildren();
   for (const reply of session.replies) await showReply(list, reply, key, session.sourceToken);

@@ -28,18 +28,18 @@ export function newSource(store: Store, loginSecret = randomBytes(32).toString('
   return { ...store.sources.create({ loginSecret, ...SOURCE_KEY, privateKey: 'private' }), loginSecret };
 }
 
-/** A source registered through the API exactly as the page does it; returns its session token. */
-export async function registerApiSource(sourceUrl: string): Promise<{ token: string; codename: string; keyPassphrase: string }> {
+/** A source registered through the API exactly as the page does it; returns its session token. `chosen`: a codename of one's own (one made before a change to the word list). */
+export async function registerApiSource(sourceUrl: string, chosen?: string, desk?: number): Promise<{ token: string; codename: string; keyPassphrase: string }> {
   const { generateSourceKeyPair } = await import('../../common/envelope/index.ts');
   const { deriveSourceSecrets, generateCodename } = await import('../../common/codename.ts');
   const config = (await (await fetch(`${sourceUrl}/api/config`)).json()) as { kdfSalt: string };
-  const codename = generateCodename();
+  const codename = chosen ?? generateCodename();
   const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, config.kdfSalt);
   const { publicKey, privateKey } = await generateSourceKeyPair({ passphrase: keyPassphrase });
   const res = await fetch(`${sourceUrl}/api/sources`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ login: loginSecret, publicKey, privateKey }),
+    body: JSON.stringify({ login: loginSecret, publicKey, privateKey, ...(desk === undefined ? {} : { desk }) }),
   });
   if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
   return { token: ((await res.json()) as { sourceToken: string }).sourceToken, codename, keyPassphrase };

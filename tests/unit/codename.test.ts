@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
-import { codenameDigits, deriveSourceSecrets, EXCLUDED_WORDS, generateCodename, normaliseCodename, NotACodenameError } from '../../common/codename.ts';
+import { ADDED_WORDS, CODENAME_WORDLIST, codenameDigits, deriveSourceSecrets, EXCLUDED_WORDS, generateCodename, normaliseCodename, NotACodenameError, olderReading } from '../../common/codename.ts';
 import { EFF_LARGE_WORDLIST } from '../../common/wordlist.ts';
 
 describe('the EFF large wordlist', () => {
@@ -14,19 +14,36 @@ describe('the EFF large wordlist', () => {
   });
 });
 
-describe('the words a new codename never uses (issue 25)', () => {
-  test('are list words, in WORDLIST.md, and the entropy it states is what is left', async () => {
+const bitsOf = (n: number) => Array.from({ length: 7 }, (_, i) => Math.log2(n - i)).reduce((a, b) => a + b);
+
+describe('the words a new codename never uses, and the words in their places (issue 25)', () => {
+  test('the excluded words are list words and in WORDLIST.md', async () => {
     const doc = await readFile(new URL('../../common/WORDLIST.md', import.meta.url), 'utf8');
     expect(EXCLUDED_WORDS.size).toBeGreaterThan(50);
     for (const word of EXCLUDED_WORDS) {
       expect(EFF_LARGE_WORDLIST).toContain(word);
       expect(doc, word).toMatch(new RegExp(`\\b${word}\\b`));
     }
-    const n = EFF_LARGE_WORDLIST.length - EXCLUDED_WORDS.size;
-    const bits = Array.from({ length: 7 }, (_, i) => Math.log2(n - i)).reduce((a, b) => a + b);
-    expect(doc).toContain(`${n} words`);
-    expect(doc).toContain(`${bits.toFixed(2)} bits`);
-    expect(bits).toBeGreaterThan(90);
+  });
+
+  test('codenames are drawn from 7,776 different words again, none excluded, the added ones plain and prefix-free like the list, and at least 90.47 bits', async () => {
+    expect(CODENAME_WORDLIST).toHaveLength(7776);
+    expect(new Set(CODENAME_WORDLIST).size).toBe(7776);
+    expect(CODENAME_WORDLIST.filter((w) => EXCLUDED_WORDS.has(w))).toEqual([]);
+    expect(ADDED_WORDS).toHaveLength(EXCLUDED_WORDS.size);
+    const known = [...EFF_LARGE_WORDLIST];
+    for (const word of ADDED_WORDS) {
+      expect(word).toMatch(/^[a-z]{3,9}$/);
+      expect(CODENAME_WORDLIST).toContain(word);
+      // Neither a prefix of any known word (the published list, excluded ones too) nor starting with one.
+      expect(known.filter((w) => w.startsWith(word) || word.startsWith(w)), word).toEqual([]);
+      known.push(word);
+    }
+    const bits = bitsOf(CODENAME_WORDLIST.length);
+    expect(Number(bits.toFixed(2))).toBeGreaterThanOrEqual(90.47);
+    const doc = await readFile(new URL('../../common/WORDLIST.md', import.meta.url), 'utf8');
+    expect(doc).toContain(`${bits.toFixed(3)} bits`);
+    for (const word of ADDED_WORDS) expect(doc, word).toMatch(new RegExp(`\\b${word}\\b`));
   });
 
   test('never appear in a new codename, no word repeats, and a codename made before with them still maps both ways', () => {
@@ -36,7 +53,13 @@ describe('the words a new codename never uses (issue 25)', () => {
       expect(new Set(words).size).toBe(7);
     }
     const old = 'crazy lazy fool abacus abacus zoom nerd';
-    expect(normaliseCodename(codenameDigits(old))).toBe(old);
+    expect(normaliseCodename(old)).toBe(old);
+    const digits = codenameDigits(old);
+    // Its digits now read first as added words; the older reading gives the codename back.
+    expect(normaliseCodename(digits).split(' ').filter((w) => ADDED_WORDS.includes(w))).toHaveLength(4);
+    expect(olderReading(digits)).toBe(old);
+    expect(olderReading(old)).toBeNull();
+    expect(olderReading(codenameDigits('abacus abdomen abdominal arousal dispute uncurled zoom'))).toBeNull();
   });
 });
 
@@ -44,7 +67,7 @@ describe('codenames', () => {
   test('are seven words from the list, and differ each time', () => {
     const a = generateCodename();
     expect(a.split(' ')).toHaveLength(7);
-    expect(a.split(' ').every((w) => EFF_LARGE_WORDLIST.includes(w))).toBe(true);
+    expect(a.split(' ').every((w) => CODENAME_WORDLIST.includes(w))).toBe(true);
     expect(generateCodename()).not.toBe(a);
   });
 

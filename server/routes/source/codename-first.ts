@@ -16,7 +16,7 @@ import { renderCodenamePage } from '../../views/source-conversation.ts';
 import { NOT_OPEN } from './api.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import type { SourceGates } from './conversation.ts';
-import { brandingFor } from './refusals.ts';
+import { brandingFor, keepFormOnRefusal } from './refusals.ts';
 
 type Deps = { config: Config; store: Store; sessions: SourceSessions; gates: SourceGates; tokens: FormTokens; recipients: () => Promise<RecipientSet> };
 
@@ -68,5 +68,6 @@ export function codenameFirst(deps: Deps): Router {
     tokens.remember(key, result);
     answerSend(res, deps, result);
   });
+  router.use(keepFormOnRefusal); // not open, busy or full: the start page's forms again, with the reason
   return router;
 }

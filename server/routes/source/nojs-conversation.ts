@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { openReplies } from '../../sources/unlock.ts';
-import { deriveSourceSecrets, normaliseCodename, NotACodenameError } from '../../../common/codename.ts';
+import { deriveSourceSecrets, normaliseCodename, NotACodenameError, olderReading } from '../../../common/codename.ts';
 import { renderConversation, renderSourceLogin, type ShownReply } from '../../views/source-conversation.ts';
 import { renderMessagePage } from '../../views/message.ts';
 import { sendPage } from '../../http/pad-responses.ts';
@@ -67,8 +67,10 @@ export function noScriptConversation({ config, store, sessions, gates, tokens }:
     }
     let opened: { sourceId: string; replies: ShownReply[] };
     try {
-      opened = await gates.codenameLogin.run(() => openConversation(store, codename), untilClosed(res));
+      opened = await gates.codenameLogin.run(() => openEither(store, codename, olderReading(typed)), untilClosed(res));
     } catch (error) {
+      // Too many logins at once: the same form, the codename still in it, to try again in a moment.
+      if (error instanceof HttpError && error.status === 503) return sendPage(res.status(503), (t) => again(t, say(t, error.said)));
       if (!(error instanceof UnknownCodenameError)) throw error;
       await slowly(req); // the gate slot is already free, and the connection gives way to a newcomer meanwhile
       return sendPage(res.status(401), (t) => again(t, say(t, UNKNOWN_CODENAME)));
@@ -92,6 +94,16 @@ export function noScriptConversation({ config, store, sessions, gates, tokens }:
   });
 
   return router;
+}
+
+/** Digits from a codename made before the added words may read two ways (common/codename.ts): the older one is tried second. */
+async function openEither(store: Store, codename: string, older: string | null): Promise<{ sourceId: string; replies: ShownReply[] }> {
+  try {
+    return await openConversation(store, codename);
+  } catch (error) {
+    if (!older || !(error instanceof UnknownCodenameError)) throw error;
+    return openConversation(store, older);
+  }
 }
 
 /** The work the login gate bounds: PBKDF2, then unlocking the key and decrypting the replies. */

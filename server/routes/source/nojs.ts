@@ -9,7 +9,7 @@ import { declaresMoreThan } from '../../http/validate.ts';
 import { requireSpace } from '../../http/space.ts';
 import { MAX_MESSAGE_BYTES, readForm, typedMessage } from '../../nojs/form.ts';
 import { formatLimit } from '../../../common/sizes.ts';
-import { brandingFor, keepTyped } from './refusals.ts';
+import { brandingFor, keepFormOnRefusal, keepTyped } from './refusals.ts';
 import { answerSend } from './codename-first.ts';
 import type { FormTokens, SendResult } from '../../sources/form-tokens.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
@@ -105,6 +105,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     const leave = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.csrf;
     sendPage(res, (t) => renderSentPage(t, branding(t), leave));
   });
+  router.use(keepFormOnRefusal); // a send refused before it was read still comes back with its message
   return router;
 }
 

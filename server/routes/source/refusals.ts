@@ -1,6 +1,6 @@
-import type { Response } from 'express';
-import type { ErrorPage } from '../../http/errors.ts';
-import type { Typed } from '../../nojs/form.ts';
+import type { ErrorRequestHandler, Response } from 'express';
+import { classify, type ErrorPage } from '../../http/errors.ts';
+import { typedMessage, type Typed } from '../../nojs/form.ts';
 import type { Translator } from '../../i18n/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
@@ -16,6 +16,25 @@ import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 /** What the source typed into the form being answered (the no-JS send fills it as it reads the form). */
 export const keepTyped = (res: Response): Typed => ((res.locals as { typed?: Typed }).typed ??= { message: '' });
 const typedOf = (res: Response): Typed | undefined => (res.locals as { typed?: Typed }).typed;
+
+// Refusals that come back as the form, what was typed kept: every 4xx, and "not open / busy" (503)
+// and "the server is full" (507), which say to try again later: the message is still there then.
+const asForm = (status: number) => status < 500 || status === 503 || status === 507;
+
+/**
+ * The last error handler of the no-JS send and codename-first routers. A refusal made before the
+ * form's body was read (not open, every upload slot busy, the disk low) reads the message now (it
+ * comes before the files; the rest is read and dropped), so the form comes back with it; a
+ * codename-first form has nothing typed, and comes back as the start page's forms.
+ */
+export const keepFormOnRefusal: ErrorRequestHandler = async (error: unknown, req, res, next) => {
+  const { status } = classify(error);
+  if (status === 503 || status === 507) {
+    const typed = keepTyped(res);
+    if (req.is('multipart/form-data') && !req.readableDidRead) typed.message = await typedMessage(req);
+  }
+  next(error);
+};
 
 /** The newsroom's face in each language (its texts may differ per language; the logo is one). */
 export function brandingFor(store: Store): (t: Translator) => PageBranding {
@@ -44,7 +63,7 @@ export function sourceErrorPage({ config, store, sessions, tokens }: { config: C
     const once = typed ? tokens.issue() : undefined; // nothing was kept: a new token for the form shown again
     return (t, title, message) => {
       const status = res.statusCode;
-      if (typed && status < 500) {
+      if (typed && asForm(status)) {
         const refused = { reason: message, message: typed.message };
         return renderSourcePage({ t, open: true, maxFile: formatLimit(config.maxFileBytes), branding: branding(t), refused, leave: session?.csrf, once });
       }

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { CODENAME_WORDS, EXCLUDED_WORDS, KDF_ITERATIONS } from '../../../common/codename.ts';
-import { EFF_LARGE_WORDLIST } from '../../../common/wordlist.ts';
+import { ADDED_WORDS, CODENAME_WORDLIST, CODENAME_WORDS, EXCLUDED_WORDS, KDF_ITERATIONS } from '../../../common/codename.ts';
 import { generateKeyPair, readJournalistKey } from '../../../common/envelope/index.ts';
 import { LABEL_SIZE, MAX_LABEL_CHARS, sealText } from '../../../common/envelope/pad-text.ts';
 import { MIN_PADDED_SIZE, paddedSize } from '../../../common/envelope/padding.ts';
@@ -82,9 +81,10 @@ describe('README.md figures match the code', () => {
   test('codenames, the KDF and the source queues', () => {
     expect(word(/a \*\*codename\*\*: (\w+) words/)).toBe(CODENAME_WORDS);
     expect(word(/shown as (\w+) groups of five digits/)).toBe(CODENAME_WORDS);
-    const allowed = EFF_LARGE_WORDLIST.length - EXCLUDED_WORDS.size;
-    const bits = Array.from({ length: CODENAME_WORDS }, (_, i) => Math.log2(allowed - i)).reduce((a, b) => a + b);
-    expect(stated(readme, /less (\d+) words that read as an insult/)).toEqual([EXCLUDED_WORDS.size]);
+    const bits = Array.from({ length: CODENAME_WORDS }, (_, i) => Math.log2(CODENAME_WORDLIST.length - i)).reduce((a, b) => a + b);
+    expect(stated(readme, /with (\d+) words that read as an insult/)).toEqual([EXCLUDED_WORDS.size]);
+    expect(stated(readme, /replaced\n?\s*by (\d+) plain ones/)).toEqual([ADDED_WORDS.length]);
+    expect(stated(readme, /so ([\d,]+) words still/)).toEqual([CODENAME_WORDLIST.length]);
     expect(/\(([\d.]+)\n?\s*bits; the list/.exec(readme)?.[1]).toBe(bits.toFixed(2));
     expect(new Set(stated(readme, /([\d,]+) iterations/))).toEqual(new Set([KDF_ITERATIONS]));
     expect(stated(readme, /at most (\d+) waiting\)/)).toEqual([constant('server/sources/key-pool.ts', 'options.maxQueued')]);
