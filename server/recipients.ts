@@ -3,17 +3,21 @@ import { IncompleteError, UntrustedDatabaseError, type Journalist, type Store } 
 import { log } from './log/index.ts';
 import { said } from './i18n/said.ts';
 
-/** The journalist keys new submissions are encrypted to right now. */
+/** The journalist keys new material is encrypted to right now. */
 export type RecipientSet = { keys: JournalistKey[]; keyIds: string[]; armored: string[] };
+/** The recipients of one desk's material; null = the whole newsroom (no desk, or made before desks). */
+export type Recipients = (deskId: number | null) => Promise<RecipientSet>;
 
 // Keys expire with time, so usability is re-checked now and then rather than once at start-up.
 const RECHECK_MS = 10 * 60_000;
 
 /**
- * Active journalists' keys that can still encrypt. A key that has expired or been revoked is left
- * out (with a warning for the operator) instead of silently closing the drop for every source.
+ * The active readers' keys that can still encrypt: every active journalist for null, a desk's
+ * active members for a desk (pending members and keys are not applied, so never here). A key that
+ * has expired or been revoked is left out (with a warning for the operator) instead of silently
+ * closing the drop for every source.
  */
-export function recipientsOf(store: Store): () => Promise<RecipientSet> {
+export function recipientsOf(store: Store): Recipients {
   const cache = new Map<string, { checked: number; key: Promise<JournalistKey | null> }>();
   const check = (j: Journalist, now: number) => {
     const hit = cache.get(j.publicKey);
@@ -25,9 +29,9 @@ export function recipientsOf(store: Store): () => Promise<RecipientSet> {
     cache.set(j.publicKey, { checked: now, key });
     return key;
   };
-  return async () => {
+  return async (deskId) => {
     const now = Date.now();
-    const active = store.journalists.active();
+    const active = deskId === null ? store.journalists.active() : store.desks.activeMembers(deskId);
     const keys = await Promise.all(active.map((j) => check(j, now)));
     // The page encrypts to, and the framing check expects, what openpgp reads from the stored key;
     // what journalists are shown is the store's own reading of the same text. A key the two read

@@ -5,7 +5,7 @@ import { log } from '../log/index.ts';
 import { SessionsFullError } from '../auth/sessions.ts';
 import { KeyPoolBusyError } from '../sources/key-pool.ts';
 import { StoredKeyRefusedError } from '../sources/unlock.ts';
-import { ConflictError, DiskFullError, IncompleteError, isDiskFull, NotFoundError, SourceGoneError, StoreError } from '../store/index.ts';
+import { ChangeRefusedError, ConflictError, DiskFullError, InvalidInputError, IncompleteError, isDiskFull, NotFoundError, SourceGoneError, StoreError } from '../store/index.ts';
 import { EnvelopeError } from '../../common/envelope/index.ts';
 import { inEnglish, said, say, type Said } from '../i18n/said.ts';
 import type { Translator } from '../i18n/index.ts';
@@ -56,7 +56,9 @@ const DOMAIN: readonly { type: ErrorClass; status: number; code?: string; key?: 
   { type: UnsupportedKeyError, status: 400 }, // and its SourceKeyError, with a code of its own
   { type: SourceGoneError, status: 401, code: 'source_gone' },
   { type: NotFoundError, status: 404, code: 'not_found' },
+  { type: ChangeRefusedError, status: 409 }, // its own code: same_admin, not_admin
   { type: ConflictError, status: 409, code: 'conflict' },
+  { type: InvalidInputError, status: 400, code: 'bad_request' },
   { type: IncompleteError, status: 409, code: 'incomplete_submission' },
   { type: StoredKeyRefusedError, status: 409, code: 'source_key_refused', key: 'error.storedKeyRefused' },
   { type: DiskFullError, status: 507, code: 'no_space' },

@@ -16,6 +16,23 @@ export class NotFoundError extends StoreError {
 export class ConflictError extends StoreError {
   override name = 'ConflictError';
 }
+/** A value given to the store is malformed (a desk's slug or texts): nothing was changed. */
+export class InvalidInputError extends StoreError {
+  override name = 'InvalidInputError';
+}
+/**
+ * A change to who can read what was refused for a reason a script can act on: `same_admin` (the
+ * requester cannot confirm their own change), `not_admin` (only an administrator confirms).
+ */
+export class ChangeRefusedError extends ConflictError {
+  override name = 'ChangeRefusedError';
+  constructor(
+    said: Said,
+    readonly code: 'same_admin' | 'not_admin',
+  ) {
+    super(said);
+  }
+}
 /** A submission was completed before all its objects arrived. */
 export class IncompleteError extends StoreError {
   override name = 'IncompleteError';

@@ -10,6 +10,8 @@ import { sourceRepo, type SourceRepo } from './sources.ts';
 import { submissionRepo, type SubmissionRepo } from './submissions.ts';
 import { settingsRepo, type SettingsRepo } from './settings.ts';
 import { auditRepo, type AuditRepo } from './audit.ts';
+import { deskRepo, type DeskRepo } from './desks.ts';
+import { changeRepo, MOVE_NOT_YET, type ChangeRepo } from './changes.ts';
 import { spaceOf, type Space } from './space.ts';
 import { takeSnapshot, type Snapshot } from './backup.ts';
 import { assertKeysAgree } from './key-check.ts';
@@ -21,7 +23,9 @@ export { TotpKeyError } from './totp-key.ts';
 export { DataDirLockedError } from './lock.ts';
 export { UntrustedDatabaseError } from './trust.ts';
 export { DataDirPermissionError } from './permissions.ts';
-export type { Journalist, NewJournalist, KeyFields } from './journalists.ts';
+export type { Journalist, NewJournalist, KeyFields, RetiredKey, KeyOwner } from './journalists.ts';
+export { DESK_NAME, DESK_TEXT_LIMITS, deskText, type Desk, type DeskText, type DeskTexts } from './desks.ts';
+export { ADMIN_ACTIONS, type AdminAction, type ChangeKind, type ChangePayloads, type ChangeResult, type ChangeEffect, type PendingChange, type MoveObject } from './changes.ts';
 export { LIST_FILTERS, type ListFilter, type ConversationLine, type ConversationPage } from './conversations.ts';
 export { BULK_ACTIONS, type BulkAction, type ConversationSummary } from './bulk.ts';
 export type { NewSource, Source } from './sources.ts';
@@ -43,6 +47,10 @@ export type Store = {
   settings: SettingsRepo;
   /** Staff actions, hash-chained (server/audit/ reads and verifies it). */
   audit: AuditRepo;
+  /** Desks, their members, and which desk each conversation belongs to. */
+  desks: DeskRepo;
+  /** Changes to who can read what, held for a second administrator (the two-person rule). */
+  changes: ChangeRepo;
   blobs: BlobStore;
   /** Free space where the data directory lives (the upload guard, the journalists' warning). */
   space: Space;
@@ -70,15 +78,21 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   closingOnError(db, () => assertKeysAgree(db));
   const totp = closingOnError(db, () => openTotpSecrets(db, keyFile));
   const blobs = createFileBlobStore(path.join(dataDir, 'objects'));
+  const journalists = journalistRepo(db, totp);
+  const audit = auditRepo(db);
+  const desks = deskRepo(db, journalists, audit);
   return {
-    journalists: journalistRepo(db, totp),
+    journalists,
     submissions: submissionRepo(db, blobs),
     inbox: inboxRepo(db, blobs),
     sources: sourceRepo(db),
     replies: replyRepo(db, blobs),
     thread: threadRepo(db),
     settings: settingsRepo(db),
-    audit: auditRepo(db),
+    audit,
+    desks,
+    // H-rewrap: replace MOVE_NOT_YET with the move re-wrap (store.rewrap.apply), which calls finish in its transaction.
+    changes: changeRepo(db, { journalists, desks, audit }, { move: MOVE_NOT_YET }),
     blobs,
     space: spaceOf(dataDir),
     snapshot: () => takeSnapshot(db, dataDir, keyFile),

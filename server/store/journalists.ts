@@ -4,6 +4,7 @@ import { daysBefore, today } from './day.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { isSealed, loadTotpKey, totpBox, type TotpBox } from './totp-key.ts';
 import { assertNewKeyFields, fingerprintOf } from './key-check.ts';
+import { keyIdsOf } from './key-ids.ts';
 import { said, type Said } from '../i18n/said.ts';
 
 export type Journalist = {
@@ -35,6 +36,10 @@ export const LOCK_MINUTES = { min: 1, max: 240 } as const;
 export type KeyFields = { fingerprint: string; recipientKeyId: string; publicKey: string };
 export type NewJournalist = KeyFields & { username: string; isAdmin?: boolean };
 export type Credentials = { passwordHash: string | null; totpSecret: string | null };
+/** A key a journalist used before: what was sealed to it stays named, and openable with it. */
+export type RetiredKey = { fingerprint: string; recipientKeyIds: string[]; publicKey: string; retiredDay: string };
+/** Whose key a fingerprint or recipient key ID is (current or retired). */
+export type KeyOwner = { journalistId: number; username: string; fingerprint: string; retired: boolean };
 
 type Row = {
   id: number; username: string; fingerprint: string; recipient_key_id: string; public_key: string; active: number;
@@ -85,9 +90,20 @@ export function journalistRepo(db: Db, totp: TotpBox) {
   };
   const named = (username: string) => said('store.noJournalistNamed', { username });
   const BY_ID = said('store.noJournalistId');
+  // A key another journalist holds, or held (what is sealed to it stays theirs), is not free.
   const assertKeyFree = (fingerprint: string, exceptId = -1) => {
-    const clash = db.prepare('SELECT id FROM journalists WHERE fingerprint = ? AND id != ?').get(fingerprint, exceptId);
+    const clash = db.prepare('SELECT id FROM journalists WHERE fingerprint = ? AND id != ? UNION ALL SELECT journalist_id FROM retired_keys WHERE fingerprint = ? AND journalist_id != ?').get(fingerprint, exceptId, fingerprint, exceptId);
     if (clash) throw new ConflictError(said('store.keyInUse'));
+  };
+  type RetiredRow = { journalist_id: number; public_key: string; retired_day: string };
+  const toRetired = (r: RetiredRow): RetiredKey => {
+    const ids = keyIdsOf(r.public_key);
+    return { fingerprint: ids.fingerprint, recipientKeyIds: ids.subkeyIds, publicKey: r.public_key, retiredDay: r.retired_day };
+  };
+  // Identifiers are computed from the keys themselves (key-ids.ts), never read from the columns beside them.
+  const matches = (publicKey: string, id: string) => {
+    const ids = keyIdsOf(publicKey);
+    return ids.fingerprint === id.toUpperCase() || ids.keyIds.includes(id.toLowerCase());
   };
 
   return {
@@ -121,6 +137,40 @@ export function journalistRepo(db: Db, totp: TotpBox) {
       assertKeyFree(key.fingerprint, id);
       changed(db.prepare('UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id), BY_ID);
     },
+    /**
+     * Key rotation: the current key is kept in retired_keys (dated today) and `key` becomes
+     * current. Only the `key` change's applier calls this (changes.ts), inside its transaction.
+     */
+    rotateKey(id: number, key: KeyFields): void {
+      assertNewKeyFields(key);
+      assertKeyFree(key.fingerprint, id);
+      const old = must(row('id', id), BY_ID);
+      if (old.fingerprint === key.fingerprint) throw new ConflictError(said('store.sameKey'));
+      db.transaction(() => {
+        db.prepare('INSERT OR REPLACE INTO retired_keys (fingerprint, journalist_id, recipient_key_id, public_key, retired_day) VALUES (?, ?, ?, ?, ?)').run(
+          old.fingerprint, id, keyIdsOf(old.publicKey).keyIds.at(-1)!, old.publicKey, today(),
+        );
+        // Taking back a key used before makes it current again, not both.
+        db.prepare('DELETE FROM retired_keys WHERE fingerprint = ?').run(key.fingerprint);
+        db.prepare('UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id);
+      })();
+    },
+    /** A journalist's earlier keys, newest first. */
+    retiredKeys: (journalistId: number): RetiredKey[] =>
+      (db.prepare('SELECT * FROM retired_keys WHERE journalist_id = ? ORDER BY retired_day DESC, rowid DESC').all(journalistId) as RetiredRow[]).map(toRetired),
+    /** Whose key a primary fingerprint (40 hex) or a key ID (16 hex: what a PKESK names) is, current or retired; null when nobody's. */
+    keyOwner(id: string): KeyOwner | null {
+      if (!/^(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{40})$/.test(id)) return null;
+      for (const j of this.list()) if (matches(j.publicKey, id)) return { journalistId: j.id, username: j.username, fingerprint: j.fingerprint, retired: false };
+      for (const r of db.prepare('SELECT * FROM retired_keys').all() as RetiredRow[]) {
+        if (!matches(r.public_key, id)) continue;
+        return { journalistId: r.journalist_id, username: this.byId(r.journalist_id).username, fingerprint: keyIdsOf(r.public_key).fingerprint, retired: true };
+      }
+      return null;
+    },
+    /** Active administrators: two or more, and changes to who can read what wait for a second one. */
+    activeAdminCount: (): number => (db.prepare('SELECT COUNT(*) AS c FROM journalists WHERE is_admin = 1 AND active = 1').get() as { c: number }).c,
+    setAdmin: (id: number, isAdmin: boolean) => changed(db.prepare('UPDATE journalists SET is_admin = ? WHERE id = ?').run(isAdmin ? 1 : 0, id), BY_ID),
     credentials(id: number): Credentials {
       const r = row('id', id);
       return { passwordHash: r?.password_hash ?? null, totpSecret: r?.totp_secret ? totp.open(id, r.totp_secret) : null };
@@ -166,6 +216,10 @@ export function journalistRepo(db: Db, totp: TotpBox) {
       return this.active().filter((j) => j.notifyEmail !== null);
     },
     consumeEnrolment: (token: string) => void db.prepare('DELETE FROM enrolments WHERE token_hash = ?').run(hashToken(token)),
+    /** The last audit entry about access (seq) this journalist was shown on /access; 0 = none. */
+    accessSeen: (id: number): number => (db.prepare('SELECT access_seen AS s FROM journalists WHERE id = ?').get(id) as { s: number } | undefined)?.s ?? 0,
+    /** Only forward: a page rendered before a newer change must not mark that change seen. */
+    setAccessSeen: (id: number, seq: number) => changed(db.prepare('UPDATE journalists SET access_seen = max(access_seen, ?) WHERE id = ?').run(seq, id), BY_ID),
   };
 }
 export type JournalistRepo = ReturnType<typeof journalistRepo>;

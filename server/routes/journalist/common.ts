@@ -5,7 +5,7 @@ import { escapeHtml } from '../../views/escape.ts';
 import type { Sessions } from '../../auth/sessions.ts';
 import type { Throttle } from '../../auth/throttle.ts';
 import type { Config } from '../../config.ts';
-import type { RecipientSet } from '../../recipients.ts';
+import type { Recipients } from '../../recipients.ts';
 import { HttpError, type ErrorPage } from '../../http/errors.ts';
 import { locals } from '../../http/session.ts';
 import { noticeTaker } from '../../http/notice.ts';
@@ -24,7 +24,7 @@ export type JournalistDeps = {
   /** TOTP codes are single-use: the last step each journalist used, at enrolment or login (memory only). */
   usedSteps: Map<number, number>;
   /** The keys replies are also encrypted to; serve() shares the source app's, tests may leave it out. */
-  recipients?: () => Promise<RecipientSet>;
+  recipients?: Recipients;
   /** Journalists' onion access keys; serve() passes one, tests of the web interface alone may not. */
   onionAccess?: OnionAccess;
   /** The source onion address, once made, to show administrators. */

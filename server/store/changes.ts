@@ -1,0 +1,233 @@
+import type { Db } from './db.ts';
+import { today } from './day.ts';
+import { ChangeRefusedError, ConflictError, NotFoundError } from './errors.ts';
+import { keyIdsOf } from './key-ids.ts';
+import type { AuditActor, AuditDetail, AuditRepo } from './audit.ts';
+import type { DeskRepo } from './desks.ts';
+import type { Journalist, JournalistRepo, NewJournalist } from './journalists.ts';
+import { said } from '../i18n/said.ts';
+
+// The two-person rule. Whoever controls one administrator account (or one CLI shell) must not be
+// able to add a reader alone: a new key, a replaced key, a new desk member, a moved conversation,
+// and anything that takes an administrator away (else one stolen account demotes the other and
+// then acts alone) wait for a second administrator when the newsroom has two or more active ones.
+// Nothing reads a pending change but the pages that list it: recipients and visibility read only
+// applied state. Applying happens in one transaction with its `access.<kind>` audit entry.
+
+export type AdminAction = 'disable' | 'remove' | 'demote' | 'reset';
+export const ADMIN_ACTIONS: readonly AdminAction[] = ['disable', 'remove', 'demote', 'reset'];
+/** One object of a conversation re-wrapped in the page: its ref and the base64 PKESKs added (see common/envelope/rewrap.ts). */
+export type MoveObject = { ref: string; add: string };
+export type ChangePayloads = {
+  enable: { journalistId: number };
+  /** The store derives the fingerprint; recipientKeyId is what readJournalistKey chose, when the caller has it. */
+  key: { journalistId: number; publicKey: string; recipientKeyId?: string };
+  member: { deskId: number; journalistId: number };
+  /** toDeskId null: the whole newsroom. */
+  move: { sourceId: string; toDeskId: number | null; objects: MoveObject[] };
+  admin: { journalistId: number; action: AdminAction };
+};
+export type ChangeKind = keyof ChangePayloads;
+export type ChangeResult = { applied: true } | { applied: false; id: number };
+/** What a change does to who can read what: shown on the Changes page and recorded when applied. */
+export type ChangeEffect = { added: string[]; removed: string[]; journalist?: string; desk?: string; action?: AdminAction };
+export type PendingChange<K extends ChangeKind = ChangeKind> = ChangeEffect & {
+  id: number;
+  kind: K;
+  payload: ChangePayloads[K];
+  /** The requester's username, or 'cli'. */
+  requestedBy: string;
+  requestedById: number | null;
+  requestedDay: string;
+};
+/**
+ * A move re-wraps files before its rows change: H-rewrap's store.rewrap.apply does it, calling
+ * `finish` inside its own transaction (finish sets the desk, drops the pending row and audits).
+ */
+export type ChangeHooks = { move: (payload: ChangePayloads['move'], finish: () => void) => Promise<void> };
+export const MOVE_NOT_YET: ChangeHooks['move'] = () => Promise.reject(new Error('not yet: moving a conversation needs store.rewrap.apply (H-rewrap wires ChangeHooks.move in store/index.ts)'));
+
+type Row = { id: number; kind: ChangeKind; payload: string; requested_by: number | null; requested_day: string };
+type Deps = { journalists: JournalistRepo; desks: DeskRepo; audit: AuditRepo };
+type Who = { requestedBy: string; confirmedBy?: string };
+
+const fp = (publicKey: string) => keyIdsOf(publicKey).fingerprint;
+const NEWSROOM = 'newsroom';
+
+export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: ChangeHooks) {
+  const nameOf = (id: number | null) => (id === null ? 'cli' : journalists.byId(id).username);
+  const actorOf = (id: number | null): AuditActor => (id === null ? 'cli' : { username: journalists.byId(id).username });
+  const deskName = (id: number | null) => (id === null ? NEWSROOM : desks.byId(id).name);
+
+  /** What the change would do, read now; throws NotFoundError when what it names is gone. */
+  function effect<K extends ChangeKind>(kind: K, payload: ChangePayloads[K]): ChangeEffect {
+    const p = payload as ChangePayloads[ChangeKind] & Record<string, unknown>;
+    const j = typeof p.journalistId === 'number' ? journalists.byId(p.journalistId) : undefined;
+    switch (kind) {
+      case 'enable':
+        return { added: [j!.fingerprint], removed: [], journalist: j!.username };
+      case 'key':
+        return { added: [fp(String(p.publicKey))], removed: [j!.fingerprint], journalist: j!.username };
+      case 'member':
+        return { added: [j!.fingerprint], removed: [], journalist: j!.username, desk: desks.byId(Number(p.deskId)).name };
+      case 'admin': {
+        const action = p.action as AdminAction;
+        return { added: [], removed: action === 'disable' || action === 'remove' ? [j!.fingerprint] : [], journalist: j!.username, action };
+      }
+      default: {
+        const move = payload as ChangePayloads['move'];
+        const before = desks.readerFingerprints(desks.deskOf(move.sourceId));
+        const after = desks.readerFingerprints(move.toDeskId);
+        return { added: after.filter((f) => !before.includes(f)), removed: before.filter((f) => !after.includes(f)), desk: deskName(move.toDeskId) };
+      }
+    }
+  }
+
+  /** The change itself, inside the caller's transaction. */
+  function applyNow<K extends ChangeKind>(kind: K, payload: ChangePayloads[K]): void {
+    const p = payload as Record<string, unknown>;
+    const id = Number(p.journalistId);
+    if (kind === 'enable') return journalists.setActive(id, true);
+    if (kind === 'member') return desks.addMember(Number(p.deskId), id);
+    if (kind === 'key') {
+      const ids = keyIdsOf(String(p.publicKey));
+      const recipientKeyId = typeof p.recipientKeyId === 'string' ? p.recipientKeyId : (ids.subkeyIds.at(-1) ?? ids.keyIds[0]!);
+      return journalists.rotateKey(id, { fingerprint: ids.fingerprint, recipientKeyId, publicKey: String(p.publicKey) });
+    }
+    const action = p.action as AdminAction;
+    if (action === 'disable') journalists.setActive(id, false);
+    else if (action === 'remove') journalists.remove(journalists.byId(id).username);
+    else if (action === 'demote') journalists.setAdmin(id, false);
+    else journalists.setCredentials(id, { passwordHash: null, totpSecret: null });
+  }
+
+  /** Applies, drops the pending row (if any) and audits, all in one transaction (a move's files first). */
+  async function apply<K extends ChangeKind>(kind: K, payload: ChangePayloads[K], pendingId: number | null, who: Who, actor: AuditActor): Promise<void> {
+    const seen = effect(kind, payload);
+    const finish = () => {
+      if (pendingId !== null) {
+        if (db.prepare('DELETE FROM pending_changes WHERE id = ?').run(pendingId).changes === 0) throw new NotFoundError(said('store.change.none'));
+        audit.append({ actor, action: 'change.confirm', detail: { change: pendingId, kind } });
+      }
+      if (kind === 'move') {
+        const move = payload as ChangePayloads['move'];
+        desks.setDesk(move.sourceId, move.toDeskId);
+      } else applyNow(kind, payload);
+      audit.append({ actor, action: `access.${kind}`, detail: auditDetail(seen, who) });
+    };
+    if (kind === 'move') return hooks.move(payload as ChangePayloads['move'], finish);
+    db.transaction(finish).immediate();
+  }
+
+  /** Held when two or more administrators could confirm; an 'admin' change only when its target is an active administrator. */
+  function held<K extends ChangeKind>(kind: K, payload: ChangePayloads[K]): boolean {
+    if (journalists.activeAdminCount() < 2) return false;
+    if (kind !== 'admin') return true;
+    const target = journalists.byId((payload as ChangePayloads['admin']).journalistId);
+    return target.isAdmin && target.active;
+  }
+
+  const toPending = (r: Row): PendingChange => {
+    const payload = JSON.parse(r.payload) as ChangePayloads[ChangeKind];
+    return { id: r.id, kind: r.kind, payload, requestedById: r.requested_by, requestedBy: nameOf(r.requested_by), requestedDay: r.requested_day, ...effect(r.kind, payload) };
+  };
+  const row = (id: number): Row => {
+    const r = db.prepare('SELECT * FROM pending_changes WHERE id = ?').get(id) as Row | undefined;
+    if (!r) throw new NotFoundError(said('store.change.none'));
+    return r;
+  };
+  const mustBeAdmin = (id: number): Journalist => {
+    const j = journalists.byId(id);
+    if (!j.isAdmin || !j.active) throw new ChangeRefusedError(said('store.change.notAdmin'), 'not_admin');
+    return j;
+  };
+
+  const repo = {
+    /** Whether changes wait for a second administrator now (two or more active administrators). */
+    twoPerson: (): boolean => journalists.activeAdminCount() >= 2,
+    /** Applied at once with fewer than two active administrators, else stored for a second one to confirm. by null: the CLI. */
+    async request<K extends ChangeKind>(kind: K, payload: ChangePayloads[K], by: number | null): Promise<ChangeResult> {
+      const seen = effect(kind, payload);
+      if (kind === 'key') assertKeyUsable(journalists, payload as ChangePayloads['key']);
+      if (kind === 'member') assertNotMember(desks, payload as ChangePayloads['member']);
+      const who = { requestedBy: nameOf(by) };
+      if (!held(kind, payload)) {
+        await apply(kind, payload, null, who, actorOf(by));
+        return { applied: true };
+      }
+      const id = db.transaction(() => {
+        const n = Number(db.prepare('INSERT INTO pending_changes (kind, payload, requested_by, requested_day) VALUES (?, ?, ?, ?)').run(kind, JSON.stringify(payload), by, today()).lastInsertRowid);
+        audit.append({ actor: actorOf(by), action: 'change.request', detail: { change: n, kind, ...auditDetail(seen, who) } });
+        return n;
+      }).immediate();
+      return { applied: false, id };
+    },
+    /**
+     * A new journalist: active at once, or (two administrators) inactive with a pending `enable`
+     * change, so that no source encrypts to the key before a second administrator confirms it.
+     */
+    async addJournalist(j: NewJournalist, by: number | null): Promise<{ journalist: Journalist; result: ChangeResult }> {
+      const journalist = db.transaction(() => {
+        const added = journalists.add(j);
+        journalists.setActive(added.id, false);
+        audit.append({ actor: actorOf(by), action: 'journalist.add', detail: { journalist: added.username, fingerprint: added.fingerprint, admin: added.isAdmin } });
+        return added;
+      }).immediate();
+      const result = await repo.request('enable', { journalistId: journalist.id }, by);
+      return { journalist: journalists.byId(journalist.id), result };
+    },
+    /** The requester cannot confirm their own change (same_admin); a CLI request may be confirmed by any administrator. */
+    async confirm(id: number, adminId: number): Promise<void> {
+      const r = row(id);
+      const admin = mustBeAdmin(adminId);
+      if (r.requested_by === adminId) throw new ChangeRefusedError(said('store.change.sameAdmin'), 'same_admin');
+      const payload = JSON.parse(r.payload) as ChangePayloads[ChangeKind];
+      await apply(r.kind, payload, id, { requestedBy: nameOf(r.requested_by), confirmedBy: admin.username }, { username: admin.username });
+    },
+    /** Any administrator may refuse a change; its requester may withdraw it. */
+    reject(id: number, byId: number): void {
+      db.transaction(() => {
+        const r = row(id);
+        const by = r.requested_by === byId ? journalists.byId(byId) : mustBeAdmin(byId);
+        db.prepare('DELETE FROM pending_changes WHERE id = ?').run(id);
+        audit.append({ actor: { username: by.username }, action: 'change.reject', detail: { change: id, kind: r.kind } });
+      }).immediate();
+    },
+    /** Pending changes, oldest first, with what each would add and remove; one naming what no longer exists is dropped. */
+    pending(): PendingChange[] {
+      const out: PendingChange[] = [];
+      for (const r of db.prepare('SELECT * FROM pending_changes ORDER BY id').all() as Row[]) {
+        try {
+          out.push(toPending(r));
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+          db.prepare('DELETE FROM pending_changes WHERE id = ?').run(r.id);
+        }
+      }
+      return out;
+    },
+    get: (id: number): PendingChange => toPending(row(id)),
+  };
+  return repo;
+}
+export type ChangeRepo = ReturnType<typeof changeRepo>;
+
+function auditDetail(e: ChangeEffect, who: Who): AuditDetail {
+  const d: AuditDetail = { added: e.added, removed: e.removed, requestedBy: who.requestedBy };
+  if (e.journalist !== undefined) d.journalist = e.journalist;
+  if (e.desk !== undefined) d.desk = e.desk;
+  if (e.action !== undefined) d.action = e.action;
+  if (who.confirmedBy !== undefined) d.confirmedBy = who.confirmedBy;
+  return d;
+}
+
+/** A key nobody else holds or held, and not the journalist's current one. */
+function assertKeyUsable(journalists: JournalistRepo, p: ChangePayloads['key']): void {
+  const owner = journalists.keyOwner(fp(p.publicKey));
+  if (owner && owner.journalistId !== p.journalistId) throw new ConflictError(said('store.keyInUse'));
+  if (owner && !owner.retired) throw new ConflictError(said('store.sameKey'));
+}
+
+function assertNotMember(desks: DeskRepo, p: ChangePayloads['member']): void {
+  if (desks.isMember(p.deskId, p.journalistId)) throw new ConflictError(said('store.desk.alreadyMember'));
+}
