@@ -8,8 +8,9 @@ export class CliError extends Error {
   override name = 'CliError';
 }
 
-type Spec = Record<string, { type: 'string' | 'boolean' }>;
-type Values<S extends Spec> = { [K in keyof S]: (S[K]['type'] extends 'boolean' ? boolean : string) | undefined };
+type Spec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+type One<O extends Spec[string]> = O['type'] extends 'boolean' ? boolean : string;
+type Values<S extends Spec> = { [K in keyof S]: (S[K]['multiple'] extends true ? One<S[K]>[] : One<S[K]>) | undefined };
 
 /** Strict options (an unknown or misspelt one is an error) and, where `positionals` is set, file arguments. */
 export function parseCommand<S extends Spec>(args: string[], spec: S, required: (keyof S & string)[], positionals = false): { values: Values<S>; files: string[] } {

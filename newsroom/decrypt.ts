@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { openManifest, openSubmission, readPrivateKey, type PrivateKey } from '../common/envelope/index.ts';
+import { openManifest, openSubmission, type PrivateKey } from '../common/envelope/index.ts';
 import { safeFileName, uniqueName } from '../common/filenames.ts';
 import { CliError, parseCommand } from './args.ts';
+import { assertOpenable, NoKeyError, readKeys } from './decrypt-keys.ts';
 import { assertNoExtraParts, findSubmissions, readManifest, readPart, type Exported } from './export-reader.ts';
 import { newsroomHasher } from './native-hash.ts';
 
@@ -17,7 +18,9 @@ export class SubmissionFailedError extends Error {
 }
 
 async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string): Promise<string> {
-  const manifest = await openManifest({ data: await readManifest(found), keys });
+  const data = await readManifest(found);
+  assertOpenable(data, keys, path.join(found.relative, 'manifest.pgp'));
+  const manifest = await openManifest({ data, keys });
   if (path.basename(found.dir) !== manifest.submission) throw new Error('the manifest belongs to another submission');
   await assertNoExtraParts(found, manifest.partCount);
   const outDir = path.join(outRoot, found.relative);
@@ -30,7 +33,11 @@ async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string):
       manifest,
       keys,
       hasher: newsroomHasher,
-      readPart: (n) => readPart(found, n),
+      readPart: async (n) => {
+        const part = await readPart(found, n);
+        if (part) assertOpenable(part, keys, path.join(found.relative, `part ${n}`));
+        return part;
+      },
       write: async (plaintext) => void (await handle.write(plaintext)),
     });
     await handle.close();
@@ -63,15 +70,12 @@ async function safeCopies(written: string[], o: { ocr: boolean; clean: boolean; 
 
 export async function decryptCommand(args: string[]): Promise<void> {
   const { values: o } = parseCommand(args, {
-    key: { type: 'string' }, 'passphrase-file': { type: 'string' }, in: { type: 'string' }, out: { type: 'string' },
+    // --key again for each further key (an old and a new one after a rotation).
+    key: { type: 'string', multiple: true }, 'passphrase-file': { type: 'string', multiple: true }, in: { type: 'string' }, out: { type: 'string' },
     safe: { type: 'boolean' }, ocr: { type: 'boolean' }, clean: { type: 'boolean' }, json: { type: 'boolean' },
   }, ['key', 'in', 'out']);
   if ((o.ocr || o.clean || o.json) && !o.safe) throw new CliError('--ocr, --clean and --json go with --safe.');
-  const keyText = await readFile(o.key!, 'utf8').catch(() => {
-    throw new CliError(`Cannot read ${o.key}.`);
-  });
-  const passphrase = o['passphrase-file'] ? (await readFile(o['passphrase-file'], 'utf8')).replace(/\r?\n$/, '') : undefined;
-  const keys = [await readPrivateKey(keyText, passphrase)];
+  const keys = await readKeys(o.key!, o['passphrase-file'] ?? []);
   const submissions = await findSubmissions(path.resolve(o.in!));
   if (submissions.length === 0) throw new CliError(`No exported submissions under ${o.in} (looked for manifest.pgp).`);
   const outRoot = path.resolve(o.out!);
@@ -83,6 +87,7 @@ export async function decryptCommand(args: string[]): Promise<void> {
       // Fail closed: a bad part anywhere means no plaintext from this run is left behind.
       await Promise.all(written.map((f) => rm(f, { force: true })));
       await removeEmptyDirs(outRoot, [...written.map(path.dirname), path.join(outRoot, found.relative)]);
+      if (error instanceof NoKeyError) throw new NoKeyError(`${error.message} Nothing was written.`);
       throw new SubmissionFailedError(`Submission ${found.relative} failed verification: ${(error as Error).message} Nothing was written.`);
     }
   }
