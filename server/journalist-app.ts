@@ -11,6 +11,7 @@ import { enrolRoutes } from './routes/journalist/enrol.ts';
 import { conversationRoutes } from './routes/journalist/conversation.ts';
 import { inboxRoutes } from './routes/journalist/inbox.ts';
 import { replyRoutes } from './routes/journalist/replies.ts';
+import { rewrapRoutes } from './routes/journalist/rewrap.ts';
 import { allowSafeViewFrame, safeViewRoutes } from './routes/journalist/safe-view.ts';
 import { recipientsOf } from './recipients.ts';
 import { brandingAdminRoutes } from './branding/routes.ts';
@@ -43,6 +44,7 @@ export function createJournalistApp(deps: JournalistDeps): Express {
   app.use(adminRoutes(deps));
   app.use(accountRoutes(deps));
   app.use(replyRoutes({ store: deps.store, recipients: deps.recipients ?? recipientsOf(deps.store) }));
+  app.use(rewrapRoutes(deps));
   app.use(conversationRoutes(deps));
   app.use(inboxRoutes(deps));
   app.use(notFound());

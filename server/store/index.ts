@@ -33,7 +33,7 @@ export type { Reply } from './replies.ts';
 export type { Thread, ThreadEntry, ThreadItem, ThreadReply } from './thread.ts';
 export type { SubmissionSummary, SubmissionObjects } from './submissions.ts';
 export type { Snapshot } from './backup.ts';
-export { GENESIS, entryHash, type AuditActor, type AuditDetail, type AuditEntry, type AuditBreak } from './audit.ts';
+export { GENESIS, checkChain, entryHash, type AuditActor, type AuditDetail, type AuditEntry, type AuditBreak, type ChainCheck, type ChainRow } from './audit.ts';
 
 /** The only code that touches the database and the stored files. */
 export type Store = {

@@ -67,6 +67,8 @@ export function accountRoutes({ config, store, throttle }: JournalistDeps): Rout
     }
     store.journalists.setNotify(j.id, { email: typed.email || null, encrypt: typed.encrypt });
     store.journalists.setLockMinutes(j.id, Number(typed.lockMinutes));
+    if ((typed.email || null) !== j.notifyEmail || typed.encrypt !== j.notifyEncrypt) store.audit.append({ actor: { username: j.username }, action: 'account.notify', detail: { mail: typed.email !== '', encrypt: typed.encrypt } });
+    if (Number(typed.lockMinutes) !== j.lockMinutes) store.audit.append({ actor: { username: j.username }, action: 'account.lock', detail: { minutes: Number(typed.lockMinutes) } });
     if (j.notifyEmail !== null && j.notifyEmail !== (typed.email || null)) {
       tellOldAddress(config.notify, j, j.notifyEmail).catch((e: unknown) => log('error', 'notice_failed', { channel: 'mail', step: 'moved', error: (e as Error).name }));
     }

@@ -82,6 +82,7 @@ export function journalistAdminRoutes({ store, sessions, onionAccess }: Journali
     } else if (action === 'access' && onionAccess?.enabled) {
       formFields(req, []);
       const line = onionAccess.issue(j.id)!;
+      store.audit.append({ actor: { username: locals(res).journalist!.username }, action: 'journalist.onion', detail: { journalist: j.username } });
       const t = tOf(res);
       const codes = [{ id: 'notice-access', label: t.text('staff.notice.accessKey'), value: line }];
       return void res.type('html').send(renderNotice(t, t.text('staff.notice.accessTitle'), [t.text('staff.notice.accessOld', { username: j.username })], { viewer: viewer(res), codes, link: backToAdmin(res) }));

@@ -8,6 +8,7 @@ import { notice } from '../../http/notice.ts';
 import { requireAdmin, requireJournalist } from '../../http/session.ts';
 import { formFields, viewer, type JournalistDeps } from './common.ts';
 import { journalistAdminRoutes } from './admin-journalists.ts';
+import { auditAdminRoutes } from './admin-audit.ts';
 import { purgeNow } from '../../retention.ts';
 import { LANGUAGES } from '../../../common/i18n/languages.ts';
 import { tOf } from '../../i18n/middleware.ts';
@@ -54,11 +55,13 @@ export function adminRoutes(deps: JournalistDeps): Router {
     const value = days.trim();
     if (value !== '' && (!/^\d{1,5}$/.test(value) || Number(value) > 36500)) throw new HttpError(400, said('staff.error.retention'));
     store.settings.setRetentionDays(value === '' ? null : Number(value));
+    store.audit.append({ actor: { username: viewer(res).username }, action: 'settings.retention', detail: { days: value === '' ? 'server' : Number(value) } });
     await purgeNow(config, store);
     notice(res, value === '' ? 'staff.admin.done.retentionServer' : 'staff.admin.done.retention', value === '' ? {} : { days: Number(value) });
     res.redirect(303, '/admin/retention');
   });
 
   router.use(journalistAdminRoutes(deps));
+  router.use(auditAdminRoutes(deps));
   return router;
 }

@@ -33,10 +33,12 @@ export function authRoutes({ store, sessions, throttle, usedSteps }: JournalistD
     const step = creds.totpSecret ? matchingStep(creds.totpSecret, f.code.trim()) : null;
     const fresh = journalist !== undefined && step !== null && step > (usedSteps.get(journalist.id) ?? -1);
     if (!journalist || !journalist.active || !passOk || !fresh) {
+      store.audit.append({ actor: 'anonymous', action: 'login.failed', detail: { username: account.slice(0, 64) } }); // never the passphrase or code
       res.status(401).type('html').send(renderLogin({ t: tOf(res), csrf: locals(res).session?.csrf ?? '', error: tOf(res).text('staff.login.failed') }));
       return;
     }
     usedSteps.set(journalist.id, step);
+    store.audit.append({ actor: { username: journalist.username }, action: 'login.ok' });
     refund();
     // A new token at login: a cookie planted before login is worth nothing after it.
     sessions.destroy(locals(res).token);
@@ -46,6 +48,7 @@ export function authRoutes({ store, sessions, throttle, usedSteps }: JournalistD
   });
 
   router.post('/logout', (_req, res) => {
+    if (locals(res).journalist) store.audit.append({ actor: { username: locals(res).journalist!.username }, action: 'logout' });
     sessions.destroy(locals(res).token);
     clearSessionCookie(res);
     res.redirect(303, '/login');

@@ -3,7 +3,7 @@ import { staffPage, type Viewer } from '../frame.ts';
 import type { Translator } from '../../../i18n/index.ts';
 
 /** The admin area's sections, each a page of its own under /admin/<section>. */
-export const ADMIN_SECTIONS = ['journalists', 'retention', 'branding', 'notifications', 'address'] as const;
+export const ADMIN_SECTIONS = ['journalists', 'retention', 'branding', 'notifications', 'address', 'audit'] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
 // Each section's page heading, and its shorter name in the nav.
@@ -13,6 +13,7 @@ const HEADINGS: Record<AdminSection, string> = {
   branding: 'staff.brand.heading',
   notifications: 'staff.admin.notify.heading',
   address: 'staff.onion.heading',
+  audit: 'staff.audit.heading',
 };
 const NAMES: Record<AdminSection, string> = {
   journalists: 'staff.admin.nav.journalists',
@@ -20,6 +21,7 @@ const NAMES: Record<AdminSection, string> = {
   branding: 'staff.admin.nav.branding',
   notifications: 'staff.admin.nav.notifications',
   address: 'staff.admin.nav.address',
+  audit: 'staff.audit.nav',
 };
 
 /** The sections as a list of links that wraps at a phone's width; the current one is marked for screen readers. */

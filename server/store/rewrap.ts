@@ -1,0 +1,161 @@
+import { readAddedPackets, readObjectHeaders, rewrapObject } from '../../common/envelope/index.ts';
+import type { BlobStore } from './blobs.ts';
+import type { Db } from './db.ts';
+import { ConflictError, InvalidInputError } from './errors.ts';
+import {
+  conversationObjects, headerOf, itemObjects, planOf, readsWhole, replaceDecision, shareDecision, type ObjectHeader, type ObjectPlan, type Plan, type Reader,
+} from './rewrap-plan.ts';
+import { said } from '../i18n/said.ts';
+
+// Sharing, moving and key rotation by re-wrapping (docs/desks.md). The page uploads, per object,
+// only the PKESKs it adds; this writes each new object (the PKESKs that stay, byte for byte, the
+// added ones, the same bulk) as a new file (temp, fsync, rename, by the blob store), swaps every
+// pointer and the sealed-to rows in ONE transaction, and only then unlinks the old files. A crash
+// before the commit leaves the new files as orphans (swept at start-up), after it the old ones:
+// every object stays readable at every moment.
+
+/** One object re-wrapped in the page: its ref and the PKESKs it adds, base64. */
+export type RewrapObject = { ref: string; add: string };
+export type { Plan, ObjectPlan } from './rewrap-plan.ts';
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+type Swap = { plan: ObjectPlan; blob: string; size: number; keyIds: string[] };
+
+export function rewrapRepo(db: Db, blobs: BlobStore) {
+  const readersWhere = (where: string, params: Record<string, unknown>): Reader[] =>
+    db.prepare(`SELECT id, lower(recipient_key_id) AS keyId, public_key AS publicKey FROM journalists j WHERE j.active = 1 AND ${where} ORDER BY j.id`).all(params) as Reader[];
+  const headersOf = (objects: ReturnType<typeof conversationObjects>) => Promise.all(objects.map((o) => headerOf(blobs, o)));
+
+  const repo = {
+    /** The PKESK bytes of every object of the conversation the journalist may see. */
+    async headers(sourceId: string, journalistId: number): Promise<ObjectHeader[]> {
+      return headersOf(conversationObjects(db, sourceId, journalistId));
+    },
+    /** Items of a conversation, given to journalists (their current keys): every PKESK stays. */
+    async planShare(sourceId: string, journalistId: number, items: readonly string[], to: readonly number[]): Promise<Plan> {
+      const readers = readersWhere('j.id IN (SELECT value FROM json_each(@ids))', { ids: JSON.stringify(to) });
+      if (readers.length === 0) throw new ConflictError(said('staff.rewrap.noReaders'));
+      return planOf(await headersOf(conversationObjects(db, sourceId, journalistId, items)), readers, shareDecision(readers));
+    },
+    /**
+     * A whole conversation to a desk (null: the whole newsroom): its readers' keys (current and
+     * retired) and the source's stay, their current keys are added, every other PKESK goes.
+     * `viewer`: the journalist asking, who must read all of it; null when a confirmed move is applied.
+     */
+    async planMove(sourceId: string, toDeskId: number | null, viewer: number | null): Promise<Plan> {
+      if (viewer !== null && !readsWhole(db, sourceId, viewer)) throw new ConflictError(said('staff.rewrap.notWhole'));
+      const readers = readersWhere('(@desk IS NULL OR j.id IN (SELECT journalist_id FROM desk_members WHERE desk_id = @desk))', { desk: toDeskId });
+      if (readers.length === 0) throw new ConflictError(said('staff.rewrap.noReaders'));
+      const stay = new Set(readers.map((r) => r.keyId));
+      const retired = db.prepare('SELECT recipient_key_id FROM retired_keys WHERE journalist_id IN (SELECT value FROM json_each(?))').pluck();
+      for (const id of retired.all(JSON.stringify(readers.map((r) => r.id))) as string[]) stay.add(id.toLowerCase());
+      const source = db.prepare('SELECT recipient_key_id FROM sources WHERE id = ?').pluck().get(sourceId) as string | null | undefined;
+      if (source) stay.add(source.toLowerCase());
+      return planOf(await headersOf(conversationObjects(db, sourceId, null)), readers, replaceDecision(readers, (id) => stay.has(id)));
+    },
+    /** Everything sealed to the journalist's retired keys: their current key added, the retired keys' PKESKs dropped. */
+    async planRotate(journalistId: number): Promise<Plan> {
+      const retired = new Set((db.prepare('SELECT recipient_key_id FROM retired_keys WHERE journalist_id = ?').pluck().all(journalistId) as string[]).map((k) => k.toLowerCase()));
+      const readers = readersWhere('j.id = @id', { id: journalistId });
+      if (retired.size === 0 || readers.length === 0) throw new ConflictError(said('staff.rewrap.nothing'));
+      const mine = 'SELECT fingerprint FROM retired_keys WHERE journalist_id = @id';
+      const items = db.prepare(`SELECT s.id, s.manifest_blob FROM submissions s WHERE s.state = 'complete' AND s.id IN (SELECT submission_id FROM submission_keys WHERE fingerprint IN (${mine})) ORDER BY s.rowid`).all({ id: journalistId }) as { id: string; manifest_blob: string }[];
+      const replies = db.prepare(`SELECT r.id, r.blob FROM replies r WHERE EXISTS (SELECT 1 FROM json_each(r.sealed_to) e WHERE e.value IN (${mine})) ORDER BY r.rowid`).all({ id: journalistId }) as { id: string; blob: string }[];
+      const objects = [...items.flatMap((s) => itemObjects(db, s.id, s.manifest_blob)), ...replies.map((r) => ({ ref: `r:${r.id}`, blob: r.blob, submission: null, reply: r.id }))];
+      return planOf(await headersOf(objects), readers, replaceDecision(readers, (id) => !retired.has(id)));
+    },
+    /** Writes the new objects, then swaps pointers and sealed-to rows and runs `finish` (its audit entry) in one transaction. */
+    async apply(plan: Plan, uploaded: readonly RewrapObject[], finish: () => void): Promise<void> {
+      const added = matchUploads(plan, uploaded);
+      const written: string[] = [];
+      try {
+        const swaps: Swap[] = [];
+        for (const o of plan.objects) {
+          const next = rewrapObject(await blobs.read(o.blob), o.keep, added.get(o.ref)!);
+          const keyIds = readObjectHeaders(next).recipientKeyIds;
+          const blob = await blobs.put(next);
+          written.push(blob);
+          swaps.push({ plan: o, blob, size: next.length, keyIds });
+        }
+        const others = await untouchedOfItems(plan);
+        db.transaction(() => {
+          for (const s of swaps) swapPointer(db, s);
+          recordSealedTo(db, swaps, others);
+          finish();
+        }).immediate();
+      } catch (error) {
+        for (const blob of written) await blobs.delete(blob);
+        throw error;
+      }
+      for (const o of plan.objects) await blobs.delete(o.blob);
+    },
+  };
+
+  /** The ChangeHooks.move of store/changes.ts: a move applied (at once, or when confirmed) re-wraps against the objects as they are then. */
+  const move = async (payload: { sourceId: string; toDeskId: number | null; objects: RewrapObject[] }, finish: () => void): Promise<void> =>
+    repo.apply(await repo.planMove(payload.sourceId, payload.toDeskId, null), payload.objects, finish);
+
+  /** The other objects of each item the plan touches: their key IDs count in the item's sealed-to rows. */
+  async function untouchedOfItems(plan: Plan): Promise<ObjectHeader[]> {
+    const refs = new Set(plan.objects.map((o) => o.ref));
+    const items = [...new Set(plan.objects.flatMap((o) => (o.submission ? [o.submission] : [])))];
+    const rows = items.map((id) => ({ id, manifest: db.prepare('SELECT manifest_blob FROM submissions WHERE id = ?').pluck().get(id) as string }));
+    return headersOf(rows.flatMap((r) => itemObjects(db, r.id, r.manifest)).filter((o) => !refs.has(o.ref)));
+  }
+  return { ...repo, move, check: (plan: Plan, uploaded: readonly RewrapObject[]): void => void matchUploads(plan, uploaded) };
+}
+export type RewrapRepo = ReturnType<typeof rewrapRepo>;
+
+/** The uploaded PKESKs by ref: exactly the plan's objects, each adding exactly the keys its plan adds. */
+function matchUploads(plan: Plan, uploaded: readonly RewrapObject[]): Map<string, Uint8Array> {
+  const refs = new Set(uploaded.map((u) => u.ref));
+  if (refs.size !== uploaded.length || refs.size !== plan.objects.length || plan.objects.some((o) => !refs.has(o.ref))) {
+    throw new ConflictError(said('staff.rewrap.changed'));
+  }
+  const out = new Map<string, Uint8Array>();
+  for (const o of plan.objects) {
+    const text = uploaded.find((u) => u.ref === o.ref)!.add;
+    if (!BASE64.test(text)) throw new InvalidInputError(said('staff.rewrap.notBase64'));
+    const bytes = new Uint8Array(Buffer.from(text, 'base64'));
+    const named = readAddedPackets(bytes).map((p) => p.keyId);
+    if (named.length !== o.add.length || new Set(named).size !== named.length || named.some((id) => !o.add.includes(id))) {
+      throw new InvalidInputError(said('staff.rewrap.wrongKeys'));
+    }
+    out.set(o.ref, bytes);
+  }
+  return out;
+}
+
+/** One pointer, swapped only if it still names the file the plan read (else the conversation changed). */
+function swapPointer(db: Db, { plan, blob, size }: Swap): void {
+  const [kind, id, n] = plan.ref.split(':');
+  const result =
+    kind === 'm'
+      ? db.prepare("UPDATE submissions SET manifest_blob = ? WHERE id = ? AND manifest_blob = ? AND state = 'complete'").run(blob, id, plan.blob)
+      : kind === 'p'
+        ? db.prepare('UPDATE parts SET blob = ?, size = ? WHERE submission_id = ? AND n = ? AND blob = ?').run(blob, size, id, Number(n), plan.blob)
+        : db.prepare('UPDATE replies SET blob = ?, size = ? WHERE id = ? AND blob = ?').run(blob, size, id, plan.blob);
+  if (result.changes !== 1) throw new ConflictError(said('staff.rewrap.changed'));
+  if (kind === 'p') db.prepare('UPDATE submissions SET size = (SELECT SUM(size) FROM parts WHERE submission_id = ?) WHERE id = ?').run(id, id);
+}
+
+/** submission_keys and replies.sealed_to from the new headers (key IDs mapped to fingerprints, as the backfill does). */
+function recordSealedTo(db: Db, swaps: Swap[], others: ObjectHeader[]): void {
+  const rows = db.prepare('SELECT recipient_key_id AS id, fingerprint FROM journalists UNION ALL SELECT recipient_key_id, fingerprint FROM retired_keys').all() as { id: string; fingerprint: string }[];
+  const known = new Map(rows.map((r) => [r.id.toLowerCase(), r.fingerprint]));
+  const byItem = new Map<string, Set<string>>();
+  for (const { submission, keyIds } of [...swaps.map((s) => ({ submission: s.plan.submission, keyIds: s.keyIds })), ...others]) {
+    if (!submission) continue;
+    const set = byItem.get(submission) ?? byItem.set(submission, new Set()).get(submission)!;
+    for (const id of keyIds) set.add(known.get(id) ?? `unknown:${id}`);
+  }
+  for (const [id, fps] of byItem) {
+    db.prepare('DELETE FROM submission_keys WHERE submission_id = ?').run(id);
+    for (const fp of fps) db.prepare('INSERT INTO submission_keys (submission_id, fingerprint) VALUES (?, ?)').run(id, fp);
+  }
+  for (const s of swaps.filter((x) => x.plan.reply)) {
+    const source = (db.prepare('SELECT so.recipient_key_id FROM replies r JOIN sources so ON so.id = r.source_id WHERE r.id = ?').pluck().get(s.plan.reply) as string | null)?.toLowerCase();
+    const fps = [...new Set(s.keyIds.map((id) => (id === source ? 'source' : (known.get(id) ?? `unknown:${id}`))))];
+    db.prepare('UPDATE replies SET sealed_to = ? WHERE id = ?').run(JSON.stringify(fps), s.plan.reply);
+  }
+}

@@ -1,0 +1,45 @@
+import { partCountFor, readAddedPackets, SubmissionSealer, sealFile, unwrapSessionKey, wrapSessionKey, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
+import type { Store } from '../../server/store/index.ts';
+import type { StaffClient } from './staff-client.ts';
+
+/** An item of several small parts, sealed as a page seals it, stored complete with its sealed-to rows. */
+export async function storeItem(store: Store, sourceId: string, data: Uint8Array, recipients: { key: PublicKey; fingerprint: string }[], partSize = 16 * 1024): Promise<string> {
+  const id = store.submissions.create(sourceId, partCountFor(data.length, partSize));
+  const sealer = new SubmissionSealer({ submission: id, name: 'ledger.pdf', type: 'application/pdf', recipients: recipients.map((r) => r.key), partSize });
+  let n = 0;
+  for await (const part of sealFile(sealer, data.length, async (s, e) => data.subarray(s, e))) await store.submissions.putPart(id, ++n, part);
+  await store.submissions.putManifest(id, await sealer.sealManifest());
+  store.submissions.complete(id, recipients.map((r) => r.fingerprint));
+  return id;
+}
+
+export type PlanAnswer = { objects: { ref: string; header: string; add: string[] }[]; keys: Record<string, string> };
+
+/** POSTs JSON to the journalist listener as the page does (session cookie, x-csrf-token). */
+export async function postJson(client: StaffClient, path: string, body: unknown, csrf = client.csrf): Promise<Response> {
+  return fetch(`${client.base}${path}`, {
+    method: 'POST',
+    headers: { cookie: client.cookie, 'content-type': 'application/json', 'x-csrf-token': csrf, 'sec-fetch-site': 'same-origin' },
+    body: JSON.stringify(body),
+  });
+}
+
+/** The page's half of a re-wrap, in the test: each object's session key unwrapped with `keys`, wrapped for the plan's added keys. */
+export async function wrapPlan(plan: PlanAnswer, keys: PrivateKey[]): Promise<{ ref: string; add: string }[]> {
+  const out: { ref: string; add: string }[] = [];
+  for (const o of plan.objects) {
+    const sessionKey = await unwrapSessionKey(Buffer.from(o.header, 'base64'), keys);
+    const add = o.add.length ? await wrapSessionKey(sessionKey, o.add.map((id) => plan.keys[id]!)) : new Uint8Array(0);
+    readAddedPackets(add);
+    out.push({ ref: o.ref, add: Buffer.from(add).toString('base64') });
+  }
+  return out;
+}
+
+/** Asks for the plan, re-wraps it with `keys`, sends it: the answer of the second request. */
+export async function rewrapThrough(client: StaffClient, path: string, body: Record<string, unknown>, keys: PrivateKey[]): Promise<Response> {
+  const planned = await postJson(client, path, body);
+  if (planned.status !== 200) return planned;
+  const objects = await wrapPlan((await planned.json()) as PlanAnswer, keys);
+  return postJson(client, path, { ...body, objects });
+}
