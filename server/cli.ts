@@ -37,6 +37,10 @@ const USAGE = `Usage: sealdrop <command> [options]
                                           for each file, NAME.safe.pdf (pages as pixels, made in a
                                           sandbox) or NAME.safe.txt, and NAME.report.txt: what in the
                                           original could identify its source (see docs/safe-copies.md)
+  audit verify [--in FILE] [--data DIR]   check the audit log's hash chain (exit 1 naming the first broken
+                                          entry); with an export, also that the database still holds it unchanged
+  audit export --out FILE [--data DIR]    write the audit log (JSON lines, each entry with its hash, then
+                                          the head) to a new file, mode 0600, for the newsroom's archive
   verify-client [--url URL]               rebuild the page scripts from this source tree and print the
                                           SHA-256 of every script and stylesheet a source's page loads;
                                           with --url, compare what that server serves, and check its
@@ -73,6 +77,8 @@ async function run(argv: string[]): Promise<void> {
       return (await import('./cli/restore.ts')).restoreCommand(rest);
     case 'export':
       return (await import('./cli/export.ts')).exportCommand(rest);
+    case 'audit':
+      return (await import('./cli/audit.ts')).auditCommand(rest);
     case 'decrypt':
       return (await import('../newsroom/decrypt.ts')).decryptCommand(rest);
     case 'safe-copy':

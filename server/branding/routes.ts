@@ -1,7 +1,7 @@
 import busboy from 'busboy';
 import { Router, type Request } from 'express';
 import { HttpError } from '../http/errors.ts';
-import { requireAdmin, requireJournalist } from '../http/session.ts';
+import { locals, requireAdmin, requireJournalist } from '../http/session.ts';
 import type { Store } from '../store/index.ts';
 import { ImageError } from './image.ts';
 import { LogoBusyError, rebuildLogo } from './rebuild.ts';
@@ -55,6 +55,7 @@ export function brandingAdminRoutes(store: Store): Router {
     // The tab title is optional (a form from before it existed leaves none).
     const tabTitle = body.tabTitle === undefined ? '' : plainText(body.tabTitle, 'tabTitle');
     store.settings.setBranding({ name: plainText(body.name, 'name'), welcome: plainText(body.welcome, 'welcome'), guidelines: plainText(body.guidelines, 'guidelines'), tabTitle }, lang);
+    store.audit.append({ actor: { username: locals(res).journalist!.username }, action: 'settings.branding', detail: { language: lang, what: 'texts' } });
     if (lang === DEFAULT_LANGUAGE) notice(res, 'staff.admin.done.brandingDefault');
     else notice(res, 'staff.admin.done.branding', { language: LANGUAGES.find((l) => l.tag === lang)!.name });
     res.redirect(303, BACK);
@@ -63,6 +64,7 @@ export function brandingAdminRoutes(store: Store): Router {
     // Decoded and re-encoded off the event loop; a refusal leaves the current logo as it was.
     try {
       store.settings.setLogo(await rebuildLogo(await readLogo(req)));
+      store.audit.append({ actor: { username: locals(res).journalist!.username }, action: 'settings.branding', detail: { what: 'logo' } });
       logoChanged(store);
     } catch (error) {
       if (error instanceof ImageError) throw new HttpError(400, said('staff.error.logo', { detail: error.message }));
@@ -73,6 +75,7 @@ export function brandingAdminRoutes(store: Store): Router {
   });
   router.post('/admin/branding/logo/remove', (_req, res) => {
     store.settings.setLogo(null);
+    store.audit.append({ actor: { username: locals(res).journalist!.username }, action: 'settings.branding', detail: { what: 'logo removed' } });
     logoChanged(store);
     notice(res, 'staff.admin.done.logoRemoved');
     res.redirect(303, BACK);

@@ -161,6 +161,7 @@ export async function backupCommand(args: string[]): Promise<void> {
     const { dataDir, keyFile } = storeLocation(o.data);
     if (o['key-file']) await backupKeyFile(keyFile, out, recipients);
     else await backupData(store, dataDir, out, recipients);
+    store.audit.append({ actor: 'cli', action: 'backup', detail: { what: o['key-file'] ? 'key file' : 'data', to: o.to ? 'backup key' : 'administrators' } });
   } finally {
     store.close();
   }

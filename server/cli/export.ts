@@ -38,6 +38,7 @@ export async function exportCommand(args: string[]): Promise<void> {
   const store = openCliStore(o.data);
   try {
     const count = await exportSubmissions(store, path.resolve(o.out!));
+    store.audit.append({ actor: 'cli', action: 'export' }); // no count: how much the sources sent is theirs
     console.log(`Exported ${count} submission(s) to ${path.resolve(o.out!)}. Decrypt them on an offline machine: sealdrop decrypt, or gpg -d.`);
   } finally {
     store.close();

@@ -75,7 +75,11 @@ function printAccess(username: string, line: string): void {
 
 function enrol(args: string[]): void {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  withStore(o.data, (store, onion) => printEnrolment(store, onion, store.journalists.get(o.username!)));
+  withStore(o.data, (store, onion) => {
+    const j = store.journalists.get(o.username!);
+    printEnrolment(store, onion, j);
+    store.audit.append({ actor: 'cli', action: 'journalist.enrol', detail: { journalist: j.username } });
+  });
 }
 
 /** A new onion access key alone, e.g. for a lost device: the old key stops working. */
@@ -86,6 +90,7 @@ function access(args: string[]): void {
     const line = onion.issue(j.id);
     if (!line) throw new CliError('This drop has no onion services yet: start it once with `sealdrop onion` (or make the torrc with --torrc-only).');
     printAccess(j.username, line);
+    store.audit.append({ actor: 'cli', action: 'journalist.onion', detail: { journalist: j.username } });
     console.log(TOR_NOTE);
   });
 }
@@ -127,7 +132,11 @@ function notify(args: string[]): void {
   if (o.off ? o.email !== undefined || o.encrypt : o.email === undefined) throw new CliError('Give --email ADDR (and --encrypt to encrypt notices to their own key), or --off.');
   if (o.email !== undefined && !isMailAddress(o.email)) throw new CliError('--email must be one plain mail address, like name@example.org. Nothing was changed.');
   const choice = o.off ? { email: null, encrypt: false } : { email: o.email!, encrypt: Boolean(o.encrypt) };
-  withStore(o.data, (store) => store.journalists.setNotify(store.journalists.get(o.username!).id, choice));
+  withStore(o.data, (store) => {
+    const j = store.journalists.get(o.username!);
+    store.journalists.setNotify(j.id, choice);
+    store.audit.append({ actor: 'cli', action: 'account.notify', detail: { journalist: j.username, mail: choice.email !== null, encrypt: choice.encrypt } });
+  });
   if (!choice.email) return void console.log(`${o.username} is no longer told of new material.`);
   console.log(`${o.username} is told of new material at ${choice.email}${choice.encrypt ? ', encrypted to their own key' : ''}: one notice per window of SEALDROP_NOTIFY_MINUTES, saying only that there is something new.`);
   if (!loadConfig().notify.smtp) console.log('SEALDROP_SMTP_URL is not set, so no mail goes out until it is (see README, "Notices of new material").');

@@ -65,6 +65,7 @@ async function checkRestored(dir: string): Promise<Omit<Restored, 'twoFactor'>> 
     const named = store.submissions.namedObjects().sort();
     const present = (await readdir(path.join(dir, 'objects')).catch(() => [] as string[])).sort();
     if (named.join() !== present.join()) throw new BackupFormatError('The restored data directory is incomplete: an object is missing or extra.');
+    store.audit.append({ actor: 'cli', action: 'restore' }); // the restored chain records its own restore, once its checks pass
     const journalists = store.journalists.list().map((j) => `${j.username}${j.isAdmin ? ' (admin)' : ''} ${j.fingerprint}`);
     return { objects: present.length, journalists, addresses: await onionAddresses(dir) };
   } finally {

@@ -7,8 +7,11 @@ import { today } from './day.ts';
 // It never holds source data: no designation, label, file name, size or count of what a source
 // sent. Staff actions are dated to the second; anything a source caused only to the day.
 
-/** Who acted: a journalist's username, 'cli' (a command beside the server) or 'system' (a timer). */
-export type AuditActor = { username: string } | 'cli' | 'system';
+/**
+ * Who acted: a journalist's username, 'cli' (a command beside the server), 'system' (a timer) or
+ * 'anonymous' (nobody logged in: a failed login, whose detail holds the username tried).
+ */
+export type AuditActor = { username: string } | 'cli' | 'system' | 'anonymous';
 /** Details are flat: strings, numbers, booleans or lists of strings (fingerprints, usernames). */
 export type AuditDetail = Record<string, string | number | boolean | string[]>;
 export type AuditEntry = { seq: number; at: string; actor: string; action: string; detail: AuditDetail; hash: string };
@@ -28,7 +31,41 @@ export function entryHash(previous: string, e: Omit<AuditEntry, 'hash'>): string
   return createHash('sha256').update(`${previous}\n${JSON.stringify([e.seq, e.at, e.actor, e.action, e.detail])}`).digest('hex');
 }
 
-type Row = { seq: number; at: string; actor: string; action: string; detail: string; hash: string };
+/** An entry as stored: its detail still the JSON text (an export's lines are checked in this form too). */
+export type ChainRow = { seq: number; at: string; actor: string; action: string; detail: string; hash: string };
+type Row = ChainRow;
+/** What a check of the chain found: the first break (null: none), how many entries it read and the last one. */
+export type ChainCheck = { broken: AuditBreak | null; count: number; head: { seq: number; hash: string } };
+
+/**
+ * Walks entries oldest first from GENESIS: each must be the next seq and its hash must follow from
+ * its content and its predecessor's hash. A removed entry is named by its own seq (it is missing);
+ * an edited or forged one by its seq; entries in another order break at the first out of place.
+ * Removing the newest entries leaves a shorter chain that holds: a head written down elsewhere
+ * (an export's last line) is what catches that.
+ */
+export function checkChain(rows: Iterable<ChainRow>): ChainCheck {
+  let head = { seq: 0, hash: GENESIS };
+  let count = 0;
+  for (const r of rows) {
+    const expected = head.seq + 1;
+    if (r.seq !== expected) {
+      const why = r.seq > expected ? `it is missing (entry ${r.seq} follows entry ${head.seq})` : `entry ${r.seq} appears again after entry ${head.seq}`;
+      return { broken: { seq: r.seq > expected ? expected : r.seq, why }, count, head };
+    }
+    let detail: AuditDetail;
+    try {
+      detail = JSON.parse(r.detail) as AuditDetail;
+    } catch {
+      return { broken: { seq: r.seq, why: 'its detail is not JSON' }, count, head };
+    }
+    if (entryHash(head.hash, { ...r, detail }) !== r.hash) return { broken: { seq: r.seq, why: 'its hash does not follow from its content and the entry before it' }, count, head };
+    head = { seq: r.seq, hash: r.hash };
+    count++;
+  }
+  return { broken: null, count, head };
+}
+
 const toEntry = (r: Row): AuditEntry => ({ ...r, detail: JSON.parse(r.detail) as AuditDetail });
 
 export function auditRepo(db: Db) {
@@ -45,6 +82,8 @@ export function auditRepo(db: Db) {
     return { ...base, hash };
   });
 
+  const check = db.transaction((): ChainCheck => checkChain(db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<ChainRow>));
+
   return {
     /** Appends one entry; call it inside the action's own transaction where there is one. */
     append: (input: AuditInput): AuditEntry => appendOne.immediate(input),
@@ -60,23 +99,9 @@ export function auditRepo(db: Db) {
     /** The chain's head (seq 0 and GENESIS when empty): written down elsewhere, it pins everything before it. */
     head: (): { seq: number; hash: string } => (last.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS },
     /** The first entry that does not follow from its predecessor, or null when the whole chain holds. */
-    verify(): AuditBreak | null {
-      let previous = GENESIS;
-      let expected = 1;
-      for (const r of db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<Row>) {
-        if (r.seq !== expected) return { seq: r.seq, why: `entry ${expected} is missing` };
-        let detail: AuditDetail;
-        try {
-          detail = JSON.parse(r.detail) as AuditDetail;
-        } catch {
-          return { seq: r.seq, why: 'its detail is not JSON' };
-        }
-        if (entryHash(previous, { ...r, detail }) !== r.hash) return { seq: r.seq, why: 'its hash does not follow from its content and the entry before it' };
-        previous = r.hash;
-        expected++;
-      }
-      return null;
-    },
+    verify: (): AuditBreak | null => check().broken,
+    /** The whole check with what it covered, read in one snapshot so the count and head are the ones checked. */
+    check,
   };
 }
 export type AuditRepo = ReturnType<typeof auditRepo>;

@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { notice } from '../../http/notice.ts';
+import { locals } from '../../http/session.ts';
 import { idParam } from '../../http/validate.ts';
 import type { ConversationSummary } from '../../store/index.ts';
 import { renderConfirmation } from '../../views/journalist/confirm.ts';
@@ -61,6 +62,7 @@ export function deleteRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
       const back = returnPath(f.return, '');
       const { source } = d.what(id);
       const done = await d.remove(id, source);
+      store.audit.append({ actor: { username: locals(res).journalist!.username }, action: d.path === 'sources' ? 'delete.conversation' : 'delete.item' }); // no id: nothing that names the source
       notice(res, done.key, done.params);
       // A deleted conversation cannot be gone back to: its list page, or the list.
       res.redirect(303, back === '' || back === `/conversations/${source.id}` ? done.after : back);

@@ -129,6 +129,7 @@ export function enrolRoutes(deps: JournalistDeps): Router {
       const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: true });
       enrolled(deps, ctx, o.action, j.id, creds);
       deps.onionAccess?.claimSetup(j.id);
+      store.audit.append({ actor: { username: j.username }, action: 'journalist.add', detail: { journalist: j.username, fingerprint: key.fingerprint, admin: true, via: 'setup' } });
       res.type('html').send(renderCreated(tOf(res), { username: j.username, fingerprint: key.fingerprint }));
     } catch (error) {
       if (store.journalists.count() === 0) setup.token = claimed;
@@ -149,6 +150,7 @@ export function enrolRoutes(deps: JournalistDeps): Router {
       const f = formFields(req, ['passphrase', 'passphrase2', 'code']);
       enrolled(deps, ctx, o.action, j.id, await credentials(ctx.pending, o.action, res, f, j.username));
       store.journalists.consumeEnrolment(token);
+      store.audit.append({ actor: { username: j.username }, action: 'account.passphrase', detail: { via: 'enrolment' } });
       sessions.destroyFor(j.id);
       const t = tOf(res);
       res.type('html').send(renderNotice(t, t.text('staff.notice.readyTitle'), [t.text('staff.notice.ready', { username: j.username })], { link: login(res) }));
