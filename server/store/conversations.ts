@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { canSee, itemVisible, replyVisible } from './access.ts';
 
 export const LIST_FILTERS = ['all', 'unread', 'starred', 'open', 'done'] as const;
 export type ListFilter = (typeof LIST_FILTERS)[number];
@@ -22,7 +23,9 @@ export type ConversationLine = {
 };
 export type ConversationPage = { lines: ConversationLine[]; total: number; page: number; pages: number };
 
-const COMPLETE = "s.source_id = so.id AND s.state = 'complete'";
+// Only what this journalist may see is listed and counted (access.ts): another desk's conversations
+// are not there at all, and in a conversation shared with them only the items sealed to their keys count.
+const COMPLETE = `s.source_id = so.id AND s.state = 'complete' AND ${itemVisible('so', 's')}`;
 const UNOPENED = 'NOT EXISTS (SELECT 1 FROM seen WHERE seen.submission_id = s.id AND seen.journalist_id = @journalist)';
 const WHERE: Record<ListFilter, string> = {
   all: '1',
@@ -34,7 +37,7 @@ const WHERE: Record<ListFilter, string> = {
 
 // A conversation's last day: its latest complete submission or reply ('' when it has neither).
 const LAST_DAY = `max(ifnull((SELECT max(s.created_day) FROM submissions s WHERE ${COMPLETE}), ''),
-        ifnull((SELECT max(r.created_day) FROM replies r WHERE r.source_id = so.id), ''))`;
+        ifnull((SELECT max(r.created_day) FROM replies r WHERE r.source_id = so.id AND ${replyVisible('so', 'r')}), ''))`;
 
 // Every source with something to show (a complete submission or a reply), with its last day: two
 // index lookups a source (submissions_by_source, replies_by_source), so sorting 10,000 costs little.
@@ -42,7 +45,7 @@ const LAST_DAY = `max(ifnull((SELECT max(s.created_day) FROM submissions s WHERE
 // keys, kilobytes each); the label and star are read for the page's lines alone.
 const listed = (filter: ListFilter) => `SELECT so.id, so.designation, so.done,
     ${LAST_DAY} AS last_day
-  FROM sources so WHERE ${WHERE[filter]}`;
+  FROM sources so WHERE ${WHERE[filter]} AND ${canSee('so')}`;
 const ORDER = 'ORDER BY done, last_day DESC, designation';
 
 // Every listed conversation's id, in the list's order (the sort is the whole cost of a page).
@@ -57,7 +60,7 @@ const LINES_SQL = `SELECT so.id, so.designation, so.label, so.starred, so.done,
 
 type Row = { id: string; designation: string; label: string | null; starred: number; done: number; last_day: string; items: number; bytes: number; unread: number };
 
-// Orders kept, at most this many (filters, and unread per journalist): about 1 MB each at 10,000.
+// Orders kept, at most this many (a filter for one journalist each): about 1 MB each at 10,000.
 const KEPT_ORDERS = 8;
 
 /**
@@ -78,7 +81,8 @@ export function conversationList(db: Db) {
       generation = now;
       kept.clear();
     }
-    const key = filter === 'unread' ? `unread:${journalistId}` : filter;
+    // Each journalist's own: what is listed depends on their desks and keys.
+    const key = `${filter}:${journalistId}`;
     let ids = kept.get(key);
     if (!ids) {
       ids = orders.get(filter)!.all({ journalist: journalistId }) as string[];

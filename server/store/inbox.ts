@@ -13,12 +13,15 @@ export function inboxRepo(db: Db, blobs: BlobStore) {
     /** The list a page at a time (conversations.ts), and actions on many conversations (bulk.ts). */
     page: conversationList(db),
     ...bulk,
+    /** Marks an item opened; the route has checked the journalist may see it (bulk.sourceOfSubmission). */
     markSeen(submissionId: string, journalistId: number): void {
       db.prepare('INSERT OR IGNORE INTO seen (submission_id, journalist_id) VALUES (?, ?)').run(submissionId, journalistId);
     },
-    async deleteSubmission(id: string): Promise<void> {
+    /** One item; with `journalistId`, only one they may see (else the same 404 as an unknown id). */
+    async deleteSubmission(id: string, journalistId: number | null = null): Promise<void> {
       const names = db.transaction(() => {
-        bulk.sourceOfSubmission(id); // 404 unless it exists and is complete
+        if (journalistId !== null) bulk.sourceOfSubmission(id, journalistId);
+        else if (!db.prepare("SELECT 1 FROM submissions WHERE id = ? AND state = 'complete'").get(id)) throw new NotFoundError(said('staff.error.noSubmission'));
         return deleteSubmissionRows(db, [id]);
       })();
       await deleteObjects(blobs, names);

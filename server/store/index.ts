@@ -10,6 +10,8 @@ import { sourceRepo, type SourceRepo } from './sources.ts';
 import { submissionRepo, type SubmissionRepo } from './submissions.ts';
 import { settingsRepo, type SettingsRepo } from './settings.ts';
 import { auditRepo, type AuditRepo } from './audit.ts';
+import { accessRepo, type AccessRepo } from './access.ts';
+import { backfillSealedTo } from './sealed-to.ts';
 import { deskRepo, type DeskRepo } from './desks.ts';
 import { changeRepo, MOVE_NOT_YET, type ChangeRepo } from './changes.ts';
 import { spaceOf, type Space } from './space.ts';
@@ -31,6 +33,7 @@ export { BULK_ACTIONS, type BulkAction, type ConversationSummary } from './bulk.
 export type { NewSource, Source } from './sources.ts';
 export type { Reply } from './replies.ts';
 export type { Thread, ThreadEntry, ThreadItem, ThreadReply } from './thread.ts';
+export type { SealedKey } from './access.ts';
 export type { SubmissionSummary, SubmissionObjects } from './submissions.ts';
 export type { Snapshot } from './backup.ts';
 export { GENESIS, checkChain, entryHash, type AuditActor, type AuditDetail, type AuditEntry, type AuditBreak, type ChainCheck, type ChainRow } from './audit.ts';
@@ -45,6 +48,8 @@ export type Store = {
   /** One conversation as one journalist sees it (its thread, their read state). */
   thread: ThreadRepo;
   settings: SettingsRepo;
+  /** Who may see which conversation, item and reply (desks, and keys items are sealed to). */
+  access: AccessRepo;
   /** Staff actions, hash-chained (server/audit/ reads and verifies it). */
   audit: AuditRepo;
   /** Desks, their members, and which desk each conversation belongs to. */
@@ -78,6 +83,8 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   closingOnError(db, () => assertKeysAgree(db));
   const totp = closingOnError(db, () => openTotpSecrets(db, keyFile));
   const blobs = createFileBlobStore(path.join(dataDir, 'objects'));
+  // Rows made before schema 9 learn which keys they are sealed to, from their objects' headers.
+  closingOnError(db, () => backfillSealedTo(db, path.join(dataDir, 'objects')));
   const journalists = journalistRepo(db, totp);
   const audit = auditRepo(db);
   const desks = deskRepo(db, journalists, audit);
@@ -89,6 +96,7 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
     replies: replyRepo(db, blobs),
     thread: threadRepo(db),
     settings: settingsRepo(db),
+    access: accessRepo(db),
     audit,
     desks,
     // H-rewrap: replace MOVE_NOT_YET with the move re-wrap (store.rewrap.apply), which calls finish in its transaction.

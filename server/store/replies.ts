@@ -15,12 +15,18 @@ export function replyRepo(db: Db, blobs: BlobStore) {
     return r;
   };
   return {
-    /** `journalistId`: who wrote it (null when not known, as for replies stored before authors were kept). */
-    async add(sourceId: string, data: Uint8Array, journalistId: number | null = null): Promise<string> {
+    /**
+     * `journalistId`: who wrote it (null when not known, as for replies stored before authors were
+     * kept). `sealedTo`: the fingerprints the route checked it is addressed to, and "source"; none
+     * leaves it to the next open of the store, which reads them from the reply's header (sealed-to.ts).
+     */
+    async add(sourceId: string, data: Uint8Array, journalistId: number | null = null, sealedTo: readonly string[] = []): Promise<string> {
       const id = randomBytes(16).toString('hex');
       const blob = await blobs.put(data);
       try {
-        db.prepare('INSERT INTO replies (id, source_id, blob, size, created_day, journalist_id) VALUES (?, ?, ?, ?, ?, ?)').run(id, sourceId, blob, data.length, today(), journalistId);
+        db.prepare('INSERT INTO replies (id, source_id, blob, size, created_day, journalist_id, sealed_to) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+          id, sourceId, blob, data.length, today(), journalistId, sealedTo.length ? JSON.stringify(sealedTo) : null,
+        );
       } catch {
         await blobs.delete(blob);
         throw new NotFoundError(said('staff.error.noSource'));
@@ -32,7 +38,7 @@ export function replyRepo(db: Db, blobs: BlobStore) {
       return rows.map((r) => ({ id: r.id, size: r.size, createdDay: r.created_day, read: r.read === 1 }));
     },
     blobOf: (id: string, sourceId: string): string => row(id, sourceId).blob,
-    /** For journalists, who may read every reply (their own and their colleagues'). */
+    /** For journalists; the route has checked this one may see it (access.ts). */
     blobById(id: string): string {
       const r = db.prepare('SELECT blob FROM replies WHERE id = ?').get(id) as { blob: string } | undefined;
       if (!r) throw new NotFoundError(said('error.noReply'));

@@ -126,20 +126,27 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       if (missing > 0) throw new IncompleteError(said('store.partsMissing', { missing }));
       return parts.map((p) => p.size);
     },
-    /** Makes a submission visible to journalists once its manifest and every part have arrived; its secret's hash goes. */
-    complete(id: string): void {
+    /**
+     * Makes a submission visible to journalists once its manifest and every part have arrived; its
+     * secret's hash goes. `fingerprints`: the journalist keys the route checked its objects are
+     * sealed to (submission_keys; who outside its desk may see it, and what the page names). None
+     * (tests of the store alone) leaves them to the next open of the store, which reads the headers.
+     */
+    complete(id: string, fingerprints: readonly string[] = []): void {
       db.transaction(() => {
         const size = this.assertArrived(id).reduce((sum, s) => sum + s, 0);
         db.prepare("UPDATE submissions SET state = 'complete', size = ?, upload_hash = NULL WHERE id = ?").run(size, id);
+        const key = db.prepare('INSERT OR IGNORE INTO submission_keys (submission_id, fingerprint) VALUES (?, ?)');
+        for (const fp of fingerprints) key.run(id, fp);
       })();
     },
     /**
      * Completes several submissions at once: all become visible, or none does. `announce` marks the
-     * source whose codename is about to be shown, in the same transaction.
+     * source whose codename is about to be shown, in the same transaction; `fingerprints` as for complete.
      */
-    completeAll(ids: string[], announce: string | null = null): void {
+    completeAll(ids: string[], announce: string | null = null, fingerprints: readonly string[] = []): void {
       db.transaction(() => {
-        ids.forEach((id) => this.complete(id));
+        ids.forEach((id) => this.complete(id, fingerprints));
         if (announce) db.prepare('UPDATE sources SET announced = 1 WHERE id = ?').run(announce);
       })();
     },

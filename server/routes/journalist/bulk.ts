@@ -69,8 +69,9 @@ export function bulkRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
   router.post('/conversations/bulk', async (req, res) => {
     const b = bulkFields(req);
     if (b.action === 'delete') {
-      if (!b.confirmed) return confirmDelete(res, b, store.inbox.summaries(b.ids));
-      const gone = await store.inbox.remove(b.ids);
+      const journalistId = locals(res).journalist!.id;
+      if (!b.confirmed) return confirmDelete(res, b, store.inbox.summaries(b.ids, journalistId));
+      const gone = await store.inbox.remove(b.ids, journalistId);
       store.audit.append({ actor: { username: locals(res).journalist!.username }, action: 'delete.bulk', detail: { conversations: gone.length } });
       notice(res, 'staff.notice.deletedMany', { count: gone.length });
       if (gone.some((s) => b.back === `/conversations/${s.id}`)) return void res.redirect(303, '/');

@@ -12,7 +12,10 @@ import { said } from '../../i18n/said.ts';
 /** `?return=` on the confirmation's own address: where Cancel (and, for an item, the delete) leads. */
 const queryReturn = (req: Request): string | undefined => (typeof req.query.return === 'string' ? req.query.return : undefined);
 
-/** A whole conversation, or one item of it: each asks once, naming what goes, then says what went. */
+/**
+ * A whole conversation, or one item of it: each asks once, naming what goes, then says what went.
+ * What the journalist may not see (another desk's) is "not found", like an unknown id.
+ */
 export function deleteRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
   const router = Router();
   const deletable = [
@@ -20,9 +23,9 @@ export function deleteRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
       path: 'sources',
       missing: said('staff.error.noSource'),
       // The conversation itself: its designation, label and every item in it.
-      what: (id: string): { source: ConversationSummary; title: string; warning: string } => ({ source: store.inbox.summaries([id])[0]!, title: 'staff.confirm.sourceTitle', warning: 'staff.confirm.source' }),
-      remove: async (id: string, s: ConversationSummary) => {
-        await store.inbox.remove([id]);
+      what: (id: string, j: number): { source: ConversationSummary; title: string; warning: string } => ({ source: store.inbox.summaries([id], j)[0]!, title: 'staff.confirm.sourceTitle', warning: 'staff.confirm.source' }),
+      remove: async (id: string, s: ConversationSummary, j: number) => {
+        await store.inbox.remove([id], j);
         return { key: 'staff.notice.deletedSource', params: { designation: s.designation, count: s.items }, after: '/' };
       },
     },
@@ -30,9 +33,9 @@ export function deleteRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
       path: 'submissions',
       missing: said('staff.error.noSubmission'),
       // One item: named by its conversation's designation and label.
-      what: (id: string) => ({ source: { ...store.inbox.summaries([store.inbox.sourceOfSubmission(id)])[0]!, items: 1 }, title: 'staff.confirm.submissionTitle', warning: 'staff.confirm.submission' }),
-      remove: async (id: string, s: ConversationSummary) => {
-        await store.inbox.deleteSubmission(id);
+      what: (id: string, j: number) => ({ source: { ...store.inbox.summaries([store.inbox.sourceOfSubmission(id, j)], j)[0]!, items: 1 }, title: 'staff.confirm.submissionTitle', warning: 'staff.confirm.submission' }),
+      remove: async (id: string, s: ConversationSummary, j: number) => {
+        await store.inbox.deleteSubmission(id, j);
         return { key: 'staff.notice.deletedSubmission', params: { designation: s.designation }, after: `/conversations/${s.id}` };
       },
     },
@@ -40,7 +43,7 @@ export function deleteRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
   for (const d of deletable) {
     router.get(`/${d.path}/:id/delete`, (req, res) => {
       const id = idParam(req, d.missing);
-      const { source, title, warning } = d.what(id);
+      const { source, title, warning } = d.what(id, locals(res).journalist!.id);
       const back = returnPath(queryReturn(req), `/conversations/${source.id}`);
       const t = tOf(res);
       const html = renderConfirmation({
@@ -60,8 +63,9 @@ export function deleteRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
       const f = formFields(req, ['return'], ['return']);
       const id = idParam(req, d.missing);
       const back = returnPath(f.return, '');
-      const { source } = d.what(id);
-      const done = await d.remove(id, source);
+      const j = locals(res).journalist!.id;
+      const { source } = d.what(id, j);
+      const done = await d.remove(id, source, j);
       store.audit.append({ actor: { username: locals(res).journalist!.username }, action: d.path === 'sources' ? 'delete.conversation' : 'delete.item' }); // no id: nothing that names the source
       notice(res, done.key, done.params);
       // A deleted conversation cannot be gone back to: its list page, or the list.

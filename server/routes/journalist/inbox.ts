@@ -30,13 +30,13 @@ export function inboxRoutes(deps: JournalistDeps): Router {
 
   // Labels are ciphertext: the page decrypts them and filters the list by them; the server cannot.
   router.get('/labels', (_req, res) => {
-    res.json({ labels: store.inbox.labels() });
+    res.json({ labels: store.inbox.labels(locals(res).journalist!.id) });
   });
 
   router.post('/submissions/:id/seen', (req, res) => {
     formFields(req, []);
     const id = idParam(req, said('staff.error.noSubmission'));
-    store.submissions.objects(id); // 404 unless it exists and is complete
+    store.inbox.sourceOfSubmission(id, locals(res).journalist!.id); // 404 unless complete and this journalist's to see
     store.inbox.markSeen(id, locals(res).journalist!.id);
     res.status(204).end();
   });
@@ -50,6 +50,7 @@ export function inboxRoutes(deps: JournalistDeps): Router {
     const name = String(req.params.object);
     const object = objectOf(name);
     if (!object) throw new HttpError(404, said('staff.error.noFile'));
+    store.inbox.sourceOfSubmission(id, locals(res).journalist!.id); // another desk's item is "not found" like an unknown one
     const objects = store.submissions.objects(id);
     const blob = object.kind === 'part' ? objects.parts[object.n - 1] : objects.manifest;
     if (!blob) throw new HttpError(404, said('staff.error.noPart'));

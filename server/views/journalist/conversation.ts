@@ -1,6 +1,6 @@
 import { MANIFEST_FILE, partFileName } from '../../../common/export-layout.ts';
 import { formatSize } from '../../../common/sizes.ts';
-import type { Thread, ThreadItem, ThreadReply } from '../../store/index.ts';
+import type { SealedKey, Thread, ThreadItem, ThreadReply } from '../../store/index.ts';
 import { escapeHtml } from '../layout.ts';
 import { csrfField, staffPage, type Viewer } from './frame.ts';
 import type { Translator } from '../../i18n/index.ts';
@@ -13,6 +13,22 @@ type Ctx = { t: Translator; csrf: string; here: string };
 
 const hidden = (name: string, value: string) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
 
+// A fingerprint's last eight digits, as two groups of four: enough to tell one person's keys apart.
+const shortFingerprint = (fp: string): string => `${fp.slice(-8, -4)} ${fp.slice(-4)}`;
+
+/** Which keys open an item or a reply, so nobody has to guess which key to load. */
+function sealedLine(t: Translator, keys: SealedKey[]): string {
+  const named = keys.map((k) => {
+    if (k.kind === 'mine') return t.html('staff.sealed.mine');
+    if (k.kind === 'mine-old') return t.html('staff.sealed.mineOld', { fingerprint: shortFingerprint(k.fingerprint) });
+    if (k.kind === 'colleague') return t.html('staff.sealed.colleague', { username: k.username, fingerprint: shortFingerprint(k.fingerprint) });
+    return t.html(k.kind === 'source' ? 'staff.sealed.source' : 'staff.sealed.former');
+  });
+  // A former colleague named once, however many of their keys.
+  const shown = [...new Set(named)];
+  return `<p class="sealed-to">${t.html('staff.sealed.heading')} ${shown.length ? shown.map((n) => `<span>${n}</span>`).join(', ') : t.html('staff.sealed.unknown')}</p>`;
+}
+
 function itemRow({ t, csrf, here }: Ctx, s: ThreadItem, n: number): string {
   const id = escapeHtml(s.id);
   const objects = [MANIFEST_FILE, ...Array.from({ length: s.partCount }, (_, i) => partFileName(i + 1))].map((name) => `<a href="/submissions/${id}/${name}" download>${name}</a>`);
@@ -21,6 +37,7 @@ function itemRow({ t, csrf, here }: Ctx, s: ThreadItem, n: number): string {
 <p class="entry-actions"><button type="button" class="open" data-submission="${id}" disabled>${t.html('staff.decrypt')}</button>
 <form method="post" action="/submissions/${id}/unseen" class="inline mark-unread"${s.seen ? '' : ' hidden'}>${csrfField(csrf)}${hidden('return', here)}<button type="submit">${t.html('staff.conv.markUnread')}</button></form>
 <a href="/submissions/${id}/delete">${t.html('staff.item.delete')}</a></p>
+${sealedLine(t, s.sealedTo)}
 <details><summary>${t.html('staff.item.files')}</summary>${objects.join(' ')}</details>
 <div class="opened" id="opened-${id}" role="status"></div>
 </li>`;
@@ -32,6 +49,7 @@ function replyRow({ t }: Ctx, r: ThreadReply): string {
   return `<li class="reply-row" data-reply="${id}">
 <p class="entry-head"><span class="reply-by">${by}</span> · <span class="reply-state">${t.html(r.read ? 'staff.reply.read' : 'staff.reply.unread')}</span></p>
 <p class="entry-actions"><button type="button" class="open-reply" data-reply="${id}" disabled>${t.html('staff.conv.showReply')}</button></p>
+${sealedLine(t, r.sealedTo)}
 <div class="opened" id="opened-reply-${id}" role="status"></div>
 </li>`;
 }
