@@ -6,6 +6,7 @@ import { staticFiles } from './http/static.ts';
 import { staffErrorPage, type JournalistDeps } from './routes/journalist/common.ts';
 import { adminRoutes } from './routes/journalist/admin.ts';
 import { accountRoutes } from './routes/journalist/account.ts';
+import { accessRoutes } from './routes/journalist/access.ts';
 import { authRoutes } from './routes/journalist/auth.ts';
 import { enrolRoutes } from './routes/journalist/enrol.ts';
 import { conversationRoutes } from './routes/journalist/conversation.ts';
@@ -43,6 +44,7 @@ export function createJournalistApp(deps: JournalistDeps): Express {
   app.use(brandingAdminRoutes(deps.store));
   app.use(adminRoutes(deps));
   app.use(accountRoutes(deps));
+  app.use(accessRoutes(deps));
   app.use(replyRoutes({ store: deps.store, recipients: deps.recipients ?? recipientsOf(deps.store) }));
   app.use(rewrapRoutes(deps));
   app.use(conversationRoutes(deps));

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 // Sessions live in memory: a restart logs everyone out, and no login time ever reaches the disk.
 /** What the next staff page says about the last action (server/http/notice.ts): a catalog key and its values. */
-export type Notice = { key: string; params: Readonly<Record<string, string | number>> };
+export type Notice = { key: string; params: Readonly<Record<string, string | number>>; /** A path on this app the notice links to. */ href?: string };
 // `notice`: kept in memory only, like the rest of the session.
 export type Session = { journalistId: number | null; csrf: string; created: number; lastSeen: number; notice?: Notice };
 export type SessionLimits = { idleMs: number; absoluteMs: number };

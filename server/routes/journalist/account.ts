@@ -11,6 +11,8 @@ import type { Journalist } from '../../store/index.ts';
 import { LOCK_MINUTES } from '../../store/journalists.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { formFields, viewer, type JournalistDeps } from './common.ts';
+import { ownKey, requestChange } from './two-person.ts';
+import { readJournalistKey } from '../../../common/envelope/index.ts';
 
 /** The first thing wrong with what was typed, worded for the reader, or null. */
 function refusal(res: Response, typed: AccountForm, encrypt: string): AccountError | null {
@@ -30,19 +32,21 @@ const weakens = (j: Journalist, typed: AccountForm): boolean =>
 export function accountRoutes({ config, store, throttle }: JournalistDeps): Router {
   const router = Router();
   router.use('/account', requireJournalist);
-  const page = (res: Response, form: AccountForm, error?: AccountError, status = 400) =>
-    res.status(error ? status : 200).type('html').send(renderAccount({ t: tOf(res), viewer: viewer(res), form, mailOn: config.notify.smtp !== null, windowMinutes: config.notify.windowMinutes, ...(error ? { error } : {}) }));
+  const page = (res: Response, form: AccountForm, error?: AccountError, status = 400) => {
+    const key = ownKey(store, locals(res).journalist!);
+    res.status(error ? status : 200).type('html').send(renderAccount({ t: tOf(res), viewer: viewer(res), form, mailOn: config.notify.smtp !== null, windowMinutes: config.notify.windowMinutes, key, ...(error ? { error } : {}) }));
+  };
 
   /**
    * The login passphrase, checked as at login (Argon2id) and counted by the login throttle, so a
    * stolen session cannot guess it here either. Null when it is right.
    */
-  async function passphraseRefusal(res: Response, j: Journalist, passphrase: string): Promise<{ error: AccountError; status: number } | null> {
+  async function passphraseRefusal(res: Response, j: Journalist, passphrase: string, field: 'passphrase' | 'keyPassphrase' = 'passphrase'): Promise<{ error: AccountError; status: number } | null> {
     const t = tOf(res);
-    const wrong = { error: { field: 'passphrase' as const, message: t.text('staff.account.error.passphrase') }, status: 400 };
+    const wrong = { error: { field, message: t.text('staff.account.error.passphrase') }, status: 400 };
     if (passphrase === '') return wrong; // not a guess: nothing to count
     const wait = throttle.waitFor(j.username);
-    if (wait > 0) return { error: { field: 'passphrase', message: t.text('staff.error.throttled', { minutes: Math.ceil(wait / 60_000) }) }, status: 429 };
+    if (wait > 0) return { error: { field, message: t.text('staff.error.throttled', { minutes: Math.ceil(wait / 60_000) }) }, status: 429 };
     const refund = throttle.attempt(j.username);
     if (!(await verifyPassphrase(store.journalists.credentials(j.id).passwordHash, passphrase))) return wrong;
     refund();
@@ -73,6 +77,19 @@ export function accountRoutes({ config, store, throttle }: JournalistDeps): Rout
       tellOldAddress(config.notify, j, j.notifyEmail).catch((e: unknown) => log('error', 'notice_failed', { channel: 'mail', step: 'moved', error: (e as Error).name }));
     }
     notice(res, 'staff.account.saved');
+    res.redirect(303, '/account');
+  });
+
+  // Replacing one's own key: the login passphrase again (a stolen session must not swap in its own key), then a `key` change.
+  router.post('/account/key', concurrencyLimit(8), async (req, res) => {
+    const f = formFields(req, ['public_key', 'passphrase']);
+    const j = locals(res).journalist!;
+    const form = { email: j.notifyEmail ?? '', encrypt: j.notifyEncrypt, lockMinutes: String(j.lockMinutes) };
+    const key = await readJournalistKey(f.public_key.trim()); // a key gpg could not use: a 400 that says why
+    const refused = await passphraseRefusal(res, j, f.passphrase, 'keyPassphrase');
+    if (refused) return void page(res, form, refused.error, refused.status);
+    const held = await requestChange(store, res, 'key', { journalistId: j.id, publicKey: key.armored, recipientKeyId: key.recipientKeyId });
+    notice(res, held ? 'staff.access.myKey.held' : 'staff.access.myKey.done', { fingerprint: key.fingerprint });
     res.redirect(303, '/account');
   });
   return router;

@@ -6,6 +6,7 @@ import { HttpError } from '../../http/errors.ts';
 import { notice } from '../../http/notice.ts';
 import { locals } from '../../http/session.ts';
 import { formFields, usernameField, viewer, type JournalistDeps } from './common.ts';
+import { requestChange } from './two-person.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { said } from '../../i18n/said.ts';
 import type { Journalist } from '../../store/index.ts';
@@ -24,28 +25,22 @@ export function journalistAdminRoutes({ store, sessions, onionAccess }: Journali
   const notSelf = (res: Response, id: number, key: 'staff.error.notSelfDisable' | 'staff.error.notSelfRemove') => {
     if (locals(res).journalist!.id === id) throw new HttpError(409, said(key));
   };
-  const backToAdmin = (res: Response) => ({ href: HOME, label: tOf(res).text('staff.notice.back') });
-  const showLink = (req: Request, res: Response, j: { id: number; username: string }, first: string) => {
-    const link = `${req.protocol}://${req.get('host')}/enrol/${store.journalists.createEnrolment(j.id)}`;
-    // The device that opens the link over Tor needs the access key first: both go together, once.
-    const access = onionAccess?.issue(j.id) ?? null;
-    const t = tOf(res);
-    const codes = access ? [{ id: 'notice-access', label: t.text('staff.notice.accessKey'), value: access }] : [];
-    res.type('html').send(renderNotice(t, t.text('staff.notice.enrolTitle'), [first, t.text('staff.notice.enrolGive', { username: j.username })], { viewer: viewer(res), code: link, codes, link: backToAdmin(res) }));
-  };
+  const showLink = (req: Request, res: Response, j: { id: number; username: string }, first: string) => showEnrolment({ store, onionAccess }, req, res, j, first);
   // Logged out everywhere, and (with onion services) their device no longer reaches the journalist onion.
   const shutOut = (id: number) => {
     sessions.destroyFor(id);
     onionAccess?.sync();
   };
 
+  // Through the two-person rule: with two administrators the new key is inactive until a second one confirms it.
   router.post('/admin/journalists', async (req, res) => {
     const f = formFields(req, ['username', 'public_key', 'admin'], ['admin']);
     usernameField(f.username);
     if (f.admin !== '' && f.admin !== '1') throw new HttpError(400, said('staff.error.adminField'));
     const key = await readJournalistKey(f.public_key.trim());
-    const j = store.journalists.add({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: f.admin === '1' });
-    showLink(req, res, j, tOf(res).text('staff.notice.added', { username: j.username }));
+    const { journalist: j, result } = await store.changes.addJournalist({ username: f.username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: f.admin === '1' }, locals(res).journalist!.id);
+    const t = tOf(res);
+    showLink(req, res, j, result.applied ? t.text('staff.notice.added', { username: j.username }) : t.text('staff.changes.addedHeld', { username: j.username }));
   });
 
   // Removal asks once, naming who goes; the confirmation's form posts back here.
@@ -60,37 +55,48 @@ export function journalistAdminRoutes({ store, sessions, onionAccess }: Journali
     const action = String(req.params.action);
     if (action === 'key') {
       const key = await readJournalistKey(formFields(req, ['public_key']).public_key.trim());
-      store.journalists.replaceKey(j.id, { fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored });
-      notice(res, 'staff.admin.done.keyReplaced', { username: j.username, fingerprint: key.fingerprint });
-    } else if (action === 'disable' || action === 'enable') {
-      if (action === 'disable') notSelf(res, j.id, 'staff.error.notSelfDisable');
+      const held = await requestChange(store, res, 'key', { journalistId: j.id, publicKey: key.armored, recipientKeyId: key.recipientKeyId });
+      notice(res, held ? 'staff.changes.held.key' : 'staff.admin.done.keyReplaced', { username: j.username, fingerprint: key.fingerprint });
+    } else if (action === 'enable') {
       formFields(req, []);
-      store.journalists.setActive(j.id, action === 'enable');
+      const held = await requestChange(store, res, 'enable', { journalistId: j.id });
+      onionAccess?.sync();
+      notice(res, held ? 'staff.changes.held.enable' : 'staff.admin.done.enabled', { username: j.username });
+    } else if (action === 'disable' || action === 'remove' || action === 'reset') {
+      if (action !== 'reset') notSelf(res, j.id, action === 'disable' ? 'staff.error.notSelfDisable' : 'staff.error.notSelfRemove');
+      formFields(req, []);
+      // Taking an administrator away waits for a second one (else one stolen account removes the other); anyone else goes at once.
+      if (await requestChange(store, res, 'admin', { journalistId: j.id, action })) {
+        notice(res, 'staff.changes.held.admin', { username: j.username });
+        return void res.redirect(303, HOME);
+      }
       shutOut(j.id);
-      notice(res, action === 'enable' ? 'staff.admin.done.enabled' : 'staff.admin.done.disabled', { username: j.username });
-    } else if (action === 'remove') {
-      notSelf(res, j.id, 'staff.error.notSelfRemove');
-      formFields(req, []);
-      store.journalists.remove(j.username);
-      shutOut(j.id);
-      notice(res, 'staff.admin.done.removed', { username: j.username, fingerprint: j.fingerprint });
-    } else if (action === 'reset') {
-      formFields(req, []);
-      store.journalists.setCredentials(j.id, { passwordHash: null, totpSecret: null });
-      sessions.destroyFor(j.id);
-      return showLink(req, res, j, tOf(res).text('staff.notice.reset', { username: j.username }));
+      if (action === 'reset') return showLink(req, res, j, tOf(res).text('staff.notice.reset', { username: j.username }));
+      notice(res, action === 'disable' ? 'staff.admin.done.disabled' : 'staff.admin.done.removed', { username: j.username, fingerprint: j.fingerprint });
     } else if (action === 'access' && onionAccess?.enabled) {
       formFields(req, []);
       const line = onionAccess.issue(j.id)!;
       store.audit.append({ actor: { username: locals(res).journalist!.username }, action: 'journalist.onion', detail: { journalist: j.username } });
       const t = tOf(res);
       const codes = [{ id: 'notice-access', label: t.text('staff.notice.accessKey'), value: line }];
-      return void res.type('html').send(renderNotice(t, t.text('staff.notice.accessTitle'), [t.text('staff.notice.accessOld', { username: j.username })], { viewer: viewer(res), codes, link: backToAdmin(res) }));
+      return void res.type('html').send(renderNotice(t, t.text('staff.notice.accessTitle'), [t.text('staff.notice.accessOld', { username: j.username })], { viewer: viewer(res), codes, link: backTo(res, HOME) }));
     } else throw new HttpError(404, said('staff.error.noAction'));
     res.redirect(303, HOME);
   });
 
   return router;
+}
+
+const backTo = (res: Response, href: string) => ({ href, label: tOf(res).text('staff.notice.back') });
+
+/** A journalist's one-time enrolment link (after adding or resetting them), with their onion access key when there is one. */
+export function showEnrolment({ store, onionAccess }: Pick<JournalistDeps, 'store' | 'onionAccess'>, req: Request, res: Response, j: { id: number; username: string }, first: string, back = HOME): void {
+  const link = `${req.protocol}://${req.get('host')}/enrol/${store.journalists.createEnrolment(j.id)}`;
+  // The device that opens the link over Tor needs the access key first: both go together, once.
+  const access = onionAccess?.issue(j.id) ?? null;
+  const t = tOf(res);
+  const codes = access ? [{ id: 'notice-access', label: t.text('staff.notice.accessKey'), value: access }] : [];
+  res.type('html').send(renderNotice(t, t.text('staff.notice.enrolTitle'), [first, t.text('staff.notice.enrolGive', { username: j.username })], { viewer: viewer(res), code: link, codes, link: backTo(res, back) }));
 }
 
 /** The one question before a journalist goes: who (username, key fingerprint) and what it means. */

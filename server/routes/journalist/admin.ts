@@ -8,6 +8,9 @@ import { notice } from '../../http/notice.ts';
 import { requireAdmin, requireJournalist } from '../../http/session.ts';
 import { formFields, viewer, type JournalistDeps } from './common.ts';
 import { journalistAdminRoutes } from './admin-journalists.ts';
+import { deskAdminRoutes } from './admin-desks.ts';
+import { changeAdminRoutes } from './admin-changes.ts';
+import { awaitingEnable } from './two-person.ts';
 import { auditAdminRoutes } from './admin-audit.ts';
 import { purgeNow } from '../../retention.ts';
 import { LANGUAGES } from '../../../common/i18n/languages.ts';
@@ -23,11 +26,16 @@ export function adminRoutes(deps: JournalistDeps): Router {
   const { config, store, onionAccess, sourceOnion = null } = deps;
   const router = Router();
   router.use('/admin', requireJournalist, requireAdmin);
+  // Every admin page warns while the two-person rule cannot hold (fewer than two active administrators).
+  router.use('/admin', (_req, res, next) => {
+    res.locals.fewAdmins = !store.changes.twoPerson();
+    next();
+  });
   const onions = () => onionAccess?.enabled ?? false;
 
   // The admin area opens on its journalists: the section a newsroom uses most.
   router.get(['/admin', '/admin/journalists'], (_req, res) => {
-    res.type('html').send(renderJournalists({ t: tOf(res), viewer: viewer(res), journalists: store.journalists.list(), onions: onions() }));
+    res.type('html').send(renderJournalists({ t: tOf(res), viewer: viewer(res), journalists: store.journalists.list(), onions: onions(), awaiting: awaitingEnable(store) }));
   });
   router.get('/admin/retention', (_req, res) => {
     const retention = { setting: store.settings.retentionDays(), configured: config.retentionDays };
@@ -62,6 +70,8 @@ export function adminRoutes(deps: JournalistDeps): Router {
   });
 
   router.use(journalistAdminRoutes(deps));
+  router.use(deskAdminRoutes(deps));
+  router.use(changeAdminRoutes(deps));
   router.use(auditAdminRoutes(deps));
   return router;
 }

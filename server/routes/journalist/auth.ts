@@ -6,6 +6,7 @@ import { HttpError } from '../../http/errors.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { clearSessionCookie, ensureSession, locals, setSessionCookie } from '../../http/session.ts';
 import { formFields, type JournalistDeps } from './common.ts';
+import { accessNotice } from './access.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { said } from '../../i18n/said.ts';
 
@@ -42,7 +43,10 @@ export function authRoutes({ store, sessions, throttle, usedSteps }: JournalistD
     refund();
     // A new token at login: a cookie planted before login is worth nothing after it.
     sessions.destroy(locals(res).token);
-    const { token } = sessions.create(journalist.id);
+    const { token, session } = sessions.create(journalist.id);
+    // Who can read what changed since this journalist last looked: said on the first page, linking to /access.
+    const changed = accessNotice(store, journalist.id);
+    if (changed) session.notice = changed;
     setSessionCookie(res, token);
     res.redirect(303, '/');
   });

@@ -37,7 +37,9 @@ export function viewer(res: Response): Viewer {
   const l = locals(res);
   if (!l.journalist || !l.session) throw new HttpError(401, said('error.logInFirst'));
   const j = l.journalist;
-  return { username: j.username, isAdmin: j.isAdmin, csrf: l.session.csrf, lockMinutes: j.lockMinutes, notice: noticeTaker(l.session) };
+  // fewAdmins: set for the admin area by adminRoutes (routes/journalist/admin.ts), which counts them.
+  const fewAdmins = (res.locals as { fewAdmins?: boolean }).fewAdmins === true;
+  return { username: j.username, isAdmin: j.isAdmin, csrf: l.session.csrf, lockMinutes: j.lockMinutes, notice: noticeTaker(l.session), ...(fewAdmins ? { fewAdmins } : {}) };
 }
 
 /** A refusal on the journalist listener: a staff page for a logged-in journalist, so the workspace keeps its key. */

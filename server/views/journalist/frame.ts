@@ -6,13 +6,13 @@ import type { Notice } from '../../http/notice.ts';
  * Who is looking, for the frame: `lockMinutes` is their idle auto-lock (the key bar's client reads
  * it), `notice` takes the notice left by their last action (server/http/notice.ts), once.
  */
-export type Viewer = { username: string; isAdmin: boolean; csrf: string; lockMinutes: number; notice?: () => Notice | null };
+export type Viewer = { username: string; isAdmin: boolean; csrf: string; lockMinutes: number; notice?: () => Notice | null; /** Admin pages: fewer than two active administrators (the two-person rule cannot hold). */ fewAdmins?: boolean };
 
 export const csrfField = (csrf: string) => `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
 
 function staffNav(t: Translator, viewer: Viewer): string {
   const admin = viewer.isAdmin ? ` <a href="/admin">${t.html('staff.nav.admin')}</a>` : '';
-  return `<nav class="staff-nav" aria-label="${escapeHtml(t.text('staff.nav.label'))}"><a href="/">${t.html('staff.nav.inbox')}</a> <a href="/account">${t.html('staff.nav.account')}</a>${admin}
+  return `<nav class="staff-nav" aria-label="${escapeHtml(t.text('staff.nav.label'))}"><a href="/">${t.html('staff.nav.inbox')}</a> <a href="/account">${t.html('staff.nav.account')}</a> <a href="/access">${t.html('staff.access.nav')}</a>${admin}
 <form method="post" action="/logout" class="inline">${csrfField(viewer.csrf)}<button type="submit" class="link">${t.html('staff.nav.logout', { username: viewer.username })}</button></form></nav>`;
 }
 
@@ -30,7 +30,9 @@ const keyBar = (t: Translator) => `<section id="key-panel" class="key-bar" aria-
 /** The notice left by the last action, in the reader's language; the area is there even when empty, for the shell to fill. */
 function noticeArea(t: Translator, viewer: Viewer): string {
   const n = viewer.notice?.();
-  return `<div id="notice-area">${n ? `<p class="notice" role="status">${t.html(n.key, n.params)}</p>` : ''}</div>`;
+  const words = n ? t.html(n.key, n.params) : '';
+  // A notice may lead somewhere (the login's "who can read what has changed" leads to /access).
+  return `<div id="notice-area">${n ? `<p class="notice" role="status">${n.href ? `<a href="${escapeHtml(n.href)}">${words}</a>` : words}</p>` : ''}</div>`;
 }
 
 /**

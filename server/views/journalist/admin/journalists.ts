@@ -25,18 +25,18 @@ function destructive(t: Translator, j: Journalist, csrf: string): string {
   return `<p class="journalist-danger">${toggle} ${remove}</p>`;
 }
 
-function state(t: Translator, j: Journalist, onions: boolean): string {
-  const parts = [t.text(j.active ? 'staff.admin.active' : 'staff.admin.disabled'), j.enrolled ? '' : t.text('staff.admin.notEnrolled'), onions && !j.hasOnionAccess ? t.text('staff.admin.noAccess') : ''];
+function state(t: Translator, j: Journalist, onions: boolean, awaiting: boolean): string {
+  const parts = [t.text(awaiting ? 'staff.changes.awaiting' : j.active ? 'staff.admin.active' : 'staff.admin.disabled'), j.enrolled ? '' : t.text('staff.admin.notEnrolled'), onions && !j.hasOnionAccess ? t.text('staff.admin.noAccess') : ''];
   return parts.filter(Boolean).join(t.text('staff.list'));
 }
 
 /** One journalist a block, not a table row: it reads top to bottom at 360 px. */
-function entry(t: Translator, j: Journalist, viewer: Viewer, onions: boolean): string {
+function entry(t: Translator, j: Journalist, viewer: Viewer, onions: boolean, awaiting: boolean): string {
   const self = j.username === viewer.username;
-  return `<li class="journalist" id="journalist-${j.id}">
+  return `<li class="journalist${awaiting ? ' awaiting' : ''}" id="journalist-${j.id}">
 <h2><bdi>${escapeHtml(j.username)}</bdi>${j.isAdmin ? ` ${t.html('staff.admin.isAdmin')}` : ''}</h2>
 <p>${t.html('staff.admin.fingerprint')}: <code class="fingerprint" dir="ltr">${escapeHtml(j.fingerprint)}</code></p>
-<p>${t.html('staff.admin.state')}: ${escapeHtml(state(t, j, onions))}</p>
+<p>${t.html('staff.admin.state')}: ${escapeHtml(state(t, j, onions, awaiting))}</p>
 ${everyday(t, j, viewer.csrf, onions)}
 ${self ? '' : destructive(t, j, viewer.csrf)}
 </li>`;
@@ -50,10 +50,11 @@ const addForm = (t: Translator, csrf: string) => `<h2>${t.html('staff.admin.add'
 <p><button type="submit">${t.html('staff.admin.addSubmit')}</button></p>
 </form>`;
 
-export function renderJournalists({ t, viewer, journalists, onions }: { t: Translator; viewer: Viewer; journalists: Journalist[]; onions: boolean }): string {
+/** `awaiting`: journalists added or enabled whose key waits for a second administrator. */
+export function renderJournalists({ t, viewer, journalists, onions, awaiting = new Set() }: { t: Translator; viewer: Viewer; journalists: Journalist[]; onions: boolean; awaiting?: Set<number> }): string {
   return adminPage(t, viewer, 'journalists', `<p>${t.html('staff.admin.intro')}</p>
 <ul class="journalists">
-${journalists.map((j) => entry(t, j, viewer, onions)).join('\n')}
+${journalists.map((j) => entry(t, j, viewer, onions, awaiting.has(j.id))).join('\n')}
 </ul>
 ${addForm(t, viewer.csrf)}`);
 }
