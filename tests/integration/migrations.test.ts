@@ -131,9 +131,12 @@ describe('schema 8 -> 9 (desks, retired keys, changes, the audit log)', () => {
 
     const store = openStore(dir);
     try {
-      // Every journalist still sees both conversations and their items (no desk: the whole newsroom).
-      const listed = store.inbox.page(1, 'all', 1);
-      expect(listed.lines.map((l) => l.id).sort()).toEqual(want.sources.map((x) => x.id).sort());
+      // Every journalist still sees both conversations and their item (no desk: the whole newsroom).
+      for (const j of store.journalists.list()) {
+        const listed = store.inbox.page(j.id, 'all', 1);
+        expect(listed.lines.map((l) => l.id).sort(), j.username).toEqual(want.sources.map((x) => x.id).sort());
+        expect(listed.lines.map((l) => l.items), j.username).toEqual([1, 1]);
+      }
       expect(store.audit.head().seq).toBe(0);
       expect(store.audit.verify()).toBeNull();
     } finally {
