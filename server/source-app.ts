@@ -9,7 +9,8 @@ import { padResponses } from './http/pad-responses.ts';
 import { sourceApi } from './routes/source/api.ts';
 import { noScriptSubmit } from './routes/source/nojs.ts';
 import { sourcePages } from './routes/source/pages.ts';
-import { recipientsOf, type RecipientSet } from './recipients.ts';
+import { recipientsOf } from './recipients.ts';
+import type { Recipients } from './sources/desks.ts';
 import { SourceSessions } from './auth/source-sessions.ts';
 import { conversationApi, sourceGates } from './routes/source/conversation.ts';
 import { noScriptConversation } from './routes/source/nojs-conversation.ts';
@@ -24,7 +25,7 @@ export type AppDeps = {
   config: Config;
   store: Store;
   /** Shared with the journalist app by serve(), so both check each key once; tests may leave it out. */
-  recipients?: () => Promise<RecipientSet>;
+  recipients?: Recipients;
   /** This drop's source onion address, once `sealdrop onion` has made it: shown to sources who came another way. */
   sourceOnion?: string | null;
   /** Called as each send completes (JS or not): marks the notice window; it does no I/O of its own. */

@@ -26,7 +26,8 @@ export class UploadError extends Error {
   }
 }
 
-export type DropConfig = { open: boolean; partSize: number; maxParts: number; maxFileBytes: number; keys: string[]; kdfSalt: string };
+/** `desks`: with two desks or more, for a source without a codename yet, each desk's keys (then `keys` is empty). */
+export type DropConfig = { open: boolean; partSize: number; maxParts: number; maxFileBytes: number; keys: string[]; kdfSalt: string; desks?: { id: number; keys: string[] }[] };
 /** What the server holds of a pending submission (asked after a dropped connection). */
 export type Received = { manifest: boolean; parts: number[] };
 /** A reserved submission: its id, and the secret made here that alone reaches it (the server keeps a hash). */
@@ -67,8 +68,9 @@ async function request(url: string, init: RequestInit): Promise<Response> {
   }
 }
 
-export async function fetchConfig(): Promise<DropConfig> {
-  return (await request('/api/config', { method: 'GET' })).json() as Promise<DropConfig>;
+/** With a source's session, the keys of their conversation's desk; without, what a new source may send to. */
+export async function fetchConfig(sourceToken?: string | null): Promise<DropConfig> {
+  return (await request('/api/config', { method: 'GET', headers: sourceToken ? { 'x-source-token': sourceToken } : {} })).json() as Promise<DropConfig>;
 }
 
 const json = (body: unknown, token?: string): RequestInit => ({
@@ -84,8 +86,8 @@ export async function createSubmission(parts: number, sourceToken: string): Prom
 }
 
 /** A new source: only the hash-able login secret and the (passphrase-locked) key pair go up. */
-export async function registerSource(login: string, publicKey: string, privateKey: string): Promise<string> {
-  const res = await request('/api/sources', json({ login, publicKey, privateKey }));
+export async function registerSource(login: string, publicKey: string, privateKey: string, desk: number | null): Promise<string> {
+  const res = await request('/api/sources', json({ login, publicKey, privateKey, ...(desk === null ? {} : { desk }) }));
   return ((await res.json()) as { sourceToken: string }).sourceToken;
 }
 

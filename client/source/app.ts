@@ -13,6 +13,9 @@ function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): { l
   return items;
 }
 
+/** The desk radio checked in the form, if any. */
+const chosen = (form: HTMLFormElement): string | undefined => form.querySelector<HTMLInputElement>('input[name="desk"]:checked')?.value;
+
 async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   const items = chosenItems(byId<HTMLInputElement>('files'), byId<HTMLTextAreaElement>('message'));
   const failed = byId('failed');
@@ -25,6 +28,8 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
       return show(failed, error instanceof TooLargeError ? t('client.tooLarge', { label, size: formatBytes(sender.config.maxFileBytes) }) : (error as Error).message);
     }
   }
+  // With two desks or more a new source chooses one (the radios are required: the browser asks).
+  if (!sender.sourceToken && sender.config.desks && !(await sender.chooseDesk(Number(chosen(form))))) return void form.reportValidity();
   failed.hidden = true;
   byId('done').hidden = true; // the last send's "Sent" is not this one's
   numbered += byId<HTMLInputElement>('files').files?.length ?? 0;
@@ -32,7 +37,12 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   send.disabled = true;
   // A first-time source gets a codename, made and kept on this device, before anything is sent.
   // (Loaded only now: the word list is a quarter of the page's JavaScript.)
-  sender.sourceToken ??= await (await import('./identity.ts')).newIdentity(sender.config);
+  if (!sender.sourceToken) {
+    sender.sourceToken = await (await import('./identity.ts')).newIdentity(sender.config, sender.desk);
+    // The conversation belongs to that desk from now on: the choice is shown, no longer open.
+    const desks = document.getElementById('desks') as HTMLFieldSetElement | null;
+    if (desks) desks.disabled = true;
+  }
   // Every submission is opened now: the session that allows it ends if the server restarts mid-upload.
   const reserved: Reserved[] = [];
   for (const { item } of items) reserved.push(await sender.reserve(item));
@@ -59,7 +69,7 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
 
 /** Takes over the form: from here on, files are encrypted on this device before upload. */
 export async function start(form: HTMLFormElement, sourceToken?: string): Promise<void> {
-  const sender = await Sender.create(await fetchConfig());
+  const sender = await Sender.create(await fetchConfig(sourceToken));
   if (sourceToken) sender.sourceToken = sourceToken;
   form.addEventListener('submit', (event) => {
     event.preventDefault();

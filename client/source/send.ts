@@ -22,6 +22,8 @@ export class TooLargeError extends Error {}
 export class Sender {
   /** The source's session; set once the source has a codename (new) or has logged in with it. */
   sourceToken: string | null = null;
+  /** The desk a new source chose (two desks or more); null where there is nothing to choose. */
+  desk: number | null = null;
 
   private constructor(
     public config: DropConfig,
@@ -29,11 +31,20 @@ export class Sender {
   ) {}
 
   static async create(config: DropConfig): Promise<Sender> {
-    return new Sender(config, await Sender.keysOf(config));
+    return new Sender(config, await Sender.keysOf(config.keys));
   }
 
-  private static keysOf(config: DropConfig): Promise<PublicKey[]> {
-    return Promise.all(config.keys.map(async (k) => (await readJournalistKey(k)).key));
+  private static keysOf(keys: string[]): Promise<PublicKey[]> {
+    return Promise.all(keys.map(async (k) => (await readJournalistKey(k)).key));
+  }
+
+  /** A new source's choice among two desks or more: its members' keys only. False if `id` is none of them. */
+  async chooseDesk(id: number): Promise<boolean> {
+    const desk = this.config.desks?.find((d) => d.id === id);
+    if (!desk) return false;
+    this.recipients = await Sender.keysOf(desk.keys);
+    this.desk = desk.id;
+    return true;
   }
 
   /** Refuses an item the server would refuse for its size, before anything is encrypted or sent. */
@@ -59,8 +70,8 @@ export class Sender {
       await this.sendOnce(item, to, watch);
     } catch (error) {
       if (!(error instanceof UploadError && error.code === 'wrong_recipients')) throw error;
-      this.config = await fetchConfig();
-      this.recipients = await Sender.keysOf(this.config);
+      this.config = await fetchConfig(this.sourceToken);
+      this.recipients = await Sender.keysOf(this.config.keys);
       await this.sendOnce(item, await this.reserve(item), watch);
     }
   }

@@ -8,26 +8,34 @@ import { formatLimit } from '../../common/sizes.ts';
 
 export const MAX_MESSAGE_BYTES = 100_000;
 const MAX_FILES = 20;
+// once, desk, message, and an empty file input that some browsers send as a field.
+const FIELDS = 4;
 
 /** One item of the no-JS form, handed over while its bytes are still arriving. */
 export type FormItem = { name: string; type: string; content: Readable & { truncated?: boolean } };
 
-/** What the source typed, for the form a refusal shows again, and the form's one-send token (sources/form-tokens.ts). */
-export type Typed = { message: string; once?: string };
+/**
+ * What the source typed and chose, for the form a refusal shows again, and the form's one-send
+ * token (sources/form-tokens.ts). `desk`: the desk chosen (two desks or more), as sent.
+ */
+export type Typed = { message: string; once?: string; desk?: string };
+
+/** The message of a form refused before it is read (see typedFields). */
+export const typedMessage = async (req: Request): Promise<string> => (await typedFields(req)).message;
 
 /**
- * The message of a form refused before it is read (too large): the form puts the message before
+ * The message and desk of a form refused before it is read (too large): the form puts them before
  * the files, so it is read up to the first file and the rest is left to be drained and dropped.
  */
-export function typedMessage(req: Request): Promise<string> {
+export function typedFields(req: Request): Promise<Typed> {
   return new Promise((resolve) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fieldSize: MAX_MESSAGE_BYTES, fields: 3, files: 1 } });
+      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fieldSize: MAX_MESSAGE_BYTES, fields: FIELDS, files: 1 } });
     } catch {
-      return resolve('');
+      return resolve({ message: '' });
     }
-    let message = '';
+    const typed: Typed = { message: '' };
     const done = () => {
       req.unpipe(bb);
       // The rest is read and dropped: once read from, a request is no longer drained by Node
@@ -36,9 +44,11 @@ export function typedMessage(req: Request): Promise<string> {
       bb.removeAllListeners();
       bb.on('error', () => undefined);
       bb.destroy();
-      resolve(message);
+      resolve(typed);
     };
-    bb.on('field', (field, value) => field === 'message' && (message = value));
+    bb.on('field', (field, value) => {
+      if (field === 'message' || field === 'desk') typed[field] = value;
+    });
     bb.on('file', (_field, stream) => {
       stream.on('error', () => undefined).resume();
       done();
@@ -60,7 +70,7 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
       // File names arrive as UTF-8 from every current browser; busboy would otherwise read them as latin1.
       // busboy marks a file truncated when it reaches fileSize, so one byte more lets a file of
       // exactly the limit through ("at most the limit"); a byte past it is still refused.
-      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: MAX_FILES, fileSize: maxFileBytes + 1, fields: 3, fieldSize: MAX_MESSAGE_BYTES, parts: MAX_FILES + 3 } });
+      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: MAX_FILES, fileSize: maxFileBytes + 1, fields: FIELDS, fieldSize: MAX_MESSAGE_BYTES, parts: MAX_FILES + FIELDS } });
     } catch {
       return reject(new HttpError(415, said('error.multipart')));
     }
@@ -99,6 +109,8 @@ export function readForm(req: Request, maxFileBytes: number, onItem: (item: Form
     bb.on('field', (field, value, info) => {
       if (field === 'files' && value === '') return; // some browsers send an empty file input as a field
       if (field === 'once' && typed.once === undefined) return void (typed.once = value);
+      // Who reads the files is known before the first of them is encrypted, or the form is refused.
+      if (field === 'desk' && typed.desk === undefined) return count > 0 ? fail(new HttpError(400, said('source.desk.missing'), 'desk_missing')) : void (typed.desk = value);
       if (field !== 'message') return fail(new HttpError(400, said('error.unexpectedField', { field })));
       typed.message = value; // kept for the form a refusal shows again (routes/source/refusals.ts)
       if (info.valueTruncated) return fail(new HttpError(413, said('error.messageTooLong', { size: formatLimit(MAX_MESSAGE_BYTES) })));

@@ -12,9 +12,12 @@ export type SourceKeys = { loginSecret: string; publicKey: string; privateKey: s
  * verifies two Ed25519 signatures on the event loop: 3–18 ms measured (70–80 ms for the first in a
  * process, which loads the curve code), so it stays on the main thread.
  */
-export async function registerSource(store: Store, k: SourceKeys, { announced = true } = {}): Promise<string> {
+export async function registerSource(store: Store, k: SourceKeys, { announced = true, deskId = null as number | null } = {}): Promise<string> {
   const key = await checkSourceKeyPair(k.publicKey, k.privateKey);
-  return store.sources.create({ loginSecret: k.loginSecret, publicKey: key.publicKey, privateKey: key.privateKey, recipientKeyId: key.recipientKeyId }, { announced }).id;
+  const { id } = store.sources.create({ loginSecret: k.loginSecret, publicKey: key.publicKey, privateKey: key.privateKey, recipientKeyId: key.recipientKeyId }, { announced });
+  // The desk the source chose (routes check it is offered); nothing else about the choice is kept.
+  if (deskId !== null) store.desks.setDesk(id, deskId);
+  return id;
 }
 
 /**
@@ -22,10 +25,10 @@ export async function registerSource(store: Store, k: SourceKeys, { announced = 
  * The codename is returned once, to be shown, and never stored. PBKDF2 runs in WebCrypto, off the
  * event loop; the key pair is made in a key worker.
  */
-export async function serverMadeSource(store: Store): Promise<{ sourceId: string; codename: string }> {
+export async function serverMadeSource(store: Store, deskId: number | null): Promise<{ sourceId: string; codename: string }> {
   const codename = generateCodename();
   const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, store.sources.kdfSalt());
   const { publicKey, privateKey } = await keyPool.run({ kind: 'generate', passphrase: keyPassphrase });
   // Not announced until the codename is shown: a crash before that drops it at the next start.
-  return { sourceId: await registerSource(store, { loginSecret, publicKey, privateKey }, { announced: false }), codename };
+  return { sourceId: await registerSource(store, { loginSecret, publicKey, privateKey }, { announced: false, deskId }), codename };
 }

@@ -117,6 +117,12 @@ export function deskRepo(db: Db, journalists: JournalistRepo, audit: AuditRepo) 
       if (!r) throw new NotFoundError(said('staff.error.noSource'));
       return r.d;
     },
+    /** The desk of the source a pending upload belongs to: its objects are checked against that desk's keys. */
+    deskOfUpload(submissionId: string): number | null {
+      const r = db.prepare("SELECT so.desk_id AS d FROM submissions s JOIN sources so ON so.id = s.source_id WHERE s.id = ? AND s.state = 'pending'").get(submissionId) as { d: number | null } | undefined;
+      if (!r) throw new NotFoundError(said('error.noSubmission'));
+      return r.d;
+    },
     setDesk(sourceId: string, deskId: number | null): void {
       if (deskId !== null) repo.byId(deskId);
       if (db.prepare('UPDATE sources SET desk_id = ? WHERE id = ?').run(deskId, sourceId).changes === 0) throw new NotFoundError(said('staff.error.noSource'));

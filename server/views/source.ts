@@ -1,14 +1,15 @@
 import { escapeHtml } from './layout.ts';
 import { leaveForm, sourceLayout, type PageBranding } from './source-frame.ts';
 import type { Translator } from '../i18n/index.ts';
+import { deskChoice, type DeskChoice } from './source-desks.ts';
 
 export type { PageBranding };
 
 /** `maxFile`: the file limit as shown (common/sizes.ts formatLimit): each file with JavaScript, one send in all without. */
-export type SourcePageOptions = { t: Translator; open: boolean; maxFile: string; onion?: string | null; branding?: PageBranding; refused?: Refused; leave?: string; once?: string };
+export type SourcePageOptions = { t: Translator; open: boolean; maxFile: string; onion?: string | null; branding?: PageBranding; refused?: Refused; leave?: string; once?: string; desks?: readonly DeskChoice[] };
 
 /** A no-JavaScript send refused: the reason, and the message the source typed, kept in the form. */
-export type Refused = { reason: string; message: string };
+export type Refused = { reason: string; message: string; desk?: string };
 
 const link = (href: string) => (inner: string) => `<a href="${href}">${inner}</a>`;
 export const LINKS = { login: link('/login'), start: link('/'), guide: link('/guide') };
@@ -63,9 +64,9 @@ export function plainFields(t: Translator, maxFile: string, message = '', withSc
 }
 
 /** The send form; also embedded (hidden) in the login page, where the script reveals it after login. */
-export function sendForm(t: Translator, maxFile: string, message = '', once?: string): string {
+export function sendForm(t: Translator, maxFile: string, message = '', once?: string, desks = ''): string {
   return `<form id="drop" method="post" action="/submit" enctype="multipart/form-data">
-${plainFields(t, maxFile, message, true, once)}
+${desks}${plainFields(t, maxFile, message, true, once)}
 <p><button type="submit" id="send" class="js-only" disabled>${t.html('form.send')}</button>
 <noscript><button type="submit" id="send-plain">${t.html('form.sendPlain')}</button></noscript></p>
 </form>
@@ -93,8 +94,8 @@ export const beforeYouSend = (t: Translator) => `<h2>${t.html('source.before.hea
  * Without JavaScript, a codename can come first (a plain form step), so that a send cut short can
  * be sent again into the same conversation. With JavaScript the page makes one as it sends.
  */
-const codenameFirst = (t: Translator, once: string | undefined) => `<form class="nojs-only codename-first" method="post" action="/codename">
-${onceField(once)}<p>${t.html('source.codenameFirst.text')}</p>
+const codenameFirst = (t: Translator, once: string | undefined, desks: string) => `<form class="nojs-only codename-first" method="post" action="/codename">
+${onceField(once)}${desks}<p>${t.html('source.codenameFirst.text')}</p>
 <p><button type="submit" id="codename-first">${t.html('source.codenameFirst.button')}</button></p>
 </form>
 `;
@@ -103,12 +104,12 @@ ${onceField(once)}<p>${t.html('source.codenameFirst.text')}</p>
 export const refusal = (t: Translator, r: Refused | undefined) =>
   r ? `<section id="refused"><h2>${t.html('error.title.notSent')}</h2>\n<p class="warning" role="alert">${escapeHtml(r.reason)}</p></section>\n` : '';
 
-export function renderSourcePage({ t, open, maxFile, onion = null, branding, refused, leave, once }: SourcePageOptions): string {
+export function renderSourcePage({ t, open, maxFile, onion = null, branding, refused, leave, once, desks }: SourcePageOptions): string {
   if (!open) return sourceLayout({ t, branding, title: t.text('source.closed.title'), body: `${closed(t)}${onion ? onionNote(t, onion) : ''}\n<p>${t.html('source.guideLink', {}, LINKS)}</p>` });
   const heading = branding?.name ? t.html('source.headingNamed', { newsroom: branding.name }) : t.html('source.heading');
   const body = `<h1>${heading}</h1>
 ${refusal(t, refused)}${branding?.welcome ? `${paragraphs(branding.welcome, 'welcome')}\n` : ''}${onion ? onionNote(t, onion) : ''}${pathNotes(t)}
-${leave ? '' : codenameFirst(t, once)}${guidelines(t, branding)}${beforeYouSend(t)}${sendForm(t, maxFile, refused?.message, once)}
+${leave ? '' : codenameFirst(t, once, deskChoice(t, desks, 'first-desk', refused?.desk))}${guidelines(t, branding)}${beforeYouSend(t)}${sendForm(t, maxFile, refused?.message, once, deskChoice(t, desks, 'desk', refused?.desk))}
 <p>${t.html('source.returning', {}, LINKS)}</p>`;
   return sourceLayout({ t, branding, leave, title: t.text('source.title'), body, script: '/static/js/source.js', head: NOSCRIPT_CSS });
 }

@@ -4,15 +4,22 @@ import net from 'node:net';
  * A TCP relay in front of the source listener that records every byte the browser sends:
  * what an observer with the server's network position would see.
  */
-export type Sniffer = { url: string; sent(): Buffer; close(): Promise<void> };
+/** `streams`: what was sent, one buffer per connection (requests in order, to be read one by one). */
+export type Sniffer = { url: string; sent(): Buffer; streams(): Buffer[]; close(): Promise<void> };
 
 export async function startSniffer(targetPort: number): Promise<Sniffer> {
   const chunks: Buffer[] = [];
+  const perConnection: Buffer[][] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
     sockets.add(client).add(upstream);
-    client.on('data', (d) => chunks.push(Buffer.from(d)));
+    const mine: Buffer[] = [];
+    perConnection.push(mine);
+    client.on('data', (d) => {
+      chunks.push(Buffer.from(d));
+      mine.push(Buffer.from(d));
+    });
     client.pipe(upstream).pipe(client);
     const end = () => {
       client.destroy();
@@ -26,6 +33,7 @@ export async function startSniffer(targetPort: number): Promise<Sniffer> {
   return {
     url: `http://127.0.0.1:${port}`,
     sent: () => Buffer.concat(chunks),
+    streams: () => perConnection.map((c) => Buffer.concat(c)),
     close: () =>
       new Promise((r) => {
         for (const s of sockets) s.destroy();

@@ -1,7 +1,8 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import { assertAddressedTo, WrongRecipientsError } from '../../../common/envelope/index.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
-import { assertStillAddressed, type RecipientSet } from '../../recipients.ts';
+import { assertStillAddressed } from '../../recipients.ts';
+import { deskOfSource, offeredDesks, type Recipients } from '../../sources/desks.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { sourceOf } from './conversation.ts';
 import { limitsOf, maxObjectBytes, type Config } from '../../config.ts';
@@ -12,7 +13,7 @@ import type { Store } from '../../store/index.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { said } from '../../i18n/said.ts';
 
-export type SourceApiDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; arrived?: () => void };
+export type SourceApiDeps = { config: Config; store: Store; recipients: Recipients; sessions: SourceSessions; arrived?: () => void };
 
 export const NOT_OPEN = said('error.notOpen');
 // Uploads in flight at once; each holds at most one part in memory. A request finding them all
@@ -42,16 +43,28 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
     next();
   };
 
-  /** Refuses an object unless it is addressed to exactly the current journalist keys (the server never decrypts). */
-  const checkObject = async (data: Uint8Array): Promise<void> => {
-    const { keyIds } = await recipients();
+  // The keys a pending upload's objects must be addressed to: its source's desk's (or everyone's).
+  const keysFor = (submissionId: string) => () => recipients(store.desks.deskOfUpload(submissionId));
+
+  /** Refuses an object unless it is addressed to exactly the current keys of its source's desk (the server never decrypts). */
+  const checkObject = async (submissionId: string, data: Uint8Array): Promise<void> => {
+    const { keyIds } = await keysFor(submissionId)();
     if (keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
     await assertAddressedTo(data, keyIds);
   };
 
-  router.get('/config', async (_req, res) => {
-    const { armored } = await recipients();
-    res.json({ open: armored.length > 0, partSize: config.partSize, maxParts, maxFileBytes: config.maxFileBytes, keys: armored, kdfSalt: store.sources.kdfSalt() });
+  // A source with a codename gets its own desk's keys; a new one, the desks it may choose from
+  // (two or more), or the keys of the one desk or of the whole newsroom, as before desks.
+  router.get('/config', async (req, res) => {
+    const common = { partSize: config.partSize, maxParts, maxFileBytes: config.maxFileBytes, kdfSalt: store.sources.kdfSalt() };
+    if (req.get('x-source-token') !== undefined) {
+      const { armored } = await recipients(deskOfSource(store, sourceOf(sessions, req)));
+      return void res.json({ open: armored.length > 0, ...common, keys: armored });
+    }
+    const offered = await offeredDesks(store, recipients);
+    if (offered.length >= 2) return void res.json({ open: true, ...common, keys: [], desks: offered.map((d) => ({ id: d.id, keys: d.recipients.armored })) });
+    const { armored } = await recipients(offered[0]?.id ?? null);
+    res.json({ open: armored.length > 0, ...common, keys: armored });
   });
 
   router.post('/submissions', newUpload, async (req, res) => {
@@ -62,7 +75,9 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
     }
     const secret = body.secret;
     if (typeof secret !== 'string' || !SECRET.test(secret)) throw new HttpError(400, said('error.unreadable', { status: 400 }));
-    if ((await recipients()).keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
+    // Not open (for this source's desk, or at all) is said before a missing session is.
+    const session = sessions.get(req.get('x-source-token'));
+    if ((await recipients(session ? deskOfSource(store, session.sourceId) : null)).keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
     const submission = store.submissions.create(sourceOf(sessions, req), parts, { secret });
     res.status(201).json({ submission });
   });
@@ -78,7 +93,7 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
     const id = submissionIdParam(req);
     const n = partNumberParam(req);
     const data = bodyBytes(req);
-    await checkObject(data);
+    await checkObject(id, data);
     await store.submissions.putPart(id, n, data);
     res.status(204).end();
   });
@@ -86,7 +101,7 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
   router.put('/submissions/:id/manifest', holder, uploads, continuing, rawBody(manifestLimit), async (req, res) => {
     const id = submissionIdParam(req);
     const data = bodyBytes(req);
-    await checkObject(data);
+    await checkObject(id, data);
     await store.submissions.putManifest(id, data);
     res.status(204).end();
   });
@@ -95,13 +110,13 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
   router.post('/submissions/:id/complete', holder, uploads, async (req, res) => {
     const id = submissionIdParam(req);
     try {
-      await assertStillAddressed(store, id, recipients);
+      await assertStillAddressed(store, id, keysFor(id));
     } catch (error) {
       // Nobody can use it any more: the page encrypts the item again for the current keys.
       if (error instanceof WrongRecipientsError) await store.submissions.discard(id);
       throw error;
     }
-    store.submissions.complete(id);
+    store.submissions.complete(id, (await keysFor(id)()).keys.map((k) => k.fingerprint)); // sealed to (submission_keys)
     arrived(); // notices of new material: a flag in memory, nothing more on this path
     res.status(204).end();
   });

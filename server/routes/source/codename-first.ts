@@ -7,7 +7,7 @@ import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { requireSpace } from '../../http/space.ts';
 import type { Config } from '../../config.ts';
 import { said } from '../../i18n/said.ts';
-import type { RecipientSet } from '../../recipients.ts';
+import { chosenDesk, offeredDesks, type Recipients } from '../../sources/desks.ts';
 import type { FormTokens, SendResult } from '../../sources/form-tokens.ts';
 import { serverMadeSource } from '../../sources/register.ts';
 import type { Store } from '../../store/index.ts';
@@ -18,7 +18,7 @@ import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import type { SourceGates } from './conversation.ts';
 import { brandingFor, keepFormOnRefusal } from './refusals.ts';
 
-type Deps = { config: Config; store: Store; sessions: SourceSessions; gates: SourceGates; tokens: FormTokens; recipients: () => Promise<RecipientSet> };
+type Deps = { config: Config; store: Store; sessions: SourceSessions; gates: SourceGates; tokens: FormTokens; recipients: Recipients };
 
 /**
  * The page a kept send (or a codename asked for first) answers, and the same page for its repeats:
@@ -46,9 +46,11 @@ export function codenameFirst(deps: Deps): Router {
   // A new source's row and key pair are written: refused like any new upload when the disk is low.
   router.post('/codename', requireSpace(config, store, 'new', () => 64 * 1024), async (req, res) => {
     const fields = (req.body ?? {}) as Record<string, unknown>;
-    const extra = Object.keys(fields).find((k) => k !== 'once');
+    const extra = Object.keys(fields).find((k) => k !== 'once' && k !== 'desk');
     if (extra !== undefined) throw new HttpError(400, said('error.unexpectedField', { field: extra }));
-    if ((await recipients()).keys.length === 0) throw new HttpError(503, NOT_OPEN);
+    // With two desks or more the form carries the one chosen: the conversation belongs to it from the start.
+    const deskId = chosenDesk(await offeredDesks(store, recipients), fields.desk);
+    if ((await recipients(deskId)).keys.length === 0) throw new HttpError(503, NOT_OPEN);
     const claim = await tokens.take(typeof fields.once === 'string' ? fields.once : undefined, 'codename');
     // A double click: the second answer is the first one's codename page, not a second codename.
     // One whose first answer is forgotten (after Leave, or ten minutes) gets a new codename: the
@@ -58,7 +60,7 @@ export function codenameFirst(deps: Deps): Router {
     let made: { sourceId: string; codename: string };
     try {
       // PBKDF2 and a key pair, in the same bounded queue as a first send's.
-      made = await gates.newSource.run(() => serverMadeSource(store), untilClosed(res));
+      made = await gates.newSource.run(() => serverMadeSource(store, deskId), untilClosed(res));
       store.submissions.completeAll([], made.sourceId); // announced: the codename is about to be shown
     } catch (error) {
       tokens.release(key);

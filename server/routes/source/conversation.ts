@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
 import { isLoginSecret } from '../../../common/ids.ts';
 import { said } from '../../i18n/said.ts';
 import { sentItems } from '../../sources/sent-items.ts';
+import { chosenDesk, offeredDesks, type Recipients } from '../../sources/desks.ts';
 
 /**
  * Wrong codenames are throttled without a lockout: behind Tor every source shares one address, so a
@@ -40,7 +41,7 @@ export function sourceGates(): SourceGates {
   };
 }
 
-export type ConversationDeps = { store: Store; sessions: SourceSessions; gates: SourceGates };
+export type ConversationDeps = { store: Store; sessions: SourceSessions; gates: SourceGates; recipients: Recipients };
 
 export const UNKNOWN_CODENAME = said('login.unknown');
 export const WRONG_CODENAME_DELAY_MS = 1000;
@@ -88,15 +89,17 @@ export function sourceOf(sessions: SourceSessions, req: Request): string {
 }
 
 /** Codename accounts for the JavaScript path: everything secret is derived and decrypted on the device. */
-export function conversationApi({ store, sessions, gates }: ConversationDeps): Router {
+export function conversationApi({ store, sessions, gates, recipients }: ConversationDeps): Router {
   const router = Router();
 
   router.post('/sources', async (req, res) => {
-    const body = jsonObject(req, ['login', 'publicKey', 'privateKey']);
+    const body = jsonObject(req, ['login', 'publicKey', 'privateKey', 'desk']);
     const keys = { loginSecret: loginSecret(body.login), publicKey: text(body.publicKey, 'publicKey', 8000), privateKey: text(body.privateKey, 'privateKey', 8000) };
+    // With two desks or more the page sends the one chosen; a choice missing or not offered is refused here.
+    const deskId = chosenDesk(await offeredDesks(store, recipients), body.desk);
     let sourceId: string;
     try {
-      sourceId = await gates.registration.run(() => registerOrRetry(store, keys), untilClosed(res));
+      sourceId = await gates.registration.run(() => registerOrRetry(store, keys, deskId), untilClosed(res));
     } catch (error) {
       // The slot is already free: a refusal's delay costs the server nothing.
       if (error instanceof ConflictError) await slowly(req);
@@ -137,9 +140,9 @@ export function conversationApi({ store, sessions, gates }: ConversationDeps): R
 }
 
 /** The new source's id; a retry after a lost response (common over Tor) is the same registration. */
-async function registerOrRetry(store: Store, keys: SourceKeys): Promise<string> {
+async function registerOrRetry(store: Store, keys: SourceKeys, deskId: number | null): Promise<string> {
   try {
-    return await registerSource(store, keys);
+    return await registerSource(store, keys, { deskId });
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
     const existing = store.sources.byLogin(keys.loginSecret);

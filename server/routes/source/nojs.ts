@@ -7,9 +7,10 @@ import { limitsOf, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { declaresMoreThan } from '../../http/validate.ts';
 import { requireSpace } from '../../http/space.ts';
-import { MAX_MESSAGE_BYTES, readForm, typedMessage } from '../../nojs/form.ts';
+import { MAX_MESSAGE_BYTES, readForm, typedFields } from '../../nojs/form.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { brandingFor, keepFormOnRefusal, keepTyped } from './refusals.ts';
+import { chosenDesk, deskOfSource, offeredDesks, showDesks, type Recipients } from '../../sources/desks.ts';
 import { answerSend } from './codename-first.ts';
 import type { FormTokens, SendResult } from '../../sources/form-tokens.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
@@ -34,7 +35,7 @@ const WAITING = { maxWaiting: 64, waitMs: 20_000 };
 /** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
 export { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS };
 
-export type NoScriptDeps = { config: Config; store: Store; recipients: () => Promise<RecipientSet>; sessions: SourceSessions; gates: SourceGates; tokens: FormTokens; arrived?: () => void };
+export type NoScriptDeps = { config: Config; store: Store; recipients: Recipients; sessions: SourceSessions; gates: SourceGates; tokens: FormTokens; arrived?: () => void };
 
 export function noScriptSubmit({ config, store, recipients: current, sessions, gates, tokens, arrived = () => undefined }: NoScriptDeps): Router {
   const router = Router();
@@ -49,17 +50,20 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     next();
   });
 
-  router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFile), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
+  router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFile, store, current), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, said('error.multipart'));
-    const used = await current();
-    const recipients = used.keys.map((k) => k.key);
-    if (recipients.length === 0) throw new HttpError(503, NOT_OPEN);
     const ids: string[] = [];
     const typed = keepTyped(res);
     // A returning source (cookie from a codename login) adds to their conversation; a new one gets a codename.
     const existing = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.sourceId ?? null;
+    // A refusal shows the form again, with the desks it offered (server/sources/desks.ts).
+    const offered = showDesks(res, await offeredDesks(store, current));
+    // A returning source's sends go to their conversation's desk; a new source's to the desk the form
+    // names (read before any file: nojs/form.ts refuses a desk field that comes after one).
+    let target = existing ? await toDesk(current, deskOfSource(store, existing)) : null;
+    const open = target ? target.used.keys.length > 0 : offered.length > 0 || (await current(null)).keys.length > 0;
+    if (!open) throw new HttpError(503, NOT_OPEN);
     let created = null as { sourceId: string; codename: string } | null;
-    const encrypt = (data: Uint8Array) => encryptPool.run({ kind: 'encrypt', data, recipients: used.armored });
     let claim: Awaited<ReturnType<FormTokens['take']>> | null = null;
     // The token comes first in the form: a repeat of a send already answered is read, not encrypted.
     let early: SendResult | null | undefined;
@@ -67,15 +71,19 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
       const count = await readForm(req, config.maxFileBytes, async (item) => {
         if (early === undefined) early = tokens.answered(typed.once, 'submit'); // at the first item only
         if (early) return void (await drained(item.content));
+        target ??= await toDesk(current, chosenDesk(offered, typed.desk));
+        const { deskId, used } = target;
         // PBKDF2 and a key pair: bounded by its own gate, before anything of this form is stored.
-        if (!existing) created ??= await gates.newSource.run(() => serverMadeSource(store), untilClosed(res));
+        if (!existing) created ??= await gates.newSource.run(() => serverMadeSource(store, deskId), untilClosed(res));
         const sourceId = existing ?? created!.sourceId;
+        const encrypt = (data: Uint8Array) => encryptPool.run({ kind: 'encrypt', data, recipients: used.armored });
+        const recipients = used.keys.map((k) => k.key);
         ids.push(await sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt }));
       }, typed);
       if (count === 0) throw new HttpError(400, said('error.nothingChosen'));
       if (early) return answerSend(res, { store, sessions }, early);
       // A journalist disabled while the bytes arrived must not receive them: then nothing is kept.
-      assertSameKeys((await current()).keyIds, used.keyIds);
+      assertSameKeys((await current(target!.deskId)).keyIds, target!.used.keyIds);
       // A repeat of a form already kept (a double click, Back and Send again) waits for the first
       // one's answer, and this copy goes. If the first failed, this copy is the send; if its answer
       // is forgotten, a new source's copy is kept as a new send (never dropped unseen), while a
@@ -83,7 +91,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
       claim = await tokens.take(typed.once, 'submit');
       if (!claim.first && (claim.answer || existing)) throw new RepeatedSend(claim.answer);
       // All or nothing: only a form that arrived whole becomes visible to journalists.
-      store.submissions.completeAll(ids, created?.sourceId ?? null);
+      store.submissions.completeAll(ids, created?.sourceId ?? null, target!.used.keys.map((k) => k.fingerprint));
     } catch (error) {
       if (claim?.first) tokens.release(claim.key);
       await Promise.all(ids.map((id) => store.submissions.discard(id).catch(() => undefined)));
@@ -109,6 +117,11 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
   return router;
 }
 
+/** The keys a send to `deskId` (null: the whole newsroom) is encrypted to, read once for the whole form. */
+async function toDesk(current: Recipients, deskId: number | null): Promise<{ deskId: number | null; used: RecipientSet }> {
+  return { deskId, used: await current(deskId) };
+}
+
 /** This send repeats a form already kept: it is discarded, and answered with the first one's page. */
 class RepeatedSend extends Error {
   constructor(readonly answer: SendResult | null) {
@@ -129,11 +142,12 @@ const FORM_OVERHEAD = MAX_MESSAGE_BYTES + 64 * 1024;
  * length, so a form that says it is larger is refused before a byte of it is read or encrypted
  * (a form that lies is still cut at the per-file limit as it arrives).
  */
-function refuseDeclaredOver(maxBytes: number, maxFile: string): RequestHandler {
+function refuseDeclaredOver(maxBytes: number, maxFile: string, store: Store, current: Recipients): RequestHandler {
   return async (req, res, next) => {
     if (!declaresMoreThan(req, maxBytes)) return next();
     // The message comes before the files in the form: it is read, to be shown again with the refusal.
-    keepTyped(res).message = await typedMessage(req);
+    Object.assign(keepTyped(res), await typedFields(req));
+    showDesks(res, await offeredDesks(store, current));
     // Answered now, and the rest of the body read and dropped: a browser shows an answer only to a
     // request it finished sending (one cut short shows "connection reset"). The slow-body guard
     // still cuts a sender too slow to be worth waiting for.

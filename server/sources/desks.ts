@@ -1,0 +1,64 @@
+import type { Response } from 'express';
+import { HttpError } from '../http/errors.ts';
+import { said } from '../i18n/said.ts';
+import type { RecipientSet, Recipients } from '../recipients.ts';
+import { NotFoundError, type Store } from '../store/index.ts';
+import type { DeskChoice } from '../views/source-desks.ts';
+
+export type { Recipients };
+
+/** A desk offered to sources, with the keys a send to it is encrypted to. */
+export type OfferedDesk = DeskChoice & { recipients: RecipientSet };
+
+/**
+ * The desks a new source may choose: those with at least one active member whose key can still
+ * encrypt (the store lists those with an active member; the recipients layer drops unusable keys).
+ */
+export async function offeredDesks(store: Store, recipients: Recipients): Promise<OfferedDesk[]> {
+  const desks = await Promise.all(store.desks.offered().map(async (d) => ({ ...d, recipients: await recipients(d.id) })));
+  return desks.filter((d) => d.recipients.keys.length > 0);
+}
+
+export const DESK_MISSING = said('source.desk.missing');
+export const DESK_UNKNOWN = said('source.desk.unknown');
+const DESK_ID = /^[1-9][0-9]{0,9}$/;
+
+/**
+ * The desk a new conversation belongs to, from what the source sent (a form field or a JSON value):
+ * no desk at all (null) when none is offered, the only one when one is, the one chosen when two or
+ * more are. A choice missing, malformed or not offered is refused: nothing is stored.
+ */
+export function chosenDesk(offered: readonly OfferedDesk[], raw: unknown): number | null {
+  const given = raw === undefined || raw === null || raw === '' ? null : String(raw);
+  if (offered.length === 0) return null;
+  if (given === null) {
+    if (offered.length === 1) return offered[0]!.id;
+    throw new HttpError(400, DESK_MISSING, 'desk_missing');
+  }
+  const desk = DESK_ID.test(given) ? offered.find((d) => d.id === Number(given)) : undefined;
+  if (!desk) throw new HttpError(400, DESK_UNKNOWN, 'desk_unknown');
+  return desk.id;
+}
+
+/**
+ * The desk of a source whose session may outlive it (sessions are signed tokens): for a source the
+ * newsroom deleted, null, and the store then refuses what it sends with its own clear answer.
+ */
+export function deskOfSource(store: Store, sourceId: string): number | null {
+  try {
+    return store.desks.deskOf(sourceId);
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  }
+}
+
+type WithDesks = { desks?: readonly DeskChoice[] };
+
+/** Kept for the answer: a refused no-JS send shows its form again, with the same desks. */
+export function showDesks<T extends readonly DeskChoice[]>(res: Response, desks: T): T {
+  (res.locals as WithDesks).desks = desks;
+  return desks;
+}
+
+export const shownDesks = (res: Response): readonly DeskChoice[] | undefined => (res.locals as WithDesks).desks;

@@ -1,0 +1,31 @@
+import { escapeHtml } from './escape.ts';
+import { deskText, type Desk } from '../store/desks.ts';
+import type { Translator } from '../i18n/index.ts';
+
+/** A desk a source may choose: its id (the radio's value) and its texts (its slug where it has none). */
+export type DeskChoice = Desk;
+
+function option(t: Translator, desk: DeskChoice, prefix: string, checked: string | undefined): string {
+  const { name, description } = deskText(desk, t.tag);
+  const id = `${prefix}-${desk.id}`;
+  const about = description ? ` aria-describedby="${id}-about"` : '';
+  const on = String(desk.id) === checked ? ' checked' : '';
+  const hint = description ? `<br><span class="hint" id="${id}-about" dir="auto">${escapeHtml(description)}</span>` : '';
+  return `<p class="desk"><input type="radio" id="${id}" name="desk" value="${desk.id}" required${about}${on}> <label for="${id}" dir="auto">${escapeHtml(name)}</label>${hint}</p>`;
+}
+
+/**
+ * Who reads what the source sends, chosen before anything else in the form (the no-JS path reads
+ * it before any file arrives; the page script reads the same radios). Only with two desks or more:
+ * with one, everything goes to it and the page looks as it did before desks. `prefix` keeps the ids
+ * of the codename-first form's copy apart from the send form's.
+ */
+export function deskChoice(t: Translator, desks: readonly DeskChoice[] | undefined, prefix = 'desk', checked?: string): string {
+  if (!desks || desks.length < 2) return '';
+  return `<fieldset class="desks" id="${prefix}s">
+<legend>${t.html('source.desk.legend')}</legend>
+<p class="hint">${t.html('source.desk.hint')}</p>
+${desks.map((d) => option(t, d, prefix, checked)).join('\n')}
+</fieldset>
+`;
+}
