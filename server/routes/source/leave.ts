@@ -20,8 +20,8 @@ function forgetCookies(res: Response): void {
 }
 
 /**
- * "Leave": the browser forgets the session (a session is a signed token with no row to delete; the
- * one the browser held expires within two hours and was never anywhere else). With JavaScript the
+ * "Leave": the session ends on the server (its token, and any copy of the cookie, is refused from
+ * now on: source-sessions.ts revoke) and the browser forgets the cookie. With JavaScript the
  * session lived in the page's memory and leaving the page ends it; this answer says what to do next.
  */
 export function leaveRoute({ store, sessions, tokens }: { store: Store; sessions: SourceSessions; tokens: FormTokens }): Router {
@@ -33,6 +33,7 @@ export function leaveRoute({ store, sessions, tokens }: { store: Store; sessions
     // A codename page kept for a repeat of the form that made it goes too: the token must not hand
     // the codename (and a fresh session) to whoever uses this browser next.
     if (session) tokens.forgetSource(session.sourceId);
+    if (session) sessions.revoke(session);
     forgetCookies(res);
     const branding = brandingFor(store);
     sendPage(res, (t) => renderLeftPage(t, branding(t)));

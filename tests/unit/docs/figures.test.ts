@@ -111,7 +111,10 @@ describe('README.md figures match the code', () => {
     expect(stated(readme, /ending after (\d+) idle minutes/)).toEqual([idleMs / 60_000]);
     expect(stated(readme, /idle minutes or (\d+) hours/)).toEqual([absoluteMs / 3_600_000]);
     expect(word(/carrying the source and a (\w+)-hour expiry/) * 3_600_000).toBe(constant('server/auth/source-sessions.ts', 'ttlMs'));
-    expect(word(/before its (\w+)-hour expiry/) * 3_600_000).toBe(constant('server/auth/source-sessions.ts', 'ttlMs'));
+    expect(word(/at Leave or at its (\w+)-hour expiry/) * 3_600_000).toBe(constant('server/auth/source-sessions.ts', 'ttlMs'));
+    expect(word(/One entry per source that left within (\w+) hours/) * 3_600_000).toBe(constant('server/auth/source-sessions.ts', 'ttlMs'));
+    expect(stated(readme, /past ([\d,]+) entries the signing key is replaced/)).toEqual([constant('server/auth/source-sessions.ts', 'REVOKED_MAX')]);
+    expect(word(/a token expiring (\w+) minutes later than those/) * 60_000).toBe(constant('server/auth/source-sessions.ts', 'grainMs'));
   });
 
   test('a reply and a label are stored at the sizes stated, whatever their length', async () => {
