@@ -11,13 +11,28 @@ const USAGE = `Usage: sealdrop <command> [options]
                                           write the torrc and keys for a system tor, and print the
                                           commands that install them
   journalist add --username NAME --public-key FILE.asc [--admin] [--data DIR]
+                                          with two or more administrators, the journalist stays
+                                          disabled until a second one confirms (Admin > Changes)
   journalist enrol --username NAME [--data DIR]   a new one-time link to set passphrase and 2FA
   journalist access --username NAME [--data DIR]  a new Tor Browser access key (the old one stops working)
   journalist disable|enable|remove --username NAME [--data DIR]
+                                          enabling, and disabling or removing an administrator, wait
+                                          for a second administrator's confirmation when there are two
+  journalist rotate-key --username NAME --public-key NEW.asc [--data DIR]
+                                          replace their key (a change, confirmed the same way); the old
+                                          key is retired: what was sealed to it still opens with it
   journalist notify --username NAME (--email ADDR [--encrypt] | --off) [--data DIR]
                                           whether and where they are told of new material (by mail;
                                           --encrypt: to their own OpenPGP key)
   journalist list [--data DIR]
+  desk add NAME [--text-LANG "Name|Description"]... [--data DIR]
+                                          a desk (NAME: a-z, 0-9 and -; LANG: en, zh-Hans, zh-Hant, ug:
+                                          what sources see); with two or more desks, sources choose one
+  desk remove NAME [--data DIR]           refused while conversations belong to it
+  desk list [--data DIR]                  desks, their members, and whether sources are offered them
+  desk member --desk NAME --username NAME [--remove] [--data DIR]
+                                          add a member (a change: confirmed by a second administrator
+                                          when there are two) or remove one (at once)
   export --out OUT [--data DIR]           copy complete submissions, still encrypted, for the air gap
   backup --out FILE [--to KEY.asc] [--data DIR]
                                           a consistent snapshot of the database, objects and onion keys
@@ -30,8 +45,10 @@ const USAGE = `Usage: sealdrop <command> [options]
                                           decrypt, verify and rebuild a data directory from a backup
                                           (--sha256: the digest backup printed, proving it is yours;
                                           without the key file, --reset-2fa: every journalist enrols again)
-  decrypt --key KEY.asc [--passphrase-file F] --in OUT --out PLAIN [--safe [--ocr] [--clean] [--json]]
+  decrypt --key KEY.asc [--key OLD.asc]... [--passphrase-file F]... --in OUT --out PLAIN
+          [--safe [--ocr] [--clean] [--json]]
                                           decrypt and verify exported submissions (run this offline);
+                                          each object with whichever --key it is sealed to;
                                           --safe: a safe copy and report of each file in safe/ beside it
   safe-copy FILE... --out DIR [--ocr] [--clean] [--json]
                                           for each file, NAME.safe.pdf (pages as pixels, made in a
@@ -71,6 +88,8 @@ async function run(argv: string[]): Promise<void> {
       return (await import('./cli/onion.ts')).onionCommand(rest);
     case 'journalist':
       return (await import('./cli/journalist.ts')).journalistCommand(rest);
+    case 'desk':
+      return (await import('./cli/desk.ts')).deskCommand(rest);
     case 'backup':
       return (await import('./cli/backup.ts')).backupCommand(rest);
     case 'restore':

@@ -5,7 +5,8 @@ import { inEnglish, said } from '../i18n/said.ts';
 import { CliError, options } from './args.ts';
 import { OnionAccess } from '../tor/access.ts';
 import type { Store } from '../store/index.ts';
-import { openCliStore, storeLocation } from './store.ts';
+import { openCliStore, storeLocation, withCliStore } from './store.ts';
+import { PENDING, reportChange, warnFewAdmins } from './two-person.ts';
 import { loadConfig } from '../config.ts';
 import { isMailAddress } from '../notify/settings.ts';
 
@@ -33,6 +34,11 @@ function withStore<T>(data: string | undefined, act: (store: Store, onion: Onion
   }
 }
 
+/** The same, for commands that request a change (applying one may re-wrap files, so it is asynchronous). */
+function withStoreAsync<T>(data: string | undefined, act: (store: Store, onion: OnionAccess) => Promise<T>): Promise<T> {
+  return withCliStore(data, (store) => act(store, new OnionAccess(storeLocation(data).dataDir, store)));
+}
+
 const TOR_NOTE = 'Tor is told at once if `sealdrop onion` runs; a system tor needs `sealdrop onion --torrc-only` again (see docs/deploy.md).';
 
 async function add(args: string[]): Promise<void> {
@@ -44,9 +50,11 @@ async function add(args: string[]): Promise<void> {
   });
   const text = raw.toString('utf8');
   const key = await readJournalistKey(text.includes('-----BEGIN PGP') ? text : new Uint8Array(raw));
-  withStore(o.data, (store, onion) => {
-    const j = store.journalists.add({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: Boolean(o.admin) });
-    console.log(`Added journalist ${username}${j.isAdmin ? ' (administrator)' : ''} with key ${key.fingerprint}. New submissions are encrypted to this key too.`);
+  await withStoreAsync(o.data, async (store, onion) => {
+    // Two administrators: the journalist waits, disabled, until a second one confirms (nothing is encrypted to the key before).
+    const { journalist: j, result } = await store.changes.addJournalist({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: Boolean(o.admin) }, null);
+    const who = `journalist ${username}${j.isAdmin ? ' (administrator)' : ''} with key ${key.fingerprint}`;
+    reportChange(store, result, `Added ${who}. New submissions are encrypted to this key too.`, `Added ${who}, disabled: nothing is encrypted to this key until it is confirmed. Enabling ${username}`);
     printEnrolment(store, onion, j);
   });
 }
@@ -95,12 +103,18 @@ function access(args: string[]): void {
   });
 }
 
-function setActive(args: string[], active: boolean): void {
+/** Enabling adds a reader, and disabling an administrator takes one away: both are changes. */
+async function setActive(args: string[], active: boolean): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  withStore(o.data, (store, onion) => {
-    store.journalists.setActive(store.journalists.get(o.username!).id, active);
+  const applied = await withStoreAsync(o.data, async (store, onion) => {
+    const j = store.journalists.get(o.username!);
+    const result = await store.changes.request(active ? 'enable' : 'admin', active ? { journalistId: j.id } : { journalistId: j.id, action: 'disable' }, null);
+    if (!result.applied) console.log(`${active ? 'Enabling' : 'Disabling'} ${j.username}: ${PENDING} (change ${result.id}).`);
+    else warnFewAdmins(store);
     onion.sync();
+    return result.applied;
   });
+  if (!applied) return;
   console.log(active ? `Enabled ${o.username}.` : `Disabled ${o.username}: new submissions are no longer encrypted to their key, and their Tor access key no longer opens the journalist interface. Their web sessions end within a minute.`);
   console.log(TOR_NOTE);
 }
@@ -117,12 +131,17 @@ function list(args: string[]): void {
   });
 }
 
-function remove(args: string[]): void {
+async function remove(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  withStore(o.data, (store, onion) => {
-    store.journalists.remove(o.username!);
+  const applied = await withStoreAsync(o.data, async (store, onion) => {
+    // Removing an administrator waits for a second one (else one stolen account removes the other).
+    const result = await store.changes.request('admin', { journalistId: store.journalists.get(o.username!).id, action: 'remove' }, null);
+    if (!result.applied) console.log(`Removing ${o.username}: ${PENDING} (change ${result.id}).`);
+    else warnFewAdmins(store);
     onion.sync();
+    return result.applied;
   });
+  if (!applied) return;
   console.log(`Removed journalist ${o.username}. New submissions are no longer encrypted to their key, and their Tor access key no longer opens the journalist interface.`);
 }
 
@@ -151,5 +170,6 @@ export async function journalistCommand(args: string[]): Promise<void> {
   if (sub === 'access') return access(rest);
   if (sub === 'disable' || sub === 'enable') return setActive(rest, sub === 'enable');
   if (sub === 'notify') return notify(rest);
-  throw new CliError('Usage: sealdrop journalist add|list|enrol|access|notify|disable|enable|remove [options]');
+  if (sub === 'rotate-key') return (await import('./rotate.ts')).rotateKeyCommand(rest);
+  throw new CliError('Usage: sealdrop journalist add|list|enrol|access|notify|rotate-key|disable|enable|remove [options]');
 }

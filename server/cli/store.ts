@@ -22,3 +22,13 @@ export function openCliStore(data: string | undefined): Store {
   if (store.tightened > 0) console.error(`sealdrop: ${store.tightened} of ${dataDir} and the files Sealdrop keeps in it were open to other users; they are now private to you (0700/0600).`);
   return store;
 }
+
+/** The store for one command, closed afterwards whatever happens (also when `act` is asynchronous). */
+export async function withCliStore<T>(data: string | undefined, act: (store: Store) => T | Promise<T>): Promise<T> {
+  const store = openCliStore(data);
+  try {
+    return await act(store);
+  } finally {
+    store.close();
+  }
+}

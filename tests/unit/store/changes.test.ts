@@ -130,7 +130,7 @@ describe('with two administrators, changes wait for the second', () => {
     expect(store.journalists.byId(bo.id).enrolled).toBe(false);
   });
 
-  test('member: refused when already a member; a pending one is dropped with its desk; a move waits for H-rewrap', async () => {
+  test('member: refused when already a member; a pending one is dropped with its desk; a move is held like the rest', async () => {
     const { ada } = await twoAdmins();
     const jo = await addJournalist(store, 'jo');
     const desk = store.desks.create('news', {}, 'cli');
