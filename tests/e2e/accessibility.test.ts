@@ -28,7 +28,7 @@ const PHONE = { width: 360, height: 740 };
 let visits = 0;
 let colleagueKeys: string[];
 // The README's figure ("N page visits"): the last test checks this file made exactly these many.
-const VISITS = 177;
+const VISITS = 193;
 
 beforeAll(async () => {
   [instance, gpg, colleagueKeys] = await Promise.all([startInstance(), makeGpgHome('desk'), Promise.all(TAGS.map(async (tag) => (await generateKeyPair({ name: `colleague ${tag}` })).publicKey))]);
@@ -284,10 +284,20 @@ describe('journalist pages', () => {
     expect(await page.textContent('h1')).toBe(t.text('staff.admin.title'));
     await audit(page, `${tag} admin`);
     // Every other admin section, a notice after a save, and the question before a journalist is removed.
-    for (const section of ['retention', 'branding', 'notifications', 'address']) {
+    for (const section of ['retention', 'branding', 'notifications', 'address', 'changes']) {
       await page.goto(`${instance.journalistUrl}/admin/${section}`);
       await audit(page, `${tag} admin ${section}`);
     }
+    // Desks (issue 23): one with its texts and member form, the question before it goes, and who can read what.
+    const deskId = instance.store.desks.create(`desk-${code(tag)}`, { en: { name: 'Tips', description: 'Anything' } }, 'cli').id;
+    await page.goto(`${instance.journalistUrl}/admin/desks`);
+    await audit(page, `${tag} admin desks`);
+    await page.goto(`${instance.journalistUrl}/admin/desks/${deskId}/delete`);
+    await audit(page, `${tag} confirm deleting a desk`);
+    await page.click('#confirm');
+    await page.waitForSelector('p.notice');
+    await page.goto(`${instance.journalistUrl}/access`);
+    await audit(page, `${tag} who can read what`);
     await page.goto(`${instance.journalistUrl}/admin/retention`);
     await page.click('form[action="/admin/retention"] button[type=submit]');
     await page.waitForSelector('p.notice');
