@@ -14,6 +14,16 @@ export async function makeAccount(instance: Instance, username: string, o: { isA
   return { ...j, passphrase, secret, privateKey: pair.privateKey, code: (offset = 0) => totpCode(secret, currentStep() + offset) };
 }
 
+/** An account made straight in the store, logged in on a client of its own that has loaded a page (so it holds a CSRF token). */
+export async function loggedIn(instance: Instance, username: string, o: { isAdmin?: boolean } = {}) {
+  const account = await makeAccount(instance, username, o);
+  const client = new StaffClient(instance.journalistUrl);
+  const res = await client.login(username, account.passphrase, account.code());
+  if (res.status !== 303) throw new Error(`logging in as ${username} answered ${res.status}`);
+  await client.get('/');
+  return { account, client };
+}
+
 /** A browser-like HTTP client for the journalist listener: keeps its cookie, reads CSRF tokens. */
 export class StaffClient {
   cookie = '';

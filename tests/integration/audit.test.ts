@@ -5,7 +5,7 @@ import { generateKeyPair } from '../../common/envelope/index.ts';
 import { currentStep, totpCode } from '../../server/auth/totp.ts';
 import type { AuditEntry } from '../../server/store/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
-import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
+import { loggedIn, makeAccount, StaffClient } from '../helpers/staff-client.ts';
 import { newSource } from '../helpers/sources.ts';
 
 // The audit log (issue 23): each staff action on the web appends its entry, with the right actor,
@@ -16,10 +16,7 @@ let session: StaffClient;
 
 beforeAll(async () => {
   instance = await startInstance();
-  admin = await makeAccount(instance, 'root', { isAdmin: true });
-  session = new StaffClient(instance.journalistUrl);
-  expect((await session.login('root', admin.passphrase, admin.code())).status).toBe(303);
-  await session.get('/');
+  ({ account: admin, client: session } = await loggedIn(instance, 'root', { isAdmin: true }));
 });
 afterAll(() => instance?.stop());
 
@@ -142,10 +139,8 @@ describe('deletions hold no source data', () => {
 
 describe('GET /admin/audit', () => {
   test('administrators only: newest first, the head and "verified intact" at the top, 100 a page', async () => {
-    const zoe = await makeAccount(instance, 'zoe');
-    const c = new StaffClient(instance.journalistUrl);
-    await c.login('zoe', zoe.passphrase, zoe.code());
-    expect((await c.get('/admin/audit')).status).toBe(403);
+    const { client: zoe } = await loggedIn(instance, 'zoe');
+    expect((await zoe.get('/admin/audit')).status).toBe(403);
     for (let i = 0; i < 120; i++) instance.store.audit.append({ actor: 'system', action: 'settings.notifications', detail: { n: i } });
     const head = instance.store.audit.head();
     const res = await session.get('/admin/audit');

@@ -97,6 +97,7 @@ describe('readExport', () => {
     expect(() => readExport(`${rows.map(line).join('\n')}\n`)).toThrow(AuditFileError);
     expect(() => readExport(`${line(rows[0]!)}\nnot json\n{"head":{"seq":2,"hash":"x"}}\n`)).toThrow('line 2 is not JSON');
     expect(() => readExport(`{"seq":1}\n{"head":{"seq":1,"hash":"x"}}\n`)).toThrow('line 1 is not an audit entry');
+    expect(() => readExport(`{"seq":"1","at":"x","actor":"cli","action":"export","detail":{},"hash":"h"}\n{"head":{"seq":1,"hash":"h"}}\n`)).toThrow('line 1 is not an audit entry');
   });
 });
 
