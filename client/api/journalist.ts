@@ -92,3 +92,26 @@ export async function fetchPage(url: string, form?: URLSearchParams): Promise<Fe
   if (!html) await res.body?.cancel();
   return { url: res.url, status: res.status, redirected: res.redirected, html: html ? await res.text() : null };
 }
+
+/** Who an item can be shared with and where a conversation can move (re-wrapping, client/journalist/rewrap.ts). */
+export type RewrapChoices = { journalists: string[]; desks: string[]; retired: number };
+export async function fetchRewrapChoices(): Promise<RewrapChoices> {
+  const res = await get('/rewrap/choices');
+  if (!res.ok) throw await refusal(res);
+  return (await res.json()) as RewrapChoices;
+}
+
+/**
+ * One step of a re-wrap: without `objects` the server answers the plan (each object's PKESKs and
+ * the keys to add); with them (only the public-key packets this page made) it applies it.
+ */
+export async function postRewrap<T>(path: string, body: Record<string, unknown>, csrf: string): Promise<T> {
+  const res = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw await refusal(res);
+  return (await res.json()) as T;
+}

@@ -2,6 +2,7 @@ import { wireConversation } from './conversation.ts';
 import { wireKey } from './key.ts';
 import { wireKeyGeneration } from './keygen.ts';
 import { wireList } from './list.ts';
+import { wireRewrap } from './rewrap.ts';
 import { wireSafeView } from './safe-view.ts';
 import { wireShell } from './shell.ts';
 import { wireTotpLabel } from './totp-label.ts';
@@ -16,6 +17,7 @@ const wires: ((root: ParentNode) => void)[] = [
   wireList, // the conversation list: selection for bulk actions, search by label
   wireConversation, // one conversation (items, replies, read state) and labels wherever a source is named
   wireSafeView, // a conversation's items: the Safe view of a PDF or an image, in a sandboxed frame
+  wireRewrap, // sharing an item, moving a conversation, moving one's items to a new key (re-wrapped in the page)
   wireTotpLabel, // setup: the authenticator's QR code follows the username typed
 ];
 

@@ -59,13 +59,19 @@ function itemIds(value: unknown): string[] {
 
 export function rewrapRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
   const router = Router();
-  router.use(['/conversations/:id/headers', '/conversations/:id/share', '/conversations/:id/move', '/account/rotate'], requireJournalist);
+  router.use(['/rewrap/choices', '/conversations/:id/headers', '/conversations/:id/share', '/conversations/:id/move', '/account/rotate'], requireJournalist);
   const json = express.json({ limit: JSON_LIMIT });
   const visible = (req: Request, res: Response): string => {
     const id = conversationId(req);
     store.access.assertSource(me(res).id, id, said('staff.conv.gone'));
     return id;
   };
+
+  // Names the page offers: colleagues to share with, desks to share with or move to, and whether there is an old key to move from.
+  router.get('/rewrap/choices', (_req, res) => {
+    const journalists = store.journalists.active().filter((j) => j.id !== me(res).id).map((j) => j.username);
+    res.json({ journalists, desks: store.desks.list().map((d) => d.name), retired: store.journalists.retiredKeys(me(res).id).length });
+  });
 
   router.get('/conversations/:id/headers', async (req, res) => {
     const objects = await store.rewrap.headers(visible(req, res), me(res).id);

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as openpgp from 'openpgp';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { readJournalistKey, readPrivateKey } from '../../common/envelope/index.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { gotoConversation, unlockKey } from '../helpers/conversation.ts';
+import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { loginInPage } from '../helpers/pages.ts';
+import { storeItem } from '../helpers/rewrap.ts';
+import { secretsIn, startSniffer, type Sniffer } from '../helpers/sniffer.ts';
+import { newSource } from '../helpers/sources.ts';
+import { makeAccount } from '../helpers/staff-client.ts';
+
+// Issue 23: journalist A shares an item with journalist B in the page. The page unwraps each
+// object's session key with A's key and wraps it for B's; only public-key packets are uploaded.
+// B's key alone (GnuPG) then opens every object. Every byte the browser sent the journalist
+// listener is searched for A's secret key material and for every object's session key.
+let instance: Instance;
+let sniffer: Sniffer;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let bob: GpgHome;
+let work: string;
+let sourceId: string;
+let item: string;
+let alice: Awaited<ReturnType<typeof makeAccount>>;
+const plaintext = randomBytes(70_000);
+
+beforeAll(async () => {
+  [instance, bob] = await Promise.all([startInstance(), makeGpgHome('bob')]);
+  alice = await makeAccount(instance, 'alice');
+  await makeAccount(instance, 'bob', { publicKey: await readFile(bob.publicKeyFile, 'utf8') });
+  const tips = instance.store.desks.create('tips', {}, 'cli');
+  instance.store.desks.addMember(tips.id, alice.id);
+  sourceId = newSource(instance.store).id;
+  instance.store.desks.setDesk(sourceId, tips.id);
+  const a = await readJournalistKey(alice.publicKey);
+  item = await storeItem(instance.store, sourceId, plaintext, [{ key: a.key, fingerprint: a.fingerprint }]);
+  work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-share-'));
+  sniffer = await startSniffer(Number(new URL(instance.journalistUrl).port));
+  browser = await launchChromium();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await sniffer?.close();
+  await instance?.stop();
+  await bob?.cleanup();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Every stored object of the item, as files (manifest first). */
+async function itemFiles(): Promise<string[]> {
+  const o = instance.store.submissions.objects(item);
+  const files: string[] = [];
+  for (const [i, name] of [o.manifest, ...o.parts].entries()) {
+    const file = path.join(work, `object-${i}.pgp`);
+    await writeFile(file, await instance.store.blobs.read(name));
+    files.push(file);
+  }
+  return files;
+}
+
+test('A shares an item with B in the page; B\'s key alone opens it with gpg; no private or session key was sent', async () => {
+  // Before: gpg with B's key cannot open the manifest (exit code non-zero).
+  const before = await itemFiles();
+  await expect(bob.decrypt(before[0]!)).rejects.toThrow();
+
+  const keyFile = path.join(work, 'alice.asc');
+  await writeFile(keyFile, alice.privateKey);
+  const page = await browser.context.newPage();
+  await loginInPage(page, sniffer.url, 'alice', alice.passphrase, alice.code());
+  await gotoConversation(page, sniffer.url, sourceId);
+  await unlockKey(page, keyFile);
+  await page.waitForSelector('#share-to option[value="u:bob"]', { state: 'attached' });
+  await page.selectOption('#share-to', 'u:bob');
+  await page.click(`button.share-item[data-submission="${item}"]`);
+  await page.waitForSelector('.rewrap-status:text-matches("Shared: \\\\d+ objects")');
+  const status = await page.textContent('.rewrap-status');
+  expect(status).toMatch(/^Shared: (\d+) objects re-wrapped for the new readers\.$/);
+
+  // B's key alone, in GnuPG, opens every object; the parts, in order, are the file (then zero padding).
+  const after = await itemFiles();
+  const opened = await Promise.all(after.map((f) => bob.decrypt(f)));
+  expect(Number(/Shared: (\d+)/.exec(status!)![1])).toBe(after.length);
+  expect(Buffer.concat(opened.slice(1)).subarray(0, plaintext.length).equals(plaintext)).toBe(true);
+  expect(instance.store.audit.withPrefix('access.').at(-1)!.action).toBe('access.share');
+
+  // What the browser sent: no secret of A's key, no session key of any object, no private key block.
+  const locked = await openpgp.readPrivateKey({ armoredKey: alice.privateKey });
+  const unlocked = await readPrivateKey(alice.privateKey);
+  const secrets: Record<string, Uint8Array> = {};
+  const packets = (k: openpgp.PrivateKey) => [k.keyPacket, ...k.subkeys.map((s) => s.keyPacket)];
+  packets(unlocked).forEach((packet, i) => {
+    const params = (packet as unknown as { privateParams: Record<string, unknown> }).privateParams;
+    for (const [name, value] of Object.entries(params)) if (value instanceof Uint8Array) secrets[`key ${i} secret ${name}`] = value;
+  });
+  packets(locked).forEach((packet, i) => (secrets[`key ${i} packet`] = (packet as openpgp.SecretKeyPacket).write()));
+  for (const [i, file] of after.entries()) {
+    const message = await openpgp.readMessage({ binaryMessage: await readFile(file) });
+    const [sessionKey] = await openpgp.decryptSessionKeys({ message, decryptionKeys: unlocked });
+    secrets[`session key of object ${i}`] = sessionKey!.data;
+  }
+  expect(Object.keys(secrets).length).toBeGreaterThan(after.length);
+  const sent = sniffer.sent();
+  expect(secretsIn(sent, secrets)).toEqual([]);
+  expect(sent.includes(Buffer.from('PRIVATE KEY'))).toBe(false);
+  // Positive control: the share's own request went through the sniffer, with B's key ID in its PKESKs.
+  expect(sent.includes(Buffer.from(`POST /conversations/${sourceId}/share`))).toBe(true);
+  await page.close();
+}, 180_000);
