@@ -72,11 +72,8 @@ export function accessRepo(db: Db) {
     assertReply(journalistId: number, replyId: string, message: Said): void {
       if (!reply.get({ id: replyId, journalist: journalistId })) throw new NotFoundError(message);
     },
-    /** The desk a conversation belongs to (null: the whole newsroom); call after a visibility check. */
-    deskOf(sourceId: string): number | null {
-      const row = desk.get(sourceId) as { desk_id: number | null } | undefined;
-      return row?.desk_id ?? null;
-    },
+    /** The desk a conversation belongs to (null: the whole newsroom, or no such conversation); call after a visibility check. */
+    deskOf: (sourceId: string): number | null => (desk.get(sourceId) as { desk_id: number | null } | undefined)?.desk_id ?? null,
     /** Names the keys `fingerprints` for journalist `journalistId` ("unknown:<keyid>" and removed journalists' keys are a former colleague's). */
     describe(journalistId: number, fingerprints: readonly string[]): SealedKey[] {
       const rows = new Map((keys.all({ fps: JSON.stringify(fingerprints) }) as KeyRow[]).map((r) => [r.fingerprint, r]));

@@ -7,8 +7,9 @@ import type { Db } from './db.ts';
 // replies.add). Rows made before schema 9 (and items completed by code that passed none) are
 // filled here when the store opens, from the objects themselves: each object's header names the
 // recipient key IDs of its PKESKs, mapped to fingerprints through current and retired journalist
-// keys. A key ID nobody's key has any more is kept as "unknown:<keyid>" (a former colleague's),
-// the source's own as "source". Only the headers are read, never more; what cannot be read (a
+// keys. A key ID nobody's key has any more is kept as "unknown:<keyid>" (a former colleague's);
+// the source's own key is "source" in a reply and left out of an item's (submission_keys names
+// journalist keys only; a manifest may be sealed to the source too, so its page can list it). Only the headers are read, never more; what cannot be read (a
 // file gone, bytes that are not a message) is left for the next open.
 
 // PKESKs come first, at most 1,106 bytes each: this reads the header of a message to 59 keys.
@@ -42,13 +43,19 @@ function keyMap(db: Db): Map<string, string> {
   return new Map(rows.map((r) => [r.id.toLowerCase(), r.fingerprint]));
 }
 
-/** The fingerprints a set of objects is sealed to (their union), or null if one cannot be read. */
-function sealedTo(objectsDir: string, names: string[], keys: Map<string, string>, sourceKeyId: string | null): string[] | null {
+/**
+ * The fingerprints a set of objects is sealed to (their union), or null if one cannot be read.
+ * `source`: the source's recipient key ID and what to record for it (null: nothing).
+ */
+function sealedTo(objectsDir: string, names: string[], keys: Map<string, string>, source: { keyId: string | null; as: string | null }): string[] | null {
   const out = new Set<string>();
   for (const name of names) {
     const ids = keyIdsOf(objectsDir, name);
     if (ids === null) return null;
-    for (const id of ids.map((i) => i.toLowerCase())) out.add(id === sourceKeyId ? 'source' : (keys.get(id) ?? `unknown:${id}`));
+    for (const id of ids.map((i) => i.toLowerCase())) {
+      const fp = id === source.keyId ? source.as : (keys.get(id) ?? `unknown:${id}`);
+      if (fp !== null) out.add(fp);
+    }
   }
   return names.length ? [...out] : null;
 }
@@ -56,8 +63,11 @@ function sealedTo(objectsDir: string, names: string[], keys: Map<string, string>
 /** Fills submission_keys and replies.sealed_to where they are missing; how many rows were filled. */
 export function backfillSealedTo(db: Db, objectsDir: string): { submissions: number; replies: number } {
   const items = db
-    .prepare("SELECT s.id, s.manifest_blob FROM submissions s WHERE s.state = 'complete' AND NOT EXISTS (SELECT 1 FROM submission_keys k WHERE k.submission_id = s.id)")
-    .all() as { id: string; manifest_blob: string | null }[];
+    .prepare(
+      `SELECT s.id, s.manifest_blob, so.recipient_key_id AS source_key FROM submissions s JOIN sources so ON so.id = s.source_id
+       WHERE s.state = 'complete' AND NOT EXISTS (SELECT 1 FROM submission_keys k WHERE k.submission_id = s.id)`,
+    )
+    .all() as { id: string; manifest_blob: string | null; source_key: string | null }[];
   const replies = db
     .prepare('SELECT r.id, r.blob, so.recipient_key_id AS source_key FROM replies r JOIN sources so ON so.id = r.source_id WHERE r.sealed_to IS NULL')
     .all() as { id: string; blob: string; source_key: string | null }[];
@@ -68,8 +78,9 @@ export function backfillSealedTo(db: Db, objectsDir: string): { submissions: num
   const setReply = db.prepare('UPDATE replies SET sealed_to = ? WHERE id = ? AND sealed_to IS NULL');
   const filled = { submissions: 0, replies: 0 };
   // Files are read before the transaction: it holds the database only for the writes.
-  const itemKeys = items.map((s) => ({ id: s.id, fps: sealedTo(objectsDir, [...(s.manifest_blob ? [s.manifest_blob] : []), ...(partsOf.all(s.id) as string[])], keys, null) }));
-  const replyKeys = replies.map((r) => ({ id: r.id, fps: sealedTo(objectsDir, [r.blob], keys, r.source_key?.toLowerCase() ?? null) }));
+  const objectsOf = (s: (typeof items)[number]) => [...(s.manifest_blob ? [s.manifest_blob] : []), ...(partsOf.all(s.id) as string[])];
+  const itemKeys = items.map((s) => ({ id: s.id, fps: sealedTo(objectsDir, objectsOf(s), keys, { keyId: s.source_key?.toLowerCase() ?? null, as: null }) }));
+  const replyKeys = replies.map((r) => ({ id: r.id, fps: sealedTo(objectsDir, [r.blob], keys, { keyId: r.source_key?.toLowerCase() ?? null, as: 'source' }) }));
   db.transaction(() => {
     for (const { id, fps } of itemKeys) {
       if (!fps) continue;

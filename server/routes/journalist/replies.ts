@@ -27,7 +27,7 @@ export function replyRoutes({ store, recipients }: Pick<JournalistDeps, 'store'>
   const visible = async (req: Request, res: Response) => {
     const id = idParam(req, NO_SOURCE);
     store.access.assertSource(locals(res).journalist!.id, id, NO_SOURCE);
-    return { source: store.sources.get(id), desk: await recipients(store.access.deskOf(id)) };
+    return { source: store.sources.get(id), desk: await recipients(store.desks.deskOf(id)) };
   };
 
   // Star and done (one conversation or many) are in bulk.ts, beside the list's bulk actions.

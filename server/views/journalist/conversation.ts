@@ -16,9 +16,14 @@ const hidden = (name: string, value: string) => `<input type="hidden" name="${na
 // A fingerprint's last eight digits, as two groups of four: enough to tell one person's keys apart.
 const shortFingerprint = (fp: string): string => `${fp.slice(-8, -4)} ${fp.slice(-4)}`;
 
+// The same order everywhere: the source, the reader's own keys, colleagues by name, then former colleagues.
+const RANK: Record<SealedKey['kind'], number> = { source: 0, mine: 1, 'mine-old': 2, colleague: 3, former: 4 };
+const byRank = (a: SealedKey, b: SealedKey): number =>
+  RANK[a.kind] - RANK[b.kind] || (a.kind === 'colleague' && b.kind === 'colleague' ? a.username.localeCompare(b.username) : 0);
+
 /** Which keys open an item or a reply, so nobody has to guess which key to load. */
 function sealedLine(t: Translator, keys: SealedKey[]): string {
-  const named = keys.map((k) => {
+  const named = [...keys].sort(byRank).map((k) => {
     if (k.kind === 'mine') return t.html('staff.sealed.mine');
     if (k.kind === 'mine-old') return t.html('staff.sealed.mineOld', { fingerprint: shortFingerprint(k.fingerprint) });
     if (k.kind === 'colleague') return t.html('staff.sealed.colleague', { username: k.username, fingerprint: shortFingerprint(k.fingerprint) });
