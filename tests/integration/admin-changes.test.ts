@@ -122,6 +122,19 @@ describe('two administrators', () => {
     expect((await benWeb.post('/admin/changes/x1/confirm', { csrf: benWeb.csrf })).status).toBe(404);
   });
 
+  test('demoting an administrator waits for the other; nobody demotes themselves or someone who is not one', async () => {
+    expect(await text(anaWeb, '/admin/journalists')).toContain(`action="/admin/journalists/${ben.id}/demote"`);
+    expect((await benWeb.post(`/admin/journalists/${ben.id}/demote`, { csrf: benWeb.csrf })).status).toBe(409);
+    expect((await anaWeb.post(`/admin/journalists/${instance.store.journalists.get('carl').id}/demote`, { csrf: anaWeb.csrf })).status).toBe(409);
+    expect(instance.store.changes.pending()).toEqual([]);
+    expect((await anaWeb.post(`/admin/journalists/${ben.id}/demote`, { csrf: anaWeb.csrf })).status).toBe(303);
+    expect(instance.store.journalists.get('ben').isAdmin).toBe(true);
+    const change = instance.store.changes.pending().find((c) => c.kind === 'admin')!;
+    expect(await text(benWeb, '/admin/changes')).toContain('Make <bdi>ben</bdi> no longer an administrator.');
+    expect((await benWeb.post(`/admin/changes/${change.id}/reject`, { csrf: benWeb.csrf })).status).toBe(303);
+    expect(instance.store.journalists.get('ben').isAdmin).toBe(true);
+  });
+
   test('"Replace my key" on /account: the passphrase again, then a key change the other administrator confirms', async () => {
     const { publicKey } = await generateKeyPair({ name: 'Ben 2' });
     const fp = (await readJournalistKey(publicKey)).fingerprint;

@@ -9,7 +9,7 @@ import { formFields, usernameField, viewer, type JournalistDeps } from './common
 import { requestChange } from './two-person.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { said } from '../../i18n/said.ts';
-import type { Journalist } from '../../store/index.ts';
+import { ADMIN_ACTIONS, type AdminAction, type Journalist } from '../../store/index.ts';
 
 const HOME = '/admin/journalists';
 
@@ -22,7 +22,7 @@ export function journalistAdminRoutes({ store, sessions, onionAccess }: Journali
     if (!Number.isSafeInteger(id) || id < 1) throw new HttpError(404, said('staff.error.noJournalist'));
     return store.journalists.byId(id);
   };
-  const notSelf = (res: Response, id: number, key: 'staff.error.notSelfDisable' | 'staff.error.notSelfRemove') => {
+  const notSelf = (res: Response, id: number, key: 'staff.error.notSelfDisable' | 'staff.error.notSelfRemove' | 'staff.changes.error.notSelfDemote') => {
     if (locals(res).journalist!.id === id) throw new HttpError(409, said(key));
   };
   const showLink = (req: Request, res: Response, j: { id: number; username: string }, first: string) => showEnrolment({ store, onionAccess }, req, res, j, first);
@@ -31,6 +31,23 @@ export function journalistAdminRoutes({ store, sessions, onionAccess }: Journali
     sessions.destroyFor(id);
     onionAccess?.sync();
   };
+
+  const SELF = { disable: 'staff.error.notSelfDisable', remove: 'staff.error.notSelfRemove', demote: 'staff.changes.error.notSelfDemote' } as const;
+  const DONE = { disable: 'staff.admin.done.disabled', remove: 'staff.admin.done.removed', demote: 'staff.changes.done.demoted' } as const;
+  /**
+   * Disabling, removing, demoting or resetting: taking an administrator away waits for a second one
+   * (else one stolen account removes the other and then acts alone); anyone else goes at once.
+   */
+  async function takeAway(req: Request, res: Response, j: Journalist, action: AdminAction): Promise<void> {
+    if (action !== 'reset') notSelf(res, j.id, SELF[action]);
+    if (action === 'demote' && !j.isAdmin) throw new HttpError(409, said('staff.changes.error.notAdmin'));
+    formFields(req, []);
+    if (await requestChange(store, res, 'admin', { journalistId: j.id, action })) return notice(res, 'staff.changes.held.admin', { username: j.username });
+    if (action === 'demote') return notice(res, DONE.demote, { username: j.username });
+    shutOut(j.id);
+    if (action === 'reset') return showLink(req, res, j, tOf(res).text('staff.notice.reset', { username: j.username }));
+    notice(res, DONE[action], { username: j.username, fingerprint: j.fingerprint });
+  }
 
   // Through the two-person rule: with two administrators the new key is inactive until a second one confirms it.
   router.post('/admin/journalists', async (req, res) => {
@@ -62,17 +79,9 @@ export function journalistAdminRoutes({ store, sessions, onionAccess }: Journali
       const held = await requestChange(store, res, 'enable', { journalistId: j.id });
       onionAccess?.sync();
       notice(res, held ? 'staff.changes.held.enable' : 'staff.admin.done.enabled', { username: j.username });
-    } else if (action === 'disable' || action === 'remove' || action === 'reset') {
-      if (action !== 'reset') notSelf(res, j.id, action === 'disable' ? 'staff.error.notSelfDisable' : 'staff.error.notSelfRemove');
-      formFields(req, []);
-      // Taking an administrator away waits for a second one (else one stolen account removes the other); anyone else goes at once.
-      if (await requestChange(store, res, 'admin', { journalistId: j.id, action })) {
-        notice(res, 'staff.changes.held.admin', { username: j.username });
-        return void res.redirect(303, HOME);
-      }
-      shutOut(j.id);
-      if (action === 'reset') return showLink(req, res, j, tOf(res).text('staff.notice.reset', { username: j.username }));
-      notice(res, action === 'disable' ? 'staff.admin.done.disabled' : 'staff.admin.done.removed', { username: j.username, fingerprint: j.fingerprint });
+    } else if ((ADMIN_ACTIONS as readonly string[]).includes(action)) {
+      await takeAway(req, res, j, action as AdminAction);
+      if (res.headersSent) return; // a reset's enrolment link page
     } else if (action === 'access' && onionAccess?.enabled) {
       formFields(req, []);
       const line = onionAccess.issue(j.id)!;

@@ -22,7 +22,8 @@ function everyday(t: Translator, j: Journalist, csrf: string, onions: boolean): 
 function destructive(t: Translator, j: Journalist, csrf: string): string {
   const toggle = j.active ? post(t, j, csrf, 'disable', 'staff.admin.disable', true) : post(t, j, csrf, 'enable', 'staff.admin.enable');
   const remove = `<form method="get" action="/admin/journalists/${j.id}/remove" class="inline"><button type="submit" class="danger">${t.html('staff.admin.remove')}</button></form>`;
-  return `<p class="journalist-danger">${toggle} ${remove}</p>`;
+  const demote = j.isAdmin ? ` ${post(t, j, csrf, 'demote', 'staff.changes.demote', true)}` : '';
+  return `<p class="journalist-danger">${toggle}${demote} ${remove}</p>`;
 }
 
 function state(t: Translator, j: Journalist, onions: boolean, awaiting: boolean): string {
