@@ -69,7 +69,8 @@ const get = (who: Who, url: string) => send(who, 'GET', url);
 const form = (who: Who, url: string, fields: Record<string, string>) => staff[who].post(url, { csrf: staff[who].csrf, ...fields });
 const octets = (who: Who, url: string) => send(who, 'POST', url, new Uint8Array(512), 'application/octet-stream');
 
-// Every journalist route of server/routes/journalist/ that names a source, an item or a reply.
+// Every journalist route of server/routes/journalist/ that names a source, an item or a reply (the
+// others name only the journalist themselves, colleagues, desks, changes or the audit log).
 const ROUTES: [string, Ask][] = [
   ['GET /conversations/:id', (w, i) => get(w, `/conversations/${i.source}`)],
   ['GET /sources/:id/keys', (w, i) => get(w, `/sources/${i.source}/keys`)],
@@ -91,6 +92,10 @@ const ROUTES: [string, Ask][] = [
   ['GET /submissions/:id/delete', (w, i) => get(w, `/submissions/${i.item}/delete`)],
   ['POST /submissions/:id/delete', (w, i) => form(w, `/submissions/${i.item}/delete`, {})],
   ['GET /replies/:id.pgp', (w, i) => get(w, `/replies/${i.reply}.pgp`)],
+  // rewrap.ts (sharing and moving, re-wrapped in the page)
+  ['GET /conversations/:id/headers', (w, i) => get(w, `/conversations/${i.source}/headers`)],
+  ['POST /conversations/:id/share', (w, i) => send(w, 'POST', `/conversations/${i.source}/share`, JSON.stringify({ items: [i.item], to: ['carl'] }), 'application/json')],
+  ['POST /conversations/:id/move', (w, i) => send(w, 'POST', `/conversations/${i.source}/move`, JSON.stringify({ toDesk: 'sports' }), 'application/json')],
 ];
 
 const unknown = () => ({ source: randomBytes(16).toString('hex'), item: randomBytes(16).toString('hex'), reply: randomBytes(16).toString('hex') });
