@@ -152,4 +152,16 @@ describe('two administrators', () => {
     expect(await offeredFingerprints()).toContain(fp);
     expect(await offeredFingerprints()).not.toContain(ben.fingerprint);
   });
+
+  // Last: it logs ana out for good.
+  test('a reset of an administrator, once confirmed, gives the confirming administrator the new enrolment link', async () => {
+    expect((await benWeb.post(`/admin/journalists/${ana.id}/reset`, { csrf: benWeb.csrf })).status).toBe(303);
+    expect(instance.store.journalists.get('ana').enrolled).toBe(true);
+    const change = instance.store.changes.pending().find((c) => c.kind === 'admin')!;
+    const confirmed = await anaWeb.post(`/admin/changes/${change.id}/confirm`, { csrf: anaWeb.csrf });
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.text()).toMatch(/<code id="notice-code">[^<]*\/enrol\/[\w-]+<\/code>/);
+    expect(instance.store.journalists.get('ana').enrolled).toBe(false);
+    expect((await anaWeb.get('/admin/changes')).status).toBe(303); // logged out
+  });
 });
