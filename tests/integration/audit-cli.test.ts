@@ -43,10 +43,13 @@ beforeAll(async () => {
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 describe('the CLI\'s own actions are recorded, as the command line', () => {
-  test('notify, enrol, export and backup each append their entry', async () => {
+  test('notify, enrol, access, export and backup each append their entry', async () => {
     const before = rows().length;
     expect((await sealdrop(['journalist', 'notify', '--data', data, '--username', 'jo', '--email', 'jo@newsroom.example'])).code).toBe(0);
     expect((await sealdrop(['journalist', 'enrol', '--data', data, '--username', 'jo'])).code).toBe(0);
+    // Onion services' keys made without tor (as for a system tor), so that `journalist access` has something to issue.
+    expect((await sealdrop(['onion', '--torrc-only', '--out', path.join(work, 'torrc')], { SEALDROP_DATA: data })).code).toBe(0);
+    expect((await sealdrop(['journalist', 'access', '--data', data, '--username', 'jo'])).code).toBe(0);
     expect((await sealdrop(['export', '--data', data, '--out', path.join(work, 'export')])).code).toBe(0);
     const backup = await sealdrop(['backup', '--data', data, '--out', path.join(work, 'backup.sdb'), '--to', path.join(work, 'jo.asc')]);
     expect(backup.code, backup.stderr).toBe(0);
@@ -54,6 +57,7 @@ describe('the CLI\'s own actions are recorded, as the command line', () => {
     expect(added).toEqual([
       { actor: 'cli', action: 'account.notify', detail: { journalist: 'jo', mail: true, encrypt: false } },
       { actor: 'cli', action: 'journalist.enrol', detail: { journalist: 'jo' } },
+      { actor: 'cli', action: 'journalist.onion', detail: { journalist: 'jo' } },
       { actor: 'cli', action: 'export', detail: {} },
       { actor: 'cli', action: 'backup', detail: { what: 'data', to: 'backup key' } },
     ]);
