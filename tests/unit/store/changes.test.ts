@@ -1,23 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { openStore, NotFoundError, ConflictError, type Store } from '../../../server/store/index.ts';
+import { describe, expect, test } from 'vitest';
+import { NotFoundError, ConflictError } from '../../../server/store/index.ts';
 import { recipientsOf } from '../../../server/recipients.ts';
 import { addJournalist, keyFields } from '../../helpers/journalists.ts';
 import { newSource } from '../../helpers/sources.ts';
+import { tempStore } from '../../helpers/temp-store.ts';
 
-let dir: string;
-let store: Store;
-
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-changes-'));
-  store = openStore(dir);
-});
-afterEach(async () => {
-  store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const store = tempStore('sealdrop-changes-');
 
 const twoAdmins = async () => ({ ada: await addJournalist(store, 'ada', true), bo: await addJournalist(store, 'bo', true) });
 const access = () => store.audit.withPrefix('access.');

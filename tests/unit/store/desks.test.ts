@@ -1,22 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { ConflictError, deskText, InvalidInputError, NotFoundError, openStore, type Store } from '../../../server/store/index.ts';
+import { describe, expect, test } from 'vitest';
+import { ConflictError, deskText, InvalidInputError, NotFoundError } from '../../../server/store/index.ts';
 import { newSource } from '../../helpers/sources.ts';
+import { tempStore } from '../../helpers/temp-store.ts';
 import { addJournalist } from '../../helpers/journalists.ts';
 
-let dir: string;
-let store: Store;
-
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-desks-'));
-  store = openStore(dir);
-});
-afterEach(async () => {
-  store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const store = tempStore('sealdrop-desks-');
 
 const TEXTS = { en: { name: 'Investigations', description: 'Long projects' }, ug: { name: 'تەكشۈرۈش', description: '' } };
 
