@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { NotEncryptedError, readPrivateKey, readRecipientKeyIds, type PrivateKey } from '../common/envelope/index.ts';
+import { parseKeyLines, SEALED_TO_FILE, type KnownKey } from '../common/export-layout.ts';
 import { CliError } from './args.ts';
 
 // `sealdrop decrypt` with several keys: after a rotation a journalist holds an old key and a new
@@ -39,12 +41,22 @@ export async function readKeys(files: string[], passphraseFiles: string[]): Prom
 
 const fingerprintOf = (k: PrivateKey) => k.getFingerprint().toUpperCase();
 
+/** What the export says of the keys a submission is sealed to (sealed-to.txt beside it), or nothing. */
+export const knownKeys = async (dir: string): Promise<KnownKey[]> =>
+  parseKeyLines(await readFile(path.join(dir, SEALED_TO_FILE), 'utf8').catch(() => ''));
+
+/** A key ID as the export names it: "ID (fingerprint FPR, jo's retired key)", or the ID alone. */
+function named(keyId: string, known: KnownKey[]): string {
+  const k = known.find((x) => x.keyId === keyId.toUpperCase());
+  return k ? `${k.keyId} (fingerprint ${k.fingerprint}, ${k.username}'s ${k.retired ? 'retired ' : ''}key)` : keyId.toUpperCase();
+}
+
 /**
  * Refuses an object none of `keys` opens, naming what it is sealed to: a PKESK names the key ID of
  * an encryption subkey (the last 16 hex digits of its fingerprint; `gpg --list-keys 0xID` names its
- * owner), and the journalist's page shows, item by item, whose keys those are.
+ * owner); `known`, from the export's sealed-to.txt, adds the primary key's fingerprint and whose it is.
  */
-export function assertOpenable(object: Uint8Array, keys: PrivateKey[], what: string): void {
+export function assertOpenable(object: Uint8Array, keys: PrivateKey[], what: string, known: KnownKey[] = []): void {
   let needs: string[];
   try {
     needs = readRecipientKeyIds(object);
@@ -55,7 +67,7 @@ export function assertOpenable(object: Uint8Array, keys: PrivateKey[], what: str
   const have = new Set(keys.flatMap((k) => k.getKeyIDs().map((id) => id.toHex().toLowerCase())));
   if (needs.some((id) => have.has(id.toLowerCase()))) return;
   throw new NoKeyError(
-    `${what} is sealed to the key(s) with ID ${needs.map((id) => id.toUpperCase()).join(', ')}, and no key given opens it ` +
+    `${what} is sealed to the key(s) with ID ${needs.map((id) => named(id, known)).join(', ')}, and no key given opens it ` +
       `(given: ${keys.map(fingerprintOf).join(', ')}). Add the key it needs with another --key: an older key of yours ` +
       '(kept until your items are moved to your new key) or a colleague\'s.',
   );

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { openManifest, openSubmission, type PrivateKey } from '../common/envelope/index.ts';
 import { safeFileName, uniqueName } from '../common/filenames.ts';
 import { CliError, parseCommand } from './args.ts';
-import { assertOpenable, NoKeyError, readKeys } from './decrypt-keys.ts';
+import { assertOpenable, knownKeys, NoKeyError, readKeys } from './decrypt-keys.ts';
 import { assertNoExtraParts, findSubmissions, readManifest, readPart, type Exported } from './export-reader.ts';
 import { newsroomHasher } from './native-hash.ts';
 
@@ -19,7 +19,8 @@ export class SubmissionFailedError extends Error {
 
 async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string): Promise<string> {
   const data = await readManifest(found);
-  assertOpenable(data, keys, path.join(found.relative, 'manifest.pgp'));
+  const known = await knownKeys(found.dir);
+  assertOpenable(data, keys, path.join(found.relative, 'manifest.pgp'), known);
   const manifest = await openManifest({ data, keys });
   if (path.basename(found.dir) !== manifest.submission) throw new Error('the manifest belongs to another submission');
   await assertNoExtraParts(found, manifest.partCount);
@@ -35,7 +36,7 @@ async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string):
       hasher: newsroomHasher,
       readPart: async (n) => {
         const part = await readPart(found, n);
-        if (part) assertOpenable(part, keys, path.join(found.relative, `part ${n}`));
+        if (part) assertOpenable(part, keys, path.join(found.relative, `part ${n}`), known);
         return part;
       },
       write: async (plaintext) => void (await handle.write(plaintext)),

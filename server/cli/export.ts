@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Store } from '../store/index.ts';
 import { options } from './args.ts';
 import { openCliStore } from './store.ts';
-import { MANIFEST_FILE, partFileName } from '../../common/export-layout.ts';
+import { keyLine, MANIFEST_FILE, partFileName, SEALED_TO_FILE, SEALED_TO_HEADER } from '../../common/export-layout.ts';
+import { readRecipientKeyIds } from '../../common/envelope/index.ts';
 
 
 async function copyObject(store: Store, blob: string, target: string): Promise<void> {
@@ -20,7 +21,17 @@ async function copyObject(store: Store, blob: string, target: string): Promise<v
   }
 }
 
-/** Writes OUT/<designation>/<submission-id>/manifest.pgp and part-NNNNN.pgp, still encrypted. */
+/** The keys the manifest is sealed to, named as the drop knows them (`sealdrop decrypt` says whose key it needs). */
+async function writeSealedTo(store: Store, manifest: string, dir: string): Promise<void> {
+  let text = SEALED_TO_HEADER;
+  for (const keyId of readRecipientKeyIds(await readFile(manifest))) {
+    const owner = store.journalists.keyOwner(keyId);
+    text += owner ? keyLine({ keyId, fingerprint: owner.fingerprint, username: owner.username, retired: owner.retired }) : `${keyId.toUpperCase()} unknown\n`;
+  }
+  await writeFile(path.join(dir, SEALED_TO_FILE), text, { mode: 0o600 });
+}
+
+/** Writes OUT/<designation>/<submission-id>/manifest.pgp and part-NNNNN.pgp, still encrypted, and sealed-to.txt. */
 export async function exportSubmissions(store: Store, out: string): Promise<number> {
   const submissions = store.submissions.listComplete();
   for (const s of submissions) {
@@ -28,6 +39,7 @@ export async function exportSubmissions(store: Store, out: string): Promise<numb
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const objects = store.submissions.objects(s.id);
     await copyObject(store, objects.manifest, path.join(dir, MANIFEST_FILE));
+    await writeSealedTo(store, path.join(dir, MANIFEST_FILE), dir);
     for (const [i, blob] of objects.parts.entries()) await copyObject(store, blob, path.join(dir, partFileName(i + 1)));
   }
   return submissions.length;

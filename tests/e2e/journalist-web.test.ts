@@ -67,7 +67,7 @@ async function noKeyMaterialSent(armoredKey: string, submissions: string[]): Pro
   expect(Object.keys(secrets).filter((n) => n.includes(' secret ')).length).toBeGreaterThanOrEqual(packets(unlocked).length);
   // And the session key of every object the page decrypted (manifests and parts): never sent in the clear either.
   for (const dir of submissions) {
-    for (const name of await readdir(dir)) {
+    for (const name of (await readdir(dir)).filter((n) => n.endsWith('.pgp'))) {
       const message = await openpgp.readMessage({ binaryMessage: await readFile(path.join(dir, name)) });
       const [sessionKey] = await openpgp.decryptSessionKeys({ message, decryptionKeys: unlocked });
       secrets[`session key of ${path.basename(dir)}/${name}`] = sessionKey!.data;

@@ -59,12 +59,12 @@ async function gpgOpen(home: GpgHome, dir: string): Promise<{ name: string; plai
 }
 
 describe('GnuPG 2.2 decrypts what the browser sent', () => {
-  test('export layout is designation/submission-id/manifest.pgp + part-NNNNN.pgp', async () => {
+  test('export layout is designation/submission-id/manifest.pgp + part-NNNNN.pgp + sealed-to.txt', async () => {
     const dirs = await submissionDirs();
     expect(dirs).toHaveLength(2);
     const listings = await Promise.all(dirs.map((d) => readdir(d)));
-    expect(listings.map((l) => l.sort())).toContainEqual(['manifest.pgp', 'part-00001.pgp', 'part-00002.pgp', 'part-00003.pgp']);
-    expect(listings.map((l) => l.sort())).toContainEqual(['manifest.pgp', 'part-00001.pgp']);
+    expect(listings.map((l) => l.sort())).toContainEqual(['manifest.pgp', 'part-00001.pgp', 'part-00002.pgp', 'part-00003.pgp', 'sealed-to.txt']);
+    expect(listings.map((l) => l.sort())).toContainEqual(['manifest.pgp', 'part-00001.pgp', 'sealed-to.txt']);
   });
 
   test.each([['alice (RSA)', () => alice], ['bob (cv25519)', () => bob]])('%s alone decrypts every object with gpg -d, byte for byte', async (_label, who) => {

@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { generateKeyPair, readJournalistKey, type JournalistKey } from '../../common/envelope/index.ts';
+import { exportSubmissions } from '../../server/cli/export.ts';
+import { openStore } from '../../server/store/index.ts';
 import { sealdrop } from '../helpers/cli.ts';
+import { storeSubmission } from '../helpers/conversation.ts';
 import { writeExportedSubmission } from '../helpers/export-fixture.ts';
+import { newSource } from '../helpers/sources.ts';
 
 // `sealdrop decrypt` after a key rotation: an export holds one submission sealed to the journalist's
 // old key and one sealed to the new one (passphrase-protected). Given both keys, each opens with its
@@ -64,4 +68,24 @@ test('--passphrase-file once per key, in order, or once for all; any other count
   const wrong = await sealdrop(['decrypt', '--key', files.old, '--key', files.new, '--passphrase-file', path.join(dir, 'wrong.txt'), '--in', exported(), '--out', path.join(dir, 'wrong')]);
   expect(wrong.code).toBe(1);
   expect(wrong.stderr).toContain(`${files.new}: Wrong passphrase`);
+});
+
+test('through a real export after jo rotated: the error names the old key\'s fingerprint as jo\'s retired key', async () => {
+  const data = path.join(dir, 'drop');
+  const store = openStore(data);
+  try {
+    const jo = store.journalists.add({ username: 'jo', fingerprint: oldKey.fingerprint, recipientKeyId: oldKey.recipientKeyId, publicKey: oldKey.armored, isAdmin: true });
+    await storeSubmission(store, newSource(store).id, { name: 'before.txt', type: 'text/plain', data: plaintext.old, recipients: [oldKey.key] });
+    store.journalists.rotateKey(jo.id, { fingerprint: newKey.fingerprint, recipientKeyId: newKey.recipientKeyId, publicKey: newKey.armored });
+    await storeSubmission(store, newSource(store).id, { name: 'after.txt', type: 'text/plain', data: plaintext.new, recipients: [newKey.key] });
+    await exportSubmissions(store, path.join(dir, 'real-export'));
+  } finally {
+    store.close();
+  }
+  const run = await sealdrop(['decrypt', '--key', files.new, '--passphrase-file', files.passphrase, '--in', path.join(dir, 'real-export'), '--out', path.join(dir, 'real-new-only')]);
+  expect(run.code).toBe(1);
+  expect(run.stderr).toContain(`${oldKey.recipientKeyId.toUpperCase()} (fingerprint ${oldKey.fingerprint}, jo's retired key)`);
+  const both = await sealdrop(['decrypt', '--key', files.new, '--key', files.old, '--passphrase-file', files.passphrase, '--in', path.join(dir, 'real-export'), '--out', path.join(dir, 'real-both')]);
+  expect(both.code, both.stderr).toBe(0);
+  expect(both.stdout.match(/Decrypted and verified: /g)).toHaveLength(2);
 });
