@@ -92,8 +92,11 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
   };
 
   /** The ChangeHooks.move of store/changes.ts: a move applied (at once, or when confirmed) re-wraps against the objects as they are then. */
+  // The packets were checked when the move was asked for: a mismatch now means the conversation changed since.
   const move = async (payload: { sourceId: string; toDeskId: number | null; objects: RewrapObject[] }, finish: () => void): Promise<void> =>
-    repo.apply(await repo.planMove(payload.sourceId, payload.toDeskId, null), payload.objects, finish);
+    repo.apply(await repo.planMove(payload.sourceId, payload.toDeskId, null), payload.objects, finish).catch((error: unknown) => {
+      throw error instanceof InvalidInputError ? new ConflictError(said('staff.rewrap.changed')) : error;
+    });
 
   /** The other objects of each item the plan touches: their key IDs count in the item's sealed-to rows. */
   async function untouchedOfItems(plan: Plan): Promise<ObjectHeader[]> {

@@ -4,15 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { readJournalistKey, readPrivateKey } from '../../common/envelope/index.ts';
+import { readPrivateKey } from '../../common/envelope/index.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { gotoConversation, unlockKey } from '../helpers/conversation.ts';
 import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { loginInPage } from '../helpers/pages.ts';
-import { storeItem } from '../helpers/rewrap.ts';
+import { deskConversation } from '../helpers/rewrap.ts';
 import { secretsIn, startSniffer, type Sniffer } from '../helpers/sniffer.ts';
-import { newSource } from '../helpers/sources.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
 
 // Issue 23: journalist A shares an item with journalist B in the page. The page unwraps each
@@ -35,10 +34,7 @@ beforeAll(async () => {
   await makeAccount(instance, 'bob', { publicKey: await readFile(bob.publicKeyFile, 'utf8') });
   const tips = instance.store.desks.create('tips', {}, 'cli');
   instance.store.desks.addMember(tips.id, alice.id);
-  sourceId = newSource(instance.store).id;
-  instance.store.desks.setDesk(sourceId, tips.id);
-  const a = await readJournalistKey(alice.publicKey);
-  item = await storeItem(instance.store, sourceId, plaintext, [{ key: a.key, fingerprint: a.fingerprint }]);
+  ({ sourceId, item } = await deskConversation(instance.store, tips.id, alice.publicKey, plaintext));
   work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-share-'));
   sniffer = await startSniffer(Number(new URL(instance.journalistUrl).port));
   browser = await launchChromium();

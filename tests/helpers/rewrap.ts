@@ -1,5 +1,6 @@
-import { partCountFor, readAddedPackets, SubmissionSealer, sealFile, unwrapSessionKey, wrapSessionKey, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
+import { partCountFor, readAddedPackets, readJournalistKey, SubmissionSealer, sealFile, unwrapSessionKey, wrapSessionKey, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
 import type { Store } from '../../server/store/index.ts';
+import { newSource } from './sources.ts';
 import type { StaffClient } from './staff-client.ts';
 
 /** An item of several small parts, sealed as a page seals it, stored complete with its sealed-to rows. */
@@ -42,4 +43,12 @@ export async function rewrapThrough(client: StaffClient, path: string, body: Rec
   if (planned.status !== 200) return planned;
   const objects = await wrapPlan((await planned.json()) as PlanAnswer, keys);
   return postJson(client, path, { ...body, objects });
+}
+
+/** A conversation of desk `deskId` holding one item sealed to the key `publicKey` alone. */
+export async function deskConversation(store: Store, deskId: number, publicKey: string, data: Uint8Array): Promise<{ sourceId: string; item: string }> {
+  const sourceId = newSource(store).id;
+  store.desks.setDesk(sourceId, deskId);
+  const key = await readJournalistKey(publicKey);
+  return { sourceId, item: await storeItem(store, sourceId, data, [{ key: key.key, fingerprint: key.fingerprint }]) };
 }

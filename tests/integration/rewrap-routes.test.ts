@@ -4,8 +4,7 @@ import {
   decryptObject, generateKeyPair, readJournalistKey, readObjectHeaders, readPrivateKey, splitHeader, wrapSessionKey, type PrivateKey,
 } from '../../common/envelope/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
-import { postJson, rewrapThrough, storeItem, wrapPlan, type PlanAnswer } from '../helpers/rewrap.ts';
-import { newSource } from '../helpers/sources.ts';
+import { deskConversation, postJson, rewrapThrough, storeItem, wrapPlan, type PlanAnswer } from '../helpers/rewrap.ts';
 import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
 
 // Sharing, moving and rotating over HTTP (issue 23): the page's half done here with the real
@@ -45,10 +44,8 @@ beforeAll(async () => {
   instance.store.desks.addMember(tips.id, alice.id);
   const other_ = instance.store.desks.create('investigations', {}, 'cli');
   instance.store.desks.addMember(other_.id, carol.id);
-  sourceId = newSource(instance.store).id;
-  instance.store.desks.setDesk(sourceId, tips.id);
+  ({ sourceId, item } = await deskConversation(instance.store, tips.id, alice.publicKey, data));
   const a = await readJournalistKey(alice.publicKey);
-  item = await storeItem(instance.store, sourceId, data, [{ key: a.key, fingerprint: a.fingerprint }]);
   other = await storeItem(instance.store, sourceId, randomBytes(100), [{ key: a.key, fingerprint: a.fingerprint }]);
 }, 60_000);
 afterAll(() => instance?.stop());

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { decryptObject, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { ConflictError } from '../../server/store/index.ts';
+import { startInstance, type Instance } from '../helpers/instance.ts';
+import { deskConversation, postJson, rewrapThrough } from '../helpers/rewrap.ts';
+import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
+
+// Moving a conversation is a `move` change (issue 23): with two administrators it waits, its
+// re-wrapped packets held in the change, and only a second administrator's confirmation writes
+// the files (against the objects as they are then). A conversation changed in between is refused
+// at confirmation, and nothing moves.
+type Account = Awaited<ReturnType<typeof makeAccount>> & { private: PrivateKey; client: StaffClient };
+let instance: Instance;
+let ann: Account;
+let ben: Account;
+let deskA: number;
+let deskB: number;
+
+async function admin(username: string, step: number): Promise<Account> {
+  const a = await makeAccount(instance, username, { isAdmin: true });
+  const client = new StaffClient(instance.journalistUrl);
+  expect((await client.login(username, a.passphrase, a.code(step))).status).toBe(303);
+  await client.get('/');
+  return { ...a, private: await readPrivateKey(a.privateKey), client };
+}
+
+/** A conversation of desk A with one item sealed to ann. */
+const conversation = () => deskConversation(instance.store, deskA, ann.publicKey, randomBytes(20_000));
+const manifestOf = (item: string) => instance.store.blobs.read(instance.store.submissions.objects(item).manifest);
+
+beforeAll(async () => {
+  instance = await startInstance();
+  [ann, ben] = [await admin('ann', -1), await admin('ben', 0)];
+  deskA = instance.store.desks.create('a', {}, 'cli').id;
+  deskB = instance.store.desks.create('b', {}, 'cli').id;
+  instance.store.desks.addMember(deskA, ann.id);
+  instance.store.desks.addMember(deskB, ben.id);
+}, 60_000);
+afterAll(() => instance?.stop());
+
+test('a move waits for the second administrator; confirmed, ben opens the item and the conversation is desk B\'s', async () => {
+  const { sourceId, item } = await conversation();
+  const res = await rewrapThrough(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'b' }, [ann.private]);
+  expect(res.status).toBe(200);
+  const { pending } = (await res.json()) as { pending: number };
+  expect(pending).toEqual(expect.any(Number));
+  expect(instance.store.access.deskOf(sourceId)).toBe(deskA);
+  await expect(decryptObject({ data: await manifestOf(item), keys: [ben.private] })).rejects.toThrow();
+  await expect(instance.store.changes.confirm(pending, ann.id)).rejects.toThrow(/You requested this change/);
+  await instance.store.changes.confirm(pending, ben.id);
+  expect(instance.store.access.deskOf(sourceId)).toBe(deskB);
+  for (const name of Object.values(instance.store.submissions.objects(item)).flat()) {
+    await decryptObject({ data: await instance.store.blobs.read(name), keys: [ben.private] });
+  }
+  const entry = instance.store.audit.withPrefix('access.').at(-1)!;
+  expect(entry.action).toBe('access.move');
+  expect(entry.detail).toMatchObject({ added: [ben.fingerprint], removed: [ann.fingerprint], confirmedBy: 'ben' });
+});
+
+test('a conversation changed between request and confirmation: refused (409), nothing moves', async () => {
+  const { sourceId, item } = await conversation();
+  const res = await rewrapThrough(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'b' }, [ann.private]);
+  const { pending } = (await res.json()) as { pending: number };
+  // Meanwhile ann shares the item with ben: its files are re-wrapped, the held packets are stale.
+  expect((await rewrapThrough(ann.client, `/conversations/${sourceId}/share`, { items: [item], to: { username: 'ben' } }, [ann.private])).status).toBe(200);
+  const before = Buffer.from(await manifestOf(item));
+  await expect(instance.store.changes.confirm(pending, ben.id)).rejects.toThrow(ConflictError);
+  expect(instance.store.access.deskOf(sourceId)).toBe(deskA);
+  expect(Buffer.from(await manifestOf(item)).equals(before)).toBe(true);
+  expect((await postJson(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'a' })).status).toBe(409);
+});
