@@ -86,6 +86,11 @@ function assertRetiredKeys(db: Db): void {
     const problem = keyFieldsProblem({ fingerprint: r.fingerprint, recipientKeyId: r.recipient_key_id, publicKey: r.public_key }, `retired key row ${r.n}`);
     if (problem) throw new UntrustedDatabaseError('key_mismatch', problem);
   }
+  // A key is current or retired, never both, and never two journalists' (journalists.ts refuses a
+  // key someone holds or held): a retired row naming a current key would let its journalist see
+  // what is sealed to a colleague's key as theirs.
+  const both = db.prepare('SELECT r.rowid AS n FROM retired_keys r JOIN journalists j ON upper(j.fingerprint) = upper(r.fingerprint) LIMIT 1').get() as { n: number } | undefined;
+  if (both) throw new UntrustedDatabaseError('key_mismatch', `Retired key row ${both.n} names a key that is a journalist's current key`);
 }
 
 /**

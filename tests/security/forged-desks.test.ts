@@ -85,6 +85,12 @@ describe('a retired key row whose fingerprint is not its key', () => {
     expect(refusal(other)).toMatchObject({ code: 'key_mismatch' });
   });
 
+  test('a retired row (consistent in itself) naming a colleague\'s current key is refused: jo would see what is sealed to ana as his', () => {
+    const dir = honestDir();
+    raw(dir, 'UPDATE retired_keys SET fingerprint = ?, recipient_key_id = ?, public_key = ?', ana.fingerprint, ana.recipientKeyId, ana.armored);
+    expect(refusal(dir)).toMatchObject({ name: 'UntrustedDatabaseError', code: 'key_mismatch', message: expect.stringMatching(/Retired key row 1 names a key that is a journalist's current key/) });
+  });
+
   test('`sealdrop restore` refuses such a backup and leaves no directory', async () => {
     const dir = honestDir();
     raw(dir, 'UPDATE retired_keys SET public_key = ?, recipient_key_id = ?', attacker.armored, attacker.recipientKeyId);
