@@ -24,7 +24,12 @@ type Swap = { plan: ObjectPlan; blob: string; size: number; keyIds: string[] };
 export function rewrapRepo(db: Db, blobs: BlobStore) {
   const readersWhere = (where: string, params: Record<string, unknown>): Reader[] =>
     db.prepare(`SELECT id, lower(recipient_key_id) AS keyId, public_key AS publicKey FROM journalists j WHERE j.active = 1 AND ${where} ORDER BY j.id`).all(params) as Reader[];
-  const headersOf = (objects: ReturnType<typeof conversationObjects>) => Promise.all(objects.map((o) => headerOf(blobs, o)));
+  // One file open at a time: a conversation may hold thousands of parts.
+  const headersOf = async (objects: ReturnType<typeof conversationObjects>): Promise<ObjectHeader[]> => {
+    const out: ObjectHeader[] = [];
+    for (const o of objects) out.push(await headerOf(blobs, o));
+    return out;
+  };
 
   const repo = {
     /** The PKESK bytes of every object of the conversation the journalist may see. */

@@ -9,7 +9,8 @@ import { gotoConversation, unlockKey } from '../helpers/conversation.ts';
 import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { loginInPage } from '../helpers/pages.ts';
-import { storeItem } from '../helpers/rewrap.ts';
+import { secretsOf, storeItem } from '../helpers/rewrap.ts';
+import { secretsIn, startSniffer, type Sniffer } from '../helpers/sniffer.ts';
 import { newSource } from '../helpers/sources.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
 
@@ -20,6 +21,7 @@ import { makeAccount } from '../helpers/staff-client.ts';
 // opens with the new key alone: in the page, and with GnuPG (the new key lives in a GnuPG home).
 let instance: Instance;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
+let sniffer: Sniffer;
 let fresh: GpgHome;
 let work: string;
 let sourceId: string;
@@ -30,14 +32,18 @@ const plaintext = randomBytes(40_000);
 beforeAll(async () => {
   [instance, fresh] = await Promise.all([startInstance(), makeGpgHome('dana2')]);
   work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-rotate-'));
+  sniffer = await startSniffer(Number(new URL(instance.journalistUrl).port));
   browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
+  await sniffer?.close();
   await instance?.stop();
   await fresh?.cleanup();
   await rm(work, { recursive: true, force: true });
 });
+
+const prefixed = (p: string, o: Record<string, Uint8Array>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [p + k, v]));
 
 /** Every stored object sealed to dana's keys (the item's manifest and parts, the reply), as files. */
 async function objectFiles(): Promise<string[]> {
@@ -67,8 +73,8 @@ test('rotate, both keys loaded, move my items; then the old key destroyed and ev
   const oldFile = path.join(work, 'old.asc');
   await writeFile(oldFile, old.privateKey);
   const page = await browser.context.newPage();
-  await loginInPage(page, instance.journalistUrl, 'dana', dana.passphrase, dana.code());
-  await page.goto(`${instance.journalistUrl}/account`);
+  await loginInPage(page, sniffer.url, 'dana', dana.passphrase, dana.code());
+  await page.goto(`${sniffer.url}/account`);
   await unlockKey(page, fresh.secretKeyFile, fresh.passphrase);
   await page.waitForSelector('#rotate-items', { state: 'visible' });
   await page.setInputFiles('#old-key-file', oldFile);
@@ -77,13 +83,17 @@ test('rotate, both keys loaded, move my items; then the old key destroyed and ev
   expect(await page.textContent('.rewrap-status')).toBe(`Done: ${before.length} objects re-wrapped for your new key. You may now destroy the old key.`);
   expect(instance.store.audit.withPrefix('access.').at(-1)!.action).toBe('access.rotate');
 
+  // Neither key's secrets nor any session key went over the wire (the old key's sessions, from the objects before).
+  const secrets = { ...(await secretsOf(old.privateKey, before)), ...prefixed('new ', await secretsOf(await readFile(fresh.secretKeyFile, 'utf8'), [], fresh.passphrase)) };
+  expect(secretsIn(sniffer.sent(), secrets)).toEqual([]);
+  expect(sniffer.sent().includes(Buffer.from('POST /account/rotate'))).toBe(true);
   // The old key is destroyed: only the new one remains, in GnuPG and in the page.
   await rm(oldFile);
   const after = await objectFiles();
   const opened = await Promise.all(after.map((f) => fresh.decrypt(f)));
   expect(Buffer.concat(opened.slice(1, -1)).subarray(0, plaintext.length).equals(plaintext)).toBe(true);
   expect(opened.at(-1)!.toString()).toBe('see you at noon');
-  await gotoConversation(page, instance.journalistUrl, sourceId);
+  await gotoConversation(page, sniffer.url, sourceId);
   await unlockKey(page, fresh.secretKeyFile, fresh.passphrase);
   await page.waitForSelector('li.submission .item:text("File: ledger.pdf")');
   await page.click('li.submission button.open');

@@ -2,15 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { readPrivateKey } from '../../common/envelope/index.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { gotoConversation, unlockKey } from '../helpers/conversation.ts';
 import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { loginInPage } from '../helpers/pages.ts';
-import { deskConversation } from '../helpers/rewrap.ts';
+import { deskConversation, secretsOf } from '../helpers/rewrap.ts';
 import { secretsIn, startSniffer, type Sniffer } from '../helpers/sniffer.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
 
@@ -85,20 +83,7 @@ test('A shares an item with B in the page; B\'s key alone opens it with gpg; no 
   expect(instance.store.audit.withPrefix('access.').at(-1)!.action).toBe('access.share');
 
   // What the browser sent: no secret of A's key, no session key of any object, no private key block.
-  const locked = await openpgp.readPrivateKey({ armoredKey: alice.privateKey });
-  const unlocked = await readPrivateKey(alice.privateKey);
-  const secrets: Record<string, Uint8Array> = {};
-  const packets = (k: openpgp.PrivateKey) => [k.keyPacket, ...k.subkeys.map((s) => s.keyPacket)];
-  packets(unlocked).forEach((packet, i) => {
-    const params = (packet as unknown as { privateParams: Record<string, unknown> }).privateParams;
-    for (const [name, value] of Object.entries(params)) if (value instanceof Uint8Array) secrets[`key ${i} secret ${name}`] = value;
-  });
-  packets(locked).forEach((packet, i) => (secrets[`key ${i} packet`] = (packet as openpgp.SecretKeyPacket).write()));
-  for (const [i, file] of after.entries()) {
-    const message = await openpgp.readMessage({ binaryMessage: await readFile(file) });
-    const [sessionKey] = await openpgp.decryptSessionKeys({ message, decryptionKeys: unlocked });
-    secrets[`session key of object ${i}`] = sessionKey!.data;
-  }
+  const secrets = await secretsOf(alice.privateKey, after);
   expect(Object.keys(secrets).length).toBeGreaterThan(after.length);
   const sent = sniffer.sent();
   expect(secretsIn(sent, secrets)).toEqual([]);

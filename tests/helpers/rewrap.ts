@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import * as openpgp from 'openpgp';
 import { partCountFor, readAddedPackets, readJournalistKey, SubmissionSealer, sealFile, unwrapSessionKey, wrapSessionKey, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
 import type { Store } from '../../server/store/index.ts';
 import { newSource } from './sources.ts';
@@ -51,4 +53,28 @@ export async function deskConversation(store: Store, deskId: number, publicKey: 
   store.desks.setDesk(sourceId, deskId);
   const key = await readJournalistKey(publicKey);
   return { sourceId, item: await storeItem(store, sourceId, data, [{ key: key.key, fingerprint: key.fingerprint }]) };
+}
+
+/**
+ * What must never be sent: each secret parameter of a private key (unlocked with `passphrase`),
+ * each secret-key packet as stored, and the session key of each object file it opens.
+ */
+export async function secretsOf(armoredKey: string, objectFiles: string[], passphrase?: string): Promise<Record<string, Uint8Array>> {
+  const locked = await openpgp.readPrivateKey({ armoredKey });
+  const unlocked = passphrase ? await openpgp.decryptKey({ privateKey: locked, passphrase }) : locked;
+  const secrets: Record<string, Uint8Array> = {};
+  const packets = (k: openpgp.PrivateKey) => [k.keyPacket, ...k.subkeys.map((s) => s.keyPacket)] as openpgp.SecretKeyPacket[];
+  packets(unlocked).forEach((packet, i) => {
+    const params = (packet as unknown as { privateParams: Record<string, unknown> }).privateParams;
+    for (const [name, value] of Object.entries(params)) if (value instanceof Uint8Array) secrets[`key ${i} secret ${name}`] = value;
+  });
+  // The protected secret part as the file holds it: the packet after its public part.
+  const publicPart = (p: object): Uint8Array => (p as unknown as { writePublicKey(): Uint8Array }).writePublicKey();
+  packets(locked).forEach((packet, i) => (secrets[`key ${i} protected secret`] = packet.write().subarray(publicPart(packet).length)));
+  for (const [i, file] of objectFiles.entries()) {
+    const message = await openpgp.readMessage({ binaryMessage: await readFile(file) });
+    const [sessionKey] = await openpgp.decryptSessionKeys({ message, decryptionKeys: unlocked });
+    secrets[`session key of object ${i}`] = sessionKey!.data;
+  }
+  return secrets;
 }
