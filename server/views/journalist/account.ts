@@ -48,6 +48,7 @@ function myKey(o: AccountOptions): string {
 <input id="key-passphrase" name="passphrase" type="password" autocomplete="current-password" maxlength="1024" required${describedBy(o, 'keyPassphrase')}>${errorAt(o, 'keyPassphrase')}</p>
 <p><button type="submit" id="key-replace">${t.html('staff.access.myKey.submit')}</button></p>
 </form>
+<div id="rotate-items-slot" hidden></div>
 </section>`;
 }
 
