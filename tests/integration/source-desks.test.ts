@@ -9,6 +9,7 @@ import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
 import { registerApiSource } from '../helpers/sources.ts';
 import { onceIn, postForm, postSend, rawPost, BOUNDARY } from '../helpers/raw-form.ts';
 import type { Desk } from '../../server/store/index.ts';
+import { journalistKeyIds } from '../helpers/two-desks.ts';
 
 // A source chooses a desk (issue 23): only that desk's keys receive what they send, with JavaScript
 // (the page's API) and without (the plain form); a missing or unknown choice is refused, nothing stored.
@@ -43,7 +44,7 @@ const counts = async () => ({ sources: instance.rows().sources!.length, submissi
 async function addressedSince(before: string[]): Promise<string[][]> {
   const made = (await instance.objectFiles()).filter((f) => !before.includes(f));
   expect(made.length).toBeGreaterThan(0);
-  return Promise.all(made.map(async (f) => readRecipientKeyIds(await readFile(path.join(instance.config.dataDir, 'objects', f)))));
+  return Promise.all(made.map(async (f) => journalistKeyIds(instance, readRecipientKeyIds(await readFile(path.join(instance.config.dataDir, 'objects', f))))));
 }
 const register = (desk: unknown) =>
   fetch(`${instance.sourceUrl}/api/sources`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: randomBytes(32).toString('hex'), publicKey: 'x', privateKey: 'y', ...(desk === undefined ? {} : { desk }) }) });
@@ -182,7 +183,7 @@ describe('with no desk, or one', () => {
         const before = await solo.objectFiles();
         expect((await postSend(solo.sourceUrl, { message: 'hi' })).status).toBe(200);
         const made = (await solo.objectFiles()).filter((f) => !before.includes(f));
-        return Promise.all(made.map(async (f) => readRecipientKeyIds(await readFile(path.join(solo.config.dataDir, 'objects', f)))));
+        return Promise.all(made.map(async (f) => journalistKeyIds(solo, readRecipientKeyIds(await readFile(path.join(solo.config.dataDir, 'objects', f))))));
       };
       expect((await send()).map((ids) => ids.length)).toEqual([2, 2]); // the message and its manifest, to both
       const desk = solo.store.desks.create('only', { en: { name: 'Only desk', description: '' } }, 'cli');
