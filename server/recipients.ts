@@ -55,11 +55,16 @@ const KEYS_CHANGED =
  * removed since must not receive the submission, so it completes only if every stored object is
  * addressed to exactly the keys current now.
  */
-export async function assertStillAddressed(store: Store, id: string, current: () => Promise<RecipientSet>): Promise<void> {
+export async function assertStillAddressed(store: Store, id: string, current: () => Promise<RecipientSet>, sourceKeyId: string | null = null): Promise<void> {
   // Nothing is read from disk for a submission that could not complete anyway.
   store.submissions.assertArrived(id);
   const { keyIds } = await current();
-  for (const blob of store.submissions.pendingObjects(id)) {
+  // The manifest (first) may also be sealed to the source's own key, so that the source can read its names.
+  const [manifest, ...parts] = store.submissions.pendingObjects(id);
+  const withSource = sourceKeyId === null ? keyIds : [...keyIds, sourceKeyId];
+  const manifestIds = await objectRecipients(store, manifest!, withSource.length);
+  if (!addressedToExactly(manifestIds, keyIds) && !addressedToExactly(manifestIds, withSource)) throw new WrongRecipientsError(KEYS_CHANGED);
+  for (const blob of parts) {
     if (!addressedToExactly(await objectRecipients(store, blob, keyIds.length), keyIds)) throw new WrongRecipientsError(KEYS_CHANGED);
   }
   // The keys may have changed while the objects were being read.

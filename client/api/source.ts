@@ -97,6 +97,12 @@ export async function login(loginSecret: string): Promise<LoggedIn> {
   return (await request('/api/sources/login', json({ login: loginSecret }))).json() as Promise<LoggedIn>;
 }
 
+/** The stored manifest of the n-th item this source sent (its name opens with the source's own key, if it was sealed to it). */
+export async function fetchSentManifest(n: number, token: string): Promise<Uint8Array> {
+  const res = await request(`/api/sent/${n}/manifest`, { method: 'GET', headers: { 'x-source-token': token } });
+  return new Uint8Array(await res.arrayBuffer());
+}
+
 export async function fetchReply(id: string, token: string): Promise<Uint8Array> {
   const res = await request(`/api/replies/${id}`, { method: 'GET', headers: { 'x-source-token': token } });
   return new Uint8Array(await res.arrayBuffer());

@@ -3,6 +3,7 @@ import { fileItem, messageItem, Sender, TooLargeError, type Item } from './send.
 import { byId, progressRow, show } from './ui.ts';
 import { formatBytes } from './meter.ts';
 import { t } from '../i18n.ts';
+import type { PublicKey } from '../../common/envelope/index.ts';
 
 // Files sent from this page so far: a second send numbers its files on from the first one's.
 let numbered = 0;
@@ -38,7 +39,9 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   // A first-time source gets a codename, made and kept on this device, before anything is sent.
   // (Loaded only now: the word list is a quarter of the page's JavaScript.)
   if (!sender.sourceToken) {
-    sender.sourceToken = await (await import('./identity.ts')).newIdentity(sender.config, sender.desk);
+    const made = await (await import('./identity.ts')).newIdentity(sender.config, sender.desk);
+    sender.sourceToken = made.token;
+    await sender.keepOwnKey(made.publicKey);
     // The conversation belongs to that desk from now on: the choice is shown, no longer open.
     const desks = document.getElementById('desks') as HTMLFieldSetElement | null;
     if (desks) desks.disabled = true;
@@ -67,10 +70,11 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   } else show(failed, t('client.someFailed'));
 }
 
-/** Takes over the form: from here on, files are encrypted on this device before upload. */
-export async function start(form: HTMLFormElement, sourceToken?: string): Promise<void> {
+/** Takes over the form: from here on, files are encrypted on this device before upload. `ownKey`: a logged-in source's. */
+export async function start(form: HTMLFormElement, sourceToken?: string, ownKey?: PublicKey): Promise<void> {
   const sender = await Sender.create(await fetchConfig(sourceToken));
   if (sourceToken) sender.sourceToken = sourceToken;
+  if (ownKey) sender.ownKey = ownKey;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     submit(form, sender).catch((error: Error) => {

@@ -29,12 +29,12 @@ function confirmCodename(codename: string): Promise<void> {
  * here. The server receives the login secret, the public key and the passphrase-locked private key;
  * the key is dated at the epoch, so it does not say when the source first came.
  */
-export async function newIdentity(config: DropConfig, desk: number | null): Promise<string> {
+export async function newIdentity(config: DropConfig, desk: number | null): Promise<{ token: string; publicKey: string }> {
   const codename = generateCodename();
   await confirmCodename(codename);
   const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, config.kdfSalt);
   const { publicKey, privateKey } = await generateSourceKeyPair({ passphrase: keyPassphrase });
   const token = await registerSource(loginSecret, publicKey, privateKey, desk);
   byId('codename-continue').textContent = t('client.sending');
-  return token;
+  return { token, publicKey };
 }

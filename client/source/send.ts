@@ -24,6 +24,8 @@ export class Sender {
   sourceToken: string | null = null;
   /** The desk a new source chose (two desks or more); null where there is nothing to choose. */
   desk: number | null = null;
+  /** The source's own public key: each manifest is sealed to it too, so the conversation page can show the names. */
+  ownKey: PublicKey | null = null;
 
   private constructor(
     public config: DropConfig,
@@ -36,6 +38,11 @@ export class Sender {
 
   private static keysOf(keys: string[]): Promise<PublicKey[]> {
     return Promise.all(keys.map(async (k) => (await readJournalistKey(k)).key));
+  }
+
+  /** The new source's own key, as made on this device (identity.ts). */
+  async keepOwnKey(armored: string): Promise<void> {
+    this.ownKey = (await Sender.keysOf([armored]))[0]!;
   }
 
   /** A new source's choice among two desks or more: its members' keys only. False if `id` is none of them. */
@@ -99,7 +106,7 @@ export class Sender {
         n++;
         await upload.add(n, ciphertext, Math.min(partSize, padded - (n - 1) * partSize));
       }
-      await upload.finish(await sealer.sealManifest());
+      await upload.finish(await sealer.sealManifest(this.ownKey ? [this.ownKey] : []));
     } catch (error) {
       await upload.abandon();
       throw error;

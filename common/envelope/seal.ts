@@ -109,8 +109,11 @@ export class SubmissionSealer {
     return this.options.wholeFileDigest ? { sha256: await this.options.wholeFileDigest() } : {};
   }
 
-  /** Encrypts the manifest; call after sealEnd has yielded every part. */
-  async sealManifest(): Promise<Uint8Array> {
+  /**
+   * Encrypts the manifest; call after sealEnd has yielded every part. `alsoTo`: a source's own key,
+   * so that the source can read back the names of what they sent (parts stay the newsroom's only).
+   */
+  async sealManifest(alsoTo: readonly openpgp.PublicKey[] = []): Promise<Uint8Array> {
     if (!this.ended || this.parts.length !== partCountFor(this.size, this.partSize)) {
       throw new EnvelopeError('The manifest comes after the last part (sealEnd, read to its end).');
     }
@@ -129,7 +132,7 @@ export class SubmissionSealer {
     });
     // The reader's own check: a sealer must never send something every journalist would refuse.
     parseManifest(manifest);
-    return encryptObject({ data: manifest, recipients: this.options.recipients });
+    return encryptObject({ data: manifest, recipients: [...this.options.recipients, ...alsoTo] });
   }
 }
 

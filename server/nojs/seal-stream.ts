@@ -1,4 +1,4 @@
-import { SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
+import { readJournalistKey, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { HttpError } from '../http/errors.ts';
 import { nativeHasher } from '../native-hash.ts';
 import type { Store } from '../store/index.ts';
@@ -87,7 +87,9 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
     await Promise.all(jobs);
     if (failure) throw failure;
     o.store.submissions.declareParts(id, n);
-    await o.store.submissions.putManifest(id, await sealer.sealManifest());
+    // The manifest is sealed to the source's own key too: with JavaScript, their page shows the names.
+    const own = (await readJournalistKey(o.store.sources.get(o.sourceId).publicKey)).key;
+    await o.store.submissions.putManifest(id, await sealer.sealManifest([own]));
     return id;
   } catch (error) {
     await Promise.all(jobs);

@@ -3,8 +3,9 @@ import type { Store } from '../store/index.ts';
 /**
  * What a logged-in source sent and what became of it, from what the server already holds: each
  * item's day and stored size (a size class), and its state. "Opened": a journalist opened it (a row
- * of the seen table); "replied": the newsroom replied on that day or later. Names and types stay
- * sealed to the newsroom's keys, so the page says it cannot show them.
+ * of the seen table); "replied": the newsroom replied on that day or later. Names are not here: each
+ * manifest is sealed to the newsroom's keys and the source's own, and only the source's page (with
+ * JavaScript) opens it, through GET /api/sent/:n/manifest; without JavaScript the page says so.
  */
 export type SentStatus = 'received' | 'opened' | 'replied';
 export type SentItem = { n: number; day: string; size: number; status: SentStatus };

@@ -77,9 +77,12 @@ export type ShownReply = { id: string; day: string; text: string };
 const sentLine = (t: Translator, i: SentItem) =>
   `<li>${t.html('client.mine.item', { n: i.n, day: i.day, size: formatSize(i.size), status: t.text(STATUS_KEY[i.status]) })}</li>`;
 
-/** What the source sent (no-JS: filled here; with JavaScript: the page script fills #sent-items after login). */
+/**
+ * What the source sent (no-JS: filled here, without names; with JavaScript: the page script fills
+ * #sent-items after login and opens each name with the source's own key, on the device).
+ */
 export const sentSection = (t: Translator, items: SentItem[] | null) => `<h2>${t.html('client.mine.heading')}</h2>
-<p class="hint">${t.html('client.mine.locked')}</p>
+<p class="hint">${t.html(items === null ? 'client.mine.namesHere' : 'client.mine.noNames')}</p>
 <ul id="sent-items">${items === null ? '' : items.length ? items.map((i) => sentLine(t, i)).join('\n') : `<li>${t.html('client.mine.none')}</li>`}</ul>
 `;
 

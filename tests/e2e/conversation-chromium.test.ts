@@ -77,6 +77,9 @@ test('source → codename → journalist reply → source reads it with the code
   await back.click('#codename-submit');
   await back.waitForSelector('#conversation', { state: 'visible', timeout: 30_000 });
   expect(await back.textContent('#replies')).toContain(REPLY);
+  // What the source sent, named on this device: the manifest is sealed to the source's own key too.
+  await back.waitForSelector('#sent-items li:has-text("Your message")');
+  expect(await back.locator('#sent-items li').allTextContents()).toEqual([expect.stringMatching(/^Item 1 · Your message · \d{4}-\d\d-\d\d · /)]);
   await back.fill('#message', 'It was the deputy minister. Second batch attached.');
   const batch = path.join(work, 'batch-2.txt');
   await writeFile(batch, 'Contract 2, signed by the deputy minister.');
@@ -122,4 +125,20 @@ test('source → codename → journalist reply → source reads it with the code
   expect(plain.subarray(0, Buffer.byteLength(REPLY)).toString()).toBe(REPLY);
   expect(plain.subarray(Buffer.byteLength(REPLY)).every((b) => b === 0)).toBe(true);
   await expect(stranger.decrypt(file)).rejects.toThrow();
+
+  // 7. Back once more: every item named, the file by its name; and the journalist's GnuPG key still
+  // opens each stored manifest (it holds one session key packet more: the source's).
+  const later = await browser.context.newPage();
+  await later.goto(`${instance.sourceUrl}/login`);
+  await later.fill('#codename-input', codename);
+  await later.click('#codename-submit');
+  await later.waitForSelector('#sent-items li:has-text("batch-2.txt")', { timeout: 30_000 });
+  await expect.poll(() => later.locator('#sent-items li:has-text("Your message")').count()).toBe(2);
+  const names: string[] = [];
+  for (const row of instance.rows().submissions as { manifest_blob: string }[]) {
+    const manifest = path.join(work, 'manifest.pgp');
+    await writeFile(manifest, await instance.store.blobs.read(row.manifest_blob));
+    names.push((JSON.parse((await gpg.decrypt(manifest)).toString().trimEnd()) as { name: string }).name);
+  }
+  expect(names.sort()).toEqual(['batch-2.txt', 'message.txt', 'message.txt']);
 });

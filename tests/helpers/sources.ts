@@ -29,7 +29,7 @@ export function newSource(store: Store, loginSecret = randomBytes(32).toString('
 }
 
 /** A source registered through the API exactly as the page does it; returns its session token. `chosen`: a codename of one's own (one made before a change to the word list). */
-export async function registerApiSource(sourceUrl: string, chosen?: string, desk?: number): Promise<{ token: string; codename: string; keyPassphrase: string }> {
+export async function registerApiSource(sourceUrl: string, chosen?: string, desk?: number): Promise<{ token: string; codename: string; keyPassphrase: string; publicKey: string; privateKey: string }> {
   const { generateSourceKeyPair } = await import('../../common/envelope/index.ts');
   const { deriveSourceSecrets, generateCodename } = await import('../../common/codename.ts');
   const config = (await (await fetch(`${sourceUrl}/api/config`)).json()) as { kdfSalt: string };
@@ -42,5 +42,5 @@ export async function registerApiSource(sourceUrl: string, chosen?: string, desk
     body: JSON.stringify({ login: loginSecret, publicKey, privateKey, ...(desk === undefined ? {} : { desk }) }),
   });
   if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
-  return { token: ((await res.json()) as { sourceToken: string }).sourceToken, codename, keyPassphrase };
+  return { token: ((await res.json()) as { sourceToken: string }).sourceToken, codename, keyPassphrase, publicKey, privateKey };
 }

@@ -33,7 +33,7 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
   const recipientCount = () => Math.max(1, store.journalists.active().length);
   const partLimit = () => maxObjectBytes(config, recipientCount());
   // A manifest lists a 64-character digest per part, so it grows with the part count, not the part size.
-  const manifestLimit = () => 8192 + 80 * maxParts + recipientCount() * 1024;
+  const manifestLimit = () => 8192 + 80 * maxParts + (recipientCount() + 1) * 1024; // +1: the source's own key
   const uploads = concurrencyLimit(MAX_UPLOADS, WAITING);
   const newUpload = requireSpace(config, store, 'new', () => 0);
   const continuing = requireSpace(config, store, 'continuing', () => Math.max(partLimit(), manifestLimit()));
@@ -46,11 +46,28 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
   // The keys a pending upload's objects must be addressed to: its source's desk's (or everyone's).
   const keysFor = (submissionId: string) => () => recipients(store.desks.deskOfUpload(submissionId));
 
+  /** The source's own key ID: a manifest may be sealed to it as well as to the desk's keys (the source's page shows the names). */
+  const sourceKeyOf = (submissionId: string) => store.sources.get(store.submissions.sourceOfPending(submissionId)).recipientKeyId;
+
   /** Refuses an object unless it is addressed to exactly the current keys of its source's desk (the server never decrypts). */
-  const checkObject = async (submissionId: string, data: Uint8Array): Promise<void> => {
+  const checkObject = async (submissionId: string, data: Uint8Array, alsoTo: string[] = []): Promise<void> => {
     const { keyIds } = await keysFor(submissionId)();
     if (keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
-    await assertAddressedTo(data, keyIds);
+    await assertAddressedTo(data, [...keyIds, ...alsoTo]);
+  };
+
+  /**
+   * A manifest: exactly the desk's keys and the source's own key (what the page seals since issue 25,
+   * so that the source's conversation shows each name), or exactly the desk's keys (a page loaded
+   * before that, still open: its sends must not fail; those items show no name). No other key.
+   */
+  const checkManifest = async (submissionId: string, data: Uint8Array): Promise<void> => {
+    try {
+      await checkObject(submissionId, data, [sourceKeyOf(submissionId)]);
+    } catch (error) {
+      if (!(error instanceof WrongRecipientsError)) throw error;
+      await checkObject(submissionId, data);
+    }
   };
 
   // A source with a codename gets its own desk's keys; a new one, the desks it may choose from
@@ -101,7 +118,7 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
   router.put('/submissions/:id/manifest', holder, uploads, continuing, rawBody(manifestLimit), async (req, res) => {
     const id = submissionIdParam(req);
     const data = bodyBytes(req);
-    await checkObject(id, data);
+    await checkManifest(id, data);
     await store.submissions.putManifest(id, data);
     res.status(204).end();
   });
@@ -110,7 +127,7 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
   router.post('/submissions/:id/complete', holder, uploads, async (req, res) => {
     const id = submissionIdParam(req);
     try {
-      await assertStillAddressed(store, id, keysFor(id));
+      await assertStillAddressed(store, id, keysFor(id), sourceKeyOf(id));
     } catch (error) {
       // Nobody can use it any more: the page encrypts the item again for the current keys.
       if (error instanceof WrongRecipientsError) await store.submissions.discard(id);

@@ -120,6 +120,16 @@ export function conversationApi({ store, sessions, gates, recipients }: Conversa
     res.json({ sourceToken: sessions.create(source.id).token, privateKey: source.privateKey, replies: store.replies.list(source.id), sent: sentItems(store, source.id) });
   });
 
+  // The n-th item's manifest as stored (ciphertext, sealed to the newsroom's keys and, since issue 25,
+  // the source's own): the page opens it on the device to show the item's name. Its own items only.
+  router.get('/sent/:n/manifest', (req, res, next) => {
+    const n = /^[1-9]\d{0,6}$/.test(String(req.params.n)) ? Number(req.params.n) : 0;
+    const item = store.submissions.sentBy(sourceOf(sessions, req))[n - 1];
+    if (!item) throw new HttpError(404, said('error.noSentItem'));
+    res.type('application/octet-stream');
+    store.blobs.stream(item.manifest).on('error', next).pipe(res);
+  });
+
   router.get('/replies/:id', (req, res, next) => {
     const blob = store.replies.blobOf(replyId(req), sourceOf(sessions, req));
     res.type('application/octet-stream');
