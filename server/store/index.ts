@@ -10,10 +10,11 @@ import { sourceRepo, type SourceRepo } from './sources.ts';
 import { submissionRepo, type SubmissionRepo } from './submissions.ts';
 import { settingsRepo, type SettingsRepo } from './settings.ts';
 import { auditRepo, type AuditRepo } from './audit.ts';
-import { accessRepo, type AccessRepo } from './access.ts';
-import { backfillSealedTo } from './sealed-to.ts';
 import { deskRepo, type DeskRepo } from './desks.ts';
-import { changeRepo, MOVE_NOT_YET, type ChangeRepo } from './changes.ts';
+import { changeRepo, type ChangeRepo } from './changes.ts';
+import { accessRepo, type AccessRepo } from './access.ts';
+import { rewrapRepo, type RewrapRepo } from './rewrap.ts';
+import { backfillSealedTo } from './sealed-to.ts';
 import { spaceOf, type Space } from './space.ts';
 import { takeSnapshot, type Snapshot } from './backup.ts';
 import { assertKeysAgree } from './key-check.ts';
@@ -56,6 +57,8 @@ export type Store = {
   desks: DeskRepo;
   /** Changes to who can read what, held for a second administrator (the two-person rule). */
   changes: ChangeRepo;
+  /** Sharing, moving and key rotation: objects re-wrapped in the page, swapped in one transaction. */
+  rewrap: RewrapRepo;
   blobs: BlobStore;
   /** Free space where the data directory lives (the upload guard, the journalists' warning). */
   space: Space;
@@ -88,6 +91,7 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   const journalists = journalistRepo(db, totp);
   const audit = auditRepo(db);
   const desks = deskRepo(db, journalists, audit);
+  const rewrap = rewrapRepo(db, blobs);
   return {
     journalists,
     submissions: submissionRepo(db, blobs),
@@ -99,8 +103,9 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
     access: accessRepo(db),
     audit,
     desks,
-    // H-rewrap: replace MOVE_NOT_YET with the move re-wrap (store.rewrap.apply), which calls finish in its transaction.
-    changes: changeRepo(db, { journalists, desks, audit }, { move: MOVE_NOT_YET }),
+    // A move re-wraps its files first, then calls finish in the transaction that swaps the pointers.
+    changes: changeRepo(db, { journalists, desks, audit }, { move: rewrap.move }),
+    rewrap,
     blobs,
     space: spaceOf(dataDir),
     snapshot: () => takeSnapshot(db, dataDir, keyFile),
