@@ -1,5 +1,6 @@
 import { LANGUAGES } from '../../common/i18n/languages.ts';
 import { deskText, type DeskTexts, type Store } from '../store/index.ts';
+import { recipientsOf } from '../recipients.ts';
 import { CliError, options } from './args.ts';
 import { withCliStore } from './store.ts';
 import { reportChange } from './two-person.ts';
@@ -43,13 +44,14 @@ async function remove(args: string[]): Promise<void> {
 
 async function list(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' } }, []);
-  await withCliStore(o.data, (store) => {
+  await withCliStore(o.data, async (store) => {
     const desks = store.desks.list();
     if (desks.length === 0) console.log('No desks: every conversation is read by every active journalist. Add one with: sealdrop desk add NAME');
-    const offered = new Set(store.desks.offered().map((d) => d.id));
+    // Offered as the source's page is: an active member whose key can still encrypt.
+    const recipients = recipientsOf(store);
     for (const d of desks) {
       const members = store.desks.members(d.id).map((j) => (j.active ? j.username : `${j.username} (disabled)`));
-      const state = offered.has(d.id) ? 'offered' : 'not offered: no active member';
+      const state = (await recipients(d.id)).keys.length > 0 ? 'offered' : 'not offered: no active member with a usable key';
       console.log(`${d.name}\t${deskText(d, 'en').name}\t${members.join(', ') || '-'}\t${state}`);
     }
   });

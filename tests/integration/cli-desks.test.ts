@@ -72,6 +72,7 @@ describe('sealdrop desk and the two-person rule', () => {
     expect((await ok('journalist', 'disable', '--username', 'bo')).stdout).toContain(PENDING);
     const removed = await ok('desk', 'member', '--desk', 'news', '--username', 'jo', '--remove');
     expect(removed.stdout).toMatch(/Removed jo from desk news/);
+    expect((await ok('desk', 'list')).stdout).toBe('news\tNews\t-\tnot offered: no active member with a usable key\n');
 
     await withStore(async (store) => {
       const ada = store.journalists.get('ada');
