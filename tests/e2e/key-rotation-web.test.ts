@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { encryptObject, generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
+import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { gotoConversation, unlockKey } from '../helpers/conversation.ts';
 import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
@@ -77,6 +78,7 @@ test('rotate, both keys loaded, move my items; then the old key destroyed and ev
   await page.goto(`${sniffer.url}/account`);
   await unlockKey(page, fresh.secretKeyFile, fresh.passphrase);
   await page.waitForSelector('#rotate-items', { state: 'visible' });
+  expect(await axeViolations(page)).toEqual([]);
   await page.setInputFiles('#old-key-file', oldFile);
   await page.click('#rotate-items');
   await page.waitForSelector('.rewrap-status:text-matches("^Done: ")', { timeout: 60_000 });

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { gotoConversation, unlockKey } from '../helpers/conversation.ts';
 import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
@@ -69,6 +70,8 @@ test('A shares an item with B in the page; B\'s key alone opens it with gpg; no 
   await gotoConversation(page, sniffer.url, sourceId);
   await unlockKey(page, keyFile);
   await page.waitForSelector('#share-to option[value="u:bob"]', { state: 'attached' });
+  // The panel the page adds (labelled selects, a Share button per item) passes axe-core.
+  expect(await axeViolations(page)).toEqual([]);
   await page.selectOption('#share-to', 'u:bob');
   await page.click(`button.share-item[data-submission="${item}"]`);
   await page.waitForSelector('.rewrap-status:text-matches("Shared: \\\\d+ objects")');
