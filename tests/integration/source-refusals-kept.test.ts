@@ -11,29 +11,33 @@ const MESSAGE = 'Please read this <first> & call me.';
 const escaped = 'Please read this &lt;first&gt; &amp; call me.';
 const start = async (instance: Instance) => (await fetch(`${instance.sourceUrl}/`)).text();
 
+/** A send comes back as the form with the reason and the message, and nothing is stored. */
+async function sendKeepsMessage(instance: Instance, status: number, reason: string): Promise<void> {
+  const answer = await postSend(instance.sourceUrl, { once: onceIn(await start(instance)), message: MESSAGE, files: [{ name: 'a.txt', bytes: 'hello' }] });
+  expect(answer.status).toBe(status);
+  expect(answer.html).toContain('id="refused"');
+  expect(answer.html).toContain(reason);
+  expect(typedMessageIn(answer.html)).toBe(escaped);
+  expect(onceIn(answer.html)).not.toBe(''); // a new token: the form can be sent again as it is
+  expect(instance.rows().submissions).toEqual([]);
+}
+
+/** "Get my codename first" comes back as the start page's forms with the reason, and no source is made. */
+async function codenameFirstComesBack(instance: Instance, status: number): Promise<void> {
+  const answer = await postForm(`${instance.sourceUrl}/codename`, { once: onceIn(await start(instance)) });
+  expect(answer.status).toBe(status);
+  expect(answer.html).toContain('id="refused"');
+  expect(answer.html).toContain('action="/codename"');
+  expect(typedMessageIn(answer.html)).toBe('');
+  expect(instance.rows().sources).toEqual([]);
+}
+
 describe('not open yet (no journalist key): 503', () => {
   let closed: Instance;
   beforeAll(async () => void (closed = await startInstance()));
   afterAll(() => closed?.stop());
-
-  test('a send comes back as the form with the reason and the message, and nothing is stored', async () => {
-    const answer = await postSend(closed.sourceUrl, { once: onceIn(await start(closed)), message: MESSAGE, files: [{ name: 'a.txt', bytes: 'hello' }] });
-    expect(answer.status).toBe(503);
-    expect(answer.html).toContain('id="refused"');
-    expect(answer.html).toContain('Submissions are not open: no journalist key is set up.');
-    expect(typedMessageIn(answer.html)).toBe(escaped);
-    expect(onceIn(answer.html)).not.toBe(''); // a new token: the form can be sent again as it is
-    expect(closed.rows().submissions).toEqual([]);
-  });
-
-  test('"Get my codename first" comes back as the start page\'s forms with the reason, and no source is made', async () => {
-    const answer = await postForm(`${closed.sourceUrl}/codename`, { once: onceIn(await start(closed)) });
-    expect(answer.status).toBe(503);
-    expect(answer.html).toContain('id="refused"');
-    expect(answer.html).toContain('action="/codename"');
-    expect(typedMessageIn(answer.html)).toBe('');
-    expect(closed.rows().sources).toEqual([]);
-  });
+  test('a send keeps its message', () => sendKeepsMessage(closed, 503, 'Submissions are not open: no journalist key is set up.'));
+  test('"Get my codename first" comes back as the start page', () => codenameFirstComesBack(closed, 503));
 });
 
 describe('the server is low on disk: 507', () => {
@@ -43,23 +47,8 @@ describe('the server is low on disk: 507', () => {
     await full.addJournalist('jo', (await generateKeyPair({ name: 'Jo' })).publicKey);
   });
   afterAll(() => full?.stop());
-
-  test('a send comes back as the form with the reason and the message, and nothing is stored', async () => {
-    const answer = await postSend(full.sourceUrl, { once: onceIn(await start(full)), message: MESSAGE, files: [{ name: 'a.txt', bytes: 'hello' }] });
-    expect(answer.status).toBe(507);
-    expect(answer.html).toContain('id="refused"');
-    expect(answer.html).toContain('out of storage space');
-    expect(typedMessageIn(answer.html)).toBe(escaped);
-    expect(full.rows().submissions).toEqual([]);
-  });
-
-  test('"Get my codename first" comes back as the start page\'s forms with the reason', async () => {
-    const answer = await postForm(`${full.sourceUrl}/codename`, { once: onceIn(await start(full)) });
-    expect(answer.status).toBe(507);
-    expect(answer.html).toContain('id="refused"');
-    expect(answer.html).toContain('action="/codename"');
-    expect(full.rows().sources).toEqual([]);
-  });
+  test('a send keeps its message', () => sendKeepsMessage(full, 507, 'out of storage space'));
+  test('"Get my codename first" comes back as the start page', () => codenameFirstComesBack(full, 507));
 });
 
 describe('a codename made before the 60 words were replaced (common/WORDLIST.md)', () => {
