@@ -76,6 +76,8 @@ describe('sharing an item', () => {
     const trailing = objects.map((o, i) => (i === 0 ? { ...o, add: Buffer.concat([Buffer.from(o.add, 'base64'), Buffer.from([0xc1])]).toString('base64') } : o));
     expect((await postJson(alice.client, path, { ...body, objects: trailing })).status).toBe(400);
     expect((await postJson(alice.client, path, { ...body, objects: objects.map((o) => ({ ...o, add: '%%%' })) })).status).toBe(400);
+    const v6 = objects.map((o, i) => (i === 0 ? { ...o, add: Buffer.from(Buffer.from(o.add, 'base64').map((b, at) => (at === 2 ? 6 : b))).toString('base64') } : o));
+    expect((await postJson(alice.client, path, { ...body, objects: v6 })).status).toBe(400);
     expect((await postJson(alice.client, path, { ...body, objects }, 'forged')).status).toBe(403);
     expect((await postJson(alice.client, path, { ...body, to: { username: 'bob', desk: 'tips' } })).status).toBe(400);
     expect((await postJson(bob.client, path, body)).status).toBe(404);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -57,6 +58,29 @@ describe('readAddedPackets (the server check of what the page uploads)', () => {
     v6[2] = 6; // the new-format header is two bytes: the version follows
     expect(() => readAddedPackets(v6)).toThrow(/version 6/);
     expect(readAddedPackets(new Uint8Array(0))).toEqual([]);
+  });
+});
+
+describe('readAddedPackets on hostile bytes', () => {
+  test('either reads PKESKs that tile the input exactly, or refuses with NotEncryptedError; nothing else', async () => {
+    const sessionKey = await unwrapSessionKey(headerOf(object), [alice.private]);
+    const good = await wrapSessionKey(sessionKey, [bob.armored, carol.armored]);
+    const mutated = fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 0, max: 255 })).map(([at, b]) => {
+      const copy = Uint8Array.from(good);
+      copy[at] = b;
+      return copy;
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 600 }), mutated, fc.nat({ max: good.length }).map((n) => good.subarray(0, n))), (bytes) => {
+        try {
+          const packets = readAddedPackets(bytes);
+          expect(packets.reduce((n, p) => n + p.bytes.length, 0)).toBe(bytes.length);
+        } catch (error) {
+          expect(error).toBeInstanceOf(NotEncryptedError);
+        }
+      }),
+      { numRuns: 3000, seed: 20261206 },
+    );
   });
 });
 
