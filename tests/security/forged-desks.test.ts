@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair, readJournalistKey, type JournalistKey } from '../../common/envelope/index.ts';
-import { recipientsOf, type RecipientSet } from '../../server/recipients.ts';
+import { recipientsOf } from '../../server/recipients.ts';
 import { entryHash, GENESIS, openStore } from '../../server/store/index.ts';
 import { sealdrop } from '../helpers/cli.ts';
 import { raw, refusal, sealedBackup } from '../helpers/forged.ts';
@@ -63,8 +63,7 @@ async function restored(dir: string): Promise<{ code: number | null; stdout: str
 async function recipients(dir: string, desk: number | null): Promise<string[]> {
   const store = openStore(dir);
   try {
-    const of = recipientsOf(store) as (desk: number | null) => Promise<RecipientSet>;
-    return (await of(desk)).keys.map((k) => k.fingerprint).sort();
+    return (await recipientsOf(store)(desk)).keys.map((k) => k.fingerprint).sort();
   } finally {
     store.close();
   }
