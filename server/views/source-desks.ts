@@ -10,8 +10,8 @@ function option(t: Translator, desk: DeskChoice, prefix: string, checked: string
   const id = `${prefix}-${desk.id}`;
   const about = description ? ` aria-describedby="${id}-about"` : '';
   const on = String(desk.id) === checked ? ' checked' : '';
-  const hint = description ? `<br><span class="hint" id="${id}-about" dir="auto">${escapeHtml(description)}</span>` : '';
-  return `<p class="desk"><input type="radio" id="${id}" name="desk" value="${desk.id}" required${about}${on}> <label for="${id}" dir="auto">${escapeHtml(name)}</label>${hint}</p>`;
+  const hint = description ? `<span class="hint" id="${id}-about" dir="auto">${escapeHtml(description)}</span>` : '';
+  return `<p class="desk-option"><input type="radio" id="${id}" name="desk" value="${desk.id}" required${about}${on}> <label for="${id}" dir="auto">${escapeHtml(name)}</label>${hint}</p>`;
 }
 
 /**
@@ -22,7 +22,7 @@ function option(t: Translator, desk: DeskChoice, prefix: string, checked: string
  */
 export function deskChoice(t: Translator, desks: readonly DeskChoice[] | undefined, prefix = 'desk', checked?: string): string {
   if (!desks || desks.length < 2) return '';
-  return `<fieldset class="desks" id="${prefix}s">
+  return `<fieldset class="desk-choice" id="${prefix}s">
 <legend>${t.html('source.desk.legend')}</legend>
 <p class="hint">${t.html('source.desk.hint')}</p>
 ${desks.map((d) => option(t, d, prefix, checked)).join('\n')}

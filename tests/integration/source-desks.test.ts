@@ -55,7 +55,7 @@ describe('the start page with two desks offered', () => {
     const html = await page();
     expect(html).toContain('<legend>Who should read what you send?</legend>');
     expect(html).toContain(`<input type="radio" id="desk-${deskA.id}" name="desk" value="${deskA.id}" required aria-describedby="desk-${deskA.id}-about"> <label for="desk-${deskA.id}" dir="auto">Investigations</label>`);
-    expect(html).toContain(`<label for="desk-${deskB.id}" dir="auto">Local news</label><br><span class="hint" id="desk-${deskB.id}-about" dir="auto">The city and the region</span>`);
+    expect(html).toContain(`<label for="desk-${deskB.id}" dir="auto">Local news</label><span class="hint" id="desk-${deskB.id}-about" dir="auto">The city and the region</span>`);
     expect(html).not.toContain('Nobody here'); // a desk without an active member is not offered
     expect(html.indexOf(`id="desk-${deskA.id}"`)).toBeLessThan(html.indexOf('id="files"'));
     expect(html.indexOf(`id="first-desk-${deskA.id}"`)).toBeGreaterThan(html.indexOf('action="/codename"'));
