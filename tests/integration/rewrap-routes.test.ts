@@ -103,6 +103,15 @@ describe('sharing an item', () => {
     expect(JSON.stringify(entry.detail)).toBe(JSON.stringify({ added: [bob.fingerprint], removed: [] }));
     expect((await postJson(alice.client, `/conversations/${sourceId}/share`, { items: [item], to: { username: 'bob' } })).status).toBe(409);
   });
+
+  test('to a desk: its members who lack the item gain it, and only they are recorded; a desk that can open it all has nothing to gain (409)', async () => {
+    expect((await postJson(alice.client, `/conversations/${sourceId}/share`, { items: [other], to: { desk: 'tips' } })).status).toBe(409);
+    const res = await rewrapThrough(alice.client, `/conversations/${sourceId}/share`, { items: [other], to: { desk: 'investigations' } }, [alice.private]);
+    expect(res.status).toBe(200);
+    expect(await opens(await objectsOf(other), carol.private)).toBe(true);
+    expect(instance.store.audit.withPrefix('access.').at(-1)!.detail).toEqual({ added: [carol.fingerprint], removed: [] });
+    expect((await postJson(alice.client, `/conversations/${sourceId}/share`, { items: [other], to: { desk: 'nowhere' } })).status).toBe(404);
+  });
 });
 
 describe('moving a conversation', () => {

@@ -39,7 +39,7 @@ function uploaded(value: unknown): RewrapObject[] | undefined {
 }
 
 /** The journalists an item is shared with: one by username, or a desk's active members. */
-function targets(store: Store, to: unknown): { ids: number[]; fingerprints: string[] } {
+function targets(store: Store, to: unknown): Journalist[] {
   const t = typeof to === 'object' && to !== null ? (to as Record<string, unknown>) : {};
   const keys = Object.keys(t);
   let chosen: Journalist[];
@@ -47,7 +47,7 @@ function targets(store: Store, to: unknown): { ids: number[]; fingerprints: stri
   else if (keys.length === 1 && typeof t.desk === 'string') chosen = store.desks.activeMembers(store.desks.get(t.desk).id);
   else throw new HttpError(400, said('staff.rewrap.badTarget'));
   if (chosen.length === 0) throw new HttpError(409, said('staff.rewrap.noReaders'));
-  return { ids: chosen.map((j) => j.id), fingerprints: chosen.map((j) => j.fingerprint) };
+  return chosen;
 }
 
 function itemIds(value: unknown): string[] {
@@ -84,9 +84,12 @@ export function rewrapRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
     const items = itemIds(body.items);
     const to = targets(store, body.to);
     const objects = uploaded(body.objects);
-    const plan = await store.rewrap.planShare(id, me(res).id, items, to.ids);
+    const plan = await store.rewrap.planShare(id, me(res).id, items, to.map((j) => j.id));
     if (!objects) return void res.json(planAnswer(plan));
-    await store.rewrap.apply(plan, objects, () => store.audit.append({ actor: { username: me(res).username }, action: 'access.share', detail: { added: to.fingerprints, removed: [] } }));
+    // Recorded: the keys that gained something, not desk members who could already open it all.
+    const gained = new Set(plan.objects.flatMap((o) => o.add).map((keyId) => plan.keys.get(keyId)));
+    const added = to.filter((j) => gained.has(j.publicKey)).map((j) => j.fingerprint);
+    await store.rewrap.apply(plan, objects, () => store.audit.append({ actor: { username: me(res).username }, action: 'access.share', detail: { added, removed: [] } }));
     res.json({ done: plan.objects.length });
   });
 
