@@ -75,6 +75,12 @@ export async function start(form: HTMLFormElement, sourceToken?: string, ownKey?
   const sender = await Sender.create(await fetchConfig(sourceToken));
   if (sourceToken) sender.sourceToken = sourceToken;
   if (ownKey) sender.ownKey = ownKey;
+  // Leave ends the session on the server too: the form carries the token this page holds (routes/source/leave.ts).
+  for (const leave of document.querySelectorAll<HTMLFormElement>('form.leave')) {
+    leave.addEventListener('submit', () => {
+      if (sender.sourceToken && !leave.querySelector('input[name="token"]')) leave.append(Object.assign(document.createElement('input'), { type: 'hidden', name: 'token', value: sender.sourceToken }));
+    });
+  }
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     submit(form, sender).catch((error: Error) => {

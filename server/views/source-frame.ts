@@ -22,7 +22,7 @@ function newsroomHeader(t: Translator, b: PageBranding | undefined): string {
 
 /** A plain form, so it works at the Safest level too; the answer ends the session (routes/source/leave.ts). */
 // `csrf` is the no-JS session's form token; a session that lives only in the page script's memory
-// (JavaScript path) has none, and leaving the page is what ends it.
+// (JavaScript path) has none: the script adds its session token to the form when it is sent.
 export const leaveForm = (t: Translator, csrf?: string) =>
   `<form class="leave" method="post" action="/leave">${csrf ? `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">` : ''}<button type="submit">${t.html('source.leave.button')}</button> <span class="hint">${t.html('source.leave.hint')}</span></form>\n`;
 

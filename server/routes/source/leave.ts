@@ -22,7 +22,9 @@ function forgetCookies(res: Response): void {
 /**
  * "Leave": the session ends on the server (its token, and any copy of the cookie, is refused from
  * now on: source-sessions.ts revoke) and the browser forgets the cookie. With JavaScript the
- * session lived in the page's memory and leaving the page ends it; this answer says what to do next.
+ * session lives in the page's memory: the page adds its token to the form (field `token`, which is
+ * itself the capability: presenting it can only end it), and it ends the same way. This answer
+ * says what to do next.
  */
 export function leaveRoute({ store, sessions, tokens }: { store: Store; sessions: SourceSessions; tokens: FormTokens }): Router {
   const router = Router();
@@ -34,6 +36,9 @@ export function leaveRoute({ store, sessions, tokens }: { store: Store; sessions
     // the codename (and a fresh session) to whoever uses this browser next.
     if (session) tokens.forgetSource(session.sourceId);
     if (session) sessions.revoke(session);
+    const token = (req.body as { token?: unknown } | undefined)?.token;
+    const inPage = sessions.get(typeof token === 'string' ? token : undefined);
+    if (inPage) sessions.revoke(inPage);
     forgetCookies(res);
     const branding = brandingFor(store);
     sendPage(res, (t) => renderLeftPage(t, branding(t)));
