@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { HttpError } from '../http/errors.ts';
 import { said } from '../i18n/said.ts';
 import type { RecipientSet, Recipients } from '../recipients.ts';
@@ -62,3 +62,12 @@ export function showDesks<T extends readonly DeskChoice[]>(res: Response, desks:
 }
 
 export const shownDesks = (res: Response): readonly DeskChoice[] | undefined => (res.locals as WithDesks).desks;
+
+/** First on a no-JS form's route: the desks offered, read once, for the route and for any refusal (whose page shows the form again). */
+export const offerDesks = (store: Store, recipients: Recipients): RequestHandler => async (_req, res, next) => {
+  showDesks(res, await offeredDesks(store, recipients));
+  next();
+};
+
+/** The desks `offerDesks` read for this request. */
+export const offeredTo = (res: Response): readonly OfferedDesk[] => ((res.locals as WithDesks).desks ?? []) as readonly OfferedDesk[];

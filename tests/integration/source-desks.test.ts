@@ -134,6 +134,13 @@ describe('without JavaScript (the form)', () => {
     expect(await counts()).toEqual(before);
   });
 
+  test('a send refused before it is read (declared too large) comes back with the radios, desk B still chosen', async () => {
+    const refused = await postRaw(`${part('desk', String(deskB.id))}${part('message', 'kept')}${file('x'.repeat(600_000))}`);
+    expect(refused.status).toBe(413);
+    expect(refused.html).toContain(`id="desk-${deskB.id}" name="desk" value="${deskB.id}" required aria-describedby="desk-${deskB.id}-about" checked>`);
+    expect(refused.html).toContain(`id="desk-${deskA.id}" name="desk" value="${deskA.id}" required aria-describedby="desk-${deskA.id}-about">`);
+  });
+
   test('desk B: sealed to Ben only; the same browser’s later send, whatever its form says, goes to desk B', async () => {
     const before = await instance.objectFiles();
     const sent = await postRaw(`${part('desk', String(deskB.id))}${part('message', 'for local news')}${file('hello')}`);

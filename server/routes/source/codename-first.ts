@@ -7,7 +7,7 @@ import { readCookie, setSessionCookie } from '../../http/session.ts';
 import { requireSpace } from '../../http/space.ts';
 import type { Config } from '../../config.ts';
 import { said } from '../../i18n/said.ts';
-import { chosenDesk, offeredDesks, type Recipients } from '../../sources/desks.ts';
+import { chosenDesk, offerDesks, offeredTo, type Recipients } from '../../sources/desks.ts';
 import type { FormTokens, SendResult } from '../../sources/form-tokens.ts';
 import { serverMadeSource } from '../../sources/register.ts';
 import type { Store } from '../../store/index.ts';
@@ -44,12 +44,12 @@ export function codenameFirst(deps: Deps): Router {
   const { config, store, gates, tokens, recipients } = deps;
   const router = Router();
   // A new source's row and key pair are written: refused like any new upload when the disk is low.
-  router.post('/codename', requireSpace(config, store, 'new', () => 64 * 1024), async (req, res) => {
+  router.post('/codename', offerDesks(store, recipients), requireSpace(config, store, 'new', () => 64 * 1024), async (req, res) => {
     const fields = (req.body ?? {}) as Record<string, unknown>;
     const extra = Object.keys(fields).find((k) => k !== 'once' && k !== 'desk');
     if (extra !== undefined) throw new HttpError(400, said('error.unexpectedField', { field: extra }));
     // With two desks or more the form carries the one chosen: the conversation belongs to it from the start.
-    const deskId = chosenDesk(await offeredDesks(store, recipients), fields.desk);
+    const deskId = chosenDesk(offeredTo(res), fields.desk);
     if ((await recipients(deskId)).keys.length === 0) throw new HttpError(503, NOT_OPEN);
     const claim = await tokens.take(typeof fields.once === 'string' ? fields.once : undefined, 'codename');
     // A double click: the second answer is the first one's codename page, not a second codename.

@@ -10,7 +10,7 @@ import { requireSpace } from '../../http/space.ts';
 import { MAX_MESSAGE_BYTES, readForm, typedFields } from '../../nojs/form.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { brandingFor, keepFormOnRefusal, keepTyped } from './refusals.ts';
-import { chosenDesk, deskOfSource, offeredDesks, showDesks, type Recipients } from '../../sources/desks.ts';
+import { chosenDesk, deskOfSource, offerDesks, offeredTo, type Recipients } from '../../sources/desks.ts';
 import { answerSend } from './codename-first.ts';
 import type { FormTokens, SendResult } from '../../sources/form-tokens.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
@@ -50,14 +50,13 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     next();
   });
 
-  router.post('/submit', refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFile, store, current), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
+  router.post('/submit', offerDesks(store, current), refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFile), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, said('error.multipart'));
     const ids: string[] = [];
     const typed = keepTyped(res);
     // A returning source (cookie from a codename login) adds to their conversation; a new one gets a codename.
     const existing = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.sourceId ?? null;
-    // A refusal shows the form again, with the desks it offered (server/sources/desks.ts).
-    const offered = showDesks(res, await offeredDesks(store, current));
+    const offered = offeredTo(res);
     // A returning source's sends go to their conversation's desk; a new source's to the desk the form
     // names (read before any file: nojs/form.ts refuses a desk field that comes after one).
     let target = existing ? await toDesk(current, deskOfSource(store, existing)) : null;
@@ -142,12 +141,11 @@ const FORM_OVERHEAD = MAX_MESSAGE_BYTES + 64 * 1024;
  * length, so a form that says it is larger is refused before a byte of it is read or encrypted
  * (a form that lies is still cut at the per-file limit as it arrives).
  */
-function refuseDeclaredOver(maxBytes: number, maxFile: string, store: Store, current: Recipients): RequestHandler {
+function refuseDeclaredOver(maxBytes: number, maxFile: string): RequestHandler {
   return async (req, res, next) => {
     if (!declaresMoreThan(req, maxBytes)) return next();
     // The message comes before the files in the form: it is read, to be shown again with the refusal.
     Object.assign(keepTyped(res), await typedFields(req));
-    showDesks(res, await offeredDesks(store, current));
     // Answered now, and the rest of the body read and dropped: a browser shows an answer only to a
     // request it finished sending (one cut short shows "connection reset"). The slow-body guard
     // still cuts a sender too slow to be worth waiting for.
