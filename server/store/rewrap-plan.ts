@@ -7,10 +7,11 @@ import { said } from '../i18n/said.ts';
 
 // What a re-wrap must do to each object, worked out from the objects' own headers (the rows say
 // which objects there are; only each header says which keys open it). An object is named by a ref:
-// `m:<submission>` (a manifest), `p:<submission>:<n>` (a part), `r:<reply>` (a reply).
+// `m:<submission>` (a manifest), `p:<submission>:<n>` (a part), `r:<reply>` (a reply), `l:<source>`
+// (the conversation's label, kept in its row rather than in a file).
 
-/** One stored object: its ref, its file, and whose it is. */
-export type StoredObject = { ref: string; blob: string; submission: string | null; reply: string | null };
+/** One stored object: its ref, its file (a label: its base64 ciphertext, `inline`), and whose it is. */
+export type StoredObject = { ref: string; blob: string; submission: string | null; reply: string | null; inline?: boolean };
 /** An object's PKESKs as they stand: their exact bytes and the key IDs they name. */
 export type ObjectHeader = StoredObject & { header: Uint8Array; keyIds: string[] };
 /** What one object becomes: the key IDs whose PKESKs stay (byte-identical) and those to add. */
@@ -27,12 +28,12 @@ const PREFIXES = [16 * 1024, 64 * 1024];
 /** The header of one stored object (its PKESKs), read from its first bytes only. */
 export async function headerOf(blobs: BlobStore, object: StoredObject): Promise<ObjectHeader> {
   for (const length of PREFIXES) {
-    const prefix = await blobs.readPrefix(object.blob, length);
+    const prefix = object.inline ? new Uint8Array(Buffer.from(object.blob, 'base64')) : await blobs.readPrefix(object.blob, length);
     try {
       const { pkesks, sealedAt } = splitHeader(prefix);
       return { ...object, header: prefix.slice(0, sealedAt), keyIds: pkesks.map((p) => p.keyId) };
     } catch (error) {
-      if (prefix.length < length || length === PREFIXES.at(-1)) throw error;
+      if (object.inline || prefix.length < length || length === PREFIXES.at(-1)) throw error;
     }
   }
   throw new Error('unreachable');
@@ -55,8 +56,12 @@ export function conversationObjects(db: Db, sourceId: string, viewer: number | n
   const replies = db
     .prepare(`SELECT r.id, r.blob FROM replies r JOIN sources so ON so.id = r.source_id WHERE r.source_id = @source AND ${seen(`${canSee('so')} AND ${replyVisible('so', 'r')}`)} ORDER BY r.rowid`)
     .all({ source: sourceId, journalist: viewer }) as { id: string; blob: string }[];
-  return [...out, ...replies.map((r) => ({ ref: `r:${r.id}`, blob: r.blob, submission: null, reply: r.id }))];
+  const label = db.prepare('SELECT label FROM sources WHERE id = ?').pluck().get(sourceId) as string | null | undefined;
+  return [...out, ...replies.map((r) => ({ ref: `r:${r.id}`, blob: r.blob, submission: null, reply: r.id })), ...(label ? [labelObject(sourceId, label)] : [])];
 }
+
+/** A conversation's label as an object to re-wrap (moved with its conversation, rotated with its key). */
+export const labelObject = (sourceId: string, label: string): StoredObject => ({ ref: `l:${sourceId}`, blob: label, submission: null, reply: null, inline: true });
 
 /** An item's manifest, then its parts in order. */
 export function itemObjects(db: Db, submissionId: string, manifestBlob: string): StoredObject[] {

@@ -3,7 +3,7 @@ import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { ConflictError, InvalidInputError } from './errors.ts';
 import {
-  conversationObjects, headerOf, itemObjects, planOf, readsWhole, replaceDecision, shareDecision, type ObjectHeader, type ObjectPlan, type Plan, type Reader,
+  conversationObjects, headerOf, itemObjects, labelObject, planOf, readsWhole, replaceDecision, shareDecision, type ObjectHeader, type ObjectPlan, type Plan, type Reader,
 } from './rewrap-plan.ts';
 import { said } from '../i18n/said.ts';
 
@@ -66,8 +66,15 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
       const mine = 'SELECT fingerprint FROM retired_keys WHERE journalist_id = @id';
       const items = db.prepare(`SELECT s.id, s.manifest_blob FROM submissions s WHERE s.state = 'complete' AND s.id IN (SELECT submission_id FROM submission_keys WHERE fingerprint IN (${mine})) ORDER BY s.rowid`).all({ id: journalistId }) as { id: string; manifest_blob: string }[];
       const replies = db.prepare(`SELECT r.id, r.blob FROM replies r WHERE EXISTS (SELECT 1 FROM json_each(r.sealed_to) e WHERE e.value IN (${mine})) ORDER BY r.rowid`).all({ id: journalistId }) as { id: string; blob: string }[];
+      // Labels record no keys: each one's header (a few hundred bytes, in its row) says whether it is sealed to a retired key.
+      const labels = (db.prepare('SELECT id, label FROM sources WHERE label IS NOT NULL').all() as { id: string; label: string }[]).map((r) => labelObject(r.id, r.label));
       const objects = [...items.flatMap((s) => itemObjects(db, s.id, s.manifest_blob)), ...replies.map((r) => ({ ref: `r:${r.id}`, blob: r.blob, submission: null, reply: r.id }))];
-      return planOf(await headersOf(objects), readers, replaceDecision(readers, (id) => !retired.has(id)));
+      const sealedToRetired: ObjectHeader[] = [];
+      for (const l of labels) {
+        const h = await headerOf(blobs, l).catch(() => null); // an unreadable label is left as it is
+        if (h?.keyIds.some((id) => retired.has(id))) sealedToRetired.push(h);
+      }
+      return planOf([...(await headersOf(objects)), ...sealedToRetired], readers, replaceDecision(readers, (id) => !retired.has(id)));
     },
     /** Writes the new objects, then swaps pointers and sealed-to rows and runs `finish` (its audit entry) in one transaction. */
     async apply(plan: Plan, uploaded: readonly RewrapObject[], finish: () => void): Promise<void> {
@@ -76,10 +83,10 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
       try {
         const swaps: Swap[] = [];
         for (const o of plan.objects) {
-          const next = rewrapObject(await blobs.read(o.blob), o.keep, added.get(o.ref)!);
+          const next = rewrapObject(o.inline ? new Uint8Array(Buffer.from(o.blob, 'base64')) : await blobs.read(o.blob), o.keep, added.get(o.ref)!);
           const keyIds = readObjectHeaders(next).recipientKeyIds;
-          const blob = await blobs.put(next);
-          written.push(blob);
+          const blob = o.inline ? Buffer.from(next).toString('base64') : await blobs.put(next);
+          if (!o.inline) written.push(blob);
           swaps.push({ plan: o, blob, size: next.length, keyIds });
         }
         const others = await untouchedOfItems(plan);
@@ -92,7 +99,7 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
         for (const blob of written) await blobs.delete(blob);
         throw error;
       }
-      for (const o of plan.objects) await blobs.delete(o.blob);
+      for (const o of plan.objects) if (!o.inline) await blobs.delete(o.blob);
     },
   };
 
@@ -142,7 +149,9 @@ function swapPointer(db: Db, { plan, blob, size }: Swap): void {
       ? db.prepare("UPDATE submissions SET manifest_blob = ? WHERE id = ? AND manifest_blob = ? AND state = 'complete'").run(blob, id, plan.blob)
       : kind === 'p'
         ? db.prepare('UPDATE parts SET blob = ?, size = ? WHERE submission_id = ? AND n = ? AND blob = ?').run(blob, size, id, Number(n), plan.blob)
-        : db.prepare('UPDATE replies SET blob = ?, size = ? WHERE id = ? AND blob = ?').run(blob, size, id, plan.blob);
+        : kind === 'r'
+          ? db.prepare('UPDATE replies SET blob = ?, size = ? WHERE id = ? AND blob = ?').run(blob, size, id, plan.blob)
+          : db.prepare('UPDATE sources SET label = ? WHERE id = ? AND label = ?').run(blob, id, plan.blob);
   if (result.changes !== 1) throw new ConflictError(said('staff.rewrap.changed'));
   if (kind === 'p') db.prepare('UPDATE submissions SET size = (SELECT SUM(size) FROM parts WHERE submission_id = ?) WHERE id = ?').run(id, id);
 }

@@ -1,8 +1,11 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   decryptObject, generateKeyPair, readJournalistKey, readObjectHeaders, readPrivateKey, splitHeader, wrapSessionKey, type PrivateKey,
 } from '../../common/envelope/index.ts';
+import { sealText } from '../../common/envelope/pad-text.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { deskConversation, postJson, rewrapThrough, storeItem, wrapPlan, type PlanAnswer } from '../helpers/rewrap.ts';
 import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
@@ -32,6 +35,15 @@ async function objectsOf(id: string): Promise<Uint8Array[]> {
   const o = instance.store.submissions.objects(id);
   return Promise.all([o.manifest, ...o.parts].map((name) => instance.store.blobs.read(name)));
 }
+/** The conversation's label ciphertext, read from the database file as it is now. */
+async function label(): Promise<Uint8Array> {
+  const db = new Database(path.join(instance.config.dataDir, 'sealdrop.sqlite'), { readonly: true });
+  try {
+    return new Uint8Array(Buffer.from(db.prepare('SELECT label FROM sources WHERE id = ?').pluck().get(sourceId) as string, 'base64'));
+  } finally {
+    db.close();
+  }
+}
 const opens = async (objects: Uint8Array[], key: PrivateKey) => {
   for (const o of objects) await decryptObject({ data: o, keys: [key] });
   return true;
@@ -46,6 +58,8 @@ beforeAll(async () => {
   instance.store.desks.addMember(other_.id, carol.id);
   ({ sourceId, item } = await deskConversation(instance.store, tips.id, alice.publicKey, data));
   const a = await readJournalistKey(alice.publicKey);
+  // A label sealed to alice alone (the desk's only member): it moves with the conversation too.
+  instance.store.sources.setLabel(sourceId, Buffer.from(await sealText({ kind: 'label', text: 'ministry clerk', recipients: [a.key] })).toString('base64'));
   other = await storeItem(instance.store, sourceId, randomBytes(100), [{ key: a.key, fingerprint: a.fingerprint }]);
 }, 60_000);
 afterAll(() => instance?.stop());
@@ -125,6 +139,8 @@ describe('moving a conversation', () => {
       await expect(decryptObject({ data: (await objectsOf(id))[0]!, keys: [alice.private] })).rejects.toThrow();
     }
     expect(instance.store.access.deskOf(sourceId)).toBe(instance.store.desks.get('investigations').id);
+    expect(await opens([await label()], carol.private)).toBe(true);
+    await expect(decryptObject({ data: await label(), keys: [alice.private] })).rejects.toThrow();
     expect((await alice.client.get(`/conversations/${sourceId}/headers`)).status).toBe(404);
     expect(instance.store.audit.withPrefix('access.').at(-1)!.action).toBe('access.move');
   });
@@ -144,6 +160,7 @@ describe('rotating a key', () => {
       await expect(decryptObject({ data: objects[0]!, keys: [carol.private] })).rejects.toThrow();
       expect(readObjectHeaders(objects[0]!).recipientKeyIds).toContain(next.recipientKeyId);
     }
+    expect(await opens([await label()], newKey)).toBe(true);
     expect((await postJson(carol.client, '/account/rotate', {})).status).toBe(409);
     const entry = instance.store.audit.withPrefix('access.').at(-1)!;
     expect(entry.action).toBe('access.rotate');
