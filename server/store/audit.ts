@@ -42,11 +42,10 @@ export type ChainCheck = { broken: AuditBreak | null; count: number; head: { seq
  * its content and its predecessor's hash. A removed entry is named by its own seq (it is missing);
  * an edited or forged one by its seq; entries in another order break at the first out of place.
  * Removing the newest entries leaves a shorter chain that holds: a head written down elsewhere
- * (an export's last line) is what catches that.
+ * (an export's last line) is what catches that. `from`: where an earlier slice of the walk ended.
  */
-export function checkChain(rows: Iterable<ChainRow>): ChainCheck {
-  let head = { seq: 0, hash: GENESIS };
-  let count = 0;
+export function checkChain(rows: Iterable<ChainRow>, from: Omit<ChainCheck, 'broken'> = { count: 0, head: { seq: 0, hash: GENESIS } }): ChainCheck {
+  let { head, count } = from;
   for (const r of rows) {
     const expected = head.seq + 1;
     if (r.seq !== expected) {
@@ -93,6 +92,8 @@ export function auditRepo(db: Db) {
     /** Newest first: the web page's view. */
     latest: (limit = 100, beforeSeq = Number.MAX_SAFE_INTEGER): AuditEntry[] =>
       (db.prepare('SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?').all(beforeSeq, limit) as Row[]).map(toEntry),
+    /** Entries after `afterSeq` as stored (detail as JSON text), oldest first: for checking the chain a slice at a time. */
+    rows: (afterSeq: number, limit: number): ChainRow[] => db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as ChainRow[],
     /** Entries whose action starts with `prefix` (for example 'access.'), after `afterSeq`, oldest first. */
     withPrefix: (prefix: string, afterSeq = 0, limit = 1000): AuditEntry[] =>
       (db.prepare("SELECT * FROM audit_log WHERE seq > ? AND substr(action, 1, length(?)) = ? ORDER BY seq LIMIT ?").all(afterSeq, prefix, prefix, limit) as Row[]).map(toEntry),

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
 import { currentStep, totpCode } from '../../server/auth/totp.ts';
 import type { AuditEntry } from '../../server/store/index.ts';
+import { checkInSlices } from '../../server/audit/check.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { loggedIn, makeAccount, StaffClient } from '../helpers/staff-client.ts';
 import { newSource } from '../helpers/sources.ts';
@@ -143,6 +144,7 @@ describe('GET /admin/audit', () => {
     expect((await zoe.get('/admin/audit')).status).toBe(403);
     for (let i = 0; i < 120; i++) instance.store.audit.append({ actor: 'system', action: 'settings.notifications', detail: { n: i } });
     const head = instance.store.audit.head();
+    expect(await checkInSlices(instance.store, 7)).toEqual({ broken: null, count: head.seq, head });
     const res = await session.get('/admin/audit');
     expect(res.status).toBe(200);
     const page = await res.text();
@@ -178,5 +180,8 @@ describe('GET /admin/audit', () => {
     db.close();
     const page = await (await session.get('/admin/audit')).text();
     expect(page).toContain(`<p id="audit-status" class="warning" role="alert">Broken at entry ${victim.seq}: its hash does not follow`);
+    // The page's walk, a slice at a time, finds what the one-piece check finds.
+    expect((await checkInSlices(instance.store, 3)).broken?.seq).toBe(victim.seq);
+    expect(await checkInSlices(instance.store, 3)).toEqual(instance.store.audit.check());
   });
 });

@@ -70,6 +70,17 @@ describe('checkChain', () => {
     expect(checkChain(rows).broken?.seq).toBe(3);
   });
 
+  test('a walk in slices, each starting where the last ended, finds what one walk finds', () => {
+    const rows = chain(9);
+    const first = checkChain(rows.slice(0, 4));
+    expect(checkChain(rows.slice(4), first)).toEqual(checkChain(rows));
+    const forged = chain(9);
+    forged[6] = { ...forged[6]!, hash: 'e'.repeat(64) };
+    expect(checkChain(forged.slice(4), checkChain(forged.slice(0, 4))).broken?.seq).toBe(7);
+    // A slice that does not start right after the last one's end is a gap.
+    expect(checkChain(rows.slice(5), first).broken?.seq).toBe(5);
+  });
+
   test('a removed entry is named as missing', () => {
     const rows = chain(5);
     expect(checkChain([...rows.slice(0, 2), ...rows.slice(3)]).broken).toEqual({ seq: 3, why: 'it is missing (entry 4 follows entry 2)' });
