@@ -80,6 +80,9 @@ const MBps = (mib: number, seconds: number) => r2((mib * MiB) / 1e6 / seconds);
 /** The machine's one-minute load average: the machine is shared, and the figures move with it. */
 const loadNow = () => r2(os.loadavg()[0]!);
 
+/** Whether BENCH_ONLY (comma-separated line names) leaves `line` in; without it, every line runs. */
+const wanted = (line: string) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(line);
+
 async function nojsLine({ mib, dir, file, instance, publicKey, gpg }: Setup): Promise<void> {
   // The file goes as a returning source's: a new source's first send also makes a codename and a
   // key pair (PBKDF2 and key generation, a fixed cost per source, reported as newSourceS), and
@@ -89,12 +92,14 @@ async function nojsLine({ mib, dir, file, instance, publicKey, gpg }: Setup): Pr
   let status = 0;
   const nojsS = await timed(async () => (status = await postForm(instance.sourceUrl, file, cookie)));
   if (status !== 303) throw new Error(`the no-JS upload answered ${status}`);
+  if (!wanted('nojs_encrypt')) return; // the upload is still what decrypt_cli exports
   const { fingerprint } = await readJournalistKey(publicKey);
   const gpgS = await timed(() => gpg(['--trust-model', 'always', '--compress-algo', 'none', '-r', fingerprint, '-o', path.join(dir, 'file.gpg'), '--encrypt', file]));
   console.log(JSON.stringify({ name: 'nojs_encrypt', fileMiB: mib, sealdropMBps: MBps(mib, nojsS), gpgMBps: MBps(mib, gpgS), ratio: r2(gpgS / nojsS), target: '>= 0.7', newSourceS: r2(newSourceS), load: loadNow() }));
 }
 
 async function decryptLine({ mib, dir, instance, gnupg }: Setup): Promise<void> {
+  if (!wanted('decrypt_cli')) return;
   const out = path.join(dir, 'export');
   await exportSubmissions(instance.store, out);
   const cliS = await timed(async () => {

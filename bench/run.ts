@@ -56,6 +56,12 @@ async function main(): Promise<void> {
   }
 }
 
+// BENCH_ONLY=decrypt_cli (or nojs_encrypt, or both, comma-separated): only the gpg comparisons,
+// for re-running one line when the shared machine is quiet.
+if (process.env.BENCH_ONLY) {
+  await benchSpeed();
+  process.exit(0);
+}
 // The no-JS runs go first, on a fresh heap, and side by side: growth must not follow file size.
 await benchNoScript(16);
 await benchNoScript(256);

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { openManifest, openSubmission, type PrivateKey } from '../common/envelope/index.ts';
 import { safeFileName, uniqueName } from '../common/filenames.ts';
 import { CliError, parseCommand } from './args.ts';
-import { assertOpenable, knownKeys, NoKeyError, readKeys } from './decrypt-keys.ts';
-import { assertNoExtraParts, findSubmissions, readManifest, readPart, type Exported } from './export-reader.ts';
+import { assertOpenable, knownKeys, NoKeyError, readKeySources, unlockKeys } from './decrypt-keys.ts';
+import { assertNoExtraParts, findSubmissions, readManifest, readPartNow, type Exported } from './export-reader.ts';
 import { newsroomHasher } from './native-hash.ts';
+import { PartPool, ReadAhead } from './part-pool.ts';
 
 // `sealdrop decrypt`, on the journalist's offline machine: exported submissions in, verified
 // plaintext out, and with --safe a safe copy and report of each file in a safe/ folder beside it.
@@ -17,7 +18,10 @@ export class SubmissionFailedError extends Error {
   override name = 'SubmissionFailedError';
 }
 
-async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string): Promise<string> {
+/** Parts started ahead of the one being written: every worker busy, and as many again ready. */
+const aheadOf = (pool: PartPool) => pool.size * 2;
+
+async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, pool: PartPool): Promise<string> {
   const data = await readManifest(found);
   const known = await knownKeys(found.dir);
   assertOpenable(data, keys, path.join(found.relative, 'manifest.pgp'), known);
@@ -29,16 +33,20 @@ async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string):
   const target = path.join(outDir, uniqueName(safeFileName(manifest.name), (n) => existsSync(path.join(outDir, n))));
   const temp = path.join(outDir, `.sealdrop-partial-${randomBytes(6).toString('hex')}`);
   const handle = await open(temp, 'wx', 0o600);
+  // Checked here, so that a part sealed to a key not given is named; a worker does the rest.
+  const ahead = new ReadAhead(manifest.partCount, async (n) => {
+    const part = readPartNow(found, n);
+    if (!part) return null;
+    assertOpenable(part, keys, path.join(found.relative, `part ${n}`), known);
+    return pool.open(part);
+  }, aheadOf(pool));
   try {
     await openSubmission({
       manifest,
       keys,
       hasher: newsroomHasher,
-      readPart: async (n) => {
-        const part = await readPart(found, n);
-        if (part) assertOpenable(part, keys, path.join(found.relative, `part ${n}`), known);
-        return part;
-      },
+      readPart: async () => null,
+      openPart: (n) => ahead.take(n),
       write: async (plaintext) => void (await handle.write(plaintext)),
     });
     await handle.close();
@@ -76,14 +84,27 @@ export async function decryptCommand(args: string[]): Promise<void> {
     safe: { type: 'boolean' }, ocr: { type: 'boolean' }, clean: { type: 'boolean' }, json: { type: 'boolean' },
   }, ['key', 'in', 'out']);
   if ((o.ocr || o.clean || o.json) && !o.safe) throw new CliError('--ocr, --clean and --json go with --safe.');
-  const keys = await readKeys(o.key!, o['passphrase-file'] ?? []);
-  const submissions = await findSubmissions(path.resolve(o.in!));
-  if (submissions.length === 0) throw new CliError(`No exported submissions under ${o.in} (looked for manifest.pgp).`);
-  const outRoot = path.resolve(o.out!);
+  const sources = await readKeySources(o.key!, o['passphrase-file'] ?? []);
+  // The threads start (and unlock their keys) while this one unlocks its own and reads the manifests.
+  const pool = new PartPool(sources);
   const written: string[] = [];
+  try {
+    const keys = await unlockKeys(sources);
+    const submissions = await findSubmissions(path.resolve(o.in!));
+    if (submissions.length === 0) throw new CliError(`No exported submissions under ${o.in} (looked for manifest.pgp).`);
+    await decryptAll(submissions, keys, path.resolve(o.out!), pool, written);
+  } finally {
+    await pool.close();
+  }
+  for (const f of written) console.log(`Decrypted and verified: ${f}`);
+  if (o.safe) await safeCopies(written, { ocr: !!o.ocr, clean: !!o.clean, json: !!o.json });
+}
+
+/** Every submission in turn; the first that fails removes everything this run wrote. */
+async function decryptAll(submissions: Exported[], keys: PrivateKey[], outRoot: string, pool: PartPool, written: string[]): Promise<void> {
   for (const found of submissions) {
     try {
-      written.push(await decryptOne(found, keys, outRoot));
+      written.push(await decryptOne(found, keys, outRoot, pool));
     } catch (error) {
       // Fail closed: a bad part anywhere means no plaintext from this run is left behind.
       await Promise.all(written.map((f) => rm(f, { force: true })));
@@ -92,6 +113,4 @@ export async function decryptCommand(args: string[]): Promise<void> {
       throw new SubmissionFailedError(`Submission ${found.relative} failed verification: ${(error as Error).message} Nothing was written.`);
     }
   }
-  for (const f of written) console.log(`Decrypted and verified: ${f}`);
-  if (o.safe) await safeCopies(written, { ocr: !!o.ocr, clean: !!o.clean, json: !!o.json });
 }

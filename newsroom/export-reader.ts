@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_FILE, partFileName, partNumberOf } from '../common/export-layout.ts';
@@ -33,3 +33,17 @@ export async function assertNoExtraParts(found: Exported, partCount: number): Pr
 
 /** Part n's ciphertext, or null when it is missing (the envelope then fails verification). */
 export const readPart = (found: Exported, n: number): Promise<Buffer | null> => readFile(path.join(found.dir, partFileName(n))).catch(() => null);
+
+/**
+ * Part n's ciphertext read at once, or null when it is missing: one read where readFile takes a
+ * trip through libuv's threads per 512 KiB, each waiting its turn on a busy machine (sealdrop
+ * decrypt's main thread only feeds its workers, so blocking it for a read is what it should do).
+ */
+export function readPartNow(found: Exported, n: number): Buffer | null {
+  try {
+    return readFileSync(path.join(found.dir, partFileName(n)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}

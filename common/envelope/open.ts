@@ -1,5 +1,5 @@
 import * as openpgp from 'openpgp';
-import { checkOptions, DecryptionError, PartMismatchError } from './errors.ts';
+import { checkOptions, DecryptionError, EnvelopeError, PartMismatchError } from './errors.ts';
 import { createHasher, sha256Hex, toHex, type Hasher } from './hash.ts';
 import { MAX_PARTS, parseManifest, storedSize, type Manifest } from './manifest.ts';
 import { manifestLength } from './padding.ts';
@@ -40,6 +40,12 @@ export type OpenSubmissionOptions = {
   keys: openpgp.PrivateKey[];
   /** Returns part n (1-based) ciphertext, or null when it is missing. */
   readPart: (n: number) => Promise<Uint8Array | null>;
+  /**
+   * Decrypts part n elsewhere instead (sealdrop decrypt: native AES in worker threads, several
+   * parts ahead): its plaintext and SHA-256 in hex, or null when it is missing. Every check here
+   * still applies; readPart is then not called.
+   */
+  openPart?: (n: number) => Promise<{ plaintext: Uint8Array; sha256: string } | null>;
   /** Receives verified plaintext, in order. Callers must discard it all if this function throws. */
   write: (plaintext: Uint8Array) => Promise<void>;
   /** A native incremental SHA-256 where there is one (node:crypto in the CLI). */
@@ -51,7 +57,7 @@ export type OpenSubmissionOptions = {
  * over the file's own bytes; the padding after them must be zeros and is never written.
  */
 export async function openSubmission(options: OpenSubmissionOptions): Promise<void> {
-  checkOptions(options, ['manifest', 'keys', 'readPart', 'write', 'hasher'], 'openSubmission');
+  checkOptions(options, ['manifest', 'keys', 'readPart', 'openPart', 'write', 'hasher'], 'openSubmission');
   const { manifest } = options;
   const stored = storedSize(manifest);
   // Without a whole-file digest the part digests, checked in order, are the proof.
@@ -75,18 +81,26 @@ export async function openSubmission(options: OpenSubmissionOptions): Promise<vo
 /** One part, decrypted and checked against its length and digest in the manifest. */
 async function openPart(options: OpenSubmissionOptions, n: number, stored: number): Promise<Uint8Array> {
   const { manifest } = options;
-  const ciphertext = await options.readPart(n);
-  if (ciphertext === null) throw new PartMismatchError(n, `Part ${n} of ${manifest.partCount} is missing.`);
   const expectedLength = n < manifest.partCount ? manifest.partSize : stored - manifest.partSize * (manifest.partCount - 1);
-  let plaintext: Uint8Array;
+  let opened: { plaintext: Uint8Array; sha256?: string } | null;
   try {
-    // A forged part cannot inflate past the length the manifest gives it.
-    plaintext = await decryptObject({ data: ciphertext, keys: options.keys, maxPlaintext: Math.max(1, expectedLength) });
+    opened = options.openPart ? await options.openPart(n) : await decryptHere(options, n, expectedLength);
   } catch (error) {
-    throw new PartMismatchError(n, `Part ${n} could not be decrypted: ${(error as Error).message}`);
+    // Reading errors (a key that is not there, the disk) pass as they are.
+    if (!(error instanceof EnvelopeError)) throw error;
+    throw new PartMismatchError(n, `Part ${n} could not be decrypted: ${error.message}`);
   }
-  if (plaintext.length !== expectedLength || (await sha256Hex(plaintext)) !== manifest.parts[n - 1]) {
+  if (opened === null) throw new PartMismatchError(n, `Part ${n} of ${manifest.partCount} is missing.`);
+  const { plaintext } = opened;
+  if (plaintext.length !== expectedLength || (opened.sha256 ?? (await sha256Hex(plaintext))) !== manifest.parts[n - 1]) {
     throw new PartMismatchError(n, `Part ${n} does not match the manifest (truncated, reordered or altered).`);
   }
   return plaintext;
+}
+
+/** Part n read and decrypted with openpgp.js, or null when it is missing. */
+async function decryptHere(options: OpenSubmissionOptions, n: number, expectedLength: number): Promise<{ plaintext: Uint8Array } | null> {
+  const ciphertext = await options.readPart(n);
+  // A forged part cannot inflate past the length the manifest gives it.
+  return ciphertext && { plaintext: await decryptObject({ data: ciphertext, keys: options.keys, maxPlaintext: Math.max(1, expectedLength) }) };
 }

@@ -1,0 +1,92 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { DecryptionError } from '../common/envelope/index.ts';
+import type { OpenedPart } from './bulk-open.ts';
+import type { KeySource } from './decrypt-keys.ts';
+
+// `sealdrop decrypt` on every core: parts are independent OpenPGP messages, so worker threads open
+// several at once while the main thread reads the next ones and writes the finished ones, strictly
+// in order. ReadAhead bounds how many are in memory: a slow disk does not let parts pile up.
+
+type Job = { object: Uint8Array; resolve: (p: OpenedPart) => void; reject: (e: Error) => void };
+type Answer = { ok: true; plaintext: Uint8Array; sha256: string } | { ok: false; message: string };
+
+/** Worker threads that decrypt one part each at a time; `open` queues when all are busy. */
+export class PartPool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly queue: Job[] = [];
+
+  /** `keys`: each thread unlocks its own copy (a PrivateKey does not cross threads). */
+  constructor(private readonly keys: KeySource[], readonly size = availableParallelism()) {
+    // Started at once: a thread takes a second or more to load openpgp.js and unlock its keys.
+    for (let i = 0; i < size; i++) this.idle.push(this.spawn());
+  }
+
+  open(object: Uint8Array): Promise<OpenedPart> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ object, resolve, reject });
+      this.next();
+    });
+  }
+
+  /** Stops every worker; call once the run is over, whatever happened. */
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+
+  private next(): void {
+    if (this.queue.length === 0) return;
+    const worker = this.idle.pop() ?? (this.all.length < this.size ? this.spawn() : undefined);
+    if (!worker) return;
+    const job = this.queue.shift()!;
+    const done = (answer: Answer | Error) => {
+      worker.off('message', done).off('error', done);
+      if (answer instanceof Error) job.reject(new DecryptionError(`A decrypting thread failed: ${answer.message}`));
+      else if (answer.ok) job.resolve({ plaintext: answer.plaintext, sha256: answer.sha256 });
+      else job.reject(new DecryptionError(`Could not decrypt: ${answer.message}`));
+      if (!(answer instanceof Error)) this.idle.push(worker);
+      else this.all.splice(this.all.indexOf(worker), 1);
+      this.next();
+    };
+    worker.on('message', done).on('error', done);
+    // A large part moves to the worker; a small one may share Node's buffer pool and is copied.
+    const object = job.object.byteLength >= 64 * 1024 && job.object.byteOffset === 0 && job.object.byteLength === job.object.buffer.byteLength ? job.object : job.object.slice();
+    worker.postMessage({ object }, [object.buffer as ArrayBuffer]);
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./part-worker-boot.js', import.meta.url), { workerData: { keys: this.keys } });
+    this.all.push(worker);
+    return worker;
+  }
+}
+
+/**
+ * Starts items 1..count ahead of a consumer that takes them in order, never more than `window`
+ * started and not yet taken. A started item that fails is only reported when taken.
+ */
+export class ReadAhead<T> {
+  private readonly started = new Map<number, Promise<T>>();
+  private nextToStart = 1;
+  /** Started and not yet taken, now and at most so far (the memory bound the tests check). */
+  inFlight = 0;
+  maxInFlight = 0;
+
+  constructor(private readonly count: number, private readonly start: (n: number) => Promise<T>, private readonly window: number) {}
+
+  take(n: number): Promise<T> {
+    while (this.nextToStart <= Math.min(this.count, n + this.window - 1)) {
+      const item = this.nextToStart++;
+      const promise = this.start(item);
+      promise.catch(() => undefined); // reported by take(), if anyone still asks
+      this.started.set(item, promise);
+      this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    }
+    const promise = this.started.get(n);
+    if (!promise) throw new RangeError(`Item ${n} was taken already or is out of range.`);
+    this.started.delete(n);
+    this.inFlight--;
+    return promise;
+  }
+}
