@@ -15,7 +15,8 @@ export type OfferedDesk = DeskChoice & { recipients: RecipientSet };
  * encrypt (the store lists those with an active member; the recipients layer drops unusable keys).
  */
 export async function offeredDesks(store: Store, recipients: Recipients): Promise<OfferedDesk[]> {
-  const desks = await Promise.all(store.desks.offered().map(async (d) => ({ ...d, recipients: await recipients(d.id) })));
+  const ask = store.desks.count() >= 2; // see chosenDesk
+  const desks = await Promise.all(store.desks.offered().map(async (d) => ({ ...d, ask, recipients: await recipients(d.id) })));
   return desks.filter((d) => d.recipients.keys.length > 0);
 }
 
@@ -25,14 +26,16 @@ const DESK_ID = /^[1-9][0-9]{0,9}$/;
 
 /**
  * The desk a new conversation belongs to, from what the source sent (a form field or a JSON value):
- * no desk at all (null) when none is offered, the only one when one is, the one chosen when two or
- * more are. A choice missing, malformed or not offered is refused: nothing is stored.
+ * no desk at all (null) when none is offered, the only one without asking when only one desk
+ * exists, the one chosen otherwise. With two or more desks the source always chooses, even when
+ * only one is offered: else an administrator who empties the other desks (removing members is never
+ * held) and renames theirs would receive its sources silently (`ask`, set by offeredDesks). A choice missing, malformed or not offered is refused: nothing is stored.
  */
 export function chosenDesk(offered: readonly OfferedDesk[], raw: unknown): number | null {
   const given = raw === undefined || raw === null || raw === '' ? null : String(raw);
   if (offered.length === 0) return null;
   if (given === null) {
-    if (offered.length === 1) return offered[0]!.id;
+    if (offered.length === 1 && !offered[0]!.ask) return offered[0]!.id;
     throw new HttpError(400, DESK_MISSING, 'desk_missing');
   }
   const desk = DESK_ID.test(given) ? offered.find((d) => d.id === Number(given)) : undefined;

@@ -6,7 +6,7 @@ import { deskChoice, type DeskChoice } from './source-desks.ts';
 export type { PageBranding };
 
 /** `maxFile`: the file limit as shown (common/sizes.ts formatLimit): each file with JavaScript, one send in all without. */
-export type SourcePageOptions = { t: Translator; open: boolean; maxFile: string; onion?: string | null; branding?: PageBranding; refused?: Refused; leave?: string; once?: string; desks?: readonly DeskChoice[] };
+export type SourcePageOptions = { t: Translator; open: boolean; maxFile: string; onion?: string | null; branding?: PageBranding; refused?: Refused; leave?: string; once?: string; desks?: readonly DeskChoice[]; ownDesk?: number | null };
 
 /** A no-JavaScript send refused: the reason, and the message the source typed, kept in the form. */
 export type Refused = { reason: string; message: string; desk?: string };
@@ -104,12 +104,12 @@ ${onceField(once)}${desks}<p>${t.html('source.codenameFirst.text')}</p>
 export const refusal = (t: Translator, r: Refused | undefined) =>
   r ? `<section id="refused"><h2>${t.html('error.title.notSent')}</h2>\n<p class="warning" role="alert">${escapeHtml(r.reason)}</p></section>\n` : '';
 
-export function renderSourcePage({ t, open, maxFile, onion = null, branding, refused, leave, once, desks }: SourcePageOptions): string {
+export function renderSourcePage({ t, open, maxFile, onion = null, branding, refused, leave, once, desks, ownDesk }: SourcePageOptions): string {
   if (!open) return sourceLayout({ t, branding, title: t.text('source.closed.title'), body: `${closed(t)}${onion ? onionNote(t, onion) : ''}\n<p>${t.html('source.guideLink', {}, LINKS)}</p>` });
   const heading = branding?.name ? t.html('source.headingNamed', { newsroom: branding.name }) : t.html('source.heading');
   const body = `<h1>${heading}</h1>
 ${refusal(t, refused)}${branding?.welcome ? `${paragraphs(branding.welcome, 'welcome')}\n` : ''}${onion ? onionNote(t, onion) : ''}${pathNotes(t)}
-${leave ? '' : codenameFirst(t, once, deskChoice(t, desks, 'first-desk', refused?.desk))}${guidelines(t, branding)}${beforeYouSend(t)}${sendForm(t, maxFile, refused?.message, once, deskChoice(t, desks, 'desk', refused?.desk))}
+${leave ? '' : codenameFirst(t, once, deskChoice(t, desks, 'first-desk', refused?.desk))}${guidelines(t, branding)}${beforeYouSend(t)}${sendForm(t, maxFile, refused?.message, once, deskChoice(t, desks, 'desk', refused?.desk, ownDesk))}
 <p>${t.html('source.returning', {}, LINKS)}</p>`;
   return sourceLayout({ t, branding, leave, title: t.text('source.title'), body, script: '/static/js/source.js', head: NOSCRIPT_CSS });
 }

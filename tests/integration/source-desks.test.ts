@@ -147,6 +147,11 @@ describe('without JavaScript (the form)', () => {
     expect(sent.status).toBe(200);
     expect(newestSource().desk_id).toBe(deskB.id);
     expect(new Set((await addressedSince(before)).map((ids) => ids.join()))).toEqual(new Set([benKey.recipientKeyId])); // message, file, their manifests
+    // Back on the start page, logged in: their desk is shown chosen, and closed.
+    const start = await (await fetch(`${instance.sourceUrl}/`, { headers: { cookie: sent.cookie } })).text();
+    expect(start).toContain(`<fieldset class="desk-choice" id="desks" disabled>`);
+    expect(start).toContain(en['source.desk.fixed']);
+    expect(start).toContain(`value="${deskB.id}" required aria-describedby="desk-${deskB.id}-about" checked>`);
     const again = await instance.objectFiles();
     const later = await postRaw(`${part('desk', String(deskA.id))}${part('message', 'more')}`, sent.cookie);
     expect(later.status).toBe(303);
@@ -198,6 +203,13 @@ describe('with no desk, or one', () => {
       expect(await startPage()).toBe(none);
       expect(await send()).toEqual(Array(2).fill([(await readJournalistKey(j1.publicKey)).recipientKeyId]));
       expect((solo.rows().sources as { desk_id: number | null }[]).map((s) => s.desk_id)).toEqual([null, desk.id]);
+      // A second desk, with nobody in it yet: the one offered is chosen, never given silently.
+      solo.store.desks.create('second', { en: { name: 'Second desk', description: '' } }, 'cli');
+      const asked = await startPage();
+      expect(asked).toContain(`<input type="radio" id="desk-${desk.id}" name="desk" value="${desk.id}" required>`);
+      const config = (await (await fetch(`${solo.sourceUrl}/api/config`)).json()) as { desks?: { id: number }[] };
+      expect(config.desks?.map((d) => d.id)).toEqual([desk.id]);
+      expect((await postSend(solo.sourceUrl, { message: 'hi' })).status).toBe(400);
     } finally {
       await solo.stop();
     }

@@ -79,7 +79,8 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
       return void res.json({ open: armored.length > 0, ...common, keys: armored });
     }
     const offered = await offeredDesks(store, recipients);
-    if (offered.length >= 2) return void res.json({ open: true, ...common, keys: [], desks: offered.map((d) => ({ id: d.id, keys: d.recipients.armored })) });
+    // A choice whenever two desks exist, even with one offered (sources/desks.ts chosenDesk says why).
+    if (offered.length >= 2 || offered[0]?.ask) return void res.json({ open: true, ...common, keys: [], desks: offered.map((d) => ({ id: d.id, keys: d.recipients.armored })) });
     const { armored } = await recipients(offered[0]?.id ?? null);
     res.json({ open: armored.length > 0, ...common, keys: armored });
   });

@@ -8,7 +8,7 @@ import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { readCookie } from '../../http/session.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import type { FormTokens } from '../../sources/form-tokens.ts';
-import { offeredDesks, type Recipients } from '../../sources/desks.ts';
+import { deskOfSource, offeredDesks, type Recipients } from '../../sources/desks.ts';
 import { cameByOnion } from '../../http/onion-location.ts';
 import type { Store } from '../../store/index.ts';
 import { sendPage } from '../../http/pad-responses.ts';
@@ -25,9 +25,12 @@ export function sourcePages({ config, store, recipients, sourceOnion, sessions, 
     const onion = sourceOnion && !cameByOnion(req.get('host'), sourceOnion) ? sourceOnion : null;
     // Each language with its own branding texts, which the newsroom may have written at any length.
     const branding = brandingFor(store);
-    const leave = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.csrf;
+    const session = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
+    const leave = session?.csrf;
+    // Logged in without JavaScript (a codename asked for first, or a send): their sends go to their desk.
+    const ownDesk = session ? deskOfSource(store, session.sourceId) : null;
     const once = tokens.issue(); // one token for the page in every language it is rendered in
-    sendPage(res, (t) => renderSourcePage({ t, open, maxFile: formatLimit(config.maxFileBytes), onion, branding: branding(t), leave, once, desks }));
+    sendPage(res, (t) => renderSourcePage({ t, open, maxFile: formatLimit(config.maxFileBytes), onion, branding: branding(t), leave, once, desks, ownDesk }));
   });
   router.get('/guide', (req, res) => {
     const branding = brandingFor(store);

@@ -12,7 +12,7 @@ import { formatLimit } from '../../../common/sizes.ts';
 import type { Config } from '../../config.ts';
 import type { FormTokens } from '../../sources/form-tokens.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
-import { shownDesks } from '../../sources/desks.ts';
+import { deskOfSource, shownDesks } from '../../sources/desks.ts';
 
 /** What the source typed into the form being answered (the no-JS send fills it as it reads the form). */
 export const keepTyped = (res: Response): Typed => ((res.locals as { typed?: Typed }).typed ??= { message: '' });
@@ -62,11 +62,12 @@ export function sourceErrorPage({ config, store, sessions, tokens }: { config: C
     const typed = typedOf(res);
     const session = sessions.get(readCookie(res.req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
     const once = typed ? tokens.issue() : undefined; // nothing was kept: a new token for the form shown again
+    const ownDesk = session ? deskOfSource(store, session.sourceId) : null;
     return (t, title, message) => {
       const status = res.statusCode;
       if (typed && asForm(status)) {
         const refused = { reason: message, message: typed.message, desk: typed.desk };
-        return renderSourcePage({ t, open: true, maxFile: formatLimit(config.maxFileBytes), branding: branding(t), refused, leave: session?.csrf, once, desks: shownDesks(res) });
+        return renderSourcePage({ t, open: true, maxFile: formatLimit(config.maxFileBytes), branding: branding(t), refused, leave: session?.csrf, once, desks: shownDesks(res), ownDesk });
       }
       return renderMessagePage({ t, title: titleFor(t, status, title), message, branding: branding(t), leave: session?.csrf });
     };
