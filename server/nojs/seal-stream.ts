@@ -27,12 +27,27 @@ const IN_FLIGHT = 2;
 const HELD = 3;
 
 /**
+ * The source's own key: the manifest is sealed to it too, so that the source's page (with
+ * JavaScript) shows the item's name. None for a source whose stored key cannot be read (made before
+ * codenames): it is sealed to the newsroom only, and simply shows no name.
+ */
+async function ownKey(store: Store, sourceId: string): Promise<PublicKey[]> {
+  try {
+    return [(await readJournalistKey(store.sources.get(sourceId).publicKey)).key];
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Encrypts plaintext as it arrives into the standard envelope and stores each part; plaintext is
  * never written to disk. Returns the id of a pending submission (parts and manifest stored) that
  * the caller completes or discards.
  */
 export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOptions): Promise<string> {
   const id = o.store.submissions.create(o.sourceId, o.maxParts, { resumable: false });
+  // Read now, while the parts arrive, so that the end of the upload waits on nothing new.
+  const own = ownKey(o.store, o.sourceId);
   const jobs = new Set<Promise<void>>();
   let sealing = 0;
   let failure: unknown = null;
@@ -87,9 +102,7 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
     await Promise.all(jobs);
     if (failure) throw failure;
     o.store.submissions.declareParts(id, n);
-    // The manifest is sealed to the source's own key too: with JavaScript, their page shows the names.
-    const own = (await readJournalistKey(o.store.sources.get(o.sourceId).publicKey)).key;
-    await o.store.submissions.putManifest(id, await sealer.sealManifest([own]));
+    await o.store.submissions.putManifest(id, await sealer.sealManifest(await own));
     return id;
   } catch (error) {
     await Promise.all(jobs);
