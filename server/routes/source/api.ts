@@ -47,7 +47,7 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
   const keysFor = (submissionId: string) => () => recipients(store.desks.deskOfUpload(submissionId));
 
   /** The source's own key ID: a manifest may be sealed to it as well as to the desk's keys (the source's page shows the names). */
-  const sourceKeyOf = (submissionId: string) => store.sources.get(store.submissions.sourceOfPending(submissionId)).recipientKeyId;
+  const sourceKeyOf = (submissionId: string): string | null => store.sources.get(store.submissions.sourceOfPending(submissionId)).recipientKeyId ?? null;
 
   /** Refuses an object unless it is addressed to exactly the current keys of its source's desk (the server never decrypts). */
   const checkObject = async (submissionId: string, data: Uint8Array, alsoTo: string[] = []): Promise<void> => {
@@ -62,8 +62,10 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
    * before that, still open: its sends must not fail; those items show no name). No other key.
    */
   const checkManifest = async (submissionId: string, data: Uint8Array): Promise<void> => {
+    const own = sourceKeyOf(submissionId);
+    if (own === null) return checkObject(submissionId, data); // a source made before codenames has no key of its own
     try {
-      await checkObject(submissionId, data, [sourceKeyOf(submissionId)]);
+      await checkObject(submissionId, data, [own]);
     } catch (error) {
       if (!(error instanceof WrongRecipientsError)) throw error;
       await checkObject(submissionId, data);
