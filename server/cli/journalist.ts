@@ -81,24 +81,37 @@ function printAccess(username: string, line: string): void {
   console.log('In Tor Browser: open the address, paste the key when asked. For a tor of their own: save the line in a file ending .auth_private in its ClientOnionAuthDir.');
 }
 
-function enrol(args: string[]): void {
+/**
+ * A new enrolment link. For an active journalist who has already enrolled it is a reset (whoever
+ * holds the link can become them), held for a second administrator like the web's; recorded as an
+ * access entry either way, so every journalist is told.
+ */
+async function enrol(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  withStore(o.data, (store, onion) => {
+  await withStoreAsync(o.data, async (store, onion) => {
     const j = store.journalists.get(o.username!);
+    if (j.enrolled && j.active) {
+      const result = await store.changes.request('admin', { journalistId: j.id, action: 'reset' }, null);
+      if (!result.applied) return void console.log(`Resetting ${j.username}'s login: ${PENDING} (change ${result.id}). The one who confirms is shown the new link.`);
+      warnFewAdmins(store);
+    }
     printEnrolment(store, onion, j);
-    store.audit.append({ actor: 'cli', action: 'journalist.enrol', detail: { journalist: j.username } });
+    store.audit.append({ actor: 'cli', action: 'access.enrol', detail: { added: [], removed: [], journalist: j.username } });
   });
 }
 
-/** A new onion access key alone, e.g. for a lost device: the old key stops working. */
-function access(args: string[]): void {
+/**
+ * A new onion access key alone, e.g. for a lost device: the old key stops working. For an active
+ * administrator it is an 'onion' change (else one shell locks the other administrator out).
+ */
+async function access(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  withStore(o.data, (store, onion) => {
+  await withStoreAsync(o.data, async (store, onion) => {
     const j = store.journalists.get(o.username!);
-    const line = onion.issue(j.id);
-    if (!line) throw new CliError('This drop has no onion services yet: start it once with `sealdrop onion` (or make the torrc with --torrc-only).');
-    printAccess(j.username, line);
-    store.audit.append({ actor: 'cli', action: 'journalist.onion', detail: { journalist: j.username } });
+    if (!onion.enabled) throw new CliError('This drop has no onion services yet: start it once with `sealdrop onion` (or make the torrc with --torrc-only).');
+    const result = await store.changes.request('admin', { journalistId: j.id, action: 'onion' }, null);
+    if (!result.applied) return void console.log(`A new onion access key for ${j.username}: ${PENDING} (change ${result.id}). The one who confirms is shown the key.`);
+    printAccess(j.username, onion.issue(j.id)!);
     console.log(TOR_NOTE);
   });
 }

@@ -51,6 +51,7 @@ export function accessRepo(db: Db) {
   );
   const reply = db.prepare(`SELECT 1 FROM replies r JOIN sources so ON so.id = r.source_id WHERE r.id = @id AND ${canSee('so')} AND ${replyVisible('so', 'r')}`);
   const desk = db.prepare('SELECT desk_id FROM sources WHERE id = ?');
+  const whole = db.prepare(`SELECT 1 FROM sources so WHERE so.id = @id AND so.announced = 1 AND ${memberOf('so')}`);
   const keys = db.prepare(
     `SELECT j.id AS journalist_id, j.username, j.fingerprint, 1 AS current FROM journalists j WHERE j.fingerprint IN (SELECT value FROM json_each(@fps))
      UNION ALL SELECT j.id, j.username, rk.fingerprint, 0 FROM retired_keys rk JOIN journalists j ON j.id = rk.journalist_id WHERE rk.fingerprint IN (SELECT value FROM json_each(@fps))`,
@@ -58,6 +59,15 @@ export function accessRepo(db: Db) {
   return {
     /** Whether the journalist may see conversation `sourceId` at all (false for an unknown one too). */
     canSee: (journalistId: number, sourceId: string): boolean => source.get({ id: sourceId, journalist: journalistId }) !== undefined,
+    /**
+     * A NotFoundError with `message` unless the journalist reads the whole conversation (no desk, or
+     * theirs): what acts on the conversation itself (deleting, labelling, starring, replying) is a
+     * member's; one shown a shared item there only reads it.
+     */
+    assertWhole(journalistId: number, sourceId: string, message: Said): void {
+      if (!this.readsWhole(journalistId, sourceId)) throw new NotFoundError(message);
+    },
+    readsWhole: (journalistId: number, sourceId: string): boolean => whole.get({ id: sourceId, journalist: journalistId }) !== undefined,
     /** A NotFoundError with `message` (the route's own for an unknown id) unless the journalist may see the conversation. */
     assertSource(journalistId: number, sourceId: string, message: Said): void {
       if (!this.canSee(journalistId, sourceId)) throw new NotFoundError(message);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
 import { today } from './day.ts';
 import { ChangeRefusedError, ConflictError, NotFoundError } from './errors.ts';
@@ -10,12 +11,16 @@ import { said } from '../i18n/said.ts';
 // The two-person rule. Whoever controls one administrator account (or one CLI shell) must not be
 // able to add a reader alone: a new key, a replaced key, a new desk member, a moved conversation,
 // and anything that takes an administrator away (else one stolen account demotes the other and
-// then acts alone) wait for a second administrator when the newsroom has two or more active ones.
+// then acts alone), making someone an administrator, resetting anyone's login and replacing another
+// administrator's onion access key wait for a second administrator when the newsroom has two or more
+// active ones.
 // Nothing reads a pending change but the pages that list it: recipients and visibility read only
 // applied state. Applying happens in one transaction with its `access.<kind>` audit entry.
 
-export type AdminAction = 'disable' | 'remove' | 'demote' | 'reset';
-export const ADMIN_ACTIONS: readonly AdminAction[] = ['disable', 'remove', 'demote', 'reset'];
+/** What the journalists page's buttons ask (promote comes with adding; onion is the access route's). */
+export type TakeAwayAction = 'disable' | 'remove' | 'demote' | 'reset';
+export type AdminAction = TakeAwayAction | 'promote' | 'onion';
+export const ADMIN_ACTIONS: readonly TakeAwayAction[] = ['disable', 'remove', 'demote', 'reset'];
 /** One object of a conversation re-wrapped in the page: its ref and the base64 PKESKs added (see common/envelope/rewrap.ts). */
 export type MoveObject = { ref: string; add: string };
 export type ChangePayloads = {
@@ -39,6 +44,8 @@ export type PendingChange<K extends ChangeKind = ChangeKind> = ChangeEffect & {
   requestedBy: string;
   requestedById: number | null;
   requestedDay: string;
+  /** Commits to what the Changes page shows (kind, payload, requester, day): a confirmation names it. */
+  digest: string;
 };
 /**
  * A move re-wraps files before its rows change: H-rewrap's store.rewrap.apply does it, calling
@@ -98,7 +105,9 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
     if (action === 'disable') journalists.setActive(id, false);
     else if (action === 'remove') journalists.remove(journalists.byId(id).username);
     else if (action === 'demote') journalists.setAdmin(id, false);
-    else journalists.setCredentials(id, { passwordHash: null, totpSecret: null });
+    else if (action === 'promote') journalists.setAdmin(id, true);
+    else if (action === 'reset') journalists.setCredentials(id, { passwordHash: null, totpSecret: null });
+    // 'onion': the route that applied it issues the new access key (server/tor is not the store's).
   }
 
   /** Applies, drops the pending row (if any) and audits, all in one transaction (a move's files first). */
@@ -119,17 +128,44 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
     db.transaction(finish).immediate();
   }
 
-  /** Held when two or more administrators could confirm; an 'admin' change only when its target is an active administrator. */
-  function held<K extends ChangeKind>(kind: K, payload: ChangePayloads[K]): boolean {
+  /**
+   * Held when two or more administrators could confirm. An 'admin' change: making an administrator
+   * always; a reset of any active journalist (whoever is shown the new enrolment link can enrol as
+   * them and then ask and confirm as two people); the rest only when the target is an active
+   * administrator, and a new onion access key not when it is the requester's own.
+   */
+  function held<K extends ChangeKind>(kind: K, payload: ChangePayloads[K], by: number | null): boolean {
     if (journalists.activeAdminCount() < 2) return false;
     if (kind !== 'admin') return true;
-    const target = journalists.byId((payload as ChangePayloads['admin']).journalistId);
+    const { journalistId, action } = payload as ChangePayloads['admin'];
+    const target = journalists.byId(journalistId);
+    if (action === 'promote') return true;
+    if (action === 'reset') return target.active;
+    if (action === 'onion' && by === journalistId) return false;
     return target.isAdmin && target.active;
+  }
+
+  /**
+   * Whoever holds an enrolment link can enrol as that account and act as it: the administrator who
+   * was shown a journalist's current link (who added or reset them) and that journalist may be one
+   * person. So neither confirms the other's change, and nobody confirms their own (same_admin).
+   */
+  function assertSecondPerson(requesterId: number | null, confirmerId: number): void {
+    if (requesterId === confirmerId) throw new ChangeRefusedError(said('store.change.sameAdmin'), 'same_admin');
+    if (requesterId === null) return;
+    if (journalists.loginIssuedBy(requesterId) === confirmerId || journalists.loginIssuedBy(confirmerId) === requesterId) {
+      throw new ChangeRefusedError(said('store.change.linkHolder'), 'same_admin');
+    }
   }
 
   const toPending = (r: Row): PendingChange => {
     const payload = JSON.parse(r.payload) as ChangePayloads[ChangeKind];
-    return { id: r.id, kind: r.kind, payload, requestedById: r.requested_by, requestedBy: nameOf(r.requested_by), requestedDay: r.requested_day, ...effect(r.kind, payload) };
+    const requestedBy = nameOf(r.requested_by);
+    return { id: r.id, kind: r.kind, payload, requestedById: r.requested_by, requestedBy, requestedDay: r.requested_day, digest: digestOf(r, requestedBy), ...effect(r.kind, payload) };
+  };
+  /** Refuses (change_changed) a confirmation or rejection that names a change other than the one stored under its id. */
+  const assertShown = (r: Row, digest: string | undefined) => {
+    if (digest !== undefined && digest !== digestOf(r, nameOf(r.requested_by))) throw new ChangeRefusedError(said('store.change.changed'), 'change_changed');
   };
   const row = (id: number): Row => {
     const r = db.prepare('SELECT * FROM pending_changes WHERE id = ?').get(id) as Row | undefined;
@@ -151,7 +187,7 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
       if (kind === 'key') assertKeyUsable(journalists, payload as ChangePayloads['key']);
       if (kind === 'member') assertNotMember(desks, payload as ChangePayloads['member']);
       const who = { requestedBy: nameOf(by) };
-      if (!held(kind, payload)) {
+      if (!held(kind, payload, by)) {
         await apply(kind, payload, null, who, actorOf(by));
         return { applied: true };
       }
@@ -168,26 +204,33 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
      */
     async addJournalist(j: NewJournalist, by: number | null): Promise<{ journalist: Journalist; result: ChangeResult }> {
       const journalist = db.transaction(() => {
-        const added = journalists.add(j);
+        // Administrator only through a 'promote' change, so the Changes page says so plainly.
+        const added = { ...journalists.add({ ...j, isAdmin: false }), isAdmin: Boolean(j.isAdmin) };
         journalists.setActive(added.id, false);
         audit.append({ actor: actorOf(by), action: 'journalist.add', detail: { journalist: added.username, fingerprint: added.fingerprint, admin: added.isAdmin } });
         return added;
       }).immediate();
-      const result = await repo.request('enable', { journalistId: journalist.id }, by);
-      return { journalist: journalists.byId(journalist.id), result };
+      const enabled = await repo.request('enable', { journalistId: journalist.id }, by);
+      const promoted = j.isAdmin ? await repo.request('admin', { journalistId: journalist.id, action: 'promote' }, by) : enabled;
+      return { journalist: journalists.byId(journalist.id), result: enabled.applied ? promoted : enabled };
     },
-    /** The requester cannot confirm their own change (same_admin); a CLI request may be confirmed by any administrator. */
-    async confirm(id: number, adminId: number): Promise<void> {
+    /**
+     * Applies a pending change as its second administrator (assertSecondPerson); a CLI request may be
+     * confirmed by any administrator. `digest` (the page's): refused unless it is still the change shown.
+     */
+    async confirm(id: number, adminId: number, digest?: string): Promise<void> {
       const r = row(id);
+      assertShown(r, digest);
       const admin = mustBeAdmin(adminId);
-      if (r.requested_by === adminId) throw new ChangeRefusedError(said('store.change.sameAdmin'), 'same_admin');
+      assertSecondPerson(r.requested_by, adminId);
       const payload = JSON.parse(r.payload) as ChangePayloads[ChangeKind];
       await apply(r.kind, payload, id, { requestedBy: nameOf(r.requested_by), confirmedBy: admin.username }, { username: admin.username });
     },
     /** Any administrator may refuse a change; its requester may withdraw it. */
-    reject(id: number, byId: number): void {
+    reject(id: number, byId: number, digest?: string): void {
       db.transaction(() => {
         const r = row(id);
+        assertShown(r, digest);
         const by = r.requested_by === byId ? journalists.byId(byId) : mustBeAdmin(byId);
         db.prepare('DELETE FROM pending_changes WHERE id = ?').run(id);
         audit.append({ actor: { username: by.username }, action: 'change.reject', detail: { change: id, kind: r.kind } });
@@ -211,6 +254,11 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
   return repo;
 }
 export type ChangeRepo = ReturnType<typeof changeRepo>;
+
+/** A short hash of what the Changes page shows of a change; the id too, so it never names another. */
+function digestOf(r: Row, requestedBy: string): string {
+  return createHash('sha256').update(JSON.stringify([r.id, r.kind, r.payload, r.requested_by, requestedBy, r.requested_day])).digest('hex').slice(0, 32);
+}
 
 function auditDetail(e: ChangeEffect, who: Who): AuditDetail {
   const d: AuditDetail = { added: e.added, removed: e.removed, requestedBy: who.requestedBy };

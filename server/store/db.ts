@@ -96,12 +96,17 @@ export const MIGRATIONS: readonly string[] = [
   // sources.desk_id: the desk the source chose; null = the whole newsroom (no desk existed, or before desks).
   // retired_keys: a journalist's earlier keys, kept so that what is sealed to them is named, and openable.
   // pending_changes: a change to who can read what, waiting for a second administrator (requested_by
-  // null: made with the CLI; 'admin': disabling, removing, demoting or resetting an administrator).
+  // null: made with the CLI; 'admin': disabling, removing, demoting, resetting, promoting or replacing
+  // the onion access key of an administrator, or resetting anyone). AUTOINCREMENT: an id is never
+  // used twice, so a confirmation cannot land on a later change that reused a withdrawn one's number.
   // submission_keys: the primary-key fingerprints every object of a submission is sealed to (a
   // journalist outside the conversation's desk sees the items sealed to one of their keys);
   // replies.sealed_to: the same for a reply, as a JSON array.
   // audit_log: staff actions, each entry's hash committing to the previous one (server/audit/).
   // journalists.access_seen: the last audit entry about access this journalist was shown.
+  // journalists.login_issued_by: the administrator who was shown this journalist's current enrolment
+  // link (who added or reset them); null = the CLI, the first run, or unknown. Whoever held the link
+  // could have enrolled as the account, so the two are never each other's second administrator.
   `CREATE TABLE desks (
      id INTEGER PRIMARY KEY,
      name TEXT NOT NULL UNIQUE,
@@ -123,7 +128,7 @@ export const MIGRATIONS: readonly string[] = [
      retired_day TEXT NOT NULL
    );
    CREATE TABLE pending_changes (
-     id INTEGER PRIMARY KEY,
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
      kind TEXT NOT NULL CHECK (kind IN ('enable', 'key', 'member', 'move', 'admin')),
      payload TEXT NOT NULL,
      requested_by INTEGER REFERENCES journalists(id) ON DELETE CASCADE,
@@ -144,7 +149,8 @@ export const MIGRATIONS: readonly string[] = [
      detail TEXT NOT NULL,
      hash TEXT NOT NULL
    );
-   ALTER TABLE journalists ADD COLUMN access_seen INTEGER NOT NULL DEFAULT 0;`,
+   ALTER TABLE journalists ADD COLUMN access_seen INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE journalists ADD COLUMN login_issued_by INTEGER REFERENCES journalists(id) ON DELETE SET NULL;`,
 ];
 
 /**

@@ -87,7 +87,8 @@ export function deskRepo(db: Db, journalists: JournalistRepo, audit: AuditRepo) 
       db.transaction(() => {
         const desk = repo.byId(id);
         db.prepare('UPDATE desks SET texts = ? WHERE id = ?').run(JSON.stringify(clean), id);
-        audit.append({ actor, action: 'desk.texts', detail: { desk: desk.name } });
+        // An access entry, so every journalist is told: renaming a desk can steer sources to it.
+        audit.append({ actor, action: 'access.desk-texts', detail: { added: [], removed: [], desk: desk.name } });
       }).immediate();
     },
     /** Every member, active or not, by username. */

@@ -28,7 +28,7 @@ export class ChangeRefusedError extends ConflictError {
   override name = 'ChangeRefusedError';
   constructor(
     said: Said,
-    readonly code: 'same_admin' | 'not_admin',
+    readonly code: 'same_admin' | 'not_admin' | 'change_changed',
   ) {
     super(said);
   }

@@ -28,7 +28,7 @@ export { UntrustedDatabaseError } from './trust.ts';
 export { DataDirPermissionError } from './permissions.ts';
 export type { Journalist, NewJournalist, KeyFields, RetiredKey, KeyOwner } from './journalists.ts';
 export { DESK_NAME, DESK_TEXT_LIMITS, deskText, type Desk, type DeskText, type DeskTexts } from './desks.ts';
-export { ADMIN_ACTIONS, type AdminAction, type ChangeKind, type ChangePayloads, type ChangeResult, type ChangeEffect, type PendingChange, type MoveObject } from './changes.ts';
+export { ADMIN_ACTIONS, type AdminAction, type TakeAwayAction, type ChangeKind, type ChangePayloads, type ChangeResult, type ChangeEffect, type PendingChange, type MoveObject } from './changes.ts';
 export { LIST_FILTERS, type ListFilter, type ConversationLine, type ConversationPage } from './conversations.ts';
 export { BULK_ACTIONS, type BulkAction, type ConversationSummary } from './bulk.ts';
 export type { NewSource, Source } from './sources.ts';

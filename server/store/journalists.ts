@@ -90,10 +90,19 @@ export function journalistRepo(db: Db, totp: TotpBox) {
   };
   const named = (username: string) => said('store.noJournalistNamed', { username });
   const BY_ID = said('store.noJournalistId');
-  // A key another journalist holds, or held (what is sealed to it stays theirs), is not free.
+  // A key another journalist holds, or held (what is sealed to it stays theirs), is not free; nor is
+  // one anything was ever sealed to, unless it is `exceptId`'s own: a removed journalist's retired
+  // keys go with them, but whoever is given their key would see every item sealed to it (access.ts).
+  const keyClash = db.prepare(
+    `SELECT 1 FROM journalists WHERE fingerprint = @fp AND id != @id
+     UNION ALL SELECT 1 FROM retired_keys WHERE fingerprint = @fp AND journalist_id != @id
+     UNION ALL SELECT 1 WHERE (EXISTS (SELECT 1 FROM submission_keys WHERE fingerprint = @fp)
+         OR EXISTS (SELECT 1 FROM replies r, json_each(r.sealed_to) e WHERE r.sealed_to IS NOT NULL AND e.value = @fp))
+       AND NOT EXISTS (SELECT 1 FROM journalists WHERE id = @id AND fingerprint = @fp)
+       AND NOT EXISTS (SELECT 1 FROM retired_keys WHERE journalist_id = @id AND fingerprint = @fp)`,
+  );
   const assertKeyFree = (fingerprint: string, exceptId = -1) => {
-    const clash = db.prepare('SELECT id FROM journalists WHERE fingerprint = ? AND id != ? UNION ALL SELECT journalist_id FROM retired_keys WHERE fingerprint = ? AND journalist_id != ?').get(fingerprint, exceptId, fingerprint, exceptId);
-    if (clash) throw new ConflictError(said('store.keyInUse'));
+    if (keyClash.get({ fp: fingerprint, id: exceptId })) throw new ConflictError(said('store.keyInUse'));
   };
   type RetiredRow = { journalist_id: number; public_key: string; retired_day: string };
   const toRetired = (r: RetiredRow): RetiredKey => {
@@ -186,13 +195,20 @@ export function journalistRepo(db: Db, totp: TotpBox) {
         if (c.passwordHash === null) db.prepare('UPDATE journalists SET notify_email = NULL, notify_encrypt = 0 WHERE id = ?').run(id);
       })();
     },
-    /** A one-time link token for setting passphrase and TOTP; the database keeps only its hash. */
-    createEnrolment(id: number): string {
+    /**
+     * A one-time link token for setting passphrase and TOTP; the database keeps only its hash, and who
+     * was shown it (`issuer`, an administrator's id; null: the CLI or first run): changes.ts never lets
+     * the two be each other's second administrator.
+     */
+    createEnrolment(id: number, issuer: number | null = null): string {
       const token = randomBytes(32).toString('base64url');
+      db.prepare('UPDATE journalists SET login_issued_by = ? WHERE id = ?').run(issuer, id);
       db.prepare('DELETE FROM enrolments WHERE journalist_id = ?').run(id);
       db.prepare('INSERT INTO enrolments (token_hash, journalist_id, created_day) VALUES (?, ?, ?)').run(hashToken(token), id, today());
       return token;
     },
+    /** Who was shown the journalist's current enrolment link (null: the CLI, first run, or unknown). */
+    loginIssuedBy: (id: number): number | null => (db.prepare('SELECT login_issued_by AS b FROM journalists WHERE id = ?').get(id) as { b: number | null } | undefined)?.b ?? null,
     enrolmentFor(token: string): Journalist {
       const r = db.prepare('SELECT journalist_id AS id FROM enrolments WHERE token_hash = ? AND created_day >= ?').get(hashToken(token), daysBefore(today(), ENROLMENT_DAYS)) as { id: number } | undefined;
       if (!r) throw new NotFoundError(said('store.enrolLink'));

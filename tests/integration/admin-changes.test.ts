@@ -27,6 +27,8 @@ const login = async (who: Awaited<ReturnType<typeof makeAccount>>, step = 0) => 
   return c;
 };
 const actions = () => instance.store.audit.latest(1000).map((e) => e.action);
+// What the Changes page's forms carry: the change as shown (server/store/changes.ts digestOf).
+const digestOf = (id: number) => instance.store.changes.get(id).digest;
 
 beforeAll(async () => {
   instance = await startInstance();
@@ -80,12 +82,12 @@ describe('two administrators', () => {
     expect(page).toContain(`action="/admin/changes/${change.id}/confirm"`);
     // The requester sees no Confirm button, and a forged confirmation is refused with a clear reason.
     expect(await text(anaWeb, '/admin/changes')).not.toContain(`action="/admin/changes/${change.id}/confirm"`);
-    const refused = await anaWeb.post(`/admin/changes/${change.id}/confirm`, { csrf: anaWeb.csrf });
+    const refused = await anaWeb.post(`/admin/changes/${change.id}/confirm`, { csrf: anaWeb.csrf, digest: digestOf(change.id) });
     expect(refused.status).toBe(409);
     expect(await refused.text()).toContain('You asked for this change, so you cannot confirm it: another administrator must.');
     expect(instance.store.journalists.get('carl').active).toBe(false);
     // The other administrator confirms: the key is offered to sources from now on.
-    const confirmed = await benWeb.post(`/admin/changes/${change.id}/confirm`, { csrf: benWeb.csrf });
+    const confirmed = await benWeb.post(`/admin/changes/${change.id}/confirm`, { csrf: benWeb.csrf, digest: digestOf(change.id) });
     expect(confirmed.status).toBe(303);
     expect(instance.store.journalists.get('carl').active).toBe(true);
     expect(await offeredFingerprints()).toContain(fp);
@@ -103,7 +105,7 @@ describe('two administrators', () => {
     const change = instance.store.changes.pending().find((c) => c.kind === 'key')!;
     expect(change.journalist).toBe('carl');
     expect(await text(benWeb, '/admin/changes')).toContain(grouped((await readJournalistKey(publicKey)).fingerprint));
-    expect((await benWeb.post(`/admin/changes/${change.id}/reject`, { csrf: benWeb.csrf })).status).toBe(303);
+    expect((await benWeb.post(`/admin/changes/${change.id}/reject`, { csrf: benWeb.csrf, digest: digestOf(change.id) })).status).toBe(303);
     expect(instance.store.changes.pending()).toEqual([]);
     expect(instance.store.journalists.get('carl').fingerprint).toBe(carl.fingerprint);
     expect(actions()[0]).toBe('change.reject');
@@ -116,7 +118,7 @@ describe('two administrators', () => {
     const change = instance.store.changes.pending().find((c) => c.kind === 'admin')!;
     expect(await text(benWeb, '/admin/changes')).toContain('Disable the administrator <bdi>ben</bdi>.');
     // The requester may withdraw it.
-    expect((await anaWeb.post(`/admin/changes/${change.id}/reject`, { csrf: anaWeb.csrf })).status).toBe(303);
+    expect((await anaWeb.post(`/admin/changes/${change.id}/reject`, { csrf: anaWeb.csrf, digest: digestOf(change.id) })).status).toBe(303);
     expect(instance.store.changes.pending()).toEqual([]);
     expect((await benWeb.post('/admin/changes/999999/confirm', { csrf: benWeb.csrf })).status).toBe(404);
     expect((await benWeb.post('/admin/changes/x1/confirm', { csrf: benWeb.csrf })).status).toBe(404);
@@ -131,7 +133,7 @@ describe('two administrators', () => {
     expect(instance.store.journalists.get('ben').isAdmin).toBe(true);
     const change = instance.store.changes.pending().find((c) => c.kind === 'admin')!;
     expect(await text(benWeb, '/admin/changes')).toContain('Make <bdi>ben</bdi> no longer an administrator.');
-    expect((await benWeb.post(`/admin/changes/${change.id}/reject`, { csrf: benWeb.csrf })).status).toBe(303);
+    expect((await benWeb.post(`/admin/changes/${change.id}/reject`, { csrf: benWeb.csrf, digest: digestOf(change.id) })).status).toBe(303);
     expect(instance.store.journalists.get('ben').isAdmin).toBe(true);
   });
 
@@ -147,7 +149,7 @@ describe('two administrators', () => {
     expect(account).toContain(`Your new key <code>${grouped(fp)}</code> is waiting for a second administrator`);
     expect(instance.store.journalists.get('ben').fingerprint).toBe(ben.fingerprint);
     const change = instance.store.changes.pending().find((c) => c.kind === 'key')!;
-    expect((await anaWeb.post(`/admin/changes/${change.id}/confirm`, { csrf: anaWeb.csrf })).status).toBe(303);
+    expect((await anaWeb.post(`/admin/changes/${change.id}/confirm`, { csrf: anaWeb.csrf, digest: digestOf(change.id) })).status).toBe(303);
     expect(instance.store.journalists.get('ben').fingerprint).toBe(fp);
     expect(await offeredFingerprints()).toContain(fp);
     expect(await offeredFingerprints()).not.toContain(ben.fingerprint);
@@ -158,7 +160,7 @@ describe('two administrators', () => {
     expect((await benWeb.post(`/admin/journalists/${ana.id}/reset`, { csrf: benWeb.csrf })).status).toBe(303);
     expect(instance.store.journalists.get('ana').enrolled).toBe(true);
     const change = instance.store.changes.pending().find((c) => c.kind === 'admin')!;
-    const confirmed = await anaWeb.post(`/admin/changes/${change.id}/confirm`, { csrf: anaWeb.csrf });
+    const confirmed = await anaWeb.post(`/admin/changes/${change.id}/confirm`, { csrf: anaWeb.csrf, digest: digestOf(change.id) });
     expect(confirmed.status).toBe(200);
     expect(await confirmed.text()).toMatch(/<code id="notice-code">[^<]*\/enrol\/[\w-]+<\/code>/);
     expect(instance.store.journalists.get('ana').enrolled).toBe(false);

@@ -67,7 +67,7 @@ describe('desks', () => {
     expect((await post('/admin/desks', { slug: 'investigations', ...TEXTS })).status).toBe(409); // taken
     expect((await post(`/admin/desks/${desk().id}`, { ...TEXTS, name_en: 'Investigations desk' })).status).toBe(303);
     expect(desk().texts.en?.name).toBe('Investigations desk');
-    expect(lastAudit()).toMatchObject({ action: 'desk.texts', detail: { desk: 'investigations' } });
+    expect(lastAudit()).toMatchObject({ action: 'access.desk-texts', detail: { desk: 'investigations' } });
     expect((await post('/admin/desks/999999', TEXTS)).status).toBe(404);
   });
 

@@ -56,7 +56,7 @@ describe('sealdrop desk and the two-person rule', () => {
     await withStore((store) => {
       expect(store.desks.get('news').texts).toEqual({ en: { name: 'News', description: 'What happens today' }, ug: { name: 'خەۋەر', description: '' } });
       expect(store.audit.entries().every((e) => e.actor === 'cli')).toBe(true);
-      expect(store.audit.entries().map((e) => e.action)).toEqual(['journalist.add', 'access.enable', 'desk.add', 'journalist.add', 'access.enable', 'access.member']);
+      expect(store.audit.entries().map((e) => e.action)).toEqual(['journalist.add', 'access.enable', 'access.admin', 'desk.add', 'journalist.add', 'access.enable', 'access.member']);
     });
   }, 60_000);
 

@@ -4,7 +4,7 @@ import { HttpError } from '../../http/errors.ts';
 import { notice } from '../../http/notice.ts';
 import { locals } from '../../http/session.ts';
 import { formFields, viewer, type JournalistDeps } from './common.ts';
-import { showEnrolment } from './admin-journalists.ts';
+import { showAccess, showEnrolment } from './admin-journalists.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { said } from '../../i18n/said.ts';
 import { ChangeRefusedError, type ChangePayloads, type PendingChange } from '../../store/index.ts';
@@ -21,6 +21,7 @@ const toView = (c: PendingChange, me: number): ChangeView => ({
   requestedBy: c.requestedById === null ? null : c.requestedBy,
   requestedDay: c.requestedDay,
   mine: c.requestedById === me,
+  digest: c.digest,
 });
 
 /** /admin/changes: what waits for a second administrator, confirmed or rejected here (the admin gate is adminRoutes'). */
@@ -40,17 +41,20 @@ export function changeAdminRoutes({ store, sessions, onionAccess }: JournalistDe
 
   router.post('/admin/changes/:id/confirm', async (req, res) => {
     const c = change(req);
-    formFields(req, []);
+    // The digest of the change as the page showed it: a different change under this id is refused.
+    const { digest } = formFields(req, ['digest']);
     try {
-      await store.changes.confirm(c.id, me(res).id);
+      await store.changes.confirm(c.id, me(res).id, digest);
     } catch (e) {
       // Said plainly, with the stable code: the requester cannot be their own second administrator.
-      if (e instanceof ChangeRefusedError && e.code === 'same_admin') throw new HttpError(409, said('staff.changes.error.sameAdmin'), 'same_admin');
+      if (e instanceof ChangeRefusedError && e.code === 'same_admin' && c.requestedById === me(res).id) throw new HttpError(409, said('staff.changes.error.sameAdmin'), 'same_admin');
       throw e;
     }
+    const action = c.kind === 'admin' ? (c.payload as ChangePayloads['admin']).action : null;
     // A key that now opens, or an administrator taken away: sessions and onion access follow at once.
-    if (c.kind === 'admin') sessions.destroyFor((c.payload as ChangePayloads['admin']).journalistId);
+    if (action === 'disable' || action === 'remove' || action === 'demote' || action === 'reset') sessions.destroyFor((c.payload as ChangePayloads['admin']).journalistId);
     if (c.kind === 'admin' || c.kind === 'enable') onionAccess?.sync();
+    if (action === 'onion' && onionAccess?.enabled) return showAccess({ store, onionAccess }, res, store.journalists.byId((c.payload as ChangePayloads['admin']).journalistId), HOME);
     // A reset administrator enrols again: the one who confirmed it hands over the new link.
     if (c.kind === 'admin' && c.action === 'reset') {
       const j = store.journalists.byId((c.payload as ChangePayloads['admin']).journalistId);
@@ -62,8 +66,8 @@ export function changeAdminRoutes({ store, sessions, onionAccess }: JournalistDe
 
   router.post('/admin/changes/:id/reject', (req, res) => {
     const c = change(req);
-    formFields(req, []);
-    store.changes.reject(c.id, me(res).id);
+    const { digest } = formFields(req, ['digest']);
+    store.changes.reject(c.id, me(res).id, digest);
     notice(res, 'staff.changes.done.rejected', { username: c.journalist ?? c.desk ?? '' });
     res.redirect(303, HOME);
   });

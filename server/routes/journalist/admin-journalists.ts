@@ -9,7 +9,7 @@ import { formFields, usernameField, viewer, type JournalistDeps } from './common
 import { requestChange } from './two-person.ts';
 import { tOf } from '../../i18n/middleware.ts';
 import { said } from '../../i18n/said.ts';
-import { ADMIN_ACTIONS, type AdminAction, type Journalist } from '../../store/index.ts';
+import { ADMIN_ACTIONS, type TakeAwayAction, type Journalist } from '../../store/index.ts';
 
 const HOME = '/admin/journalists';
 
@@ -38,11 +38,11 @@ export function journalistAdminRoutes({ store, sessions, onionAccess }: Journali
    * Disabling, removing, demoting or resetting: taking an administrator away waits for a second one
    * (else one stolen account removes the other and then acts alone); anyone else goes at once.
    */
-  async function takeAway(req: Request, res: Response, j: Journalist, action: AdminAction): Promise<void> {
+  async function takeAway(req: Request, res: Response, j: Journalist, action: TakeAwayAction): Promise<void> {
     if (action !== 'reset') notSelf(res, j.id, SELF[action]);
     if (action === 'demote' && !j.isAdmin) throw new HttpError(409, said('staff.changes.error.notAdmin'));
     formFields(req, []);
-    if (await requestChange(store, res, 'admin', { journalistId: j.id, action })) return notice(res, 'staff.changes.held.admin', { username: j.username });
+    if (await requestChange(store, res, 'admin', { journalistId: j.id, action })) return notice(res, j.isAdmin ? 'staff.changes.held.admin' : 'staff.changes.held.account', { username: j.username });
     if (action === 'demote') return notice(res, DONE.demote, { username: j.username });
     shutOut(j.id);
     if (action === 'reset') return showLink(req, res, j, tOf(res).text('staff.notice.reset', { username: j.username }));
@@ -80,15 +80,13 @@ export function journalistAdminRoutes({ store, sessions, onionAccess }: Journali
       onionAccess?.sync();
       notice(res, held ? 'staff.changes.held.enable' : 'staff.admin.done.enabled', { username: j.username });
     } else if ((ADMIN_ACTIONS as readonly string[]).includes(action)) {
-      await takeAway(req, res, j, action as AdminAction);
+      await takeAway(req, res, j, action as TakeAwayAction);
       if (res.headersSent) return; // a reset's enrolment link page
     } else if (action === 'access' && onionAccess?.enabled) {
       formFields(req, []);
-      const line = onionAccess.issue(j.id)!;
-      store.audit.append({ actor: { username: locals(res).journalist!.username }, action: 'journalist.onion', detail: { journalist: j.username } });
-      const t = tOf(res);
-      const codes = [{ id: 'notice-access', label: t.text('staff.notice.accessKey'), value: line }];
-      return void res.type('html').send(renderNotice(t, t.text('staff.notice.accessTitle'), [t.text('staff.notice.accessOld', { username: j.username })], { viewer: viewer(res), codes, link: backTo(res, HOME) }));
+      // Another active administrator's key waits for a second one: replacing it locks them out.
+      if (await requestChange(store, res, 'admin', { journalistId: j.id, action: 'onion' })) notice(res, 'staff.changes.held.admin', { username: j.username });
+      else return showAccess({ store, onionAccess }, res, j, HOME);
     } else throw new HttpError(404, said('staff.error.noAction'));
     res.redirect(303, HOME);
   });
@@ -98,9 +96,18 @@ export function journalistAdminRoutes({ store, sessions, onionAccess }: Journali
 
 const backTo = (res: Response, href: string) => ({ href, label: tOf(res).text('staff.notice.back') });
 
+/** A new onion access key for `j`, shown once (the old one stops working); after an applied 'onion' change. */
+export function showAccess({ onionAccess }: Pick<JournalistDeps, 'store' | 'onionAccess'>, res: Response, j: { id: number; username: string }, back: string): void {
+  const line = onionAccess!.issue(j.id)!;
+  const t = tOf(res);
+  const codes = [{ id: 'notice-access', label: t.text('staff.notice.accessKey'), value: line }];
+  res.type('html').send(renderNotice(t, t.text('staff.notice.accessTitle'), [t.text('staff.notice.accessOld', { username: j.username })], { viewer: viewer(res), codes, link: backTo(res, back) }));
+}
+
 /** A journalist's one-time enrolment link (after adding or resetting them), with their onion access key when there is one. */
 export function showEnrolment({ store, onionAccess }: Pick<JournalistDeps, 'store' | 'onionAccess'>, req: Request, res: Response, j: { id: number; username: string }, first: string, back = HOME): void {
-  const link = `${req.protocol}://${req.get('host')}/enrol/${store.journalists.createEnrolment(j.id)}`;
+  // Recorded as the link's issuer: changes.ts never lets the two confirm each other's changes.
+  const link = `${req.protocol}://${req.get('host')}/enrol/${store.journalists.createEnrolment(j.id, locals(res).journalist!.id)}`;
   // The device that opens the link over Tor needs the access key first: both go together, once.
   const access = onionAccess?.issue(j.id) ?? null;
   const t = tOf(res);

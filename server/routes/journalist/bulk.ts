@@ -63,6 +63,11 @@ function confirmDelete(res: Response, b: Bulk, found: ConversationSummary[]): vo
   res.type('html').send(html);
 }
 
+/** Star and done are the conversation's own: a journalist shown only a shared item there gets the 404 of an unknown id. */
+function wholeOnly(store: JournalistDeps['store'], ids: readonly string[], journalistId: number): void {
+  for (const id of ids) store.access.assertWhole(journalistId, id, said('staff.error.noSource'));
+}
+
 /** Star, done, read... on the selected conversations at once, all or none; delete asks first. */
 export function bulkRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
   const router = Router();
@@ -77,6 +82,7 @@ export function bulkRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
       if (gone.some((s) => b.back === `/conversations/${s.id}`)) return void res.redirect(303, '/');
     } else {
       if (b.confirmed) throw new HttpError(400, said('staff.error.bulkConfirmed'));
+      if (b.action !== 'read' && b.action !== 'unread') wholeOnly(store, b.ids, locals(res).journalist!.id);
       const count = store.inbox.apply(b.action, b.ids, locals(res).journalist!.id);
       notice(res, DONE[b.action], { count });
     }
@@ -95,6 +101,7 @@ export function bulkRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
       const id = idParam(req, said('staff.error.noSource'));
       const back = returnPath(f.return, `/conversations/${id}`);
       const action = f[s.field] === '1' ? s.on : s.off;
+      wholeOnly(store, [id], locals(res).journalist!.id);
       notice(res, DONE[action], { count: store.inbox.apply(action, [id], locals(res).journalist!.id) });
       res.redirect(303, back);
     });

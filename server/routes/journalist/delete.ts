@@ -18,6 +18,12 @@ const queryReturn = (req: Request): string | undefined => (typeof req.query.retu
  */
 export function deleteRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
   const router = Router();
+  // Only a member of its conversation's desk deletes an item (for everyone): one shown it as a shared item gets the 404 of an unknown id.
+  const wholeOf = (id: string, j: number): string => {
+    const source = store.inbox.sourceOfSubmission(id, j);
+    store.access.assertWhole(j, source, said('staff.error.noSubmission'));
+    return source;
+  };
   const deletable = [
     {
       path: 'sources',
@@ -33,7 +39,7 @@ export function deleteRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
       path: 'submissions',
       missing: said('staff.error.noSubmission'),
       // One item: named by its conversation's designation and label.
-      what: (id: string, j: number) => ({ source: { ...store.inbox.summaries([store.inbox.sourceOfSubmission(id, j)], j)[0]!, items: 1 }, title: 'staff.confirm.submissionTitle', warning: 'staff.confirm.submission' }),
+      what: (id: string, j: number) => ({ source: { ...store.inbox.summaries([wholeOf(id, j)], j)[0]!, items: 1 }, title: 'staff.confirm.submissionTitle', warning: 'staff.confirm.submission' }),
       remove: async (id: string, s: ConversationSummary, j: number) => {
         await store.inbox.deleteSubmission(id, j);
         return { key: 'staff.notice.deletedSubmission', params: { designation: s.designation }, after: `/conversations/${s.id}` };

@@ -23,10 +23,10 @@ export function replyRoutes({ store, recipients }: Pick<JournalistDeps, 'store'>
   const router = Router();
   router.use(['/sources', '/replies'], requireJournalist);
   const NO_SOURCE = said('staff.error.noSource');
-  /** The source named by the request, if this journalist may see it, and its desk's keys. */
+  /** The source named by the request, if this journalist reads its whole conversation (a shared item's reader does not act on it), and its desk's keys. */
   const visible = async (req: Request, res: Response) => {
     const id = idParam(req, NO_SOURCE);
-    store.access.assertSource(locals(res).journalist!.id, id, NO_SOURCE);
+    store.access.assertWhole(locals(res).journalist!.id, id, NO_SOURCE);
     return { source: store.sources.get(id), desk: await recipients(store.desks.deskOf(id)) };
   };
 

@@ -3,7 +3,7 @@ import { isId, isUsername } from '../../../common/ids.ts';
 import { HttpError } from '../../http/errors.ts';
 import { locals, requireJournalist } from '../../http/session.ts';
 import { idParam, jsonObject } from '../../http/validate.ts';
-import type { Journalist, Store } from '../../store/index.ts';
+import { ConflictError, type Journalist, type Store } from '../../store/index.ts';
 import type { Plan, RewrapObject } from '../../store/rewrap.ts';
 import { said } from '../../i18n/said.ts';
 import type { JournalistDeps } from './common.ts';
@@ -98,6 +98,8 @@ export function rewrapRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
     const body = jsonObject(req, ['toDesk', 'objects']);
     if (body.toDesk !== null && typeof body.toDesk !== 'string') throw new HttpError(400, said('staff.rewrap.badDesk'));
     const toDeskId = body.toDesk === null ? null : store.desks.get(body.toDesk).id;
+    // Before "same desk": else one shown a shared item learns which desk the conversation is in.
+    if (!store.access.readsWhole(me(res).id, id)) throw new ConflictError(said('staff.rewrap.notWhole'));
     if (store.access.deskOf(id) === toDeskId) throw new HttpError(409, said('staff.rewrap.sameDesk'));
     const objects = uploaded(body.objects);
     const plan = await store.rewrap.planMove(id, toDeskId, me(res).id);

@@ -6,9 +6,9 @@ import type { Translator } from '../../i18n/index.ts';
 
 // The kinds of access change the catalog names; an administrator's account change reads as its
 // action; anything else (a kind added later) reads "other".
-const KINDS = new Set(['enable', 'key', 'member', 'move', 'share', 'rotate', 'removed', 'disable', 'remove', 'demote', 'reset']);
+const KINDS = new Set(['enable', 'key', 'member', 'move', 'share', 'rotate', 'removed', 'disable', 'remove', 'demote', 'reset', 'promote', 'onion', 'enrol', 'texts']);
 function kindOf(e: AuditEntry): string {
-  const kind = e.action === 'access.member-removed' ? 'removed' : e.action === 'access.admin' ? String(e.detail.action) : e.action.replace(/^access\./, '');
+  const kind = e.action === 'access.member-removed' ? 'removed' : e.action === 'access.desk-texts' ? 'texts' : e.action === 'access.admin' ? String(e.detail.action) : e.action.replace(/^access\./, '');
   return KINDS.has(kind) ? kind : 'other';
 }
 

@@ -39,7 +39,7 @@ describe('desks', () => {
     expect(deskText(desk, 'zh-Hans')).toEqual(TEXTS.en);
     store.desks.setTexts(desk.id, { en: { name: '  ', description: '' } }, 'cli');
     expect(deskText(store.desks.byId(desk.id), 'en')).toEqual({ name: 'news', description: '' });
-    expect(store.audit.latest(1)[0]).toMatchObject({ action: 'desk.texts', detail: { desk: 'news' } });
+    expect(store.audit.latest(1)[0]).toMatchObject({ action: 'access.desk-texts', detail: { desk: 'news' } });
   });
 
   test('members: added at once by the applier, removed at once with an access entry naming the fingerprint', async () => {

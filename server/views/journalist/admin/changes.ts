@@ -1,4 +1,5 @@
 import { csrfField, type Viewer } from '../frame.ts';
+import { escapeHtml } from '../../escape.ts';
 import { adminPage } from './page.ts';
 import { fingerprintGroups } from '../fingerprint.ts';
 import type { Translator } from '../../../i18n/index.ts';
@@ -18,6 +19,8 @@ export type ChangeView = {
   requestedDay: string;
   /** The viewer asked for it: they may withdraw it, not confirm it. */
   mine: boolean;
+  /** Sent with Confirm and Reject: the server refuses them if the change under this id is not this one. */
+  digest: string;
 };
 
 
@@ -39,7 +42,7 @@ function what(t: Translator, c: ChangeView): string {
 
 function buttons(t: Translator, c: ChangeView, csrf: string): string {
   const form = (action: string, key: string, danger = false) =>
-    `<form method="post" action="/admin/changes/${c.id}/${action}" class="inline">${csrfField(csrf)}<button type="submit"${danger ? ' class="danger"' : ''}>${t.html(key)}</button></form>`;
+    `<form method="post" action="/admin/changes/${c.id}/${action}" class="inline">${csrfField(csrf)}<input type="hidden" name="digest" value="${escapeHtml(c.digest)}"><button type="submit"${danger ? ' class="danger"' : ''}>${t.html(key)}</button></form>`;
   // The requester cannot confirm their own change: the button is not offered (the server refuses it anyway).
   const confirm = c.mine ? `<span class="hint">${t.html('staff.changes.yours')}</span>` : form('confirm', 'staff.changes.confirm');
   return `<p class="journalist-actions">${confirm} ${form('reject', c.mine ? 'staff.changes.withdraw' : 'staff.changes.reject', true)}</p>`;
