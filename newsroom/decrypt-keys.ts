@@ -14,37 +14,25 @@ export class NoKeyError extends Error {
   override name = 'NoKeyError';
 }
 
-/** A --key file's text and its passphrase: what each decrypting thread reads its own copy of the key from. */
-export type KeySource = { file: string; text: string; passphrase?: string };
-
 /**
- * The --key files and their passphrases, in order; --passphrase-file once (for every protected
- * key) or once per --key, in the same order.
+ * The private keys of --key, in order; --passphrase-file once (for every protected key) or once
+ * per --key, in the same order.
  */
-export async function readKeySources(files: string[], passphraseFiles: string[]): Promise<KeySource[]> {
+export async function readKeys(files: string[], passphraseFiles: string[]): Promise<PrivateKey[]> {
   if (passphraseFiles.length > 1 && passphraseFiles.length !== files.length) {
     throw new CliError(`Give --passphrase-file once (for every key) or once per --key, in the same order: ${files.length} key(s), ${passphraseFiles.length} passphrase file(s).`);
   }
-  const sources: KeySource[] = [];
+  const keys: PrivateKey[] = [];
   for (const [i, file] of files.entries()) {
     const text = await readFile(file, 'utf8').catch(() => {
       throw new CliError(`Cannot read ${file}.`);
     });
     const passphraseFile = passphraseFiles[passphraseFiles.length > 1 ? i : 0];
     const passphrase = passphraseFile ? (await readFile(passphraseFile, 'utf8')).replace(/\r?\n$/, '') : undefined;
-    sources.push({ file, text, passphrase });
-  }
-  return sources;
-}
-
-/** The private keys of `sources`, unlocked; an error names the file when there are several. */
-export async function unlockKeys(sources: KeySource[]): Promise<PrivateKey[]> {
-  const keys: PrivateKey[] = [];
-  for (const { file, text, passphrase } of sources) {
     try {
       keys.push(await readPrivateKey(text, passphrase));
     } catch (error) {
-      if (sources.length > 1) (error as Error).message = `${file}: ${(error as Error).message}`;
+      if (files.length > 1) (error as Error).message = `${file}: ${(error as Error).message}`;
       throw error;
     }
   }

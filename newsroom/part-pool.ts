@@ -2,13 +2,13 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DecryptionError } from '../common/envelope/index.ts';
 import type { OpenedPart } from './bulk-open.ts';
-import type { KeySource } from './decrypt-keys.ts';
+import type { OpenedSessionKey } from '../common/envelope/session-key.ts';
 
 // `sealdrop decrypt` on every core: parts are independent OpenPGP messages, so worker threads open
 // several at once while the main thread reads the next ones and writes the finished ones, strictly
 // in order. ReadAhead bounds how many are in memory: a slow disk does not let parts pile up.
 
-type Job = { object: Uint8Array; resolve: (p: OpenedPart) => void; reject: (e: Error) => void };
+type Job = { object: Uint8Array; key: OpenedSessionKey; resolve: (p: OpenedPart) => void; reject: (e: Error) => void };
 type Answer = { ok: true; plaintext: Uint8Array; sha256: string } | { ok: false; message: string };
 
 /** Worker threads that decrypt one part each at a time; `open` queues when all are busy. */
@@ -17,15 +17,15 @@ export class PartPool {
   private readonly all: Worker[] = [];
   private readonly queue: Job[] = [];
 
-  /** `keys`: each thread unlocks its own copy (a PrivateKey does not cross threads). */
-  constructor(private readonly keys: KeySource[], readonly size = availableParallelism()) {
-    // Started at once: a thread takes a second or more to load openpgp.js and unlock its keys.
+  constructor(readonly size = availableParallelism()) {
+    // Started at once: loading a thread's code takes a while, done while the main thread reads keys and manifests.
     for (let i = 0; i < size; i++) this.idle.push(this.spawn());
   }
 
-  open(object: Uint8Array): Promise<OpenedPart> {
+  /** Decrypts `object` (a whole part) under its session key, unwrapped by the caller. */
+  open(object: Uint8Array, key: OpenedSessionKey): Promise<OpenedPart> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ object, resolve, reject });
+      this.queue.push({ object, key, resolve, reject });
       this.next();
     });
   }
@@ -52,11 +52,11 @@ export class PartPool {
     worker.on('message', done).on('error', done);
     // A large part moves to the worker; a small one may share Node's buffer pool and is copied.
     const object = job.object.byteLength >= 64 * 1024 && job.object.byteOffset === 0 && job.object.byteLength === job.object.buffer.byteLength ? job.object : job.object.slice();
-    worker.postMessage({ object }, [object.buffer as ArrayBuffer]);
+    worker.postMessage({ object, key: job.key }, [object.buffer as ArrayBuffer]);
   }
 
   private spawn(): Worker {
-    const worker = new Worker(new URL('./part-worker-boot.js', import.meta.url), { workerData: { keys: this.keys } });
+    const worker = new Worker(new URL('./part-worker-boot.js', import.meta.url));
     this.all.push(worker);
     return worker;
   }

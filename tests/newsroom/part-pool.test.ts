@@ -3,8 +3,9 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   DecryptionError, encryptObject, generateKeyPair, openManifest, openSubmission, readJournalistKey, readPrivateKey, sealFile, SubmissionSealer,
-  type PrivateKey, type PublicKey,
+  splitHeader, type PrivateKey, type PublicKey,
 } from '../../common/envelope/index.ts';
+import { sessionKeyOpener } from '../../common/envelope/session-key.ts';
 import { PartPool, ReadAhead } from '../../newsroom/part-pool.ts';
 
 // sealdrop decrypt's pipeline (newsroom/part-pool.ts): parts decrypted in worker threads, several
@@ -13,12 +14,13 @@ import { PartPool, ReadAhead } from '../../newsroom/part-pool.ts';
 let key: PrivateKey;
 let recipient: PublicKey;
 let pool: PartPool;
+const unwrap = (object: Uint8Array) => sessionKeyOpener([key])(object.subarray(0, splitHeader(object).sealedAt));
 
 beforeAll(async () => {
   const pair = await generateKeyPair({ name: 'Jo', passphrase: 'pool test passphrase' });
   key = await readPrivateKey(pair.privateKey, 'pool test passphrase');
   recipient = (await readJournalistKey(pair.publicKey)).key;
-  pool = new PartPool([{ file: 'key.asc', text: pair.privateKey, passphrase: 'pool test passphrase' }], 2);
+  pool = new PartPool(2);
 });
 afterAll(() => pool?.close());
 
@@ -75,7 +77,7 @@ describe('PartPool', () => {
     const objects = await Promise.all(data.map((d) => encryptObject({ data: d, recipients: [recipient] })));
     const broken = Uint8Array.from(objects[0]!);
     broken[broken.length - 40]! ^= 1;
-    const results = await Promise.allSettled([...objects, broken].map((o) => pool.open(Uint8Array.from(o))));
+    const results = await Promise.allSettled([...objects, broken].map(async (o) => pool.open(Uint8Array.from(o), await unwrap(o))));
     for (const [i, d] of data.entries()) {
       const r = results[i]!;
       expect(r.status).toBe('fulfilled');
@@ -94,7 +96,7 @@ describe('PartPool', () => {
     const parts: Uint8Array[] = [];
     for await (const part of sealFile(sealer, file.length, async (s, e) => file.subarray(s, e))) parts.push(part);
     const manifest = await openManifest({ data: await sealer.sealManifest(), keys: [key] });
-    const ahead = new ReadAhead(manifest.partCount, (n) => pool.open(Uint8Array.from(parts[n - 1]!)), 4);
+    const ahead = new ReadAhead(manifest.partCount, async (n) => pool.open(Uint8Array.from(parts[n - 1]!), await unwrap(parts[n - 1]!)), 4);
     const written: Uint8Array[] = [];
     await openSubmission({
       manifest, keys: [key], readPart: async () => null, openPart: (n) => ahead.take(n),
