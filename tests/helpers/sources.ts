@@ -28,6 +28,15 @@ export function newSource(store: Store, loginSecret = randomBytes(32).toString('
   return { ...store.sources.create({ loginSecret, ...SOURCE_KEY, privateKey: 'private' }), loginSecret };
 }
 
+/** A complete one-part item of stand-in bytes, recorded as sealed to `sealedTo` (fingerprints): what visibility reads. */
+export async function sealedItem(store: Store, sourceId: string, sealedTo: string[]): Promise<string> {
+  const id = store.submissions.create(sourceId, 1);
+  await store.submissions.putPart(id, 1, new Uint8Array(4096));
+  await store.submissions.putManifest(id, new Uint8Array(600));
+  store.submissions.complete(id, sealedTo);
+  return id;
+}
+
 /** A source registered through the API exactly as the page does it; returns its session token. `chosen`: a codename of one's own (one made before a change to the word list). */
 export async function registerApiSource(sourceUrl: string, chosen?: string, desk?: number): Promise<{ token: string; codename: string; keyPassphrase: string; publicKey: string; privateKey: string }> {
   const { generateSourceKeyPair } = await import('../../common/envelope/index.ts');

@@ -9,7 +9,7 @@ import { ensureService } from '../../server/tor/services.ts';
 import { sealdrop } from '../helpers/cli.ts';
 import { addJournalist } from '../helpers/journalists.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
-import { newSource } from '../helpers/sources.ts';
+import { newSource, sealedItem } from '../helpers/sources.ts';
 import { loggedIn, type StaffClient } from '../helpers/staff-client.ts';
 
 // The two-person rule on the web and the CLI (independent review of issue 23; store-level findings
@@ -22,13 +22,7 @@ type Account = Awaited<ReturnType<typeof loggedIn>>;
 let ana: Account, ben: Account, cam: Account, carl: Account;
 let conv: { id: string; shared: string; own: string };
 
-async function item(source: string, sealedTo: string[]): Promise<string> {
-  const id = instance.store.submissions.create(source, 1);
-  await instance.store.submissions.putPart(id, 1, new Uint8Array(4096));
-  await instance.store.submissions.putManifest(id, new Uint8Array(600));
-  instance.store.submissions.complete(id, sealedTo);
-  return id;
-}
+const item = (source: string, sealedTo: string[]) => sealedItem(instance.store, source, sealedTo);
 function send(c: StaffClient, method: string, url: string, body?: string | Uint8Array, type?: string): Promise<Response> {
   const headers: Record<string, string> = { cookie: c.cookie, 'sec-fetch-site': 'same-origin', 'x-csrf-token': c.csrf, ...(type ? { 'content-type': type } : {}) };
   return fetch(`${instance.journalistUrl}${url}`, { method, headers, body: body as BodyInit | undefined, redirect: 'manual' });

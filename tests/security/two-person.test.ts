@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { addJournalist, keyFields } from '../helpers/journalists.ts';
-import { newSource } from '../helpers/sources.ts';
+import { newSource, sealedItem } from '../helpers/sources.ts';
 import { tempStore } from '../helpers/temp-store.ts';
 import { chosenDesk, offeredDesks } from '../../server/sources/desks.ts';
 import { recipientsOf } from '../../server/recipients.ts';
@@ -140,10 +140,7 @@ describe('finding 6: a key anything was sealed to is never given to someone else
     const jo = store.journalists.add({ ...keys.jo, username: 'jo' });
     const kim = store.journalists.add({ ...keys.kim, username: 'kim' });
     const source = newSource(store);
-    const item = store.submissions.create(source.id, 1);
-    await store.submissions.putPart(item, 1, new Uint8Array(64));
-    await store.submissions.putManifest(item, new Uint8Array(64));
-    store.submissions.complete(item, [jo.fingerprint]);
+    await sealedItem(store, source.id, [jo.fingerprint]);
     await store.replies.add(source.id, new Uint8Array(64), ada.id, ['source', kim.fingerprint]);
     for (const j of [jo, kim]) {
       await store.changes.request('admin', { journalistId: j.id, action: 'remove' }, ada.id);
