@@ -1,10 +1,10 @@
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { decryptObject, encryptObject, generateKeyPair, readJournalistKey, readPrivateKey, splitHeader, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
 import { sessionKeyOpener, wrapSessionKey } from '../../common/envelope/session-key.ts';
 import { packetHeader, sealObject } from '../../server/nojs/seipd.ts';
-import { openBulk } from '../../newsroom/bulk-open.ts';
+import { cfbDecrypt, openBulk } from '../../newsroom/bulk-open.ts';
 
 // sealdrop decrypt's native bulk layer (newsroom/bulk-open.ts over common/envelope/seipd-read.ts)
 // against openpgp.js's decryption, which it replaced: the same plaintext for every object either
@@ -21,6 +21,18 @@ beforeAll(async () => {
 
 const native = async (object: Uint8Array) => openBulk(object, await sessionKeyOpener([key])(object.subarray(0, splitHeader(object).sealedAt)));
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+test('CFB decryption as one ECB pass and an XOR equals OpenSSL\'s CFB, for every key size and length', () => {
+  fc.assert(
+    fc.property(fc.constantFrom(16, 24, 32), fc.integer({ min: 0, max: 70_000 }), (keyBytes, size) => {
+      const k = randomBytes(keyBytes);
+      const ciphertext = randomBytes(size + 3).subarray(3); // at an odd offset, as inside an object
+      const reference = createDecipheriv(`aes-${keyBytes * 8}-cfb`, k, Buffer.alloc(16));
+      expect(cfbDecrypt(k, ciphertext).equals(Buffer.concat([reference.update(ciphertext), reference.final()]))).toBe(true);
+    }),
+    { numRuns: 200 },
+  );
+});
 
 describe('the same plaintext as openpgp.js', () => {
   test('objects openpgp.js writes (the page, the manifest) and the no-JS path writes, at random sizes', async () => {
