@@ -10,7 +10,7 @@ export type Event =
   | 'started' | 'stopping' | 'stopped'
   | 'cut_uploads_dropped' | 'orphans_swept' | 'purged' | 'purge_failed'
   | 'request_failed' | 'disk_low' | 'disk_full'
-  | 'key_unusable' | 'data_dir_tightened' | 'tor'
+  | 'key_unusable' | 'key_id_ambiguous' | 'data_dir_tightened' | 'tor'
   | 'notice_failed';
 
 /** A field value: a count, a flag, or a word chosen by the code (an error class, a method, a listener). */

@@ -35,17 +35,31 @@ export class BackupEntryError extends Error {
  * need a copy on disk, and a copy a kill left behind would keep rows after they were deleted or
  * purged. Objects only ever appear and disappear, never change; one a journalist deleted while
  * the backup ran is left out, and so are the rows that name it, so the snapshot is a state the
- * drop really passed through (with that deletion done).
+ * drop really passed through (with that deletion done). A file gone whose row the live database
+ * still holds was not deleted but replaced (a re-wrap swaps pointers, then unlinks the old files;
+ * a part sent again): the copy is stale, so it is taken again, a few times, then the backup fails
+ * loudly rather than silently leave out material that still exists.
  */
 export async function takeSnapshot(db: Db, dataDir: string, _keyFile?: string): Promise<Snapshot> {
-  const copy = new Database(db.serialize());
-  try {
-    copy.pragma('foreign_keys = ON');
-    const objects = dropMissing(copy, path.join(dataDir, 'objects'));
-    return { database: copy.serialize(), objects, tor: await torFiles(dataDir) };
-  } finally {
-    copy.close();
+  for (let attempt = 1; ; attempt++) {
+    const copy = new Database(db.serialize());
+    try {
+      copy.pragma('foreign_keys = ON');
+      const objects = dropMissing(copy, db, path.join(dataDir, 'objects'));
+      if (objects) return { database: copy.serialize(), objects, tor: await torFiles(dataDir) };
+    } finally {
+      copy.close();
+    }
+    if (attempt === SNAPSHOT_ATTEMPTS) throw new SnapshotError(`Objects the database still names went missing during ${SNAPSHOT_ATTEMPTS} attempts; no backup was written. Run the backup again; if this repeats, objects are missing from the data directory.`);
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
   }
+}
+
+const SNAPSHOT_ATTEMPTS = 5;
+
+/** Objects the database names went missing while no deletion explains it: no backup is made. */
+export class SnapshotError extends Error {
+  override name = 'SnapshotError';
 }
 
 /** The onion services' keys and the journalist service's client list, as backup entries. */
@@ -65,15 +79,20 @@ export async function readKeyFile(keyFile: string): Promise<Buffer | null> {
   return existsSync(keyFile) ? readFile(keyFile) : null;
 }
 
-function dropMissing(copy: Database.Database, objectsDir: string): string[] {
+/**
+ * Leaves out of the copy the rows whose files are gone because the live database deleted them; the
+ * objects the copy names, or null when a file is gone but its row is still live (take the copy again).
+ */
+function dropMissing(copy: Database.Database, live: Db, objectsDir: string): string[] | null {
   const missing = (name: string) => !existsSync(path.join(objectsDir, name));
   const submissions = copy.prepare('SELECT id, manifest_blob FROM submissions').all() as { id: string; manifest_blob: string | null }[];
   const partsOf = copy.prepare('SELECT blob FROM parts WHERE submission_id = ?');
   const gone = submissions.filter((s) => (s.manifest_blob && missing(s.manifest_blob)) || (partsOf.all(s.id) as { blob: string }[]).some((p) => missing(p.blob)));
+  const replies = (copy.prepare('SELECT id, blob FROM replies').all() as { id: string; blob: string }[]).filter((r) => missing(r.blob));
+  const stillLive = (table: 'submissions' | 'replies', id: string) => live.prepare(`SELECT 1 FROM ${table} WHERE id = ?`).get(id) !== undefined;
+  if (gone.some((s) => stillLive('submissions', s.id)) || replies.some((r) => stillLive('replies', r.id))) return null;
   deleteSubmissionRows(copy, gone.map((s) => s.id));
-  for (const r of copy.prepare('SELECT id, blob FROM replies').all() as { id: string; blob: string }[]) {
-    if (missing(r.blob)) copy.prepare('DELETE FROM replies WHERE id = ?').run(r.id);
-  }
+  for (const r of replies) copy.prepare('DELETE FROM replies WHERE id = ?').run(r.id);
   return (copy.prepare(NAMED_OBJECTS_SQL).all() as { b: string }[]).map((n) => n.b);
 }
 

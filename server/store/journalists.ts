@@ -157,7 +157,7 @@ export function journalistRepo(db: Db, totp: TotpBox) {
       if (old.fingerprint === key.fingerprint) throw new ConflictError(said('store.sameKey'));
       db.transaction(() => {
         db.prepare('INSERT OR REPLACE INTO retired_keys (fingerprint, journalist_id, recipient_key_id, public_key, retired_day) VALUES (?, ?, ?, ?, ?)').run(
-          old.fingerprint, id, keyIdsOf(old.publicKey).keyIds.at(-1)!, old.publicKey, today(),
+          old.fingerprint, id, row('id', id)!.recipient_key_id, old.publicKey, today(), // the recipient subkey, not the key's last subkey (a signing or authentication one on smartcard layouts)
         );
         // Taking back a key used before makes it current again, not both.
         db.prepare('DELETE FROM retired_keys WHERE fingerprint = ?').run(key.fingerprint);

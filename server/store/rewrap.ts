@@ -1,10 +1,12 @@
 import { readAddedPackets, readObjectHeaders, rewrapObject } from '../../common/envelope/index.ts';
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
+import { canSee } from './access.ts';
 import { ConflictError, InvalidInputError } from './errors.ts';
 import {
   conversationObjects, headerOf, itemObjects, labelObject, planOf, readsWhole, replaceDecision, shareDecision, type ObjectHeader, type ObjectPlan, type Plan, type Reader,
 } from './rewrap-plan.ts';
+import { keyIdOwners } from './sealed-to.ts';
 import { said } from '../i18n/said.ts';
 
 // Sharing, moving and key rotation by re-wrapping (docs/desks.md). The page uploads, per object,
@@ -51,23 +53,23 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
       if (viewer !== null && !readsWhole(db, sourceId, viewer)) throw new ConflictError(said('staff.rewrap.notWhole'));
       const readers = readersWhere('(@desk IS NULL OR j.id IN (SELECT journalist_id FROM desk_members WHERE desk_id = @desk))', { desk: toDeskId });
       if (readers.length === 0) throw new ConflictError(said('staff.rewrap.noReaders'));
+      // Every key ID of the readers' keys, current and retired (not only the recorded recipient subkey).
+      const ids = new Set(readers.map((r) => r.id));
       const stay = new Set(readers.map((r) => r.keyId));
-      const retired = db.prepare('SELECT recipient_key_id FROM retired_keys WHERE journalist_id IN (SELECT value FROM json_each(?))').pluck();
-      for (const id of retired.all(JSON.stringify(readers.map((r) => r.id))) as string[]) stay.add(id.toLowerCase());
-      const source = db.prepare('SELECT recipient_key_id FROM sources WHERE id = ?').pluck().get(sourceId) as string | null | undefined;
-      if (source) stay.add(source.toLowerCase());
+      for (const [id, owner] of keyIdOwners(db)) if (ids.has(owner.journalistId)) stay.add(id);
       return planOf(await headersOf(conversationObjects(db, sourceId, null)), readers, replaceDecision(readers, (id) => stay.has(id)));
     },
     /** Everything sealed to the journalist's retired keys: their current key added, the retired keys' PKESKs dropped. */
     async planRotate(journalistId: number): Promise<Plan> {
-      const retired = new Set((db.prepare('SELECT recipient_key_id FROM retired_keys WHERE journalist_id = ?').pluck().all(journalistId) as string[]).map((k) => k.toLowerCase()));
+      // Every key ID of my retired keys that no other key claims (keyIdOwners): never a colleague's PKESK.
+      const retired = new Set([...keyIdOwners(db)].filter(([, o]) => o.retired && o.journalistId === journalistId).map(([id]) => id));
       const readers = readersWhere('j.id = @id', { id: journalistId });
       if (retired.size === 0 || readers.length === 0) throw new ConflictError(said('staff.rewrap.nothing'));
       const mine = 'SELECT fingerprint FROM retired_keys WHERE journalist_id = @id';
       const items = db.prepare(`SELECT s.id, s.manifest_blob FROM submissions s WHERE s.state = 'complete' AND s.id IN (SELECT submission_id FROM submission_keys WHERE fingerprint IN (${mine})) ORDER BY s.rowid`).all({ id: journalistId }) as { id: string; manifest_blob: string }[];
       const replies = db.prepare(`SELECT r.id, r.blob FROM replies r WHERE EXISTS (SELECT 1 FROM json_each(r.sealed_to) e WHERE e.value IN (${mine})) ORDER BY r.rowid`).all({ id: journalistId }) as { id: string; blob: string }[];
       // Labels record no keys: each one's header (a few hundred bytes, in its row) says whether it is sealed to a retired key.
-      const labels = (db.prepare('SELECT id, label FROM sources WHERE label IS NOT NULL').all() as { id: string; label: string }[]).map((r) => labelObject(r.id, r.label));
+      const labels = (db.prepare(`SELECT so.id, so.label FROM sources so WHERE so.label IS NOT NULL AND ${canSee('so')}`).all({ journalist: journalistId }) as { id: string; label: string }[]).map((r) => labelObject(r.id, r.label));
       const objects = [...items.flatMap((s) => itemObjects(db, s.id, s.manifest_blob)), ...replies.map((r) => ({ ref: `r:${r.id}`, blob: r.blob, submission: null, reply: r.id }))];
       const sealedToRetired: ObjectHeader[] = [];
       for (const l of labels) {
@@ -77,7 +79,8 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
       return planOf([...(await headersOf(objects)), ...sealedToRetired], readers, replaceDecision(readers, (id) => !retired.has(id)));
     },
     /** Writes the new objects, then swaps pointers and sealed-to rows and runs `finish` (its audit entry) in one transaction. */
-    async apply(plan: Plan, uploaded: readonly RewrapObject[], finish: () => void): Promise<void> {
+    /** `unchanged`: runs first in the transaction and throws if what was planned against has changed since (a move). */
+    async apply(plan: Plan, uploaded: readonly RewrapObject[], finish: () => void, unchanged: () => void = () => undefined): Promise<void> {
       const added = matchUploads(plan, uploaded);
       const written: string[] = [];
       try {
@@ -91,6 +94,7 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
         }
         const others = await untouchedOfItems(plan);
         db.transaction(() => {
+          unchanged();
           for (const s of swaps) swapPointer(db, s);
           recordSealedTo(db, swaps, others);
           finish();
@@ -105,10 +109,19 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
 
   /** The ChangeHooks.move of store/changes.ts: a move applied (at once, or when confirmed) re-wraps against the objects as they are then. */
   // The packets were checked when the move was asked for: a mismatch now means the conversation changed since.
-  const move = async (payload: { sourceId: string; toDeskId: number | null; objects: RewrapObject[] }, finish: () => void): Promise<void> =>
-    repo.apply(await repo.planMove(payload.sourceId, payload.toDeskId, null), payload.objects, finish).catch((error: unknown) => {
+  // The conversation as planned (its desk, every complete item's and reply's objects and the label) must be
+  // the one the transaction moves: an item completed or a reply posted meanwhile is sealed to the old desk.
+  const move = async (payload: { sourceId: string; toDeskId: number | null; objects: RewrapObject[] }, finish: () => void): Promise<void> => {
+    const planned = conversationState(payload.sourceId); // read in the same tick as planMove's rows
+    const unchanged = () => {
+      if (conversationState(payload.sourceId) !== planned) throw new ConflictError(said('staff.rewrap.changed'));
+    };
+    return repo.apply(await repo.planMove(payload.sourceId, payload.toDeskId, null), payload.objects, finish, unchanged).catch((error: unknown) => {
       throw error instanceof InvalidInputError ? new ConflictError(said('staff.rewrap.changed')) : error;
     });
+  };
+  const conversationState = (sourceId: string): string =>
+    JSON.stringify([db.prepare('SELECT desk_id FROM sources WHERE id = ?').pluck().get(sourceId) ?? null, conversationObjects(db, sourceId, null).map((o) => [o.ref, o.blob])]);
 
   /** The other objects of each item the plan touches: their key IDs count in the item's sealed-to rows. */
   async function untouchedOfItems(plan: Plan): Promise<ObjectHeader[]> {
@@ -158,21 +171,25 @@ function swapPointer(db: Db, { plan, blob, size }: Swap): void {
 
 /** submission_keys and replies.sealed_to from the new headers (key IDs mapped to fingerprints, as the backfill does). */
 function recordSealedTo(db: Db, swaps: Swap[], others: ObjectHeader[]): void {
-  const rows = db.prepare('SELECT recipient_key_id AS id, fingerprint FROM journalists UNION ALL SELECT recipient_key_id, fingerprint FROM retired_keys').all() as { id: string; fingerprint: string }[];
-  const known = new Map(rows.map((r) => [r.id.toLowerCase(), r.fingerprint]));
+  const owners = keyIdOwners(db);
+  const fingerprintOf = (id: string) => owners.get(id)?.fingerprint ?? `unknown:${id}`;
+  const sourceKey = db.prepare('SELECT so.recipient_key_id FROM sources so WHERE so.id = (SELECT source_id FROM submissions WHERE id = @item UNION ALL SELECT source_id FROM replies WHERE id = @reply)').pluck();
+  const sourceKeyOf = (item: string | null, reply: string | null) => (sourceKey.get({ item, reply }) as string | null | undefined)?.toLowerCase();
   const byItem = new Map<string, Set<string>>();
   for (const { submission, keyIds } of [...swaps.map((s) => ({ submission: s.plan.submission, keyIds: s.keyIds })), ...others]) {
     if (!submission) continue;
     const set = byItem.get(submission) ?? byItem.set(submission, new Set()).get(submission)!;
-    for (const id of keyIds) set.add(known.get(id) ?? `unknown:${id}`);
+    // The source's own key (a manifest is sealed to it too) is no journalist's: left out, as sealed-to.ts does.
+    const source = sourceKeyOf(submission, null);
+    for (const id of keyIds) if (id !== source) set.add(fingerprintOf(id));
   }
   for (const [id, fps] of byItem) {
     db.prepare('DELETE FROM submission_keys WHERE submission_id = ?').run(id);
     for (const fp of fps) db.prepare('INSERT INTO submission_keys (submission_id, fingerprint) VALUES (?, ?)').run(id, fp);
   }
   for (const s of swaps.filter((x) => x.plan.reply)) {
-    const source = (db.prepare('SELECT so.recipient_key_id FROM replies r JOIN sources so ON so.id = r.source_id WHERE r.id = ?').pluck().get(s.plan.reply) as string | null)?.toLowerCase();
-    const fps = [...new Set(s.keyIds.map((id) => (id === source ? 'source' : (known.get(id) ?? `unknown:${id}`))))];
+    const source = sourceKeyOf(null, s.plan.reply);
+    const fps = [...new Set(s.keyIds.map((id) => (id === source ? 'source' : fingerprintOf(id))))];
     db.prepare('UPDATE replies SET sealed_to = ? WHERE id = ?').run(JSON.stringify(fps), s.plan.reply);
   }
 }

@@ -1,7 +1,9 @@
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { readRecipientKeyIds } from '../../common/envelope/headers.ts';
+import { log } from '../log/index.ts';
 import type { Db } from './db.ts';
+import { keyIdsOf as idsOfKey } from './key-ids.ts';
 
 // Which keys each item and reply is sealed to is written when it is stored (submissions.complete,
 // replies.add). Rows made before schema 9 (and items completed by code that passed none) are
@@ -35,12 +37,43 @@ function keyIdsOf(objectsDir: string, name: string): string[] | null {
   }
 }
 
+/** Whose key a key ID is: the key's primary fingerprint, its journalist, and whether it is retired. */
+export type KeyIdOwner = { fingerprint: string; journalistId: number; retired: boolean };
+
+/**
+ * Every key ID (primary and every subkey: a PKESK may name any encryption subkey, and a smartcard
+ * key's recipient subkey is not always its last) of every journalist key, current and retired → its
+ * key. A key ID two different keys claim is nobody's: "last one wins" would let one journalist's key
+ * stand for another's (sealed-to rows, a rotation dropping a colleague's PKESK), so it maps to
+ * nothing (shown as unknown) and a warning is logged.
+ */
+export function keyIdOwners(db: Db): Map<string, KeyIdOwner> {
+  const rows = db
+    .prepare('SELECT id AS journalistId, fingerprint, recipient_key_id AS keyId, public_key AS publicKey, 0 AS retired FROM journalists UNION ALL SELECT journalist_id, fingerprint, recipient_key_id, public_key, 1 FROM retired_keys')
+    .all() as { journalistId: number; fingerprint: string; keyId: string; publicKey: string; retired: number }[];
+  const out = new Map<string, KeyIdOwner>();
+  const claimedTwice = new Set<string>();
+  for (const r of rows) {
+    let ids = [r.keyId.toLowerCase()];
+    try {
+      ids = [...new Set([...ids, ...idsOfKey(r.publicKey).keyIds])];
+    } catch {
+      // A key the store cannot parse still has its recorded recipient key ID (store open checks the rest).
+    }
+    for (const id of ids) {
+      const seen = out.get(id);
+      if (seen && seen.fingerprint !== r.fingerprint) claimedTwice.add(id);
+      else out.set(id, { fingerprint: r.fingerprint, journalistId: r.journalistId, retired: r.retired === 1 });
+    }
+  }
+  for (const id of claimedTwice) out.delete(id);
+  if (claimedTwice.size) log('warn', 'key_id_ambiguous', { keyIds: claimedTwice.size });
+  return out;
+}
+
 /** Recipient key ID (lower-case hex) → fingerprint, for every journalist key current or retired. */
 function keyMap(db: Db): Map<string, string> {
-  const rows = db
-    .prepare('SELECT recipient_key_id AS id, fingerprint FROM journalists UNION ALL SELECT recipient_key_id, fingerprint FROM retired_keys')
-    .all() as { id: string; fingerprint: string }[];
-  return new Map(rows.map((r) => [r.id.toLowerCase(), r.fingerprint]));
+  return new Map([...keyIdOwners(db)].map(([id, o]) => [id, o.fingerprint]));
 }
 
 /**

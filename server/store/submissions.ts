@@ -131,9 +131,14 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
      * secret's hash goes. `fingerprints`: the journalist keys the route checked its objects are
      * sealed to (submission_keys; who outside its desk may see it, and what the page names). None
      * (tests of the store alone) leaves them to the next open of the store, which reads the headers.
+     * `desk`: the desk whose keys the objects were checked against; refused if the conversation has
+     * moved since (its objects would stay sealed to the old desk in a conversation of the new one).
      */
-    complete(id: string, fingerprints: readonly string[] = []): void {
+    complete(id: string, fingerprints: readonly string[] = [], desk?: number | null): void {
       db.transaction(() => {
+        if (desk !== undefined && (db.prepare('SELECT so.desk_id FROM submissions s JOIN sources so ON so.id = s.source_id WHERE s.id = ?').pluck().get(id) ?? null) !== desk) {
+          throw new ConflictError(said('store.deskMoved'));
+        }
         const size = this.assertArrived(id).reduce((sum, s) => sum + s, 0);
         db.prepare("UPDATE submissions SET state = 'complete', size = ?, upload_hash = NULL WHERE id = ?").run(size, id);
         const key = db.prepare('INSERT OR IGNORE INTO submission_keys (submission_id, fingerprint) VALUES (?, ?)');
@@ -144,9 +149,9 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
      * Completes several submissions at once: all become visible, or none does. `announce` marks the
      * source whose codename is about to be shown, in the same transaction; `fingerprints` as for complete.
      */
-    completeAll(ids: string[], announce: string | null = null, fingerprints: readonly string[] = []): void {
+    completeAll(ids: string[], announce: string | null = null, fingerprints: readonly string[] = [], desk?: number | null): void {
       db.transaction(() => {
-        ids.forEach((id) => this.complete(id, fingerprints));
+        ids.forEach((id) => this.complete(id, fingerprints, desk));
         if (announce) db.prepare('UPDATE sources SET announced = 1 WHERE id = ?').run(announce);
       })();
     },

@@ -70,3 +70,16 @@ test('a conversation changed between request and confirmation: refused (409), no
   expect(Buffer.from(await manifestOf(item)).equals(before)).toBe(true);
   expect((await postJson(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'a' })).status).toBe(409);
 });
+
+test('a second move of a conversation while one waits for confirmation: 409, nothing more is held', async () => {
+  const { sourceId } = await conversation();
+  const first = await rewrapThrough(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'b' }, [ann.private]);
+  const { pending } = (await first.json()) as { pending: number };
+  expect(pending).toEqual(expect.any(Number));
+  const held = instance.store.changes.pending().length;
+  const again = await rewrapThrough(ann.client, `/conversations/${sourceId}/move`, { toDesk: null }, [ann.private]);
+  expect(again.status).toBe(409);
+  expect(await again.text()).toMatch(/already waiting for a second administrator/);
+  expect(instance.store.changes.pending().length).toBe(held);
+  await instance.store.changes.reject(pending, ann.id);
+});

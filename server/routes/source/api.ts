@@ -129,14 +129,16 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
   // Completing reads the head of every stored object: it shares the upload slots.
   router.post('/submissions/:id/complete', holder, uploads, async (req, res) => {
     const id = submissionIdParam(req);
+    store.submissions.assertArrived(id); // its refusals first, as before (a repeated complete: 409)
+    const desk = store.desks.deskOfUpload(id); // the keys checked are this desk's: completing refuses if the conversation moved since
     try {
-      await assertStillAddressed(store, id, keysFor(id), sourceKeyOf(id));
+      await assertStillAddressed(store, id, () => recipients(desk), sourceKeyOf(id));
     } catch (error) {
       // Nobody can use it any more: the page encrypts the item again for the current keys.
       if (error instanceof WrongRecipientsError) await store.submissions.discard(id);
       throw error;
     }
-    store.submissions.complete(id, (await keysFor(id)()).keys.map((k) => k.fingerprint)); // sealed to (submission_keys)
+    store.submissions.complete(id, (await recipients(desk)).keys.map((k) => k.fingerprint), desk); // sealed to (submission_keys)
     arrived(); // notices of new material: a flag in memory, nothing more on this path
     res.status(204).end();
   });
