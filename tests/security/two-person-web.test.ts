@@ -63,6 +63,17 @@ describe('finding 7: a journalist shown one shared item does not act on its conv
     expect(theirs.status).toBe(unknown.status);
   });
 
+  test('the conversation page offers them none of those controls; the desk\'s member gets them all', async () => {
+    const controls = [`action="/sources/${conv.id}/star"`, `action="/sources/${conv.id}/done"`, 'class="save-label"', `href="/sources/${conv.id}/delete"`, `href="/submissions/${conv.shared}/delete"`, 'class="send-reply"'];
+    const theirs = await (await send(carl.client, 'GET', `/conversations/${conv.id}`)).text();
+    const members = await (await send(cam.client, 'GET', `/conversations/${conv.id}`)).text();
+    expect(theirs).toContain(`data-submission="${conv.shared}"`);
+    for (const c of controls) {
+      expect(theirs, c).not.toContain(c);
+      expect(members, c).toContain(c);
+    }
+  });
+
   test('nothing changed; the item is still there and its desk\'s member still acts', async () => {
     expect((await send(carl.client, 'GET', `/submissions/${conv.shared}/manifest.pgp`)).status).toBe(200); // still reads it
     expect(instance.store.submissions.objects(conv.shared).manifest).toBeTruthy();

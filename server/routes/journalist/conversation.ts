@@ -18,7 +18,9 @@ export function conversationRoutes({ store }: Pick<JournalistDeps, 'store'>): Ro
   router.get('/conversations/:sourceId', (req, res) => {
     const id = idParam(req, said('staff.conv.gone'), req.params.sourceId);
     const conversation = store.thread.of(id, locals(res).journalist!.id);
-    res.type('html').send(renderConversation({ t: tOf(res), conversation, viewer: viewer(res) }));
+    // One shown only shared items reads them; acting on the conversation is its desk's members' (404 for others).
+    const whole = store.access.readsWhole(locals(res).journalist!.id, id);
+    res.type('html').send(renderConversation({ t: tOf(res), conversation, viewer: viewer(res), whole }));
   });
 
   // "I opened it" and "mark unread", for this journalist only: colleagues keep their own state.

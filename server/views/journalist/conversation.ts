@@ -9,7 +9,8 @@ import type { Translator } from '../../i18n/index.ts';
 // (a message or a file, its name and type) is only known once its manifest is decrypted in the
 // journalist's page (client/journalist/conversation.ts); until then it is "Item N".
 
-type Ctx = { t: Translator; csrf: string; here: string };
+/** `whole`: the viewer reads the whole conversation (its desk's member); one shown only shared items gets no controls that act on it (the server answers them 404). */
+type Ctx = { t: Translator; csrf: string; here: string; whole: boolean };
 
 const hidden = (name: string, value: string) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
 
@@ -34,14 +35,14 @@ function sealedLine(t: Translator, keys: SealedKey[]): string {
   return `<p class="sealed-to">${t.html('staff.sealed.heading')} ${shown.length ? shown.map((n) => `<span>${n}</span>`).join(', ') : t.html('staff.sealed.unknown')}</p>`;
 }
 
-function itemRow({ t, csrf, here }: Ctx, s: ThreadItem, n: number): string {
+function itemRow({ t, csrf, here, whole }: Ctx, s: ThreadItem, n: number): string {
   const id = escapeHtml(s.id);
   const objects = [MANIFEST_FILE, ...Array.from({ length: s.partCount }, (_, i) => partFileName(i + 1))].map((name) => `<a href="/submissions/${id}/${name}" download>${name}</a>`);
   return `<li class="submission${s.seen ? '' : ' unread'}" data-submission="${id}" data-parts="${s.partCount}">
 <p class="entry-head"><span class="item">${t.html('staff.conv.item', { n })}</span> · ${escapeHtml(s.createdDay)} · ${escapeHtml(formatSize(s.size))} · <span class="state">${t.html(s.seen ? 'staff.item.read' : 'staff.item.unread')}</span></p>
 <p class="entry-actions"><button type="button" class="open" data-submission="${id}" disabled>${t.html('staff.decrypt')}</button>
 <form method="post" action="/submissions/${id}/unseen" class="inline mark-unread"${s.seen ? '' : ' hidden'}>${csrfField(csrf)}${hidden('return', here)}<button type="submit">${t.html('staff.conv.markUnread')}</button></form>
-<a href="/submissions/${id}/delete">${t.html('staff.item.delete')}</a></p>
+${whole ? `<a href="/submissions/${id}/delete">${t.html('staff.item.delete')}</a>` : ''}</p>
 ${sealedLine(t, s.sealedTo)}
 <details><summary>${t.html('staff.item.files')}</summary>${objects.join(' ')}</details>
 <div class="opened" id="opened-${id}" role="status"></div>
@@ -59,19 +60,20 @@ ${sealedLine(t, r.sealedTo)}
 </li>`;
 }
 
-function header({ t, csrf, here }: Ctx, c: Thread): string {
+function header({ t, csrf, here, whole }: Ctx, c: Thread): string {
   const id = escapeHtml(c.id);
   const toggle = (what: 'star' | 'done', field: string, on: boolean, label: string) =>
     `<form method="post" action="/sources/${id}/${what}" class="inline">${csrfField(csrf)}${hidden(field, on ? '0' : '1')}${hidden('return', here)}<button type="submit">${t.html(label)}</button></form>`;
-  return `<header class="conversation-head" data-source="${id}" data-label="${escapeHtml(c.label ?? '')}">
-<p><a href="/">${t.html('staff.conv.back')}</a></p>
-<h1>${c.starred ? `<span class="star">★</span> ` : ''}<span class="source-label"></span>${escapeHtml(c.designation)}${c.done ? ` · ${t.html('staff.source.done')}` : ''}</h1>
-<p class="conversation-actions">${toggle('star', 'starred', c.starred, c.starred ? 'staff.source.unstar' : 'staff.source.star')}
+  const actions = `<p class="conversation-actions">${toggle('star', 'starred', c.starred, c.starred ? 'staff.source.unstar' : 'staff.source.star')}
 ${toggle('done', 'done', c.done, c.done ? 'staff.source.reopen' : 'staff.source.markDone')}</p>
 <p><label for="label-${id}">${t.html('staff.source.label')}</label>
 <input id="label-${id}" maxlength="100" autocomplete="off" dir="auto"> <button type="button" class="save-label" data-source="${id}">${t.html('staff.source.saveLabel')}</button> <span class="label-status" role="status"></span></p>
 <p><a href="/sources/${id}/delete">${t.html('staff.source.delete')}</a></p>
-</header>`;
+`;
+  return `<header class="conversation-head" data-source="${id}" data-label="${escapeHtml(c.label ?? '')}">
+<p><a href="/">${t.html('staff.conv.back')}</a></p>
+<h1>${c.starred ? `<span class="star">★</span> ` : ''}<span class="source-label"></span>${escapeHtml(c.designation)}${c.done ? ` · ${t.html('staff.source.done')}` : ''}</h1>
+${whole ? actions : ''}</header>`;
 }
 
 function replyBox({ t }: Ctx, c: Thread): string {
@@ -85,8 +87,8 @@ function replyBox({ t }: Ctx, c: Thread): string {
 </section>`;
 }
 
-export function renderConversation({ t, conversation: c, viewer }: { t: Translator; conversation: Thread; viewer: Viewer }): string {
-  const ctx: Ctx = { t, csrf: viewer.csrf, here: `/conversations/${c.id}` };
+export function renderConversation({ t, conversation: c, viewer, whole = true }: { t: Translator; conversation: Thread; viewer: Viewer; whole?: boolean }): string {
+  const ctx: Ctx = { t, csrf: viewer.csrf, here: `/conversations/${c.id}`, whole };
   let n = 0;
   const entries = c.entries.map((e) => (e.kind === 'item' ? itemRow(ctx, e, ++n) : replyRow(ctx, e)));
   // The list is there even when empty: a reply sent from this page is added to it at once.
@@ -96,7 +98,7 @@ export function renderConversation({ t, conversation: c, viewer }: { t: Translat
 ${header(ctx, c)}
 <h2>${t.html('staff.conv.thread')}</h2>
 ${thread}
-${replyBox(ctx, c)}
+${whole ? replyBox(ctx, c) : ''}
 </article>`;
   return staffPage(t, t.text('staff.conv.title', { designation: c.designation }), body, viewer);
 }
