@@ -20,16 +20,21 @@ export function replyRepo(db: Db, blobs: BlobStore) {
      * kept). `sealedTo`: the fingerprints the route checked it is addressed to, and "source"; none
      * leaves it to the next open of the store, which reads them from the reply's header (sealed-to.ts).
      */
-    async add(sourceId: string, data: Uint8Array, journalistId: number | null = null, sealedTo: readonly string[] = []): Promise<string> {
+    async add(sourceId: string, data: Uint8Array, journalistId: number | null = null, sealedTo: readonly string[] = [], desk?: number | null): Promise<string> {
       const id = randomBytes(16).toString('hex');
       const blob = await blobs.put(data);
       try {
-        db.prepare('INSERT INTO replies (id, source_id, blob, size, created_day, journalist_id, sealed_to) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-          id, sourceId, blob, data.length, today(), journalistId, sealedTo.length ? JSON.stringify(sealedTo) : null,
-        );
-      } catch {
+        db.transaction(() => {
+          // `desk`: the desk whose keys the reply was checked against; a conversation moved since refuses it (it would stay sealed to the old desk).
+          const row = db.prepare('SELECT desk_id FROM sources WHERE id = ?').get(sourceId) as { desk_id: number | null } | undefined;
+          if (row && desk !== undefined && row.desk_id !== desk) throw new ConflictError(said('staff.rewrap.changed'));
+          db.prepare('INSERT INTO replies (id, source_id, blob, size, created_day, journalist_id, sealed_to) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+            id, sourceId, blob, data.length, today(), journalistId, sealedTo.length ? JSON.stringify(sealedTo) : null,
+          );
+        })();
+      } catch (error) {
         await blobs.delete(blob);
-        throw new NotFoundError(said('staff.error.noSource'));
+        throw error instanceof ConflictError ? error : new NotFoundError(said('staff.error.noSource'));
       }
       return id;
     },

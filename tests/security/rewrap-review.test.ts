@@ -229,6 +229,14 @@ test('finding 3: completing an item checked against desk A is refused once its c
   expect(rows().prepare('SELECT state FROM submissions WHERE id = ?').pluck().get(late)).toBe('pending');
 });
 
+test('finding 3: a reply checked against desk A is refused once its conversation is in desk B (a move committed while it was stored)', async () => {
+  const { ann, src, deskA, deskB } = await plannedMove();
+  const reply = Buffer.from(await sealLabel([ann.public.key]), 'base64');
+  store.desks.setDesk(src, deskB);
+  await expect(store.replies.add(src, reply, ann.journalist.id, [ann.journalist.fingerprint], deskA)).rejects.toThrow(ConflictError);
+  expect(rows().prepare('SELECT COUNT(*) FROM replies WHERE source_id = ?').pluck().get(src)).toBe(0);
+});
+
 test('finding 4: a backup copy taken before a re-wrap whose old files are unlinked keeps the items (taken again); a deleted item is still left out', async () => {
   const ann = await plainJournalist('ann');
   const bo = await plainJournalist('bo');

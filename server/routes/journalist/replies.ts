@@ -27,7 +27,8 @@ export function replyRoutes({ store, recipients }: Pick<JournalistDeps, 'store'>
   const visible = async (req: Request, res: Response) => {
     const id = idParam(req, NO_SOURCE);
     store.access.assertWhole(locals(res).journalist!.id, id, NO_SOURCE);
-    return { source: store.sources.get(id), desk: await recipients(store.desks.deskOf(id)) };
+    const deskId = store.desks.deskOf(id);
+    return { source: store.sources.get(id), deskId, desk: await recipients(deskId) };
   };
 
   // Star and done (one conversation or many) are in bulk.ts, beside the list's bulk actions.
@@ -52,14 +53,14 @@ export function replyRoutes({ store, recipients }: Pick<JournalistDeps, 'store'>
   });
 
   router.post('/sources/:id/replies', express.raw({ type: 'application/octet-stream', limit: MAX_REPLY_BYTES }), async (req, res) => {
-    const { source, desk } = await visible(req, res);
+    const { source, deskId, desk } = await visible(req, res);
     if (!Buffer.isBuffer(req.body)) throw new HttpError(415, said('error.octetStream'));
     const data = bodyBytes(req);
     // The server cannot read replies either; it checks they are addressed to exactly the right keys,
     // and as long as a padded reply is (its size class, never the text's own length).
     assertPaddedText(data, 'reply', [source.recipientKeyId, ...desk.keyIds]);
     const sealedTo = ['source', ...desk.keys.map((k) => k.fingerprint)];
-    res.status(201).json({ reply: await store.replies.add(source.id, data, locals(res).journalist!.id, sealedTo) });
+    res.status(201).json({ reply: await store.replies.add(source.id, data, locals(res).journalist!.id, sealedTo, deskId) });
   });
 
   router.get('/replies/:id', (req, res, next) => {
