@@ -47,7 +47,7 @@ export function recipientsOf(store: Store): Recipients {
 // PKESKs come first in every object, at most 1,106 bytes each with their header; then the SEIPD
 // header and version byte. Only that much of each object is read.
 const headerBytes = (recipients: number) => recipients * 1106 + 7;
-const KEYS_CHANGED =
+export const KEYS_CHANGED =
   'The newsroom’s journalist keys changed while this was being sent, so it was not stored. Reload the page and send again.';
 
 /**

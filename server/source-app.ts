@@ -29,7 +29,7 @@ export type AppDeps = {
   /** This drop's source onion address, once `sealdrop onion` has made it: shown to sources who came another way. */
   sourceOnion?: string | null;
   /** Called as each send completes (JS or not): marks the notice window; it does no I/O of its own. */
-  arrived?: () => void;
+  arrived?: (desk: number | null) => void;
 };
 
 /** The public interface sources use; it never listens by itself, so tests run it on port 0. */

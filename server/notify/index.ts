@@ -7,11 +7,11 @@ import { smtpSender, type MailSender } from './mail.ts';
 import { movedText, noticeText, type NoticeText } from './notice.ts';
 import type { NotifySettings } from './settings.ts';
 import { postWebhook } from './webhook.ts';
-import { NoticeWindow } from './window.ts';
+import { NoticeWindow, type Audience } from './window.ts';
 
 
-/** What the source side calls when a submission completes, and what serve() stops at shutdown. */
-export type Notices = { arrived(): void; stop(): void };
+/** What the source side calls when a submission completes (with its conversation's desk), and what serve() stops at shutdown. */
+export type Notices = { arrived(desk: number | null): void; stop(): void };
 
 /** Tests shorten the window (the setting counts minutes), may fix the random moment, and read the clock the windows are counted on. */
 export type NoticeOptions = { windowMs?: number; pick?: (n: number) => number; now?: () => number };
@@ -43,11 +43,11 @@ export function startNotices(config: Config, store: Store, loginUrl: () => strin
   if (!smtp && !webhook) return NO_NOTICES;
   const mail = smtp && from ? smtpSender(smtp, from) : null;
   const windowMs = options.windowMs ?? windowMinutes * 60_000;
-  // Read at each notice: whoever opted in (and is active) by then is told.
-  const recipients = () => (mail ? store.journalists.notifyRecipients() : []);
-  const channels = async (): Promise<Channel[]> => {
+  // Read at each notice: whoever opted in (and is active) by then, and can see what arrived, is told.
+  const recipients = (audience: Audience) => (mail ? store.journalists.notifyRecipients().filter((j) => sees(store, j.id, audience)) : []);
+  const channels = async (audience: Audience): Promise<Channel[]> => {
     const notice = noticeText(loginUrl(), subject);
-    const mails = mail ? await Promise.all(recipients().map((j) => mailChannel(mail, j, j.notifyEmail!, notice))) : [];
+    const mails = mail ? await Promise.all(recipients(audience).map((j) => mailChannel(mail, j, j.notifyEmail!, notice))) : [];
     const hook: Channel[] = webhook ? [{ kind: 'webhook', send: () => postWebhook(webhook, notice.text) }] : [];
     return [...mails.filter((c): c is Channel => c !== null), ...hook];
   };
@@ -55,18 +55,28 @@ export function startNotices(config: Config, store: Store, loginUrl: () => strin
     windowMs,
     ...(options.pick ? { pick: options.pick } : {}),
     ...(options.now ? { now: options.now } : {}),
-    wanted: () => webhook !== null || recipients().length > 0,
+    wanted: (desk) => webhook !== null || recipients(new Set([desk])).length > 0,
     pending: { read: () => store.settings.newsPending(), write: (p) => store.settings.setNewsPending(p) },
-    deliver: async (deadline) => deliverAll(await channels(), deadline, { firstRetryMs: Math.max(10, Math.floor(windowMs / 60)) }),
+    deliver: async (deadline, audience) => deliverAll(await channels(audience), deadline, { firstRetryMs: Math.max(10, Math.floor(windowMs / 60)) }),
   });
   window.start();
   return {
-    arrived: () => window.arrived(),
+    arrived: (desk) => window.arrived(desk),
     stop: () => {
       window.stop();
       mail?.close();
     },
   };
+}
+
+/**
+ * Whether a journalist can see something that arrived for `audience`: a conversation in no desk is
+ * everyone's; a desk's, its members' (server/store/access.ts). The webhook is the newsroom's own and
+ * hears of every arrival; a mail goes only to whoever can see one.
+ */
+function sees(store: Store, journalistId: number, audience: Audience): boolean {
+  if (audience === 'everyone' || audience.has(null)) return true;
+  return [...audience].some((desk) => desk !== null && store.desks.isMember(desk, journalistId));
 }
 
 /**

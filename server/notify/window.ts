@@ -7,16 +7,23 @@ import { log } from '../log/index.ts';
  */
 export type PendingFlag = { read(): boolean; write(pending: boolean): void };
 
+/**
+ * Who a notice is for: the desks (null: the whole newsroom, a conversation in no desk) that had an
+ * arrival in its window, kept in memory only; 'everyone' for a notice owed from before a restart
+ * (only the flag survives it, not the desks).
+ */
+export type Audience = ReadonlySet<number | null> | 'everyone';
+
 export type WindowOptions = {
   windowMs: number;
   pending: PendingFlag;
   /** Sends one notice on every channel, retrying each until `deadline` (ms since the epoch); never throws. */
-  deliver: (deadline: number) => Promise<void>;
+  deliver: (deadline: number, audience: Audience) => Promise<void>;
   /**
    * Whether a notice would reach anyone now (a webhook, or someone asked for mail). An arrival when
    * nobody would be told is not noted at all: no flag is stored and no window is run for it.
    */
-  wanted?: () => boolean;
+  wanted?: (desk: number | null) => boolean;
   /** A whole number uniform in [0, n); tests may fix it. By default node:crypto's CSPRNG. */
   pick?: (n: number) => number;
   now?: () => number;
@@ -30,11 +37,13 @@ export type WindowOptions = {
  */
 export class NoticeWindow {
   private news = false;
+  /** The desks with an arrival in the current window (see Audience). */
+  private desks = new Set<number | null>();
   private flagged = false;
   private stopped = true;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly pick: (n: number) => number;
-  private readonly wanted: () => boolean;
+  private readonly wanted: (desk: number | null) => boolean;
   private readonly now: () => number;
   private start0 = 0;
   private boundaries = 0;
@@ -51,12 +60,14 @@ export class NoticeWindow {
   }
 
   /**
-   * Called where a submission completes, on the request's path: it asks whether anyone would be
-   * told (the first arrival of a window only) and sets a flag in memory. Writing "news pending"
-   * waits for the next turn of the event loop, after the answer is on its way.
+   * Called where a submission completes, on the request's path, with the desk of its conversation:
+   * it asks whether anyone would be told (the first arrival of a window for that desk only) and
+   * notes the desk in memory. Writing "news pending" waits for the next turn of the event loop,
+   * after the answer is on its way.
    */
-  arrived(): void {
-    if (this.stopped || this.news || !this.wanted()) return;
+  arrived(desk: number | null = null): void {
+    if (this.stopped || this.desks.has(desk) || !this.wanted(desk)) return;
+    this.desks.add(desk);
     this.news = true;
     if (this.flagged) return;
     this.flagged = true;
@@ -71,9 +82,10 @@ export class NoticeWindow {
     this.boundaries = 0;
     this.owed = 0;
     this.news = false;
+    this.desks = new Set();
     this.flagged = this.o.pending.read();
-    if (this.flagged && !this.wanted()) this.persist(false); // owed to nobody now
-    if (this.flagged) this.schedule(this.start0);
+    if (this.flagged && !this.wanted(null)) this.persist(false); // owed to nobody now
+    if (this.flagged) this.schedule(this.start0, 'everyone');
     this.nextBoundary();
   }
 
@@ -101,25 +113,26 @@ export class NoticeWindow {
     this.after(at - this.now(), () => {
       if (this.news) {
         this.news = false;
-        this.schedule(at);
+        this.schedule(at, this.desks);
+        this.desks = new Set();
       }
       this.nextBoundary();
     });
   }
 
   /** One notice at a uniformly random moment of the window that begins at `windowStart`. */
-  private schedule(windowStart: number): void {
+  private schedule(windowStart: number, audience: Audience): void {
     const moment = windowStart + this.pick(this.o.windowMs);
     this.owed += 1;
-    this.after(moment - this.now(), () => void this.send());
+    this.after(moment - this.now(), () => void this.send(audience));
   }
 
-  private async send(): Promise<void> {
+  private async send(audience: Audience): Promise<void> {
     if (this.flagError) log('error', 'notice_failed', { step: 'pending_flag', error: this.flagError });
     this.flagError = null;
     // Retries get one window's time, whenever in its window the notice began.
     try {
-      await this.o.deliver(this.now() + this.o.windowMs);
+      await this.o.deliver(this.now() + this.o.windowMs, audience);
     } catch (error) {
       log('error', 'notice_failed', { step: 'deliver', error: (error as Error).name });
     } finally {

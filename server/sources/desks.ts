@@ -20,20 +20,35 @@ export async function offeredDesks(store: Store, recipients: Recipients): Promis
   return desks.filter((d) => d.recipients.keys.length > 0);
 }
 
+/**
+ * Whether a new source may send at all: to a desk offered, or, when the newsroom has no desk, to
+ * every active journalist. Desks that exist with none offered (every member removed or disabled)
+ * close the drop: their sources must never fall back to the whole newsroom.
+ */
+export async function openToNewSources(store: Store, recipients: Recipients, offered: readonly OfferedDesk[]): Promise<boolean> {
+  if (offered.length > 0) return true;
+  return store.desks.count() === 0 && (await recipients(null)).keys.length > 0;
+}
+
+export const NOT_OPEN = said('error.notOpen');
 export const DESK_MISSING = said('source.desk.missing');
 export const DESK_UNKNOWN = said('source.desk.unknown');
 const DESK_ID = /^[1-9][0-9]{0,9}$/;
 
 /**
  * The desk a new conversation belongs to, from what the source sent (a form field or a JSON value):
- * no desk at all (null) when none is offered, the only one without asking when only one desk
+ * no desk at all (null) when the newsroom has none (desks with none offered: 503), the only one without asking when only one desk
  * exists, the one chosen otherwise. With two or more desks the source always chooses, even when
  * only one is offered: else an administrator who empties the other desks (removing members is never
  * held) and renames theirs would receive its sources silently (`ask`, set by offeredDesks). A choice missing, malformed or not offered is refused: nothing is stored.
  */
-export function chosenDesk(offered: readonly OfferedDesk[], raw: unknown): number | null {
+export function chosenDesk(store: Store, offered: readonly OfferedDesk[], raw: unknown): number | null {
   const given = raw === undefined || raw === null || raw === '' ? null : String(raw);
-  if (offered.length === 0) return null;
+  if (offered.length === 0) {
+    // Desks exist but none can receive: closed (openToNewSources), never the whole newsroom.
+    if (store.desks.count() > 0) throw new HttpError(503, NOT_OPEN, 'not_open');
+    return null;
+  }
   if (given === null) {
     if (offered.length === 1 && !offered[0]!.ask) return offered[0]!.id;
     throw new HttpError(400, DESK_MISSING, 'desk_missing');

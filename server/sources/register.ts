@@ -14,10 +14,8 @@ export type SourceKeys = { loginSecret: string; publicKey: string; privateKey: s
  */
 export async function registerSource(store: Store, k: SourceKeys, { announced = true, deskId = null as number | null } = {}): Promise<string> {
   const key = await checkSourceKeyPair(k.publicKey, k.privateKey);
-  const { id } = store.sources.create({ loginSecret: k.loginSecret, publicKey: key.publicKey, privateKey: key.privateKey, recipientKeyId: key.recipientKeyId }, { announced });
-  // The desk the source chose (routes check it is offered); nothing else about the choice is kept.
-  if (deskId !== null) store.desks.setDesk(id, deskId);
-  return id;
+  // The desk the source chose (routes check it is offered), in the row itself; nothing else about the choice is kept.
+  return store.sources.create({ loginSecret: k.loginSecret, publicKey: key.publicKey, privateKey: key.privateKey, recipientKeyId: key.recipientKeyId }, { announced, deskId }).id;
 }
 
 /**

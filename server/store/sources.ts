@@ -18,16 +18,21 @@ type Row = { id: string; designation: string; public_key: string; recipient_key_
 
 export function sourceRepo(db: Db) {
   return {
-    /** `announced: false` for a source made during a no-JS upload, until its codename is shown. */
-    create(s: NewSource, { announced = true } = {}): { id: string; designation: string } {
+    /**
+     * `announced: false` for a source made during a no-JS upload, until its codename is shown.
+     * `deskId`: the desk chosen, in the same statement as the row, so a crash never leaves a desk's
+     * source in no desk (which every journalist sees).
+     */
+    create(s: NewSource, { announced = true, deskId = null as number | null } = {}): { id: string; designation: string } {
       // The route read the key with the envelope; the column must say what the key says (key-check.ts).
       assertNewSourceKey(s.publicKey, s.recipientKeyId);
+      if (deskId !== null && db.prepare('SELECT 1 FROM desks WHERE id = ?').get(deskId) === undefined) throw new NotFoundError(said('store.desk.none'));
       const id = randomBytes(16).toString('hex');
       const taken = db.prepare('SELECT 1 FROM sources WHERE designation = ?');
       const designation = uniqueDesignation((d) => taken.get(d) !== undefined);
       try {
-        db.prepare('INSERT INTO sources (id, designation, login_hash, public_key, private_key, recipient_key_id, created_day, announced) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-          id, designation, hashLogin(s.loginSecret), s.publicKey, s.privateKey, s.recipientKeyId, today(), announced ? 1 : 0,
+        db.prepare('INSERT INTO sources (id, designation, login_hash, public_key, private_key, recipient_key_id, created_day, announced, desk_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+          id, designation, hashLogin(s.loginSecret), s.publicKey, s.privateKey, s.recipientKeyId, today(), announced ? 1 : 0, deskId,
         );
       } catch {
         throw new ConflictError(said('store.codenameUnusable'));

@@ -173,13 +173,13 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       db.prepare('DELETE FROM sources WHERE id = ? AND NOT EXISTS (SELECT 1 FROM submissions WHERE source_id = ?)').run(sourceId, sourceId);
     },
     /** What a source sent, oldest first, and whether any journalist opened each (the seen table): nothing new is stored. */
-    sentBy(sourceId: string): { day: string; size: number; opened: boolean; manifest: string }[] {
+    sentBy(sourceId: string): { id: string; day: string; size: number; opened: boolean; manifest: string }[] {
       return (db
         .prepare(
-          `SELECT s.created_day AS day, s.size, EXISTS (SELECT 1 FROM seen WHERE seen.submission_id = s.id) AS opened, s.manifest_blob AS manifest
+          `SELECT s.id, s.created_day AS day, s.size, EXISTS (SELECT 1 FROM seen WHERE seen.submission_id = s.id) AS opened, s.manifest_blob AS manifest
            FROM submissions s WHERE s.source_id = ? AND s.state = 'complete' ORDER BY s.created_day, s.rowid`,
         )
-        .all(sourceId) as { day: string; size: number; opened: number; manifest: string }[]).map((r) => ({ ...r, opened: r.opened === 1 }));
+        .all(sourceId) as { id: string; day: string; size: number; opened: number; manifest: string }[]).map((r) => ({ ...r, opened: r.opened === 1 }));
     },
     /** The source of a pending upload: its manifest is sealed to the source's own key too (issue 25). */
     sourceOfPending(id: string): string {

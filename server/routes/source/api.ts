@@ -2,7 +2,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { assertAddressedTo, WrongRecipientsError } from '../../../common/envelope/index.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { assertStillAddressed } from '../../recipients.ts';
-import { deskOfSource, offeredDesks, type Recipients } from '../../sources/desks.ts';
+import { deskOfSource, NOT_OPEN, offeredDesks, openToNewSources, type Recipients } from '../../sources/desks.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { sourceOf } from './conversation.ts';
 import { limitsOf, maxObjectBytes, type Config } from '../../config.ts';
@@ -13,9 +13,9 @@ import type { Store } from '../../store/index.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { said } from '../../i18n/said.ts';
 
-export type SourceApiDeps = { config: Config; store: Store; recipients: Recipients; sessions: SourceSessions; arrived?: () => void };
+export type SourceApiDeps = { config: Config; store: Store; recipients: Recipients; sessions: SourceSessions; arrived?: (desk: number | null) => void };
 
-export const NOT_OPEN = said('error.notOpen');
+export { NOT_OPEN } from '../../sources/desks.ts';
 // Uploads in flight at once; each holds at most one part in memory. A request finding them all
 // busy waits briefly for its turn (its body unread) rather than being sent away to retry.
 const MAX_UPLOADS = 32;
@@ -83,8 +83,9 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
     const offered = await offeredDesks(store, recipients);
     // A choice whenever two desks exist, even with one offered (sources/desks.ts chosenDesk says why).
     if (offered.length >= 2 || offered[0]?.ask) return void res.json({ open: true, ...common, keys: [], desks: offered.map((d) => ({ id: d.id, keys: d.recipients.armored })) });
-    const { armored } = await recipients(offered[0]?.id ?? null);
-    res.json({ open: armored.length > 0, ...common, keys: armored });
+    // Desks with none offered: closed, never the whole newsroom's keys (sources/desks.ts openToNewSources).
+    const open = await openToNewSources(store, recipients, offered);
+    res.json({ open, ...common, keys: open ? (await recipients(offered[0]?.id ?? null)).armored : [] });
   });
 
   router.post('/submissions', newUpload, async (req, res) => {
@@ -139,7 +140,7 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
       throw error;
     }
     store.submissions.complete(id, (await recipients(desk)).keys.map((k) => k.fingerprint), desk); // sealed to (submission_keys)
-    arrived(); // notices of new material: a flag in memory, nothing more on this path
+    arrived(desk); // notices of new material, to whoever can see it: in memory, nothing more on this path
     res.status(204).end();
   });
 

@@ -49,7 +49,7 @@ export function codenameFirst(deps: Deps): Router {
     const extra = Object.keys(fields).find((k) => k !== 'once' && k !== 'desk');
     if (extra !== undefined) throw new HttpError(400, said('error.unexpectedField', { field: extra }));
     // With two desks or more the form carries the one chosen: the conversation belongs to it from the start.
-    const deskId = chosenDesk(offeredTo(res), fields.desk);
+    const deskId = chosenDesk(store, offeredTo(res), fields.desk);
     if ((await recipients(deskId)).keys.length === 0) throw new HttpError(503, NOT_OPEN);
     const claim = await tokens.take(typeof fields.once === 'string' ? fields.once : undefined, 'codename');
     // A double click: the second answer is the first one's codename page, not a second codename.

@@ -9,7 +9,7 @@ import { registerSource, type SourceKeys } from '../../sources/register.ts';
 import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
 import { isLoginSecret } from '../../../common/ids.ts';
 import { said } from '../../i18n/said.ts';
-import { sentItems } from '../../sources/sent-items.ts';
+import { sentItems, sourceManifest } from '../../sources/sent-items.ts';
 import { chosenDesk, offeredDesks, type Recipients } from '../../sources/desks.ts';
 
 /**
@@ -96,7 +96,7 @@ export function conversationApi({ store, sessions, gates, recipients }: Conversa
     const body = jsonObject(req, ['login', 'publicKey', 'privateKey', 'desk']);
     const keys = { loginSecret: loginSecret(body.login), publicKey: text(body.publicKey, 'publicKey', 8000), privateKey: text(body.privateKey, 'privateKey', 8000) };
     // With two desks or more the page sends the one chosen; a choice missing or not offered is refused here.
-    const deskId = chosenDesk(await offeredDesks(store, recipients), body.desk);
+    const deskId = chosenDesk(store, await offeredDesks(store, recipients), body.desk);
     let sourceId: string;
     try {
       sourceId = await gates.registration.run(() => registerOrRetry(store, keys, deskId), untilClosed(res));
@@ -117,17 +117,17 @@ export function conversationApi({ store, sessions, gates, recipients }: Conversa
       if (error instanceof UnknownCodenameError) await slowly(req);
       throw error;
     }
-    res.json({ sourceToken: sessions.create(source.id).token, privateKey: source.privateKey, replies: store.replies.list(source.id), sent: sentItems(store, source.id) });
+    res.json({ sourceToken: sessions.create(source.id).token, privateKey: source.privateKey, replies: store.replies.list(source.id), sent: await sentItems(store, source.id) });
   });
 
-  // The n-th item's manifest as stored (ciphertext, sealed to the newsroom's keys and, since issue 25,
-  // the source's own): the page opens it on the device to show the item's name. Its own items only.
-  router.get('/sent/:n/manifest', (req, res, next) => {
+  // The n-th item's manifest (ciphertext): only its packet for the source's own key (issue 25) and
+  // the bulk; the page opens it on the device to show the item's name. Its own items only.
+  router.get('/sent/:n/manifest', async (req, res) => {
     const n = /^[1-9]\d{0,6}$/.test(String(req.params.n)) ? Number(req.params.n) : 0;
-    const item = store.submissions.sentBy(sourceOf(sessions, req))[n - 1];
+    const sourceId = sourceOf(sessions, req);
+    const item = store.submissions.sentBy(sourceId)[n - 1];
     if (!item) throw new HttpError(404, said('error.noSentItem'));
-    res.type('application/octet-stream');
-    store.blobs.stream(item.manifest).on('error', next).pipe(res);
+    res.type('application/octet-stream').send(Buffer.from(await sourceManifest(store, sourceId, item.manifest)));
   });
 
   router.get('/replies/:id', (req, res, next) => {

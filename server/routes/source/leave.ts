@@ -38,6 +38,9 @@ export function leaveRoute({ store, sessions, tokens }: { store: Store; sessions
     if (session) sessions.revoke(session);
     const token = (req.body as { token?: unknown } | undefined)?.token;
     const inPage = sessions.get(typeof token === 'string' ? token : undefined);
+    // The page's own session may belong to another source than the cookie's (or there is no cookie):
+    // its kept codename page goes too.
+    if (inPage) tokens.forgetSource(inPage.sourceId);
     if (inPage) sessions.revoke(inPage);
     forgetCookies(res);
     const branding = brandingFor(store);

@@ -79,7 +79,7 @@ export function noScriptConversation({ config, store, sessions, gates, tokens }:
     setSessionCookie(res, token, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS);
     const once = tokens.issue();
     // What the source sent is in the page the padding is measured on too: only the replies' room varies.
-    const sent = sentItems(store, opened.sourceId);
+    const sent = await sentItems(store, opened.sourceId);
     const page = (replies: ShownReply[]) => (t: Translator) => renderConversation({ t, replies, sent, csrf: session.csrf, maxFile, branding: branding(t), once });
     sendPage(res, page(opened.replies), { atLeast: inEveryLanguage(tOf(res), page([])).longest + REPLY_ROOM });
   });

@@ -10,13 +10,14 @@ import { requireSpace } from '../../http/space.ts';
 import { MAX_MESSAGE_BYTES, readForm, typedFields } from '../../nojs/form.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { brandingFor, keepFormOnRefusal, keepTyped } from './refusals.ts';
-import { chosenDesk, deskOfSource, offerDesks, offeredTo, type Recipients } from '../../sources/desks.ts';
+import { chosenDesk, deskOfSource, offerDesks, offeredTo, openToNewSources, type Recipients } from '../../sources/desks.ts';
 import { answerSend } from './codename-first.ts';
 import type { FormTokens, SendResult } from '../../sources/form-tokens.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { sealStream } from '../../nojs/seal-stream.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
-import { assertSameKeys, type RecipientSet } from '../../recipients.ts';
+import { assertSameKeys, KEYS_CHANGED, type RecipientSet } from '../../recipients.ts';
+import { WrongRecipientsError } from '../../../common/envelope/index.ts';
 import type { Store } from '../../store/index.ts';
 import { NOT_OPEN } from './api.ts';
 import type { SourceGates } from './conversation.ts';
@@ -35,7 +36,7 @@ const WAITING = { maxWaiting: 64, waitMs: 20_000 };
 /** The JavaScript-off path: a plain form whose files the server encrypts in memory as they arrive. */
 export { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS };
 
-export type NoScriptDeps = { config: Config; store: Store; recipients: Recipients; sessions: SourceSessions; gates: SourceGates; tokens: FormTokens; arrived?: () => void };
+export type NoScriptDeps = { config: Config; store: Store; recipients: Recipients; sessions: SourceSessions; gates: SourceGates; tokens: FormTokens; arrived?: (desk: number | null) => void };
 
 export function noScriptSubmit({ config, store, recipients: current, sessions, gates, tokens, arrived = () => undefined }: NoScriptDeps): Router {
   const router = Router();
@@ -53,6 +54,9 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
   router.post('/submit', offerDesks(store, current), refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFile), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, said('error.multipart'));
     const ids: string[] = [];
+    // Every seal and new source begun, settled before anything is cleaned up: whatever one of them
+    // stores after the form's read failed is discarded with the rest (bad input changes nothing).
+    const begun: Promise<unknown>[] = [];
     const typed = keepTyped(res);
     // A returning source (cookie from a codename login) adds to their conversation; a new one gets a codename.
     const existing = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.sourceId ?? null;
@@ -60,7 +64,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     // A returning source's sends go to their conversation's desk; a new source's to the desk the form
     // names (read before any file: nojs/form.ts refuses a desk field that comes after one).
     let target = existing ? await toDesk(current, deskOfSource(store, existing)) : null;
-    const open = target ? target.used.keys.length > 0 : offered.length > 0 || (await current(null)).keys.length > 0;
+    const open = target ? target.used.keys.length > 0 : await openToNewSources(store, current, offered);
     if (!open) throw new HttpError(503, NOT_OPEN);
     let created = null as { sourceId: string; codename: string } | null;
     let claim: Awaited<ReturnType<FormTokens['take']>> | null = null;
@@ -70,19 +74,22 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
       const count = await readForm(req, config.maxFileBytes, async (item) => {
         if (early === undefined) early = tokens.answered(typed.once, 'submit'); // at the first item only
         if (early) return void (await drained(item.content));
-        target ??= await toDesk(current, chosenDesk(offered, typed.desk));
+        target ??= await toDesk(current, chosenDesk(store, offered, typed.desk));
         const { deskId, used } = target;
         // PBKDF2 and a key pair: bounded by its own gate, before anything of this form is stored.
-        if (!existing) created ??= await gates.newSource.run(() => serverMadeSource(store, deskId), untilClosed(res));
+        if (!existing && !created) await track(begun, gates.newSource.run(() => serverMadeSource(store, deskId), untilClosed(res)).then((made) => (created ??= made)));
         const sourceId = existing ?? created!.sourceId;
         const encrypt = (data: Uint8Array) => encryptPool.run({ kind: 'encrypt', data, recipients: used.armored });
         const recipients = used.keys.map((k) => k.key);
-        ids.push(await sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt }));
+        await track(begun, sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt }).then((id) => ids.push(id)));
       }, typed);
       if (count === 0) throw new HttpError(400, said('error.nothingChosen'));
       if (early) return answerSend(res, { store, sessions }, early);
       // A journalist disabled while the bytes arrived must not receive them: then nothing is kept.
       assertSameKeys((await current(target!.deskId)).keyIds, target!.used.keyIds);
+      // A returning source's conversation moved to another desk meanwhile (a move confirmed during a
+      // long upload): what was sealed to the old desk is not kept, even when the keys are the same.
+      if (existing && deskOfSource(store, existing) !== target!.deskId) throw new WrongRecipientsError(KEYS_CHANGED);
       // A repeat of a form already kept (a double click, Back and Send again) waits for the first
       // one's answer, and this copy goes. If the first failed, this copy is the send; if its answer
       // is forgotten, a new source's copy is kept as a new send (never dropped unseen), while a
@@ -90,16 +97,17 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
       claim = await tokens.take(typed.once, 'submit');
       if (!claim.first && (claim.answer || existing)) throw new RepeatedSend(claim.answer);
       // All or nothing: only a form that arrived whole becomes visible to journalists.
-      store.submissions.completeAll(ids, created?.sourceId ?? null, target!.used.keys.map((k) => k.fingerprint));
+      store.submissions.completeAll(ids, created?.sourceId ?? null, target!.used.keys.map((k) => k.fingerprint), target!.deskId);
     } catch (error) {
       if (claim?.first) tokens.release(claim.key);
+      await Promise.allSettled(begun);
       await Promise.all(ids.map((id) => store.submissions.discard(id).catch(() => undefined)));
       if (created) store.submissions.discardSourceIfEmpty(created.sourceId);
       if (error instanceof RepeatedSend) return answerSend(res, { store, sessions }, error.answer);
       res.set('Connection', 'close');
       throw error;
     }
-    arrived(); // notices of new material: a flag in memory, nothing more on this path
+    arrived(target?.deskId ?? null); // notices of new material, to whoever can see it: in memory, nothing more on this path
     // Stored: nothing below may refuse or fail (the session is an HMAC, no table), so the codename is
     // always shown. It is kept in memory only for a repeat of this form (form-tokens.ts), minutes at most.
     const result = { sourceId: existing ?? created!.sourceId, codename: created?.codename ?? null };
@@ -119,6 +127,12 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
 /** The keys a send to `deskId` (null: the whole newsroom) is encrypted to, read once for the whole form. */
 async function toDesk(current: Recipients, deskId: number | null): Promise<{ deskId: number | null; used: RecipientSet }> {
   return { deskId, used: await current(deskId) };
+}
+
+/** Notes `work` among what this form began (its cleanup waits for it), and waits for it. */
+function track<T>(begun: Promise<unknown>[], work: Promise<T>): Promise<T> {
+  begun.push(work);
+  return work;
 }
 
 /** This send repeats a form already kept: it is discarded, and answered with the first one's page. */

@@ -8,7 +8,7 @@ import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { readCookie } from '../../http/session.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import type { FormTokens } from '../../sources/form-tokens.ts';
-import { deskOfSource, offeredDesks, type Recipients } from '../../sources/desks.ts';
+import { deskOfSource, offeredDesks, openToNewSources, type Recipients } from '../../sources/desks.ts';
 import { cameByOnion } from '../../http/onion-location.ts';
 import type { Store } from '../../store/index.ts';
 import { sendPage } from '../../http/pad-responses.ts';
@@ -20,7 +20,7 @@ export function sourcePages({ config, store, recipients, sourceOnion, sessions, 
   router.get('/', async (req, res) => {
     // With two desks or more the source chooses one; with one or none the page is as before desks.
     const desks = await offeredDesks(store, recipients);
-    const open = desks.length > 0 || (await recipients(null)).keys.length > 0;
+    const open = await openToNewSources(store, recipients, desks);
     // A source who reached a mirror (or a test address) is told the onion address to use instead.
     const onion = sourceOnion && !cameByOnion(req.get('host'), sourceOnion) ? sourceOnion : null;
     // Each language with its own branding texts, which the newsroom may have written at any length.
