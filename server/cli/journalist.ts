@@ -55,6 +55,9 @@ async function add(args: string[]): Promise<void> {
     const { journalist: j, result } = await store.changes.addJournalist({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: Boolean(o.admin) }, null);
     const who = `journalist ${username}${j.isAdmin ? ' (administrator)' : ''} with key ${key.fingerprint}`;
     reportChange(store, result, `Added ${who}. New submissions are encrypted to this key too.`, `Added ${who}, disabled: nothing is encrypted to this key until it is confirmed. Enabling ${username}`);
+    // Administrator only once a second one confirms it: a change of its own (changes.ts addJournalist).
+    const promote = store.changes.pending().find((c) => c.action === 'promote' && c.journalist === j.username);
+    if (promote) console.log(`Making ${username} an administrator: ${PENDING} (change ${promote.id}).`);
     printEnrolment(store, onion, j);
   });
 }

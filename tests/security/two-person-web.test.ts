@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -158,6 +158,21 @@ describe('findings 1 and 5 on the command line', () => {
     ensureService(work, 'journalist');
   });
   afterAll(() => rm(work, { recursive: true, force: true }));
+
+  test('adding an administrator says that making them one waits too', async () => {
+    const { publicKey } = await generateKeyPair({ name: 'Zed' });
+    await writeFile(path.join(work, 'zed.asc'), publicKey);
+    const added = await sealdrop(['journalist', 'add', '--data', work, '--username', 'zed', '--public-key', path.join(work, 'zed.asc'), '--admin']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/Making zed an administrator: pending: a second administrator must confirm it .*\(change \d+\)/);
+    const store = openStore(work);
+    try {
+      expect(store.journalists.get('zed')).toMatchObject({ active: false, isAdmin: false });
+      for (const c of store.changes.pending()) store.changes.reject(c.id, store.journalists.get('ada').id);
+    } finally {
+      store.close();
+    }
+  }, 60_000);
 
   test('enrol of an enrolled journalist and a new access key for an administrator wait for a second administrator', async () => {
     const enrol = await sealdrop(['journalist', 'enrol', '--data', work, '--username', 'bo']);
