@@ -274,6 +274,7 @@ function assertKeyUsable(journalists: JournalistRepo, p: ChangePayloads['key']):
   const owner = journalists.keyOwner(fp(p.publicKey));
   if (owner && owner.journalistId !== p.journalistId) throw new ConflictError(said('store.keyInUse'));
   if (owner && !owner.retired) throw new ConflictError(said('store.sameKey'));
+  journalists.assertKeyIdsFree(p.publicKey, p.journalistId);
 }
 
 function assertNotMember(desks: DeskRepo, p: ChangePayloads['member']): void {

@@ -101,8 +101,20 @@ export function journalistRepo(db: Db, totp: TotpBox) {
        AND NOT EXISTS (SELECT 1 FROM journalists WHERE id = @id AND fingerprint = @fp)
        AND NOT EXISTS (SELECT 1 FROM retired_keys WHERE journalist_id = @id AND fingerprint = @fp)`,
   );
-  const assertKeyFree = (fingerprint: string, exceptId = -1) => {
-    if (keyClash.get({ fp: fingerprint, id: exceptId })) throw new ConflictError(said('store.keyInUse'));
+  const othersKeys = db.prepare('SELECT public_key FROM journalists WHERE id != @id UNION ALL SELECT public_key FROM retired_keys WHERE journalist_id != @id');
+  // A key may carry a colleague's encryption subkey under a primary key of its own (a subkey needs
+  // no signature from its owner): every new object for that colleague would then be recorded as
+  // sealed to the newcomer, who would see it and could strip the colleague's PKESKs in a rotation.
+  // So no key ID of a new key (primary or subkey) may be one of another journalist's, current or retired.
+  const assertKeyIdsFree = (publicKey: string, exceptId: number) => {
+    const mine = new Set(keyIdsOf(publicKey).keyIds);
+    for (const r of othersKeys.all({ id: exceptId }) as { public_key: string }[]) {
+      if (keyIdsOf(r.public_key).keyIds.some((k) => mine.has(k))) throw new ConflictError(said('store.keyInUse'));
+    }
+  };
+  const assertKeyFree = (key: { fingerprint: string; publicKey: string }, exceptId = -1) => {
+    if (keyClash.get({ fp: key.fingerprint, id: exceptId })) throw new ConflictError(said('store.keyInUse'));
+    assertKeyIdsFree(key.publicKey, exceptId);
   };
   type RetiredRow = { journalist_id: number; public_key: string; retired_day: string };
   const toRetired = (r: RetiredRow): RetiredKey => {
@@ -116,10 +128,12 @@ export function journalistRepo(db: Db, totp: TotpBox) {
   };
 
   return {
+    /** Refuses a key sharing any key ID (primary or subkey) with another journalist's key, current or retired. */
+    assertKeyIdsFree,
     add(j: NewJournalist): Journalist {
       assertNewKeyFields(j);
       if (row('username', j.username)) throw new ConflictError(said('store.usernameTaken'));
-      assertKeyFree(j.fingerprint);
+      assertKeyFree(j);
       db.prepare('INSERT INTO journalists (username, fingerprint, recipient_key_id, public_key, is_admin, created_day) VALUES (?, ?, ?, ?, ?, ?)').run(
         j.username, j.fingerprint, j.recipientKeyId, j.publicKey, j.isAdmin ? 1 : 0, today(),
       );
@@ -143,7 +157,7 @@ export function journalistRepo(db: Db, totp: TotpBox) {
     setActive: (id: number, active: boolean) => changed(db.prepare('UPDATE journalists SET active = ? WHERE id = ?').run(active ? 1 : 0, id), BY_ID),
     replaceKey(id: number, key: KeyFields): void {
       assertNewKeyFields(key);
-      assertKeyFree(key.fingerprint, id);
+      assertKeyFree(key, id);
       changed(db.prepare('UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id), BY_ID);
     },
     /**
@@ -152,7 +166,7 @@ export function journalistRepo(db: Db, totp: TotpBox) {
      */
     rotateKey(id: number, key: KeyFields): void {
       assertNewKeyFields(key);
-      assertKeyFree(key.fingerprint, id);
+      assertKeyFree(key, id);
       const old = must(row('id', id), BY_ID);
       if (old.fingerprint === key.fingerprint) throw new ConflictError(said('store.sameKey'));
       db.transaction(() => {
