@@ -111,14 +111,14 @@ describe('finding 4: one administrator cannot steer new sources to their desk', 
     store.desks.setTexts(sports.id, { en: { name: 'Investigations', description: 'leaks' } }, { username: 'ada' });
     const offered = await offeredDesks(store, recipientsOf(store));
     expect(offered.map((d) => d.id)).toEqual([sports.id]);
-    expect(() => chosenDesk(offered, undefined)).toThrow(expect.objectContaining({ code: 'desk_missing' }));
-    expect(chosenDesk(offered, String(sports.id))).toBe(sports.id);
+    expect(() => chosenDesk(store, offered, undefined)).toThrow(expect.objectContaining({ code: 'desk_missing' }));
+    expect(chosenDesk(store, offered, String(sports.id))).toBe(sports.id);
     expect(store.audit.withPrefix('access.').at(-1)).toMatchObject({ action: 'access.desk-texts', detail: { desk: 'sports' } });
   });
 
   test('with one desk, nothing is asked', async () => {
     const { inv } = await newsroom(store);
-    expect(chosenDesk(await offeredDesks(store, recipientsOf(store)), undefined)).toBe(inv.id);
+    expect(chosenDesk(store, await offeredDesks(store, recipientsOf(store)), undefined)).toBe(inv.id);
   });
 });
 
