@@ -155,6 +155,9 @@ describe('schema 8 -> 9 (desks, retired keys, changes, the audit log)', () => {
         expect(db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get(), table).toEqual({ n: 0 });
       }
       expect(db.prepare('SELECT DISTINCT access_seen FROM journalists').all()).toEqual([{ access_seen: 0 }]);
+      // Nobody is recorded as having been shown an existing journalist's link (the two-person rule's link holder).
+      expect(db.prepare('SELECT DISTINCT login_issued_by FROM journalists').all()).toEqual([{ login_issued_by: null }]);
+      expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'pending_changes'").get()).toMatchObject({ sql: expect.stringContaining('AUTOINCREMENT') });
       // ana's reply keeps its author (schema 8 recorded it); the other names nobody.
       const authors = Object.fromEntries((db.prepare('SELECT id, journalist_id FROM replies').all() as { id: string; journalist_id: number | null }[]).map((r) => [r.id, r.journalist_id]));
       expect(authors).toEqual({ [want.replies![0]!.id]: 1, [want.replies![1]!.id]: null });
