@@ -64,9 +64,11 @@ describe('with JavaScript (the API)', () => {
     expect(status).toBe(200);
     const key = await readPrivateKey(source.privateKey, source.keyPassphrase);
     expect((await openManifest({ data: bytes, keys: [key] })).name).toBe('contract-2.pdf');
-    // The journalist's GnuPG opens the same stored manifest (one session key packet more, the source's).
+    // The source is given only its own session key packet (no journalist key IDs); the journalist's
+    // GnuPG opens the stored manifest (one session key packet more, the source's).
+    expect(readRecipientKeyIds(bytes)).toEqual([(await readJournalistKey(source.publicKey)).recipientKeyId]);
     const file = path.join(work, 'manifest.pgp');
-    await writeFile(file, bytes);
+    await writeFile(file, await instance.store.blobs.read((instance.rows().submissions as { manifest_blob: string }[]).at(-1)!.manifest_blob)); // the item just sent
     expect(JSON.parse((await gpg.decrypt(file)).toString().trimEnd()).name).toBe('contract-2.pdf');
   });
 
