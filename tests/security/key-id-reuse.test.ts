@@ -20,8 +20,9 @@ async function withForeignSubkey(victim: string): Promise<string> {
   binding.signatureType = openpgp.enums.signature.subkeyBinding;
   binding.publicKeyAlgorithm = privateKey.keyPacket.algorithm;
   binding.hashAlgorithm = openpgp.enums.hash.sha256;
-  binding.keyFlags = [openpgp.enums.keyFlags.encryptCommunication | openpgp.enums.keyFlags.encryptStorage];
-  await binding.sign(privateKey.keyPacket, { key: privateKey.keyPacket, bind: foreign }, new Date(), false, openpgp.config);
+  binding.keyFlags = new Uint8Array([openpgp.enums.keyFlags.encryptCommunication | openpgp.enums.keyFlags.encryptStorage]);
+  // openpgp's typings list fewer arguments than SignaturePacket.sign takes (detached, config).
+  await (binding.sign as (...args: unknown[]) => Promise<void>)(privateKey.keyPacket, { key: privateKey.keyPacket, bind: foreign }, new Date(), false, openpgp.config);
   const packets = new openpgp.PacketList<openpgp.AnyPacket>();
   for (const p of privateKey.toPublic().toPacketList()) {
     if (p instanceof openpgp.PublicSubkeyPacket) break; // its own subkey and what follows are left out
