@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { partCountFor, readJournalistKey, readPrivateKey, readRecipientKeyIds, SubmissionSealer, unwrapSessionKey, wrapSessionKey, type JournalistKey } from '../../common/envelope/index.ts';
+import { encryptObject, partCountFor, readJournalistKey, readPrivateKey, readRecipientKeyIds, SubmissionSealer, unwrapSessionKey, wrapSessionKey, type JournalistKey } from '../../common/envelope/index.ts';
 import { splitHeader } from '../../common/envelope/rewrap.ts';
 import { deriveSourceSecrets } from '../../common/codename.ts';
 import en from '../../common/i18n/catalogs/en.json' with { type: 'json' };
@@ -128,6 +129,38 @@ test('Leave with the page’s token (no cookie) forgets the codename page kept f
   const repeat = await postForm(`${instance.sourceUrl}/codename`, { once });
   expect(repeat.status).toBe(200);
   expect(codenameIn(repeat.html)).not.toBe(codename);
+});
+
+test('codename first, the connection gone while its key pair is made: no source is kept', async () => {
+  const before = instance.rows().sources!.length;
+  // The key pairs are made one at a time, in order: A starts when C's is done, and B's answer comes after A's end.
+  const first = postForm(`${instance.sourceUrl}/codename`, {});
+  const gone = http.request(`${instance.sourceUrl}/codename`, { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': 0 } });
+  gone.on('error', () => undefined);
+  gone.end();
+  expect((await first).status).toBe(200);
+  gone.destroy(); // A is being made now
+  expect((await postForm(`${instance.sourceUrl}/codename`, {})).status).toBe(200);
+  expect(instance.rows().sources!.length).toBe(before + 2);
+});
+
+test('a bodiless state change that declares a body it never sends changes nothing (marking a reply read)', async () => {
+  const source = await registerApiSource(instance.sourceUrl);
+  const sourceId = (instance.rows().sources as { id: string }[]).at(-1)!.id;
+  const keys = [(await readJournalistKey(source.publicKey)).key, anaKey.key];
+  const reply = await instance.store.replies.add(sourceId, await encryptObject({ data: new Uint8Array(10), recipients: keys }), null, [], deskA.id);
+  const lie = (declared: number) => new Promise<void>((resolve) => {
+    const socket = net.connect(Number(new URL(instance.sourceUrl).port), '127.0.0.1');
+    socket.on('error', () => undefined).on('close', () => resolve()).resume();
+    socket.end(`POST /api/replies/${reply}/read HTTP/1.1\r\nHost: 127.0.0.1\r\nx-source-token: ${source.token}\r\nContent-Length: ${declared}\r\n\r\n`);
+  });
+  await lie(30);
+  // A later request's answer: the lying one's handler, had it run, ran when its headers arrived.
+  expect((await fetch(`${instance.sourceUrl}/api/config`)).status).toBe(200);
+  expect(instance.store.replies.list(sourceId)[0]!.read).toBe(false);
+  const whole = await fetch(`${instance.sourceUrl}/api/replies/${reply}/read`, { method: 'POST', headers: { 'x-source-token': source.token } });
+  expect(whole.status).toBe(204);
+  expect(instance.store.replies.list(sourceId)[0]!.read).toBe(true);
 });
 
 test('a no-JS send whose conversation moves to another desk (same keys) while it uploads: refused, nothing stored', async () => {

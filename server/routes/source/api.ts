@@ -2,6 +2,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { assertAddressedTo, WrongRecipientsError } from '../../../common/envelope/index.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { assertStillAddressed } from '../../recipients.ts';
+import { arrivedWhole } from './arrived-whole.ts';
 import { deskOfSource, NOT_OPEN, offeredDesks, openToNewSources, type Recipients } from '../../sources/desks.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { sourceOf } from './conversation.ts';
@@ -128,7 +129,7 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
   });
 
   // Completing reads the head of every stored object: it shares the upload slots.
-  router.post('/submissions/:id/complete', holder, uploads, async (req, res) => {
+  router.post('/submissions/:id/complete', holder, arrivedWhole, uploads, async (req, res) => {
     const id = submissionIdParam(req);
     store.submissions.assertArrived(id); // its refusals first, as before (a repeated complete: 409)
     const desk = store.desks.deskOfUpload(id); // the keys checked are this desk's: completing refuses if the conversation moved since

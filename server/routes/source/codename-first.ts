@@ -61,6 +61,12 @@ export function codenameFirst(deps: Deps): Router {
     try {
       // PBKDF2 and a key pair, in the same bounded queue as a first send's.
       made = await gates.newSource.run(() => serverMadeSource(store, deskId), untilClosed(res));
+      // The connection went while the key pair was made: nobody will ever see this codename, and
+      // the source holds nothing, so it is not kept (a refused or broken-off request stores nothing).
+      if (res.socket?.destroyed !== false) {
+        store.submissions.discardSourceIfEmpty(made.sourceId);
+        throw new HttpError(400, said('error.brokeOff'));
+      }
       store.submissions.completeAll([], made.sourceId); // announced: the codename is about to be shown
     } catch (error) {
       tokens.release(key);

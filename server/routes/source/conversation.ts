@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
 import { isLoginSecret } from '../../../common/ids.ts';
 import { said } from '../../i18n/said.ts';
 import { sentItems, sourceManifest } from '../../sources/sent-items.ts';
+import { arrivedWhole } from './arrived-whole.ts';
 import { chosenDesk, offeredDesks, type Recipients } from '../../sources/desks.ts';
 
 /**
@@ -136,12 +137,12 @@ export function conversationApi({ store, sessions, gates, recipients }: Conversa
     store.blobs.stream(blob).on('error', next).pipe(res);
   });
 
-  router.post('/replies/:id/read', (req, res) => {
+  router.post('/replies/:id/read', arrivedWhole, (req, res) => {
     store.replies.markRead(replyId(req), sourceOf(sessions, req));
     res.status(204).end();
   });
 
-  router.post('/replies/:id/delete', async (req, res) => {
+  router.post('/replies/:id/delete', arrivedWhole, async (req, res) => {
     await store.replies.delete(replyId(req), sourceOf(sessions, req));
     res.status(204).end();
   });
