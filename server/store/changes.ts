@@ -60,6 +60,8 @@ type Who = { requestedBy: string; confirmedBy?: string };
 
 const fp = (publicKey: string) => keyIdsOf(publicKey).fingerprint;
 const NEWSROOM = 'newsroom';
+/** store/rewrap.ts's refusal of a move whose conversation changed since its packets were made. */
+const MOVE_STALE = 'staff.rewrap.changed';
 
 export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: ChangeHooks) {
   const nameOf = (id: number | null) => (id === null ? 'cli' : journalists.byId(id).username);
@@ -172,6 +174,13 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
     if (!r) throw new NotFoundError(said('store.change.none'));
     return r;
   };
+  /** A stale move dropped by the system (audited change.reject, reason 'changed'); nothing if already gone. */
+  const withdraw = (id: number): void => {
+    db.transaction(() => {
+      if (db.prepare('DELETE FROM pending_changes WHERE id = ?').run(id).changes === 0) return;
+      audit.append({ actor: 'system', action: 'change.reject', detail: { change: id, kind: 'move', reason: 'changed' } });
+    }).immediate();
+  };
   const mustBeAdmin = (id: number): Journalist => {
     const j = journalists.byId(id);
     if (!j.isAdmin || !j.active) throw new ChangeRefusedError(said('store.change.notAdmin'), 'not_admin');
@@ -224,7 +233,14 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
       const admin = mustBeAdmin(adminId);
       assertSecondPerson(r.requested_by, adminId);
       const payload = JSON.parse(r.payload) as ChangePayloads[ChangeKind];
-      await apply(r.kind, payload, id, { requestedBy: nameOf(r.requested_by), confirmedBy: admin.username }, { username: admin.username });
+      try {
+        await apply(r.kind, payload, id, { requestedBy: nameOf(r.requested_by), confirmedBy: admin.username }, { username: admin.username });
+      } catch (error) {
+        // A move's held packets no longer fit the conversation: they never will, so the change goes.
+        if (r.kind !== 'move' || !(error instanceof ConflictError) || error.said.key !== MOVE_STALE) throw error;
+        withdraw(id);
+        throw new ChangeRefusedError(said('store.change.moveWithdrawn'), 'move_withdrawn');
+      }
     },
     /** Any administrator may refuse a change; its requester may withdraw it. */
     reject(id: number, byId: number, digest?: string): void {

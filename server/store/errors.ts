@@ -22,13 +22,15 @@ export class InvalidInputError extends StoreError {
 }
 /**
  * A change to who can read what was refused for a reason a script can act on: `same_admin` (the
- * requester cannot confirm their own change), `not_admin` (only an administrator confirms).
+ * requester cannot confirm their own change), `not_admin` (only an administrator confirms),
+ * `change_changed` (not the change shown), `move_withdrawn` (the conversation changed since the
+ * move was asked for: the move is dropped and must be asked for again).
  */
 export class ChangeRefusedError extends ConflictError {
   override name = 'ChangeRefusedError';
   constructor(
     said: Said,
-    readonly code: 'same_admin' | 'not_admin' | 'change_changed',
+    readonly code: 'same_admin' | 'not_admin' | 'change_changed' | 'move_withdrawn',
   ) {
     super(said);
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { decryptObject, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
-import { ConflictError } from '../../server/store/index.ts';
+import { NotFoundError } from '../../server/store/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { deskConversation, postJson, rewrapThrough } from '../helpers/rewrap.ts';
 import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
@@ -9,7 +9,7 @@ import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
 // Moving a conversation is a `move` change (issue 23): with two administrators it waits, its
 // re-wrapped packets held in the change, and only a second administrator's confirmation writes
 // the files (against the objects as they are then). A conversation changed in between is refused
-// at confirmation, and nothing moves.
+// at confirmation, nothing moves, and the stale change is withdrawn (to be asked for again).
 type Account = Awaited<ReturnType<typeof makeAccount>> & { private: PrivateKey; client: StaffClient };
 let instance: Instance;
 let ann: Account;
@@ -58,16 +58,35 @@ test('a move waits for the second administrator; confirmed, ben opens the item a
   expect(entry.detail).toMatchObject({ added: [ben.fingerprint], removed: [ann.fingerprint], confirmedBy: 'ben' });
 });
 
-test('a conversation changed between request and confirmation: refused (409), nothing moves', async () => {
+test('a conversation changed between request and confirmation: refused (409), nothing moves, the move is withdrawn and can be asked for again', async () => {
   const { sourceId, item } = await conversation();
   const res = await rewrapThrough(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'b' }, [ann.private]);
   const { pending } = (await res.json()) as { pending: number };
   // Meanwhile ann shares the item with ben: its files are re-wrapped, the held packets are stale.
   expect((await rewrapThrough(ann.client, `/conversations/${sourceId}/share`, { items: [item], to: { username: 'ben' } }, [ann.private])).status).toBe(200);
   const before = Buffer.from(await manifestOf(item));
-  await expect(instance.store.changes.confirm(pending, ben.id)).rejects.toThrow(ConflictError);
+  const refused = await ben.client.post(`/admin/changes/${pending}/confirm`, { csrf: ben.client.csrf, digest: instance.store.changes.get(pending).digest });
+  expect(refused.status).toBe(409);
+  expect(await refused.text()).toContain('so nothing moved and the move was withdrawn. To move it, ask for the move again');
   expect(instance.store.access.deskOf(sourceId)).toBe(deskA);
   expect(Buffer.from(await manifestOf(item)).equals(before)).toBe(true);
+  // Withdrawn, not left on the Changes page for ever: the system rejected it, saying why.
+  expect(instance.store.changes.pending().map((c) => c.id)).not.toContain(pending);
+  expect(instance.store.audit.entries().at(-1)).toMatchObject({ actor: 'system', action: 'change.reject', detail: { change: pending, kind: 'move', reason: 'changed' } });
+  // Asked for again, the move is held anew (not 409 'already waiting'), and a second administrator can confirm it.
+  const again = await rewrapThrough(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'b' }, [ann.private]);
+  expect(again.status).toBe(200);
+  await instance.store.changes.confirm(((await again.json()) as { pending: number }).pending, ben.id);
+  expect(instance.store.access.deskOf(sourceId)).toBe(deskB);
+});
+
+test('a stale move confirmed in the store: ChangeRefusedError move_withdrawn, and the row is gone', async () => {
+  const { sourceId, item } = await conversation();
+  const res = await rewrapThrough(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'b' }, [ann.private]);
+  const { pending } = (await res.json()) as { pending: number };
+  expect((await rewrapThrough(ann.client, `/conversations/${sourceId}/share`, { items: [item], to: { username: 'ben' } }, [ann.private])).status).toBe(200);
+  await expect(instance.store.changes.confirm(pending, ben.id)).rejects.toMatchObject({ name: 'ChangeRefusedError', code: 'move_withdrawn' });
+  await expect(instance.store.changes.confirm(pending, ben.id)).rejects.toThrow(NotFoundError);
   expect((await postJson(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'a' })).status).toBe(409);
 });
 

@@ -48,6 +48,7 @@ export function changeAdminRoutes({ store, sessions, onionAccess }: JournalistDe
     } catch (e) {
       // Said plainly, with the stable code: the requester cannot be their own second administrator.
       if (e instanceof ChangeRefusedError && e.code === 'same_admin' && c.requestedById === me(res).id) throw new HttpError(409, said('staff.changes.error.sameAdmin'), 'same_admin');
+      // move_withdrawn (a move whose conversation changed since: the store dropped it) is its own 409, saying to ask again.
       throw e;
     }
     const action = c.kind === 'admin' ? (c.payload as ChangePayloads['admin']).action : null;
