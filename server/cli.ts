@@ -13,8 +13,14 @@ const USAGE = `Usage: sealdrop <command> [options]
   journalist add --username NAME --public-key FILE.asc [--admin] [--data DIR]
                                           with two or more administrators, the journalist stays
                                           disabled until a second one confirms (Admin > Changes)
-  journalist enrol --username NAME [--data DIR]   a new one-time link to set passphrase and 2FA
-  journalist access --username NAME [--data DIR]  a new Tor Browser access key (the old one stops working)
+  journalist enrol --username NAME [--data DIR]   a new one-time link to set passphrase and 2FA; for an
+                                          enrolled active journalist it is a reset: with two or more
+                                          administrators it only prints pending, and the administrator
+                                          who confirms it (Admin > Changes) is shown the link
+  journalist access --username NAME [--data DIR]  a new Tor Browser access key (the old one stops working);
+                                          for an active administrator, with two or more, it only prints
+                                          pending: the one who confirms is shown the key, and the old
+                                          key works until then
   journalist disable|enable|remove --username NAME [--data DIR]
                                           enabling, and disabling or removing an administrator, wait
                                           for a second administrator's confirmation when there are two
