@@ -110,7 +110,7 @@ describe('without JavaScript', () => {
     expect(JSON.parse((await gpg.decrypt(file)).toString().trimEnd()).name).toBe('ledger.csv');
     const back = await postForm(`${instance.sourceUrl}/login`, { codename });
     expect(back.status).toBe(200);
-    expect(back.html).toContain('Names are not shown without JavaScript');
+    expect(back.html).toContain('Without JavaScript, names are not shown');
     expect(back.html).not.toContain('ledger.csv');
   });
 });

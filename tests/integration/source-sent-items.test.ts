@@ -40,7 +40,7 @@ test('the conversation lists each item sent with its day, size class and state, 
   expect(noJs.html).toContain('<h2>What you sent</h2>');
   expect(noJs.html).toContain(line(1, 'opened by the newsroom'));
   expect(noJs.html).toContain(line(2, 'received'));
-  expect(noJs.html).toContain('Names are not shown without JavaScript');
+  expect(noJs.html).toContain('Without JavaScript, names are not shown');
   expect(noJs.html).not.toContain('notes.txt');
 
   const { kdfSalt } = (await (await fetch(`${instance.sourceUrl}/api/config`)).json()) as { kdfSalt: string };
