@@ -52,8 +52,9 @@ export class PartPool {
       this.next();
     };
     worker.on('message', done).on('error', done);
-    // A large part moves to the worker; a small one may share Node's buffer pool and is copied.
-    const object = job.object.byteLength >= 64 * 1024 && job.object.byteOffset === 0 && job.object.byteLength === job.object.buffer.byteLength ? job.object : job.object.slice();
+    // A large part moves to the worker; a small one may be a view into Node's shared buffer pool
+    // (Buffer.slice would still be one: transferring the pool throws from Node 21), so it is copied.
+    const object = job.object.byteLength >= 64 * 1024 && job.object.byteOffset === 0 && job.object.byteLength === job.object.buffer.byteLength ? job.object : new Uint8Array(job.object);
     worker.postMessage({ object, key: job.key }, [object.buffer as ArrayBuffer]);
   }
 

@@ -195,6 +195,8 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
       const seen = effect(kind, payload);
       if (kind === 'key') assertKeyUsable(journalists, payload as ChangePayloads['key']);
       if (kind === 'member') assertNotMember(desks, payload as ChangePayloads['member']);
+      // Enabling someone already active adds nobody: held, it would show their key as added for nothing.
+      if (kind === 'enable' && journalists.byId((payload as ChangePayloads['enable']).journalistId).active) throw new ConflictError(said('store.alreadyEnabled'));
       const who = { requestedBy: nameOf(by) };
       if (!held(kind, payload, by)) {
         await apply(kind, payload, null, who, actorOf(by));
