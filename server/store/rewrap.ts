@@ -57,6 +57,9 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
       const ids = new Set(readers.map((r) => r.id));
       const stay = new Set(readers.map((r) => r.keyId));
       for (const [id, owner] of keyIdOwners(db)) if (ids.has(owner.journalistId)) stay.add(id);
+      // The source's own key opens its replies and manifests (what it sent, what it was sent): it always stays.
+      const sourceKey = db.prepare('SELECT lower(recipient_key_id) FROM sources WHERE id = ?').pluck().get(sourceId) as string | null | undefined;
+      if (sourceKey) stay.add(sourceKey);
       return planOf(await headersOf(conversationObjects(db, sourceId, null)), readers, replaceDecision(readers, (id) => stay.has(id)));
     },
     /** Everything sealed to the journalist's retired keys: their current key added, the retired keys' PKESKs dropped. */
