@@ -105,11 +105,24 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
     }
     const action = p.action as AdminAction;
     if (action === 'disable') journalists.setActive(id, false);
-    else if (action === 'remove') journalists.remove(journalists.byId(id).username);
+    else if (action === 'remove') removeJournalist(id);
     else if (action === 'demote') journalists.setAdmin(id, false);
     else if (action === 'promote') journalists.setAdmin(id, true);
     else if (action === 'reset') journalists.setCredentials(id, { passwordHash: null, totpSecret: null });
     // 'onion': the route that applied it issues the new access key (server/tor is not the store's).
+  }
+
+  /**
+   * Removes a journalist with every pending change naming them (a key, a desk, enabling, an admin
+   * action): left behind, a key change for nobody reads as a forged row at the next open (key-check.ts).
+   */
+  function removeJournalist(id: number): void {
+    const named = db.prepare("SELECT id, kind FROM pending_changes WHERE json_valid(payload) AND json_extract(payload, '$.journalistId') = ? ORDER BY id").all(id) as { id: number; kind: string }[];
+    for (const r of named) {
+      db.prepare('DELETE FROM pending_changes WHERE id = ?').run(r.id);
+      audit.append({ actor: 'system', action: 'change.reject', detail: { change: r.id, kind: r.kind, reason: 'removed' } });
+    }
+    journalists.remove(journalists.byId(id).username);
   }
 
   /** Applies, drops the pending row (if any) and audits, all in one transaction (a move's files first). */
