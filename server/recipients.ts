@@ -46,19 +46,21 @@ export function recipientsOf(store: Store): Recipients {
 
 // PKESKs come first in every object, at most 1,106 bytes each with their header; then the SEIPD
 // header and version byte. Only that much of each object is read.
-const headerBytes = (recipients: number) => recipients * 1106 + 7;
+export const headerBytes = (recipients: number) => recipients * 1106 + 7;
 export const KEYS_CHANGED =
   'The newsroom’s journalist keys changed while this was being sent, so it was not stored. Reload the page and send again.';
 
 /**
  * Each object was checked against the keys current when it arrived; a journalist disabled or
  * removed since must not receive the submission, so it completes only if every stored object is
- * addressed to exactly the keys current now.
+ * addressed to exactly the keys current now. Returns the set checked: the caller records those
+ * keys' fingerprints (submission_keys), not a later read that may name other keys.
  */
-export async function assertStillAddressed(store: Store, id: string, current: () => Promise<RecipientSet>, sourceKeyId: string | null = null): Promise<void> {
+export async function assertStillAddressed(store: Store, id: string, current: () => Promise<RecipientSet>, sourceKeyId: string | null = null): Promise<RecipientSet> {
   // Nothing is read from disk for a submission that could not complete anyway.
   store.submissions.assertArrived(id);
-  const { keyIds } = await current();
+  const checked = await current();
+  const { keyIds } = checked;
   // The manifest (first) may also be sealed to the source's own key, so that the source can read its names.
   const [manifest, ...parts] = store.submissions.pendingObjects(id);
   const withSource = sourceKeyId === null ? keyIds : [...keyIds, sourceKeyId];
@@ -69,6 +71,7 @@ export async function assertStillAddressed(store: Store, id: string, current: ()
   }
   // The keys may have changed while the objects were being read.
   assertSameKeys((await current()).keyIds, keyIds);
+  return checked;
 }
 
 /** The key IDs an object is addressed to; none when it holds more PKESKs than `expected`. */

@@ -29,9 +29,12 @@ async function rewrap(path: string, body: Record<string, unknown>, keys: Private
   for (const [i, o] of plan.objects.entries()) {
     status.textContent = t('staff.script.rewrap.working', { done: i + 1, total: plan.objects.length });
     const sessionKey = await unwrapSessionKey(fromBase64(o.header), keys);
-    const add = o.add.length ? await wrapSessionKey(sessionKey, o.add.map((id) => plan.keys[id]!)) : new Uint8Array(0);
-    sessionKey.fill(0);
-    objects.push({ ref: o.ref, add: toBase64(add) });
+    try {
+      const add = o.add.length ? await wrapSessionKey(sessionKey, o.add.map((id) => plan.keys[id]!)) : new Uint8Array(0);
+      objects.push({ ref: o.ref, add: toBase64(add) });
+    } finally {
+      sessionKey.fill(0); // also when wrapping throws: the key leaves no copy behind in this page
+    }
   }
   return postRewrap<Done>(path, { ...body, objects }, csrf());
 }
@@ -68,10 +71,12 @@ function wireConversationPanel(article: HTMLElement, choices: RewrapChoices): vo
   shareRow.append(el('label', { for: 'share-to' }, t('staff.script.rewrap.shareTo')), ' ', shareTo);
   const moveRow = el('p');
   moveRow.append(el('label', { for: 'move-to' }, t('staff.script.rewrap.moveTo')), ' ', moveTo, ' ', move);
-  panel.append(el('h2', { id: 'rewrap-heading' }, t('staff.script.rewrap.heading')), el('p', {}, t('staff.script.rewrap.how')), shareRow, moveRow, status);
+  // Nobody to share with (no other journalist, no desk): no Share control that could only fail.
+  const canShare = shareTo.options.length > 0;
+  panel.append(el('h2', { id: 'rewrap-heading' }, t('staff.script.rewrap.heading')), el('p', {}, t('staff.script.rewrap.how')), ...(canShare ? [shareRow] : []), moveRow, status);
   article.append(panel);
 
-  for (const row of article.querySelectorAll<HTMLElement>('li.submission[data-submission]')) {
+  for (const row of canShare ? article.querySelectorAll<HTMLElement>('li.submission[data-submission]') : []) {
     const share = el('button', { type: 'button', class: 'share-item', 'data-submission': row.dataset.submission! }, t('staff.script.rewrap.share'));
     row.querySelector('.entry-actions')?.append(' ', share);
     share.addEventListener('click', () => {

@@ -1,5 +1,6 @@
 import { joinBytes, splitHeader } from '../../common/envelope/rewrap.ts';
 import type { Store } from '../store/index.ts';
+import { headerBytes } from '../recipients.ts';
 
 /**
  * What a logged-in source sent and what became of it, from what the server already holds: each
@@ -15,27 +16,54 @@ export type SentItem = { n: number; day: string; size: number; status: SentStatu
 /** Each state's words (the page script reads the same keys, client.mine.*, by the status it is given). */
 export const STATUS_KEY: Record<SentStatus, string> = { received: 'client.mine.received', opened: 'client.mine.opened', replied: 'client.mine.replied' };
 
-// A session key packet is at most 1,106 bytes (recipients.ts): enough for any newsroom's keys.
+// A session key packet is at most 1,106 bytes (recipients.ts); a header holding more packets than
+// the item's recorded keys (an "unknown" key) is read again at this length.
 const HEADER_READ = 64 * 1024;
 
+// One item at a time, two reads each: a source with many large items must not open thousands of
+// files (and buffers) at once when logging in.
 export async function sentItems(store: Store, sourceId: string): Promise<SentItem[]> {
   const replyDays = store.replies.list(sourceId).map((r) => r.createdDay);
-  return Promise.all(store.submissions.sentBy(sourceId).map(async (s, i) => ({
-    n: i + 1,
-    day: s.day,
-    size: await bulkSize(store, s.id, s.size),
-    status: replyDays.some((d) => d >= s.day) ? 'replied' : s.opened ? 'opened' : 'received',
-  })));
+  const items: SentItem[] = [];
+  for (const [i, s] of store.submissions.sentBy(sourceId).entries()) {
+    const status: SentStatus = replyDays.some((d) => d >= s.day) ? 'replied' : s.opened ? 'opened' : 'received';
+    items.push({ n: i + 1, day: s.day, size: await bulkSize(store, s.id), status });
+  }
+  return items;
 }
 
 /**
  * The stored size without the parts' session key packets: sharing, moving or re-keying an item adds
- * and drops packets, and a codename holder must not see from the size that it happened.
+ * and drops packets, and a codename holder must not see from the size that it happened. Every part
+ * but the last holds the same bulk, so only the first and the last part's headers are read.
  */
-async function bulkSize(store: Store, id: string, stored: number): Promise<number> {
-  const { parts } = store.submissions.objects(id);
-  const headers = await Promise.all(parts.map(async (blob) => splitHeader(await store.blobs.readPrefix(blob, HEADER_READ)).sealedAt));
-  return stored - headers.reduce((sum, n) => sum + n, 0);
+async function bulkSize(store: Store, id: string): Promise<number> {
+  try {
+    return await readBulkSize(store, id);
+  } catch (error) {
+    // A re-wrap replaced a part's file between the row and the read: the rows name the new one now.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return readBulkSize(store, id);
+  }
+}
+
+async function readBulkSize(store: Store, id: string): Promise<number> {
+  const { parts, keys } = store.submissions.sizedParts(id);
+  const first = parts[0];
+  const last = parts.at(-1);
+  if (!first || !last) return 0;
+  const bulkOf = async (p: { blob: string; size: number }) => p.size - (await sealedAt(store, p.blob, keys));
+  const lastBulk = await bulkOf(last);
+  return parts.length === 1 ? lastBulk : (parts.length - 1) * (await bulkOf(first)) + lastBulk;
+}
+
+async function sealedAt(store: Store, blob: string, keys: number): Promise<number> {
+  try {
+    return splitHeader(await store.blobs.readPrefix(blob, headerBytes(keys))).sealedAt;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
+    return splitHeader(await store.blobs.readPrefix(blob, HEADER_READ)).sealedAt;
+  }
 }
 
 /**

@@ -181,6 +181,12 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
         )
         .all(sourceId) as { id: string; day: string; size: number; opened: number; manifest: string }[]).map((r) => ({ ...r, opened: r.opened === 1 }));
     },
+    /** A complete item's parts (blob and stored size, in order) and how many keys it is sealed to (submission_keys). */
+    sizedParts(id: string): { parts: { blob: string; size: number }[]; keys: number } {
+      const parts = db.prepare('SELECT blob, size FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string; size: number }[];
+      const keys = db.prepare('SELECT COUNT(*) FROM submission_keys WHERE submission_id = ?').pluck().get(id) as number;
+      return { parts, keys };
+    },
     /** The source of a pending upload: its manifest is sealed to the source's own key too (issue 25). */
     sourceOfPending(id: string): string {
       const row = db.prepare("SELECT source_id FROM submissions WHERE id = ? AND state = 'pending'").get(id) as { source_id: string } | undefined;

@@ -133,14 +133,15 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
     const id = submissionIdParam(req);
     store.submissions.assertArrived(id); // its refusals first, as before (a repeated complete: 409)
     const desk = store.desks.deskOfUpload(id); // the keys checked are this desk's: completing refuses if the conversation moved since
+    let checked;
     try {
-      await assertStillAddressed(store, id, () => recipients(desk), sourceKeyOf(id));
+      checked = await assertStillAddressed(store, id, () => recipients(desk), sourceKeyOf(id));
     } catch (error) {
       // Nobody can use it any more: the page encrypts the item again for the current keys.
       if (error instanceof WrongRecipientsError) await store.submissions.discard(id);
       throw error;
     }
-    store.submissions.complete(id, (await recipients(desk)).keys.map((k) => k.fingerprint), desk); // sealed to (submission_keys)
+    store.submissions.complete(id, checked.keys.map((k) => k.fingerprint), desk); // sealed to (submission_keys): the keys checked
     arrived(desk); // notices of new material, to whoever can see it: in memory, nothing more on this path
     res.status(204).end();
   });

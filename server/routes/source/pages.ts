@@ -28,7 +28,7 @@ export function sourcePages({ config, store, recipients, sourceOnion, sessions, 
     const session = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
     const leave = session?.csrf;
     // Logged in without JavaScript (a codename asked for first, or a send): their sends go to their desk.
-    const ownDesk = session ? deskOfSource(store, session.sourceId) : null;
+    const ownDesk = session ? deskOfSource(store, session.sourceId) : undefined; // undefined: nobody logged in
     const once = tokens.issue(); // one token for the page in every language it is rendered in
     sendPage(res, (t) => renderSourcePage({ t, open, maxFile: formatLimit(config.maxFileBytes), onion, branding: branding(t), leave, once, desks, ownDesk }));
   });

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { classify, type ErrorPage } from '../../http/errors.ts';
-import { typedMessage, type Typed } from '../../nojs/form.ts';
+import { typedFields, type Typed } from '../../nojs/form.ts';
 import type { Translator } from '../../i18n/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
@@ -24,15 +24,16 @@ const asForm = (status: number) => status < 500 || status === 503 || status === 
 
 /**
  * The last error handler of the no-JS send and codename-first routers. A refusal made before the
- * form's body was read (not open, every upload slot busy, the disk low) reads the message now (it
- * comes before the files; the rest is read and dropped), so the form comes back with it; a
+ * form's body was read (not open, every upload slot busy, the disk low) reads the message and the
+ * desk now (they come before the files; the rest is read and dropped), so the form comes back with it; a
  * codename-first form has nothing typed, and comes back as the start page's forms.
  */
 export const keepFormOnRefusal: ErrorRequestHandler = async (error: unknown, req, res, next) => {
   const { status } = classify(error);
   if (status === 503 || status === 507) {
     const typed = keepTyped(res);
-    if (req.is('multipart/form-data') && !req.readableDidRead) typed.message = await typedMessage(req);
+    // The desk chosen too, not only the message: the form comes back with the same radio checked.
+    if (req.is('multipart/form-data') && !req.readableDidRead) Object.assign(typed, await typedFields(req));
   }
   next(error);
 };
@@ -62,7 +63,7 @@ export function sourceErrorPage({ config, store, sessions, tokens }: { config: C
     const typed = typedOf(res);
     const session = sessions.get(readCookie(res.req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS));
     const once = typed ? tokens.issue() : undefined; // nothing was kept: a new token for the form shown again
-    const ownDesk = session ? deskOfSource(store, session.sourceId) : null;
+    const ownDesk = session ? deskOfSource(store, session.sourceId) : undefined; // undefined: nobody logged in
     return (t, title, message) => {
       const status = res.statusCode;
       if (typed && asForm(status)) {
