@@ -20,9 +20,6 @@ export type FormItem = { name: string; type: string; content: Readable & { trunc
  */
 export type Typed = { message: string; once?: string; desk?: string };
 
-/** The message of a form refused before it is read (see typedFields). */
-export const typedMessage = async (req: Request): Promise<string> => (await typedFields(req)).message;
-
 /**
  * The message and desk of a form refused before it is read (too large): the form puts them before
  * the files, so it is read up to the first file and the rest is left to be drained and dropped.
