@@ -28,8 +28,12 @@ export type ChangePayloads = {
   /** The store derives the fingerprint; recipientKeyId is what readJournalistKey chose, when the caller has it. */
   key: { journalistId: number; publicKey: string; recipientKeyId?: string };
   member: { deskId: number; journalistId: number };
-  /** toDeskId null: the whole newsroom. */
-  move: { sourceId: string; toDeskId: number | null; objects: MoveObject[] };
+  /**
+   * toDeskId null: the whole newsroom. `planned` (set by the store when the move is held): a hash
+   * of each object's header by ref as the packets were checked, so a label rewritten meanwhile
+   * (same ref, new session key) is seen as a change at confirmation.
+   */
+  move: { sourceId: string; toDeskId: number | null; objects: MoveObject[]; planned?: Record<string, string> };
   admin: { journalistId: number; action: AdminAction };
 };
 export type ChangeKind = keyof ChangePayloads;
@@ -51,7 +55,11 @@ export type PendingChange<K extends ChangeKind = ChangeKind> = ChangeEffect & {
  * A move re-wraps files before its rows change: H-rewrap's store.rewrap.apply does it, calling
  * `finish` inside its own transaction (finish sets the desk, drops the pending row and audits).
  */
-export type ChangeHooks = { move: (payload: ChangePayloads['move'], finish: () => void) => Promise<void> };
+export type ChangeHooks = {
+  move: (payload: ChangePayloads['move'], finish: () => void) => Promise<void>;
+  /** The header hashes a held move records (rewrap.ts planned). */
+  planned?: (sourceId: string) => Promise<Record<string, string>>;
+};
 export const MOVE_NOT_YET: ChangeHooks['move'] = () => Promise.reject(new Error('not yet: moving a conversation needs store.rewrap.apply (H-rewrap wires ChangeHooks.move in store/index.ts)'));
 
 type Row = { id: number; kind: ChangeKind; payload: string; requested_by: number | null; requested_day: string };
@@ -215,8 +223,10 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
         await apply(kind, payload, null, who, actorOf(by));
         return { applied: true };
       }
+      const sourceId = kind === 'move' ? (payload as ChangePayloads['move']).sourceId : null;
+      const stored = sourceId !== null && hooks.planned ? { ...payload, planned: await hooks.planned(sourceId) } : payload;
       const id = db.transaction(() => {
-        const n = Number(db.prepare('INSERT INTO pending_changes (kind, payload, requested_by, requested_day) VALUES (?, ?, ?, ?)').run(kind, JSON.stringify(payload), by, today()).lastInsertRowid);
+        const n = Number(db.prepare('INSERT INTO pending_changes (kind, payload, requested_by, requested_day) VALUES (?, ?, ?, ?)').run(kind, JSON.stringify(stored), by, today()).lastInsertRowid);
         audit.append({ actor: actorOf(by), action: 'change.request', detail: { change: n, kind, ...auditDetail(seen, who) } });
         return n;
       }).immediate();

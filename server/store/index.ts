@@ -104,7 +104,7 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
     audit,
     desks,
     // A move re-wraps its files first, then calls finish in the transaction that swaps the pointers.
-    changes: changeRepo(db, { journalists, desks, audit }, { move: rewrap.move }),
+    changes: changeRepo(db, { journalists, desks, audit }, { move: rewrap.move, planned: rewrap.planned }),
     rewrap,
     blobs,
     space: spaceOf(dataDir),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readAddedPackets, readObjectHeaders, rewrapObject } from '../../common/envelope/index.ts';
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
@@ -114,15 +115,25 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
   // The packets were checked when the move was asked for: a mismatch now means the conversation changed since.
   // The conversation as planned (its desk, every complete item's and reply's objects and the label) must be
   // the one the transaction moves: an item completed or a reply posted meanwhile is sealed to the old desk.
-  const move = async (payload: { sourceId: string; toDeskId: number | null; objects: RewrapObject[] }, finish: () => void): Promise<void> => {
-    const planned = conversationState(payload.sourceId); // read in the same tick as planMove's rows
+  // A held move also carries the hash of each header its packets were checked against (`planned`):
+  // a label rewritten meanwhile keeps its ref but has a new session key the packets do not wrap.
+  const move = async (payload: { sourceId: string; toDeskId: number | null; objects: RewrapObject[]; planned?: Record<string, string> }, finish: () => void): Promise<void> => {
+    const state = conversationState(payload.sourceId); // read in the same tick as planMove's rows
     const unchanged = () => {
-      if (conversationState(payload.sourceId) !== planned) throw new ConflictError(said('staff.rewrap.changed'));
+      if (conversationState(payload.sourceId) !== state) throw new ConflictError(said('staff.rewrap.changed'));
     };
-    return repo.apply(await repo.planMove(payload.sourceId, payload.toDeskId, null), payload.objects, finish, unchanged).catch((error: unknown) => {
+    const apply = async () => {
+      const plan = await repo.planMove(payload.sourceId, payload.toDeskId, null);
+      if (payload.planned && plan.objects.some((o) => payload.planned![o.ref] !== headerHash(o.header))) throw new ConflictError(said('staff.rewrap.changed'));
+      return repo.apply(plan, payload.objects, finish, unchanged);
+    };
+    return apply().catch((error: unknown) => {
       throw error instanceof InvalidInputError ? new ConflictError(said('staff.rewrap.changed')) : error;
     });
   };
+  /** ChangeHooks.planned: each object's header hash by ref, as a held move records them. */
+  const planned = async (sourceId: string): Promise<Record<string, string>> =>
+    Object.fromEntries((await headersOf(conversationObjects(db, sourceId, null))).map((h) => [h.ref, headerHash(h.header)]));
   const conversationState = (sourceId: string): string =>
     JSON.stringify([db.prepare('SELECT desk_id FROM sources WHERE id = ?').pluck().get(sourceId) ?? null, conversationObjects(db, sourceId, null).map((o) => [o.ref, o.blob])]);
 
@@ -133,9 +144,11 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
     const rows = items.map((id) => ({ id, manifest: db.prepare('SELECT manifest_blob FROM submissions WHERE id = ?').pluck().get(id) as string }));
     return headersOf(rows.flatMap((r) => itemObjects(db, r.id, r.manifest)).filter((o) => !refs.has(o.ref)));
   }
-  return { ...repo, move, check: (plan: Plan, uploaded: readonly RewrapObject[]): void => void matchUploads(plan, uploaded) };
+  return { ...repo, move, planned, check: (plan: Plan, uploaded: readonly RewrapObject[]): void => void matchUploads(plan, uploaded) };
 }
 export type RewrapRepo = ReturnType<typeof rewrapRepo>;
+
+const headerHash = (header: Uint8Array): string => createHash('sha256').update(header).digest('hex').slice(0, 32);
 
 /** The uploaded PKESKs by ref: exactly the plan's objects, each adding exactly the keys its plan adds. */
 function matchUploads(plan: Plan, uploaded: readonly RewrapObject[]): Map<string, Uint8Array> {

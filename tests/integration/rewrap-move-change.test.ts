@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { decryptObject, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { decryptObject, readJournalistKey, readPrivateKey, type PrivateKey } from '../../common/envelope/index.ts';
+import { sealText } from '../../common/envelope/pad-text.ts';
 import { NotFoundError } from '../../server/store/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { deskConversation, postJson, rewrapThrough } from '../helpers/rewrap.ts';
@@ -88,6 +89,20 @@ test('a stale move confirmed in the store: ChangeRefusedError move_withdrawn, an
   await expect(instance.store.changes.confirm(pending, ben.id)).rejects.toMatchObject({ name: 'ChangeRefusedError', code: 'move_withdrawn' });
   await expect(instance.store.changes.confirm(pending, ben.id)).rejects.toThrow(NotFoundError);
   expect((await postJson(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'a' })).status).toBe(409);
+});
+
+test('a label rewritten while the move waits (same ref, new session key): the move is withdrawn, nothing moves, the label still opens', async () => {
+  const { sourceId } = await conversation();
+  const seal = async (text: string) => Buffer.from(await sealText({ kind: 'label', text, recipients: [(await readJournalistKey(ann.publicKey)).key] })).toString('base64');
+  instance.store.sources.setLabel(sourceId, await seal('label one'));
+  const res = await rewrapThrough(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'b' }, [ann.private]);
+  const { pending } = (await res.json()) as { pending: number };
+  const relabelled = await seal('label two');
+  instance.store.sources.setLabel(sourceId, relabelled);
+  await expect(instance.store.changes.confirm(pending, ben.id)).rejects.toMatchObject({ name: 'ChangeRefusedError', code: 'move_withdrawn' });
+  expect(instance.store.access.deskOf(sourceId)).toBe(deskA);
+  expect(instance.store.thread.of(sourceId, ann.id).label).toBe(relabelled);
+  await decryptObject({ data: new Uint8Array(Buffer.from(relabelled, 'base64')), keys: [ann.private] });
 });
 
 test('a second move of a conversation while one waits for confirmation: 409, nothing more is held', async () => {
