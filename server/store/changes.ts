@@ -173,12 +173,16 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
    * was shown a journalist's current link (who added or reset them) and that journalist may be one
    * person. So neither confirms the other's change, and nobody confirms their own (same_admin).
    */
+  /** Why `confirmerId` may not be the second person for a change `requesterId` asked for: their own, or an enrolment link between them. */
+  function secondPersonBlock(requesterId: number | null, confirmerId: number): 'mine' | 'linked' | null {
+    if (requesterId === confirmerId) return 'mine';
+    if (requesterId === null) return null;
+    return journalists.loginIssuedBy(requesterId) === confirmerId || journalists.loginIssuedBy(confirmerId) === requesterId ? 'linked' : null;
+  }
   function assertSecondPerson(requesterId: number | null, confirmerId: number): void {
-    if (requesterId === confirmerId) throw new ChangeRefusedError(said('store.change.sameAdmin'), 'same_admin');
-    if (requesterId === null) return;
-    if (journalists.loginIssuedBy(requesterId) === confirmerId || journalists.loginIssuedBy(confirmerId) === requesterId) {
-      throw new ChangeRefusedError(said('store.change.linkHolder'), 'same_admin');
-    }
+    const block = secondPersonBlock(requesterId, confirmerId);
+    if (block === 'mine') throw new ChangeRefusedError(said('store.change.sameAdmin'), 'same_admin');
+    if (block === 'linked') throw new ChangeRefusedError(said('store.change.linkHolder'), 'same_admin');
   }
 
   const toPending = (r: Row): PendingChange => {
@@ -291,6 +295,8 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
       return out;
     },
     get: (id: number): PendingChange => toPending(row(id)),
+    /** Whether the administrator could confirm the change (the page offers Confirm only then): null, or why not. */
+    confirmBlock: (c: PendingChange, adminId: number): 'mine' | 'linked' | null => secondPersonBlock(c.requestedById, adminId),
   };
   return repo;
 }

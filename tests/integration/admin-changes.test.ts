@@ -167,3 +167,29 @@ describe('two administrators', () => {
     expect((await anaWeb.get('/admin/changes')).status).toBe(303); // logged out
   });
 });
+
+// Final review of issue 23: administrators joined by an enrolment link (one added the other on the
+// web) can never confirm each other's changes; the page says so, and who can, instead of a Confirm that fails.
+describe('an administrator added on the web by another', () => {
+  test('the Changes page offers the one who added them no Confirm for their change, says why, and the server still refuses it', async () => {
+    const [cy, dy] = [await makeAccount(instance, 'cy', { isAdmin: true }), await makeAccount(instance, 'dy', { isAdmin: true })];
+    instance.store.journalists.createEnrolment(cy.id, dy.id); // as the web's "add journalist" does: dy was shown cy's link
+    const desk = instance.store.desks.create('linked', {}, 'cli');
+    const r = await instance.store.changes.request('member', { deskId: desk.id, journalistId: cy.id }, cy.id);
+    expect(r.applied).toBe(false);
+    const id = (r as { id: number }).id;
+    expect(instance.store.changes.confirmBlock(instance.store.changes.get(id), dy.id)).toBe('linked');
+    const web = await login(dy);
+    const page = await text(web, '/admin/changes');
+    const at = page.indexOf(`id="change-${id}"`);
+    const item = page.slice(at, page.indexOf('</li>', at));
+    expect(at).toBeGreaterThan(0);
+    expect(item).toContain('so you cannot confirm their changes');
+    expect(item).toContain('sealdrop journalist add --admin');
+    expect(item).not.toContain(`/admin/changes/${id}/confirm`);
+    expect(item).toContain(`/admin/changes/${id}/reject`);
+    const refused = await web.post(`/admin/changes/${id}/confirm`, { csrf: web.csrf, digest: digestOf(id) });
+    expect(refused.status).toBe(409);
+    expect(instance.store.desks.isMember(desk.id, cy.id)).toBe(false);
+  });
+});

@@ -11,7 +11,7 @@ import { ChangeRefusedError, type ChangePayloads, type PendingChange } from '../
 
 const HOME = '/admin/changes';
 
-const toView = (c: PendingChange, me: number): ChangeView => ({
+const toView = (c: PendingChange, me: number, block: 'mine' | 'linked' | null): ChangeView => ({
   id: c.id,
   kind: c.kind,
   username: c.journalist ?? '',
@@ -21,6 +21,7 @@ const toView = (c: PendingChange, me: number): ChangeView => ({
   requestedBy: c.requestedById === null ? null : c.requestedBy,
   requestedDay: c.requestedDay,
   mine: c.requestedById === me,
+  linked: block === 'linked',
   digest: c.digest,
 });
 
@@ -35,7 +36,7 @@ export function changeAdminRoutes({ store, sessions, onionAccess }: JournalistDe
   };
 
   router.get(HOME, (_req, res) => {
-    const changes = store.changes.pending().map((c) => toView(c, me(res).id));
+    const changes = store.changes.pending().map((c) => toView(c, me(res).id, store.changes.confirmBlock(c, me(res).id)));
     res.type('html').send(renderChanges({ t: tOf(res), viewer: viewer(res), changes }));
   });
 

@@ -19,6 +19,11 @@ export type ChangeView = {
   requestedDay: string;
   /** The viewer asked for it: they may withdraw it, not confirm it. */
   mine: boolean;
+  /**
+   * An enrolment link joins the viewer and the requester (one added the other on the web): the
+   * server refuses the confirmation, so the page says why and who can, instead of a Confirm that fails.
+   */
+  linked: boolean;
   /** Sent with Confirm and Reject: the server refuses them if the change under this id is not this one. */
   digest: string;
 };
@@ -44,7 +49,11 @@ function buttons(t: Translator, c: ChangeView, csrf: string): string {
   const form = (action: string, key: string, danger = false) =>
     `<form method="post" action="/admin/changes/${c.id}/${action}" class="inline">${csrfField(csrf)}<input type="hidden" name="digest" value="${escapeHtml(c.digest)}"><button type="submit"${danger ? ' class="danger"' : ''}>${t.html(key)}</button></form>`;
   // The requester cannot confirm their own change: the button is not offered (the server refuses it anyway).
-  const confirm = c.mine ? `<span class="hint">${t.html('staff.changes.yours')}</span>` : form('confirm', 'staff.changes.confirm');
+  const confirm = c.mine
+    ? `<span class="hint">${t.html('staff.changes.yours')}</span>`
+    : c.linked
+      ? `<span class="hint">${t.html('staff.changes.linked', { username: c.requestedBy ?? '' })}</span>`
+      : form('confirm', 'staff.changes.confirm');
   return `<p class="journalist-actions">${confirm} ${form('reject', c.mine ? 'staff.changes.withdraw' : 'staff.changes.reject', true)}</p>`;
 }
 
