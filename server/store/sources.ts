@@ -56,9 +56,17 @@ export function sourceRepo(db: Db) {
     setDone(id: string, done: boolean): void {
       if (db.prepare('UPDATE sources SET done = ? WHERE id = ?').run(done ? 1 : 0, id).changes === 0) throw new NotFoundError(said('staff.error.noSource'));
     },
-    /** Journalists' label for a source: ciphertext the route has checked is addressed to exactly their keys (null clears it). */
-    setLabel(id: string, label: string | null): void {
-      if (db.prepare('UPDATE sources SET label = ? WHERE id = ?').run(label, id).changes === 0) throw new NotFoundError(said('staff.error.noSource'));
+    /**
+     * Journalists' label for a source: ciphertext the route has checked is addressed to exactly their keys (null clears it).
+     * `desk`: the desk whose keys it was checked against; a conversation moved since refuses it (409), as replies.add does.
+     */
+    setLabel(id: string, label: string | null, desk?: number | null): void {
+      db.transaction(() => {
+        const row = db.prepare('SELECT desk_id FROM sources WHERE id = ?').get(id) as { desk_id: number | null } | undefined;
+        if (!row) throw new NotFoundError(said('staff.error.noSource'));
+        if (desk !== undefined && row.desk_id !== desk) throw new ConflictError(said('staff.rewrap.changed'));
+        db.prepare('UPDATE sources SET label = ? WHERE id = ?').run(label, id);
+      })();
     },
     /** A random per-instance salt for the codename KDF, made on first use. */
     kdfSalt(): string {

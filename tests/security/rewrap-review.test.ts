@@ -237,6 +237,17 @@ test('finding 3: a reply checked against desk A is refused once its conversation
   expect(rows().prepare('SELECT COUNT(*) FROM replies WHERE source_id = ?').pluck().get(src)).toBe(0);
 });
 
+test('final review 5: a label checked against desk A is refused once its conversation is in desk B (a move committed meanwhile); the label stays', async () => {
+  const { ann, src, deskA, deskB } = await plannedMove();
+  const before = rows().prepare('SELECT label FROM sources WHERE id = ?').pluck().get(src);
+  const label = await sealLabel([ann.public.key]);
+  store.desks.setDesk(src, deskB);
+  expect(() => store.sources.setLabel(src, label, deskA)).toThrow(ConflictError);
+  expect(rows().prepare('SELECT label FROM sources WHERE id = ?').pluck().get(src)).toBe(before);
+  store.sources.setLabel(src, label, deskB);
+  expect(rows().prepare('SELECT label FROM sources WHERE id = ?').pluck().get(src)).toBe(label);
+});
+
 test('finding 4: a backup copy taken before a re-wrap whose old files are unlinked keeps the items (taken again); a deleted item is still left out', async () => {
   const ann = await plainJournalist('ann');
   const bo = await plainJournalist('bo');

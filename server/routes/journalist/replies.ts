@@ -36,13 +36,14 @@ export function replyRoutes({ store, recipients }: Pick<JournalistDeps, 'store'>
   // A label is encrypted in the journalist's page to the keys of the conversation's desk (never the
   // source's): the server stores ciphertext it checked is addressed to exactly those keys, or clears it.
   router.post('/sources/:id/label', express.raw({ type: 'application/octet-stream', limit: MAX_LABEL_BYTES }), async (req, res) => {
-    const { source, desk } = await visible(req, res);
+    const { source, deskId, desk } = await visible(req, res);
     if (req.get('content-length') === '0') return void (store.sources.setLabel(source.id, null), res.status(204).end()); // cleared
     if (!Buffer.isBuffer(req.body)) throw new HttpError(415, said('error.octetStream'));
     const data = bodyBytes(req);
     // Padded to one size inside the encryption: the stored label must not show the name's length.
     assertPaddedText(data, 'label', desk.keyIds);
-    store.sources.setLabel(source.id, Buffer.from(data).toString('base64'));
+    // With the desk checked: a move committed meanwhile refuses it (409), else it would stay sealed to the old desk.
+    store.sources.setLabel(source.id, Buffer.from(data).toString('base64'), deskId);
     res.status(204).end();
   });
 
