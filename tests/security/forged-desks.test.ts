@@ -111,7 +111,6 @@ describe('a pending key change', () => {
   const forged: Record<string, unknown> = {
     'an unreadable key': { journalistId: 2, publicKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----' },
     'no key at all': { journalistId: 2 },
-    'a journalist who does not exist': { journalistId: 99, publicKey: 'see below' },
     'a fingerprint that is not its key\'s': { journalistId: 2, publicKey: 'see below', fingerprint: 'see below' },
   };
   for (const [what, payload] of Object.entries(forged)) {
@@ -124,6 +123,19 @@ describe('a pending key change', () => {
       expect(refusal(dir)).toMatchObject({ name: 'UntrustedDatabaseError', code: 'key_mismatch', message: expect.stringMatching(/pending change #1/) });
     });
   }
+
+  test('naming a journalist who no longer exists opens (removed since), and the change is dropped, adding no key', () => {
+    const dir = honestDir();
+    pendingKey(dir, { journalistId: 99, publicKey: attacker.armored });
+    expect(refusal(dir)).toBeNull();
+    const store = openStore(dir);
+    try {
+      expect(store.changes.pending()).toEqual([]);
+      expect(store.journalists.list().map((j) => j.fingerprint)).not.toContain(attacker.fingerprint);
+    } finally {
+      store.close();
+    }
+  });
 
   test('a restored backup cannot make it look applied: an audit entry claiming it was confirmed adds no recipient', async () => {
     const dir = honestDir();
