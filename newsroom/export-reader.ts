@@ -31,9 +31,6 @@ export async function assertNoExtraParts(found: Exported, partCount: number): Pr
   if (extra.length) throw new Error(`${extra[0]} is not part of this submission (it declares ${partCount} part(s))`);
 }
 
-/** Part n's ciphertext, or null when it is missing (the envelope then fails verification). */
-export const readPart = (found: Exported, n: number): Promise<Buffer | null> => readFile(path.join(found.dir, partFileName(n))).catch(() => null);
-
 /**
  * Part n's ciphertext read at once, or null when it is missing: one read where readFile takes a
  * trip through libuv's threads per 512 KiB, each waiting its turn on a busy machine (sealdrop

@@ -60,7 +60,6 @@ export type ChangeHooks = {
   /** The header hashes a held move records (rewrap.ts planned). */
   planned?: (sourceId: string) => Promise<Record<string, string>>;
 };
-export const MOVE_NOT_YET: ChangeHooks['move'] = () => Promise.reject(new Error('not yet: moving a conversation needs store.rewrap.apply (H-rewrap wires ChangeHooks.move in store/index.ts)'));
 
 type Row = { id: number; kind: ChangeKind; payload: string; requested_by: number | null; requested_day: string };
 type Deps = { journalists: JournalistRepo; desks: DeskRepo; audit: AuditRepo };
