@@ -3,12 +3,13 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Store } from '../store/index.ts';
+import type { KeyOwner, Store } from '../store/index.ts';
 import { options } from './args.ts';
 import { openCliStore } from './store.ts';
 import { keyLine, MANIFEST_FILE, partFileName, SEALED_TO_FILE, SEALED_TO_HEADER } from '../../common/export-layout.ts';
 import { readRecipientKeyIds } from '../../common/envelope/index.ts';
 
+type KeyOwnerOf = (keyId: string) => KeyOwner | null;
 
 async function copyObject(store: Store, blob: string, target: string): Promise<void> {
   const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
@@ -22,10 +23,10 @@ async function copyObject(store: Store, blob: string, target: string): Promise<v
 }
 
 /** The keys the manifest is sealed to, named as the drop knows them (`sealdrop decrypt` says whose key it needs). */
-async function writeSealedTo(store: Store, manifest: string, dir: string): Promise<void> {
+async function writeSealedTo(keyOwner: KeyOwnerOf, manifest: string, dir: string): Promise<void> {
   let text = SEALED_TO_HEADER;
   for (const keyId of readRecipientKeyIds(await readFile(manifest))) {
-    const owner = store.journalists.keyOwner(keyId);
+    const owner = keyOwner(keyId);
     text += owner ? keyLine({ keyId, fingerprint: owner.fingerprint, username: owner.username, retired: owner.retired }) : `${keyId.toUpperCase()} unknown\n`;
   }
   await writeFile(path.join(dir, SEALED_TO_FILE), text, { mode: 0o600 });
@@ -34,12 +35,13 @@ async function writeSealedTo(store: Store, manifest: string, dir: string): Promi
 /** Writes OUT/<designation>/<submission-id>/manifest.pgp and part-NNNNN.pgp, still encrypted, and sealed-to.txt. */
 export async function exportSubmissions(store: Store, out: string): Promise<number> {
   const submissions = store.submissions.listComplete();
+  const keyOwner = store.journalists.keyOwners();
   for (const s of submissions) {
     const dir = path.join(out, s.designation, s.id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const objects = store.submissions.objects(s.id);
     await copyObject(store, objects.manifest, path.join(dir, MANIFEST_FILE));
-    await writeSealedTo(store, path.join(dir, MANIFEST_FILE), dir);
+    await writeSealedTo(keyOwner, path.join(dir, MANIFEST_FILE), dir);
     for (const [i, blob] of objects.parts.entries()) await copyObject(store, blob, path.join(dir, partFileName(i + 1)));
   }
   return submissions.length;

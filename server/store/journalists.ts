@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from './errors.ts';
 import { isSealed, loadTotpKey, totpBox, type TotpBox } from './totp-key.ts';
 import { assertNewKeyFields, fingerprintOf } from './key-check.ts';
 import { keyIdsOf } from './key-ids.ts';
+import { keyIdOwners } from './sealed-to.ts';
 import { said, type Said } from '../i18n/said.ts';
 
 export type Journalist = {
@@ -121,11 +122,6 @@ export function journalistRepo(db: Db, totp: TotpBox) {
     const ids = keyIdsOf(r.public_key);
     return { fingerprint: ids.fingerprint, recipientKeyIds: ids.subkeyIds, publicKey: r.public_key, retiredDay: r.retired_day };
   };
-  // Identifiers are computed from the keys themselves (key-ids.ts), never read from the columns beside them.
-  const matches = (publicKey: string, id: string) => {
-    const ids = keyIdsOf(publicKey);
-    return ids.fingerprint === id.toUpperCase() || ids.keyIds.includes(id.toLowerCase());
-  };
 
   return {
     /** Refuses a key sharing any key ID (primary or subkey) with another journalist's key, current or retired. */
@@ -181,15 +177,27 @@ export function journalistRepo(db: Db, totp: TotpBox) {
     /** A journalist's earlier keys, newest first. */
     retiredKeys: (journalistId: number): RetiredKey[] =>
       (db.prepare('SELECT * FROM retired_keys WHERE journalist_id = ? ORDER BY retired_day DESC, rowid DESC').all(journalistId) as RetiredRow[]).map(toRetired),
-    /** Whose key a primary fingerprint (40 hex) or a key ID (16 hex: what a PKESK names) is, current or retired; null when nobody's. */
+    /**
+     * Whose key a primary fingerprint (40 hex) or a key ID (16 hex: what a PKESK names) is, current or
+     * retired; null when nobody's. Built on keyIdOwners (sealed-to.ts), the rule re-wraps and sealed-to
+     * rows follow: a key ID two keys claim is nobody's, and so is a fingerprint whose own key ID is.
+     * The lookup reads every key once: build it once for many look-ups (an export).
+     */
+    keyOwners(): (id: string) => KeyOwner | null {
+      const owners = keyIdOwners(db);
+      const names = new Map((db.prepare('SELECT id, username FROM journalists').all() as { id: number; username: string }[]).map((r) => [r.id, r.username]));
+      return (id) => {
+        if (!/^(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{40})$/.test(id)) return null;
+        const o = owners.get(id.slice(-16).toLowerCase());
+        // The columns beside a key are checked against it at every open (key-check.ts); they differ only in case.
+        const fingerprint = o?.fingerprint.toUpperCase();
+        const username = o && names.get(o.journalistId);
+        if (!o || username === undefined || (id.length === 40 && fingerprint !== id.toUpperCase())) return null;
+        return { journalistId: o.journalistId, username, fingerprint: fingerprint!, retired: o.retired };
+      };
+    },
     keyOwner(id: string): KeyOwner | null {
-      if (!/^(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{40})$/.test(id)) return null;
-      for (const j of this.list()) if (matches(j.publicKey, id)) return { journalistId: j.id, username: j.username, fingerprint: j.fingerprint, retired: false };
-      for (const r of db.prepare('SELECT * FROM retired_keys').all() as RetiredRow[]) {
-        if (!matches(r.public_key, id)) continue;
-        return { journalistId: r.journalist_id, username: this.byId(r.journalist_id).username, fingerprint: keyIdsOf(r.public_key).fingerprint, retired: true };
-      }
-      return null;
+      return this.keyOwners()(id);
     },
     /** Active administrators: two or more, and changes to who can read what wait for a second one. */
     activeAdminCount: (): number => (db.prepare('SELECT COUNT(*) AS c FROM journalists WHERE is_admin = 1 AND active = 1').get() as { c: number }).c,

@@ -13,6 +13,7 @@ import { ConflictError, openStore, type Journalist, type Store } from '../../ser
 import type { Plan } from '../../server/store/rewrap.ts';
 import { keyFields } from '../helpers/journalists.ts';
 import { storeItem } from '../helpers/rewrap.ts';
+import { keyWithSubkeyOf } from '../helpers/subkey-claim.ts';
 import { newSource, SOURCE_KEY } from '../helpers/sources.ts';
 
 // Regression tests for the independent review of re-wrapping (issue 23, findings 2, 3, 4, 6 and the
@@ -118,23 +119,6 @@ test('finding 6: after a share, an item whose manifest is also sealed to the sou
   await store.rewrap.apply(plan, await wrap(plan, [ann.private]), () => undefined);
   expect(sealedTo(item)).toEqual([ann.journalist.fingerprint, bo.journalist.fingerprint].sort());
 });
-
-/** A key of a new primary carrying `of`'s encryption subkey (a forged or careless key): its key ID is claimed twice. */
-async function keyWithSubkeyOf(of: string): Promise<{ fingerprint: string; recipientKeyId: string; armored: string }> {
-  const victim = await openpgp.readKey({ armoredKey: of });
-  const { privateKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'j' }], format: 'object', config: { v6Keys: false, aeadProtect: false } });
-  const subkey = victim.subkeys[0]!.keyPacket;
-  const binding = new openpgp.SignaturePacket();
-  Object.assign(binding, { signatureType: openpgp.enums.signature.subkeyBinding, publicKeyAlgorithm: privateKey.keyPacket.algorithm, hashAlgorithm: openpgp.enums.hash.sha256, keyFlags: [openpgp.enums.keyFlags.encryptCommunication | openpgp.enums.keyFlags.encryptStorage] });
-  await (binding as unknown as { sign(k: unknown, d: unknown, t: Date, d2: boolean, c: unknown): Promise<void> }).sign(privateKey.keyPacket, { key: privateKey.keyPacket, bind: subkey }, new Date(), false, openpgp.config);
-  const kept = new openpgp.PacketList<openpgp.AnyPacket>();
-  for (const p of privateKey.toPublic().toPacketList()) {
-    if (p instanceof openpgp.PublicSubkeyPacket) break;
-    kept.push(p);
-  }
-  kept.push(subkey, binding);
-  return readJournalistKey(new openpgp.PublicKey(kept).armor());
-}
 
 test('finding 6: a key ID two journalists\' keys claim is nobody\'s: not recorded as theirs, and their rotation never drops the other\'s PKESK', async () => {
   const lines: string[] = [];
