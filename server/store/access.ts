@@ -18,6 +18,15 @@ export const MY_KEYS = 'SELECT fingerprint FROM journalists WHERE id = @journali
 export const memberOf = (so: string): string =>
   `(${so}.desk_id IS NULL OR EXISTS (SELECT 1 FROM desk_members dm WHERE dm.desk_id = ${so}.desk_id AND dm.journalist_id = @journalist))`;
 
+/**
+ * Whether the journalist reads the whole of conversation `sourceId`: an announced one with no desk,
+ * or in their desk. Who acts on the conversation itself (deleting, labelling, replying) or moves it;
+ * an unannounced one (a no-JS upload whose codename was never shown) is nobody's yet.
+ */
+export function readsWhole(db: Db, sourceId: string, journalistId: number): boolean {
+  return db.prepare(`SELECT 1 FROM sources so WHERE so.id = @id AND so.announced = 1 AND ${memberOf('so')}`).get({ id: sourceId, journalist: journalistId }) !== undefined;
+}
+
 const sealedToMe = (s: string): string => `EXISTS (SELECT 1 FROM submission_keys k WHERE k.submission_id = ${s}.id AND k.fingerprint IN (${MY_KEYS}))`;
 
 /** Conversation `so` is visible to the journalist. */
@@ -50,8 +59,6 @@ export function accessRepo(db: Db) {
      WHERE s.id = @id AND s.state = 'complete' AND ${canSee('so')} AND ${itemVisible('so', 's')}`,
   );
   const reply = db.prepare(`SELECT 1 FROM replies r JOIN sources so ON so.id = r.source_id WHERE r.id = @id AND ${canSee('so')} AND ${replyVisible('so', 'r')}`);
-  const desk = db.prepare('SELECT desk_id FROM sources WHERE id = ?');
-  const whole = db.prepare(`SELECT 1 FROM sources so WHERE so.id = @id AND so.announced = 1 AND ${memberOf('so')}`);
   const keys = db.prepare(
     `SELECT j.id AS journalist_id, j.username, j.fingerprint, 1 AS current FROM journalists j WHERE j.fingerprint IN (SELECT value FROM json_each(@fps))
      UNION ALL SELECT j.id, j.username, rk.fingerprint, 0 FROM retired_keys rk JOIN journalists j ON j.id = rk.journalist_id WHERE rk.fingerprint IN (SELECT value FROM json_each(@fps))`,
@@ -67,7 +74,7 @@ export function accessRepo(db: Db) {
     assertWhole(journalistId: number, sourceId: string, message: Said): void {
       if (!this.readsWhole(journalistId, sourceId)) throw new NotFoundError(message);
     },
-    readsWhole: (journalistId: number, sourceId: string): boolean => whole.get({ id: sourceId, journalist: journalistId }) !== undefined,
+    readsWhole: (journalistId: number, sourceId: string): boolean => readsWhole(db, sourceId, journalistId),
     /** A NotFoundError with `message` (the route's own for an unknown id) unless the journalist may see the conversation. */
     assertSource(journalistId: number, sourceId: string, message: Said): void {
       if (!this.canSee(journalistId, sourceId)) throw new NotFoundError(message);
@@ -82,8 +89,6 @@ export function accessRepo(db: Db) {
     assertReply(journalistId: number, replyId: string, message: Said): void {
       if (!reply.get({ id: replyId, journalist: journalistId })) throw new NotFoundError(message);
     },
-    /** The desk a conversation belongs to (null: the whole newsroom, or no such conversation); call after a visibility check. */
-    deskOf: (sourceId: string): number | null => (desk.get(sourceId) as { desk_id: number | null } | undefined)?.desk_id ?? null,
     /** Names the keys `fingerprints` for journalist `journalistId` ("unknown:<keyid>" and removed journalists' keys are a former colleague's). */
     describe(journalistId: number, fingerprints: readonly string[]): SealedKey[] {
       const rows = new Map((keys.all({ fps: JSON.stringify(fingerprints) }) as KeyRow[]).map((r) => [r.fingerprint, r]));

@@ -112,7 +112,11 @@ export function deskRepo(db: Db, journalists: JournalistRepo, audit: AuditRepo) 
         audit.append({ actor, action: 'access.member-removed', detail: { added: [], removed: [j.fingerprint], journalist: j.username, desk: desk.name } });
       }).immediate();
     },
-    /** The desk a source's conversation belongs to; null = the whole newsroom. */
+    /**
+     * The desk a source's conversation belongs to; null = the whole newsroom. An unknown source is a
+     * NotFoundError, never null (that would read as "the whole newsroom"): a caller expecting one
+     * catches it (sources/desks.ts deskOfSource, for a source's session that outlived it).
+     */
     deskOf(sourceId: string): number | null {
       const r = db.prepare('SELECT desk_id AS d FROM sources WHERE id = ?').get(sourceId) as { d: number | null } | undefined;
       if (!r) throw new NotFoundError(said('staff.error.noSource'));

@@ -1,5 +1,5 @@
 import { splitHeader } from '../../common/envelope/rewrap.ts';
-import { canSee, itemVisible, memberOf, replyVisible } from './access.ts';
+import { canSee, itemVisible, replyVisible } from './access.ts';
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
@@ -70,11 +70,6 @@ export function itemObjects(db: Db, submissionId: string, manifestBlob: string):
     { ref: `m:${submissionId}`, blob: manifestBlob, submission: submissionId, reply: null },
     ...parts.map((p) => ({ ref: `p:${submissionId}:${p.n}`, blob: p.blob, submission: submissionId, reply: null })),
   ];
-}
-
-/** Whether the journalist reads the whole conversation (it has no desk, or they are in its desk): who may move it. */
-export function readsWhole(db: Db, sourceId: string, journalistId: number): boolean {
-  return db.prepare(`SELECT 1 FROM sources so WHERE so.id = @source AND ${memberOf('so')}`).get({ source: sourceId, journalist: journalistId }) !== undefined;
 }
 
 /** Builds a plan from each object's header: `decide` says what stays and what is added (null: nothing to do). */

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { readAddedPackets, readObjectHeaders, rewrapObject } from '../../common/envelope/index.ts';
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
-import { canSee } from './access.ts';
+import { canSee, readsWhole } from './access.ts';
 import { ConflictError, InvalidInputError } from './errors.ts';
 import {
-  conversationObjects, headerOf, itemObjects, labelObject, planOf, readsWhole, replaceDecision, shareDecision, type ObjectHeader, type ObjectPlan, type Plan, type Reader,
+  conversationObjects, headerOf, itemObjects, labelObject, planOf, replaceDecision, shareDecision, type ObjectHeader, type ObjectPlan, type Plan, type Reader,
 } from './rewrap-plan.ts';
 import { keyIdOwners } from './sealed-to.ts';
 import { said } from '../i18n/said.ts';

@@ -46,11 +46,11 @@ test('a move waits for the second administrator; confirmed, ben opens the item a
   expect(res.status).toBe(200);
   const { pending } = (await res.json()) as { pending: number };
   expect(pending).toEqual(expect.any(Number));
-  expect(instance.store.access.deskOf(sourceId)).toBe(deskA);
+  expect(instance.store.desks.deskOf(sourceId)).toBe(deskA);
   await expect(decryptObject({ data: await manifestOf(item), keys: [ben.private] })).rejects.toThrow();
   await expect(instance.store.changes.confirm(pending, ann.id)).rejects.toThrow(/You requested this change/);
   await instance.store.changes.confirm(pending, ben.id);
-  expect(instance.store.access.deskOf(sourceId)).toBe(deskB);
+  expect(instance.store.desks.deskOf(sourceId)).toBe(deskB);
   for (const name of Object.values(instance.store.submissions.objects(item)).flat()) {
     await decryptObject({ data: await instance.store.blobs.read(name), keys: [ben.private] });
   }
@@ -69,7 +69,7 @@ test('a conversation changed between request and confirmation: refused (409), no
   const refused = await ben.client.post(`/admin/changes/${pending}/confirm`, { csrf: ben.client.csrf, digest: instance.store.changes.get(pending).digest });
   expect(refused.status).toBe(409);
   expect(await refused.text()).toContain('so nothing moved and the move was withdrawn. To move it, ask for the move again');
-  expect(instance.store.access.deskOf(sourceId)).toBe(deskA);
+  expect(instance.store.desks.deskOf(sourceId)).toBe(deskA);
   expect(Buffer.from(await manifestOf(item)).equals(before)).toBe(true);
   // Withdrawn, not left on the Changes page for ever: the system rejected it, saying why.
   expect(instance.store.changes.pending().map((c) => c.id)).not.toContain(pending);
@@ -78,7 +78,7 @@ test('a conversation changed between request and confirmation: refused (409), no
   const again = await rewrapThrough(ann.client, `/conversations/${sourceId}/move`, { toDesk: 'b' }, [ann.private]);
   expect(again.status).toBe(200);
   await instance.store.changes.confirm(((await again.json()) as { pending: number }).pending, ben.id);
-  expect(instance.store.access.deskOf(sourceId)).toBe(deskB);
+  expect(instance.store.desks.deskOf(sourceId)).toBe(deskB);
 });
 
 test('a stale move confirmed in the store: ChangeRefusedError move_withdrawn, and the row is gone', async () => {
@@ -100,7 +100,7 @@ test('a label rewritten while the move waits (same ref, new session key): the mo
   const relabelled = await seal('label two');
   instance.store.sources.setLabel(sourceId, relabelled);
   await expect(instance.store.changes.confirm(pending, ben.id)).rejects.toMatchObject({ name: 'ChangeRefusedError', code: 'move_withdrawn' });
-  expect(instance.store.access.deskOf(sourceId)).toBe(deskA);
+  expect(instance.store.desks.deskOf(sourceId)).toBe(deskA);
   expect(instance.store.thread.of(sourceId, ann.id).label).toBe(relabelled);
   await decryptObject({ data: new Uint8Array(Buffer.from(relabelled, 'base64')), keys: [ann.private] });
 });

@@ -138,7 +138,7 @@ describe('moving a conversation', () => {
       expect(await opens(await objectsOf(id), carol.private)).toBe(true);
       await expect(decryptObject({ data: (await objectsOf(id))[0]!, keys: [alice.private] })).rejects.toThrow();
     }
-    expect(instance.store.access.deskOf(sourceId)).toBe(instance.store.desks.get('investigations').id);
+    expect(instance.store.desks.deskOf(sourceId)).toBe(instance.store.desks.get('investigations').id);
     expect(await opens([await label()], carol.private)).toBe(true);
     await expect(decryptObject({ data: await label(), keys: [alice.private] })).rejects.toThrow();
     expect((await alice.client.get(`/conversations/${sourceId}/headers`)).status).toBe(404);

@@ -194,7 +194,7 @@ test('finding 3: an item completing while a move is applied: the move is refused
   const late = await arrivedItem(src, [ann.public.key]);
   whileWriting(() => store.submissions.complete(late, [ann.journalist.fingerprint], deskA));
   await expect(store.rewrap.move({ sourceId: src, toDeskId: deskB, objects }, () => store.desks.setDesk(src, deskB))).rejects.toThrow(ConflictError);
-  expect(store.access.deskOf(src)).toBe(deskA);
+  expect(store.desks.deskOf(src)).toBe(deskA);
 });
 
 test('finding 3: a reply posted while a move is applied: the move is refused', async () => {
@@ -202,7 +202,7 @@ test('finding 3: a reply posted while a move is applied: the move is refused', a
   const reply = Buffer.from(await sealLabel([ann.public.key]), 'base64');
   whileWriting(() => store.replies.add(src, reply, ann.journalist.id, [ann.journalist.fingerprint]));
   await expect(store.rewrap.move({ sourceId: src, toDeskId: deskB, objects }, () => store.desks.setDesk(src, deskB))).rejects.toThrow(ConflictError);
-  expect(store.access.deskOf(src)).toBe(deskA);
+  expect(store.desks.deskOf(src)).toBe(deskA);
 });
 
 test('finding 3: completing an item checked against desk A is refused once its conversation is in desk B', async () => {

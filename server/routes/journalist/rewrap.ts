@@ -100,7 +100,7 @@ export function rewrapRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
     const toDeskId = body.toDesk === null ? null : store.desks.get(body.toDesk).id;
     // Before "same desk": else one shown a shared item learns which desk the conversation is in.
     if (!store.access.readsWhole(me(res).id, id)) throw new ConflictError(said('staff.rewrap.notWhole'));
-    if (store.access.deskOf(id) === toDeskId) throw new HttpError(409, said('staff.rewrap.sameDesk'));
+    if (store.desks.deskOf(id) === toDeskId) throw new HttpError(409, said('staff.rewrap.sameDesk'));
     // One waiting move per conversation: a second, confirmed later, would re-wrap against what the first changed.
     if (store.changes.pending().some((c) => c.kind === 'move' && (c.payload as { sourceId?: string }).sourceId === id)) throw new HttpError(409, said('staff.rewrap.movePending'));
     const objects = uploaded(body.objects);

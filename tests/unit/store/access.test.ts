@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair, readJournalistKey } from '../../../common/envelope/index.ts';
 import { NotFoundError, openStore, type Journalist, type Store } from '../../../server/store/index.ts';
 import { said } from '../../../server/i18n/said.ts';
-import { newSource } from '../../helpers/sources.ts';
+import { newSource, SOURCE_KEY } from '../../helpers/sources.ts';
 
 // server/store/access.ts with a real store: who sees which conversation, item and reply. Anna is on
 // desk "investigations", Ben on "sports", Carl on no desk; one of the investigations items is sealed
@@ -108,4 +108,13 @@ test('keys are named for the reader: theirs, their old one, a colleague\'s, a fo
     { kind: 'source' },
   ]);
   expect(store.access.describe(j.anna.id, [carlOld])).toEqual([{ kind: 'colleague', username: 'carl', fingerprint: carlOld }]);
+});
+
+// One rule for who reads a whole conversation: the routes' (store.access) and the re-wrap store's
+// were two, and only the first required the conversation to be announced.
+test('an unannounced conversation (a no-JS upload whose codename was never shown) is nobody\'s whole: it cannot be moved', async () => {
+  const hidden = store.sources.create({ loginSecret: 'f'.repeat(64), ...SOURCE_KEY, privateKey: 'private' }, { announced: false });
+  expect(store.access.readsWhole(j.anna.id, hidden.id)).toBe(false);
+  expect(store.access.readsWhole(j.anna.id, ids.open)).toBe(true);
+  await expect(store.rewrap.planMove(hidden.id, null, j.anna.id)).rejects.toMatchObject({ said: { key: 'staff.rewrap.notWhole' } });
 });
