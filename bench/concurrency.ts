@@ -55,12 +55,15 @@ async function sealdropRun(clients: number, file: Buffer): Promise<{ tally: Tall
     const base = instance.sourceUrl;
     const octets = { 'content-type': 'application/octet-stream' };
     const one = async () => {
-      const created = await send(`${base}/api/submissions`, 'POST', { 'content-type': 'application/json', 'x-source-token': token }, Buffer.from(JSON.stringify({ parts: parts.length })), tally);
+      // As the page: a secret made for each upload, named by every request that continues it.
+      const secret = randomBytes(32).toString('hex');
+      const created = await send(`${base}/api/submissions`, 'POST', { 'content-type': 'application/json', 'x-source-token': token }, Buffer.from(JSON.stringify({ parts: parts.length, secret })), tally);
       const id = (JSON.parse(created || '{}') as { submission?: string }).submission;
       if (!id) return;
-      for (const [i, p] of parts.entries()) await send(`${base}/api/submissions/${id}/parts/${i + 1}`, 'PUT', octets, p, tally);
-      await send(`${base}/api/submissions/${id}/manifest`, 'PUT', octets, manifest, tally);
-      await send(`${base}/api/submissions/${id}/complete`, 'POST', {}, new Uint8Array(0), tally);
+      const held = { ...octets, 'x-source-token': token, 'x-upload-secret': secret };
+      for (const [i, p] of parts.entries()) await send(`${base}/api/submissions/${id}/parts/${i + 1}`, 'PUT', held, p, tally);
+      await send(`${base}/api/submissions/${id}/manifest`, 'PUT', held, manifest, tally);
+      await send(`${base}/api/submissions/${id}/complete`, 'POST', { 'x-source-token': token, 'sec-fetch-site': 'same-origin', 'x-upload-secret': secret }, new Uint8Array(0), tally);
     };
     const { seconds, rssPeakMiB } = await rssPeakWhile(() => Promise.all(Array.from({ length: clients }, one)));
     if (instance.store.submissions.listComplete().length !== clients) tally.errors++;

@@ -56,10 +56,13 @@ async function main(): Promise<void> {
   }
 }
 
-// BENCH_ONLY=decrypt_cli (or nojs_encrypt, or both, comma-separated): only the gpg comparisons,
-// for re-running one line when the shared machine is quiet.
+// BENCH_ONLY=decrypt_cli (or nojs_encrypt, server_concurrency, load_200_sources; comma-separated):
+// only those lines, for re-running one when the shared machine is quiet.
 if (process.env.BENCH_ONLY) {
-  await benchSpeed();
+  const only = process.env.BENCH_ONLY.split(',');
+  if (only.some((name) => name === 'decrypt_cli' || name === 'nojs_encrypt')) await benchSpeed();
+  if (only.includes('server_concurrency')) await benchConcurrency();
+  if (only.includes('load_200_sources')) await benchLoad();
   process.exit(0);
 }
 // The no-JS runs go first, on a fresh heap, and side by side: growth must not follow file size.

@@ -32,6 +32,7 @@ export function createFileBlobStore(dir: string): BlobStore {
     if (!isId(name)) throw new Error('Invalid blob name.');
     return path.join(dir, name);
   };
+  const syncDir = dirSyncer(dir);
   return {
     async put(data) {
       await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -41,7 +42,7 @@ export function createFileBlobStore(dir: string): BlobStore {
         // A failed upload must not leave ciphertext behind until the next start-up sweep.
         await removeOnFailure(temp, () => moveIntoPlace(temp, resolve(name), data));
         // The caller never learns the name if this fails, so nothing would ever record or delete the blob.
-        await removeOnFailure(resolve(name), () => syncDir(dir));
+        await removeOnFailure(resolve(name), syncDir);
       } catch (error) {
         throw isDiskFull(error) ? new DiskFullError() : error;
       }
@@ -96,8 +97,34 @@ async function writeDurably(file: string, data: Uint8Array): Promise<void> {
   }
 }
 
-// The rename lives in the directory entry: without this, a power loss could lose a blob whose row is committed.
-async function syncDir(dir: string): Promise<void> {
+/**
+ * The rename lives in the directory entry: without a directory fsync, a power loss could lose a
+ * blob whose row is committed. One fsync covers every rename done before it started, so puts that
+ * finish together share one: a caller joins the fsync that starts after the one in flight (which
+ * may have begun before its rename), never the one in flight. A failure fails every caller it
+ * covered (each removes its blob).
+ */
+function dirSyncer(dir: string): () => Promise<void> {
+  let inFlight: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  const start = (): Promise<void> => {
+    const sync: Promise<void> = syncDirNow(dir).finally(() => {
+      if (inFlight === sync) inFlight = null;
+    });
+    inFlight = sync;
+    return sync;
+  };
+  return () => {
+    if (!inFlight) return start();
+    next ??= inFlight.catch(() => undefined).then(() => {
+      next = null;
+      return start();
+    });
+    return next;
+  };
+}
+
+async function syncDirNow(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
