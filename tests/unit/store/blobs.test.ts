@@ -85,6 +85,22 @@ describe('put', () => {
     expect(await files()).toHaveLength(1);
   });
 
+  test('puts finishing together share directory syncs, and each is answered only after one that began after its rename', async () => {
+    await blobs.put(bytes('first')); // creates the directory
+    vi.clearAllMocks();
+    const answered = vi.fn();
+    const names = await Promise.all(Array.from({ length: 24 }, (_, i) => blobs.put(bytes(`part ${i}`)).then((name) => (answered(name), name))));
+    const order = (fn: { mock: { calls: unknown[][]; invocationCallOrder: number[] } }, match: (args: unknown[]) => boolean) =>
+      fn.mock.invocationCallOrder.filter((_, k) => match(fn.mock.calls[k]!));
+    const dirSyncs = order(vi.mocked(fsp.open), (args) => args[0] === objects && args[1] === 'r');
+    expect(dirSyncs.length).toBeLessThan(names.length);
+    for (const name of names) {
+      const [renamed] = order(vi.mocked(fsp.rename), (args) => args[1] === path.join(objects, name));
+      const [answer] = order(answered, (args) => args[0] === name);
+      expect(dirSyncs.some((s) => s > renamed! && s < answer!), name).toBe(true);
+    }
+  });
+
   test('into an objects path that is a file rejects and creates nothing', async () => {
     await fsp.writeFile(objects, 'not a directory');
     await expect(blobs.put(bytes('x'))).rejects.toThrow();

@@ -86,6 +86,19 @@ describe('commitGroup', () => {
     await group.run(insert(4));
     expect(committed('SELECT COUNT(*) FROM t')).toBe(1);
   });
+
+  test('a full database, which makes SQLite roll back the whole transaction, refuses the whole group: no later change commits on its own', async () => {
+    const group = commitGroup(db);
+    db.exec('CREATE TABLE big (b BLOB)');
+    db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 4}`);
+    const settled = await Promise.allSettled([
+      group.run(insert(1)),
+      group.run(() => db.prepare('INSERT INTO big VALUES (zeroblob(100000))').run()),
+      group.run(insert(3)),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(committed('SELECT COUNT(*) FROM t')).toBe(0);
+  });
 });
 
 describe('parts through the submission store', () => {
