@@ -2,6 +2,7 @@ import { readJournalistKey, SubmissionSealer, type PublicKey } from '../../commo
 import { HttpError } from '../http/errors.ts';
 import { nativeHasher } from '../native-hash.ts';
 import type { Store } from '../store/index.ts';
+import type { WrittenPart, WrittenUpload } from '../store/written.ts';
 import { said } from '../i18n/said.ts';
 import { sealObject } from './seipd.ts';
 
@@ -13,8 +14,17 @@ export type StreamSealOptions = {
   type: string;
   partSize: number;
   maxParts: number;
-  /** Encrypts a part elsewhere (the worker pool), so that the next part is read meanwhile; else here, natively. */
-  encrypt?: (plaintext: Uint8Array) => Promise<Uint8Array>;
+  /**
+   * Whether the manifest carries the whole file's SHA-256: the route says no for a form over 64 MiB,
+   * as the page does (its NATIVE_DIGEST_MAX); hashing every byte a third time on the event loop was
+   * a tenth of its time, and the part digests already cover every byte.
+   */
+  wholeFileDigest: boolean;
+  /**
+   * Encrypts a part elsewhere (the worker pool), so that the next part is read meanwhile; else here,
+   * natively. `spent`: the plaintext's memory, erased, handed back to hold a next part.
+   */
+  encrypt?: (plaintext: Uint8Array) => Promise<{ sealed: Uint8Array; spent?: Uint8Array }>;
 };
 
 // Parts being encrypted while the next one arrives: with one filling, at most three parts of
@@ -40,19 +50,32 @@ async function ownKey(store: Store, sourceId: string): Promise<PublicKey[]> {
 }
 
 /**
- * Encrypts plaintext as it arrives into the standard envelope and stores each part; plaintext is
- * never written to disk. Returns the id of a pending submission (parts and manifest stored) that
- * the caller completes or discards.
+ * Encrypts plaintext as it arrives into the standard envelope and writes each part (fsynced);
+ * plaintext is never written to disk. Returns a pending submission whose parts and manifest are
+ * written but not recorded: the caller completes it (store.submissions.completeWritten) or
+ * discards it (discardWritten), which deletes the objects too.
  */
-export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOptions): Promise<string> {
+export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOptions): Promise<WrittenUpload> {
   const id = o.store.submissions.create(o.sourceId, o.maxParts, { resumable: false });
   // Read now, while the parts arrive, so that the end of the upload waits on nothing new.
   const own = ownKey(o.store, o.sourceId);
   const jobs = new Set<Promise<void>>();
+  const parts: WrittenPart[] = [];
+  let manifest: string | null = null;
   let sealing = 0;
   let failure: unknown = null;
   let n = 0;
   let wake: (() => void) | null = null;
+  // Erased part buffers, reused: with IN_FLIGHT sealing and one filling, at most three ever exist.
+  const spare: Buffer[] = [];
+  const reuse = (memory: Uint8Array | undefined) => {
+    if (memory?.byteLength === o.partSize) spare.push(Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength));
+  };
+  const encrypt = o.encrypt ? async (data: Uint8Array) => {
+    const { sealed, spent } = await o.encrypt!(data);
+    reuse(spent);
+    return sealed;
+  } : (data: Uint8Array) => sealObject(data, o.recipients);
   const changed = () => {
     wake?.();
     wake = null;
@@ -67,11 +90,11 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
     const job: Promise<void> = seal()
       .finally(() => {
         // Best effort: this part's plaintext does not linger (a part moved to the worker is empty here).
-        if (plaintext?.byteLength) plaintext.fill(0);
+        if (plaintext?.byteLength) reuse(plaintext.fill(0));
         sealing--;
         changed();
       })
-      .then((ciphertext) => o.store.submissions.putPart(id, part, ciphertext))
+      .then(async (ciphertext) => void parts.push({ n: part, blob: await o.store.blobs.put(ciphertext), size: ciphertext.length }))
       .catch((error: unknown) => void (failure ??= error))
       .finally(() => {
         jobs.delete(job);
@@ -80,8 +103,9 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
     jobs.add(job);
   };
   try {
-    const sealer = new SubmissionSealer({ submission: id, name: o.name, type: o.type, recipients: o.recipients, partSize: o.partSize, hasher: nativeHasher, encrypt: o.encrypt ?? ((data) => sealObject(data, o.recipients)) });
-    let buffer = Buffer.alloc(o.partSize);
+    const sealer = new SubmissionSealer({ submission: id, name: o.name, type: o.type, recipients: o.recipients, partSize: o.partSize, hasher: nativeHasher, encrypt, ...(o.wholeFileDigest ? {} : { wholeFileDigest: null }) });
+    const fresh = () => spare.pop() ?? Buffer.alloc(o.partSize);
+    let buffer = fresh();
     let filled = 0;
     for await (const chunk of stream) {
       for (let offset = 0; offset < chunk.length; ) {
@@ -92,7 +116,7 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
         if (filled < o.partSize) continue;
         const full = buffer;
         await start(() => sealer.sealPart(full), full);
-        buffer = Buffer.alloc(o.partSize);
+        buffer = fresh();
         filled = 0;
       }
     }
@@ -101,12 +125,18 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
     buffer.fill(0, 0, filled);
     await Promise.all(jobs);
     if (failure) throw failure;
-    o.store.submissions.declareParts(id, n);
-    await o.store.submissions.putManifest(id, await sealer.sealManifest(await own));
-    return id;
+    manifest = await o.store.blobs.put(await sealer.sealManifest(await own));
+    return { id, parts: parts.sort((a, b) => a.n - b.n), manifest };
   } catch (error) {
     await Promise.all(jobs);
-    await o.store.submissions.discard(id).catch(() => undefined);
+    await discardWritten(o.store, { id, parts, manifest });
     throw error;
   }
+}
+
+/** Drops a pending no-JS upload: its row, and the objects written for it (no row names them). */
+export async function discardWritten(store: Store, upload: { id: string; parts: readonly WrittenPart[]; manifest: string | null }): Promise<void> {
+  await store.submissions.discard(upload.id).catch(() => undefined);
+  const names = [...upload.parts.map((p) => p.blob), ...(upload.manifest ? [upload.manifest] : [])];
+  await Promise.all(names.map((name) => store.blobs.delete(name).catch(() => undefined)));
 }

@@ -15,7 +15,9 @@ export type KeyTask =
   | { kind: 'generate'; passphrase: string }
   | { kind: 'open'; privateKey: string; passphrase: string; replies: Uint8Array[] }
   | { kind: 'encrypt'; data: Uint8Array; recipients: string[] };
-type Result<T extends KeyTask> = T extends { kind: 'generate' } ? KeyPair : T extends { kind: 'encrypt' } ? Uint8Array : string[];
+/** A part sealed in a worker, and its plaintext's memory handed back erased, for the next part (nojs/seal-stream.ts). */
+export type SealedPart = { sealed: Uint8Array; spent: Uint8Array };
+type Result<T extends KeyTask> = T extends { kind: 'generate' } ? KeyPair : T extends { kind: 'encrypt' } ? SealedPart : string[];
 
 export type KeyPoolOptions = {
   /** Worker threads (default: one per core beyond the first, at most 2, at least 1). */

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { generateSourceKeyPair, openText, readJournalistKey, readPrivateKey, type PublicKey } from '../../common/envelope/index.ts';
-import type { KeyTask } from './key-pool.ts';
+import type { KeyTask, SealedPart } from './key-pool.ts';
 import { movable } from './transfer.ts';
 import { sealObject } from '../nojs/seipd.ts';
 
@@ -15,9 +15,10 @@ async function run(task: KeyTask): Promise<unknown> {
   if (task.kind === 'generate') return generateSourceKeyPair({ passphrase: task.passphrase });
   if (task.kind === 'encrypt') {
     // A no-JavaScript part: native AES and SHA-1 for the bulk, openpgp.js for the session key packets.
-    // This thread's copy of the plaintext is erased once sealed (best effort, as seal-stream does).
+    // The plaintext is erased once sealed (best effort, as seal-stream does), and its memory moves
+    // back to be filled with the next part: allocating 4 MiB a part made garbage on both threads.
     try {
-      return await sealObject(task.data, await Promise.all(task.recipients.map(journalistKey)));
+      return { sealed: await sealObject(task.data, await Promise.all(task.recipients.map(journalistKey))), spent: task.data };
     } finally {
       task.data.fill(0);
     }
@@ -32,7 +33,8 @@ async function run(task: KeyTask): Promise<unknown> {
 parentPort!.on('message', async ({ id, task }: { id: number; task: KeyTask }) => {
   try {
     const value = await run(task);
-    parentPort!.postMessage({ id, ok: true, value }, task.kind === 'encrypt' ? movable(value) : []);
+    const moved = task.kind === 'encrypt' ? [...movable((value as SealedPart).sealed), ...movable((value as SealedPart).spent)] : [];
+    parentPort!.postMessage({ id, ok: true, value }, moved);
   } catch (error) {
     // The class and message only: they name what failed, never a key, a passphrase or a reply.
     parentPort!.postMessage({ id, ok: false, name: (error as Error).name, message: (error as Error).message });

@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BlobStore } from './blobs.ts';
+import { commitGroup } from './commit-group.ts';
 import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
 import { deleteObjects, deleteSubmissionRows, NAMED_OBJECTS_SQL } from './drop.ts';
 import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from './errors.ts';
 import { said } from '../i18n/said.ts';
+import { recordWritten, type WrittenUpload } from './written.ts';
 
 export type SubmissionSummary = { id: string; designation: string; partCount: number; size: number; createdDay: string };
 export type SubmissionObjects = { manifest: string; parts: string[] };
@@ -13,7 +15,7 @@ export type Received = { manifest: boolean; parts: number[] };
 
 const randomId = (): string => randomBytes(16).toString('hex');
 // Only a hash of an upload's secret is kept: the page makes 256 random bits, so SHA-256 suffices.
-const hashOf = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+export const hashOf = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 const NO_SUCH = said('error.noSubmission');
 
 type PendingRow = { id: string; part_count: number; state: string; manifest_blob: string | null };
@@ -37,15 +39,22 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     return row as { manifest_blob: string | null };
   };
 
-  /** Stores a blob, then records it in one transaction that re-checks the state; never leaves a half-state. */
+  // Parts and manifests stored at about the same time share one commit (commit-group.ts).
+  const group = commitGroup(db);
+
+  /**
+   * Stores a blob, then records it in a savepoint of the next group commit that re-checks the
+   * state; resolves only once that commit is durable, and never leaves a half-state: a refused
+   * change or a failed commit deletes the blob.
+   */
   const attach = async (id: string, data: Uint8Array, record: (blob: string) => string | null): Promise<void> => {
     const blob = await blobs.put(data);
     let replaced: string | null;
     try {
-      replaced = db.transaction(() => {
+      replaced = await group.run(() => {
         pending(id);
         return record(blob);
-      })();
+      });
     } catch (error) {
       await blobs.delete(blob);
       throw error;
@@ -127,8 +136,9 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       return parts.map((p) => p.size);
     },
     /**
-     * Makes a submission visible to journalists once its manifest and every part have arrived; its
-     * secret's hash goes. `fingerprints`: the journalist keys the route checked its objects are
+     * Makes a submission visible to journalists once its manifest and every part have arrived. Its
+     * secret's hash stays until the next daily purge: a folded send repeated because its answer was
+     * lost is then answered "done" instead of opening a duplicate (store/sends.ts). `fingerprints`: the journalist keys the route checked its objects are
      * sealed to (submission_keys; who outside its desk may see it, and what the page names). None
      * (tests of the store alone) leaves them to the next open of the store, which reads the headers.
      * `desk`: the desk whose keys the objects were checked against; refused if the conversation has
@@ -140,7 +150,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
           throw new ConflictError(said('store.deskMoved'));
         }
         const size = this.assertArrived(id).reduce((sum, s) => sum + s, 0);
-        db.prepare("UPDATE submissions SET state = 'complete', size = ?, upload_hash = NULL WHERE id = ?").run(size, id);
+        db.prepare("UPDATE submissions SET state = 'complete', size = ? WHERE id = ?").run(size, id);
         const key = db.prepare('INSERT OR IGNORE INTO submission_keys (submission_id, fingerprint) VALUES (?, ?)');
         for (const fp of fingerprints) key.run(id, fp);
       })();
@@ -221,6 +231,8 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
           db.prepare('DELETE FROM replies WHERE created_day < ?').run(cutoff);
         }
         names.push(...deleteSubmissionRows(db, ids.map((r) => r.id)));
+        // A completed upload's secret hash was kept for repeats whose answer was lost (complete): not past this purge.
+        db.prepare("UPDATE submissions SET upload_hash = NULL WHERE state = 'complete' AND upload_hash IS NOT NULL AND created_day < ?").run(day);
         // A source that never sent anything (an abandoned first visit) goes too; one with replies stays.
         db.prepare('DELETE FROM sources WHERE created_day < ? AND id NOT IN (SELECT source_id FROM submissions) AND id NOT IN (SELECT source_id FROM replies)').run(daysBefore(day, 1));
         return names;
@@ -240,6 +252,16 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       const orphans = stored.filter((name) => !known.has(name));
       for (const name of orphans) await blobs.delete(name);
       return orphans.length;
+    },
+    /**
+     * Completes no-JS uploads whose objects were written but not recorded (store/written.ts): their
+     * rows go in with the completion, in one transaction; then as completeAll.
+     */
+    completeWritten(uploads: readonly WrittenUpload[], announce: string | null = null, fingerprints: readonly string[] = [], desk?: number | null): void {
+      db.transaction(() => {
+        recordWritten(db, uploads);
+        this.completeAll(uploads.map((u) => u.id), announce, fingerprints, desk);
+      })();
     },
   };
 }

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
 import { exportAndOpen, removeDir } from '../helpers/decrypt.ts';
@@ -43,8 +43,22 @@ test('files and a message become submissions a journalist decrypts; a new source
   const doc = opened.find((o) => o.manifest.name === 'Übersicht Q3 отчёт.pdf');
   expect(doc?.plaintext.equals(file)).toBe(true);
   expect(doc?.manifest.partCount).toBe(3);
+  expect(doc?.manifest.sha256).toBe(createHash('sha256').update(file).digest('hex')); // a form under 64 MiB
   expect(opened.find((o) => o.manifest.name === 'message.txt')?.plaintext.toString()).toBe('Page 4 is the one.');
   expect(new Set(opened.map((o) => o.designation)).size).toBe(1);
+  await removeDir(out);
+});
+
+test('a form that hides its length (as one over 64 MiB): its manifest has no whole-file SHA-256, and the journalist opens it by the part digests', async () => {
+  const file = randomBytes(2 * PART + 5);
+  const chunks = [fileHead('long.bin'), file, Buffer.from('\r\n'), end];
+  const body = new ReadableStream({ pull: (c) => void (chunks.length ? c.enqueue(chunks.shift()) : c.close()) });
+  const res = await fetch(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body, duplex: 'half', redirect: 'manual' } as RequestInit);
+  expect(res.status).toBe(200);
+  const { out, opened } = await exportAndOpen(instance.store, privateKey);
+  const doc = opened.find((o) => o.manifest.name === 'long.bin');
+  expect(doc?.plaintext.equals(file)).toBe(true);
+  expect(doc?.manifest.sha256).toBeUndefined();
   await removeDir(out);
 });
 
@@ -55,6 +69,8 @@ test('parts are encrypted and stored while the upload is still arriving; a broke
   req.write(fileHead('half.pdf'));
   req.write(randomBytes(PART + 1000)); // one whole part and more than busboy's boundary look-ahead
   await until(async () => (await instance.objectFiles()).length > before.objects.length, 10_000, 'part 1 to be stored');
+  // Written and fsynced, but recorded only by the completing transaction (store/written.ts).
+  expect(instance.rows().parts).toEqual(before.rows.parts);
   req.destroy(); // the source's connection drops
   await until(async () => (await instance.objectFiles()).length === before.objects.length, 10_000, 'the half upload to be discarded');
   expect(await state()).toEqual(before);

@@ -14,7 +14,8 @@ import { chosenDesk, deskOfSource, offerDesks, offeredTo, openToNewSources, type
 import { answerSend } from './codename-first.ts';
 import type { FormTokens, SendResult } from '../../sources/form-tokens.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
-import { sealStream } from '../../nojs/seal-stream.ts';
+import { discardWritten, sealStream } from '../../nojs/seal-stream.ts';
+import type { WrittenUpload } from '../../store/written.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { assertSameKeys, KEYS_CHANGED, type RecipientSet } from '../../recipients.ts';
 import { WrongRecipientsError } from '../../../common/envelope/index.ts';
@@ -53,7 +54,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
 
   router.post('/submit', offerDesks(store, current), refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFile), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, said('error.multipart'));
-    const ids: string[] = [];
+    const written: WrittenUpload[] = [];
     // Every seal and new source begun, settled before anything is cleaned up: whatever one of them
     // stores after the form's read failed is discarded with the rest (bad input changes nothing).
     const begun: Promise<unknown>[] = [];
@@ -81,7 +82,8 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
         const sourceId = existing ?? created!.sourceId;
         const encrypt = (data: Uint8Array) => encryptPool.run({ kind: 'encrypt', data, recipients: used.armored });
         const recipients = used.keys.map((k) => k.key);
-        await track(begun, sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt }).then((id) => ids.push(id)));
+        const wholeFileDigest = req.get('content-length') !== undefined && !declaresMoreThan(req, WHOLE_DIGEST_MAX);
+        await track(begun, sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt, wholeFileDigest }).then((w) => written.push(w)));
       }, typed);
       if (count === 0) throw new HttpError(400, said('error.nothingChosen'));
       if (early) return answerSend(res, { store, sessions }, early);
@@ -97,11 +99,11 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
       claim = await tokens.take(typed.once, 'submit');
       if (!claim.first && (claim.answer || existing)) throw new RepeatedSend(claim.answer);
       // All or nothing: only a form that arrived whole becomes visible to journalists.
-      store.submissions.completeAll(ids, created?.sourceId ?? null, target!.used.keys.map((k) => k.fingerprint), target!.deskId);
+      store.submissions.completeWritten(written, created?.sourceId ?? null, target!.used.keys.map((k) => k.fingerprint), target!.deskId);
     } catch (error) {
       if (claim?.first) tokens.release(claim.key);
       await Promise.allSettled(begun);
-      await Promise.all(ids.map((id) => store.submissions.discard(id).catch(() => undefined)));
+      await Promise.all(written.map((w) => discardWritten(store, w)));
       if (created) store.submissions.discardSourceIfEmpty(created.sourceId);
       if (error instanceof RepeatedSend) return answerSend(res, { store, sessions }, error.answer);
       res.set('Connection', 'close');
@@ -146,6 +148,10 @@ class RepeatedSend extends Error {
 async function drained(content: AsyncIterable<Buffer>): Promise<void> {
   for await (const _ of content);
 }
+
+// A form up to this long has its files' whole SHA-256 in their manifests; a longer one (or one that
+// hides its length) has none, as the page leaves it out above the same size (client NATIVE_DIGEST_MAX).
+const WHOLE_DIGEST_MAX = 64 * 1024 * 1024;
 
 // The message field and the multipart framing around the files.
 const FORM_OVERHEAD = MAX_MESSAGE_BYTES + 64 * 1024;

@@ -26,9 +26,12 @@ describe('KeyPool', () => {
     const journalist = await generateKeyPair({ name: 'Jo' });
     const sent = randomBytes(300_000);
     const data = new Uint8Array(sent);
-    const ciphertext = await pool({ workers: 1 }).run({ kind: 'encrypt', data, recipients: [journalist.publicKey] });
-    // The part's memory moved to the worker (not copied), which erased it there once sealed.
+    const { sealed: ciphertext, spent } = await pool({ workers: 1 }).run({ kind: 'encrypt', data, recipients: [journalist.publicKey] });
+    // The part's memory moved to the worker (not copied), which erased it there once sealed and
+    // moved it back, for the next part.
     expect(data.byteLength).toBe(0);
+    expect(spent.byteLength).toBe(sent.length);
+    expect(spent.every((b) => b === 0)).toBe(true);
     await assertAddressedTo(ciphertext, [(await readJournalistKey(journalist.publicKey)).recipientKeyId]);
     const plain = await decryptObject({ data: ciphertext, keys: [await readPrivateKey(journalist.privateKey)] });
     expect(Buffer.from(plain).equals(sent)).toBe(true);
