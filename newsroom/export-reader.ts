@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_FILE, partFileName, partNumberOf } from '../common/export-layout.ts';
@@ -31,16 +31,28 @@ export async function assertNoExtraParts(found: Exported, partCount: number): Pr
   if (extra.length) throw new Error(`${extra[0]} is not part of this submission (it declares ${partCount} part(s))`);
 }
 
+/** Enough of a part for every PKESK before its bulk (sixty-four recipients' RSA-8192 would fit). */
+const HEADER_BYTES = 64 * 1024;
+
 /**
- * Part n's ciphertext read at once, or null when it is missing: one read where readFile takes a
- * trip through libuv's threads per 512 KiB, each waiting its turn on a busy machine (sealdrop
- * decrypt's main thread only feeds its workers, so blocking it for a read is what it should do).
+ * Part n's file and its first bytes (the PKESKs the main thread unwraps), or null when it is
+ * missing. The worker opening it reads it whole: the main thread reads only this, synchronously
+ * (a trip through libuv's threads waited its turn on a busy machine, and this thread only feeds
+ * the workers).
  */
-export function readPartNow(found: Exported, n: number): Buffer | null {
+export function readPartHeader(found: Exported, n: number): { file: string; header: Buffer } | null {
+  const file = path.join(found.dir, partFileName(n));
+  let fd: number;
   try {
-    return readFileSync(path.join(found.dir, partFileName(n)));
+    fd = openSync(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
+  }
+  try {
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    return { file, header: header.subarray(0, readSync(fd, header, 0, HEADER_BYTES, 0)) };
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,16 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { buildSync } from 'esbuild';
+import { createRequire } from 'node:module';
 import { DecryptionError } from '../common/envelope/index.ts';
 import type { OpenedPart } from './bulk-open.ts';
 import type { OpenedSessionKey } from '../common/envelope/session-key.ts';
 
-// `sealdrop decrypt` on every core: parts are independent OpenPGP messages, so worker threads open
-// several at once while the main thread reads the next ones and writes the finished ones, strictly
-// in order. ReadAhead bounds how many are in memory: a slow disk does not let parts pile up.
+// `sealdrop decrypt` on every core: parts are independent OpenPGP messages, so worker threads read
+// and open several at once while the main thread unwraps the next ones' session keys and writes
+// the finished ones, strictly in order. ReadAhead bounds how many are in memory: a slow disk does not let parts pile up.
 
-type Job = { object: Uint8Array; key: OpenedSessionKey; resolve: (p: OpenedPart) => void; reject: (e: Error) => void };
+type Job = { object: Uint8Array | string; key: OpenedSessionKey; resolve: (p: OpenedPart) => void; reject: (e: Error) => void };
 type Answer = { ok: true; plaintext: Uint8Array; sha256: string } | { ok: false; message: string };
 
 /** Worker threads that decrypt one part each at a time; `open` queues when all are busy. */
@@ -24,8 +24,11 @@ export class PartPool {
     for (let i = 0; i < size; i++) this.idle.push(this.spawn());
   }
 
-  /** Decrypts `object` (a whole part) under its session key, unwrapped by the caller. */
-  open(object: Uint8Array, key: OpenedSessionKey): Promise<OpenedPart> {
+  /**
+   * Decrypts `object` (a whole part, or the path of its file: the worker reads it) under its
+   * session key, unwrapped by the caller.
+   */
+  open(object: Uint8Array | string, key: OpenedSessionKey): Promise<OpenedPart> {
     return new Promise((resolve, reject) => {
       this.queue.push({ object, key, resolve, reject });
       this.next();
@@ -52,6 +55,7 @@ export class PartPool {
       this.next();
     };
     worker.on('message', done).on('error', done);
+    if (typeof job.object === 'string') return worker.postMessage({ object: job.object, key: job.key });
     // A large part moves to the worker; a small one may be a view into Node's shared buffer pool
     // (Buffer.slice would still be one: transferring the pool throws from Node 21), so it is copied.
     const object = job.object.byteLength >= 64 * 1024 && job.object.byteOffset === 0 && job.object.byteLength === job.object.buffer.byteLength ? job.object : new Uint8Array(job.object);
@@ -65,17 +69,28 @@ export class PartPool {
   }
 }
 
+/** The worker's bundle, put here by the CLI's bundle (newsroom/cli-bundle.ts); absent through tsx. */
+declare const SEALDROP_PART_WORKER: string | undefined;
 let bundled: string | undefined;
 
 /**
- * The worker's code as one plain-JavaScript bundle, made once per run: a thread that registered
- * tsx and compiled its TypeScript itself cost 0.2 s of CPU to start, most of a small run's time.
+ * The worker's code as one plain-JavaScript bundle: a thread that registered tsx and compiled its
+ * TypeScript itself cost 0.2 s of CPU to start, most of a small run's time. The CLI's bundle
+ * carries it ready-made; through tsx it is made once per run (esbuild, about 0.1 s).
  */
-function workerSource(): string {
-  const entry = fileURLToPath(new URL('./part-worker.ts', import.meta.url));
-  bundled ??= buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent' }).outputFiles[0]!.text;
+export function workerSource(): string {
+  if (typeof SEALDROP_PART_WORKER === 'string') return SEALDROP_PART_WORKER;
+  // esbuild is loaded only here: the CLI's bundle never needs it.
+  const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  bundled ??= buildSync(workerBuild()).outputFiles[0]!.text;
   return bundled;
 }
+
+/** How the worker's code is bundled, here and into the CLI's bundle. */
+export const workerBuild = () => ({
+  entryPoints: [fileURLToPath(new URL('./part-worker.ts', import.meta.url))],
+  bundle: true, platform: 'node' as const, format: 'cjs' as const, target: 'node20', write: false as const, logLevel: 'silent' as const, metafile: true as const,
+});
 
 /**
  * Starts items 1..count ahead of a consumer that takes them in order, never more than `window`

@@ -1,19 +1,22 @@
 import { parentPort } from 'node:worker_threads';
 import type { OpenedSessionKey } from '../common/envelope/session-key.ts';
-import { openBulk } from './bulk-open.ts';
+import { openBulkInPlace, readPartAligned } from './bulk-open.ts';
 
 // One of `sealdrop decrypt`'s worker threads: parts are independent OpenPGP messages, so each
-// core opens one, natively. The main thread has unwrapped the part's session key (openpgp.js,
-// about a millisecond), so a worker loads no openpgp.js and starts in a fraction of a second.
-// The plaintext goes back by moving its memory, not by copying it.
+// core reads one and opens it, natively. The main thread has read the part's first bytes and
+// unwrapped its session key (openpgp.js, about a millisecond), so a worker loads no openpgp.js
+// and starts in a fraction of a second. The plaintext goes back by moving its memory, not by
+// copying it. A part read here is read whole again: a file changed since the main thread read its
+// header only fails (the session key no longer opens it, or its MDC or digest is wrong).
 
 const MOVABLE = 64 * 1024;
 
-export type PartTask = { object: Uint8Array; key: OpenedSessionKey };
+/** A whole part, as bytes or as the path of its file (read here, off the main thread). */
+export type PartTask = { object: Uint8Array | string; key: OpenedSessionKey };
 
 parentPort!.on('message', ({ object, key }: PartTask) => {
   try {
-    const { plaintext, sha256 } = openBulk(object, key);
+    const { plaintext, sha256 } = openBulkInPlace(typeof object === 'string' ? readPartAligned(object) : object, key);
     // A small buffer may sit in Node's shared pool: only a large one owns its memory and moves.
     parentPort!.postMessage({ ok: true, plaintext, sha256 }, plaintext.byteLength >= MOVABLE ? [plaintext.buffer as ArrayBuffer] : []);
   } catch (error) {
