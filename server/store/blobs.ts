@@ -33,9 +33,15 @@ export function createFileBlobStore(dir: string): BlobStore {
     return path.join(dir, name);
   };
   const syncDir = dirSyncer(dir);
+  // Made once (a call per put queued behind other parts' fsyncs in libuv's pool); a failure is retried.
+  let made: Promise<unknown> | null = null;
+  const makeDir = () => (made ??= mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    made = null;
+    throw error;
+  }));
   return {
     async put(data) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await makeDir();
       const name = randomBytes(16).toString('hex');
       const temp = path.join(dir, `${TEMP_PREFIX}${name}`);
       try {
