@@ -76,6 +76,7 @@ async function start(config: Config, store: Store, unlock: () => void, options: 
   const swept = await store.submissions.sweepOrphans();
   if (swept) log('info', 'orphans_swept', { objects: swept });
   await purgeNow(config, store);
+  store.changes.dropStale(); // changes naming what is gone, which nobody could confirm (audited, counted)
   const guarding = { bodyRate: { ...DEFAULT_BODY_RATE, ...options.bodyRate }, connections: { ...DEFAULT_CONNECTIONS, ...options.connections } };
   // One cache of usable journalist keys for both listeners: each key is checked once, not once per app.
   const recipients = recipientsOf(store);

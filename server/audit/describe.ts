@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS: Readonly<Record<string, string>> = {
   'change.request': 'staff.audit.do.changeRequest',
   'change.confirm': 'staff.audit.do.changeConfirm',
   'change.reject': 'staff.audit.do.changeReject',
+  'change.cleanup': 'staff.audit.do.changeCleanup',
   'access.enable': 'staff.audit.do.accessEnable',
   'access.key': 'staff.audit.do.accessKey',
   'access.member': 'staff.audit.do.accessMember',
@@ -78,6 +79,7 @@ export const AUDIT_FIELDS: Readonly<Record<string, string>> = {
   confirmedBy: 'staff.audit.field.confirmedBy',
   kind: 'staff.audit.field.kind',
   change: 'staff.audit.field.change',
+  changes: 'staff.audit.field.changes',
   action: 'staff.audit.field.action',
 };
 

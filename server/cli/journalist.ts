@@ -56,7 +56,7 @@ async function add(args: string[]): Promise<void> {
     const who = `journalist ${username}${j.isAdmin ? ' (administrator)' : ''} with key ${key.fingerprint}`;
     reportChange(store, result, `Added ${who}. New submissions are encrypted to this key too.`, `Added ${who}, disabled: nothing is encrypted to this key until it is confirmed. Enabling ${username}`);
     // Administrator only once a second one confirms it: a change of its own (changes.ts addJournalist).
-    const promote = store.changes.pending().find((c) => c.action === 'promote' && c.journalist === j.username);
+    const promote = store.changes.pendingOf('admin').find((c) => c.payload.action === 'promote' && c.payload.journalistId === j.id);
     if (promote) console.log(`Making ${username} an administrator: ${PENDING} (change ${promote.id}).`);
     printEnrolment(store, onion, j);
   });

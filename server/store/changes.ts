@@ -62,6 +62,9 @@ export type ChangeHooks = {
 };
 
 type Row = { id: number; kind: ChangeKind; payload: string; requested_by: number | null; requested_day: string };
+/** A kind with its payload, as one value a switch on `kind` narrows (a generic pair does not). */
+type AnyChange = { [K in ChangeKind]: { kind: K; payload: ChangePayloads[K] } }[ChangeKind];
+const changeOf = <K extends ChangeKind>(kind: K, payload: ChangePayloads[K]) => ({ kind, payload }) as AnyChange;
 type Deps = { journalists: JournalistRepo; desks: DeskRepo; audit: AuditRepo };
 type Who = { requestedBy: string; confirmedBy?: string };
 
@@ -76,41 +79,46 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
   const deskName = (id: number | null) => (id === null ? NEWSROOM : desks.byId(id).name);
 
   /** What the change would do, read now; throws NotFoundError when what it names is gone. */
-  function effect<K extends ChangeKind>(kind: K, payload: ChangePayloads[K]): ChangeEffect {
-    const p = payload as ChangePayloads[ChangeKind] & Record<string, unknown>;
-    const j = typeof p.journalistId === 'number' ? journalists.byId(p.journalistId) : undefined;
-    switch (kind) {
+  function effect(c: AnyChange): ChangeEffect {
+    if (c.kind === 'move') {
+      const before = desks.readerFingerprints(desks.deskOf(c.payload.sourceId));
+      const after = desks.readerFingerprints(c.payload.toDeskId);
+      return { added: after.filter((f) => !before.includes(f)), removed: before.filter((f) => !after.includes(f)), desk: deskName(c.payload.toDeskId) };
+    }
+    const j = journalists.byId(c.payload.journalistId);
+    switch (c.kind) {
       case 'enable':
-        return { added: [j!.fingerprint], removed: [], journalist: j!.username };
+        return { added: [j.fingerprint], removed: [], journalist: j.username };
       case 'key':
-        return { added: [fp(String(p.publicKey))], removed: [j!.fingerprint], journalist: j!.username };
+        return { added: [fp(c.payload.publicKey)], removed: [j.fingerprint], journalist: j.username };
       case 'member':
-        return { added: [j!.fingerprint], removed: [], journalist: j!.username, desk: desks.byId(Number(p.deskId)).name };
+        return { added: [j.fingerprint], removed: [], journalist: j.username, desk: desks.byId(c.payload.deskId).name };
       case 'admin': {
-        const action = p.action as AdminAction;
-        return { added: [], removed: action === 'disable' || action === 'remove' ? [j!.fingerprint] : [], journalist: j!.username, action };
-      }
-      default: {
-        const move = payload as ChangePayloads['move'];
-        const before = desks.readerFingerprints(desks.deskOf(move.sourceId));
-        const after = desks.readerFingerprints(move.toDeskId);
-        return { added: after.filter((f) => !before.includes(f)), removed: before.filter((f) => !after.includes(f)), desk: deskName(move.toDeskId) };
+        const { action } = c.payload;
+        return { added: [], removed: action === 'disable' || action === 'remove' ? [j.fingerprint] : [], journalist: j.username, action };
       }
     }
   }
 
-  /** The change itself, inside the caller's transaction. */
-  function applyNow<K extends ChangeKind>(kind: K, payload: ChangePayloads[K]): void {
-    const p = payload as Record<string, unknown>;
-    const id = Number(p.journalistId);
-    if (kind === 'enable') return journalists.setActive(id, true);
-    if (kind === 'member') return desks.addMember(Number(p.deskId), id);
-    if (kind === 'key') {
-      const ids = keyIdsOf(String(p.publicKey));
-      const recipientKeyId = typeof p.recipientKeyId === 'string' ? p.recipientKeyId : (ids.subkeyIds.at(-1) ?? ids.keyIds[0]!);
-      return journalists.rotateKey(id, { fingerprint: ids.fingerprint, recipientKeyId, publicKey: String(p.publicKey) });
+  /** The change itself, inside the caller's transaction (a move's desk is set by apply, after its files). */
+  function applyNow(c: Exclude<AnyChange, { kind: 'move' }>): void {
+    const id = c.payload.journalistId;
+    switch (c.kind) {
+      case 'enable':
+        return journalists.setActive(id, true);
+      case 'member':
+        return desks.addMember(c.payload.deskId, id);
+      case 'key': {
+        const { publicKey, recipientKeyId } = c.payload;
+        const ids = keyIdsOf(publicKey);
+        return journalists.rotateKey(id, { fingerprint: ids.fingerprint, recipientKeyId: typeof recipientKeyId === 'string' ? recipientKeyId : (ids.subkeyIds.at(-1) ?? ids.keyIds[0]!), publicKey });
+      }
+      case 'admin':
+        return applyAdmin(id, c.payload.action);
     }
-    const action = p.action as AdminAction;
+  }
+
+  function applyAdmin(id: number, action: AdminAction): void {
     if (action === 'disable') journalists.setActive(id, false);
     else if (action === 'remove') removeJournalist(id);
     else if (action === 'demote') journalists.setAdmin(id, false);
@@ -133,20 +141,18 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
   }
 
   /** Applies, drops the pending row (if any) and audits, all in one transaction (a move's files first). */
-  async function apply<K extends ChangeKind>(kind: K, payload: ChangePayloads[K], pendingId: number | null, who: Who, actor: AuditActor): Promise<void> {
-    const seen = effect(kind, payload);
+  async function apply(c: AnyChange, pendingId: number | null, who: Who, actor: AuditActor): Promise<void> {
+    const seen = effect(c);
     const finish = () => {
       if (pendingId !== null) {
         if (db.prepare('DELETE FROM pending_changes WHERE id = ?').run(pendingId).changes === 0) throw new NotFoundError(said('store.change.none'));
-        audit.append({ actor, action: 'change.confirm', detail: { change: pendingId, kind } });
+        audit.append({ actor, action: 'change.confirm', detail: { change: pendingId, kind: c.kind } });
       }
-      if (kind === 'move') {
-        const move = payload as ChangePayloads['move'];
-        desks.setDesk(move.sourceId, move.toDeskId);
-      } else applyNow(kind, payload);
-      audit.append({ actor, action: `access.${kind}`, detail: auditDetail(seen, who) });
+      if (c.kind === 'move') desks.setDesk(c.payload.sourceId, c.payload.toDeskId);
+      else applyNow(c);
+      audit.append({ actor, action: `access.${c.kind}`, detail: auditDetail(seen, who) });
     };
-    if (kind === 'move') return hooks.move(payload as ChangePayloads['move'], finish);
+    if (c.kind === 'move') return hooks.move(c.payload, finish);
     db.transaction(finish).immediate();
   }
 
@@ -187,8 +193,19 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
   const toPending = (r: Row): PendingChange => {
     const payload = JSON.parse(r.payload) as ChangePayloads[ChangeKind];
     const requestedBy = nameOf(r.requested_by);
-    return { id: r.id, kind: r.kind, payload, requestedById: r.requested_by, requestedBy, requestedDay: r.requested_day, digest: digestOf(r, requestedBy), ...effect(r.kind, payload) };
+    return { id: r.id, kind: r.kind, payload, requestedById: r.requested_by, requestedBy, requestedDay: r.requested_day, digest: digestOf(r, requestedBy), ...effect(changeOf(r.kind, payload)) };
   };
+  /** The change as the pages show it, or null when what it names is gone (a journalist, a desk, a conversation). */
+  const shown = (r: Row): PendingChange | null => {
+    try {
+      return toPending(r);
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  };
+  const rowsOf = (kind?: ChangeKind): Row[] =>
+    (kind === undefined ? db.prepare('SELECT * FROM pending_changes ORDER BY id').all() : db.prepare('SELECT * FROM pending_changes WHERE kind = ? ORDER BY id').all(kind)) as Row[];
   /** Refuses (change_changed) a confirmation or rejection that names a change other than the one stored under its id. */
   const assertShown = (r: Row, digest: string | undefined) => {
     if (digest !== undefined && digest !== digestOf(r, nameOf(r.requested_by))) throw new ChangeRefusedError(said('store.change.changed'), 'change_changed');
@@ -216,14 +233,14 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
     twoPerson: (): boolean => journalists.activeAdminCount() >= 2,
     /** Applied at once with fewer than two active administrators, else stored for a second one to confirm. by null: the CLI. */
     async request<K extends ChangeKind>(kind: K, payload: ChangePayloads[K], by: number | null): Promise<ChangeResult> {
-      const seen = effect(kind, payload);
+      const seen = effect(changeOf(kind, payload));
       if (kind === 'key') assertKeyUsable(journalists, payload as ChangePayloads['key']);
       if (kind === 'member') assertNotMember(desks, payload as ChangePayloads['member']);
       // Enabling someone already active adds nobody: held, it would show their key as added for nothing.
       if (kind === 'enable' && journalists.byId((payload as ChangePayloads['enable']).journalistId).active) throw new ConflictError(said('store.alreadyEnabled'));
       const who = { requestedBy: nameOf(by) };
       if (!held(kind, payload, by)) {
-        await apply(kind, payload, null, who, actorOf(by));
+        await apply(changeOf(kind, payload), null, who, actorOf(by));
         return { applied: true };
       }
       const sourceId = kind === 'move' ? (payload as ChangePayloads['move']).sourceId : null;
@@ -262,7 +279,7 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
       assertSecondPerson(r.requested_by, adminId);
       const payload = JSON.parse(r.payload) as ChangePayloads[ChangeKind];
       try {
-        await apply(r.kind, payload, id, { requestedBy: nameOf(r.requested_by), confirmedBy: admin.username }, { username: admin.username });
+        await apply(changeOf(r.kind, payload), id, { requestedBy: nameOf(r.requested_by), confirmedBy: admin.username }, { username: admin.username });
       } catch (error) {
         // A move's held packets no longer fit the conversation: they never will, so the change goes.
         if (r.kind !== 'move' || !(error instanceof ConflictError) || error.said.key !== MOVE_STALE) throw error;
@@ -280,18 +297,25 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
         audit.append({ actor: { username: by.username }, action: 'change.reject', detail: { change: id, kind: r.kind } });
       }).immediate();
     },
-    /** Pending changes, oldest first, with what each would add and remove; one naming what no longer exists is dropped. */
-    pending(): PendingChange[] {
-      const out: PendingChange[] = [];
-      for (const r of db.prepare('SELECT * FROM pending_changes ORDER BY id').all() as Row[]) {
-        try {
-          out.push(toPending(r));
-        } catch (error) {
-          if (!(error instanceof NotFoundError)) throw error;
-          db.prepare('DELETE FROM pending_changes WHERE id = ?').run(r.id);
-        }
-      }
-      return out;
+    /**
+     * Pending changes, oldest first, with what each would add and remove. A read only: one naming
+     * what no longer exists is left out, and dropped by dropStale.
+     */
+    pending: (): PendingChange[] => rowsOf().map(shown).filter((c) => c !== null),
+    /** The pending changes of one kind (what the desks, journalists and account pages and the move route ask). */
+    pendingOf: <K extends ChangeKind>(kind: K): PendingChange<K>[] => rowsOf(kind).map(shown).filter((c) => c !== null) as PendingChange<K>[],
+    /**
+     * Drops the pending changes naming a journalist, desk or conversation that no longer exists
+     * (nobody could confirm them), with one audit entry by the system that counts them (nothing of
+     * what they named: it is gone). Start-up and the Changes page call it; how many were dropped.
+     */
+    dropStale(): number {
+      return db.transaction(() => {
+        const stale = rowsOf().filter((r) => shown(r) === null);
+        for (const r of stale) db.prepare('DELETE FROM pending_changes WHERE id = ?').run(r.id);
+        if (stale.length) audit.append({ actor: 'system', action: 'change.cleanup', detail: { changes: stale.length } });
+        return stale.length;
+      }).immediate();
     },
     get: (id: number): PendingChange => toPending(row(id)),
     /** Whether the administrator could confirm the change (the page offers Confirm only then): null, or why not. */

@@ -1,5 +1,8 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
+import { openStore } from '../../server/store/index.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { makeAccount, StaffClient } from '../helpers/staff-client.ts';
 
@@ -191,5 +194,48 @@ describe('an administrator added on the web by another', () => {
     const refused = await web.post(`/admin/changes/${id}/confirm`, { csrf: web.csrf, digest: digestOf(id) });
     expect(refused.status).toBe(409);
     expect(instance.store.desks.isMember(desk.id, cy.id)).toBe(false);
+  });
+});
+
+// A change naming what is gone (a desk, a journalist, a conversation) is dropped by a clean-up of
+// its own, audited by the system with a count, at start-up and before the Changes page lists;
+// reading the list (changes.pending) deletes nothing.
+describe('changes naming what is gone', () => {
+  const staleMember = (dataDir: string, by: number) => {
+    const db = new Database(path.join(dataDir, 'sealdrop.sqlite'));
+    db.prepare("INSERT INTO pending_changes (kind, payload, requested_by, requested_day) VALUES ('member', ?, ?, '2026-12-06')").run(JSON.stringify({ deskId: 999, journalistId: by }), by);
+    db.close();
+  };
+  const pendingRows = (i: Instance) => (i.rows().pending_changes as unknown[]).length;
+
+  test('the Changes page drops them before listing, with one system entry that counts them', async () => {
+    const ed = await makeAccount(instance, 'ed', { isAdmin: true });
+    const web = await login(ed);
+    const before = pendingRows(instance);
+    staleMember(instance.config.dataDir, ed.id);
+    instance.store.changes.pending(); // a read: nothing goes
+    expect(pendingRows(instance)).toBe(before + 1);
+    const cleanups = () => instance.store.audit.withPrefix('change.cleanup');
+    expect(cleanups()).toEqual([]);
+    await text(web, '/admin/changes');
+    expect(pendingRows(instance)).toBe(before);
+    expect(cleanups()).toEqual([expect.objectContaining({ actor: 'system', detail: { changes: 1 } })]);
+  });
+
+  test('start-up drops them, with one system entry that counts them', async () => {
+    const k = await readJournalistKey((await generateKeyPair({ name: 'ada' })).publicKey);
+    // Written before the server starts: an administrator, and a change for a desk that does not exist.
+    const started = await startInstance({}, {}, (dir) => {
+      const store = openStore(dir);
+      const ada = store.journalists.add({ username: 'ada', fingerprint: k.fingerprint, recipientKeyId: k.recipientKeyId, publicKey: k.armored, isAdmin: true });
+      store.close();
+      staleMember(dir, ada.id);
+    });
+    try {
+      expect(pendingRows(started)).toBe(0);
+      expect(started.store.audit.withPrefix('change.cleanup')).toEqual([expect.objectContaining({ actor: 'system', detail: { changes: 1 } })]);
+    } finally {
+      await started.stop();
+    }
   });
 });

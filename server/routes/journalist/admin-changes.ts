@@ -36,6 +36,7 @@ export function changeAdminRoutes({ store, sessions, onionAccess }: JournalistDe
   };
 
   router.get(HOME, (_req, res) => {
+    store.changes.dropStale(); // a change naming what is gone (a conversation deleted meanwhile) could never be confirmed
     const changes = store.changes.pending().map((c) => toView(c, me(res).id, store.changes.confirmBlock(c, me(res).id)));
     res.type('html').send(renderChanges({ t: tOf(res), viewer: viewer(res), changes }));
   });

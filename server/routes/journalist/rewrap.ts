@@ -102,7 +102,7 @@ export function rewrapRoutes({ store }: Pick<JournalistDeps, 'store'>): Router {
     if (!store.access.readsWhole(me(res).id, id)) throw new ConflictError(said('staff.rewrap.notWhole'));
     if (store.desks.deskOf(id) === toDeskId) throw new HttpError(409, said('staff.rewrap.sameDesk'));
     // One waiting move per conversation: a second, confirmed later, would re-wrap against what the first changed.
-    if (store.changes.pending().some((c) => c.kind === 'move' && (c.payload as { sourceId?: string }).sourceId === id)) throw new HttpError(409, said('staff.rewrap.movePending'));
+    if (store.changes.pendingOf('move').some((c) => c.payload.sourceId === id)) throw new HttpError(409, said('staff.rewrap.movePending'));
     const objects = uploaded(body.objects);
     const plan = await store.rewrap.planMove(id, toDeskId, me(res).id);
     if (!objects) return void res.json(planAnswer(plan));

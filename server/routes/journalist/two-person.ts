@@ -16,15 +16,15 @@ export async function requestChange<K extends ChangeKind>(store: Store, res: Res
 
 /** New desk members waiting for confirmation, for the desks page. */
 export const pendingMembers = (store: Store) =>
-  store.changes.pending().flatMap((c) => (c.kind === 'member' ? [{ ...(c.payload as ChangePayloads['member']), username: c.journalist ?? '' }] : []));
+  store.changes.pendingOf('member').map((c) => ({ ...c.payload, username: c.journalist ?? '' }));
 
 /** Journalists whose key waits for a second administrator before anything is encrypted to it. */
 export const awaitingEnable = (store: Store): Set<number> =>
-  new Set(store.changes.pending().flatMap((c) => (c.kind === 'enable' ? [(c.payload as ChangePayloads['enable']).journalistId] : [])));
+  new Set(store.changes.pendingOf('enable').map((c) => c.payload.journalistId));
 
 /** The account page's key: the current fingerprint, and a replacement this journalist asked for that still waits. */
 export function ownKey(store: Store, j: Journalist): AccountKey {
-  const waiting = store.changes.pending().find((c) => c.kind === 'key' && (c.payload as ChangePayloads['key']).journalistId === j.id);
+  const waiting = store.changes.pendingOf('key').find((c) => c.payload.journalistId === j.id);
   return { fingerprint: j.fingerprint, pending: waiting?.added[0] ?? null };
 }
 
