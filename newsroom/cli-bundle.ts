@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { workerBuild } from './part-pool.ts';
 
 // `sealdrop decrypt` from plain JavaScript: through tsx, Node started a loader thread and
@@ -30,6 +30,28 @@ export async function buildCliBundle(dir = CLI_BUNDLE_DIR): Promise<void> {
     metafile: true, logLevel: 'silent', define: { SEALDROP_PART_WORKER: JSON.stringify(worker.outputFiles[0]!.text) },
   });
   // part-pool.ts's import.meta.url is its chunk's in the bundle: unused there, the worker is inside.
-  const inputs = new Set([...Object.keys(cli.metafile.inputs), ...Object.keys(worker.metafile.inputs)].map((i) => path.resolve(root, i)));
+  const inputs = new Set([...decryptInputs(cli.metafile), ...Object.keys(worker.metafile.inputs)].map((i) => path.resolve(root, i)));
   await writeFile(path.join(dir, 'inputs.json'), JSON.stringify({ builtAt, entry: 'cli.mjs', inputs: [...inputs] }));
+}
+
+/** What cli.ts loads before its command (the settings check), and the decrypt command itself. */
+const DECRYPT_PATH = new Set(['server/config.ts', 'newsroom/decrypt.ts']);
+
+/**
+ * The sources of every chunk `sealdrop decrypt` can load, and only those: a colleague's edit to
+ * the server's code leaves the bundle fresh for decrypt. From cli.mjs its static imports and the
+ * dynamic imports of DECRYPT_PATH, from those everything they import (--safe's safe copies too).
+ */
+function decryptInputs(meta: Metafile): string[] {
+  const seen = new Set<string>();
+  const visit = (chunk: string, all: boolean) => {
+    if (seen.has(chunk)) return;
+    seen.add(chunk);
+    for (const i of meta.outputs[chunk]!.imports) {
+      if (i.external) continue;
+      if (all || i.kind === 'import-statement' || DECRYPT_PATH.has(meta.outputs[i.path]?.entryPoint ?? '')) visit(i.path, all || i.kind !== 'import-statement');
+    }
+  };
+  visit(Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === 'server/cli.ts')!, false);
+  return [...seen].flatMap((chunk) => Object.keys(meta.outputs[chunk]!.inputs));
 }

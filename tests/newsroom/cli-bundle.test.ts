@@ -46,6 +46,11 @@ afterAll(() => {
 
 test('the bundle decrypts an export byte for byte in its worker threads, and refuses an altered part leaving nothing', async () => {
   expect(freshBundle(pathToFileURL(bundleDir + path.sep))?.href).toBe(pathToFileURL(path.join(bundleDir, 'cli.mjs')).href);
+  // What decrypt loads makes it stale, the worker's code included; the server's other code does not.
+  const { inputs } = JSON.parse(readFileSync(path.join(bundleDir, 'inputs.json'), 'utf8')) as { inputs: string[] };
+  const root = path.resolve(import.meta.dirname, '../..');
+  for (const f of ['server/cli.ts', 'server/config.ts', 'newsroom/decrypt.ts', 'newsroom/part-worker.ts', 'common/envelope/open.ts']) expect(inputs).toContain(path.join(root, f));
+  expect(inputs).not.toContain(path.join(root, 'server/main.ts'));
   const ok = await runBundle(['decrypt', '--key', path.join(dir, 'key.asc'), '--in', path.join(dir, 'export'), '--out', path.join(dir, 'plain')]);
   expect(ok.code, ok.stderr).toBe(0);
   expect(readFileSync(path.join(dir, 'plain', 'steady-heron', 'c'.repeat(32), 'f.bin')).equals(plaintext)).toBe(true);
