@@ -49,7 +49,7 @@ test('the bundle decrypts an export byte for byte in its worker threads, and ref
   // What decrypt loads makes it stale, the worker's code included; the server's other code does not.
   const { inputs } = JSON.parse(readFileSync(path.join(bundleDir, 'inputs.json'), 'utf8')) as { inputs: string[] };
   const root = path.resolve(import.meta.dirname, '../..');
-  for (const f of ['server/cli.ts', 'server/config.ts', 'newsroom/decrypt.ts', 'newsroom/part-worker.ts', 'common/envelope/open.ts']) expect(inputs).toContain(path.join(root, f));
+  for (const f of ['server/cli.ts', 'server/config.ts', 'newsroom/decrypt.ts', 'newsroom/part-worker.ts', 'common/envelope/open.ts', 'newsroom/safe-copy.ts']) expect(inputs).toContain(path.join(root, f));
   expect(inputs).not.toContain(path.join(root, 'server/main.ts'));
   const ok = await runBundle(['decrypt', '--key', path.join(dir, 'key.asc'), '--in', path.join(dir, 'export'), '--out', path.join(dir, 'plain')]);
   expect(ok.code, ok.stderr).toBe(0);
