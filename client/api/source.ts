@@ -1,7 +1,6 @@
 // The source page's only line to the server. Small requests retry a few times here; uploads are
 // single attempts with byte progress, and the uploader (client/source/upload.ts) decides what to re-send.
 import { t } from '../i18n.ts';
-import { toHex } from '../../common/envelope/hash.ts';
 
 /**
  * A dropped connection (0), a busy or restarting server, or a body cut for arriving too slowly
@@ -28,10 +27,8 @@ export class UploadError extends Error {
 
 /** `desks`: with two desks or more, for a source without a codename yet, each desk's keys (then `keys` is empty). */
 export type DropConfig = { open: boolean; partSize: number; maxParts: number; maxFileBytes: number; keys: string[]; kdfSalt: string; desks?: { id: number; keys: string[] }[] };
-/** What the server holds of a pending submission (asked after a dropped connection). */
-export type Received = { manifest: boolean; parts: number[] };
-/** A reserved submission: its id, and the secret made here that alone reaches it (the server keeps a hash). */
-export type Reserved = { id: string; secret: string };
+/** One item of a send: the secret made here that alone reaches it (the server keeps a hash), and its part count. */
+export type Reserved = { secret: string; parts: number };
 
 const RETRIES = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,18 +76,6 @@ const json = (body: unknown, token?: string): RequestInit => ({
   body: JSON.stringify(body),
 });
 
-export async function createSubmission(parts: number, sourceToken: string): Promise<Reserved> {
-  const secret = toHex(crypto.getRandomValues(new Uint8Array(32)));
-  const res = await request('/api/submissions', json({ parts, secret }, sourceToken));
-  return { id: ((await res.json()) as { submission: string }).submission, secret };
-}
-
-/** A new source: only the hash-able login secret and the (passphrase-locked) key pair go up. */
-export async function registerSource(login: string, publicKey: string, privateKey: string, desk: number | null): Promise<string> {
-  const res = await request('/api/sources', json({ login, publicKey, privateKey, ...(desk === null ? {} : { desk }) }));
-  return ((await res.json()) as { sourceToken: string }).sourceToken;
-}
-
 export type LoggedIn = { sourceToken: string; privateKey: string; replies: { id: string; createdDay: string; read: boolean }[]; sent: { n: number; day: string; size: number; status: string }[] };
 
 export async function login(loginSecret: string): Promise<LoggedIn> {
@@ -116,10 +101,10 @@ export async function replyAction(id: string, action: 'read' | 'delete', token: 
 const STALL_MS = 60_000;
 
 /**
- * One attempt at a request on a reserved submission, with its secret, reporting bytes as they leave
- * (fetch cannot, XMLHttpRequest can). Rejects with an UploadError: status 0 for a broken or stalled connection.
+ * One attempt at a request, reporting bytes as they leave (fetch cannot, XMLHttpRequest can).
+ * Rejects with an UploadError: status 0 for a broken or stalled connection.
  */
-function send(method: 'GET' | 'PUT' | 'POST', to: Reserved, path: string, body: Uint8Array | null, onSent?: (loaded: number, total: number) => void): Promise<string> {
+function xhrSend(method: 'GET' | 'PUT' | 'POST', url: string, headers: Record<string, string>, body: Uint8Array | Blob | null, onSent?: (loaded: number, total: number) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     let watchdog = 0;
@@ -128,12 +113,12 @@ function send(method: 'GET' | 'PUT' | 'POST', to: Reserved, path: string, body: 
       clearTimeout(watchdog);
       watchdog = setTimeout(stalled, STALL_MS) as unknown as number;
     };
-    xhr.open(method, `/api/submissions/${to.id}${path}`);
-    xhr.setRequestHeader('x-upload-secret', to.secret);
+    xhr.open(method, url);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     if (body) xhr.setRequestHeader('content-type', 'application/octet-stream');
     xhr.upload.onprogress = (e) => {
       alive();
-      onSent?.(e.loaded, e.total || body?.length || 1);
+      onSent?.(e.loaded, e.total || (body instanceof Blob ? body.size : body?.length) || 1);
     };
     xhr.onload = () => {
       clearTimeout(watchdog);
@@ -146,21 +131,34 @@ function send(method: 'GET' | 'PUT' | 'POST', to: Reserved, path: string, body: 
     };
     alive();
     // A Blob: Chromium copies an ArrayBufferView body on the main thread, slowly (about 11 MB/s).
-    xhr.send(body ? new Blob([body as BlobPart]) : null);
+    xhr.send(body instanceof Blob ? body : body ? new Blob([body as BlobPart]) : null);
   });
 }
 
-/** Part `n` (from 1) of a submission, already encrypted on this device. */
-export const putPart = (to: Reserved, n: number, ciphertext: Uint8Array, onSent?: (loaded: number, total: number) => void) =>
-  send('PUT', to, `/parts/${n}`, ciphertext, onSent);
+/**
+ * The head of a folded send: this item's part count, and while the server has not answered yet, the new source's registration and the other
+ * items of the same send (so that a restart, which ends sessions, cannot stop them).
+ */
+export type SendHead = { parts: number; register?: { login: string; publicKey: string; privateKey: string; desk?: number }; reserve?: { secret: string; parts: number }[] };
+export type SendAnswer = { done: boolean; sourceToken?: string };
+/** What the server holds of a send: done, or what of it is pending; null if nothing (never opened, or dropped). */
+export type SendHeld = { done: true } | { done: false; parts: number[]; manifest: boolean };
 
-export const putManifest = (to: Reserved, ciphertext: Uint8Array) => send('PUT', to, '/manifest', ciphertext);
+/**
+ * One folded request (docs/envelope.md "Folded sends"): the head, a part and the manifest in one
+ * body, their lengths declared in X-Send-Lengths; the path names the part carried (0: none, the
+ * manifest alone). A one-part item goes whole in one request.
+ */
+export function sendFolded(secret: string, n: number, head: SendHead, part: Uint8Array | null, manifest: Uint8Array | null, token: string | null, onSent?: (loaded: number, total: number) => void): Promise<SendAnswer> {
+  const headBytes = new TextEncoder().encode(JSON.stringify(head));
+  const pieces = [headBytes, part ?? new Uint8Array(0), manifest ?? new Uint8Array(0)];
+  const headers: Record<string, string> = { 'x-upload-secret': secret, 'x-send-lengths': pieces.map((p) => p.length).join(',') };
+  if (token && !head.register) headers['x-source-token'] = token;
+  return xhrSend('POST', `/api/sends/${n}`, headers, new Blob(pieces as BlobPart[]), onSent).then((text) => JSON.parse(text) as SendAnswer);
+}
 
-export const completeSubmission = (to: Reserved) => send('POST', to, '/complete', null);
-
-/** What the server holds; null once the submission no longer answers (completed, or gone: a 404). */
-export const received = (to: Reserved): Promise<Received | null> =>
-  send('GET', to, '', null).then(JSON.parse, (e: UploadError) => {
+export const sendHeld = (secret: string): Promise<SendHeld | null> =>
+  xhrSend('GET', '/api/sends', { 'x-upload-secret': secret }, null).then(JSON.parse, (e: UploadError) => {
     if (e.status !== 404) throw e;
     return null;
   });

@@ -1,4 +1,4 @@
-import { fetchConfig, type Reserved } from '../api/source.ts';
+import { fetchConfig } from '../api/source.ts';
 import { fileItem, messageItem, Sender, TooLargeError, type Item } from './send.ts';
 import { byId, progressRow, show } from './ui.ts';
 import { formatBytes } from './meter.ts';
@@ -40,15 +40,14 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   // (Loaded only now: the word list is a quarter of the page's JavaScript.)
   if (!sender.sourceToken) {
     const made = await (await import('./identity.ts')).newIdentity(sender.config, sender.desk);
-    sender.sourceToken = made.token;
+    sender.registration = made.registration; // goes with the first request (folded sends)
     await sender.keepOwnKey(made.publicKey);
     // The conversation belongs to that desk from now on: the choice is shown, no longer open.
     const desks = document.getElementById('desks') as HTMLFieldSetElement | null;
     if (desks) desks.disabled = true;
   }
-  // Every submission is opened now: the session that allows it ends if the server restarts mid-upload.
-  const reserved: Reserved[] = [];
-  for (const { item } of items) reserved.push(await sender.reserve(item));
+  // Every item is opened by the send's first request: the session that allows it ends if the server restarts mid-upload.
+  const reserved = sender.reserveAll(items.map(({ item }) => item));
   let ok = true;
   for (const [i, { label, item }] of items.entries()) {
     const row = progressRow(byId('progress'), byId('progress-summary'), label);
@@ -88,6 +87,9 @@ export async function start(form: HTMLFormElement, sourceToken?: string, ownKey?
       show(byId('failed'), error.message);
     });
   });
+  // A new source's codename code (a quarter of the page's JavaScript: the word list) is fetched now, in the background,
+  // so that nothing but the send itself crosses the link after the click (each round trip is most of a second over Tor).
+  if (!sourceToken) void import('./identity.ts').catch(() => undefined);
   const loading = document.getElementById('path-loading');
   if (loading) loading.hidden = true;
   document.getElementById('path-js')?.removeAttribute('hidden');

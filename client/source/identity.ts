@@ -1,11 +1,14 @@
 import { generateSourceKeyPair } from '../../common/envelope/index.ts';
 import { codenameDigits, deriveSourceSecrets, generateCodename } from '../../common/codename.ts';
-import { registerSource, type DropConfig } from '../api/source.ts';
+import type { DropConfig, SendHead } from '../api/source.ts';
 import { byId, show } from './ui.ts';
 import { t } from '../i18n.ts';
 
-/** Shows the new codename and resolves once the source confirms they have written it down. */
-function confirmCodename(codename: string): Promise<void> {
+/**
+ * Shows the new codename and resolves once the source confirms they have written it down. The
+ * button waits for `ready` too: the costly derivation runs while the person reads, not after.
+ */
+function confirmCodename(codename: string, ready: Promise<unknown>): Promise<void> {
   const panel = byId('codename-panel');
   const confirm = byId<HTMLInputElement>('codename-confirm');
   const next = byId<HTMLButtonElement>('codename-continue');
@@ -13,12 +16,21 @@ function confirmCodename(codename: string): Promise<void> {
   byId('codename-digits').textContent = codenameDigits(codename);
   confirm.checked = false;
   next.disabled = true;
+  let made = false;
+  const label = next.textContent;
+  next.textContent = t('client.preparing');
   show(panel);
-  confirm.onchange = () => (next.disabled = !confirm.checked);
+  const update = () => (next.disabled = !confirm.checked || !made);
+  confirm.onchange = update;
+  void ready.then(() => {
+    made = true;
+    next.textContent = label;
+    update();
+  }, () => undefined);
   return new Promise((resolve) => {
     next.onclick = () => {
       next.disabled = true;
-      next.textContent = t('client.preparing');
+      next.textContent = t('client.sending');
       resolve();
     };
   });
@@ -26,15 +38,17 @@ function confirmCodename(codename: string): Promise<void> {
 
 /**
  * A new source: the codename, its two derived secrets and the source's own key pair are all made
- * here. The server receives the login secret, the public key and the passphrase-locked private key;
- * the key is dated at the epoch, so it does not say when the source first came.
+ * here, while the codename is shown. Nothing is sent from here: the first request of the send
+ * carries the registration (the login secret, the public key and the passphrase-locked private
+ * key); the key is dated at the epoch, so it does not say when the source first came.
  */
-export async function newIdentity(config: DropConfig, desk: number | null): Promise<{ token: string; publicKey: string }> {
+export async function newIdentity(config: DropConfig, desk: number | null): Promise<{ registration: NonNullable<SendHead['register']>; publicKey: string }> {
   const codename = generateCodename();
-  await confirmCodename(codename);
-  const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, config.kdfSalt);
-  const { publicKey, privateKey } = await generateSourceKeyPair({ passphrase: keyPassphrase });
-  const token = await registerSource(loginSecret, publicKey, privateKey, desk);
-  byId('codename-continue').textContent = t('client.sending');
-  return { token, publicKey };
+  const made = (async () => {
+    const { loginSecret, keyPassphrase } = await deriveSourceSecrets(codename, config.kdfSalt);
+    return { loginSecret, ...(await generateSourceKeyPair({ passphrase: keyPassphrase })) };
+  })();
+  await confirmCodename(codename, made);
+  const { loginSecret, publicKey, privateKey } = await made;
+  return { registration: { login: loginSecret, publicKey, privateKey, ...(desk === null ? {} : { desk }) }, publicKey };
 }

@@ -1,7 +1,9 @@
 import { paddedSize, partCountFor, readJournalistKey, sealFile, sha256Hex, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
-import { createSubmission, fetchConfig, UploadError, type DropConfig, type Reserved } from '../api/source.ts';
+import { fetchConfig, UploadError, type DropConfig, type Reserved, type SendAnswer, type SendHead } from '../api/source.ts';
+import { toHex } from '../../common/envelope/hash.ts';
+import { sendIdOf } from '../../common/send-id.ts';
 import { Meter } from './meter.ts';
-import { Upload, type LinkState } from './upload.ts';
+import { Upload, type Folding, type LinkState } from './upload.ts';
 import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
 import { t } from '../i18n.ts';
 
@@ -26,6 +28,24 @@ export class Sender {
   desk: number | null = null;
   /** The source's own public key: each manifest is sealed to it too, so the conversation page can show the names. */
   ownKey: PublicKey | null = null;
+  /** A new source's registration, sent with every request until the server answers with a session (then forgotten). */
+  registration: SendHead['register'] | null = null;
+  /** The send's items, opened by its first request (so that a restart, which ends sessions, cannot stop the others) until one is answered. */
+  private unanswered: Reserved[] = [];
+
+  /** What each request carries besides its own item (upload.ts). */
+  readonly folding: Folding = {
+    token: () => this.sourceToken,
+    extra: (secret) => ({
+      ...(this.registration ? { register: this.registration } : {}),
+      ...(this.unanswered.length > 1 ? { reserve: this.unanswered.filter((r) => r.secret !== secret) } : {}),
+    }),
+    answered: (answer: SendAnswer) => {
+      if (answer.sourceToken) this.sourceToken = answer.sourceToken;
+      this.registration = null;
+      this.unanswered = [];
+    },
+  };
 
   private constructor(
     public config: DropConfig,
@@ -62,10 +82,16 @@ export class Sender {
     }
   }
 
-  /** Opens a submission for the item now, while the source's session is certainly valid (a restart ends it). */
-  async reserve(item: Item): Promise<Reserved> {
-    if (!this.sourceToken) throw new Error(t('client.noSession'));
-    return createSubmission(partCountFor(item.size, this.config.partSize), this.sourceToken);
+  /** The secrets of a send's items, made here: its first request opens them all. */
+  reserveAll(items: Item[]): Reserved[] {
+    this.unanswered = items.map((item) => this.reserve(item));
+    return this.unanswered;
+  }
+
+  /** A new item: a secret made here (the server keeps its hash; it alone reaches the item) and the part count. */
+  reserve(item: Item): Reserved {
+    if (!this.sourceToken && !this.registration) throw new Error(t('client.noSession'));
+    return { secret: toHex(crypto.getRandomValues(new Uint8Array(32))), parts: partCountFor(item.size, this.config.partSize) };
   }
 
   /**
@@ -79,7 +105,7 @@ export class Sender {
       if (!(error instanceof UploadError && error.code === 'wrong_recipients')) throw error;
       this.config = await fetchConfig(this.sourceToken);
       this.recipients = await Sender.keysOf(this.config.keys);
-      await this.sendOnce(item, await this.reserve(item), watch);
+      await this.sendOnce(item, this.reserve(item), watch);
     }
   }
 
@@ -87,7 +113,7 @@ export class Sender {
   private async sendOnce(item: Item, to: Reserved, watch: Watch): Promise<void> {
     const { partSize } = this.config;
     const sealer = new SubmissionSealer({
-      submission: to.id,
+      submission: sendIdOf(to.secret),
       name: item.name,
       type: item.type,
       recipients: this.recipients,
@@ -98,15 +124,17 @@ export class Sender {
     const padded = paddedSize(item.size);
     const meter = new Meter(padded, item.size);
     watch.started(meter);
-    const upload = new Upload({ to, meter, onLink: watch.link });
+    const upload = new Upload({ to, meter, folding: this.folding, onLink: watch.link });
+    const plain = (n: number) => Math.min(partSize, padded - (n - 1) * partSize);
     let n = 0;
     try {
-      // While two parts are uploading, the next one is being encrypted.
+      // While two parts are uploading, the next one is being encrypted; the last waits for the manifest and goes with it.
       for await (const ciphertext of sealFile(sealer, item.size, item.read)) {
         n++;
-        await upload.add(n, ciphertext, Math.min(partSize, padded - (n - 1) * partSize));
+        if (n === to.parts) {
+          await upload.finish(n, ciphertext, plain(n), await sealer.sealManifest(this.ownKey ? [this.ownKey] : []));
+        } else await upload.add(n, ciphertext, plain(n));
       }
-      await upload.finish(await sealer.sealManifest(this.ownKey ? [this.ownKey] : []));
     } catch (error) {
       await upload.abandon();
       throw error;

@@ -1,7 +1,9 @@
-// Sends one submission's encrypted objects over a link that drops (Tor): two parts in flight while
-// the next is encrypted, and after any failure, the server is asked what it holds and only the
-// rest is sent again. Nothing about the upload is stored on the device: closing the tab ends it.
-import { completeSubmission, putManifest, putPart, received, UploadError, type Received, type Reserved } from '../api/source.ts';
+// Sends one item's encrypted objects over a link that drops (Tor), in as few round trips as it can
+// (docs/envelope.md "Folded sends"): each part goes in one POST /api/sends, the first also opening
+// the item (and, for a new source, registering it), the last carrying the manifest and completing
+// it; two in flight while the next is encrypted. After any failure the server is asked what it
+// holds and only the rest is sent again. Nothing about the upload is stored on the device.
+import { sendFolded, sendHeld, UploadError, type Reserved, type SendAnswer, type SendHead, type SendHeld } from '../api/source.ts';
 import type { Meter } from './meter.ts';
 import { t } from '../i18n.ts';
 
@@ -13,82 +15,104 @@ const BACKOFF_S = [1, 2, 4, 8, 15, 30];
 
 export type LinkState = { reconnecting: boolean; attempt: number };
 
-export type UploadOptions = { to: Reserved; meter: Meter; onLink?: (state: LinkState) => void };
+/** What every request of a send carries besides its item: the session, or until the server answered, the registration and the other items. */
+export type Folding = { token(): string | null; extra(secret: string): Omit<SendHead, 'parts'>; answered(answer: SendAnswer): void };
+
+export type UploadOptions = { to: Reserved; meter: Meter; folding: Folding; onLink?: (state: LinkState) => void };
+
+/** One request's pieces: part `n` (0: none) and the manifest, if it rides along. */
+type Piece = { n: number; part: Uint8Array | null; manifest: Uint8Array | null };
 
 const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Upload {
   private readonly flying = new Set<Promise<void>>();
   private failure: unknown = null;
-  private reconnecting: Promise<Received | null> | null = null;
+  private reconnecting: Promise<SendHeld | null> | null = null;
+  private done = false;
 
   constructor(private readonly o: UploadOptions) {}
 
-  /** Starts sending part `n`; resolves once a slot is free, so the caller can encrypt the next part meanwhile. */
+  /** Starts sending part `n` (not the last); resolves once a slot is free, so the caller can encrypt the next part meanwhile. */
   async add(n: number, ciphertext: Uint8Array, plainBytes: number): Promise<void> {
     while (this.flying.size >= IN_FLIGHT) await Promise.race(this.flying);
     this.check();
-    const task: Promise<void> = this.deliver((sent) => putPart(this.o.to, n, ciphertext, sent), plainBytes, (r) => r?.parts.includes(n))
+    const task: Promise<void> = this.deliver({ n, part: ciphertext, manifest: null }, plainBytes)
       .catch((error: unknown) => void (this.failure ??= error))
       .finally(() => this.flying.delete(task));
     this.flying.add(task);
   }
 
-  /** Sends the manifest alongside the last parts (a round trip saved), then completes the submission. */
-  async finish(manifest: Uint8Array): Promise<void> {
-    const sent = this.deliver(() => putManifest(this.o.to, manifest), 0, (r) => r?.manifest);
-    await Promise.all([...this.flying, sent]);
+  /** The last part with the manifest, in one request beside the parts still in flight: whichever arrives last completes the item. */
+  async finish(n: number, ciphertext: Uint8Array, plainBytes: number, manifest: Uint8Array): Promise<void> {
+    while (this.flying.size >= IN_FLIGHT) await Promise.race(this.flying);
     this.check();
-    // A completed submission answers nobody, this page included: a completion whose answer was
-    // lost shows as a 404 when the page asks what the server holds (null).
-    await this.deliver(() => completeSubmission(this.o.to), 0, (r) => !r);
+    const last = this.deliver({ n, part: ciphertext, manifest }, plainBytes);
+    await Promise.allSettled([...this.flying, last]);
+    await last;
+    this.check();
+    if (this.done) return;
+    // Every piece arrived but no answer said "done" (an answer lost, the completion with it): ask.
+    if (!(await this.reconnect())?.done) throw new UploadError(t('client.lost'));
   }
 
   /** Waits for the parts in flight without sending more (the item failed; nothing is left running). */
   async abandon(): Promise<void> {
-    await Promise.all(this.flying);
+    await Promise.allSettled(this.flying);
   }
 
   private check(): void {
     if (this.failure) throw this.failure;
   }
 
-  private async deliver(attempt: (sent: (loaded: number, total: number) => void) => Promise<unknown>, plainBytes: number, held: (r: Received | null) => unknown): Promise<void> {
-    for (;;) {
-      const tracked = this.o.meter.track(plainBytes);
+  private async deliver(piece: Piece, plainBytes: number): Promise<void> {
+    const { to, meter, folding } = this.o;
+    for (let p: Piece | null = piece; p; ) {
+      const tracked = meter.track(plainBytes);
       try {
-        await attempt(tracked.sent);
+        const answer = await sendFolded(to.secret, p.n, { parts: to.parts, ...folding.extra(to.secret) }, p.part, p.manifest, folding.token(), tracked.sent);
+        folding.answered(answer);
+        this.done ||= answer.done;
         return tracked.done();
       } catch (error) {
         tracked.lost();
         if (!(error instanceof UploadError) || !error.retryable) throw error;
       }
-      if (held(await this.reconnect())) return this.o.meter.track(plainBytes).done();
+      p = rest(p, await this.reconnect());
+      if (!p) meter.track(plainBytes).done();
     }
   }
 
   /** One reconnection shared by every part that failed at the same time. */
-  private reconnect(): Promise<Received | null> {
+  private reconnect(): Promise<SendHeld | null> {
     this.reconnecting ??= this.untilReachable().finally(() => (this.reconnecting = null));
     return this.reconnecting;
   }
 
-  private async untilReachable(): Promise<Received | null> {
+  private async untilReachable(): Promise<SendHeld | null> {
     const since = Date.now();
     for (let attempt = 1; ; attempt++) {
       this.o.onLink?.({ reconnecting: true, attempt });
       // Jitter, so that pages cut off together by a restart do not all return in the same second.
       await wait(BACKOFF_S[Math.min(attempt, BACKOFF_S.length) - 1]! * 1000 * (0.75 + Math.random() / 2));
       try {
-        const state = await received(this.o.to);
+        const held = await sendHeld(this.o.to.secret);
         this.o.onLink?.({ reconnecting: false, attempt });
-        return state;
+        if (held?.done) this.done = true;
+        return held;
       } catch (error) {
         if (!(error instanceof UploadError) || !error.retryable) throw error;
-        if (Date.now() - since > GIVE_UP_MS) {
-          throw new UploadError(t('client.lost'));
-        }
+        if (Date.now() - since > GIVE_UP_MS) throw new UploadError(t('client.lost'));
       }
     }
   }
+}
+
+/** What of `p` the server does not hold yet (null: nothing); a part it holds is not sent again, nor a manifest. */
+function rest(p: Piece, held: SendHeld | null): Piece | null {
+  if (held?.done) return null;
+  const part = p.part && !held?.parts.includes(p.n) ? p.part : null;
+  const manifest = p.manifest && !held?.manifest ? p.manifest : null;
+  if (!part && !manifest) return null;
+  return { n: part ? p.n : 0, part, manifest };
 }

@@ -8,6 +8,7 @@ import { replyRepo, type ReplyRepo } from './replies.ts';
 import { threadRepo, type ThreadRepo } from './thread.ts';
 import { sourceRepo, type SourceRepo } from './sources.ts';
 import { submissionRepo, type SubmissionRepo } from './submissions.ts';
+import { sendRepo, type SendRepo } from './sends.ts';
 import { settingsRepo, type SettingsRepo } from './settings.ts';
 import { auditRepo, type AuditRepo } from './audit.ts';
 import { deskRepo, type DeskRepo } from './desks.ts';
@@ -43,6 +44,8 @@ export { GENESIS, checkChain, entryHash, type AuditActor, type AuditDetail, type
 export type Store = {
   journalists: JournalistRepo;
   submissions: SubmissionRepo;
+  /** Folded sends: registration, opening, parts, manifest and completion in one request (routes/source/sends.ts). */
+  sends: SendRepo;
   inbox: InboxRepo;
   sources: SourceRepo;
   replies: ReplyRepo;
@@ -92,11 +95,14 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   const audit = auditRepo(db);
   const desks = deskRepo(db, journalists, audit);
   const rewrap = rewrapRepo(db, blobs);
+  const submissions = submissionRepo(db, blobs);
+  const sources = sourceRepo(db);
   return {
     journalists,
-    submissions: submissionRepo(db, blobs),
+    submissions,
+    sends: sendRepo(db, blobs, submissions, sources),
     inbox: inboxRepo(db, blobs),
-    sources: sourceRepo(db),
+    sources,
     replies: replyRepo(db, blobs),
     thread: threadRepo(db),
     settings: settingsRepo(db),

@@ -76,7 +76,7 @@ test('a part whose upload fails is retried, and the submission still arrives who
   const before = instance.store.submissions.listComplete().length;
   const page = await browser.context.newPage();
   let failures = 0;
-  await page.route('**/api/submissions/*/parts/1', async (route) => {
+  await page.route('**/api/sends/1', async (route) => {
     if (failures++ < 2) return route.abort('connectionreset');
     return route.continue();
   });
@@ -91,7 +91,7 @@ test('a part whose upload fails is retried, and the submission still arrives who
 
 test('a refused upload is reported to the source, not shown as sent', async () => {
   const page = await browser.context.newPage();
-  await page.route('**/api/submissions/*/manifest', (route) => route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ error: 'The journalist keys changed. Reload the page and send again.' }) }));
+  await page.route('**/api/sends/*', (route) => route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ error: 'The journalist keys changed. Reload the page and send again.' }) }));
   await page.goto(sniffer.url);
   await page.waitForSelector('#path-js', { state: 'visible' });
   await page.fill('#message', 'This one will be refused.');

@@ -93,7 +93,7 @@ describe.each(runs)('Firefox ESR at Tor Browser level "%s"', (level, mib) => {
     const ms = level === 'safest' ? await submitWithoutScript(page, path.join(work, name), message) : await submitWithScript(page, path.join(work, name), message);
     console.log(JSON.stringify({ name: `firefox-${level}`, fileMiB: mib, encryptAndUploadMs: ms }));
     expect(foreignRequests(requested, instance.sourceUrl)).toEqual([]);
-    expect(requested.some((u) => u.includes(level === 'safest' ? '/submit' : '/api/submissions'))).toBe(true);
+    expect(requested.some((u) => u.includes(level === 'safest' ? '/submit' : '/api/sends/'))).toBe(true);
     expect((await gpgOpenByName(name)).equals(file)).toBe(true);
     expect((await gpgOpenByName('message.txt')).length).toBeGreaterThan(0);
   });

@@ -38,18 +38,18 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-/** Counts part uploads as the page sees them: every attempt, and every 204 (a part stored). */
+/** Counts part uploads as the page sees them (folded sends, POST /api/sends/:n): every attempt, and every 200 (a part stored). */
 function watchParts(page: Page, onStored: (stored: number) => void) {
   const attempts = new Map<number, number>();
   const stored = new Map<number, number>();
-  const partOf = (url: string) => Number(/\/parts\/(\d+)$/.exec(url)?.[1] ?? 0);
+  const partOf = (url: string) => Number(/\/api\/sends\/(\d+)$/.exec(url)?.[1] ?? 0);
   page.on('request', (r) => {
     const n = partOf(r.url());
-    if (n && r.method() === 'PUT') attempts.set(n, (attempts.get(n) ?? 0) + 1);
+    if (n && r.method() === 'POST') attempts.set(n, (attempts.get(n) ?? 0) + 1);
   });
   page.on('response', (r) => {
     const n = partOf(r.url());
-    if (!n || r.status() !== 204) return;
+    if (!n || r.status() !== 200) return;
     stored.set(n, (stored.get(n) ?? 0) + 1);
     onStored([...stored.values()].reduce((a, b) => a + b, 0));
   });
@@ -62,7 +62,7 @@ test(`a ${FILE_MIB} MiB upload survives two server crashes and two cut requests,
   await writeFile(filePath, file);
   const page = await browser.context.newPage();
   const cut = new Set<number>();
-  await page.route(new RegExp(`/parts/(${CUT_PARTS.join('|')})$`), (route) => {
+  await page.route(new RegExp(`/api/sends/(${CUT_PARTS.join('|')})$`), (route) => {
     const n = Number(/(\d+)$/.exec(route.request().url())![1]);
     if (CUT_PARTS.includes(n) && !cut.has(n)) {
       cut.add(n);

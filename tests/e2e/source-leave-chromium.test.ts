@@ -29,7 +29,7 @@ test('Leave on the page ends the in-memory session on the server: a copy of its 
   await page.goto(instance.sourceUrl);
   await page.waitForSelector('#path-js', { state: 'visible' });
   await page.fill('#message', 'Sent, then I leave.');
-  const registered = page.waitForResponse((r) => r.url().endsWith('/api/sources') && r.request().method() === 'POST');
+  const registered = page.waitForResponse((r) => r.url().includes('/api/sends/') && r.request().method() === 'POST'); // the folded send that registers
   expect(await sendAndConfirm(page)).not.toBeNull();
   const token = ((await (await registered).json()) as { sourceToken: string }).sourceToken; // the copy someone kept
   await page.waitForSelector('#done', { state: 'visible', timeout: 60_000 });

@@ -13,12 +13,17 @@ import { bodyBytes, jsonObject, partNumberParam, rawBody, submissionIdParam } fr
 import type { Store } from '../../store/index.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { said } from '../../i18n/said.ts';
+import type { SourceGates } from './conversation.ts';
+import { sendsApi } from './sends.ts';
 
-export type SourceApiDeps = { config: Config; store: Store; recipients: Recipients; sessions: SourceSessions; arrived?: (desk: number | null) => void };
+export type SourceApiDeps = { config: Config; store: Store; recipients: Recipients; sessions: SourceSessions; gates: SourceGates; arrived?: (desk: number | null) => void };
 
 export { NOT_OPEN } from '../../sources/desks.ts';
-// Uploads in flight at once; each holds at most one part in memory. A request finding them all
-// busy waits briefly for its turn (its body unread) rather than being sent away to retry.
+// Uploads in flight at once; each holds at most one part in memory (its body, until its row's
+// group commit): at most 32 x (part size + 4 KiB + 1 KiB per journalist), about 128 MiB at the
+// default 4 MiB parts (SEALDROP_PART_SIZE scales it; raw-body parsing briefly holds a second copy
+// of the part being read). A request finding them all busy waits briefly for its turn (its
+// body unread: a connection, no part in memory) rather than being sent away to retry.
 const MAX_UPLOADS = 32;
 const WAITING = { maxWaiting: 128, waitMs: 10_000 };
 // The secret a source's page makes for each upload: 256 random bits, hex. The server keeps its hash.
@@ -28,7 +33,7 @@ export const SECRET_HEADER = 'x-upload-secret';
 /** The upload a request names; a missing or malformed secret is looked up like a wrong one (no shortcut to time). */
 const uploadOf = (req: Request): [string, string] => [submissionIdParam(req), req.get(SECRET_HEADER) ?? ''];
 
-export function sourceApi({ config, store, recipients, sessions, arrived = () => undefined }: SourceApiDeps): Router {
+export function sourceApi({ config, store, recipients, sessions, gates, arrived = () => undefined }: SourceApiDeps): Router {
   const router = Router();
   const { maxParts } = limitsOf(config);
   const recipientCount = () => Math.max(1, store.journalists.active().length);
@@ -145,6 +150,9 @@ export function sourceApi({ config, store, recipients, sessions, arrived = () =>
     arrived(desk); // notices of new material, to whoever can see it: in memory, nothing more on this path
     res.status(204).end();
   });
+
+  // Folded sends (routes/source/sends.ts): the same limits, upload slots and checks, in fewer round trips.
+  router.use(sendsApi({ config, store, recipients, sessions, gates, arrived, uploads, maxParts, partLimit, manifestLimit }));
 
   return router;
 }

@@ -1,0 +1,148 @@
+// Folded sends over a slow link (docs/envelope.md "Folded sends"): every round trip costs 0.8 s over
+// Tor, so one request may register a new source, open its items, carry a part, and carry the
+// manifest with the last part and complete the item. The body is three pieces whose lengths the
+// X-Send-Lengths header declares before a byte is read: a JSON head, the part, the manifest.
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { addressedToExactly, assertAddressedTo, checkSourceKeyPair, WrongRecipientsError } from '../../../common/envelope/index.ts';
+import type { SourceSessions } from '../../auth/source-sessions.ts';
+import { HttpError } from '../../http/errors.ts';
+import { untilClosed } from '../../http/gate.ts';
+import { requireSpace } from '../../http/space.ts';
+import { rawBody } from '../../http/validate.ts';
+import { said } from '../../i18n/said.ts';
+import { assertStillAddressed, KEYS_CHANGED, type RecipientSet } from '../../recipients.ts';
+import { chosenDesk, deskOfSource, NOT_OPEN, offeredDesks, type Recipients } from '../../sources/desks.ts';
+import type { Config } from '../../config.ts';
+import { ConflictError, type Store } from '../../store/index.ts';
+import type { Fold, Sender, SendState } from '../../store/sends.ts';
+import type { SourceGates } from './conversation.ts';
+import { sendHead, sendLengths, sendPart, type SendHead } from './send-head.ts';
+import { slowly } from './conversation.ts';
+
+export type SendsDeps = {
+  config: Config;
+  store: Store;
+  recipients: Recipients;
+  sessions: SourceSessions;
+  gates: SourceGates;
+  arrived: (desk: number | null) => void;
+  uploads: RequestHandler;
+  maxParts: number;
+  partLimit: () => number;
+  manifestLimit: () => number;
+};
+
+const SECRET = /^[0-9a-f]{64}$/;
+const secretOf = (req: Request): string => {
+  const secret = req.get('x-upload-secret') ?? '';
+  if (!SECRET.test(secret)) throw new HttpError(404, said('error.noSubmission'));
+  return secret;
+};
+
+/** The sender and its desk: a new source (its key pair checked here, in the registration gate), a known item's, or the session's. */
+async function senderOf(d: SendsDeps, req: Request, res: Response, head: SendHead, known: SendState): Promise<{ sender: Sender; desk: number | null; ownKey: string | null }> {
+  const { store, sessions } = d;
+  if (head.register) {
+    const r = head.register;
+    const deskId = chosenDesk(store, await offeredDesks(store, d.recipients), r.desk);
+    const key = await d.gates.registration.run(() => checkSourceKeyPair(r.publicKey, r.privateKey), untilClosed(res));
+    return { sender: { register: { loginSecret: r.login, ...key }, deskId }, desk: deskId, ownKey: key.recipientKeyId };
+  }
+  const sourceId = known.state === 'none' ? sessions.get(req.get('x-source-token'))?.sourceId : known.sourceId;
+  if (!sourceId) throw new HttpError(401, said('error.sessionEnded'));
+  return { sender: { sourceId }, desk: deskOfSource(store, sourceId), ownKey: store.sources.get(sourceId).recipientKeyId ?? null };
+}
+
+/** A manifest: to the desk's keys and the source's own, or to the desk's keys alone (a page from before issue 25). No other key. */
+async function checkObjects(keys: RecipientSet, part: Uint8Array | null, manifest: Uint8Array | null, ownKey: string | null): Promise<void> {
+  if (keys.keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
+  if (part) await assertAddressedTo(part, keys.keyIds);
+  if (!manifest) return;
+  try {
+    await assertAddressedTo(manifest, ownKey === null ? keys.keyIds : [...keys.keyIds, ownKey]);
+  } catch (error) {
+    if (!(error instanceof WrongRecipientsError) || ownKey === null) throw error;
+    await assertAddressedTo(manifest, keys.keyIds);
+  }
+}
+
+/** A multi-part item made whole by this request: every stored object's head is read, as POST …/complete does. */
+async function completeStored(d: SendsDeps, secret: string, id: string, desk: number | null, ownKey: string | null): Promise<void> {
+  try {
+    const checked = await assertStillAddressed(d.store, id, () => d.recipients(desk), ownKey);
+    d.store.submissions.complete(id, checked.keys.map((k) => k.fingerprint), desk);
+  } catch (error) {
+    // Two requests that each brought a last piece at once: the other one completed it.
+    if (error instanceof ConflictError && d.store.sends.state(secret).state === 'complete') return;
+    // Nobody can use it any more: the page encrypts the item again for the current keys.
+    if (error instanceof WrongRecipientsError) await d.store.submissions.discard(id);
+    throw error;
+  }
+}
+
+/** A repeat of a send that completed (its answer was lost): "done", and a registration in it logs its source in again. */
+function repeated(d: SendsDeps, res: Response, head: SendHead): void {
+  if (!head.register) return void res.json({ done: true });
+  const source = d.store.sources.byLogin(head.register.login);
+  if (source.privateKey !== head.register.privateKey) throw new HttpError(409, said('store.codenameUnusable'));
+  res.json({ done: true, sourceToken: d.sessions.create(source.id).token });
+}
+
+async function fold(d: SendsDeps, req: Request, res: Response): Promise<void> {
+  const secret = secretOf(req);
+  const lengths = sendLengths(req);
+  const body = req.body as Buffer;
+  const head = sendHead(body.subarray(0, lengths.head), d.maxParts, secret);
+  const n = sendPart(req);
+  const part = lengths.part > 0 ? body.subarray(lengths.head, lengths.head + lengths.part) : null;
+  const manifest = lengths.manifest > 0 ? body.subarray(lengths.head + lengths.part) : null;
+  // A part numbered 1..parts, or none (n = 0, the manifest alone); the manifest rides only with the last part.
+  if ((part === null) !== (n === 0) || n > head.parts || (manifest && part && n !== head.parts)) throw new HttpError(400, said('error.unreadable', { status: 400 }));
+  const known = d.store.sends.state(secret);
+  if (known.state === 'complete') return repeated(d, res, head);
+  const { sender, desk, ownKey } = await senderOf(d, req, res, head, known);
+  // A pending item's keys are its conversation's desk's, as for PUT …/parts/:n.
+  const itemDesk = known.state === 'pending' ? d.store.desks.deskOfUpload(known.id) : desk;
+  const keys = await d.recipients(itemDesk);
+  await checkObjects(keys, part, manifest, ownKey);
+  // Everything of a one-part item is here and checked: it completes in the transaction that stores it.
+  const alone = head.parts === 1 && part !== null && manifest !== null;
+  if (alone && !addressedToExactly((await d.recipients(itemDesk)).keyIds, keys.keyIds)) throw new WrongRecipientsError(KEYS_CHANGED);
+  const f: Fold = {
+    sender, secret, parts: head.parts, reserve: head.reserve, part: part && { n, data: part }, manifest,
+    complete: alone ? { fingerprints: keys.keys.map((k) => k.fingerprint), desk: itemDesk } : null,
+  };
+  let folded;
+  try {
+    folded = await d.store.sends.fold(f);
+  } catch (error) {
+    if (error instanceof ConflictError && head.register) await slowly(req);
+    throw error;
+  }
+  if (!folded.done && folded.whole) await completeStored(d, secret, folded.id, itemDesk, ownKey);
+  const done = folded.whole;
+  if (done) d.arrived(itemDesk);
+  res.json({ done, ...(head.register ? { sourceToken: d.sessions.create(folded.sourceId).token } : {}) });
+}
+
+export function sendsApi(d: SendsDeps): Router {
+  const router = Router();
+  const most = () => d.partLimit() + d.manifestLimit() + 64 * 1024;
+  // Nothing is read before the declared lengths are checked against the limits and the Content-Length.
+  const declared: RequestHandler = (req, _res, next) => {
+    secretOf(req);
+    sendPart(req);
+    sendLengths(req, d.partLimit(), d.manifestLimit());
+    next();
+  };
+  const space: RequestHandler = (req, res, next) =>
+    requireSpace(d.config, d.store, d.store.sends.state(secretOf(req)).state === 'pending' ? 'continuing' : 'new', most)(req, res, next);
+  router.post('/sends/:n', declared, space, d.uploads, rawBody((req) => sendLengths(req).total), (req, res) => fold(d, req, res));
+  // What the server holds of a send (after a dropped connection): done, what is pending, or 404.
+  router.get('/sends', (req, res) => {
+    const s = d.store.sends.state(secretOf(req));
+    if (s.state === 'none') throw new HttpError(404, said('error.noSubmission'));
+    res.json(s.state === 'complete' ? { done: true } : { done: false, parts: s.parts, manifest: s.manifest });
+  });
+  return router;
+}

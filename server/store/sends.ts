@@ -1,0 +1,131 @@
+// Folded sends (POST /api/sends, docs/envelope.md "Folded sends"): one request may register a new
+// source, open its submissions, store a part and the manifest and complete the item, in ONE
+// transaction, so that a refusal anywhere stores nothing and a repeated request changes nothing.
+import type { BlobStore } from './blobs.ts';
+import type { Db } from './db.ts';
+import { today } from './day.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
+import { hashOf, type SubmissionRepo } from './submissions.ts';
+import type { NewSource, SourceRepo } from './sources.ts';
+import { said } from '../i18n/said.ts';
+
+// The submission a send's secret names: derived from it (common/send-id.ts says why).
+import { sendIdOf } from '../../common/send-id.ts';
+export { sendIdOf };
+
+export type SendState =
+  | { state: 'none'; id: string }
+  | { state: 'pending'; id: string; sourceId: string; partCount: number; parts: number[]; manifest: boolean }
+  | { state: 'complete'; id: string; sourceId: string };
+
+/** Who sends: a source already known (its session, or its submission), or a new one whose key pair the route checked. */
+export type Sender = { sourceId: string } | { register: NewSource; deskId: number | null };
+export type Fold = {
+  sender: Sender;
+  secret: string;
+  parts: number;
+  /** Other items of the same send, opened now so that a server restart (sessions end) cannot stop them. */
+  reserve: { secret: string; parts: number }[];
+  part: { n: number; data: Uint8Array } | null;
+  manifest: Uint8Array | null;
+  /** Every object of the item is in this request and was checked against these keys: complete it in the same transaction. */
+  complete: { fingerprints: string[]; desk: number | null } | null;
+};
+export type Folded = { id: string; sourceId: string; whole: boolean; done: boolean };
+
+type Row = { source_id: string; part_count: number; state: string; manifest_blob: string | null; upload_hash: string | null };
+
+export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, sources: SourceRepo) {
+  const rowOf = (secret: string): Row | undefined => {
+    const row = db.prepare('SELECT source_id, part_count, state, manifest_blob, upload_hash FROM submissions WHERE id = ?').get(sendIdOf(secret)) as Row | undefined;
+    // Another secret's row (a 128-bit collision) is not this one's: treated as unknown, and never written.
+    return row && row.upload_hash === hashOf(secret) ? row : undefined;
+  };
+
+  const state = (secret: string): SendState => {
+    const id = sendIdOf(secret);
+    const row = rowOf(secret);
+    if (!row || (row.state !== 'pending' && row.state !== 'complete')) return { state: 'none', id };
+    if (row.state === 'complete') return { state: 'complete', id, sourceId: row.source_id };
+    const parts = (db.prepare('SELECT n FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { n: number }[]).map((p) => p.n);
+    return { state: 'pending', id, sourceId: row.source_id, partCount: row.part_count, parts, manifest: row.manifest_blob !== null };
+  };
+
+  /** The source: known, or registered now; the same login secret with the same key is the same source (a repeated registration). */
+  const sourceOf = (sender: Sender): string => {
+    if ('sourceId' in sender) return sender.sourceId;
+    try {
+      const existing = sources.byLogin(sender.register.loginSecret);
+      if (existing.privateKey !== sender.register.privateKey) throw new ConflictError(said('store.codenameUnusable'));
+      return existing.id;
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      return sources.create(sender.register, { deskId: sender.deskId }).id;
+    }
+  };
+
+  /** Opens the submission `secret` names for `sourceId` unless it exists; one that exists must be the same (source, part count). */
+  const open = (sourceId: string, secret: string, parts: number): void => {
+    const row = rowOf(secret);
+    if (row) {
+      if (row.source_id !== sourceId) throw new NotFoundError(said('error.noSubmission'));
+      if (row.part_count !== parts) throw new ConflictError(said('store.partRange', { n: parts, count: row.part_count }));
+      return;
+    }
+    if (db.prepare('SELECT 1 FROM submissions WHERE id = ?').get(sendIdOf(secret))) throw new NotFoundError(said('error.noSubmission'));
+    db.prepare("INSERT INTO submissions (id, source_id, part_count, state, created_day, resumable, upload_hash) VALUES (?, ?, ?, 'pending', ?, 1, ?)").run(
+      sendIdOf(secret), sourceId, parts, today(), hashOf(secret),
+    );
+  };
+
+  /** Records the stored blobs; returns the blobs they replace. A completed item records nothing (its request was a repeat). */
+  const record = (id: string, f: Fold, partBlob: string | null, manifestBlob: string | null): string[] => {
+    const replaced: string[] = [];
+    if (f.part && partBlob) {
+      if (f.part.n > f.parts) throw new ConflictError(said('store.partRange', { n: f.part.n, count: f.parts }));
+      const old = db.prepare('SELECT blob FROM parts WHERE submission_id = ? AND n = ?').pluck().get(id, f.part.n) as string | undefined;
+      db.prepare('INSERT OR REPLACE INTO parts (submission_id, n, blob, size) VALUES (?, ?, ?, ?)').run(id, f.part.n, partBlob, f.part.data.length);
+      if (old) replaced.push(old);
+    }
+    if (manifestBlob) {
+      const old = db.prepare('SELECT manifest_blob FROM submissions WHERE id = ?').pluck().get(id) as string | null;
+      db.prepare('UPDATE submissions SET manifest_blob = ? WHERE id = ?').run(manifestBlob, id);
+      if (old) replaced.push(old);
+    }
+    return replaced;
+  };
+
+  const whole = (id: string): boolean => {
+    const row = db.prepare("SELECT part_count, manifest_blob FROM submissions WHERE id = ? AND state = 'pending'").get(id) as { part_count: number; manifest_blob: string | null } | undefined;
+    if (!row?.manifest_blob) return false;
+    return (db.prepare('SELECT COUNT(*) FROM parts WHERE submission_id = ?').pluck().get(id) as number) === row.part_count;
+  };
+
+  return {
+    state,
+    /** Stores what a folded request carries. Objects are written first; if the transaction refuses, they are deleted and nothing is kept. */
+    async fold(f: Fold): Promise<Folded> {
+      const id = sendIdOf(f.secret);
+      const partBlob = f.part ? await blobs.put(f.part.data) : null;
+      const manifestBlob = f.manifest ? await blobs.put(f.manifest) : null;
+      let out: { folded: Folded; replaced: string[] };
+      try {
+        out = db.transaction(() => {
+          const sourceId = sourceOf(f.sender);
+          if (rowOf(f.secret)?.state === 'complete') return { folded: { id, sourceId, whole: true, done: true }, replaced: [partBlob, manifestBlob].filter((b) => b !== null) };
+          for (const item of [{ secret: f.secret, parts: f.parts }, ...f.reserve]) if (rowOf(item.secret)?.state !== 'complete') open(sourceId, item.secret, item.parts);
+          const replaced = record(id, f, partBlob, manifestBlob);
+          const all = whole(id);
+          if (all && f.complete) submissions.complete(id, f.complete.fingerprints, f.complete.desk);
+          return { folded: { id, sourceId, whole: all, done: all && f.complete !== null }, replaced };
+        })();
+      } catch (error) {
+        await Promise.all([partBlob, manifestBlob].filter((b) => b !== null).map((b) => blobs.delete(b)));
+        throw error;
+      }
+      await Promise.all(out.replaced.map((b) => blobs.delete(b)));
+      return out.folded;
+    },
+  };
+}
+export type SendRepo = ReturnType<typeof sendRepo>;
