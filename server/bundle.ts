@@ -30,6 +30,20 @@ export async function bundle(dir: string): Promise<void> {
     alias: { openpgp: 'openpgp/lightweight' },
     logLevel: 'warning',
   });
+  // The source page's sealing workers (client/source/seal-pool.ts): one classic script from this
+  // origin (worker-src 'self'), WebCrypto only, without openpgp.js or the page's chunks.
+  await build({
+    entryPoints: { 'seal-worker': path.join(root, 'client/source/seal-worker.ts') },
+    outdir: dir,
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['firefox115', 'chrome120'],
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
   // The Safe view's frame (client/safe-view/): one classic script holding pdf.js and its worker's
   // code, apart from the page bundles. Its document has an opaque origin, so it cannot load
   // modules or chunks from this origin; it gets this one file (served by routes/journalist/safe-view.ts).

@@ -3,6 +3,7 @@ import { fetchConfig, UploadError, type DropConfig, type Reserved, type SendAnsw
 import { toHex } from '../../common/envelope/hash.ts';
 import { sendIdOf } from '../../common/send-id.ts';
 import { Meter } from './meter.ts';
+import { sealInWorkers } from './seal-pool.ts';
 import { Upload, type Folding, type LinkState } from './upload.ts';
 import { MESSAGE_NAME, MESSAGE_TYPE } from '../../common/messages.ts';
 import { t } from '../i18n.ts';
@@ -119,6 +120,8 @@ export class Sender {
       recipients: this.recipients,
       partSize,
       wholeFileDigest: item.size <= NATIVE_DIGEST_MAX ? async () => sha256Hex(await item.read(0, item.size)) : null,
+      // Several parts: sealed side by side in Web Workers (seal-pool.ts); one part stays on the page, with no worker to fetch.
+      encrypt: partCountFor(item.size, partSize) > 1 ? sealInWorkers(this.recipients) : undefined,
     });
     // The parts include the zero padding up to the file's size class (added on this device).
     const padded = paddedSize(item.size);

@@ -39,8 +39,16 @@ export type SealerOptions = {
   /** A native incremental SHA-256 where there is one (node:crypto on the server and in the CLI). */
   hasher?: () => Hasher;
   /** Encrypts one part elsewhere (a worker thread), so that parts may be sealed side by side. */
-  encrypt?: (plaintext: Uint8Array) => Promise<Uint8Array>;
+  encrypt?: PartEncrypter;
 };
+
+/**
+ * Encrypts one part. `parallel`: how many parts sealFile keeps being sealed at once with it (the
+ * page's pool of Web Workers: client/source/seal-pool.ts); 1 where absent. It may be handed the
+ * plaintext's buffer for its own (transferred to a worker): the sealer reads the plaintext before.
+ */
+export type PartEncrypter = ((plaintext: Uint8Array) => Promise<Uint8Array>) & { readonly parallel?: number };
+const MAX_PARALLEL = 16;
 
 /**
  * Encrypts a file part by part, as the caller hands over plaintext in order, and keeps the digests
@@ -49,6 +57,8 @@ export type SealerOptions = {
  */
 export class SubmissionSealer {
   readonly partSize: number;
+  /** How many parts sealFile seals at once: more than one only with an `encrypt` that says so. */
+  readonly parallel: number;
   private readonly whole: Hasher | null;
   private readonly parts: string[] = [];
   private size = 0;
@@ -59,6 +69,8 @@ export class SubmissionSealer {
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
     this.whole = options.wholeFileDigest === undefined ? (options.hasher ?? createHasher)() : null;
     if (!Number.isSafeInteger(this.partSize) || this.partSize < 1) throw new EnvelopeError('Bad part size.');
+    this.parallel = options.encrypt?.parallel ?? 1;
+    if (!Number.isSafeInteger(this.parallel) || this.parallel < 1 || this.parallel > MAX_PARALLEL) throw new EnvelopeError('Bad number of parts sealed at once.');
   }
 
   get partCount(): number {
@@ -79,6 +91,11 @@ export class SubmissionSealer {
    * time, the ciphertext of those bytes followed by zeros up to paddedSize(size).
    */
   async *sealEnd(tail: Uint8Array): AsyncGenerator<Uint8Array> {
+    for (const part of this.sealEndEach(tail)) yield await part;
+  }
+
+  /** sealEnd's parts as they start (each when asked for, so only those asked for are held), for sealFile to run side by side. */
+  *sealEndEach(tail: Uint8Array): Generator<Promise<Uint8Array>> {
     if (this.ended) throw new EnvelopeError('The file has already ended.');
     if (tail.length >= this.partSize) throw new EnvelopeError('The last bytes must be fewer than the part size.');
     this.ended = true;
@@ -90,7 +107,7 @@ export class SubmissionSealer {
       const part = new Uint8Array(Math.min(this.partSize, end - at));
       if (tailLeft) part.set(tailLeft);
       tailLeft = null;
-      yield await this.encryptPart(part);
+      yield this.encryptPart(part);
     }
   }
 
@@ -99,6 +116,7 @@ export class SubmissionSealer {
     // The part's place is taken now: with `encrypt`, the next part may be sealed before this one ends.
     const index = this.parts.push('') - 1;
     const encrypt = this.options.encrypt ?? ((data: Uint8Array) => encryptObject({ data, recipients: this.options.recipients }));
+    // The digest first: WebCrypto copies its input at the call, before `encrypt` may give the buffer to a worker.
     const [digest, ciphertext] = await Promise.all([sha256Hex(plaintext), encrypt(plaintext)]);
     this.parts[index] = digest;
     return ciphertext;
@@ -146,9 +164,20 @@ export function partCountFor(size: number, partSize: number): number {
  * one loop the browser, the tests and the benchmarks share. The manifest follows (sealManifest).
  */
 export async function* sealFile(sealer: SubmissionSealer, size: number, read: (start: number, end: number) => Promise<Uint8Array>): AsyncGenerator<Uint8Array> {
+  // Up to sealer.parallel parts are being sealed at once (workers), and handed over in order.
+  const sealing: Promise<Uint8Array>[] = [];
+  const start = (part: Promise<Uint8Array>) => {
+    part.catch(() => undefined); // awaited below in its turn; meanwhile its failure is not "unhandled"
+    sealing.push(part);
+  };
   const full = Math.floor(size / sealer.partSize);
   for (let n = 0; n < full; n++) {
-    yield await sealer.sealPart(await read(n * sealer.partSize, (n + 1) * sealer.partSize));
+    start(sealer.sealPart(await read(n * sealer.partSize, (n + 1) * sealer.partSize)));
+    if (sealing.length >= sealer.parallel) yield await sealing.shift()!;
   }
-  yield* sealer.sealEnd(await read(full * sealer.partSize, size));
+  for (const part of sealer.sealEndEach(await read(full * sealer.partSize, size))) {
+    start(part);
+    if (sealing.length >= sealer.parallel) yield await sealing.shift()!;
+  }
+  while (sealing.length > 0) yield await sealing.shift()!;
 }

@@ -7,6 +7,8 @@ const CSP = {
   directives: {
     defaultSrc: ["'none'"],
     scriptSrc: ["'self'"],
+    // The source page's sealing workers (/static/js/seal-worker.js): this origin's scripts only, never blob: or data:.
+    workerSrc: ["'self'"],
     styleSrc: ["'self'"],
     imgSrc: ["'self'"],
     connectSrc: ["'self'"],

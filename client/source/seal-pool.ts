@@ -1,0 +1,127 @@
+// The source page's Web Workers that seal parts side by side (seal-worker.ts), off the page's
+// thread. The page keeps openpgp.js for what needs the journalists' keys (the PKESKs wrapping each
+// part's fresh session key); a worker does the bulk encryption with WebCrypto. Buffers are
+// transferred, never copied. Where workers cannot start (a CSP, an old browser), parts are sealed
+// on the page as before: never sent unsealed.
+import { encryptObject, type PartEncrypter, type PublicKey } from '../../common/envelope/index.ts';
+import { SESSION_KEY_BYTES, wrapSessionKey } from '../../common/envelope/session-key.ts';
+import type { SealAnswer, SealJob } from './seal-worker.ts';
+
+export const SEAL_WORKER_URL = '/static/js/seal-worker.js';
+// Tor Browser reports 2 cores whatever the machine (resistFingerprinting); more than 4 workers
+// would only hold more parts in memory at once.
+const MAX_WORKERS = 4;
+// Over a slow Tor circuit the worker's script is one more small download.
+const START_TIMEOUT_MS = 30_000;
+
+const workerCount = () => Math.min(MAX_WORKERS, Math.max(2, navigator.hardwareConcurrency || 2));
+
+type Pending = { resolve(sealed: Uint8Array): void; reject(error: Error): void; worker: Worker };
+
+class SealPool {
+  broken = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly workers: Worker[]) {
+    for (const worker of workers) {
+      worker.onmessage = (event: MessageEvent<SealAnswer>) => this.answer(event.data);
+      worker.onerror = (event) => {
+        event.preventDefault();
+        this.fail(worker);
+      };
+      worker.onmessageerror = () => this.fail(worker);
+    }
+  }
+
+  /** Seals one part in the least busy worker; `data` and `sessionKey` go with it (transferred). */
+  seal(data: Uint8Array, sessionKey: Uint8Array, lead: Uint8Array): Promise<Uint8Array> {
+    const load = (w: Worker) => [...this.pending.values()].filter((p) => p.worker === w).length;
+    const worker = this.workers.reduce((a, b) => (load(b) < load(a) ? b : a));
+    const id = this.nextId++;
+    const job: SealJob = { id, data, sessionKey, lead };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, worker });
+      worker.postMessage(job, [data.buffer as ArrayBuffer, sessionKey.buffer as ArrayBuffer]);
+    });
+  }
+
+  private answer(message: SealAnswer): void {
+    if ('ready' in message) return;
+    const pending = this.pending.get(message.id);
+    this.pending.delete(message.id);
+    if ('sealed' in message) pending?.resolve(message.sealed);
+    else pending?.reject(new Error(message.error));
+  }
+
+  /** A worker that fails mid-part took the plaintext with it: that send fails; later ones are sealed on the page. */
+  private fail(worker: Worker): void {
+    this.broken = true;
+    for (const [id, pending] of this.pending) {
+      if (pending.worker !== worker) continue;
+      this.pending.delete(id);
+      pending.reject(new Error('A sealing worker stopped.'));
+    }
+  }
+}
+
+/** One worker, once its script has loaded and answered (a worker the CSP refused never answers). */
+function startWorker(): Promise<Worker> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(SEAL_WORKER_URL, { name: 'sealdrop-seal' });
+    const fail = () => {
+      clearTimeout(timer);
+      worker.terminate();
+      reject(new Error('The sealing worker did not start.'));
+    };
+    const timer = setTimeout(fail, START_TIMEOUT_MS);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail();
+    };
+    worker.onmessage = (event: MessageEvent<SealAnswer>) => {
+      if (!('ready' in event.data)) return;
+      clearTimeout(timer);
+      resolve(worker);
+    };
+  });
+}
+
+let started: Promise<SealPool | null> | null = null;
+
+/** The page's one pool, started on first use and kept for the page's life; null if any worker failed to start. */
+function pool(): Promise<SealPool | null> {
+  started ??= Promise.allSettled(Array.from({ length: workerCount() }, startWorker)).then((results) => {
+    const workers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (workers.length === results.length) return new SealPool(workers);
+    for (const worker of workers) worker.terminate();
+    return null;
+  });
+  return started;
+}
+
+/** The buffer is the part's alone (as File.slice and the sealer's padding make it), or a copy that is. */
+const ownBuffer = (data: Uint8Array) => (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice());
+
+/**
+ * SubmissionSealer's `encrypt` for a file of several parts: each part sealed in a worker under a
+ * fresh session key wrapped here for `recipients`, with one part more in flight than workers so
+ * that none waits. The plaintext's buffer is handed to the worker, which erases it.
+ */
+export function sealInWorkers(recipients: PublicKey[]): PartEncrypter {
+  const ready = pool();
+  const encrypt = async (plaintext: Uint8Array): Promise<Uint8Array> => {
+    const workers = await ready;
+    if (!workers || workers.broken) return encryptObject({ data: plaintext, recipients });
+    const sessionKey = crypto.getRandomValues(new Uint8Array(SESSION_KEY_BYTES));
+    let lead: Uint8Array;
+    try {
+      lead = await wrapSessionKey(sessionKey, recipients);
+    } catch (error) {
+      sessionKey.fill(0);
+      throw error;
+    }
+    return workers.seal(ownBuffer(plaintext), sessionKey, lead);
+  };
+  return Object.assign(encrypt, { parallel: workerCount() + 1 });
+}
