@@ -68,16 +68,18 @@ export function openBulkInPlace(object: Uint8Array, key: OpenedSessionKey): Open
 export const openBulk = (object: Uint8Array, key: OpenedSessionKey): OpenedPart => openBulkInPlace(Uint8Array.from(object), key);
 
 /**
- * A part's file read whole into memory of its own, placed so that its ciphertext starts 4-byte
- * aligned (the XOR above goes 32 bits at a time): read at offset 0, then moved up by 0 to 3 bytes
- * within the same pages, which costs far less than a copy into new memory.
+ * A part's file read whole into memory of its own (`spare`, when it is large enough), placed so
+ * that its ciphertext starts 4-byte aligned (the XOR above goes 32 bits at a time): read at offset
+ * 0, then moved up by 0 to 3 bytes within the same pages, far cheaper than a copy into new memory.
  */
-export function readPartAligned(file: string): Uint8Array {
+export function readPartAligned(file: string, spare?: ArrayBuffer): Uint8Array {
   const fd = openSync(file, 'r');
   let room: Uint8Array;
   let size = 0;
   try {
-    room = Buffer.allocUnsafeSlow(fstatSync(fd).size + 3); // its own memory, not zeroed: every byte used is read
+    const length = fstatSync(fd).size + 3;
+    // Not zeroed, new or reused: only bytes read from the file are ever returned.
+    room = spare && spare.byteLength >= length ? new Uint8Array(spare, 0, length) : Buffer.allocUnsafeSlow(length);
     for (let got = 1; got > 0 && size < room.length - 3; size += got) got = readSync(fd, room, size, room.length - 3 - size, size);
   } finally {
     closeSync(fd);

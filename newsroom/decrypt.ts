@@ -50,7 +50,10 @@ async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, 
       checkFileDigest: false,
       readPart: async () => null,
       openPart: (n) => ahead.take(n),
-      write: async (plaintext) => void (await handle.write(plaintext)),
+      write: async (plaintext) => {
+        await handle.write(plaintext);
+        pool.recycle(plaintext.buffer); // written: a worker reads a later part into it
+      },
     });
     await handle.close();
     await rename(temp, target);

@@ -12,13 +12,20 @@ import { openBulkInPlace, readPartAligned } from './bulk-open.ts';
 const MOVABLE = 64 * 1024;
 
 /** A whole part, as bytes or as the path of its file (read here, off the main thread). */
-export type PartTask = { object: Uint8Array | string; key: OpenedSessionKey };
+export type PartTask = { object: Uint8Array | string; key: OpenedSessionKey; spare?: ArrayBuffer };
 
-parentPort!.on('message', ({ object, key }: PartTask) => {
+/** Memory the main thread gave back (PartPool.recycle), one part's plaintext it has written. */
+let spare: ArrayBuffer | undefined;
+
+parentPort!.on('message', ({ object, key, spare: given }: PartTask) => {
+  spare = given ?? spare;
   try {
-    const { plaintext, sha256 } = openBulkInPlace(typeof object === 'string' ? readPartAligned(object) : object, key);
-    // A small buffer may sit in Node's shared pool: only a large one owns its memory and moves.
-    parentPort!.postMessage({ ok: true, plaintext, sha256 }, plaintext.byteLength >= MOVABLE ? [plaintext.buffer as ArrayBuffer] : []);
+    const read = typeof object === 'string' ? readPartAligned(object, spare) : object;
+    if (read.buffer === spare) spare = undefined; // it goes back with the plaintext
+    const { plaintext, sha256 } = openBulkInPlace(read, key);
+    // A small buffer may sit in Node's shared pool: only a large one owns its memory and moves
+    // (a short last part read into a spare too, rather than a copy of all of it).
+    parentPort!.postMessage({ ok: true, plaintext, sha256 }, plaintext.buffer.byteLength >= MOVABLE ? [plaintext.buffer as ArrayBuffer] : []);
   } catch (error) {
     parentPort!.postMessage({ ok: false, message: (error as Error).message });
   } finally {
