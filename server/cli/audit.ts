@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AuditFileError, exportLines, verifyExport } from '../audit/export.ts';
 import type { AuditBreak } from '../store/index.ts';
 import { CliError, options } from './args.ts';
-import { openCliStore } from './store.ts';
+import { withCliStore } from './store.ts';
 
 /** The chain does not hold: a typed error, so the command exits non-zero with the entry named. */
 export class AuditBrokenError extends Error {
@@ -24,8 +24,7 @@ async function verify(args: string[]): Promise<void> {
   const text = o.in === undefined ? null : await readFile(path.resolve(o.in), 'utf8').catch(() => {
     throw new CliError(`Cannot read ${o.in}.`);
   });
-  const store = openCliStore(o.data);
-  try {
+  await withCliStore(o.data, (store) => {
     if (text === null) {
       const { broken, count, head } = store.audit.check();
       if (broken) throw new AuditBrokenError(broken, 'in the database');
@@ -41,17 +40,14 @@ async function verify(args: string[]): Promise<void> {
     if (check.broken) throw new AuditBrokenError(check.broken, check.where === 'file' ? `in ${o.in}` : 'in the database, against the export');
     console.log(`chain intact: ${check.database.count} entries, head ${check.database.head.hash}`);
     console.log(`The export (${check.file.count} entries, head ${check.file.head.hash}) matches the database entry for entry.`);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /** `sealdrop audit export --out FILE`: every entry and the head, in a new file only its owner reads. */
 async function exportLog(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, out: { type: 'string' } }, ['out']);
   const out = path.resolve(o.out!);
-  const store = openCliStore(o.data);
-  try {
+  await withCliStore(o.data, async (store) => {
     // 'wx': an existing file (an earlier export, the archive itself) is never overwritten.
     const file = await open(out, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
       throw new CliError(error.code === 'EEXIST' ? `${out} already exists: nothing was written. Choose a new file name.` : `Cannot create ${out}: ${error.code ?? error.message}.`);
@@ -73,9 +69,7 @@ async function exportLog(args: string[]): Promise<void> {
     const { head, entries } = JSON.parse(last) as { head: { seq: number; hash: string }; entries: number };
     console.log(`Exported ${entries} audit entries to ${out}, head ${head.hash} (entry ${head.seq}).`);
     console.log('Keep it away from the drop. Later, `sealdrop audit verify --in FILE` checks that the database still holds every entry in it unchanged.');
-  } finally {
-    store.close();
-  }
+  });
 }
 
 export async function auditCommand(args: string[]): Promise<void> {

@@ -9,7 +9,7 @@ import type { Snapshot, Store } from '../store/index.ts';
 import { DATABASE_ENTRY, KEY_ENTRY, objectEntry, readKeyFile } from '../store/backup.ts';
 import { CliError, options } from './args.ts';
 import { BACKUP_PART_SIZE, BACKUP_TYPE, entryHeader, framed, KEY_FILE_TYPE, MAGIC, trailer } from './backup-format.ts';
-import { openCliStore, storeLocation } from './store.ts';
+import { withCliStore } from './store.ts';
 
 type Segment = { size: number; read: (offset: number, length: number) => Promise<Uint8Array> };
 
@@ -154,15 +154,11 @@ async function backupKeyFile(keyFile: string, out: string, r: Recipients): Promi
 
 export async function backupCommand(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, out: { type: 'string' }, to: { type: 'string' }, 'key-file': { type: 'boolean' } }, ['out']);
-  const store = openCliStore(o.data);
-  try {
+  await withCliStore(o.data, async (store, { dataDir, keyFile }) => {
     const recipients = await recipientsFor(store, o.to);
     const out = path.resolve(o.out!);
-    const { dataDir, keyFile } = storeLocation(o.data);
     if (o['key-file']) await backupKeyFile(keyFile, out, recipients);
     else await backupData(store, dataDir, out, recipients);
     store.audit.append({ actor: 'cli', action: 'backup', detail: { what: o['key-file'] ? 'key file' : 'data', to: o.to ? 'backup key' : 'administrators' } });
-  } finally {
-    store.close();
-  }
+  });
 }

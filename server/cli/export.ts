@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { KeyOwner, Store } from '../store/index.ts';
 import { options } from './args.ts';
-import { openCliStore } from './store.ts';
+import { withCliStore } from './store.ts';
 import { keyLine, MANIFEST_FILE, partFileName, SEALED_TO_FILE, SEALED_TO_HEADER } from '../../common/export-layout.ts';
 import { readRecipientKeyIds } from '../../common/envelope/index.ts';
 
@@ -49,12 +49,9 @@ export async function exportSubmissions(store: Store, out: string): Promise<numb
 
 export async function exportCommand(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, out: { type: 'string' } }, ['out']);
-  const store = openCliStore(o.data);
-  try {
+  await withCliStore(o.data, async (store) => {
     const count = await exportSubmissions(store, path.resolve(o.out!));
     store.audit.append({ actor: 'cli', action: 'export' }); // no count: how much the sources sent is theirs
     console.log(`Exported ${count} submission(s) to ${path.resolve(o.out!)}. Decrypt them on an offline machine: sealdrop decrypt, or gpg -d.`);
-  } finally {
-    store.close();
-  }
+  });
 }

@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { readJournalistKey } from '../../common/envelope/index.ts';
 import { isUsername } from '../../common/ids.ts';
 import { inEnglish, said } from '../i18n/said.ts';
 import { CliError, options } from './args.ts';
 import { OnionAccess } from '../tor/access.ts';
 import type { Store } from '../store/index.ts';
-import { openCliStore, storeLocation, withCliStore } from './store.ts';
+import { readKeyFile } from './key-file.ts';
+import { withCliStore } from './store.ts';
 import { PENDING, reportChange, warnFewAdmins } from './two-person.ts';
 import { loadConfig } from '../config.ts';
 import { isMailAddress } from '../notify/settings.ts';
@@ -24,20 +23,9 @@ function journalistBase(onion: OnionAccess): string | null {
   return `http://${host}:${config.journalistPort}/`;
 }
 
-/** The store and who may reach the journalist onion; closed after `act`, whatever happens. */
-function withStore<T>(data: string | undefined, act: (store: Store, onion: OnionAccess) => T): T {
-  const store = openCliStore(data);
-  try {
-    return act(store, new OnionAccess(storeLocation(data).dataDir, store));
-  } finally {
-    store.close();
-  }
-}
-
-/** The same, for commands that request a change (applying one may re-wrap files, so it is asynchronous). */
-function withStoreAsync<T>(data: string | undefined, act: (store: Store, onion: OnionAccess) => Promise<T>): Promise<T> {
-  return withCliStore(data, (store) => act(store, new OnionAccess(storeLocation(data).dataDir, store)));
-}
+/** The command's store (withCliStore) with who may reach the journalist onion. */
+const withOnion = <T>(data: string | undefined, act: (store: Store, onion: OnionAccess) => T | Promise<T>): Promise<T> =>
+  withCliStore(data, (store, at) => act(store, new OnionAccess(at.dataDir, store)));
 
 const TOR_NOTE = 'Tor is told at once if `sealdrop onion` runs; a system tor needs `sealdrop onion --torrc-only` again (see docs/deploy.md).';
 
@@ -45,12 +33,8 @@ async function add(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' }, 'public-key': { type: 'string' }, admin: { type: 'boolean' } }, ['username', 'public-key']);
   const username = o.username!;
   if (!isUsername(username)) throw new CliError(inEnglish(said('staff.error.username')));
-  const raw = await readFile(o['public-key']!).catch(() => {
-    throw new CliError(`Cannot read ${o['public-key']}.`);
-  });
-  const text = raw.toString('utf8');
-  const key = await readJournalistKey(text.includes('-----BEGIN PGP') ? text : new Uint8Array(raw));
-  await withStoreAsync(o.data, async (store, onion) => {
+  const key = await readKeyFile(o['public-key']!);
+  await withOnion(o.data, async (store, onion) => {
     // Two administrators: the journalist waits, disabled, until a second one confirms (nothing is encrypted to the key before).
     const { journalist: j, result } = await store.changes.addJournalist({ username, fingerprint: key.fingerprint, recipientKeyId: key.recipientKeyId, publicKey: key.armored, isAdmin: Boolean(o.admin) }, null);
     const who = `journalist ${username}${j.isAdmin ? ' (administrator)' : ''} with key ${key.fingerprint}`;
@@ -91,7 +75,7 @@ function printAccess(username: string, line: string): void {
  */
 async function enrol(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  await withStoreAsync(o.data, async (store, onion) => {
+  await withOnion(o.data, async (store, onion) => {
     const j = store.journalists.get(o.username!);
     if (j.enrolled && j.active) {
       const result = await store.changes.request('admin', { journalistId: j.id, action: 'reset' }, null);
@@ -109,7 +93,7 @@ async function enrol(args: string[]): Promise<void> {
  */
 async function access(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  await withStoreAsync(o.data, async (store, onion) => {
+  await withOnion(o.data, async (store, onion) => {
     const j = store.journalists.get(o.username!);
     if (!onion.enabled) throw new CliError('This drop has no onion services yet: start it once with `sealdrop onion` (or make the torrc with --torrc-only).');
     const result = await store.changes.request('admin', { journalistId: j.id, action: 'onion' }, null);
@@ -122,7 +106,7 @@ async function access(args: string[]): Promise<void> {
 /** Enabling adds a reader, and disabling an administrator takes one away: both are changes. */
 async function setActive(args: string[], active: boolean): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  const applied = await withStoreAsync(o.data, async (store, onion) => {
+  const applied = await withOnion(o.data, async (store, onion) => {
     const j = store.journalists.get(o.username!);
     const result = await store.changes.request(active ? 'enable' : 'admin', active ? { journalistId: j.id } : { journalistId: j.id, action: 'disable' }, null);
     if (!result.applied) console.log(`${active ? 'Enabling' : 'Disabling'} ${j.username}: ${PENDING} (change ${result.id}).`);
@@ -135,9 +119,9 @@ async function setActive(args: string[], active: boolean): Promise<void> {
   console.log(TOR_NOTE);
 }
 
-function list(args: string[]): void {
+async function list(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' } }, []);
-  withStore(o.data, (store, onion) => {
+  await withOnion(o.data, (store, onion) => {
     const all = store.journalists.list();
     if (all.length === 0) console.log('No journalists yet. Add one with: sealdrop journalist add --username NAME --public-key KEY.asc');
     for (const j of all) {
@@ -149,7 +133,7 @@ function list(args: string[]): void {
 
 async function remove(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' } }, ['username']);
-  const applied = await withStoreAsync(o.data, async (store, onion) => {
+  const applied = await withOnion(o.data, async (store, onion) => {
     // Removing an administrator waits for a second one (else one stolen account removes the other).
     const result = await store.changes.request('admin', { journalistId: store.journalists.get(o.username!).id, action: 'remove' }, null);
     if (!result.applied) console.log(`Removing ${o.username}: ${PENDING} (change ${result.id}).`);
@@ -162,12 +146,12 @@ async function remove(args: string[]): Promise<void> {
 }
 
 /** Whether and where a journalist is told of new material: what their account page sets. */
-function notify(args: string[]): void {
+async function notify(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' }, email: { type: 'string' }, encrypt: { type: 'boolean' }, off: { type: 'boolean' } }, ['username']);
   if (o.off ? o.email !== undefined || o.encrypt : o.email === undefined) throw new CliError('Give --email ADDR (and --encrypt to encrypt notices to their own key), or --off.');
   if (o.email !== undefined && !isMailAddress(o.email)) throw new CliError('--email must be one plain mail address, like name@example.org. Nothing was changed.');
   const choice = o.off ? { email: null, encrypt: false } : { email: o.email!, encrypt: Boolean(o.encrypt) };
-  withStore(o.data, (store) => {
+  await withCliStore(o.data, (store) => {
     const j = store.journalists.get(o.username!);
     store.journalists.setNotify(j.id, choice);
     store.audit.append({ actor: 'cli', action: 'account.notify', detail: { journalist: j.username, mail: choice.email !== null, encrypt: choice.encrypt } });

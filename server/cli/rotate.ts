@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { readJournalistKey } from '../../common/envelope/index.ts';
-import { CliError, options } from './args.ts';
+import { options } from './args.ts';
+import { readKeyFile } from './key-file.ts';
 import { withCliStore } from './store.ts';
 import { reportChange } from './two-person.ts';
 
@@ -11,11 +10,7 @@ import { reportChange } from './two-person.ts';
  */
 export async function rotateKeyCommand(args: string[]): Promise<void> {
   const o = options(args, { data: { type: 'string' }, username: { type: 'string' }, 'public-key': { type: 'string' } }, ['username', 'public-key']);
-  const raw = await readFile(o['public-key']!).catch(() => {
-    throw new CliError(`Cannot read ${o['public-key']}.`);
-  });
-  const text = raw.toString('utf8');
-  const key = await readJournalistKey(text.includes('-----BEGIN PGP') ? text : new Uint8Array(raw));
+  const key = await readKeyFile(o['public-key']!);
   await withCliStore(o.data, async (store) => {
     const j = store.journalists.get(o.username!);
     const result = await store.changes.request('key', { journalistId: j.id, publicKey: key.armored, recipientKeyId: key.recipientKeyId }, null);
