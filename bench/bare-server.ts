@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 export type BareServer = { url: string; port: number; close(): Promise<void> };
 
 const FORM = `<!doctype html><meta charset="utf-8"><title>bare</title>
-<form method="post" action="/upload" enctype="multipart/form-data"><input type="file" id="file" name="file"><button id="go">Send</button></form>`;
+<form method="post" action="/upload" enctype="multipart/form-data"><input type="file" id="file" name="file"><textarea id="message" name="message"></textarea><button id="go">Send</button></form>`;
 
 export async function startBareServer(): Promise<BareServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-bare-'));

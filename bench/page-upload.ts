@@ -40,39 +40,65 @@ async function sampled(context: BrowserContext, page: Page, run: () => Promise<n
   }
 }
 
+/** What is sent: a file, a typed message, or both. */
+export type Sent = { file?: string; message?: string };
+/** A send over a link: seconds from the click on Send to "Sent" (the codename panel's wait for the person left out), and the requests made after the click. */
+export type LinkRun = PageRun & { requests: number };
+
+async function fill(page: Page, sent: Sent, fileInput: string, messageInput: string): Promise<void> {
+  if (sent.file) await page.setInputFiles(fileInput, sent.file);
+  if (sent.message) await page.fill(messageInput, sent.message);
+}
+
 /**
- * A new source sends `file` through the page. Timed from the moment the first submission is opened
- * (after the one-time codename and registration) to "Sent": the same span as a form post.
+ * A new source sends through the page. Timed from the click on Send to "Sent", less the time the
+ * codename panel waited for the person (shown, until Continue is pressed; the codename's derivation
+ * runs meanwhile, and Continue waits for it): what the source waits for once they have written the
+ * codename down. `requests`: every request the page made after the click (each a round trip).
  */
-export async function sealdropUpload(context: BrowserContext, url: string, file: string): Promise<PageRun> {
+export async function sealdropSend(context: BrowserContext, url: string, sent: Sent): Promise<LinkRun> {
   const page = await context.newPage();
-  return sampled(context, page, async () => {
+  let requests = 0;
+  const run = await sampled(context, page, async () => {
     await page.goto(url);
     await page.waitForSelector('#path-js', { state: 'visible' });
-    await page.setInputFiles('#files', file);
-    let started = 0;
-    page.on('request', (r) => {
-      if (!started && r.method() === 'POST' && r.url().endsWith('/api/submissions')) started = performance.now();
-    });
+    await fill(page, sent, '#files', '#message');
+    // The page's own loads (its codename code too) are over before the click.
+    await page.waitForLoadState('networkidle');
+    page.on('request', () => void requests++);
+    const clicked = performance.now();
     await page.click('#send');
     await page.waitForSelector('#codename-panel:not([hidden])');
+    const shown = performance.now();
     await page.check('#codename-confirm');
+    await page.waitForSelector('#codename-continue:not([disabled])');
+    const confirmed = performance.now();
     await page.click('#codename-continue');
     await page.waitForSelector('#done:not([hidden]), #failed:not([hidden])', { timeout: 3_600_000 });
     if (await page.isVisible('#failed')) throw new Error(`the page failed: ${await page.textContent('#failed')}`);
-    return (performance.now() - started) / 1000;
+    return (performance.now() - clicked - (confirmed - shown)) / 1000;
   });
+  return { ...run, requests };
 }
 
-/** The same file as a plain multipart form post to the bare server. */
-export async function bareUpload(context: BrowserContext, url: string, file: string): Promise<PageRun> {
+/** A new source sends `file` through the page (loopback figures: upload_local, memory_scaling). */
+export const sealdropUpload = (context: BrowserContext, url: string, file: string): Promise<PageRun> => sealdropSend(context, url, { file });
+
+/** The same bytes as a plain multipart form post to the bare server; `requests` as for sealdropSend. */
+export async function bareSend(context: BrowserContext, url: string, sent: Sent): Promise<LinkRun> {
   const page = await context.newPage();
-  return sampled(context, page, async () => {
+  let requests = 0;
+  const run = await sampled(context, page, async () => {
     await page.goto(url);
-    await page.setInputFiles('#file', file);
+    await fill(page, sent, '#file', '#message');
+    page.on('request', () => void requests++);
     const started = performance.now();
     await Promise.all([page.waitForURL('**/upload', { timeout: 3_600_000 }), page.click('#go')]);
     await page.waitForSelector('#done', { timeout: 3_600_000 });
     return (performance.now() - started) / 1000;
   });
+  return { ...run, requests };
 }
+
+/** The same file as a plain multipart form post to the bare server. */
+export const bareUpload = (context: BrowserContext, url: string, file: string): Promise<PageRun> => bareSend(context, url, { file });

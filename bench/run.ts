@@ -9,7 +9,7 @@ import { benchHeaderCheck, benchPadding } from './hostile.ts';
 import { benchNoScript } from './nojs.ts';
 import { benchConcurrency } from './concurrency.ts';
 import { benchOnionShare, benchSpeed } from './crypto-speed.ts';
-import { benchUpload } from './upload.ts';
+import { benchTorLikeLink, benchUpload, benchUploadLocal } from './upload.ts';
 import { benchLoad } from './load.ts';
 import { benchSafeCopy } from './safe-copy.ts';
 import { benchInboxScale } from './inbox-scale.ts';
@@ -56,13 +56,16 @@ async function main(): Promise<void> {
   }
 }
 
-// BENCH_ONLY=decrypt_cli (or nojs_encrypt, server_concurrency, load_200_sources; comma-separated):
+// BENCH_ONLY=decrypt_cli (or nojs_encrypt, server_concurrency, load_200_sources, tor_like_link, upload_local
+// (with upload_local_safer and memory_scaling); comma-separated):
 // only those lines, for re-running one when the shared machine is quiet.
 if (process.env.BENCH_ONLY) {
   const only = process.env.BENCH_ONLY.split(',');
   if (only.some((name) => name === 'decrypt_cli' || name === 'nojs_encrypt')) await benchSpeed();
   if (only.includes('server_concurrency')) await benchConcurrency();
   if (only.includes('load_200_sources')) await benchLoad();
+  if (only.some((name) => ['upload_local', 'upload_local_safer', 'memory_scaling'].includes(name))) await benchUploadLocal();
+  if (only.includes('tor_like_link')) await benchTorLikeLink();
   process.exit(0);
 }
 // The no-JS runs go first, on a fresh heap, and side by side: growth must not follow file size.

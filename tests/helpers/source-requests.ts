@@ -54,12 +54,29 @@ const form = fc.tuple(mostly(fc.constant('csrf'), fc.constantFrom('codename', 'x
   .map(([k, v, extra]) => [`${k}=${encodeURIComponent(v)}`, ...Array.from({ length: extra }, (_, i) => `f${i}=1`)].join('&'));
 const objects = fc.nat().map((i) => () => real.objects[i % real.objects.length]!);
 const text = (arb: fc.Arbitrary<string | Thunk<string>>) => arb.map((b) => () => Buffer.from(typeof b === 'string' ? b : b(), 'latin1'));
-const anyBody: fc.Arbitrary<Thunk<Uint8Array>> = fc.oneof(text(jsonBody), fc.uint8Array({ maxLength: 4096 }).map((b) => () => b), text(multipart), text(form), objects, fc.constant(() => new Uint8Array(0)));
+const anyBody: fc.Arbitrary<Thunk<Uint8Array>> = fc.oneof(text(jsonBody), fc.constant(() => new Uint8Array(Buffer.from('{"parts":1}'))), fc.uint8Array({ maxLength: 4096 }).map((b) => () => b), text(multipart), text(form), objects, fc.constant(() => new Uint8Array(0)));
 const contentType = fc.oneof(
   fc.constantFrom('application/json', 'application/json; charset=utf-16', 'application/json; charset=latin1', 'application/octet-stream', 'multipart/form-data; boundary=XyZ',
     'multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary="a b"', 'application/x-www-form-urlencoded', 'text/plain', '*/*', 'application/*'),
   latin1(80),
 );
+
+// A folded send's body (POST /api/sends/:n): a head, a part and a manifest, whose lengths the
+// X-Send-Lengths header declares; the lengths each generated body was made with, to declare them.
+const lengthsOf = new WeakMap<Uint8Array, string>();
+const sendHead = fc.oneof(
+  fc.constantFrom('{"parts":1}', '{"parts":2}', '{"parts":0}', '{"parts":1,"n":1}', '{"parts":1,"reserve":[]}', `{"parts":1,"reserve":[{"secret":"${'ab'.repeat(32)}","parts":1}]}`, '{"parts":1,"register":{}}').map((h) => () => h),
+  fc.constant(() => `{"parts":1,"register":${real.registration}}`),
+  jsonBody.map((b) => () => (typeof b === 'string' ? b : b())),
+);
+const piece = fc.option(objects, { nil: undefined, freq: 3 });
+const foldedBody: fc.Arbitrary<Thunk<Uint8Array>> = fc.tuple(sendHead, piece, piece).map(([head, part, manifest]) => () => {
+  const pieces = [Buffer.from(head(), 'latin1'), Buffer.from(part?.() ?? []), Buffer.from(manifest?.() ?? [])];
+  const body = new Uint8Array(Buffer.concat(pieces));
+  lengthsOf.set(body, pieces.map((p) => p.length).join(','));
+  return body;
+});
+const sendLengths = mostly(fc.constant('declared'), fc.oneof(fc.constantFrom('0,0,0', '2,1,1', '1,2', '99999999,1,1', '2,99999999999,0', ' 2,1,1', '+2,1,1', '2,1,1,1', ''), latin1(30)));
 
 /** A route as the real pages call it: method, path, content type and a body of the right kind. */
 type Route = { method: string; path: Thunk<string>; type?: string; body: fc.Arbitrary<Thunk<Uint8Array>> };
@@ -71,6 +88,8 @@ const handWritten: fc.Arbitrary<Route>[] = [
   fc.tuple(submissionRef, partNumber).map(([id, n]) => ({ method: 'PUT', path: () => `/api/submissions/${id()}/parts/${n}`, type: 'application/octet-stream', body: objects })),
   submissionRef.map((id) => ({ method: 'PUT', path: () => `/api/submissions/${id()}/manifest`, type: 'application/octet-stream', body: objects })),
   submissionRef.map((id) => ({ method: 'POST', path: () => `/api/submissions/${id()}/complete`, body: none })),
+  partNumber.map((n) => ({ method: 'POST', path: () => `/api/sends/${n === '2' ? '0' : n}`, type: 'application/octet-stream', body: foldedBody })),
+  fc.constant({ method: 'GET', path: () => '/api/sends', body: none }),
   fc.constant({ method: 'POST', path: () => '/api/sources', type: 'application/json', body: text(mostly(fc.constant(() => real.registration), jsonBody, 1)) }),
   replyRef.map((id) => ({ method: 'GET', path: () => `/api/replies/${id()}`, body: none })),
   fc.tuple(replyRef, fc.constantFrom('read', 'delete')).map(([id, verb]) => ({ method: 'POST', path: () => `/api/replies/${id()}/${verb}`, body: none })),
@@ -145,6 +164,7 @@ export function casesFor(found: SourceRoute[], files: string[]): fc.Arbitrary<Th
     accept: acceptLanguage,
     token: mostly(fc.constant<Thunk<string> | null>(() => real.token), sometimes(latin1(100).map((t) => () => t), 1)),
     secret: mostly(fc.constant<Thunk<string> | null>(() => real.uploadSecret), sometimes(fc.oneof(latin1(100), fc.stringMatching(/^[0-9a-f]{64}$/), fc.constantFrom('F00D'.repeat(16), ` ${'f00d'.repeat(16)}`, 'f00d'.repeat(17), 'f00d'.repeat(16).slice(1), '')).map((t) => () => t), 1)),
+    lengths: sometimes(sendLengths, 1),
     // Mostly what a browser on this site sends (or nothing, like curl), so that most cases get past the origin check.
     site: mostly(fc.constantFrom(undefined, 'same-origin'), fc.oneof(fc.constantFrom('cross-site', 'same-site', 'none'), latin1(20)), 4),
   }).chain((c) => c.route.body.map((routeBody) => shown((): Case => {
@@ -159,6 +179,9 @@ export function casesFor(found: SourceRoute[], files: string[]): fc.Arbitrary<Th
     if (c.secret) headers['x-upload-secret'] = c.secret();
     if (c.site !== undefined) headers['sec-fetch-site'] = c.site;
     const body = method === 'GET' || method === 'HEAD' ? new Uint8Array(0) : (c.body ?? routeBody)();
+    // A folded send's lengths: as its body was made (most of the time), or anything.
+    const declared = c.lengths === 'declared' ? lengthsOf.get(body) : c.lengths;
+    if (declared != null) headers['x-send-lengths'] = declared;
     return { method, path: withQuery(c.path ? c.path() : c.route.path(), c.lang), headers, body, accepts: c.accept?.[1] ?? 'en' };
   })));
 }
