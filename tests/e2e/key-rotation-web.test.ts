@@ -1,17 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { encryptObject, generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
 import { axeViolations } from '../helpers/axe.ts';
-import { launchChromium } from '../helpers/browser.ts';
 import { gotoConversation, unlockKey } from '../helpers/conversation.ts';
-import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
-import { startInstance, type Instance } from '../helpers/instance.ts';
 import { loginInPage } from '../helpers/pages.ts';
 import { secretsOf, storeItem } from '../helpers/rewrap.ts';
-import { secretsIn, startSniffer, type Sniffer } from '../helpers/sniffer.ts';
+import { startRewrapPage, type RewrapPage } from '../helpers/rewrap-page.ts';
+import { secretsIn } from '../helpers/sniffer.ts';
 import { newSource } from '../helpers/sources.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
 
@@ -20,44 +17,27 @@ import { makeAccount } from '../helpers/staff-client.ts';
 // the key bar and the old one in the second slot, "Move my items to my new key" re-wraps
 // everything sealed to the old key. Then the old key file is destroyed, and every item and reply
 // opens with the new key alone: in the page, and with GnuPG (the new key lives in a GnuPG home).
-let instance: Instance;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
-let sniffer: Sniffer;
-let fresh: GpgHome;
-let work: string;
+let env: RewrapPage;
 let sourceId: string;
 let item: string;
 let reply: string;
 const plaintext = randomBytes(40_000);
 
 beforeAll(async () => {
-  [instance, fresh] = await Promise.all([startInstance(), makeGpgHome('dana2')]);
-  work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-rotate-'));
-  sniffer = await startSniffer(Number(new URL(instance.journalistUrl).port));
-  browser = await launchChromium();
+  env = await startRewrapPage('dana2');
 }, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await sniffer?.close();
-  await instance?.stop();
-  await fresh?.cleanup();
-  await rm(work, { recursive: true, force: true });
-});
+afterAll(() => env?.close());
 
 const prefixed = (p: string, o: Record<string, Uint8Array>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [p + k, v]));
 
 /** Every stored object sealed to dana's keys (the item's manifest and parts, the reply), as files. */
-async function objectFiles(): Promise<string[]> {
-  const o = instance.store.submissions.objects(item);
-  const names = [o.manifest, ...o.parts, instance.store.replies.blobById(reply)];
-  return Promise.all(names.map(async (name, i) => {
-    const file = path.join(work, `object-${i}.pgp`);
-    await writeFile(file, await instance.store.blobs.read(name));
-    return file;
-  }));
+function objectFiles(): Promise<string[]> {
+  const o = env.instance.store.submissions.objects(item);
+  return env.objectFiles([o.manifest, ...o.parts, env.instance.store.replies.blobById(reply)]);
 }
 
 test('rotate, both keys loaded, move my items; then the old key destroyed and everything opens with the new key (page and gpg)', async () => {
+  const { instance, gpg: fresh, work, sniffer, browser } = env;
   const old = await generateKeyPair({ name: 'dana' });
   const dana = await makeAccount(instance, 'dana', { publicKey: old.publicKey, isAdmin: true });
   const oldKey = await readJournalistKey(old.publicKey);

@@ -1,64 +1,44 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { axeViolations } from '../helpers/axe.ts';
-import { launchChromium } from '../helpers/browser.ts';
 import { gotoConversation, unlockKey } from '../helpers/conversation.ts';
-import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
-import { startInstance, type Instance } from '../helpers/instance.ts';
 import { loginInPage } from '../helpers/pages.ts';
 import { deskConversation, secretsOf } from '../helpers/rewrap.ts';
-import { secretsIn, startSniffer, type Sniffer } from '../helpers/sniffer.ts';
+import { startRewrapPage, type RewrapPage } from '../helpers/rewrap-page.ts';
+import { secretsIn } from '../helpers/sniffer.ts';
 import { makeAccount } from '../helpers/staff-client.ts';
 
 // Issue 23: journalist A shares an item with journalist B in the page. The page unwraps each
 // object's session key with A's key and wraps it for B's; only public-key packets are uploaded.
 // B's key alone (GnuPG) then opens every object. Every byte the browser sent the journalist
 // listener is searched for A's secret key material and for every object's session key.
-let instance: Instance;
-let sniffer: Sniffer;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
-let bob: GpgHome;
-let work: string;
+let env: RewrapPage;
 let sourceId: string;
 let item: string;
 let alice: Awaited<ReturnType<typeof makeAccount>>;
 const plaintext = randomBytes(70_000);
 
 beforeAll(async () => {
-  [instance, bob] = await Promise.all([startInstance(), makeGpgHome('bob')]);
+  env = await startRewrapPage('bob');
+  const { instance, gpg: bob } = env;
   alice = await makeAccount(instance, 'alice');
   await makeAccount(instance, 'bob', { publicKey: await readFile(bob.publicKeyFile, 'utf8') });
   const tips = instance.store.desks.create('tips', {}, 'cli');
   instance.store.desks.addMember(tips.id, alice.id);
   ({ sourceId, item } = await deskConversation(instance.store, tips.id, alice.publicKey, plaintext));
-  work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-share-'));
-  sniffer = await startSniffer(Number(new URL(instance.journalistUrl).port));
-  browser = await launchChromium();
 }, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await sniffer?.close();
-  await instance?.stop();
-  await bob?.cleanup();
-  await rm(work, { recursive: true, force: true });
-});
+afterAll(() => env?.close());
 
 /** Every stored object of the item, as files (manifest first). */
-async function itemFiles(): Promise<string[]> {
-  const o = instance.store.submissions.objects(item);
-  const files: string[] = [];
-  for (const [i, name] of [o.manifest, ...o.parts].entries()) {
-    const file = path.join(work, `object-${i}.pgp`);
-    await writeFile(file, await instance.store.blobs.read(name));
-    files.push(file);
-  }
-  return files;
+function itemFiles(): Promise<string[]> {
+  const o = env.instance.store.submissions.objects(item);
+  return env.objectFiles([o.manifest, ...o.parts]);
 }
 
 test('A shares an item with B in the page; B\'s key alone opens it with gpg; no private or session key was sent', async () => {
+  const { instance, gpg: bob, work, sniffer, browser } = env;
   // Before: gpg with B's key cannot open the manifest (exit code non-zero).
   const before = await itemFiles();
   await expect(bob.decrypt(before[0]!)).rejects.toThrow();
