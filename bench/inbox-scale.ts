@@ -13,6 +13,7 @@ import { currentStep, newTotpSecret, totpCode } from '../server/auth/totp.ts';
 import type { BlobStore } from '../server/store/blobs.ts';
 import { openDb } from '../server/store/db.ts';
 import { openStore } from '../server/store/index.ts';
+import { accessRepo } from '../server/store/access.ts';
 import { inboxRepo } from '../server/store/inbox.ts';
 import { replyRepo } from '../server/store/replies.ts';
 import { sourceRepo } from '../server/store/sources.ts';
@@ -64,7 +65,7 @@ async function fill(dataDir: string, journalistId: number): Promise<string> {
   await mkdir(objects, { recursive: true, mode: 0o700 });
   const db = openDb(path.join(dataDir, 'sealdrop.sqlite'));
   const blobs = standInBlobs(objects);
-  const [sources, submissions, replies, inbox] = [sourceRepo(db), submissionRepo(db, blobs), replyRepo(db, blobs), inboxRepo(db, blobs)];
+  const [sources, submissions, replies, inbox] = [sourceRepo(db), submissionRepo(db, blobs), replyRepo(db, blobs), inboxRepo(db, blobs, accessRepo(db))];
   const part = new Uint8Array(64);
   let big = '';
   // One outer transaction held across the object writes; each repository's own transaction nests in it as a savepoint.

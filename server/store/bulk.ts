@@ -2,7 +2,7 @@ import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { deleteObjects, deleteSubmissionRows } from './drop.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
-import { accessRepo, canSee, itemVisible, memberOf } from './access.ts';
+import { canSee, itemVisible, memberOf, type AccessRepo } from './access.ts';
 import { said } from '../i18n/said.ts';
 
 export const BULK_ACTIONS = ['star', 'unstar', 'done', 'reopen', 'read', 'unread', 'delete'] as const;
@@ -30,7 +30,7 @@ const CHANGE: Record<Exclude<BulkAction, 'delete'>, string> = {
  * Actions on many conversations at once: all of them or, if one id is unknown, none. A conversation
  * the journalist may not see (access.ts) is unknown to them.
  */
-export function conversationBulk(db: Db, blobs: BlobStore) {
+export function conversationBulk(db: Db, blobs: BlobStore, access: AccessRepo) {
   const summaryOf = db.prepare(
     `SELECT so.id, so.designation, so.label, ${memberOf('so')} AS member,
        (SELECT count(*) FROM submissions s WHERE s.source_id = so.id AND s.state = 'complete' AND ${itemVisible('so', 's')}) AS items
@@ -46,7 +46,6 @@ export function conversationBulk(db: Db, blobs: BlobStore) {
     });
   const summaries = (ids: readonly string[], journalistId: number): ConversationSummary[] =>
     rowsOf(ids, journalistId).map(({ member: _, ...summary }) => summary);
-  const access = accessRepo(db);
   const change = new Map(Object.entries(CHANGE).map(([action, sql]) => [action, db.prepare(sql)]));
 
   return {

@@ -1,3 +1,4 @@
+import type { AccessRepo } from './access.ts';
 import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { deleteObjects, deleteSubmissionRows } from './drop.ts';
@@ -7,8 +8,8 @@ import { conversationBulk } from './bulk.ts';
 import { conversationList } from './conversations.ts';
 
 /** What journalists see: the list of conversations (a page at a time), read marks, and deletes. */
-export function inboxRepo(db: Db, blobs: BlobStore) {
-  const bulk = conversationBulk(db, blobs);
+export function inboxRepo(db: Db, blobs: BlobStore, access: AccessRepo) {
+  const bulk = conversationBulk(db, blobs, access);
   return {
     /** The list a page at a time (conversations.ts), and actions on many conversations (bulk.ts). */
     page: conversationList(db),

@@ -97,16 +97,18 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
   const rewrap = rewrapRepo(db, blobs);
   const submissions = submissionRepo(db, blobs);
   const sources = sourceRepo(db);
+  // One set of visibility checks, shared by the routes (store.access), the list's bulk actions and the thread.
+  const access = accessRepo(db);
   return {
     journalists,
     submissions,
     sends: sendRepo(db, blobs, submissions, sources),
-    inbox: inboxRepo(db, blobs),
+    inbox: inboxRepo(db, blobs, access),
     sources,
     replies: replyRepo(db, blobs),
-    thread: threadRepo(db),
+    thread: threadRepo(db, access),
     settings: settingsRepo(db),
-    access: accessRepo(db),
+    access,
     audit,
     desks,
     // A move re-wraps its files first, then calls finish in the transaction that swaps the pointers.

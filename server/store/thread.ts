@@ -1,7 +1,7 @@
 import type { Db } from './db.ts';
 import { NotFoundError } from './errors.ts';
 import { said } from '../i18n/said.ts';
-import { accessRepo, canSee, itemVisible, replyVisible, type SealedKey } from './access.ts';
+import { canSee, itemVisible, replyVisible, type AccessRepo, type SealedKey } from './access.ts';
 
 /** A source's complete submission, with whether this journalist has opened it; `sealedTo`: whose keys open it. */
 export type ThreadItem = { kind: 'item'; id: string; size: number; partCount: number; createdDay: string; seen: boolean; sealedTo: SealedKey[] };
@@ -17,7 +17,7 @@ type ReplyRow = { id: string; size: number; created_day: string; read: number; a
 const fingerprints = (json: string | null): string[] => (json === null ? [] : (JSON.parse(json) as string[]));
 
 /** One conversation, as one journalist sees it: the source's items and the newsroom's replies in one thread. */
-export function threadRepo(db: Db) {
+export function threadRepo(db: Db, access: AccessRepo) {
   // Only a conversation, items and replies this journalist may see (access.ts); the rest is "not found".
   const source = db.prepare(`SELECT so.id, so.designation, so.starred, so.done, so.label FROM sources so WHERE so.id = @source AND so.announced = 1 AND ${canSee('so')}`);
   const items = db.prepare(
@@ -32,7 +32,6 @@ export function threadRepo(db: Db) {
      FROM replies r JOIN sources so ON so.id = r.source_id LEFT JOIN journalists j ON j.id = r.journalist_id
      WHERE r.source_id = @source AND ${replyVisible('so', 'r')} ORDER BY r.created_day, r.rowid`,
   );
-  const access = accessRepo(db);
 
   return {
     /** The thread of `sourceId` for `journalistId`; NotFoundError for an unknown, unannounced or deleted source. */
