@@ -84,6 +84,18 @@ const loadNow = () => r2(os.loadavg()[0]!);
 /** Whether BENCH_ONLY (comma-separated line names) leaves `line` in; without it, every line runs. */
 const wanted = (line: string) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').includes(line);
 
+/** CPU (user and system, ns) of this process's every thread: the instance runs in it, curl does not. */
+const ownCpuNs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) * 1000;
+};
+/** CPU (ns) of the children this process has waited for (gpg), from /proc: cutime and cstime, in ticks of 10 ms. */
+const childCpuNs = () => {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 1e7;
+};
+const nsPerByte = (ns: number, mib: number) => r2(ns / (mib * MiB));
+
 async function nojsLine({ mib, dir, file, instance, publicKey, gpg }: Setup): Promise<void> {
   // The file goes as a returning source's: a new source's first send also makes a codename and a
   // key pair (PBKDF2 and key generation, a fixed cost per source, reported as newSourceS), and
@@ -91,12 +103,26 @@ async function nojsLine({ mib, dir, file, instance, publicKey, gpg }: Setup): Pr
   let cookie = '';
   const newSourceS = await timed(async () => (cookie = await newSourceCookie(instance.sourceUrl)));
   let status = 0;
+  const { fingerprint } = await readJournalistKey(publicKey);
+  let gpgCpu = 0; // gpg's own CPU, apart from curl's (also a child of this process)
+  const gpgOnce = async () => {
+    const cpuBefore = childCpuNs();
+    const seconds = await timed(() => gpg(['--trust-model', 'always', '--compress-algo', 'none', '--yes', '-r', fingerprint, '-o', path.join(dir, 'file.gpg'), '--encrypt', file]));
+    gpgCpu += (childCpuNs() - cpuBefore) / 2;
+    return seconds;
+  };
+  // gpg just before and just after the upload, their mean the peer: on a shared machine the load
+  // moves within a minute, and one gpg run on one side of the upload gave ratios from 0.3 to 0.9.
+  const gpgBefore = wanted('nojs_encrypt') ? await gpgOnce() : 0;
+  const cpuBefore = ownCpuNs();
   const nojsS = await timed(async () => (status = await postForm(instance.sourceUrl, file, cookie)));
+  const nojsCpu = ownCpuNs() - cpuBefore;
   if (status !== 303) throw new Error(`the no-JS upload answered ${status}`);
   if (!wanted('nojs_encrypt')) return; // the upload is still what decrypt_cli exports
-  const { fingerprint } = await readJournalistKey(publicKey);
-  const gpgS = await timed(() => gpg(['--trust-model', 'always', '--compress-algo', 'none', '-r', fingerprint, '-o', path.join(dir, 'file.gpg'), '--encrypt', file]));
-  console.log(JSON.stringify({ name: 'nojs_encrypt', fileMiB: mib, sealdropMBps: MBps(mib, nojsS), gpgMBps: MBps(mib, gpgS), ratio: r2(gpgS / nojsS), target: '>= 0.7', newSourceS: r2(newSourceS), load: loadNow() }));
+  const gpgS = (gpgBefore + (await gpgOnce())) / 2;
+  // CPU per byte moves far less with the machine's load than the rates do: a second view of the ratio.
+  const cpu = { sealdropCpuNsPerByte: nsPerByte(nojsCpu, mib), gpgCpuNsPerByte: nsPerByte(gpgCpu, mib) };
+  console.log(JSON.stringify({ name: 'nojs_encrypt', fileMiB: mib, sealdropMBps: MBps(mib, nojsS), gpgMBps: MBps(mib, gpgS), ratio: r2(gpgS / nojsS), target: '>= 0.7', ...cpu, newSourceS: r2(newSourceS), load: loadNow() }));
 }
 
 async function decryptLine({ mib, dir, instance, gnupg }: Setup): Promise<void> {
