@@ -98,14 +98,15 @@ export async function sealBulk(data: Uint8Array, secrets: BulkSecrets, lead: Uin
   const body = await cfbPlaintext(data, random);
   try {
     await cfbEncryptInPlace(body, key);
-    const header = newPacketHeader(TAG.seipd, 1 + body.length);
-    const out = new Uint8Array(lead.length + header.length + 1 + body.length);
-    out.set(lead, 0);
-    out.set(header, lead.length);
-    out[lead.length + header.length] = SEIPD_VERSION;
-    out.set(body, lead.length + header.length + 1);
-    return out;
-  } finally {
-    body.fill(0);
+  } catch (error) {
+    body.fill(0); // still the plaintext
+    throw error;
   }
+  const header = newPacketHeader(TAG.seipd, 1 + body.length);
+  const out = new Uint8Array(lead.length + header.length + 1 + body.length);
+  out.set(lead, 0);
+  out.set(header, lead.length);
+  out[lead.length + header.length] = SEIPD_VERSION;
+  out.set(body, lead.length + header.length + 1);
+  return out;
 }

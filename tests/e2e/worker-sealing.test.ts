@@ -87,6 +87,26 @@ test('Chromium: the parts are sealed in two workers or more, nothing readable cr
   }
 }, 180_000);
 
+test('Chromium where the worker script cannot load: the parts are sealed on the page instead, never sent readable', async () => {
+  const { file, data } = await someFile('ledger-fallback.bin', 5);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    let refused = 0;
+    await page.route('**/seal-worker.js', (route) => void (refused++, route.abort('blockedbyclient')));
+    await page.goto(sniffer.url);
+    await page.waitForSelector('#path-js', { state: 'visible' });
+    await page.setInputFiles('#files', file);
+    await sendAndConfirm(page);
+    await page.waitForSelector('#done', { state: 'visible', timeout: 120_000 });
+    expect(refused).toBeGreaterThanOrEqual(2);
+    expect(containsAnyWindow(sniffer.sent(), data)).toBe(false);
+    expect((await gpgOpenByName('ledger-fallback.bin')).plaintext.equals(data)).toBe(true);
+  } finally {
+    await browser.close();
+  }
+}, 180_000);
+
 test('Firefox ESR at "Safer": the worker script loads under the CSP, two workers start, gpg opens the file', async () => {
   const { file, data } = await someFile('ledger-firefox.bin', 9);
   const browser = await launchFirefox('safer');
