@@ -8,13 +8,23 @@ export type PageRun = { seconds: number; heapPeakMiB: number; browserRssPeakMiB:
 
 const MiB = 1024 * 1024;
 
-/** Resident memory of all Chromium processes (the bench runs one browser at a time). */
+/**
+ * Resident memory of the Chromium processes this bench started (descendants of this process; the
+ * bench runs one browser at a time): other people's browsers on a shared machine are not counted.
+ */
 async function chromiumRss(): Promise<number> {
+  const parents = new Map<number, number>();
+  const statuses = new Map<number, string>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
+    parents.set(Number(entry), Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+    statuses.set(Number(entry), status);
+  }
+  const ours = (pid: number): boolean => pid === process.pid || (pid > 1 && ours(parents.get(pid) ?? 0));
   let kib = 0;
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    if (/^Name:\s+chrom/m.test(status)) kib += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  for (const [pid, status] of statuses) {
+    if (/^Name:\s+chrom/m.test(status) && ours(pid)) kib += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   }
   return kib * 1024;
 }
@@ -50,6 +60,19 @@ async function fill(page: Page, sent: Sent, fileInput: string, messageInput: str
   if (sent.message) await page.fill(messageInput, sent.message);
 }
 
+// Marks taken in the page itself (wall clock, Date.now()), at the event: Playwright's waitForSelector
+// polls, up to half a second apart, which would add to a send of one round trip what it is not.
+const PAGE_MARKS = `(() => {
+  const marks = (window.sealdropMarks = {});
+  const mark = (k) => { if (!(k in marks)) marks[k] = Date.now(); };
+  const el = (id) => document.getElementById(id);
+  el('send').addEventListener('click', () => mark('clicked'), true);
+  el('codename-continue').addEventListener('click', () => mark('confirmed'), true);
+  for (const [id, k] of [['codename-panel', 'shown'], ['done', 'done']]) {
+    new MutationObserver(() => { if (!el(id).hidden) mark(k); }).observe(el(id), { attributes: true });
+  }
+})()`;
+
 /**
  * A new source sends through the page. Timed from the click on Send to "Sent", less the time the
  * codename panel waited for the person (shown, until Continue is pressed; the codename's derivation
@@ -65,18 +88,16 @@ export async function sealdropSend(context: BrowserContext, url: string, sent: S
     await fill(page, sent, '#files', '#message');
     // The page's own loads (its codename code too) are over before the click.
     await page.waitForLoadState('networkidle');
+    await page.evaluate(PAGE_MARKS);
     page.on('request', () => void requests++);
-    const clicked = performance.now();
     await page.click('#send');
     await page.waitForSelector('#codename-panel:not([hidden])');
-    const shown = performance.now();
     await page.check('#codename-confirm');
-    await page.waitForSelector('#codename-continue:not([disabled])');
-    const confirmed = performance.now();
-    await page.click('#codename-continue');
+    await page.click('#codename-continue:not([disabled])');
     await page.waitForSelector('#done:not([hidden]), #failed:not([hidden])', { timeout: 3_600_000 });
     if (await page.isVisible('#failed')) throw new Error(`the page failed: ${await page.textContent('#failed')}`);
-    return (performance.now() - clicked - (confirmed - shown)) / 1000;
+    const m = (await page.evaluate('window.sealdropMarks')) as Record<'clicked' | 'shown' | 'confirmed' | 'done', number>;
+    return (m.done - m.clicked - (m.confirmed - m.shown)) / 1000;
   });
   return { ...run, requests };
 }
@@ -92,10 +113,12 @@ export async function bareSend(context: BrowserContext, url: string, sent: Sent)
     await page.goto(url);
     await fill(page, sent, '#file', '#message');
     page.on('request', () => void requests++);
-    const started = performance.now();
+    // As for the page: marks in the browser, the click's kept across the navigation the post makes.
+    await page.evaluate("document.getElementById('go').addEventListener('click', () => sessionStorage.setItem('clicked', String(Date.now())), true)");
     await Promise.all([page.waitForURL('**/upload', { timeout: 3_600_000 }), page.click('#go')]);
     await page.waitForSelector('#done', { timeout: 3_600_000 });
-    return (performance.now() - started) / 1000;
+    const [clicked, done] = (await page.evaluate("[Number(sessionStorage.getItem('clicked')), performance.timing.domContentLoadedEventEnd]")) as [number, number];
+    return (done - clicked) / 1000;
   });
   return { ...run, requests };
 }
