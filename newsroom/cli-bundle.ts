@@ -22,6 +22,15 @@ export async function buildCliBundle(dir = CLI_BUNDLE_DIR): Promise<void> {
   await rm(path.join(dir, 'inputs.json'), { force: true }); // stale at once, before the chunks go
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
+  try {
+    await writeBundle(dir, builtAt);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true }); // no half bundle left
+    throw error;
+  }
+}
+
+async function writeBundle(dir: string, builtAt: number): Promise<void> {
   // Made at each run (part-pool.ts), the threads' code held up the start; here it is made once.
   const worker = await build({ ...workerBuild(), absWorkingDir: root });
   const cli = await build({
