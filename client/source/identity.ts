@@ -22,12 +22,13 @@ function confirmCodename(codename: string, ready: Promise<unknown>): Promise<voi
   show(panel);
   const update = () => (next.disabled = !confirm.checked || !made);
   confirm.onchange = update;
-  void ready.then(() => {
-    made = true;
-    next.textContent = label;
-    update();
-  }, () => undefined);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    // A derivation that fails ends the wait with its error (the page says it), not a button that never wakes.
+    ready.then(() => {
+      made = true;
+      next.textContent = label;
+      update();
+    }, reject);
     next.onclick = () => {
       next.disabled = true;
       next.textContent = t('client.sending');
