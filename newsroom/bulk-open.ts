@@ -54,7 +54,7 @@ export function cfbDecrypt(key: Uint8Array, ciphertext: Uint8Array): Buffer {
 /**
  * Decrypts and verifies one whole object (v3 PKESKs, SEIPDv1) under its unwrapped session key,
  * overwriting `object`'s ciphertext with the plaintext (a worker's own copy of a part). Its
- * ciphertext should start 4-byte aligned (alignedPart); otherwise it is copied once.
+ * ciphertext should start 4-byte aligned (readPartAligned); otherwise it is copied once.
  */
 export function openBulkInPlace(object: Uint8Array, key: OpenedSessionKey): OpenedPart {
   const chunks = seipdCiphertext(object);
