@@ -106,6 +106,14 @@ describe('put', () => {
     await expect(blobs.put(bytes('x'))).rejects.toThrow();
     expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
+
+  test('after the objects directory could not be made, the next put makes it (the failure is not kept)', async () => {
+    await fsp.writeFile(objects, 'not a directory');
+    await expect(blobs.put(bytes('x'))).rejects.toThrow();
+    await rm(objects);
+    const name = await blobs.put(bytes('y'));
+    expect(await files()).toEqual([name]);
+  });
 });
 
 describe('sweepOrphans', () => {
