@@ -32,23 +32,17 @@ export async function bundle(dir: string): Promise<void> {
   });
   // The source page's sealing workers (client/source/seal-pool.ts): one classic script from this
   // origin (worker-src 'self'), WebCrypto only, without openpgp.js or the page's chunks.
-  await build({
-    entryPoints: { 'seal-worker': path.join(root, 'client/source/seal-worker.ts') },
-    outdir: dir,
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: ['firefox115', 'chrome120'],
-    minify: true,
-    sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'warning',
-  });
+  await classicScript(dir, 'seal-worker', 'client/source/seal-worker.ts', 'warning');
   // The Safe view's frame (client/safe-view/): one classic script holding pdf.js and its worker's
   // code, apart from the page bundles. Its document has an opaque origin, so it cannot load
   // modules or chunks from this origin; it gets this one file (served by routes/journalist/safe-view.ts).
+  await classicScript(dir, 'safe-view', 'client/safe-view/main.ts', 'error');
+}
+
+/** One self-contained classic script (no modules, no chunks), reproducible like the page bundles. */
+async function classicScript(dir: string, name: string, entry: string, logLevel: 'warning' | 'error'): Promise<void> {
   await build({
-    entryPoints: { 'safe-view': path.join(root, 'client/safe-view/main.ts') },
+    entryPoints: { [name]: path.join(root, entry) },
     outdir: dir,
     bundle: true,
     format: 'iife',
@@ -57,7 +51,7 @@ export async function bundle(dir: string): Promise<void> {
     minify: true,
     sourcemap: false,
     legalComments: 'none',
-    logLevel: 'error',
+    logLevel,
   });
 }
 
