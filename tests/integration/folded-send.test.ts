@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair, generateSourceKeyPair, openManifest, openSubmission, readJournalistKey, readPrivateKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
@@ -184,6 +185,23 @@ describe('hostile requests: refused, nothing stored', () => {
     const before = await state();
     const res = await make();
     expect(res.status).toBe(status);
+    expect(await state()).toEqual(before);
+  });
+
+  test('a part declared larger than the limit is answered 413 before its body is sent, nothing stored', async () => {
+    const before = await state();
+    const head = Buffer.from(JSON.stringify({ parts: 1 }));
+    const part = 64 * 1024 * 1024;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${url()}/api/sends/1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', 'x-upload-secret': one.secret, 'x-source-token': token, 'x-send-lengths': `${head.length},${part},0`, 'content-length': head.length + part },
+      });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('error', reject);
+      req.write(head); // and nothing more: the answer must not wait for the 64 MiB
+    });
+    expect(status).toBe(413);
     expect(await state()).toEqual(before);
   });
 
