@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateKeyPair, readJournalistKey } from '../common/envelope/index.ts';
 import { exportSubmissions } from '../server/cli/export.ts';
+import { freshBundle } from '../bin/fresh-bundle.js';
 import { sealdrop } from '../tests/helpers/cli.ts';
 import { startInstance, type Instance } from '../tests/helpers/instance.ts';
 import { randomFile } from './measure.ts';
@@ -129,6 +130,8 @@ async function decryptLine({ mib, dir, instance, gnupg }: Setup): Promise<void> 
   if (!wanted('decrypt_cli')) return;
   const out = path.join(dir, 'export');
   await exportSubmissions(instance.store, out);
+  // Whether it starts from npm run build's bundle or through tsx (a source saved since the build).
+  const startedFrom = freshBundle(new URL('../node_modules/.cache/sealdrop/cli/', import.meta.url)) ? 'bundle' : 'tsx';
   // CPU of each side too (user and system, every thread; gpg-agent, a daemon, is not counted):
   // under a shared machine's load it moves far less than the rates do.
   let cpu = reapedCpuS();
@@ -146,7 +149,7 @@ async function decryptLine({ mib, dir, instance, gnupg }: Setup): Promise<void> 
   const gpgCpuS = reapedCpuS() - cpu;
   console.log(JSON.stringify({
     name: 'decrypt_cli', fileMiB: mib, sealdropMBps: MBps(mib, cliS), gpgMBps: MBps(mib, gpgS), ratio: r2(gpgS / cliS), target: '>= 1.0',
-    sealdropS: r2(cliS), gpgS: r2(gpgS), sealdropCpuS: r2(cliCpuS), gpgCpuS: r2(gpgCpuS), load: loadNow(),
+    sealdropS: r2(cliS), gpgS: r2(gpgS), sealdropCpuS: r2(cliCpuS), gpgCpuS: r2(gpgCpuS), startedFrom, load: loadNow(),
   }));
 }
 
