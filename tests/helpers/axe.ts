@@ -5,8 +5,10 @@ import type { CDPSession, Page } from 'playwright-core';
 const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** axe-core's verdict (WCAG 2.0–2.2 A/AA and best practices) on the page as it stands, run through the debugging protocol: the page's CSP allows no injected script. Only violations are gathered in full (resultTypes): the passes are not needed, and skipping their detail saves time. */
-export async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
+export async function axeViolations(page: Page, options: { reuse?: boolean } = {}): Promise<string[]> {
+  // reuse: a page already holding axe from an earlier audit of the same document (a state the page
+  // script drew without loading a new one) keeps it, instead of parsing its 0.5 MB again.
+  if (!options.reuse || !(await page.evaluate(() => typeof (window as { axe?: { run?: unknown } }).axe?.run === 'function'))) await page.evaluate(AXE);
   const result = (await page.evaluate(() => (window as unknown as { axe: { run(o: object): Promise<unknown> } }).axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] }))) as {
     violations: { id: string; impact: string; nodes: { target: string[] }[] }[];
   };
