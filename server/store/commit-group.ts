@@ -13,6 +13,15 @@ import type { Db } from './db.ts';
  */
 export type CommitGroup = { run<T>(change: () => T): Promise<T> };
 
+const groups = new WeakMap<Db, CommitGroup>();
+
+/** The connection's one group: every repository queuing on it (parts, folded sends) shares its commits. */
+export function commitGroupOf(db: Db): CommitGroup {
+  let group = groups.get(db);
+  if (!group) groups.set(db, (group = commitGroup(db)));
+  return group;
+}
+
 type Queued = { change: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BlobStore } from './blobs.ts';
-import { commitGroup } from './commit-group.ts';
+import { commitGroupOf } from './commit-group.ts';
 import type { Db } from './db.ts';
 import { daysBefore, today } from './day.ts';
 import { deleteObjects, deleteSubmissionRows, NAMED_OBJECTS_SQL } from './drop.ts';
@@ -40,7 +40,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
   };
 
   // Parts and manifests stored at about the same time share one commit (commit-group.ts).
-  const group = commitGroup(db);
+  const group = commitGroupOf(db);
 
   /**
    * Stores a blob, then records it in a savepoint of the next group commit that re-checks the

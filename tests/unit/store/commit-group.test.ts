@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createFileBlobStore, type BlobStore } from '../../../server/store/blobs.ts';
-import { commitGroup } from '../../../server/store/commit-group.ts';
+import { commitGroup, commitGroupOf } from '../../../server/store/commit-group.ts';
 import { openDb, type Db } from '../../../server/store/db.ts';
 import { submissionRepo } from '../../../server/store/submissions.ts';
 import { sourceRepo } from '../../../server/store/sources.ts';
@@ -152,5 +152,19 @@ describe('parts through the submission store', () => {
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
     expect(committed('SELECT COUNT(*) FROM parts')).toBe(0);
     expect(await readdir(objects)).toEqual([]);
+  });
+});
+
+describe('commitGroupOf', () => {
+  test('repositories on one connection share its group: their changes commit together', async () => {
+    db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
+    const seen: number[] = [];
+    const change = (n: number) => () => {
+      seen.push(committed('SELECT COUNT(*) FROM t'));
+      db.prepare('INSERT INTO t (n) VALUES (?)').run(n);
+    };
+    await Promise.all([commitGroupOf(db).run(change(1)), commitGroupOf(db).run(change(2))]);
+    expect(seen).toEqual([0, 0]); // the second ran before the first was committed: one transaction
+    expect(committed('SELECT COUNT(*) FROM t')).toBe(2);
   });
 });
