@@ -35,6 +35,7 @@ const IN_FLIGHT = 2;
 // keeps a busy disk from stalling the upload. Three, not more: the fsyncs wait in libuv's four
 // threads, and one is left for the parts' SHA-256 (WebCrypto) and the other uploads' files.
 const HELD = 3;
+const NONE = Buffer.alloc(0);
 
 /**
  * The source's own key: the manifest is sealed to it too, so that the source's page (with
@@ -66,10 +67,13 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
   let failure: unknown = null;
   let n = 0;
   let wake: (() => void) | null = null;
-  // Erased part buffers, reused: with IN_FLIGHT sealing and one filling, at most three ever exist.
+  // Erased part buffers, reused for the next part; at most IN_FLIGHT are kept. While the file
+  // arrives no more come back (IN_FLIGHT sealing, one filling: three in all), but sealEnd's parts
+  // come back too, each padding part at full size: unbounded, a file just above a size class kept
+  // one more per padding part (19 parts, 76 MiB, held at the end of 2 GiB + 1 byte at 4 MiB).
   const spare: Buffer[] = [];
   const reuse = (memory: Uint8Array | undefined) => {
-    if (memory?.byteLength === o.partSize) spare.push(Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength));
+    if (memory?.byteLength === o.partSize && spare.length < IN_FLIGHT) spare.push(Buffer.from(memory.buffer, memory.byteOffset, memory.byteLength));
   };
   const encrypt = o.encrypt ? async (data: Uint8Array) => {
     const { sealed, spent } = await o.encrypt!(data);
@@ -80,11 +84,19 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
     wake?.();
     wake = null;
   };
-  /** Waits for a free place, then seals and stores part `n` in the background. */
+  const until = async (ready: () => boolean) => {
+    while (!ready()) await new Promise<void>((resolve) => (wake = resolve));
+  };
+  /** Waits for a free place, then seals and stores part `n` in the background; `plaintext` is its to erase. */
   const start = async (seal: () => Promise<Uint8Array>, plaintext: Buffer | null) => {
-    while (sealing >= IN_FLIGHT || jobs.size >= HELD) await new Promise<void>((resolve) => (wake = resolve));
-    if (failure) throw failure;
-    if (++n > o.maxParts) throw new HttpError(413, said('error.fileTooLarge'));
+    try {
+      await until(() => sealing < IN_FLIGHT && jobs.size < HELD);
+      if (failure) throw failure;
+      if (++n > o.maxParts) throw new HttpError(413, said('error.fileTooLarge'));
+    } catch (error) {
+      plaintext?.fill(0); // refused (too many parts, or an earlier part failed): not left in memory either
+      throw error;
+    }
     const part = n;
     sealing++;
     const job: Promise<void> = seal()
@@ -102,10 +114,12 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
       });
     jobs.add(job);
   };
+  const fresh = () => spare.pop() ?? Buffer.alloc(o.partSize);
+  // The part being filled; empty while a full one is handed to start, which then owns it.
+  let buffer: Buffer = NONE;
   try {
     const sealer = new SubmissionSealer({ submission: id, name: o.name, type: o.type, recipients: o.recipients, partSize: o.partSize, hasher: nativeHasher, encrypt, ...(o.wholeFileDigest ? {} : { wholeFileDigest: null }) });
-    const fresh = () => spare.pop() ?? Buffer.alloc(o.partSize);
-    let buffer = fresh();
+    buffer = fresh();
     let filled = 0;
     for await (const chunk of stream) {
       for (let offset = 0; offset < chunk.length; ) {
@@ -115,19 +129,28 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
         offset += take;
         if (filled < o.partSize) continue;
         const full = buffer;
+        buffer = NONE;
         await start(() => sealer.sealPart(full), full);
         buffer = fresh();
         filled = 0;
       }
     }
-    // The last bytes and the zero padding up to the file's size class, a part at a time.
-    for await (const ciphertext of sealer.sealEnd(buffer.subarray(0, filled))) await start(async () => ciphertext, null);
-    buffer.fill(0, 0, filled);
+    // The last bytes and the zero padding up to the file's size class, a part at a time, once at
+    // most one part is sealing: sealEnd copies the tail into its first part, and with that copy
+    // and the tail, three parts of plaintext are held, not four.
+    await until(() => sealing < IN_FLIGHT);
+    for await (const ciphertext of sealer.sealEnd(buffer.subarray(0, filled))) {
+      // sealEnd copied the tail into its first part, now sealed: erased here, not after the padding.
+      buffer.fill(0, 0, filled);
+      filled = 0;
+      await start(async () => ciphertext, null);
+    }
     await Promise.all(jobs);
     if (failure) throw failure;
     manifest = await o.store.blobs.put(await sealer.sealManifest(await own));
     return { id, parts: parts.sort((a, b) => a.n - b.n), manifest };
   } catch (error) {
+    buffer.fill(0); // a cut or refused upload: the part being filled holds up to a part of plaintext
     await Promise.all(jobs);
     await discardWritten(o.store, { id, parts, manifest });
     throw error;
