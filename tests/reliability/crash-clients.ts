@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { sealText } from '../../common/envelope/pad-text.ts';
+import { sendIdOf } from '../../common/send-id.ts';
 import { StaffClient } from '../helpers/staff-client.ts';
 
-// The clients of the crash test: a source's page (JS path, with resume), a browser without
+// The clients of the crash test: a source's page (JS path, with resume: two files in three through
+// the folded route the page uses, POST /api/sends/:n, the third through the item routes pages from
+// before it still use), a browser without
 // JavaScript (one form post), and a journalist (deletes, replies, source purges). Each operation
 // ends in 'acked' (the server answered success) or 'cut' (the connection died with the server,
 // once the test had begun to kill it); anything else is a bug and throws: a wrong status, a body
@@ -50,11 +53,16 @@ async function expectStatus(res: Response, ok: number[], what: string): Promise<
   return res;
 }
 
-/** A file sealed as the page would seal it, ready to send part by part with its upload's secret. */
-export type SealedFile = { name: string; plaintext: Buffer; parts: Uint8Array[]; manifest: Uint8Array; submission: string | null; secret: string };
+/** A file sealed as the page would seal it, ready to send part by part with its upload's secret (folded: through POST /api/sends). */
+export type SealedFile = { name: string; plaintext: Buffer; parts: Uint8Array[]; manifest: Uint8Array; submission: string | null; secret: string; folded?: boolean };
+
+/** What the server holds of a folded send (GET /api/sends): null when nothing was opened. */
+type Held = { done: boolean; parts: number[]; manifest: boolean } | null;
 
 export class SourcePage {
   token = '';
+  /** Files reserved so far: which route a file takes follows from it, so a seed replays the same. */
+  private reserved = 0;
   constructor(
     readonly url: string,
     readonly loginSecret: string,
@@ -70,13 +78,19 @@ export class SourcePage {
     const parts = Math.max(1, Math.ceil(file.plaintext.length / partSize));
     // Made here, as the page makes it: the server keeps only its hash, and it outlives a restart.
     const secret = randomBytes(32).toString('hex');
-    const res = await expectStatus(await this.api('POST', '/submissions', JSON.stringify({ parts, secret }), 'application/json'), [201], 'reserve');
-    const { submission } = (await res.json()) as { submission: string };
+    const folded = this.reserved++ % 3 !== 2;
+    // A folded send opens its item with its first request; the id follows from the secret (common/send-id.ts).
+    const submission = folded ? sendIdOf(secret) : await this.open(parts, secret);
     const sealer = new SubmissionSealer({ submission, name: file.name, type: 'application/octet-stream', recipients: Array.isArray(journalists) ? journalists : [journalists], partSize });
     const sealed: Uint8Array[] = [];
     for await (const p of sealFile(sealer, file.plaintext.length, async (s, e) => file.plaintext.subarray(s, e))) sealed.push(p);
     if (sealed.length !== parts) throw new Error(`sealed ${sealed.length} parts, reserved ${parts}`);
-    return { name: file.name, plaintext: file.plaintext, parts: sealed, manifest: await sealer.sealManifest(), submission, secret };
+    return { name: file.name, plaintext: file.plaintext, parts: sealed, manifest: await sealer.sealManifest(), submission, secret, folded };
+  }
+
+  private async open(parts: number, secret: string): Promise<string> {
+    const res = await expectStatus(await this.api('POST', '/submissions', JSON.stringify({ parts, secret }), 'application/json'), [201], 'reserve');
+    return ((await res.json()) as { submission: string }).submission;
   }
 
   /**
@@ -85,6 +99,7 @@ export class SourcePage {
    * landed though its answer was cut (the checks after each restart find the file, or fail).
    */
   async send(file: SealedFile): Promise<void> {
+    if (file.folded) return this.sendFolded(file);
     const id = file.submission!;
     const asked = await expectStatus(await this.api('GET', `/submissions/${id}`, undefined, undefined, file.secret), [200, 404], 'received');
     if (asked.status === 404) return;
@@ -94,6 +109,44 @@ export class SourcePage {
     }
     if (!have.manifest) await expectStatus(await this.api('PUT', `/submissions/${id}/manifest`, file.manifest, undefined, file.secret), [204], 'manifest');
     await expectStatus(await this.api('POST', `/submissions/${id}/complete`, undefined, undefined, file.secret), [204], 'complete');
+  }
+
+  /**
+   * As the page sends (client/source/upload.ts): the parts two at a time, the last one with the
+   * manifest; after a cut, only what GET /api/sends says is missing. Every piece held but no "done"
+   * (a kill between storing the last piece and completing) is finished by the manifest sent again.
+   */
+  private async sendFolded(file: SealedFile): Promise<void> {
+    const held = await this.held(file.secret);
+    if (held?.done) return;
+    const count = file.parts.length;
+    const missing = (n: number) => !held?.parts.includes(n);
+    const first = file.parts.slice(0, -1).map((_, i) => i + 1).filter(missing);
+    for (let i = 0; i < first.length; i += 2) {
+      const answers = await Promise.all(first.slice(i, i + 2).map((n) => this.fold(file, n, file.parts[n - 1]!, null)));
+      if (answers.some((a) => a.done)) throw new UnexpectedAnswer(`${file.name}: done before its last part`);
+    }
+    const last = missing(count) ? file.parts[count - 1]! : null;
+    const answer = await this.fold(file, last ? count : 0, last, file.manifest);
+    if (!answer.done) throw new UnexpectedAnswer(`${file.name}: every piece sent, not done`);
+  }
+
+  private async fold(file: SealedFile, n: number, part: Uint8Array | null, manifest: Uint8Array | null): Promise<{ done: boolean }> {
+    const head = Buffer.from(JSON.stringify({ parts: file.parts.length }));
+    const pieces = [head, Buffer.from(part ?? []), Buffer.from(manifest ?? [])];
+    const res = await fetch(`${this.url}/api/sends/${n}`, {
+      method: 'POST',
+      headers: { 'x-source-token': this.token, 'sec-fetch-site': 'same-origin', 'x-upload-secret': file.secret, 'content-type': 'application/octet-stream', 'x-send-lengths': pieces.map((p) => p.length).join(',') },
+      body: Buffer.concat(pieces),
+    });
+    return (await (await expectStatus(res, [200], `folded ${n}`)).json()) as { done: boolean };
+  }
+
+  private async held(secret: string): Promise<Held> {
+    const res = await expectStatus(await fetch(`${this.url}/api/sends`, { headers: { 'x-upload-secret': secret } }), [200, 404], 'held');
+    if (res.status === 404) return null;
+    const body = (await res.json()) as { done: boolean; parts?: number[]; manifest?: boolean };
+    return { done: body.done, parts: body.parts ?? [], manifest: body.manifest ?? false };
   }
 
   private api(method: string, path: string, body?: BodyInit | Uint8Array, type = 'application/octet-stream', secret?: string): Promise<Response> {

@@ -17,6 +17,7 @@ let journalist: PublicKey;
 let sourceKey: PublicKey;
 let sourceId: string;
 let submission: string;
+let token: string;
 const BOMB_BYTES = 256 << 20;
 // The refusal must come from reading headers. Counted in CPU, not wall-clock time (a loaded machine
 // leaving the process waiting for a core does not count; unpacking a bomb does): the whole exchange,
@@ -35,7 +36,7 @@ beforeAll(async () => {
   staff = new StaffClient(instance.journalistUrl);
   await staff.login('desk', desk.passphrase, desk.code());
   await staff.get('/');
-  const { token } = await registerApiSource(instance.sourceUrl);
+  token = (await registerApiSource(instance.sourceUrl)).token;
   const source = (instance.rows().sources as { id: string; public_key: string }[])[0]!;
   sourceId = source.id;
   sourceKey = (await readJournalistKey(source.public_key)).key;
@@ -48,16 +49,28 @@ afterAll(() => instance?.stop());
 
 // The secret the source's page makes for its upload (the server keeps only its hash).
 const UPLOAD_SECRET = 'c0ffee'.repeat(10) + 'c0de';
+// The secrets of the folded sends (POST /api/sends/:n, the route the page uses): each opens its item with its first accepted request.
+const FOLDED_PART_SECRET = 'f01dab'.repeat(10) + 'a1a1';
+const FOLDED_MANIFEST_SECRET = 'f01dab'.repeat(10) + 'b2b2';
+/** A folded send of a one-part item carrying `body` as its part (n = 1) or as its manifest alone (n = 0). */
+const folded = (n: 0 | 1, secret: string) => (body: Uint8Array) => {
+  const head = new TextEncoder().encode(JSON.stringify({ parts: 1 }));
+  const lengths = n === 1 ? `${head.length},${body.length},0` : `${head.length},0,${body.length}`;
+  return fetch(`${instance.sourceUrl}/api/sends/${n}`, octets('POST', concat(head, body), { 'x-upload-secret': secret, 'x-source-token': token, 'x-send-lengths': lengths }));
+};
 const octets = (method: string, body: Uint8Array, headers: Record<string, string> = {}): RequestInit => ({
   method, headers: { 'content-type': 'application/octet-stream', ...headers }, body: body as BodyInit,
 });
 const targets = {
   part: (body: Uint8Array) => fetch(`${instance.sourceUrl}/api/submissions/${submission}/parts/1`, octets('PUT', body, { 'x-upload-secret': UPLOAD_SECRET })),
   manifest: (body: Uint8Array) => fetch(`${instance.sourceUrl}/api/submissions/${submission}/manifest`, octets('PUT', body, { 'x-upload-secret': UPLOAD_SECRET })),
+  'folded part': folded(1, FOLDED_PART_SECRET),
+  'folded manifest': folded(0, FOLDED_MANIFEST_SECRET),
   reply: (body: Uint8Array) =>
     fetch(`${instance.journalistUrl}/sources/${sourceId}/replies`, octets('POST', body, { cookie: staff.cookie, 'x-csrf-token': staff.csrf, 'sec-fetch-site': 'same-origin' })),
 };
 type Target = keyof typeof targets;
+const ALL = Object.keys(targets) as Target[];
 
 /** PKESKs exactly as the real client makes them for this target, and a real SEIPD body. */
 async function realObject(target: Target): Promise<{ pkesks: Uint8Array; seipd: Uint8Array }> {
@@ -78,7 +91,7 @@ describe('a compression bomb, alone or behind real recipients', () => {
     ['nested ZIP', () => nestedZlibBomb(BOMB_BYTES)],
   ];
   const cases = bombs.flatMap(([name, make]) =>
-    (['part', 'manifest', 'reply'] as const).flatMap((target) => [true, false].map((behindRecipients) => [name, target, behindRecipients, make] as const)),
+    (['part', 'manifest', 'folded part', 'folded manifest', 'reply'] as const).flatMap((target) => [true, false].map((behindRecipients) => [name, target, behindRecipients, make] as const)),
   );
   const made = new Map<string, Uint8Array>();
 
@@ -120,9 +133,9 @@ describe('packets a parser would skip cannot carry plaintext in', () => {
     ['trailing bytes', (o) => concat(o.pkesks, o.seipd, canary)],
   ];
 
-  test.each(smuggled)('%s: refused, as a part, a manifest and a reply', async (_label, build) => {
+  test.each(smuggled)('%s: refused, as a part, a manifest (on either upload route) and a reply', async (_label, build) => {
     const before = await snapshot();
-    for (const target of ['part', 'manifest', 'reply'] as const) {
+    for (const target of ALL) {
       const res = await targets[target](build(await realObject(target)));
       expect(res.status, target).toBe(400);
       expect(await res.text(), target).toMatch(/not an encrypted OpenPGP message/);
@@ -135,7 +148,7 @@ describe('packets a parser would skip cannot carry plaintext in', () => {
   });
 
   test('the same objects without the extra packet are accepted (the refusals above are not blanket)', async () => {
-    for (const target of ['part', 'manifest', 'reply'] as const) {
+    for (const target of ALL) {
       const o = await realObject(target);
       expect((await targets[target](concat(o.pkesks, o.seipd))).status, target).toBeLessThan(300);
     }
