@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { readJournalistKey } from '../../common/envelope/index.ts';
 import { openStore, type Store } from '../../server/store/index.ts';
-import { until } from './pages.ts';
 import { freePort } from './ports.ts';
 
 /**
@@ -72,11 +71,21 @@ export async function killableServer(journalistPublicKey: string, env: Record<st
         env: { ...process.env, ...serverEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.stdout!.on('data', (d) => ((out += d), (stdout += d)));
-      child.stderr!.on('data', (d) => ((out += d), (stderr += d)));
+      // Listening is known from the banner the moment it is written (not at the next poll): a test
+      // that starts the server fifty times waits for nothing else.
+      let listening: () => void = () => undefined;
+      const banner = new Promise<void>((r) => (listening = r));
+      let seen = false;
+      const look = () => !seen && /source interface:\s+http/.test(out) && ((seen = true), listening());
+      child.stdout!.on('data', (d) => ((out += d), (stdout += d), look()));
+      child.stderr!.on('data', (d) => ((out += d), (stderr += d), look()));
+      child.once('exit', () => listening());
       if (!ready) return;
-      await until(() => /source interface:\s+http/.test(out) || child!.exitCode !== null, 30_000, 'the server to start');
-      if (child.exitCode !== null) throw new Error(`the server did not start: ${out}`);
+      const timeout = setTimeout(() => listening(), 30_000);
+      await banner;
+      clearTimeout(timeout);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server did not start: ${out}`);
+      if (!seen) throw new Error('timed out waiting for the server to start');
     },
     kill,
     env: serverEnv,

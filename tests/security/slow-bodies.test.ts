@@ -184,13 +184,14 @@ describe.concurrent('slow bodies cannot hold the server', () => {
     await until(async () => (await fetch(`${instance.sourceUrl}/api/config`)).status === 200, 5_000, 'room once the uploads end');
   });
 
-  test('a 2 MiB part at 50 KB/s with three pauses of 3 s gets through under the production floor, while tricklers hold the slots', async () => {
+  test('a 1.25 MiB part at 50 KB/s with three pauses of 3 s gets through under the production floor, while tricklers hold the slots', async () => {
     // The production floor, window and grace; only the time a holder keeps its slot unconditionally
-    // is shortened (5 s to 1 s), so the file stays under a minute.
+    // is shortened (5 s to 1 s). The part's size sets the upload's length: about 35 s, past the
+    // 20 s grace and the 30 s window (stalls and all are judged), and no longer than that.
     const { instance, port, journalist } = await instanceWith({ bodyRate: { evictAfterMs: 1_000 } });
     const holders = await trickleUploads(port, pendingIds(instance, 34), 0);
     await untilDisplacing(holders, async () => (await trickleUploads(port, pendingIds(instance, 1), 0))[0]!, 'a trickler to be displaced');
-    const { id, part } = await putPart(instance, journalist, 2 * 1024 * 1024);
+    const { id, part } = await putPart(instance, journalist, 1.25 * 1024 * 1024);
     const s = await connect(port);
     s.write(putHead(id, part.length).replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'));
     const started = Date.now();
