@@ -22,31 +22,24 @@ async function sealdrop(): Promise<Instance> {
   return instance;
 }
 
-export async function benchUpload(): Promise<void> {
+type Context = Awaited<ReturnType<typeof launchChromium>>['context'];
+
+/** Runs `lines` in one Chromium, with a scratch folder for the files; both go afterwards. */
+async function inChromium(lines: ((context: Context, dir: string) => Promise<void>)[]): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-bench-upload-'));
   const browser = await launchChromium();
   try {
-    await torLikeLink(browser.context, dir);
-    await localAndScaling(browser.context, dir);
+    for (const line of lines) await line(browser.context, dir);
   } finally {
     await browser.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-type Context = Awaited<ReturnType<typeof launchChromium>>['context'];
+export const benchUpload = (): Promise<void> => inChromium([torLikeLink, localAndScaling]);
 
 /** BENCH_ONLY=tor_like_link: only the Tor-like link's lines. */
-export async function benchTorLikeLink(): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-bench-tor-'));
-  const browser = await launchChromium();
-  try {
-    await torLikeLink(browser.context, dir);
-  } finally {
-    await browser.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+export const benchTorLikeLink = (): Promise<void> => inChromium([torLikeLink]);
 
 /**
  * tor_like_link: a new source sends through a relay that behaves like one Tor circuit (400 ms each
@@ -96,16 +89,7 @@ async function both(context: Context, file: string): Promise<{ s: Measured; b: M
 }
 
 /** BENCH_ONLY=upload_local (or upload_local_safer, memory_scaling): only the loopback lines. */
-export async function benchUploadLocal(): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-bench-local-'));
-  const browser = await launchChromium();
-  try {
-    await localAndScaling(browser.context, dir);
-  } finally {
-    await browser.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+export const benchUploadLocal = (): Promise<void> => inChromium([localAndScaling]);
 
 /**
  * The page's upload in Chromium with V8's JIT off (--js-flags=--jitless: no JIT and no
