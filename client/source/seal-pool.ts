@@ -8,8 +8,8 @@ import { SESSION_KEY_BYTES, wrapSessionKey } from '../../common/envelope/session
 import type { SealAnswer, SealJob } from './seal-worker.ts';
 
 export const SEAL_WORKER_URL = '/static/js/seal-worker.js';
-// Tor Browser reports 2 cores whatever the machine (resistFingerprinting); more than 4 workers
-// would only hold more parts in memory at once.
+// resistFingerprinting (Tor Browser) reports a fixed number of cores, not the machine's (Firefox ESR
+// with it said 4 on the 2-core test machine); more than 4 workers would only hold more parts at once.
 const MAX_WORKERS = 4;
 // Over a slow Tor circuit the worker's script is one more small download.
 const START_TIMEOUT_MS = 30_000;
