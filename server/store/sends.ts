@@ -1,7 +1,12 @@
 // Folded sends (POST /api/sends, docs/envelope.md "Folded sends"): one request may register a new
 // source, open its submissions, store a part and the manifest and complete the item, in ONE
 // transaction, so that a refusal anywhere stores nothing and a repeated request changes nothing.
+// That transaction is a savepoint of the connection's commit group (commit-group.ts): requests
+// arriving together share one synchronous commit, and everything fold checks (the item's state,
+// the desk, a repeated part or registration) is checked inside the savepoint, so two requests of
+// one item in one group behave as two transactions one after the other.
 import type { BlobStore } from './blobs.ts';
+import { commitGroupOf } from './commit-group.ts';
 import type { Db } from './db.ts';
 import { today } from './day.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
@@ -30,12 +35,15 @@ export type Fold = {
   manifest: Uint8Array | null;
   /** Every object of the item is in this request and was checked against these keys: complete it in the same transaction. */
   complete: { fingerprints: string[]; desk: number | null } | null;
+  /** Called once the objects are on disk, before the transaction (the keys may have changed during the writes); if it throws, nothing is kept. */
+  recheck?: () => Promise<void>;
 };
 export type Folded = { id: string; sourceId: string; whole: boolean; done: boolean };
 
 type Row = { source_id: string; part_count: number; state: string; manifest_blob: string | null; upload_hash: string | null };
 
 export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, sources: SourceRepo) {
+  const group = commitGroupOf(db);
   const rowOf = (secret: string): Row | undefined => {
     const row = db.prepare('SELECT source_id, part_count, state, manifest_blob, upload_hash FROM submissions WHERE id = ?').get(sendIdOf(secret)) as Row | undefined;
     // Another secret's row (a 128-bit collision) is not this one's: treated as unknown, and never written.
@@ -110,7 +118,8 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
       const manifestBlob = f.manifest ? await blobs.put(f.manifest) : null;
       let out: { folded: Folded; replaced: string[] };
       try {
-        out = db.transaction(() => {
+        await f.recheck?.();
+        out = await group.run(() => {
           const sourceId = sourceOf(f.sender);
           if (rowOf(f.secret)?.state === 'complete') return { folded: { id, sourceId, whole: true, done: true }, replaced: [partBlob, manifestBlob].filter((b) => b !== null) };
           for (const item of [{ secret: f.secret, parts: f.parts }, ...f.reserve]) if (rowOf(item.secret)?.state !== 'complete') open(sourceId, item.secret, item.parts);
@@ -118,13 +127,17 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
           const all = whole(id);
           if (all && f.complete) submissions.complete(id, f.complete.fingerprints, f.complete.desk);
           return { folded: { id, sourceId, whole: all, done: all && f.complete !== null }, replaced };
-        })();
+        });
       } catch (error) {
         await Promise.all([partBlob, manifestBlob].filter((b) => b !== null).map((b) => blobs.delete(b)));
         throw error;
       }
       await Promise.all(out.replaced.map((b) => blobs.delete(b)));
       return out.folded;
+    },
+    /** submissions.complete for an item a folded request made whole, in the commit group: answered once committed. */
+    complete(id: string, fingerprints: readonly string[], desk: number | null): Promise<void> {
+      return group.run(() => submissions.complete(id, fingerprints, desk));
     },
   };
 }

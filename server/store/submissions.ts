@@ -137,7 +137,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     },
     /**
      * Makes a submission visible to journalists once its manifest and every part have arrived. Its
-     * secret's hash stays until the next daily purge: a folded send repeated because its answer was
+     * secret's hash stays until the purge after the day after its creation (a whole day at least): a folded send repeated because its answer was
      * lost is then answered "done" instead of opening a duplicate (store/sends.ts). `fingerprints`: the journalist keys the route checked its objects are
      * sealed to (submission_keys; who outside its desk may see it, and what the page names). None
      * (tests of the store alone) leaves them to the next open of the store, which reads the headers.
@@ -231,8 +231,9 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
           db.prepare('DELETE FROM replies WHERE created_day < ?').run(cutoff);
         }
         names.push(...deleteSubmissionRows(db, ids.map((r) => r.id)));
-        // A completed upload's secret hash was kept for repeats whose answer was lost (complete): not past this purge.
-        db.prepare("UPDATE submissions SET upload_hash = NULL WHERE state = 'complete' AND upload_hash IS NOT NULL AND created_day < ?").run(day);
+        // A completed upload's secret hash was kept for repeats whose answer was lost (complete): a whole day at
+        // least, so that an item opened just before midnight still answers "done" the next day.
+        db.prepare("UPDATE submissions SET upload_hash = NULL WHERE state = 'complete' AND upload_hash IS NOT NULL AND created_day < ?").run(daysBefore(day, 1));
         // A source that never sent anything (an abandoned first visit) goes too; one with replies stays.
         db.prepare('DELETE FROM sources WHERE created_day < ? AND id NOT IN (SELECT source_id FROM submissions) AND id NOT IN (SELECT source_id FROM replies)').run(daysBefore(day, 1));
         return names;

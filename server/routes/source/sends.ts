@@ -13,7 +13,7 @@ import { said } from '../../i18n/said.ts';
 import { assertStillAddressed, KEYS_CHANGED, type RecipientSet } from '../../recipients.ts';
 import { chosenDesk, deskOfSource, NOT_OPEN, offeredDesks, type Recipients } from '../../sources/desks.ts';
 import type { Config } from '../../config.ts';
-import { ConflictError, type Store } from '../../store/index.ts';
+import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
 import type { Fold, Sender, SendState } from '../../store/sends.ts';
 import type { SourceGates } from './conversation.ts';
 import { sendHead, sendLengths, sendPart, type SendHead } from './send-head.ts';
@@ -48,8 +48,12 @@ async function senderOf(d: SendsDeps, req: Request, res: Response, head: SendHea
     const key = await d.gates.registration.run(() => checkSourceKeyPair(r.publicKey, r.privateKey), untilClosed(res));
     return { sender: { register: { loginSecret: r.login, ...key }, deskId }, desk: deskId, ownKey: key.recipientKeyId };
   }
-  const sourceId = known.state === 'none' ? sessions.get(req.get('x-source-token'))?.sourceId : known.sourceId;
+  const session = sessions.get(req.get('x-source-token'))?.sourceId;
+  const sourceId = known.state === 'none' ? session : known.sourceId;
   if (!sourceId) throw new HttpError(401, said('error.sessionEnded'));
+  // A pending item's secret reaches that item alone: opening others takes the source's session
+  // (a repeat of a first request whose items are all open already changes nothing, and may go without).
+  if (session !== sourceId && head.reserve.some((r) => d.store.sends.state(r.secret).state === 'none')) throw new HttpError(400, said('sends.reserveNeedsSession'));
   return { sender: { sourceId }, desk: deskOfSource(store, sourceId), ownKey: store.sources.get(sourceId).recipientKeyId ?? null };
 }
 
@@ -70,7 +74,7 @@ async function checkObjects(keys: RecipientSet, part: Uint8Array | null, manifes
 async function completeStored(d: SendsDeps, secret: string, id: string, desk: number | null, ownKey: string | null): Promise<void> {
   try {
     const checked = await assertStillAddressed(d.store, id, () => d.recipients(desk), ownKey);
-    d.store.submissions.complete(id, checked.keys.map((k) => k.fingerprint), desk);
+    await d.store.sends.complete(id, checked.keys.map((k) => k.fingerprint), desk);
   } catch (error) {
     // Two requests that each brought a last piece at once: the other one completed it.
     if (error instanceof ConflictError && d.store.sends.state(secret).state === 'complete') return;
@@ -80,18 +84,38 @@ async function completeStored(d: SendsDeps, secret: string, id: string, desk: nu
   }
 }
 
-/** A repeat of a send that completed (its answer was lost): "done", and a registration in it logs its source in again. */
-function repeated(d: SendsDeps, res: Response, head: SendHead): void {
+/** The source a repeated registration names, if it is the one that sent the completed item; null for any other login. */
+function ownerOf(d: SendsDeps, register: NonNullable<SendHead['register']>, owner: string): string | null {
+  try {
+    const source = d.store.sources.byLogin(register.login);
+    return source.id === owner && source.privateKey === register.privateKey ? source.id : null;
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  }
+}
+
+/**
+ * A repeat of a send that completed (its answer was lost): "done", and a registration in it logs in again the
+ * source that sent the item, and no other; any other login gets one refusal after the login route's delay, so
+ * that nothing here tells whether a login exists.
+ */
+async function repeated(d: SendsDeps, req: Request, res: Response, head: SendHead, owner: string): Promise<void> {
   if (!head.register) return void res.json({ done: true });
-  const source = d.store.sources.byLogin(head.register.login);
-  if (source.privateKey !== head.register.privateKey) throw new HttpError(409, said('store.codenameUnusable'));
-  res.json({ done: true, sourceToken: d.sessions.create(source.id).token });
+  const sourceId = ownerOf(d, head.register, owner);
+  if (sourceId === null) {
+    await slowly(req);
+    throw new HttpError(409, said('store.codenameUnusable'));
+  }
+  res.json({ done: true, sourceToken: d.sessions.create(sourceId).token });
 }
 
 async function fold(d: SendsDeps, req: Request, res: Response): Promise<void> {
   const secret = secretOf(req);
   const lengths = sendLengths(req);
   const body = req.body as Buffer;
+  // What arrived is what was declared (no encoding reached here, but the check is cheap and final).
+  if (!Buffer.isBuffer(body) || body.length !== lengths.total) throw new HttpError(400, said('error.unreadable', { status: 400 }));
   const head = sendHead(body.subarray(0, lengths.head), d.maxParts, secret);
   const n = sendPart(req);
   const part = lengths.part > 0 ? body.subarray(lengths.head, lengths.head + lengths.part) : null;
@@ -99,7 +123,7 @@ async function fold(d: SendsDeps, req: Request, res: Response): Promise<void> {
   // A part numbered 1..parts, or none (n = 0, the manifest alone); the manifest rides only with the last part.
   if ((part === null) !== (n === 0) || n > head.parts || (manifest && part && n !== head.parts)) throw new HttpError(400, said('error.unreadable', { status: 400 }));
   const known = d.store.sends.state(secret);
-  if (known.state === 'complete') return repeated(d, res, head);
+  if (known.state === 'complete') return repeated(d, req, res, head, known.sourceId);
   const { sender, desk, ownKey } = await senderOf(d, req, res, head, known);
   // A pending item's keys are its conversation's desk's, as for PUT …/parts/:n.
   const itemDesk = known.state === 'pending' ? d.store.desks.deskOfUpload(known.id) : desk;
@@ -107,10 +131,13 @@ async function fold(d: SendsDeps, req: Request, res: Response): Promise<void> {
   await checkObjects(keys, part, manifest, ownKey);
   // Everything of a one-part item is here and checked: it completes in the transaction that stores it.
   const alone = head.parts === 1 && part !== null && manifest !== null;
-  if (alone && !addressedToExactly((await d.recipients(itemDesk)).keyIds, keys.keyIds)) throw new WrongRecipientsError(KEYS_CHANGED);
   const f: Fold = {
     sender, secret, parts: head.parts, reserve: head.reserve, part: part && { n, data: part }, manifest,
     complete: alone ? { fingerprints: keys.keys.map((k) => k.fingerprint), desk: itemDesk } : null,
+    // Its keys read again once its objects are on disk (as POST …/complete does): a journalist removed meanwhile gets nothing.
+    recheck: alone ? async () => {
+      if (!addressedToExactly((await d.recipients(itemDesk)).keyIds, keys.keyIds)) throw new WrongRecipientsError(KEYS_CHANGED);
+    } : undefined,
   };
   let folded;
   try {
@@ -130,6 +157,8 @@ export function sendsApi(d: SendsDeps): Router {
   const most = () => d.partLimit() + d.manifestLimit() + 64 * 1024;
   // Nothing is read before the declared lengths are checked against the limits and the Content-Length.
   const declared: RequestHandler = (req, _res, next) => {
+    // An encoded body would be inflated past the declared lengths (the body parser checks none then).
+    if (req.get('content-encoding') !== undefined) throw new HttpError(415, said('sends.encoding'));
     secretOf(req);
     sendPart(req);
     sendLengths(req, d.partLimit(), d.manifestLimit());
