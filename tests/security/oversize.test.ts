@@ -185,6 +185,25 @@ test('with JavaScript: the API refuses too many parts and an oversized part by i
   await nothingStored();
 });
 
+// The route the page uses (POST /api/sends): a part declared over the limit is in folded-send.test.ts;
+// here the other pieces. An answer while the body is still owed proves it was not waited for.
+test('with JavaScript, the folded send: a manifest or head declared past its limit, or a Content-Length past the declared pieces, is refused before its body is read', async () => {
+  const { token } = await registerApiSource(instance.sourceUrl);
+  const head = Buffer.from(JSON.stringify({ parts: 1 }));
+  const fold = (lengths: string, contentLength: number) =>
+    answerBefore('/api/sends/0', { 'content-type': 'application/octet-stream', 'content-length': contentLength, 'x-send-lengths': lengths, 'x-upload-secret': randomBytes(32).toString('hex'), 'x-source-token': token }, Buffer.concat([head, randomBytes(1024)]));
+  const manifest = await fold(`${head.length},0,${64 * MiB}`, head.length + 64 * MiB);
+  expect(manifest.status).toBe(413);
+  expect(JSON.parse(manifest.body)).toMatchObject({ error: en.text('error.objectTooLarge') });
+  const bigHead = await fold(`${64 * 1024},0,1024`, 65 * 1024);
+  expect(bigHead.status).toBe(413);
+  // Small pieces declared, 5 GiB in the Content-Length: the body is not read to find the difference.
+  const lying = await fold(`${head.length},0,1024`, 5 * 1024 * MiB);
+  expect(lying.status).toBe(400);
+  expect(JSON.parse(lying.body)).toMatchObject({ error: en.text('error.unreadable', { status: 400 }) });
+  await nothingStored();
+});
+
 test('in the page: a file over the limit is refused before a codename is made or a byte is sent', async () => {
   const file = path.join(work, 'too-big.bin');
   await writeFile(file, randomBytes((LIMIT_MIB + 1) * MiB));
