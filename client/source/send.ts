@@ -46,6 +46,7 @@ export class Sender {
       this.registration = null;
       this.unanswered = [];
     },
+    awaiting: () => this.registration !== null,
   };
 
   private constructor(

@@ -15,8 +15,11 @@ const BACKOFF_S = [1, 2, 4, 8, 15, 30];
 
 export type LinkState = { reconnecting: boolean; attempt: number };
 
-/** What every request of a send carries besides its item: the session, or until the server answered, the registration and the other items. */
-export type Folding = { token(): string | null; extra(secret: string): Omit<SendHead, 'parts'>; answered(answer: SendAnswer): void };
+/**
+ * What every request of a send carries besides its item: the session, or until the server answered, the registration and the other items.
+ * `awaiting`: a registration went out and no answer came back yet (the source has no session).
+ */
+export type Folding = { token(): string | null; extra(secret: string): Omit<SendHead, 'parts'>; answered(answer: SendAnswer): void; awaiting(): boolean };
 
 export type UploadOptions = { to: Reserved; meter: Meter; folding: Folding; onLink?: (state: LinkState) => void };
 
@@ -51,9 +54,26 @@ export class Upload {
     await Promise.allSettled([...this.flying, last]);
     await last;
     this.check();
-    if (this.done) return;
     // Every piece arrived but no answer said "done" (an answer lost, the completion with it): ask.
-    if (!(await this.reconnect())?.done) throw new UploadError(t('client.lost'));
+    if (!this.done && !(await this.reconnect())?.done) throw new UploadError(t('client.lost'));
+    await this.recover(manifest);
+  }
+
+  /**
+   * The item is done, but a new source's registration was never answered (its answer lost, the item found done by
+   * GET /api/sends): the registration goes again with the manifest alone, which the server answers with the
+   * source's session and stores nothing; without it the next send would make another codename.
+   */
+  private async recover(manifest: Uint8Array): Promise<void> {
+    const { to, folding } = this.o;
+    while (folding.awaiting()) {
+      try {
+        folding.answered(await sendFolded(to.secret, 0, { parts: to.parts, ...folding.extra(to.secret) }, null, manifest, folding.token()));
+      } catch (error) {
+        if (!(error instanceof UploadError) || !error.retryable) throw error;
+        await this.reconnect();
+      }
+    }
   }
 
   /** Waits for the parts in flight without sending more (the item failed; nothing is left running). */
