@@ -30,15 +30,17 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
     }
   }
   // With two desks or more a new source chooses one (the radios are required: the browser asks).
-  if (!sender.sourceToken && sender.config.desks && !(await sender.chooseDesk(Number(chosen(form))))) return void form.reportValidity();
+  if (!sender.sourceToken && !sender.registration && sender.config.desks && !(await sender.chooseDesk(Number(chosen(form))))) return void form.reportValidity();
   failed.hidden = true;
   byId('done').hidden = true; // the last send's "Sent" is not this one's
   numbered += byId<HTMLInputElement>('files').files?.length ?? 0;
   const send = byId<HTMLButtonElement>('send');
   send.disabled = true;
   // A first-time source gets a codename, made and kept on this device, before anything is sent.
-  // (Loaded only now: the word list is a quarter of the page's JavaScript.)
-  if (!sender.sourceToken) {
+  // (Loaded only now: the word list is a quarter of the page's JavaScript.) A codename whose
+  // registration has not been answered yet (a refused or lost first send) is kept: the source
+  // may already have written it down, and the next send registers it again.
+  if (!sender.sourceToken && !sender.registration) {
     const made = await (await import('./identity.ts')).newIdentity(sender.config, sender.desk);
     sender.registration = made.registration; // goes with the first request (folded sends)
     await sender.keepOwnKey(made.publicKey);
