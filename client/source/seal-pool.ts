@@ -18,7 +18,8 @@ const workerCount = () => Math.min(MAX_WORKERS, Math.max(2, navigator.hardwareCo
 
 type Pending = { resolve(sealed: Uint8Array): void; reject(error: Error): void; worker: Worker };
 
-class SealPool {
+/** Exported for its unit test (tests/unit/envelope/seal-leftovers.test.ts); the page uses sealInWorkers. */
+export class SealPool {
   broken = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -42,7 +43,15 @@ class SealPool {
     const job: SealJob = { id, data, sessionKey, lead };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker });
-      worker.postMessage(job, [data.buffer as ArrayBuffer, sessionKey.buffer as ArrayBuffer]);
+      try {
+        worker.postMessage(job, [data.buffer as ArrayBuffer, sessionKey.buffer as ArrayBuffer]);
+      } catch (error) {
+        // Nothing was transferred: the key and the plaintext are still here, and nobody else will erase them.
+        this.pending.delete(id);
+        data.fill(0);
+        sessionKey.fill(0);
+        reject(error as Error);
+      }
     });
   }
 
@@ -57,6 +66,8 @@ class SealPool {
   /** A worker that fails mid-part took the plaintext with it: that send fails; later ones are sealed on the page. */
   private fail(worker: Worker): void {
     this.broken = true;
+    // Stopped for good: whatever it still holds goes with it, and it seals nothing more.
+    worker.terminate();
     for (const [id, pending] of this.pending) {
       if (pending.worker !== worker) continue;
       this.pending.delete(id);

@@ -39,7 +39,13 @@ async function cfbPlaintext(data: Uint8Array, random: Uint8Array): Promise<Uint8
     plain.set(piece, at);
     at += piece.length;
   }
-  const sha1 = await crypto.subtle.digest('SHA-1', plain.subarray(0, at));
+  let sha1: ArrayBuffer;
+  try {
+    sha1 = await crypto.subtle.digest('SHA-1', plain.subarray(0, at));
+  } catch (error) {
+    plain.fill(0); // the part's plaintext, copied in above
+    throw error;
+  }
   plain.set(new Uint8Array(sha1), at);
   return plain;
 }
