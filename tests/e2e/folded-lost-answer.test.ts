@@ -61,8 +61,12 @@ test("a new source whose first answer was lost keeps one codename: the next send
   await page.waitForSelector('#path-js', { state: 'visible' });
   const codename = await first(page, `first ${randomBytes(4).toString('hex')}`);
   expect(cut).toBe(1);
-  // The second send: no new codename, and both items in one source's conversation.
+  // The second send: no new codename, and both items in one source's conversation, sent with the session recovered (no registration again).
+  const headers: Record<string, string>[] = [];
+  page.on('request', (r) => void (new URL(r.url()).pathname.startsWith('/api/sends/') && headers.push(r.headers())));
   expect(await next(page, `second ${randomBytes(4).toString('hex')}`, codename)).toBe('complete');
+  expect(headers).toHaveLength(1);
+  expect(headers[0]!['x-source-token']).toMatch(/\S/);
   await page.waitForSelector('#done:not([hidden])');
   const rows = instance.rows().submissions as { source_id: string; state: string }[];
   expect(rows.map((r) => r.state)).toEqual(['complete', 'complete']);
