@@ -119,6 +119,7 @@ async function sendWatched(page: Page, pid: number, file: string, firstTime: boo
     if (firstTime) {
       await until(() => page.evaluate(() => !document.getElementById('codename-panel')!.hidden), 30_000, 'the codename');
       await page.click('#codename-confirm');
+      await until(() => page.evaluate(() => !(document.getElementById('codename-continue') as HTMLButtonElement).disabled), 60_000, 'the source keys (made while the codename is shown)');
       await page.click('#codename-continue');
     }
     await until(() => page.evaluate(() => !document.getElementById('done')!.hidden || !document.getElementById('failed')!.hidden), 400_000, 'the upload');

@@ -38,6 +38,7 @@ async function submitWithScript(page: Page, file: string, message: string): Prom
   await until(() => page.evaluate(() => !document.getElementById('codename-panel')!.hidden), 30_000, 'the codename');
   expect((await page.evaluate(() => document.getElementById('codename')!.textContent!)).split(' ')).toHaveLength(7);
   await page.click('#codename-confirm');
+  await until(() => page.evaluate(() => !(document.getElementById('codename-continue') as HTMLButtonElement).disabled), 60_000, 'the source keys (made while the codename is shown)');
   await page.click('#codename-continue');
   await until(() => page.evaluate(() => !document.getElementById('done')!.hidden || !document.getElementById('failed')!.hidden), 240_000, 'the upload');
   expect(await page.evaluate(() => document.getElementById('failed')!.hidden)).toBe(true);

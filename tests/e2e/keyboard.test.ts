@@ -58,6 +58,8 @@ test('a source sends by keyboard alone, and confirms the codename', async () => 
   expect(await page.evaluate(() => document.activeElement?.id)).toBe('codename-panel'); // focus moved to what needs doing
   await tabTo(page, '#codename-confirm');
   await page.keyboard.press('Space');
+  // The button wakes once the source's keys are made (while the codename is shown): a disabled button takes no focus.
+  await page.waitForSelector('#codename-continue:not([disabled])');
   await tabTo(page, '#codename-continue');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#done:not([hidden])', { timeout: 60_000 });

@@ -98,6 +98,7 @@ async function sendWithScript(page: Page, file: string): Promise<void> {
   await page.click('#send');
   await until(() => page.evaluate(() => !document.getElementById('codename-panel')!.hidden), 30_000, 'the codename');
   await page.click('#codename-confirm');
+  await until(() => page.evaluate(() => !(document.getElementById('codename-continue') as HTMLButtonElement).disabled), 60_000, 'the source keys (made while the codename is shown)');
   await page.click('#codename-continue');
   await until(() => page.evaluate(() => !document.getElementById('done')!.hidden || !document.getElementById('failed')!.hidden), 240_000, 'the upload');
   expect(await page.evaluate(() => document.getElementById('failed')!.hidden)).toBe(true);
