@@ -55,8 +55,31 @@ export class Upload {
     await last;
     this.check();
     // Every piece arrived but no answer said "done" (an answer lost, the completion with it): ask.
-    if (!this.done && !(await this.reconnect())?.done) throw new UploadError(t('client.lost'));
+    if (!this.done && !(await this.reconnect())?.done) await this.completeHeld(manifest);
     await this.recover(manifest);
+  }
+
+  /**
+   * The server holds every piece but the item is not complete (it stopped between storing the last piece and
+   * completing it): the manifest alone again completes it (docs/envelope.md "Folded sends"). Without this the
+   * page would find nothing left to send and say the upload was lost, though nothing was.
+   */
+  private async completeHeld(manifest: Uint8Array): Promise<void> {
+    const { to, folding } = this.o;
+    for (;;) {
+      let answer: SendAnswer | null = null;
+      try {
+        answer = await sendFolded(to.secret, 0, { parts: to.parts, ...folding.extra(to.secret) }, null, manifest, folding.token());
+      } catch (error) {
+        if (!(error instanceof UploadError) || !error.retryable) throw error;
+      }
+      if (answer) {
+        folding.answered(answer);
+        if (!answer.done) throw new UploadError(t('client.lost'));
+        return void (this.done = true);
+      }
+      if ((await this.reconnect())?.done) return;
+    }
   }
 
   /**
