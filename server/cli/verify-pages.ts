@@ -14,6 +14,7 @@ export const SOURCE_PAGES: readonly string[] = ['/', '/guide', '/login', '/sent'
 export const NOT_PAGES: Readonly<Record<string, string>> = {
   '/api/config': 'JSON for the page script',
   '/api/submissions/:id': 'JSON, for the uploader that holds the submission',
+  '/api/sends': 'JSON, what the server holds of a folded send, for the page holding its secret',
   '/api/replies/:id': 'an encrypted reply, for a source with a session only',
   '/api/sent/:n/manifest': "an encrypted manifest of the source's own item (octets), for a source with a session only",
   '/branding/logo': 'the newsroom logo, an image',
