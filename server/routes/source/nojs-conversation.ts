@@ -13,7 +13,7 @@ import { untilClosed } from '../../http/gate.ts';
 import type { Config } from '../../config.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { brandingFor } from './refusals.ts';
-import { sentItems } from '../../sources/sent-items.ts';
+import { sentItems, STATUS_KEY, type SentItem, type SentStatus } from '../../sources/sent-items.ts';
 import type { FormTokens } from '../../sources/form-tokens.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { replyId, slowly, sourceByLogin, UNKNOWN_CODENAME, UnknownCodenameError, type ConversationDeps } from './conversation.ts';
@@ -80,8 +80,11 @@ export function noScriptConversation({ config, store, sessions, gates, tokens }:
     const once = tokens.issue();
     // What the source sent is in the page the padding is measured on too: only the replies' room varies.
     const sent = await sentItems(store, opened.sourceId);
-    const page = (replies: ShownReply[]) => (t: Translator) => renderConversation({ t, replies, sent, csrf: session.csrf, maxFile, branding: branding(t), once });
-    sendPage(res, page(opened.replies), { atLeast: inEveryLanguage(tOf(res), page([])).longest + REPLY_ROOM });
+    const page = (replies: ShownReply[], items: SentItem[] = sent) => (t: Translator) => renderConversation({ t, replies, sent: items, csrf: session.csrf, maxFile, branding: branding(t), once });
+    // The room is measured with every item in its longest state: a reply, or a journalist opening an item, changes
+    // an item's status words, and that must not move the page to another size class either.
+    const room = Math.max(...(Object.keys(STATUS_KEY) as SentStatus[]).map((status) => inEveryLanguage(tOf(res), page([], sent.map((i) => ({ ...i, status })))).longest));
+    sendPage(res, page(opened.replies), { atLeast: room + REPLY_ROOM });
   });
 
   router.post('/replies/:id/delete', async (req, res) => {
