@@ -28,7 +28,11 @@ function confirmCodename(codename: string, ready: Promise<unknown>): Promise<voi
       made = true;
       next.textContent = label;
       update();
-    }, reject);
+    }, (error: unknown) => {
+      // The next codename's panel must not open on this one's "Preparing…".
+      next.textContent = label;
+      reject(error);
+    });
     next.onclick = () => {
       next.disabled = true;
       next.textContent = t('client.sending');

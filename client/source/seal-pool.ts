@@ -24,7 +24,7 @@ export class SealPool {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  constructor(private readonly workers: Worker[]) {
+  constructor(private workers: Worker[]) {
     for (const worker of workers) {
       worker.onmessage = (event: MessageEvent<SealAnswer>) => this.answer(event.data);
       worker.onerror = (event) => {
@@ -35,7 +35,7 @@ export class SealPool {
     }
   }
 
-  /** Seals one part in the least busy worker; `data` and `sessionKey` go with it (transferred). */
+  /** Seals one part in the least busy live worker; `data` and `sessionKey` go with it (transferred). Call only while not broken. */
   seal(data: Uint8Array, sessionKey: Uint8Array, lead: Uint8Array): Promise<Uint8Array> {
     const load = (w: Worker) => [...this.pending.values()].filter((p) => p.worker === w).length;
     const worker = this.workers.reduce((a, b) => (load(b) < load(a) ? b : a));
@@ -55,6 +55,11 @@ export class SealPool {
     });
   }
 
+  /** Live workers. */
+  get size(): number {
+    return this.workers.length;
+  }
+
   private answer(message: SealAnswer): void {
     if ('ready' in message) return;
     const pending = this.pending.get(message.id);
@@ -66,8 +71,9 @@ export class SealPool {
   /** A worker that fails mid-part took the plaintext with it: that send fails; later ones are sealed on the page. */
   private fail(worker: Worker): void {
     this.broken = true;
-    // Stopped for good: whatever it still holds goes with it, and it seals nothing more.
+    // Stopped for good: whatever it still holds goes with it, and no part is handed to it again (it would never settle).
     worker.terminate();
+    this.workers = this.workers.filter((w) => w !== worker);
     for (const [id, pending] of this.pending) {
       if (pending.worker !== worker) continue;
       this.pending.delete(id);
@@ -103,10 +109,9 @@ let started: Promise<SealPool | null> | null = null;
 /** The page's one pool, started on first use and kept for the page's life; null if any worker failed to start. */
 function pool(): Promise<SealPool | null> {
   started ??= Promise.allSettled(Array.from({ length: workerCount() }, startWorker)).then((results) => {
+    // A worker that failed to start was terminated (startWorker); the others seal. None: the page seals on its own thread.
     const workers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    if (workers.length === results.length) return new SealPool(workers);
-    for (const worker of workers) worker.terminate();
-    return null;
+    return workers.length > 0 ? new SealPool(workers) : null;
   });
   return started;
 }
@@ -117,12 +122,13 @@ const ownBuffer = (data: Uint8Array) => (data.byteOffset === 0 && data.byteLengt
 /**
  * SubmissionSealer's `encrypt` for a file of several parts: each part sealed in a worker under a
  * fresh session key wrapped here for `recipients`, with one part more in flight than workers so
- * that none waits. The plaintext's buffer is handed to the worker, which erases it.
+ * that none waits. The plaintext's buffer is handed to the worker, which erases it. Without a pool,
+ * one part at a time: several encryptions at once on the page's one thread gain nothing and hold more memory.
  */
-export function sealInWorkers(recipients: PublicKey[]): PartEncrypter {
-  const ready = pool();
+export async function sealInWorkers(recipients: PublicKey[]): Promise<PartEncrypter> {
+  const workers = await pool();
+  const parallel = workers && !workers.broken ? workers.size + 1 : 1;
   const encrypt = async (plaintext: Uint8Array): Promise<Uint8Array> => {
-    const workers = await ready;
     if (!workers || workers.broken) return encryptObject({ data: plaintext, recipients });
     const sessionKey = crypto.getRandomValues(new Uint8Array(SESSION_KEY_BYTES));
     let lead: Uint8Array;
@@ -132,7 +138,12 @@ export function sealInWorkers(recipients: PublicKey[]): PartEncrypter {
       sessionKey.fill(0);
       throw error;
     }
+    // A worker may have failed while the key was wrapped: this part is sealed on the page instead.
+    if (workers.broken) {
+      sessionKey.fill(0);
+      return encryptObject({ data: plaintext, recipients });
+    }
     return workers.seal(ownBuffer(plaintext), sessionKey, lead);
   };
-  return Object.assign(encrypt, { parallel: workerCount() + 1 });
+  return Object.assign(encrypt, { parallel });
 }

@@ -101,14 +101,31 @@ export class Sender {
    * ciphertext (code wrong_recipients); the page then fetches the current keys and encrypts the item again, once.
    */
   async send(item: Item, to: Reserved, watch: Watch): Promise<void> {
+    let current = to;
     try {
-      await this.sendOnce(item, to, watch);
+      try {
+        await this.sendOnce(item, to, watch);
+      } catch (error) {
+        if (!(error instanceof UploadError && error.code === 'wrong_recipients')) throw error;
+        await this.refreshKeys(error);
+        // The retry opens a new item: the refused one's secret must not be reserved again by the send's next request.
+        current = this.reserve(item);
+        this.unanswered = this.unanswered.map((r) => (r.secret === to.secret ? current : r));
+        await this.sendOnce(item, current, watch);
+      }
     } catch (error) {
-      if (!(error instanceof UploadError && error.code === 'wrong_recipients')) throw error;
-      this.config = await fetchConfig(this.sourceToken);
-      this.recipients = await Sender.keysOf(this.config.keys);
-      await this.sendOnce(item, this.reserve(item), watch);
+      // Failed for good: a later request re-opening its secret would leave an orphan pending item.
+      this.unanswered = this.unanswered.filter((r) => r.secret !== current.secret);
+      throw error;
     }
+  }
+
+  /** The newsroom's current keys. A new source (no session yet) is answered no keys, only the desks: its chosen desk's keys then. */
+  private async refreshKeys(refused: Error): Promise<void> {
+    this.config = await fetchConfig(this.sourceToken);
+    if (!this.sourceToken && this.desk !== null) {
+      if (!(await this.chooseDesk(this.desk))) throw refused;
+    } else this.recipients = await Sender.keysOf(this.config.keys);
   }
 
   /** Encrypts and uploads one item part by part; plaintext never leaves this function. */
@@ -122,7 +139,7 @@ export class Sender {
       partSize,
       wholeFileDigest: item.size <= NATIVE_DIGEST_MAX ? async () => sha256Hex(await item.read(0, item.size)) : null,
       // Several parts: sealed side by side in Web Workers (seal-pool.ts); one part stays on the page, with no worker to fetch.
-      encrypt: partCountFor(item.size, partSize) > 1 ? sealInWorkers(this.recipients) : undefined,
+      encrypt: partCountFor(item.size, partSize) > 1 ? await sealInWorkers(this.recipients) : undefined,
     });
     // The parts include the zero padding up to the file's size class (added on this device).
     const padded = paddedSize(item.size);
@@ -132,7 +149,7 @@ export class Sender {
     const plain = (n: number) => Math.min(partSize, padded - (n - 1) * partSize);
     let n = 0;
     try {
-      // While two parts are uploading, the next one is being encrypted; the last waits for the manifest and goes with it.
+      // Up to IN_FLIGHT parts upload while the next ones are sealed (as many as the sealer's `parallel`: workers + 1); the last waits for the manifest and goes with it.
       for await (const ciphertext of sealFile(sealer, item.size, item.read)) {
         n++;
         if (n === to.parts) {

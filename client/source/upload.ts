@@ -1,7 +1,7 @@
 // Sends one item's encrypted objects over a link that drops (Tor), in as few round trips as it can
 // (docs/envelope.md "Folded sends"): each part goes in one POST /api/sends, the first also opening
-// the item (and, for a new source, registering it), the last carrying the manifest and completing
-// it; two in flight while the next is encrypted. After any failure the server is asked what it
+// the item (and, for a new source, registering it), the last part carrying the manifest; whichever
+// request brings the item's last piece completes it. Two in flight while the next parts are sealed. After any failure the server is asked what it
 // holds and only the rest is sent again. Nothing about the upload is stored on the device.
 import { sendFolded, sendHeld, UploadError, type Reserved, type SendAnswer, type SendHead, type SendHeld } from '../api/source.ts';
 import type { Meter } from './meter.ts';

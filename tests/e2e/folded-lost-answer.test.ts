@@ -38,13 +38,17 @@ async function first(page: Page, message: string): Promise<string> {
 async function next(page: Page, message: string, codename: string): Promise<'complete' | 'new codename'> {
   await page.fill('#message', message);
   await page.click('#send');
-  for (;;) {
-    if ((await page.textContent('#codename'))?.trim() !== codename) return 'new codename';
-    await page.waitForSelector('#done:not([hidden])');
+  // Whichever comes first: the send over (done or failed), or another codename shown.
+  await page.waitForFunction(
+    (shown) => !document.getElementById('done')!.hidden || !document.getElementById('failed')!.hidden || document.getElementById('codename')!.textContent!.trim() !== shown,
+    codename,
+    { timeout: 90_000 },
+  );
+  if ((await page.textContent('#codename'))?.trim() !== codename) return 'new codename';
+  expect(await page.isVisible('#failed')).toBe(false);
   const rows = instance.rows().submissions as { state: string }[];
-    if (rows.length === 2 && rows.every((r) => r.state === 'complete')) return 'complete';
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  expect(rows.map((r) => r.state)).toEqual(['complete', 'complete']);
+  return 'complete';
 }
 
 test("a new source whose first answer was lost keeps one codename: the next send goes to the same conversation", async () => {
