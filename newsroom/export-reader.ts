@@ -1,7 +1,8 @@
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_FILE, partFileName, partNumberOf } from '../common/export-layout.ts';
+import { splitHeader } from '../common/envelope/index.ts';
 import { CliError } from './args.ts';
 
 // Reads what `sealdrop export` wrote (still encrypted), on the journalist's offline machine.
@@ -31,14 +32,25 @@ export async function assertNoExtraParts(found: Exported, partCount: number): Pr
   if (extra.length) throw new Error(`${extra[0]} is not part of this submission (it declares ${partCount} part(s))`);
 }
 
-/** Enough of a part for every PKESK before its bulk (sixty-four recipients' RSA-8192 would fit). */
+/** A part's first read: every PKESK of a usual header (sixty RSA-8192 recipients' fit in it). */
 const HEADER_BYTES = 64 * 1024;
 
+/** Whether `prefix` holds the whole header (every PKESK and the SEIPD packet's own header). */
+const headerEndsIn = (prefix: Uint8Array): boolean => {
+  try {
+    splitHeader(prefix);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /**
- * Part n's file and its first bytes (the PKESKs the main thread unwraps), or null when it is
- * missing. The worker opening it reads it whole: the main thread reads only this, synchronously
- * (a trip through libuv's threads waited its turn on a busy machine, and this thread only feeds
- * the workers).
+ * Part n's file and its first bytes (every PKESK the main thread unwraps), or null when it is
+ * missing. The worker opening it reads it whole: the main thread reads only its header,
+ * synchronously (a trip through libuv's threads waited its turn on a busy machine, and this thread
+ * only feeds the workers). A header longer than the first read (many recipients) is read again,
+ * twice as long each time, up to the whole part, so a valid part is never cut short.
  */
 export function readPartHeader(found: Exported, n: number): { file: string; header: Buffer } | null {
   const file = path.join(found.dir, partFileName(n));
@@ -50,8 +62,13 @@ export function readPartHeader(found: Exported, n: number): { file: string; head
     throw error;
   }
   try {
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
-    return { file, header: header.subarray(0, readSync(fd, header, 0, HEADER_BYTES, 0)) };
+    const size = fstatSync(fd).size;
+    for (let want = Math.min(HEADER_BYTES, size); ; want = Math.min(want * 2, size)) {
+      const header = Buffer.allocUnsafe(want);
+      const got = readSync(fd, header, 0, want, 0);
+      // A short read or the whole part: what there is (a malformed header is refused by its reader).
+      if (got < want || want >= size || headerEndsIn(header)) return { file, header: header.subarray(0, got) };
+    }
   } finally {
     closeSync(fd);
   }

@@ -38,7 +38,8 @@ export type Fold = {
   /** Called once the objects are on disk, before the transaction (the keys may have changed during the writes); if it throws, nothing is kept. */
   recheck?: () => Promise<void>;
 };
-export type Folded = { id: string; sourceId: string; whole: boolean; done: boolean };
+/** `already`: the item was complete before this request (a repeat): nothing was stored, and nobody is to be told again. */
+export type Folded = { id: string; sourceId: string; whole: boolean; done: boolean; already: boolean };
 
 type Row = { source_id: string; part_count: number; state: string; manifest_blob: string | null; upload_hash: string | null };
 
@@ -70,6 +71,23 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
       if (!(error instanceof NotFoundError)) throw error;
       return sources.create(sender.register, { deskId: sender.deskId }).id;
     }
+  };
+
+  /**
+   * A repeat of an item already complete (it may have completed since the route looked): a
+   * registration is answered only when it names the item's own source (same login, same key), with
+   * the same refusal as any unusable codename otherwise; nothing is created for it.
+   */
+  const ownerOf = (sender: Sender, owner: string): string => {
+    if ('sourceId' in sender) return owner;
+    let existing: { id: string; privateKey: string } | null = null;
+    try {
+      existing = sources.byLogin(sender.register.loginSecret);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    if (existing?.id !== owner || existing.privateKey !== sender.register.privateKey) throw new ConflictError(said('store.codenameUnusable'));
+    return owner;
   };
 
   /** Opens the submission `secret` names for `sourceId` unless it exists; one that exists must be the same (source, part count). */
@@ -109,30 +127,42 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
     return (db.prepare('SELECT COUNT(*) FROM parts WHERE submission_id = ?').pluck().get(id) as number) === row.part_count;
   };
 
+  const removeAll = (names: (string | null)[]) => Promise.all(names.filter((b) => b !== null).map((b) => blobs.delete(b)));
+  /** Both objects written at once (their directory synced once); if either write fails, the other's file is deleted too. */
+  const putBoth = async (part: Uint8Array | null, manifest: Uint8Array | null): Promise<[string | null, string | null]> => {
+    const writes = await Promise.allSettled([part && blobs.put(part), manifest && blobs.put(manifest)]);
+    const names: [string | null, string | null] = [writes[0].status === 'fulfilled' ? writes[0].value : null, writes[1].status === 'fulfilled' ? writes[1].value : null];
+    const failed = writes.find((w) => w.status === 'rejected');
+    if (!failed) return names;
+    await removeAll(names);
+    throw failed.reason;
+  };
+
   return {
     state,
-    /** Stores what a folded request carries. Objects are written first; if the transaction refuses, they are deleted and nothing is kept. */
+    /** Stores what a folded request carries. Objects are written first; if a write or the transaction refuses, they are deleted and nothing is kept. */
     async fold(f: Fold): Promise<Folded> {
       const id = sendIdOf(f.secret);
-      const partBlob = f.part ? await blobs.put(f.part.data) : null;
-      const manifestBlob = f.manifest ? await blobs.put(f.manifest) : null;
+      const [partBlob, manifestBlob] = await putBoth(f.part?.data ?? null, f.manifest);
       let out: { folded: Folded; replaced: string[] };
       try {
         await f.recheck?.();
         out = await group.run(() => {
+          // Complete already (a repeat, or another request completed it since the route looked): nothing is created or recorded.
+          const done = rowOf(f.secret);
+          if (done?.state === 'complete') return { folded: { id, sourceId: ownerOf(f.sender, done.source_id), whole: true, done: true, already: true }, replaced: [partBlob, manifestBlob].filter((b) => b !== null) };
           const sourceId = sourceOf(f.sender);
-          if (rowOf(f.secret)?.state === 'complete') return { folded: { id, sourceId, whole: true, done: true }, replaced: [partBlob, manifestBlob].filter((b) => b !== null) };
           for (const item of [{ secret: f.secret, parts: f.parts }, ...f.reserve]) if (rowOf(item.secret)?.state !== 'complete') open(sourceId, item.secret, item.parts);
           const replaced = record(id, f, partBlob, manifestBlob);
           const all = whole(id);
           if (all && f.complete) submissions.complete(id, f.complete.fingerprints, f.complete.desk);
-          return { folded: { id, sourceId, whole: all, done: all && f.complete !== null }, replaced };
+          return { folded: { id, sourceId, whole: all, done: all && f.complete !== null, already: false }, replaced };
         });
       } catch (error) {
-        await Promise.all([partBlob, manifestBlob].filter((b) => b !== null).map((b) => blobs.delete(b)));
+        await removeAll([partBlob, manifestBlob]);
         throw error;
       }
-      await Promise.all(out.replaced.map((b) => blobs.delete(b)));
+      await removeAll(out.replaced);
       return out.folded;
     },
     /** submissions.complete for an item a folded request made whole, in the commit group: answered once committed. */

@@ -156,6 +156,7 @@ describe('hostile requests: refused, nothing stored', () => {
   refuse('declared lengths that do not add up to the body', 400, () => folded(url(), { ...ok(), lengths: `${JSON.stringify({ parts: 1 }).length},${one.parts[0]!.length + 5},${one.manifest.length}` }));
   refuse('bytes past the declared pieces', 400, () => folded(url(), { ...ok(), extra: 7 }));
   refuse('lengths not three numbers', 400, () => folded(url(), { ...ok(), lengths: '1,2' }));
+  refuse('a head declared shorter than two bytes (malformed, not too large)', 400, () => folded(url(), { ...ok(), lengths: `1,${one.parts[0]!.length},${one.manifest.length}` }));
   refuse('a part over the limit, declared', 413, () => folded(url(), { ...ok(), lengths: `20,${100 * PART},0` }));
   refuse('no secret', 404, () => folded(url(), { ...ok(), secret: undefined }));
   refuse('a head that is not JSON', 400, () => folded(url(), { ...ok(), head: 'not json' as unknown as Record<string, unknown> }));

@@ -19,11 +19,13 @@ import { sendsApi } from './sends.ts';
 export type SourceApiDeps = { config: Config; store: Store; recipients: Recipients; sessions: SourceSessions; gates: SourceGates; arrived?: (desk: number | null) => void };
 
 export { NOT_OPEN } from '../../sources/desks.ts';
-// Uploads in flight at once; each holds one part in memory (its body, until its row's group
-// commit; raw-body parsing briefly holds a second copy while it assembles the body): about
-// 32 x (part size + 4 KiB + 1 KiB per journalist), 128 MiB at the default 4 MiB parts
-// (SEALDROP_PART_SIZE scales it). A request finding them all busy waits briefly for its turn
-// (its body unread: a connection, no part in memory) rather than being sent away to retry.
+// Uploads in flight at once; each holds one request body in memory until its row's group commit
+// (raw-body parsing briefly holds a second copy while it assembles it): a part (PUT …/parts/:n), or
+// a folded send's part, manifest (at most the manifest limit) and head (at most 32 KiB). Bounded by
+// the folded route's declared-length limit, part + manifest + 64 KiB per slot: about 133 MiB for 32
+// slots at the defaults (SEALDROP_PART_SIZE scales it). A request finding them all busy waits
+// briefly for its turn (its body unread: a connection, nothing in memory) rather than being sent
+// away to retry.
 const MAX_UPLOADS = 32;
 const WAITING = { maxWaiting: 128, waitMs: 10_000 };
 // The secret a source's page makes for each upload: 256 random bits, hex. The server keeps its hash.

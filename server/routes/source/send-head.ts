@@ -25,7 +25,9 @@ export function sendLengths(req: Request, partLimit = Infinity, manifestLimit = 
   const m = LENGTHS.exec(req.get(LENGTHS_HEADER) ?? '');
   if (!m) throw unreadable();
   const [head, part, manifest] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (head < 2 || head > HEAD_MAX || part > partLimit || manifest > manifestLimit) throw new HttpError(413, said('error.objectTooLarge'));
+  // A head shorter than "{}" is malformed, not too large.
+  if (head < 2) throw unreadable();
+  if (head > HEAD_MAX || part > partLimit || manifest > manifestLimit) throw new HttpError(413, said('error.objectTooLarge'));
   if (part + manifest === 0) throw new HttpError(400, said('error.emptyUpload'));
   const total = head + part + manifest;
   // No chunked bodies: the whole length is known, and it is exactly the pieces'.

@@ -70,14 +70,15 @@ async function checkObjects(keys: RecipientSet, part: Uint8Array | null, manifes
   }
 }
 
-/** A multi-part item made whole by this request: every stored object's head is read, as POST …/complete does. */
-async function completeStored(d: SendsDeps, secret: string, id: string, desk: number | null, ownKey: string | null): Promise<void> {
+/** A multi-part item made whole by this request: every stored object's head is read, as POST …/complete does. False when another request completed it. */
+async function completeStored(d: SendsDeps, secret: string, id: string, desk: number | null, ownKey: string | null): Promise<boolean> {
   try {
     const checked = await assertStillAddressed(d.store, id, () => d.recipients(desk), ownKey);
     await d.store.sends.complete(id, checked.keys.map((k) => k.fingerprint), desk);
+    return true;
   } catch (error) {
-    // Two requests that each brought a last piece at once: the other one completed it.
-    if (error instanceof ConflictError && d.store.sends.state(secret).state === 'complete') return;
+    // Two requests that each brought a last piece at once: the other one completed it (and told the desk).
+    if (error instanceof ConflictError && d.store.sends.state(secret).state === 'complete') return false;
     // Nobody can use it any more: the page encrypts the item again for the current keys.
     if (error instanceof WrongRecipientsError) await d.store.submissions.discard(id);
     throw error;
@@ -146,9 +147,10 @@ async function fold(d: SendsDeps, req: Request, res: Response): Promise<void> {
     if (error instanceof ConflictError && head.register) await slowly(req);
     throw error;
   }
-  if (!folded.done && folded.whole) await completeStored(d, secret, folded.id, itemDesk, ownKey);
+  // The desk is told once: by the request that completed the item, never by a repeat or the other of two racing.
+  const completedHere = folded.already ? false : folded.done || (folded.whole && (await completeStored(d, secret, folded.id, itemDesk, ownKey)));
+  if (completedHere) d.arrived(itemDesk);
   const done = folded.whole;
-  if (done) d.arrived(itemDesk);
   res.json({ done, ...(head.register ? { sourceToken: d.sessions.create(folded.sourceId).token } : {}) });
 }
 

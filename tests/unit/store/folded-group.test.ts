@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 /**
- * Objects are written for real; then each put waits until `size` puts wait, and all go on in the
+ * Objects are written for real (a request's part and manifest at once); then each put waits until `size` puts wait, and all go on in the
  * same turn, so the folds behind them reach the database together, as requests whose bodies ended
  * together do. `first` runs at that moment, before any of them (a change queued ahead of them).
  */
@@ -94,7 +94,7 @@ const rowBlobs = () => [
 describe('folded sends share commits', () => {
   test('one-part items sent together commit in one transaction, each answered once it is committed', async () => {
     const seen: number[] = [];
-    const repo = sends(together(4), seen);
+    const repo = sends(together(8), seen); // two objects each, written at once
     const secrets = [newSecret(), newSecret(), newSecret(), newSecret()];
     const runs = secrets.map((s) => repo.fold(request(s, 1, 1)));
     const first = await runs[0]!;
@@ -157,7 +157,7 @@ describe('two requests of one item in one group behave as two transactions in tu
 
   test('a one-part item and its repeat: completed once, the repeat answered done and its objects deleted', async () => {
     const secret = newSecret();
-    const repo = sends(together(2));
+    const repo = sends(together(4));
     const answers = await Promise.all([repo.fold(request(secret, 1, 1)), repo.fold(request(secret, 1, 1))]);
     expect(answers.map((a) => a.done)).toEqual([true, true]);
     expect(committed("SELECT COUNT(*) FROM submissions WHERE state = 'complete'")).toBe(1);
@@ -168,7 +168,7 @@ describe('two requests of one item in one group behave as two transactions in tu
   test('the last part and its repeat: both find the item whole; of two completions in one group the second is refused as completed', async () => {
     const secret = newSecret();
     await sends(blobs).fold(request(secret, 2, 1));
-    const repo = sends(together(2));
+    const repo = sends(together(4));
     const answers = await Promise.all([repo.fold(request(secret, 2, 2, { tag: 'x' })), repo.fold(request(secret, 2, 2, { tag: 'y' }))]);
     expect(answers.map((a) => a.whole)).toEqual([true, true]);
     expect(await stored()).toEqual(rowBlobs());
@@ -212,5 +212,37 @@ describe('two requests of one item in one group behave as two transactions in tu
     expect(committed('SELECT desk_id FROM sources WHERE id = ?', sourceId)).toBe(desk);
     expect(committed('SELECT COUNT(*) FROM submissions')).toBe(0);
     expect(await stored()).toEqual([]);
+  });
+});
+
+describe('review findings', () => {
+  test('a manifest write that fails leaves no file of the part written beside it', async () => {
+    let puts = 0;
+    const failing: BlobStore = {
+      ...blobs,
+      async put(data) {
+        if (++puts === 2) throw new Error('disk full');
+        return blobs.put(data);
+      },
+    };
+    const settled = await Promise.allSettled([sends(failing).fold(request(newSecret(), 1, 1))]);
+    expect(settled[0]!.status).toBe('rejected');
+    expect(committed('SELECT COUNT(*) FROM submissions')).toBe(0);
+    expect(await stored()).toEqual([]);
+  });
+
+  test('an item completed before the group runs: an unknown login makes no source and is refused; its owner is answered', async () => {
+    const secret = newSecret();
+    const repo = sends(blobs);
+    expect((await repo.fold(request(secret, 1, 1))).done).toBe(true);
+    const register = (loginSecret: string, privateKey: string): Sender => ({ register: { loginSecret, ...SOURCE_KEY, privateKey }, deskId: null });
+    const sourcesBefore = committed('SELECT COUNT(*) FROM sources');
+    for (const stranger of [register('c'.repeat(64), 'k'), register('a'.repeat(64), 'other key')]) {
+      await expect(repo.fold(request(secret, 1, 1, { sender: stranger, tag: 'late' }))).rejects.toBeInstanceOf(ConflictError);
+    }
+    expect(committed('SELECT COUNT(*) FROM sources')).toBe(sourcesBefore);
+    const again = await repo.fold(request(secret, 1, 1, { sender: register('a'.repeat(64), 'k'), tag: 'again' }));
+    expect(again).toMatchObject({ sourceId, done: true, already: true });
+    expect(await stored()).toEqual(rowBlobs());
   });
 });
