@@ -8,13 +8,15 @@ import { SESSION_KEY_BYTES, wrapSessionKey } from '../../common/envelope/session
 import type { SealAnswer, SealJob } from './seal-worker.ts';
 
 export const SEAL_WORKER_URL = '/static/js/seal-worker.js';
-// resistFingerprinting (Tor Browser) reports a fixed number of cores, not the machine's (Firefox ESR
-// with it said 4 on the 2-core test machine); more than 4 workers would only hold more parts at once.
-const MAX_WORKERS = 4;
+// Two: resistFingerprinting (Tor Browser) reports a fixed number of cores, not the machine's (Firefox
+// ESR with it said 4 on the 2-core test machine), and each worker more holds one more part at once:
+// with four, Firefox at Safer peaked 170 MiB higher for 256 MiB than for 64 MiB (memory must not
+// follow the file), for no gain on two cores.
+const WORKERS = 2;
 // Over a slow Tor circuit the worker's script is one more small download.
 const START_TIMEOUT_MS = 30_000;
 
-const workerCount = () => Math.min(MAX_WORKERS, Math.max(2, navigator.hardwareConcurrency || 2));
+const workerCount = () => WORKERS;
 
 type Pending = { resolve(sealed: Uint8Array): void; reject(error: Error): void; worker: Worker };
 
