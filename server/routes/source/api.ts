@@ -3,6 +3,7 @@ import { assertAddressedTo, WrongRecipientsError } from '../../../common/envelop
 import { concurrencyLimit } from '../../http/limits.ts';
 import { assertStillAddressed } from '../../recipients.ts';
 import { arrivedWhole } from './arrived-whole.ts';
+import { SECRET } from './send-head.ts';
 import { deskOfSource, NOT_OPEN, offeredDesks, openToNewSources, type Recipients } from '../../sources/desks.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { sourceOf } from './conversation.ts';
@@ -28,8 +29,6 @@ export { NOT_OPEN } from '../../sources/desks.ts';
 // away to retry.
 const MAX_UPLOADS = 32;
 const WAITING = { maxWaiting: 128, waitMs: 10_000 };
-// The secret a source's page makes for each upload: 256 random bits, hex. The server keeps its hash.
-const SECRET = /^[0-9a-f]{64}$/;
 export const SECRET_HEADER = 'x-upload-secret';
 
 /** The upload a request names; a missing or malformed secret is looked up like a wrong one (no shortcut to time). */

@@ -12,7 +12,8 @@ export const HEAD_MAX = 32 * 1024;
 /** Items of one send opened by its first request; the same bound as a person choosing files in one go would need. */
 export const MAX_RESERVE = 64;
 const LENGTHS = /^(\d{1,6}),(\d{1,10}),(\d{1,10})$/;
-const SECRET = /^[0-9a-f]{64}$/;
+/** The secret a source's page makes for each upload: 256 random bits, hex (the server keeps its hash). Every upload route checks it with this. */
+export const SECRET = /^[0-9a-f]{64}$/;
 
 export type SendLengths = { head: number; part: number; manifest: number; total: number };
 export type Registration = { login: string; publicKey: string; privateKey: string; desk?: unknown };

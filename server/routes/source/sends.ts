@@ -16,7 +16,7 @@ import type { Config } from '../../config.ts';
 import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
 import type { Fold, Sender, SendState } from '../../store/sends.ts';
 import type { SourceGates } from './conversation.ts';
-import { sendHead, sendLengths, sendPart, type SendHead } from './send-head.ts';
+import { SECRET, sendHead, sendLengths, sendPart, type SendHead } from './send-head.ts';
 import { slowly } from './conversation.ts';
 
 export type SendsDeps = {
@@ -32,7 +32,6 @@ export type SendsDeps = {
   manifestLimit: () => number;
 };
 
-const SECRET = /^[0-9a-f]{64}$/;
 const secretOf = (req: Request): string => {
   const secret = req.get('x-upload-secret') ?? '';
   if (!SECRET.test(secret)) throw new HttpError(404, said('error.noSubmission'));
