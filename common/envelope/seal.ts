@@ -94,13 +94,21 @@ export class SubmissionSealer {
     for (const part of this.sealEndEach(tail)) yield await part;
   }
 
-  /** sealEnd's parts as they start (each when asked for, so only those asked for are held), for sealFile to run side by side. */
-  *sealEndEach(tail: Uint8Array): Generator<Promise<Uint8Array>> {
+  /**
+   * sealEnd's parts as they start (each when asked for, so only those asked for are held), for
+   * sealFile to run side by side. The file ends at the call, not at the first part asked for: the
+   * manifest may then be sealed as soon as the last part is out, even when no part follows.
+   */
+  sealEndEach(tail: Uint8Array): Generator<Promise<Uint8Array>> {
     if (this.ended) throw new EnvelopeError('The file has already ended.');
     if (tail.length >= this.partSize) throw new EnvelopeError('The last bytes must be fewer than the part size.');
     this.ended = true;
     this.whole?.update(tail);
     this.size += tail.length;
+    return this.tailParts(tail);
+  }
+
+  private *tailParts(tail: Uint8Array): Generator<Promise<Uint8Array>> {
     const end = paddedSize(this.size);
     let tailLeft: Uint8Array | null = tail;
     for (let at = this.parts.length * this.partSize; at < end; at += this.partSize) {
@@ -173,9 +181,13 @@ export async function* sealFile(sealer: SubmissionSealer, size: number, read: (s
   const full = Math.floor(size / sealer.partSize);
   for (let n = 0; n < full; n++) {
     start(sealer.sealPart(await read(n * sealer.partSize, (n + 1) * sealer.partSize)));
-    if (sealing.length >= sealer.parallel) yield await sealing.shift()!;
+    // The last full part waits until the file has ended: it may be the last part of all (a size
+    // that fills its size class), and the page seals the manifest as soon as it has the last part.
+    if (n < full - 1 && sealing.length >= sealer.parallel) yield await sealing.shift()!;
   }
-  for (const part of sealer.sealEndEach(await read(full * sealer.partSize, size))) {
+  const tail = sealer.sealEndEach(await read(full * sealer.partSize, size));
+  if (full > 0 && sealing.length >= sealer.parallel) yield await sealing.shift()!;
+  for (const part of tail) {
     start(part);
     if (sealing.length >= sealer.parallel) yield await sealing.shift()!;
   }

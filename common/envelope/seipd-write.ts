@@ -17,6 +17,8 @@ const MDC_HEADER = [0xd3, 0x14];
 const SHA1_BYTES = 20;
 const SEIPD_VERSION = 1;
 const KEY_BYTES = 32;
+/** How much is encrypted per WebCrypto call (whole blocks); exported for the tests that cross it. */
+export const CHUNK_BYTES = 1024 * 1024;
 
 /** A new-format packet header with the length in the fewest octets (RFC 4880 4.2.2), as openpgp.js writes a packet it holds whole. */
 export function newPacketHeader(tag: number, length: number): Uint8Array {
@@ -26,28 +28,17 @@ export function newPacketHeader(tag: number, length: number): Uint8Array {
   return Uint8Array.of(0xc0 | tag, 0xff, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff);
 }
 
-/** The plaintext CFB encrypts, in one buffer at offset 0 (so 4-byte views fit): prefix, literal packet, MDC packet. */
-async function cfbPlaintext(data: Uint8Array, random: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
-  const literalHeader = newPacketHeader(TAG.literal, LITERAL_FIELDS.length + data.length);
-  const length = PREFIX_BYTES + literalHeader.length + LITERAL_FIELDS.length + data.length + MDC_HEADER.length + SHA1_BYTES;
-  const plain = new Uint8Array(length);
+/** Writes into `body` (the SEIPD packet's body, still to be encrypted) the prefix, the literal packet holding `data`, and the MDC packet. */
+async function writePlaintext(body: Uint8Array<ArrayBuffer>, data: Uint8Array, random: Uint8Array, literalHeader: Uint8Array): Promise<void> {
   // The prefix repeats its last two bytes: a quick check a reader makes that the key is right.
-  plain.set(random, 0);
-  plain.set(random.subarray(BLOCK - 2), BLOCK);
+  body.set(random, 0);
+  body.set(random.subarray(BLOCK - 2), BLOCK);
   let at = PREFIX_BYTES;
   for (const piece of [literalHeader, LITERAL_FIELDS, data, MDC_HEADER]) {
-    plain.set(piece, at);
+    body.set(piece, at);
     at += piece.length;
   }
-  let sha1: ArrayBuffer;
-  try {
-    sha1 = await crypto.subtle.digest('SHA-1', plain.subarray(0, at));
-  } catch (error) {
-    plain.fill(0); // the part's plaintext, copied in above
-    throw error;
-  }
-  plain.set(new Uint8Array(sha1), at);
-  return plain;
+  body.set(new Uint8Array(await crypto.subtle.digest('SHA-1', body.subarray(0, at))), at);
 }
 
 /**
@@ -55,16 +46,32 @@ async function cfbPlaintext(data: Uint8Array, random: Uint8Array): Promise<Uint8
  * keystream is O_0 = E(IV), then O_i = E(C_i); CBC-encrypting the plaintext with IV = O_0 yields
  * exactly O_1…O_n (its first block is E(P_1 ⊕ O_0) = E(C_1), and so on), so C_i = P_i ⊕ O_{i-1}.
  * CBC's padding block is never used, and a short last block is just the XOR of its bytes.
+ * CHUNK_BYTES at a time, each CBC call chained to the last by its IV (the previous chunk's last
+ * output block): a worker then holds one chunk of WebCrypto output, not a part's worth, and makes
+ * a third of the garbage it did (a Firefox worker at "Safer" collects it late: memory followed the file).
  */
-async function cfbEncryptInPlace(plain: Uint8Array<ArrayBuffer>, key: CryptoKey): Promise<void> {
+async function cfbEncryptInPlace(body: Uint8Array<ArrayBuffer>, key: CryptoKey): Promise<void> {
   const zero = new Uint8Array(BLOCK);
-  const first = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: zero }, key, zero), 0, BLOCK);
-  const chained = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: first }, key, plain));
-  xorBlock(plain, 0, first);
-  const words = (plain.length - BLOCK) >>> 2;
-  xorWords(new Int32Array(plain.buffer, plain.byteOffset + BLOCK, words), new Int32Array(chained.buffer, chained.byteOffset, words));
-  for (let i = BLOCK + words * 4; i < plain.length; i++) plain[i] = plain[i]! ^ chained[i - BLOCK]!;
-  chained.fill(0);
+  let iv = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: zero }, key, zero), 0, BLOCK);
+  // Aligned at 0, so that 4-byte views fit wherever the body sits in its packet.
+  const scratch = new Uint8Array(Math.min(CHUNK_BYTES, body.length));
+  try {
+    for (let at = 0; at < body.length; at += CHUNK_BYTES) {
+      const piece = scratch.subarray(0, Math.min(CHUNK_BYTES, body.length - at));
+      piece.set(body.subarray(at, at + piece.length));
+      const chained = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv }, key, piece));
+      xorBlock(piece, 0, iv);
+      const words = Math.max(0, piece.length - BLOCK) >>> 2;
+      xorWords(new Int32Array(scratch.buffer, BLOCK, words), new Int32Array(chained.buffer, 0, words));
+      for (let i = BLOCK + words * 4; i < piece.length; i++) piece[i] = piece[i]! ^ chained[i - BLOCK]!;
+      body.set(piece, at);
+      // Every chunk but the last is whole blocks: its last output block chains the next.
+      iv = chained.slice(piece.length - BLOCK, piece.length);
+      chained.fill(0);
+    }
+  } finally {
+    scratch.fill(0);
+  }
 }
 
 /**
@@ -101,18 +108,21 @@ export async function sealBulk(data: Uint8Array, secrets: BulkSecrets, lead: Uin
   if (sessionKey.length !== KEY_BYTES || random.length !== BLOCK) throw new RangeError('An AES-256 key is 32 bytes and its prefix 16.');
   if (!(data instanceof Uint8Array) || !(lead instanceof Uint8Array)) throw new TypeError('The data and the lead are bytes.');
   const key = await crypto.subtle.importKey('raw', sessionKey as Uint8Array<ArrayBuffer>, 'AES-CBC', false, ['encrypt']);
-  const body = await cfbPlaintext(data, random);
-  try {
-    await cfbEncryptInPlace(body, key);
-  } catch (error) {
-    body.fill(0); // still the plaintext
-    throw error;
-  }
-  const header = newPacketHeader(TAG.seipd, 1 + body.length);
-  const out = new Uint8Array(lead.length + header.length + 1 + body.length);
+  const literalHeader = newPacketHeader(TAG.literal, LITERAL_FIELDS.length + data.length);
+  const bodyLength = PREFIX_BYTES + literalHeader.length + LITERAL_FIELDS.length + data.length + MDC_HEADER.length + SHA1_BYTES;
+  const header = newPacketHeader(TAG.seipd, 1 + bodyLength);
+  // The plaintext is written, and encrypted in place, where the packet's body goes: no second copy of the part.
+  const out = new Uint8Array(lead.length + header.length + 1 + bodyLength);
   out.set(lead, 0);
   out.set(header, lead.length);
   out[lead.length + header.length] = SEIPD_VERSION;
-  out.set(body, lead.length + header.length + 1);
+  const body = out.subarray(lead.length + header.length + 1);
+  try {
+    await writePlaintext(body, data, random, literalHeader);
+    await cfbEncryptInPlace(body, key);
+  } catch (error) {
+    body.fill(0); // the plaintext, or some of it
+    throw error;
+  }
   return out;
 }

@@ -4,9 +4,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DEFAULT_PART_SIZE, readJournalistKey, readObjectHeaders, sealFile, SubmissionSealer, type PartEncrypter, type PublicKey } from '../../../common/envelope/index.ts';
+import { DEFAULT_PART_SIZE, paddedSize, partCountFor, readJournalistKey, readObjectHeaders, sealFile, SubmissionSealer, type PartEncrypter, type PublicKey } from '../../../common/envelope/index.ts';
 import { wrapSessionKey } from '../../../common/envelope/session-key.ts';
-import { newPacketHeader, sealBulk } from '../../../common/envelope/seipd-write.ts';
+import { CHUNK_BYTES, newPacketHeader, sealBulk } from '../../../common/envelope/seipd-write.ts';
 import { packetHeader, seipdPacket } from '../../../server/nojs/seipd.ts';
 import { makeGpgHome, type GpgHome } from '../../helpers/gpg.ts';
 import { makeSqKey, type SqKey } from '../../helpers/sequoia.ts';
@@ -29,7 +29,10 @@ afterAll(async () => {
 
 const secrets = () => ({ sessionKey: randomBytes(32), random: randomBytes(16) });
 // Where a length field grows an octet (literal body 6 + n, SEIPD body 47 + its header + n), blocks, and a whole part.
-const SIZES = [0, 1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 142, 143, 144, 185, 186, 187, 8333, 8334, 8335, 8377, 8378, 8379, 65_537, DEFAULT_PART_SIZE, DEFAULT_PART_SIZE - 1];
+// The body is 18 + 6 (literal header) + 6 + n + 22 bytes past 8378: around one and two WebCrypto chunks it ends
+// exactly on a chunk, a byte short or over, and a last chunk shorter than a block.
+const AROUND_CHUNKS = [CHUNK_BYTES, 2 * CHUNK_BYTES].flatMap((c) => [-17, -16, -1, 0, 1, 15, 16, 17].map((d) => c - 52 + d));
+const SIZES = [0, 1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 142, 143, 144, 185, 186, 187, 8333, 8334, 8335, 8377, 8378, 8379, 65_537, ...AROUND_CHUNKS, DEFAULT_PART_SIZE, DEFAULT_PART_SIZE - 1];
 
 /** openpgp.js's object under a session key we chose; its random prefix read back from the first block. */
 async function openpgpObject(data: Uint8Array, sessionKey: Uint8Array) {
@@ -56,7 +59,7 @@ describe('sealBulk', () => {
 
   test('random sizes, keys and prefixes: the same bytes as the native writer; data and secrets are left as given', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.constantFrom(...SIZES), fc.integer({ min: 0, max: 300_000 })), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), async (size, sessionKey, random) => {
+      fc.asyncProperty(fc.oneof(fc.constantFrom(...SIZES), fc.integer({ min: 0, max: 3 * CHUNK_BYTES })), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), async (size, sessionKey, random) => {
         const data = randomBytes(size);
         const copy = Buffer.from(data);
         const ours = await sealBulk(data, { sessionKey, random });
@@ -125,6 +128,32 @@ describe('sealFile with an encrypter that seals parts side by side', () => {
       out.push(await gpg.decrypt(partFile));
     }
     expect(Buffer.concat(out).subarray(0, file.length).equals(file)).toBe(true);
+  }, 60_000);
+
+  // The page seals the manifest the moment the last part comes out, before sealFile returns (it
+  // goes with that part). A size that fills its size class exactly, a whole number of parts, once
+  // gave its last part before the file had ended: a 4 MiB file (one part, sealed on the page) failed.
+  test.each([
+    ['one 4 MiB part on the page', DEFAULT_PART_SIZE, DEFAULT_PART_SIZE, 0],
+    ['16 full parts, one at a time', 1 << 20, 65_536, 1],
+    ['16 full parts, three at a time', 1 << 20, 65_536, 3],
+    ['one part and a tail', 65_536 + 100, 65_536, 1],
+  ])('%s: the manifest is sealed as soon as the last part is out', async (_, size, partSize, parallel) => {
+    expect(paddedSize(size) === size || size % partSize !== 0).toBe(true);
+    const file = randomBytes(size);
+    const encrypt = parallel > 0 ? sideBySide(parallel).encrypt : undefined;
+    const sealer = new SubmissionSealer({ submission: 'ab'.repeat(16), name: 'ledger.pdf', type: 'application/pdf', recipients, partSize, encrypt });
+    const count = partCountFor(size, partSize);
+    let n = 0;
+    let manifest: Uint8Array | null = null;
+    for await (const part of sealFile(sealer, size, async (s, e) => file.slice(s, e))) {
+      expect(part.length).toBeGreaterThan(0);
+      if (++n === count) manifest = await sealer.sealManifest();
+    }
+    expect(n).toBe(count);
+    const manifestFile = path.join(gpg.home, 'early-manifest.pgp');
+    await writeFile(manifestFile, manifest!);
+    expect(JSON.parse((await gpg.decrypt(manifestFile)).toString().trimEnd())).toMatchObject({ size, partCount: count });
   }, 60_000);
 
   test('a part that fails fails the file, with no unhandled rejection from the parts still in flight', async () => {
