@@ -76,10 +76,12 @@ export function deskRepo(db: Db, journalists: JournalistRepo, audit: AuditRepo) 
       db.transaction(() => {
         const desk = repo.byId(id);
         if (db.prepare('SELECT 1 FROM sources WHERE desk_id = ? LIMIT 1').get(id)) throw new ConflictError(said('store.desk.notEmpty', { name: desk.name }));
-        // Changes waiting for a second administrator that name this desk would name nothing.
-        db.prepare("DELETE FROM pending_changes WHERE kind IN ('member', 'move') AND coalesce(json_extract(payload, '$.deskId'), json_extract(payload, '$.toDeskId')) = ?").run(id);
+        // Changes waiting for a second administrator that name this desk would name nothing: dropped
+        // and counted as changes.dropStale does (one system entry, after the removal that caused it).
+        const dropped = db.prepare("DELETE FROM pending_changes WHERE kind IN ('member', 'move') AND json_valid(payload) AND coalesce(json_extract(payload, '$.deskId'), json_extract(payload, '$.toDeskId')) = ?").run(id).changes;
         db.prepare('DELETE FROM desks WHERE id = ?').run(id);
         audit.append({ actor, action: 'desk.remove', detail: { desk: desk.name } });
+        if (dropped) audit.append({ actor: 'system', action: 'change.cleanup', detail: { changes: dropped } });
       }).immediate();
     },
     setTexts(id: number, texts: DeskTexts, actor: AuditActor): void {

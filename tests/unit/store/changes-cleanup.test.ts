@@ -5,10 +5,12 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { openStore, type Journalist, type Store } from '../../../server/store/index.ts';
 import { addJournalist, keyFields } from '../../helpers/journalists.ts';
+import { newSource } from '../../helpers/sources.ts';
 
 // changes.pending() is a read: a change naming what no longer exists is left out of it, not deleted
 // there. dropStale() deletes such changes, with one audit entry by the system that counts them
-// (start-up and the Changes page call it). pendingOf(kind) reads one kind only.
+// (start-up and the Changes page call it). Removing a desk drops the changes naming it and counts
+// them the same way, in its own transaction. pendingOf(kind) reads one kind only.
 
 let dir: string;
 let store: Store;
@@ -71,4 +73,29 @@ test('pendingOf(kind) gives the changes of that kind only, payloads typed by kin
   expect(store.changes.pendingOf('member').map((c) => [c.id, c.payload.deskId])).toEqual([[member.id, desk.id]]);
   expect(store.changes.pendingOf('key').map((c) => [c.id, c.payload.journalistId, c.added])).toEqual([[key.id, jo.id, [next.fingerprint]]]);
   expect(store.changes.pendingOf('move')).toEqual([]);
+});
+
+test('removing a desk drops the pending changes naming it, counted in one change.cleanup entry of its own transaction', async () => {
+  const [news, other, spare] = ['news', 'other', 'spare'].map((name) => store.desks.create(name, {}, 'cli'));
+  const jo = await addJournalist(store, 'jo');
+  await store.changes.request('member', { deskId: news!.id, journalistId: jo.id }, ada.id);
+  await store.changes.request('move', { sourceId: newSource(store).id, toDeskId: news!.id, objects: [] }, ada.id);
+  const kept = (await store.changes.request('member', { deskId: other!.id, journalistId: jo.id }, ada.id)) as { id: number };
+  store.desks.remove(news!.id, { username: 'ada' });
+  expect(rowCount()).toBe(1); // deleted, not only left out of pending()
+  expect(store.changes.pending().map((c) => c.id)).toEqual([kept.id]);
+  expect(store.audit.latest(2).reverse()).toMatchObject([
+    { actor: 'journalist:ada', action: 'desk.remove', detail: { desk: 'news' } },
+    { actor: 'system', action: 'change.cleanup', detail: { changes: 2 } },
+  ]);
+  store.desks.remove(spare!.id, 'cli'); // nothing pending named it: nothing counted
+  expect(cleanups()).toHaveLength(1);
+  // The entry cannot be lost alone: refused by the database, it takes the desk's removal with it.
+  const db = new Database(path.join(dir, 'sealdrop.sqlite'));
+  db.exec("CREATE TRIGGER refuse_cleanup BEFORE INSERT ON audit_log WHEN NEW.action = 'change.cleanup' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  db.close();
+  expect(() => store.desks.remove(other!.id, 'cli')).toThrow(/refused/);
+  expect(store.desks.get('other').id).toBe(other!.id);
+  expect(store.changes.pending().map((c) => c.id)).toEqual([kept.id]);
+  expect(store.audit.latest(1)[0]).toMatchObject({ action: 'desk.remove', detail: { desk: 'spare' } });
 });
