@@ -60,33 +60,35 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
     return { state: 'pending', id, sourceId: row.source_id, partCount: row.part_count, parts, manifest: row.manifest_blob !== null };
   };
 
-  /** The source: known, or registered now; the same login secret with the same key is the same source (a repeated registration). */
-  const sourceOf = (sender: Sender): string => {
-    if ('sourceId' in sender) return sender.sourceId;
+  /**
+   * The source registered with this login secret and this private key (a repeated registration is the same
+   * source): its id; null when no source has the login; the refusal of any unusable codename when one has it
+   * with another key. Every path that may take a registration twice asks this (the folded route, its commit
+   * group, POST /api/sources).
+   */
+  const sameSource = (loginSecret: string, privateKey: string): string | null => {
+    let existing: { id: string; privateKey: string };
     try {
-      const existing = sources.byLogin(sender.register.loginSecret);
-      if (existing.privateKey !== sender.register.privateKey) throw new ConflictError(said('store.codenameUnusable'));
-      return existing.id;
+      existing = sources.byLogin(loginSecret);
     } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      return sources.create(sender.register, { deskId: sender.deskId }).id;
+      if (error instanceof NotFoundError) return null;
+      throw error;
     }
+    if (existing.privateKey !== privateKey) throw new ConflictError(said('store.codenameUnusable'));
+    return existing.id;
   };
 
+  /** The source: known, or registered now (a repeated registration is its first one's source). */
+  const sourceOf = (sender: Sender): string =>
+    'sourceId' in sender ? sender.sourceId : (sameSource(sender.register.loginSecret, sender.register.privateKey) ?? sources.create(sender.register, { deskId: sender.deskId }).id);
+
   /**
-   * A repeat of an item already complete (it may have completed since the route looked): a
-   * registration is answered only when it names the item's own source (same login, same key), with
-   * the same refusal as any unusable codename otherwise; nothing is created for it.
+   * A repeat of an item already complete: a registration is answered only when it names the item's own source
+   * (same login, same key), with the same refusal as any unusable codename otherwise; nothing is created for it.
+   * The route asks before anything is written; the commit group asks again (it may have completed since).
    */
-  const ownerOf = (sender: Sender, owner: string): string => {
-    if ('sourceId' in sender) return owner;
-    let existing: { id: string; privateKey: string } | null = null;
-    try {
-      existing = sources.byLogin(sender.register.loginSecret);
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-    if (existing?.id !== owner || existing.privateKey !== sender.register.privateKey) throw new ConflictError(said('store.codenameUnusable'));
+  const ownerOf = (register: { loginSecret: string; privateKey: string } | null, owner: string): string => {
+    if (register && sameSource(register.loginSecret, register.privateKey) !== owner) throw new ConflictError(said('store.codenameUnusable'));
     return owner;
   };
 
@@ -140,6 +142,8 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
 
   return {
     state,
+    sameSource,
+    ownerOf,
     /** Stores what a folded request carries. Objects are written first; if a write or the transaction refuses, they are deleted and nothing is kept. */
     async fold(f: Fold): Promise<Folded> {
       const id = sendIdOf(f.secret);
@@ -150,7 +154,7 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
         out = await group.run(() => {
           // Complete already (a repeat, or another request completed it since the route looked): nothing is created or recorded.
           const done = rowOf(f.secret);
-          if (done?.state === 'complete') return { folded: { id, sourceId: ownerOf(f.sender, done.source_id), whole: true, done: true, already: true }, replaced: [partBlob, manifestBlob].filter((b) => b !== null) };
+          if (done?.state === 'complete') return { folded: { id, sourceId: ownerOf('register' in f.sender ? f.sender.register : null, done.source_id), whole: true, done: true, already: true }, replaced: [partBlob, manifestBlob].filter((b) => b !== null) };
           const sourceId = sourceOf(f.sender);
           for (const item of [{ secret: f.secret, parts: f.parts }, ...f.reserve]) if (rowOf(item.secret)?.state !== 'complete') open(sourceId, item.secret, item.parts);
           const replaced = record(id, f, partBlob, manifestBlob);

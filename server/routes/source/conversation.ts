@@ -156,8 +156,8 @@ async function registerOrRetry(store: Store, keys: SourceKeys, deskId: number | 
     return await registerSource(store, keys, { deskId });
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
-    const existing = store.sources.byLogin(keys.loginSecret);
-    if (existing.privateKey !== keys.privateKey) throw error;
-    return existing.id;
+    const same = store.sends.sameSource(keys.loginSecret, keys.privateKey);
+    if (same === null) throw error;
+    return same;
   }
 }

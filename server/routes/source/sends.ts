@@ -13,7 +13,7 @@ import { said } from '../../i18n/said.ts';
 import { assertStillAddressed, KEYS_CHANGED, type RecipientSet } from '../../recipients.ts';
 import { chosenDesk, deskOfSource, NOT_OPEN, offeredDesks, type Recipients } from '../../sources/desks.ts';
 import type { Config } from '../../config.ts';
-import { ConflictError, NotFoundError, type Store } from '../../store/index.ts';
+import { ConflictError, type Store } from '../../store/index.ts';
 import type { Fold, Sender, SendState } from '../../store/sends.ts';
 import type { SourceGates } from './conversation.ts';
 import { SECRET, sendHead, sendLengths, sendPart, type SendHead } from './send-head.ts';
@@ -84,17 +84,6 @@ async function completeStored(d: SendsDeps, secret: string, id: string, desk: nu
   }
 }
 
-/** The source a repeated registration names, if it is the one that sent the completed item; null for any other login. */
-function ownerOf(d: SendsDeps, register: NonNullable<SendHead['register']>, owner: string): string | null {
-  try {
-    const source = d.store.sources.byLogin(register.login);
-    return source.id === owner && source.privateKey === register.privateKey ? source.id : null;
-  } catch (error) {
-    if (error instanceof NotFoundError) return null;
-    throw error;
-  }
-}
-
 /**
  * A repeat of a send that completed (its answer was lost): "done", and a registration in it logs in again the
  * source that sent the item, and no other; any other login gets one refusal after the login route's delay, so
@@ -102,12 +91,13 @@ function ownerOf(d: SendsDeps, register: NonNullable<SendHead['register']>, owne
  */
 async function repeated(d: SendsDeps, req: Request, res: Response, head: SendHead, owner: string): Promise<void> {
   if (!head.register) return void res.json({ done: true });
-  const sourceId = ownerOf(d, head.register, owner);
-  if (sourceId === null) {
-    await slowly(req);
-    throw new HttpError(409, said('store.codenameUnusable'));
+  try {
+    d.store.sends.ownerOf({ loginSecret: head.register.login, privateKey: head.register.privateKey }, owner);
+  } catch (error) {
+    if (error instanceof ConflictError) await slowly(req);
+    throw error;
   }
-  res.json({ done: true, sourceToken: d.sessions.create(sourceId).token });
+  res.json({ done: true, sourceToken: d.sessions.create(owner).token });
 }
 
 async function fold(d: SendsDeps, req: Request, res: Response): Promise<void> {
