@@ -121,3 +121,26 @@ test('keys that change while the page is open: the page fetches the new ones and
   }
   expect(readable).toEqual(['Sent while the newsroom added a colleague.']);
 });
+
+// A file that fills its size class in whole parts: the last part is the last of all, and the page
+// seals the manifest as soon as it is out. One of exactly 4 MiB (one part, sealed on the page) was
+// "not sent" while the manifest was sealed before the file had ended (common/envelope/seal.ts, 0f79de7).
+test('files of exactly 4 MiB and 8 MiB (whole parts, no padding) are sent and open to the same bytes', async () => {
+  const sizes = [4 * 1024 * 1024, 8 * 1024 * 1024];
+  const files = sizes.map((size) => ({ name: `whole-${size}-${randomBytes(4).toString('hex')}.bin`, data: randomBytes(size) }));
+  for (const f of files) await writeFile(path.join(workDir, f.name), f.data);
+  const page = await browser.context.newPage();
+  await page.goto(instance.sourceUrl);
+  await page.waitForSelector('#path-js', { state: 'visible' });
+  await page.setInputFiles('#files', files.map((f) => path.join(workDir, f.name)));
+  await sendAndConfirm(page);
+  await page.waitForSelector('#done:not([hidden]), #failed:not([hidden])', { timeout: 110_000 });
+  expect(await page.isVisible('#failed'), (await page.textContent('#progress')) ?? '').toBe(false);
+  const { out, opened } = await exportAndOpen(instance.store, journalistKey.privateKey);
+  for (const [i, f] of files.entries()) {
+    const doc = opened.find((o) => o.manifest.name === f.name);
+    expect(doc?.manifest.partCount).toBe(i + 1);
+    expect(doc?.plaintext.equals(f.data)).toBe(true);
+  }
+  await removeDir(out);
+}, 120_000);
