@@ -74,6 +74,22 @@ export async function assertStillAddressed(store: Store, id: string, current: ()
   return checked;
 }
 
+/**
+ * Completes a submission whose objects are all stored if each is still addressed to exactly the desk's current
+ * keys (assertStillAddressed), through `complete` with the fingerprints of the keys checked. One that no longer
+ * is is discarded: nobody can use it any more, and the page encrypts the item again for the current keys.
+ */
+export async function completeAddressed(store: Store, id: string, current: () => Promise<RecipientSet>, sourceKeyId: string | null, complete: (fingerprints: string[]) => void | Promise<void>): Promise<void> {
+  let checked: RecipientSet;
+  try {
+    checked = await assertStillAddressed(store, id, current, sourceKeyId);
+  } catch (error) {
+    if (error instanceof WrongRecipientsError) await store.submissions.discard(id);
+    throw error;
+  }
+  await complete(checked.keys.map((k) => k.fingerprint));
+}
+
 /** The key IDs an object is addressed to; none when it holds more PKESKs than `expected`. */
 async function objectRecipients(store: Store, blob: string, expected: number): Promise<string[]> {
   let prefix: Uint8Array;
@@ -93,7 +109,7 @@ async function objectRecipients(store: Store, blob: string, expected: number): P
   }
 }
 
-/** For the no-JS path, which encrypted to `used` as the bytes arrived. */
+/** For the no-JS path, which encrypted to `used` as the bytes arrived, and a folded one-part item once its objects are on disk. */
 export function assertSameKeys(now: readonly string[], used: readonly string[]): void {
   if (!addressedToExactly(now, used)) throw new WrongRecipientsError(KEYS_CHANGED);
 }

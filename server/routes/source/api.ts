@@ -1,7 +1,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
-import { assertAddressedTo, WrongRecipientsError } from '../../../common/envelope/index.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
-import { assertStillAddressed } from '../../recipients.ts';
+import { completeAddressed } from '../../recipients.ts';
+import { checkObjects } from './addressed.ts';
 import { arrivedWhole } from './arrived-whole.ts';
 import { SECRET } from './send-head.ts';
 import { deskOfSource, NOT_OPEN, offeredDesks, openToNewSources, type Recipients } from '../../sources/desks.ts';
@@ -51,33 +51,10 @@ export function sourceApi({ config, store, recipients, sessions, gates, arrived 
   };
 
   // The keys a pending upload's objects must be addressed to: its source's desk's (or everyone's).
-  const keysFor = (submissionId: string) => () => recipients(store.desks.deskOfUpload(submissionId));
+  const keysFor = (submissionId: string) => recipients(store.desks.deskOfUpload(submissionId));
 
   /** The source's own key ID: a manifest may be sealed to it as well as to the desk's keys (the source's page shows the names). */
   const sourceKeyOf = (submissionId: string): string | null => store.sources.get(store.submissions.sourceOfPending(submissionId)).recipientKeyId ?? null;
-
-  /** Refuses an object unless it is addressed to exactly the current keys of its source's desk (the server never decrypts). */
-  const checkObject = async (submissionId: string, data: Uint8Array, alsoTo: string[] = []): Promise<void> => {
-    const { keyIds } = await keysFor(submissionId)();
-    if (keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
-    await assertAddressedTo(data, [...keyIds, ...alsoTo]);
-  };
-
-  /**
-   * A manifest: exactly the desk's keys and the source's own key (what the page seals since issue 25,
-   * so that the source's conversation shows each name), or exactly the desk's keys (a page loaded
-   * before that, still open: its sends must not fail; those items show no name). No other key.
-   */
-  const checkManifest = async (submissionId: string, data: Uint8Array): Promise<void> => {
-    const own = sourceKeyOf(submissionId);
-    if (own === null) return checkObject(submissionId, data); // a source made before codenames has no key of its own
-    try {
-      await checkObject(submissionId, data, [own]);
-    } catch (error) {
-      if (!(error instanceof WrongRecipientsError)) throw error;
-      await checkObject(submissionId, data);
-    }
-  };
 
   // A source with a codename gets its own desk's keys; a new one, the desks it may choose from
   // (two or more), or the keys of the one desk or of the whole newsroom, as before desks.
@@ -121,7 +98,7 @@ export function sourceApi({ config, store, recipients, sessions, gates, arrived 
     const id = submissionIdParam(req);
     const n = partNumberParam(req);
     const data = bodyBytes(req);
-    await checkObject(id, data);
+    await checkObjects(await keysFor(id), { part: data });
     await store.submissions.putPart(id, n, data);
     res.status(204).end();
   });
@@ -129,7 +106,8 @@ export function sourceApi({ config, store, recipients, sessions, gates, arrived 
   router.put('/submissions/:id/manifest', holder, uploads, continuing, rawBody(manifestLimit), async (req, res) => {
     const id = submissionIdParam(req);
     const data = bodyBytes(req);
-    await checkManifest(id, data);
+    const ownKey = sourceKeyOf(id);
+    await checkObjects(await keysFor(id), { manifest: data, ownKey });
     await store.submissions.putManifest(id, data);
     res.status(204).end();
   });
@@ -139,15 +117,8 @@ export function sourceApi({ config, store, recipients, sessions, gates, arrived 
     const id = submissionIdParam(req);
     store.submissions.assertArrived(id); // its refusals first, as before (a repeated complete: 409)
     const desk = store.desks.deskOfUpload(id); // the keys checked are this desk's: completing refuses if the conversation moved since
-    let checked;
-    try {
-      checked = await assertStillAddressed(store, id, () => recipients(desk), sourceKeyOf(id));
-    } catch (error) {
-      // Nobody can use it any more: the page encrypts the item again for the current keys.
-      if (error instanceof WrongRecipientsError) await store.submissions.discard(id);
-      throw error;
-    }
-    store.submissions.complete(id, checked.keys.map((k) => k.fingerprint), desk); // sealed to (submission_keys): the keys checked
+    // Sealed to (submission_keys): the keys checked; an item no longer addressed to them is discarded.
+    await completeAddressed(store, id, () => recipients(desk), sourceKeyOf(id), (fingerprints) => store.submissions.complete(id, fingerprints, desk));
     arrived(desk); // notices of new material, to whoever can see it: in memory, nothing more on this path
     res.status(204).end();
   });

@@ -3,15 +3,16 @@
 // manifest with the last part and complete the item. The body is three pieces whose lengths the
 // X-Send-Lengths header declares before a byte is read: a JSON head, the part, the manifest.
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { addressedToExactly, assertAddressedTo, checkSourceKeyPair, WrongRecipientsError } from '../../../common/envelope/index.ts';
+import { checkSourceKeyPair } from '../../../common/envelope/index.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { HttpError } from '../../http/errors.ts';
 import { untilClosed } from '../../http/gate.ts';
 import { requireSpace } from '../../http/space.ts';
 import { rawBody } from '../../http/validate.ts';
 import { said } from '../../i18n/said.ts';
-import { assertStillAddressed, KEYS_CHANGED, type RecipientSet } from '../../recipients.ts';
-import { chosenDesk, deskOfSource, NOT_OPEN, offeredDesks, type Recipients } from '../../sources/desks.ts';
+import { assertSameKeys, completeAddressed } from '../../recipients.ts';
+import { chosenDesk, deskOfSource, offeredDesks, type Recipients } from '../../sources/desks.ts';
+import { checkObjects } from './addressed.ts';
 import type { Config } from '../../config.ts';
 import { ConflictError, type Store } from '../../store/index.ts';
 import type { Fold, Sender, SendState } from '../../store/sends.ts';
@@ -56,30 +57,14 @@ async function senderOf(d: SendsDeps, req: Request, res: Response, head: SendHea
   return { sender: { sourceId }, desk: deskOfSource(store, sourceId), ownKey: store.sources.get(sourceId).recipientKeyId ?? null };
 }
 
-/** A manifest: to the desk's keys and the source's own, or to the desk's keys alone (a page from before issue 25). No other key. */
-async function checkObjects(keys: RecipientSet, part: Uint8Array | null, manifest: Uint8Array | null, ownKey: string | null): Promise<void> {
-  if (keys.keyIds.length === 0) throw new HttpError(503, NOT_OPEN, 'not_open');
-  if (part) await assertAddressedTo(part, keys.keyIds);
-  if (!manifest) return;
-  try {
-    await assertAddressedTo(manifest, ownKey === null ? keys.keyIds : [...keys.keyIds, ownKey]);
-  } catch (error) {
-    if (!(error instanceof WrongRecipientsError) || ownKey === null) throw error;
-    await assertAddressedTo(manifest, keys.keyIds);
-  }
-}
-
 /** A multi-part item made whole by this request: every stored object's head is read, as POST …/complete does. False when another request completed it. */
 async function completeStored(d: SendsDeps, secret: string, id: string, desk: number | null, ownKey: string | null): Promise<boolean> {
   try {
-    const checked = await assertStillAddressed(d.store, id, () => d.recipients(desk), ownKey);
-    await d.store.sends.complete(id, checked.keys.map((k) => k.fingerprint), desk);
+    await completeAddressed(d.store, id, () => d.recipients(desk), ownKey, (fingerprints) => d.store.sends.complete(id, fingerprints, desk));
     return true;
   } catch (error) {
     // Two requests that each brought a last piece at once: the other one completed it (and told the desk).
     if (error instanceof ConflictError && d.store.sends.state(secret).state === 'complete') return false;
-    // Nobody can use it any more: the page encrypts the item again for the current keys.
-    if (error instanceof WrongRecipientsError) await d.store.submissions.discard(id);
     throw error;
   }
 }
@@ -118,16 +103,14 @@ async function fold(d: SendsDeps, req: Request, res: Response): Promise<void> {
   // A pending item's keys are its conversation's desk's, as for PUT …/parts/:n.
   const itemDesk = known.state === 'pending' ? d.store.desks.deskOfUpload(known.id) : desk;
   const keys = await d.recipients(itemDesk);
-  await checkObjects(keys, part, manifest, ownKey);
+  await checkObjects(keys, { part, manifest, ownKey });
   // Everything of a one-part item is here and checked: it completes in the transaction that stores it.
   const alone = head.parts === 1 && part !== null && manifest !== null;
   const f: Fold = {
     sender, secret, parts: head.parts, reserve: head.reserve, part: part && { n, data: part }, manifest,
     complete: alone ? { fingerprints: keys.keys.map((k) => k.fingerprint), desk: itemDesk } : null,
     // Its keys read again once its objects are on disk (as POST …/complete does): a journalist removed meanwhile gets nothing.
-    recheck: alone ? async () => {
-      if (!addressedToExactly((await d.recipients(itemDesk)).keyIds, keys.keyIds)) throw new WrongRecipientsError(KEYS_CHANGED);
-    } : undefined,
+    recheck: alone ? async () => assertSameKeys((await d.recipients(itemDesk)).keyIds, keys.keyIds) : undefined,
   };
   let folded;
   try {
