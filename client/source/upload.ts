@@ -24,7 +24,7 @@ export type Folding = { token(): string | null; extra(secret: string): Omit<Send
 export type UploadOptions = { to: Reserved; meter: Meter; folding: Folding; onLink?: (state: LinkState) => void };
 
 /** One request's pieces: part `n` (0: none) and the manifest, if it rides along. */
-type Piece = { n: number; part: Uint8Array | null; manifest: Uint8Array | null };
+type Piece = { n: number; part: Uint8Array | Blob | null; manifest: Uint8Array | null };
 
 const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -37,7 +37,7 @@ export class Upload {
   constructor(private readonly o: UploadOptions) {}
 
   /** Starts sending part `n` (not the last); resolves once a slot is free, so the caller can encrypt the next part meanwhile. */
-  async add(n: number, ciphertext: Uint8Array, plainBytes: number): Promise<void> {
+  async add(n: number, ciphertext: Uint8Array | Blob, plainBytes: number): Promise<void> {
     while (this.flying.size >= IN_FLIGHT) await Promise.race(this.flying);
     this.check();
     const task: Promise<void> = this.deliver({ n, part: ciphertext, manifest: null }, plainBytes)
@@ -47,7 +47,7 @@ export class Upload {
   }
 
   /** The last part with the manifest, in one request beside the parts still in flight: whichever arrives last completes the item. */
-  async finish(n: number, ciphertext: Uint8Array, plainBytes: number, manifest: Uint8Array): Promise<void> {
+  async finish(n: number, ciphertext: Uint8Array | Blob, plainBytes: number, manifest: Uint8Array): Promise<void> {
     while (this.flying.size >= IN_FLIGHT) await Promise.race(this.flying);
     this.check();
     const last = this.deliver({ n, part: ciphertext, manifest }, plainBytes);
@@ -65,11 +65,11 @@ export class Upload {
    * page would find nothing left to send and say the upload was lost, though nothing was.
    */
   private async completeHeld(manifest: Uint8Array): Promise<void> {
-    const { to, folding } = this.o;
+    const { folding } = this.o;
     for (;;) {
       let answer: SendAnswer | null = null;
       try {
-        answer = await sendFolded(to.secret, 0, { parts: to.parts, ...folding.extra(to.secret) }, null, manifest, folding.token());
+        answer = await this.send(manifestAlone(manifest));
       } catch (error) {
         if (!(error instanceof UploadError) || !error.retryable) throw error;
       }
@@ -88,10 +88,10 @@ export class Upload {
    * source's session and stores nothing; without it the next send would make another codename.
    */
   private async recover(manifest: Uint8Array): Promise<void> {
-    const { to, folding } = this.o;
+    const { folding } = this.o;
     while (folding.awaiting()) {
       try {
-        folding.answered(await sendFolded(to.secret, 0, { parts: to.parts, ...folding.extra(to.secret) }, null, manifest, folding.token()));
+        folding.answered(await this.send(manifestAlone(manifest)));
       } catch (error) {
         if (!(error instanceof UploadError) || !error.retryable) throw error;
         await this.reconnect();
@@ -108,12 +108,18 @@ export class Upload {
     if (this.failure) throw this.failure;
   }
 
+  /** One request of this item: its pieces, with what every request of the send carries (the session, or the registration and other items). */
+  private send(p: Piece, onSent?: (loaded: number, total: number) => void): Promise<SendAnswer> {
+    const { to, folding } = this.o;
+    return sendFolded(to.secret, p.n, { parts: to.parts, ...folding.extra(to.secret) }, p.part, p.manifest, folding.token(), onSent);
+  }
+
   private async deliver(piece: Piece, plainBytes: number): Promise<void> {
-    const { to, meter, folding } = this.o;
+    const { meter, folding } = this.o;
     for (let p: Piece | null = piece; p; ) {
       const tracked = meter.track(plainBytes);
       try {
-        const answer = await sendFolded(to.secret, p.n, { parts: to.parts, ...folding.extra(to.secret) }, p.part, p.manifest, folding.token(), tracked.sent);
+        const answer = await this.send(p, tracked.sent);
         folding.answered(answer);
         this.done ||= answer.done;
         return tracked.done();
@@ -150,6 +156,9 @@ export class Upload {
     }
   }
 }
+
+/** The manifest alone (no part: n = 0), which completes an item the server holds whole, or carries a registration again. */
+const manifestAlone = (manifest: Uint8Array): Piece => ({ n: 0, part: null, manifest });
 
 /** What of `p` the server does not hold yet (null: nothing); a part it holds is not sent again, nor a manifest. */
 function rest(p: Piece, held: SendHeld | null): Piece | null {
