@@ -23,15 +23,20 @@ function confirmCodename(codename: string, ready: Promise<unknown>): Promise<voi
   const update = () => (next.disabled = !confirm.checked || !made);
   confirm.onchange = update;
   return new Promise((resolve, reject) => {
-    // A derivation that fails ends the wait with its error (the page says it), not a button that never wakes.
+    // A derivation that fails ends the wait (app.ts shows the error), not a button that never wakes.
     ready.then(() => {
       made = true;
       next.textContent = label;
       update();
-    }, (error: unknown) => {
-      // The next codename's panel must not open on this one's "Preparing…".
+    }, () => {
+      // The codename was never made usable: it leaves the screen so that nobody keeps it, the page
+      // says what to do (the browser's own words would not), and the next codename's panel must
+      // not open on this one's "Preparing…".
       next.textContent = label;
-      reject(error);
+      panel.hidden = true;
+      byId('codename').textContent = '';
+      byId('codename-digits').textContent = '';
+      reject(new Error(t('client.codenameFailed')));
     });
     next.onclick = () => {
       next.disabled = true;
