@@ -31,14 +31,13 @@ beforeAll(async () => {
     await mkdir(path.join(mount, 'data'), { mode: 0o700 });
     env = { SEALDROP_DATA: path.join(mount, 'data'), SEALDROP_MIN_FREE_MIB: String(FLOOR_MIB) };
   }
-  instance = await startInstance(env);
+  // The browser starts while the instance does (a second or two of the suite's time).
+  [instance, browser] = await Promise.all([startInstance(env), launchChromium()]);
   await instance.addJournalist('jo', (await generateKeyPair({ name: 'Jo' })).publicKey);
-  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await instance?.stop();
+  await Promise.all([browser?.close(), instance?.stop()]);
   if (mount) {
     execFileSync('umount', ['-l', mount]);
     await rm(mount, { recursive: true, force: true });
