@@ -149,10 +149,10 @@ export type SendHeld = { done: true } | { done: false; parts: number[]; manifest
  * body, their lengths declared in X-Send-Lengths; the path names the part carried (0: none, the
  * manifest alone). A one-part item goes whole in one request.
  */
-export function sendFolded(secret: string, n: number, head: SendHead, part: Uint8Array | null, manifest: Uint8Array | null, token: string | null, onSent?: (loaded: number, total: number) => void): Promise<SendAnswer> {
+export function sendFolded(secret: string, n: number, head: SendHead, part: Uint8Array | Blob | null, manifest: Uint8Array | null, token: string | null, onSent?: (loaded: number, total: number) => void): Promise<SendAnswer> {
   const headBytes = new TextEncoder().encode(JSON.stringify(head));
   const pieces = [headBytes, part ?? new Uint8Array(0), manifest ?? new Uint8Array(0)];
-  const headers: Record<string, string> = { 'x-upload-secret': secret, 'x-send-lengths': pieces.map((p) => p.length).join(',') };
+  const headers: Record<string, string> = { 'x-upload-secret': secret, 'x-send-lengths': pieces.map((p) => (p instanceof Blob ? p.size : p.length)).join(',') };
   if (token && !head.register) headers['x-source-token'] = token;
   return xhrSend('POST', `/api/sends/${n}`, headers, new Blob(pieces as BlobPart[]), onSent).then((text) => JSON.parse(text) as SendAnswer);
 }

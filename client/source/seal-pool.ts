@@ -1,8 +1,9 @@
 // The source page's Web Workers that seal parts side by side (seal-worker.ts), off the page's
 // thread. The page keeps openpgp.js for what needs the journalists' keys (the PKESKs wrapping each
-// part's fresh session key); a worker does the bulk encryption with WebCrypto. Buffers are
-// transferred, never copied. Where workers cannot start (a CSP, an old browser), parts are sealed
-// on the page as before: never sent unsealed.
+// part's fresh session key); a worker does the bulk encryption with WebCrypto. The plaintext is
+// transferred to it, never copied; the sealed part comes back as a Blob (seal-worker.ts says why).
+// Where workers cannot start (a CSP, an old browser), parts are sealed on the page as before:
+// never sent unsealed.
 import { encryptObject, type PartEncrypter, type PublicKey } from '../../common/envelope/index.ts';
 import { SESSION_KEY_BYTES, wrapSessionKey } from '../../common/envelope/session-key.ts';
 import type { SealAnswer, SealJob } from './seal-worker.ts';
@@ -13,34 +14,45 @@ export const SEAL_WORKER_URL = '/static/js/seal-worker.js';
 // with four, Firefox at Safer peaked 170 MiB higher for 256 MiB than for 64 MiB (memory must not
 // follow the file), for no gain on two cores.
 const WORKERS = 2;
+// A worker is replaced by a fresh one after this many parts (16 MiB): the plaintext handed to it
+// and WebCrypto's output become garbage in the worker's own heap, which Firefox collected so late
+// that the page's process peaked 200 to 250 MiB higher for 256 MiB than for 64 MiB. Ending the
+// worker frees its heap at once, so memory no longer follows the file.
+export const RENEW_AFTER_PARTS = 4;
 // Over a slow Tor circuit the worker's script is one more small download.
 const START_TIMEOUT_MS = 30_000;
 
-const workerCount = () => WORKERS;
+type Pending = { resolve(sealed: Blob): void; reject(error: Error): void; worker: Worker };
 
-type Pending = { resolve(sealed: Uint8Array): void; reject(error: Error): void; worker: Worker };
-
-/** Exported for its unit test (tests/unit/envelope/seal-leftovers.test.ts); the page uses sealInWorkers. */
+/** Exported for its unit tests (tests/unit/envelope/seal-leftovers.test.ts, seal-renew.test.ts); the page uses sealInWorkers. */
 export class SealPool {
   broken = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly sealed = new Map<Worker, number>();
+  /** Replaced workers, ended once their last part is back. */
+  private readonly retiring = new Set<Worker>();
 
-  constructor(private workers: Worker[]) {
-    for (const worker of workers) {
-      worker.onmessage = (event: MessageEvent<SealAnswer>) => this.answer(event.data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        this.fail(worker);
-      };
-      worker.onmessageerror = () => this.fail(worker);
-    }
+  /** `renew`: starts a fresh worker (startWorker); without it workers are kept for the page's life. */
+  constructor(
+    private workers: Worker[],
+    private readonly renew?: () => Promise<Worker>,
+  ) {
+    for (const worker of workers) this.attach(worker);
+  }
+
+  private attach(worker: Worker): void {
+    worker.onmessage = (event: MessageEvent<SealAnswer>) => this.answer(worker, event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.fail(worker);
+    };
+    worker.onmessageerror = () => this.fail(worker);
   }
 
   /** Seals one part in the least busy live worker; `data` and `sessionKey` go with it (transferred). Call only while not broken. */
-  seal(data: Uint8Array, sessionKey: Uint8Array, lead: Uint8Array): Promise<Uint8Array> {
-    const load = (w: Worker) => [...this.pending.values()].filter((p) => p.worker === w).length;
-    const worker = this.workers.reduce((a, b) => (load(b) < load(a) ? b : a));
+  seal(data: Uint8Array, sessionKey: Uint8Array, lead: Uint8Array): Promise<Blob> {
+    const worker = this.workers.reduce((a, b) => (this.load(b) < this.load(a) ? b : a));
     const id = this.nextId++;
     const job: SealJob = { id, data, sessionKey, lead };
     return new Promise((resolve, reject) => {
@@ -62,12 +74,46 @@ export class SealPool {
     return this.workers.length;
   }
 
-  private answer(message: SealAnswer): void {
+  private load(worker: Worker): number {
+    return [...this.pending.values()].filter((p) => p.worker === worker).length;
+  }
+
+  private answer(worker: Worker, message: SealAnswer): void {
     if ('ready' in message) return;
     const pending = this.pending.get(message.id);
     this.pending.delete(message.id);
     if ('sealed' in message) pending?.resolve(message.sealed);
     else pending?.reject(new Error(message.error));
+    const count = (this.sealed.get(worker) ?? 0) + 1;
+    this.sealed.set(worker, count);
+    if (count === RENEW_AFTER_PARTS) this.replace(worker);
+    this.endIfIdle(worker);
+  }
+
+  /**
+   * Starts a fresh worker and, once it is ready, gives it `old`'s place; `old` ends when its last
+   * part is back. Until then `old` keeps sealing, and if no fresh worker starts it simply stays:
+   * the pool never has fewer workers than it had.
+   */
+  private replace(old: Worker): void {
+    if (!this.renew) return;
+    this.renew().then(
+      (fresh) => {
+        if (this.broken || !this.workers.includes(old)) return fresh.terminate();
+        this.attach(fresh);
+        this.workers = this.workers.map((w) => (w === old ? fresh : w));
+        this.retiring.add(old);
+        this.endIfIdle(old);
+      },
+      () => undefined,
+    );
+  }
+
+  private endIfIdle(worker: Worker): void {
+    if (!this.retiring.has(worker) || this.load(worker) > 0) return;
+    this.retiring.delete(worker);
+    this.sealed.delete(worker);
+    worker.terminate();
   }
 
   /** A worker that fails mid-part took the plaintext with it: that send fails; later ones are sealed on the page. */
@@ -75,6 +121,7 @@ export class SealPool {
     this.broken = true;
     // Stopped for good: whatever it still holds goes with it, and no part is handed to it again (it would never settle).
     worker.terminate();
+    this.retiring.delete(worker);
     this.workers = this.workers.filter((w) => w !== worker);
     for (const [id, pending] of this.pending) {
       if (pending.worker !== worker) continue;
@@ -110,10 +157,10 @@ let started: Promise<SealPool | null> | null = null;
 
 /** The page's one pool, started on first use and kept for the page's life; null if any worker failed to start. */
 function pool(): Promise<SealPool | null> {
-  started ??= Promise.allSettled(Array.from({ length: workerCount() }, startWorker)).then((results) => {
+  started ??= Promise.allSettled(Array.from({ length: WORKERS }, startWorker)).then((results) => {
     // A worker that failed to start was terminated (startWorker); the others seal. None: the page seals on its own thread.
     const workers = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    return workers.length > 0 ? new SealPool(workers) : null;
+    return workers.length > 0 ? new SealPool(workers, startWorker) : null;
   });
   return started;
 }
@@ -127,10 +174,10 @@ const ownBuffer = (data: Uint8Array) => (data.byteOffset === 0 && data.byteLengt
  * that none waits. The plaintext's buffer is handed to the worker, which erases it. Without a pool,
  * one part at a time: several encryptions at once on the page's one thread gain nothing and hold more memory.
  */
-export async function sealInWorkers(recipients: PublicKey[]): Promise<PartEncrypter> {
+export async function sealInWorkers(recipients: PublicKey[]): Promise<PartEncrypter<Blob>> {
   const workers = await pool();
   const parallel = workers && !workers.broken ? workers.size + 1 : 1;
-  const encrypt = async (plaintext: Uint8Array): Promise<Uint8Array> => {
+  const encrypt = async (plaintext: Uint8Array): Promise<Uint8Array | Blob> => {
     if (!workers || workers.broken) return encryptObject({ data: plaintext, recipients });
     const sessionKey = crypto.getRandomValues(new Uint8Array(SESSION_KEY_BYTES));
     let lead: Uint8Array;

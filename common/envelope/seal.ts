@@ -24,7 +24,7 @@ export async function encryptObject(options: EncryptOptions): Promise<Uint8Array
   return openpgp.encrypt({ message, encryptionKeys: options.recipients, format: 'binary', config: ENCRYPT_CONFIG });
 }
 
-export type SealerOptions = {
+export type SealerOptions<Extra = never> = {
   submission: string;
   name: string;
   type: string;
@@ -39,7 +39,7 @@ export type SealerOptions = {
   /** A native incremental SHA-256 where there is one (node:crypto on the server and in the CLI). */
   hasher?: () => Hasher;
   /** Encrypts one part elsewhere (a worker thread), so that parts may be sealed side by side. */
-  encrypt?: PartEncrypter;
+  encrypt?: PartEncrypter<Extra>;
 };
 
 /**
@@ -47,7 +47,7 @@ export type SealerOptions = {
  * page's pool of Web Workers: client/source/seal-pool.ts); 1 where absent. It may be handed the
  * plaintext's buffer for its own (transferred to a worker): the sealer reads the plaintext before.
  */
-export type PartEncrypter = ((plaintext: Uint8Array) => Promise<Uint8Array>) & { readonly parallel?: number };
+export type PartEncrypter<Extra = never> = ((plaintext: Uint8Array) => Promise<Uint8Array | Extra>) & { readonly parallel?: number };
 const MAX_PARALLEL = 16;
 
 /**
@@ -55,7 +55,7 @@ const MAX_PARALLEL = 16;
  * the manifest needs. Full parts go through `sealPart`; the file's last bytes, with the zero padding
  * up to its size class, through `sealEnd`. Only one part is ever held, whatever the file size.
  */
-export class SubmissionSealer {
+export class SubmissionSealer<Extra = never> {
   readonly partSize: number;
   /** How many parts sealFile seals at once: more than one only with an `encrypt` that says so. */
   readonly parallel: number;
@@ -64,7 +64,7 @@ export class SubmissionSealer {
   private size = 0;
   private ended = false;
 
-  constructor(private readonly options: SealerOptions) {
+  constructor(private readonly options: SealerOptions<Extra>) {
     checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize', 'wholeFileDigest', 'hasher', 'encrypt'], 'SubmissionSealer');
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
     this.whole = options.wholeFileDigest === undefined ? (options.hasher ?? createHasher)() : null;
@@ -78,7 +78,7 @@ export class SubmissionSealer {
   }
 
   /** Encrypts the next full part: exactly partSize bytes of the file. */
-  async sealPart(plaintext: Uint8Array): Promise<Uint8Array> {
+  async sealPart(plaintext: Uint8Array): Promise<Uint8Array | Extra> {
     if (this.ended) throw new EnvelopeError('The file has already ended.');
     if (plaintext.length !== this.partSize) throw new EnvelopeError('Only full parts go through sealPart; the last bytes go through sealEnd.');
     this.whole?.update(plaintext);
@@ -90,7 +90,7 @@ export class SubmissionSealer {
    * Ends the file with its last bytes (fewer than partSize, possibly none) and yields, a part at a
    * time, the ciphertext of those bytes followed by zeros up to paddedSize(size).
    */
-  async *sealEnd(tail: Uint8Array): AsyncGenerator<Uint8Array> {
+  async *sealEnd(tail: Uint8Array): AsyncGenerator<Uint8Array | Extra> {
     for (const part of this.sealEndEach(tail)) yield await part;
   }
 
@@ -99,7 +99,7 @@ export class SubmissionSealer {
    * sealFile to run side by side. The file ends at the call, not at the first part asked for: the
    * manifest may then be sealed as soon as the last part is out, even when no part follows.
    */
-  sealEndEach(tail: Uint8Array): Generator<Promise<Uint8Array>> {
+  sealEndEach(tail: Uint8Array): Generator<Promise<Uint8Array | Extra>> {
     if (this.ended) throw new EnvelopeError('The file has already ended.');
     if (tail.length >= this.partSize) throw new EnvelopeError('The last bytes must be fewer than the part size.');
     this.ended = true;
@@ -108,7 +108,7 @@ export class SubmissionSealer {
     return this.tailParts(tail);
   }
 
-  private *tailParts(tail: Uint8Array): Generator<Promise<Uint8Array>> {
+  private *tailParts(tail: Uint8Array): Generator<Promise<Uint8Array | Extra>> {
     const end = paddedSize(this.size);
     let tailLeft: Uint8Array | null = tail;
     for (let at = this.parts.length * this.partSize; at < end; at += this.partSize) {
@@ -119,7 +119,7 @@ export class SubmissionSealer {
     }
   }
 
-  private async encryptPart(plaintext: Uint8Array): Promise<Uint8Array> {
+  private async encryptPart(plaintext: Uint8Array): Promise<Uint8Array | Extra> {
     if (this.parts.length >= MAX_PARTS) throw new EnvelopeError('Too many parts.');
     // The part's place is taken now: with `encrypt`, the next part may be sealed before this one ends.
     const index = this.parts.push('') - 1;
@@ -171,10 +171,10 @@ export function partCountFor(size: number, partSize: number): number {
  * Reads a file of known size through `read` and yields every part's ciphertext in order: the
  * one loop the browser, the tests and the benchmarks share. The manifest follows (sealManifest).
  */
-export async function* sealFile(sealer: SubmissionSealer, size: number, read: (start: number, end: number) => Promise<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* sealFile<Extra = never>(sealer: SubmissionSealer<Extra>, size: number, read: (start: number, end: number) => Promise<Uint8Array>): AsyncGenerator<Uint8Array | Extra> {
   // Up to sealer.parallel parts are being sealed at once (workers), and handed over in order.
-  const sealing: Promise<Uint8Array>[] = [];
-  const start = (part: Promise<Uint8Array>) => {
+  const sealing: Promise<Uint8Array | Extra>[] = [];
+  const start = (part: Promise<Uint8Array | Extra>) => {
     part.catch(() => undefined); // awaited below in its turn; meanwhile its failure is not "unhandled"
     sealing.push(part);
   };

@@ -16,7 +16,7 @@ function echoWorker() {
     postMessage(job: SealJob) {
       if (w.terminated) return; // as a terminated Worker: accepted, never answered
       w.jobs.push(job.id);
-      queueMicrotask(() => w.onmessage!({ data: { id: job.id, sealed: job.data } }));
+      queueMicrotask(() => w.onmessage!({ data: { id: job.id, sealed: new Blob([job.data as Uint8Array<ArrayBuffer>]) } }));
     },
     terminate: () => void (w.terminated = true),
   };
@@ -32,7 +32,7 @@ test('after a worker fails, the next parts go to the live worker and are sealed'
   expect(dead.terminated).toBe(true);
   expect(pool.size).toBe(1);
   const sealed = await Promise.all([1, 2].map((n) => pool.seal(new Uint8Array(8).fill(n), new Uint8Array(32), new Uint8Array(0))));
-  expect(sealed.map((s) => s[0])).toEqual([1, 2]);
+  expect(await Promise.all(sealed.map(async (s) => new Uint8Array(await s.arrayBuffer())[0]))).toEqual([1, 2]);
   expect(dead.jobs).toEqual([]);
   expect(live.jobs).toHaveLength(2);
 });
