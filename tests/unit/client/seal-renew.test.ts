@@ -1,41 +1,18 @@
 import { expect, test } from 'vitest';
 import { RENEW_AFTER_PARTS, SealPool } from '../../../client/source/seal-pool.ts';
-import type { SealJob } from '../../../client/source/seal-worker.ts';
+import { firstByte as first, standInWorker } from '../../helpers/stand-in-worker.ts';
 
 // The page's sealing workers are replaced after RENEW_AFTER_PARTS parts each: what a worker was
 // handed, and WebCrypto's output, are garbage in its own heap, which Firefox collected so late that
 // the page's memory followed the file (tests/e2e/firefox-large-upload.test.ts). A replaced worker
 // ends only once its last part is back, and a replacement that does not start changes nothing.
 
-type Stand = ReturnType<typeof standIn>;
-
-/** A worker's stand-in: seals (echoes) each job as a Blob, when `release` is called for it. */
-function standIn(name: string) {
-  const w = {
-    name,
-    jobs: [] as number[],
-    held: [] as (() => void)[],
-    terminated: false,
-    onmessage: null as null | ((e: { data: unknown }) => void),
-    onerror: null as null | ((e: { preventDefault(): void }) => void),
-    onmessageerror: null,
-    postMessage(job: SealJob) {
-      if (w.terminated) return; // as a terminated Worker: accepted, never answered
-      w.jobs.push(job.id);
-      w.held.push(() => w.onmessage!({ data: { id: job.id, sealed: new Blob([job.data as Uint8Array<ArrayBuffer>]) } }));
-    },
-    release() {
-      for (const answer of w.held.splice(0)) answer();
-    },
-    terminate: () => void (w.terminated = true),
-  };
-  return w;
-}
+type Stand = ReturnType<typeof standInWorker>;
+const standIn = (_name: string) => standInWorker({ auto: false });
 
 const part = (n: number) => new Uint8Array(8).fill(n);
 const seal = (pool: SealPool, n: number) => pool.seal(part(n), new Uint8Array(32), new Uint8Array(0));
 const settle = () => new Promise((r) => setTimeout(r, 0));
-const first = async (blob: Blob) => new Uint8Array(await blob.arrayBuffer())[0];
 
 /** One worker sealing RENEW_AFTER_PARTS parts, each answered at once. */
 async function sealRound(pool: SealPool, worker: Stand, from: number): Promise<number[]> {
