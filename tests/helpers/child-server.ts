@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { until } from './pages.ts';
+import { serverArgs } from './server-bundle.ts';
 
 /**
  * `npm start` (after its build step) as a separate process, with its own data directory and its
@@ -17,7 +18,7 @@ export async function startChildServer(prepare: (dataDir: string) => Promise<voi
   const tmpDir = path.join(root, 'tmp');
   await import('node:fs/promises').then((fs) => fs.mkdir(tmpDir));
   await prepare(dataDir);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, serverArgs(), {
     env: { ...process.env, SEALDROP_DATA: dataDir, SEALDROP_SOURCE_PORT: '0', SEALDROP_JOURNALIST_PORT: '0', TMPDIR: tmpDir, TSX_DISABLE_CACHE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

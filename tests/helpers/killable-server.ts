@@ -5,6 +5,7 @@ import path from 'node:path';
 import { readJournalistKey } from '../../common/envelope/index.ts';
 import { openStore, type Store } from '../../server/store/index.ts';
 import { freePort } from './ports.ts';
+import { serverArgs } from './server-bundle.ts';
 
 /**
  * The real server as a child process on fixed ports, so that a test can kill it (SIGKILL: no
@@ -67,7 +68,7 @@ export async function killableServer(journalistPublicKey: string, env: Record<st
     pid: () => child!.pid!,
     async start({ ready = true } = {}) {
       [out, stdout, stderr] = ['', '', ''];
-      child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      child = spawn(process.execPath, serverArgs(), {
         env: { ...process.env, ...serverEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
