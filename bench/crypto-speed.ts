@@ -90,11 +90,6 @@ const ownCpuNs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) * 1000;
 };
-/** CPU (ns) of the children this process has waited for (gpg), from /proc: cutime and cstime, in ticks of 10 ms. */
-const childCpuNs = () => {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[13]) + Number(fields[14])) * 1e7;
-};
 const nsPerByte = (ns: number, mib: number) => r2(ns / (mib * MiB));
 
 async function nojsLine({ mib, dir, file, instance, publicKey, gpg }: Setup): Promise<void> {
@@ -105,11 +100,11 @@ async function nojsLine({ mib, dir, file, instance, publicKey, gpg }: Setup): Pr
   const newSourceS = await timed(async () => (cookie = await newSourceCookie(instance.sourceUrl)));
   let status = 0;
   const { fingerprint } = await readJournalistKey(publicKey);
-  let gpgCpu = 0; // gpg's own CPU, apart from curl's (also a child of this process)
+  let gpgCpuS = 0; // gpg's own CPU (s), apart from curl's (also a child of this process)
   const gpgOnce = async () => {
-    const cpuBefore = childCpuNs();
+    const cpuBefore = reapedCpuS();
     const seconds = await timed(() => gpg(['--trust-model', 'always', '--compress-algo', 'none', '--yes', '-r', fingerprint, '-o', path.join(dir, 'file.gpg'), '--encrypt', file]));
-    gpgCpu += (childCpuNs() - cpuBefore) / 2;
+    gpgCpuS += (reapedCpuS() - cpuBefore) / 2;
     return seconds;
   };
   // gpg just before and just after the upload, their mean the peer: on a shared machine the load
@@ -122,7 +117,7 @@ async function nojsLine({ mib, dir, file, instance, publicKey, gpg }: Setup): Pr
   if (!wanted('nojs_encrypt')) return; // the upload is still what decrypt_cli exports
   const gpgS = (gpgBefore + (await gpgOnce())) / 2;
   // CPU per byte moves far less with the machine's load than the rates do: a second view of the ratio.
-  const cpu = { sealdropCpuNsPerByte: nsPerByte(nojsCpu, mib), gpgCpuNsPerByte: nsPerByte(gpgCpu, mib) };
+  const cpu = { sealdropCpuNsPerByte: nsPerByte(nojsCpu, mib), gpgCpuNsPerByte: nsPerByte(gpgCpuS * 1e9, mib) };
   console.log(JSON.stringify({ name: 'nojs_encrypt', fileMiB: mib, sealdropMBps: MBps(mib, nojsS), gpgMBps: MBps(mib, gpgS), ratio: r2(gpgS / nojsS), target: '>= 0.7', ...cpu, newSourceS: r2(newSourceS), load: loadNow() }));
 }
 
