@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { generateKeyPair, readJournalistKey, sealFile, SubmissionSealer } from '../common/envelope/index.ts';
+import { foldedRequest, newSecret } from '../tests/helpers/folded.ts';
 import { startInstance } from '../tests/helpers/instance.ts';
 import { registerApiSource } from '../tests/helpers/sources.ts';
 import { startBareServer } from './bare-server.ts';
@@ -56,14 +57,13 @@ async function sealdropRun(clients: number, file: Buffer): Promise<{ tally: Tall
     const base = instance.sourceUrl;
     /** One folded request: part n, the last with the manifest. A repeat changes nothing, so a retry sends it again. */
     const fold = async (secret: string, n: number): Promise<boolean> => {
-      const pieces = [Buffer.from(JSON.stringify({ parts: parts.length })), parts[n - 1]!, n === parts.length ? manifest : new Uint8Array(0)];
-      const headers = { 'content-type': 'application/octet-stream', 'x-source-token': token, 'x-upload-secret': secret, 'x-send-lengths': pieces.map((p) => p.length).join(',') };
-      const text = await send(`${base}/api/sends/${n}`, 'POST', headers, Buffer.concat(pieces), tally);
+      const r = foldedRequest({ n, head: { parts: parts.length }, part: parts[n - 1]!, manifest: n === parts.length ? manifest : null, secret, token });
+      const text = await send(`${base}${r.path}`, 'POST', r.headers, r.body, tally);
       return (JSON.parse(text || '{}') as { done?: boolean }).done === true;
     };
     const one = async () => {
       // As the page (client/source/upload.ts): a secret made for each upload, two requests in flight.
-      const secret = randomBytes(32).toString('hex');
+      const secret = newSecret();
       let next = 1;
       let done = false;
       const lane = async () => {

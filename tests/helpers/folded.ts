@@ -17,20 +17,30 @@ export type FoldedRequest = {
 
 export const newSecret = () => randomBytes(32).toString('hex');
 
-export async function folded(sourceUrl: string, r: FoldedRequest): Promise<{ status: number; body: Record<string, unknown> }> {
-  // The part number goes in the path (/api/sends/:n); tests give it in the head, as `n`.
-  const { n = r.part ? 1 : 0, ...head } = r.head;
-  const pieces = [Buffer.from(typeof r.head === 'string' ? r.head : JSON.stringify({ ...head, ...r.extraHead })), Buffer.from(r.part ?? []), Buffer.from(r.manifest ?? [])];
-  let body = Buffer.concat(pieces);
-  if (r.extra && r.extra > 0) body = Buffer.concat([body, Buffer.alloc(r.extra)]);
-  if (r.extra && r.extra < 0) body = body.subarray(0, body.length + r.extra);
+/** A folded request as the page makes it (POST /api/sends/:n): the head (JSON), the part and the manifest in one body, their lengths in X-Send-Lengths. */
+export function foldedRequest(r: { n: number | string; head: Record<string, unknown> | string; part?: Uint8Array | null; manifest?: Uint8Array | null; secret?: string; token?: string }): { path: string; headers: Record<string, string>; body: Buffer<ArrayBuffer>; lengths: string } {
+  // Views, not copies: the bench sends many large parts at once, and concat copies them once anyway.
+  const view = (b: Uint8Array | null | undefined) => (b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.alloc(0));
+  const pieces = [Buffer.from(typeof r.head === 'string' ? r.head : JSON.stringify(r.head)), view(r.part), view(r.manifest)];
+  const lengths = pieces.map((p) => p.length).join(',');
   const headers: Record<string, string> = {
     'content-type': 'application/octet-stream',
-    'x-send-lengths': r.lengths ?? pieces.map((p) => p.length).join(','),
+    'x-send-lengths': lengths,
     ...(r.secret === undefined ? {} : { 'x-upload-secret': r.secret }),
     ...(r.token ? { 'x-source-token': r.token } : {}),
   };
-  const res = await fetch(`${sourceUrl}/api/sends/${String(n)}`, { method: 'POST', headers, body });
+  return { path: `/api/sends/${String(r.n)}`, headers, body: Buffer.concat(pieces), lengths };
+}
+
+export async function folded(sourceUrl: string, r: FoldedRequest): Promise<{ status: number; body: Record<string, unknown> }> {
+  // The part number goes in the path (/api/sends/:n); tests give it in the head, as `n`.
+  const { n = r.part ? 1 : 0, ...head } = r.head;
+  const request = foldedRequest({ ...r, n: n as number | string, head: typeof r.head === 'string' ? r.head : { ...head, ...r.extraHead } });
+  let body: Buffer<ArrayBuffer> = request.body;
+  if (r.extra && r.extra > 0) body = Buffer.concat([body, Buffer.alloc(r.extra)]);
+  if (r.extra && r.extra < 0) body = body.subarray(0, body.length + r.extra);
+  const headers = { ...request.headers, 'x-send-lengths': r.lengths ?? request.lengths };
+  const res = await fetch(`${sourceUrl}${request.path}`, { method: 'POST', headers, body });
   const text = await res.text();
   let parsed: Record<string, unknown> = {};
   try {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sendIdOf } from '../../common/send-id.ts';
+import { foldedRequest, newSecret } from './folded.ts';
 import type { StaffClient } from './staff-client.ts';
 
 // Many sources at once against a running server, for the load test and `npm run bench`: each
@@ -93,7 +94,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
     }
   };
   const json = { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' };
-  const octets = (token: string) => ({ 'content-type': 'application/octet-stream', 'x-source-token': token, 'sec-fetch-site': 'same-origin' });
 
   const login = async (): Promise<string | null> => {
     const secret = o.logins[Math.floor(Math.random() * o.logins.length)]!;
@@ -107,14 +107,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
   /** One folded request: part n (the last one with the manifest); a repeat changes nothing, so a retry sends it again. Resolves with "done", or null. */
   const fold = async (token: string, secret: string, n: number): Promise<boolean | null> => {
     const { parts, manifest } = o.sealed;
-    const pieces = [Buffer.from(JSON.stringify({ parts: parts.length })), Buffer.from(parts[n - 1]!), Buffer.from(n === parts.length ? manifest : [])];
-    const headers = { ...octets(token), 'x-upload-secret': secret, 'x-send-lengths': pieces.map((p) => p.length).join(',') };
-    const res = await call(`/api/sends/${n}`, { method: 'POST', headers, body: Buffer.concat(pieces) }, [200]);
+    const r = foldedRequest({ n, head: { parts: parts.length }, part: parts[n - 1]!, manifest: n === parts.length ? manifest : null, secret, token });
+    const res = await call(r.path, { method: 'POST', headers: { ...r.headers, 'sec-fetch-site': 'same-origin' }, body: r.body }, [200]);
     return res ? ((await res.json()) as { done: boolean }).done : null;
   };
 
   const jsUpload = async (token: string) => {
-    const secret = randomBytes(32).toString('hex'); // made by the page for each upload; the server keeps its hash
+    const secret = newSecret(); // made by the page for each upload; the server keeps its hash
     f.ids.add(secret).add(sendIdOf(secret));
     const numbers = o.sealed.parts.map((_, i) => i + 1);
     let done = false;

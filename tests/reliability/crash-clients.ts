@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { sealText } from '../../common/envelope/pad-text.ts';
 import { sendIdOf } from '../../common/send-id.ts';
+import { foldedRequest, newSecret } from '../helpers/folded.ts';
 import { StaffClient } from '../helpers/staff-client.ts';
 
 // The clients of the crash test: a source's page (JS path, with resume: two files in three through
@@ -77,7 +78,7 @@ export class SourcePage {
   async reserve(file: { name: string; plaintext: Buffer }, partSize: number, journalists: PublicKey | PublicKey[]): Promise<SealedFile> {
     const parts = Math.max(1, Math.ceil(file.plaintext.length / partSize));
     // Made here, as the page makes it: the server keeps only its hash, and it outlives a restart.
-    const secret = randomBytes(32).toString('hex');
+    const secret = newSecret();
     const folded = this.reserved++ % 3 !== 2;
     // A folded send opens its item with its first request; the id follows from the secret (common/send-id.ts).
     const submission = folded ? sendIdOf(secret) : await this.open(parts, secret);
@@ -132,13 +133,8 @@ export class SourcePage {
   }
 
   private async fold(file: SealedFile, n: number, part: Uint8Array | null, manifest: Uint8Array | null): Promise<{ done: boolean }> {
-    const head = Buffer.from(JSON.stringify({ parts: file.parts.length }));
-    const pieces = [head, Buffer.from(part ?? []), Buffer.from(manifest ?? [])];
-    const res = await fetch(`${this.url}/api/sends/${n}`, {
-      method: 'POST',
-      headers: { 'x-source-token': this.token, 'sec-fetch-site': 'same-origin', 'x-upload-secret': file.secret, 'content-type': 'application/octet-stream', 'x-send-lengths': pieces.map((p) => p.length).join(',') },
-      body: Buffer.concat(pieces),
-    });
+    const r = foldedRequest({ n, head: { parts: file.parts.length }, part, manifest, secret: file.secret, token: this.token });
+    const res = await fetch(`${this.url}${r.path}`, { method: 'POST', headers: { ...r.headers, 'sec-fetch-site': 'same-origin' }, body: r.body });
     return (await (await expectStatus(res, [200], `folded ${n}`)).json()) as { done: boolean };
   }
 
