@@ -13,6 +13,7 @@ import { benchTorLikeLink, benchUpload, benchUploadLocal } from './upload.ts';
 import { benchLoad } from './load.ts';
 import { benchSafeCopy } from './safe-copy.ts';
 import { benchInboxScale } from './inbox-scale.ts';
+import { benchDiskCeiling } from './disk.ts';
 
 const MiB = 1024 * 1024;
 const FILE_MIB = Number(process.env.BENCH_FILE_MIB ?? 64);
@@ -57,11 +58,12 @@ async function main(): Promise<void> {
 }
 
 // BENCH_ONLY=decrypt_cli (or nojs_encrypt, server_concurrency, load_200_sources, tor_like_link, upload_local
-// (with upload_local_safer and memory_scaling); comma-separated):
+// (with upload_local_safer and memory_scaling), disk_durable_ceiling; comma-separated):
 // only those lines, for re-running one when the shared machine is quiet.
 if (process.env.BENCH_ONLY) {
   const only = process.env.BENCH_ONLY.split(',');
   if (only.some((name) => name === 'decrypt_cli' || name === 'nojs_encrypt')) await benchSpeed();
+  if (only.includes('disk_durable_ceiling')) await benchDiskCeiling();
   if (only.includes('server_concurrency')) await benchConcurrency();
   if (only.includes('load_200_sources')) await benchLoad();
   if (only.some((name) => ['upload_local', 'upload_local_safer', 'memory_scaling'].includes(name))) await benchUploadLocal();
@@ -79,6 +81,7 @@ benchPadding();
 await benchSpeed();
 await benchOnionShare();
 await benchUpload();
+await benchDiskCeiling();
 await benchConcurrency();
 await benchLoad();
 // On the journalist's machine: safe copies through the sandbox (docs/safe-copies.md).
