@@ -97,6 +97,9 @@ async function fold(d: SendsDeps, req: Request, res: Response): Promise<void> {
   const manifest = lengths.manifest > 0 ? body.subarray(lengths.head + lengths.part) : null;
   // A part numbered 1..parts, or none (n = 0, the manifest alone); the manifest rides only with the last part.
   if ((part === null) !== (n === 0) || n > head.parts || (manifest && part && n !== head.parts)) throw new HttpError(400, said('error.unreadable', { status: 400 }));
+  // Read again, not taken from the space check: the body arrived since (tens of seconds over Tor), and another
+  // request may have opened or completed the item meanwhile; acting on the older read would answer a completed
+  // item 404 instead of done (tests/integration/folded-send-late-body.test.ts). The commit group checks once more.
   const known = d.store.sends.state(secret);
   if (known.state === 'complete') return repeated(d, req, res, head, known.sourceId);
   const { sender, desk, ownKey } = await senderOf(d, req, res, head, known);
@@ -138,6 +141,7 @@ export function sendsApi(d: SendsDeps): Router {
     sendLengths(req, d.partLimit(), d.manifestLimit());
     next();
   };
+  // Before the body: an item already begun needs only the reserve, a new one the whole floor (fold reads the state again once the body is in).
   const space: RequestHandler = (req, res, next) =>
     requireSpace(d.config, d.store, d.store.sends.state(secretOf(req)).state === 'pending' ? 'continuing' : 'new', most)(req, res, next);
   router.post('/sends/:n', declared, space, d.uploads, rawBody((req) => sendLengths(req).total), (req, res) => fold(d, req, res));
