@@ -5,13 +5,51 @@ import { formatBytes } from './meter.ts';
 import { t } from '../i18n.ts';
 import type { PublicKey } from '../../common/envelope/index.ts';
 
-// Files sent from this page so far: a second send numbers its files on from the first one's.
-let numbered = 0;
+type Chosen = { label: string; item: Item; file?: File; text?: string };
 
-function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): { label: string; item: Item }[] {
-  const items = Array.from(files.files ?? []).map((f, i) => ({ label: t('client.file', { n: numbered + i + 1, name: f.name }), item: fileItem(f) }));
-  if (message.value.trim() !== '') items.push({ label: t('client.message'), item: messageItem(message.value) });
+// Each file keeps the number it was first sent under (a later send numbers new files on from it), so
+// a Send again after a partial failure names what is left as the first Send did.
+const numbers = new WeakMap<File, number>();
+let numbered = 0;
+// Files that arrived: never sent again (they also leave the form, where the browser allows it).
+const arrived = new WeakSet<File>();
+
+function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): Chosen[] {
+  let next = numbered;
+  const items: Chosen[] = Array.from(files.files ?? [])
+    .filter((file) => !arrived.has(file))
+    .map((file) => ({ label: t('client.file', { n: numbers.get(file) ?? ++next, name: file.name }), item: fileItem(file), file }));
+  if (message.value.trim() !== '') items.push({ label: t('client.message'), item: messageItem(message.value), text: message.value });
   return items;
+}
+
+/** The numbers this send's files are shown with stay theirs. */
+function keepNumbers(items: Chosen[]): void {
+  for (const { file } of items) if (file && !numbers.has(file)) numbers.set(file, ++numbered);
+}
+
+/**
+ * What arrived is taken off the form, so that Send again sends only the rest and the form shows what
+ * that is; a message the source changed meanwhile is theirs and stays.
+ */
+function takeOff(went: Chosen[]): void {
+  const files = byId<HTMLInputElement>('files');
+  for (const { file } of went) if (file) arrived.add(file);
+  try {
+    const left = new DataTransfer();
+    for (const file of Array.from(files.files ?? [])) if (!arrived.has(file)) left.items.add(file);
+    files.files = left.files;
+  } catch {
+    // No DataTransfer here: the form keeps the files, but `arrived` keeps them from going again.
+  }
+  const message = byId<HTMLTextAreaElement>('message');
+  if (went.some(({ text }) => text === message.value)) message.value = '';
+}
+
+/** What the page says when some items went and some did not, each listed by its label. */
+function partly(items: Chosen[], ok: boolean[]): string {
+  const list = (want: boolean) => new Intl.ListFormat(document.documentElement.lang || undefined).format(items.filter((_, i) => ok[i] === want).map(({ label }) => label));
+  return t('client.partlySent', { sent: list(true), failed: list(false) });
 }
 
 /** The desk radio checked in the form, if any. */
@@ -33,7 +71,7 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   if (!sender.sourceToken && !sender.registration && sender.config.desks && !(await sender.chooseDesk(Number(chosen(form))))) return void form.reportValidity();
   failed.hidden = true;
   byId('done').hidden = true; // the last send's "Sent" is not this one's
-  numbered += byId<HTMLInputElement>('files').files?.length ?? 0;
+  keepNumbers(items);
   const send = byId<HTMLButtonElement>('send');
   send.disabled = true;
   // A first-time source gets a codename, made and kept on this device, before anything is sent.
@@ -50,14 +88,14 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   }
   // Every item is opened by the send's first request: the session that allows it ends if the server restarts mid-upload.
   const reserved = sender.reserveAll(items.map(({ item }) => item));
-  let ok = true;
+  const ok = items.map(() => false);
   for (const [i, { label, item }] of items.entries()) {
     const row = progressRow(byId('progress'), byId('progress-summary'), label);
     try {
       await sender.send(item, reserved[i]!, row);
       row.done();
+      ok[i] = true;
     } catch (error) {
-      ok = false;
       row.fail((error as Error).message);
     }
   }
@@ -65,9 +103,12 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   // The codename panel's button said "Sending…": its job is done either way (Send retries).
   const carryOn = document.getElementById('codename-continue');
   if (carryOn) carryOn.hidden = true;
-  if (ok) {
+  if (ok.every(Boolean)) {
     form.reset();
     show(byId('done'));
+  } else if (ok.some(Boolean)) {
+    takeOff(items.filter((_, i) => ok[i]));
+    show(failed, partly(items, ok));
   } else show(failed, t('client.someFailed'));
 }
 

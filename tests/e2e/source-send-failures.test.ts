@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { exportAndOpen, removeDir } from '../helpers/decrypt.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { sendAndConfirm } from '../helpers/submit.ts';
 
@@ -21,6 +22,7 @@ let mount: string | null = null;
 let instance: Instance;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let work: string;
+let journalist: { publicKey: string; privateKey: string };
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'sealdrop-send-failures-'));
@@ -33,7 +35,8 @@ beforeAll(async () => {
   }
   // The browser starts while the instance does (a second or two of the suite's time).
   [instance, browser] = await Promise.all([startInstance(env), launchChromium()]);
-  await instance.addJournalist('jo', (await generateKeyPair({ name: 'Jo' })).publicKey);
+  journalist = await generateKeyPair({ name: 'Jo' });
+  await instance.addJournalist('jo', journalist.publicKey);
 }, 60_000);
 
 afterAll(async () => {
@@ -64,18 +67,21 @@ function states(): string[] {
   }
 }
 
-test.skipIf(!root)('a file refused for good (the disk guard, 507) is no longer reserved: the message after it is sent, and no orphan item is opened', async () => {
+test.skipIf(!root)('a file refused for good (the disk guard, 507) is no longer reserved: the message after it is sent, and no orphan item is opened; Send again sends the file alone', async () => {
   // The 3 MB file's request needs more than is left above the floor; the message's few KB fit.
   await leaveAboveFloor(1.5 * MiB);
+  let first: Awaited<ReturnType<typeof refusedThenSent>>;
   try {
-    await refusedThenSent();
+    first = await refusedThenSent();
   } finally {
     await rm(path.join(mount!, 'filler'));
   }
+  await onlyTheRestAgain(first);
 }, 120_000);
 
-async function refusedThenSent(): Promise<void> {
+async function refusedThenSent() {
   const name = `big-${randomBytes(4).toString('hex')}.bin`;
+  const message = `after the refusal ${randomBytes(4).toString('hex')}`;
   await writeFile(path.join(work, name), randomBytes(3_000_000));
   const page = await browser.context.newPage();
   const statuses: string[] = [];
@@ -83,7 +89,7 @@ async function refusedThenSent(): Promise<void> {
   await page.goto(instance.sourceUrl);
   await page.waitForSelector('#path-js', { state: 'visible' });
   await page.setInputFiles('#files', path.join(work, name));
-  await page.fill('#message', `after the refusal ${randomBytes(4).toString('hex')}`);
+  await page.fill('#message', message);
   expect(await sendAndConfirm(page)).not.toBeNull();
   await page.waitForSelector('#failed:not([hidden])', { timeout: 60_000 });
   const rows = await page.locator('#progress .item').allTextContents();
@@ -93,6 +99,26 @@ async function refusedThenSent(): Promise<void> {
   expect(statuses).toEqual(['/api/sends/1 507', '/api/sends/1 200']);
   // The message's request must not have opened the refused file's secret (a pending item nobody can finish).
   expect(states()).toEqual(['complete']);
+  return { page, name, message, statuses };
+}
+
+/**
+ * The second Send after a partial failure: what went (the message) is off the form and the page says
+ * so; only the file goes, in one request, and the journalist gets each item exactly once.
+ */
+async function onlyTheRestAgain({ page, name, message, statuses }: Awaited<ReturnType<typeof refusedThenSent>>): Promise<void> {
+  expect(await page.textContent('#failed')).toBe(`Sent: Your message. Not sent: File 1 (${name}). What was sent is off the form now: Send again sends only what was not sent. Nothing unencrypted left this device.`);
+  expect(await page.inputValue('#message')).toBe('');
+  expect(await page.$eval('#files', (f: HTMLInputElement) => Array.from(f.files ?? [], (x) => x.name))).toEqual([name]);
+  await page.click('#send'); // no new codename: the message's answer gave the source a session
+  await page.waitForSelector('#done:not([hidden]), #failed:not([hidden])', { timeout: 60_000 });
+  expect(await page.isVisible('#done'), (await page.textContent('#progress')) ?? '').toBe(true);
+  expect((await page.locator('#progress .item').allTextContents()).slice(2)).toEqual([`File 1 (${name}): sent, encrypted`]);
+  expect(statuses.slice(2)).toEqual(['/api/sends/1 200']);
+  expect(states()).toEqual(['complete', 'complete']);
+  const { out, opened } = await exportAndOpen(instance.store, journalist.privateKey);
+  await removeDir(out);
+  expect(opened.map((o) => (o.manifest.name === name ? 'file' : o.plaintext.toString('utf8'))).sort()).toEqual([message, 'file'].sort());
 }
 
 // Nothing the derivation does crosses the network (PBKDF2 and the key pair are made in the page), so
