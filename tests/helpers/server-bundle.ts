@@ -85,9 +85,18 @@ function alive(pid: number): boolean {
 
 /**
  * Node's arguments for `npm start`'s server: this run's bundle when it is current, server/main.ts
- * through tsx otherwise (and with TEST_SERVER_TSX=1, to compare the two).
+ * through tsx otherwise, outside vitest (bench/load.ts) and with TEST_SERVER_TSX=1 (to compare).
  */
 export function serverArgs(): string[] {
-  const bundle = process.env.TEST_SERVER_TSX === '1' ? null : freshBundle(pathToFileURL(`${inject('serverBundleDir')}/`));
+  const dir = process.env.TEST_SERVER_TSX === '1' ? null : runBundle();
+  const bundle = dir ? freshBundle(pathToFileURL(`${dir}/`)) : null;
   return bundle ? [fileURLToPath(bundle)] : ['--import', 'tsx', 'server/main.ts'];
+}
+
+function runBundle(): string | null {
+  try {
+    return inject('serverBundleDir') ?? null;
+  } catch {
+    return null; // not in a vitest worker
+  }
 }
