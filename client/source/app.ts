@@ -1,5 +1,6 @@
 import { fetchConfig } from '../api/source.ts';
-import { fileItem, messageItem, Sender, TooLargeError, type Item } from './send.ts';
+import { fileItem, LinkLostError, messageItem, Sender, TooLargeError, type Item } from './send.ts';
+import type { Reserved } from '../api/source.ts';
 import { byId, progressRow, show } from './ui.ts';
 import { formatBytes } from './meter.ts';
 import { t } from '../i18n.ts';
@@ -13,6 +14,9 @@ const numbers = new WeakMap<File, number>();
 let numbered = 0;
 // Files that arrived: never sent again (they also leave the form, where the browser allows it).
 const arrived = new WeakSet<File>();
+// Items (a file, or a message's text) not sent because the link was lost: sent again under the same secret.
+const lostUnder = new Map<File | string, Reserved>();
+const keyOf = (c: Chosen): File | string => c.file ?? c.text!;
 
 function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): Chosen[] {
   let next = numbered;
@@ -87,7 +91,7 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
     if (desks) desks.disabled = true;
   }
   // Every item is opened by the send's first request: the session that allows it ends if the server restarts mid-upload.
-  const reserved = sender.reserveAll(items.map(({ item }) => item));
+  const reserved = sender.reserveAll(items.map(({ item }) => item), items.map((c) => lostUnder.get(keyOf(c))));
   const ok = items.map(() => false);
   for (const [i, { label, item }] of items.entries()) {
     const row = progressRow(byId('progress'), byId('progress-summary'), label);
@@ -95,7 +99,10 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
       await sender.send(item, reserved[i]!, row);
       row.done();
       ok[i] = true;
+      lostUnder.delete(keyOf(items[i]!));
     } catch (error) {
+      if (error instanceof LinkLostError) lostUnder.set(keyOf(items[i]!), error.to);
+      else lostUnder.delete(keyOf(items[i]!));
       row.fail((error as Error).message);
     }
   }

@@ -22,6 +22,20 @@ const NATIVE_DIGEST_MAX = 64 * 1024 * 1024;
 /** Refused before anything is encrypted or sent: the server would refuse it anyway (the page words it: app.ts). */
 export class TooLargeError extends Error {}
 
+/**
+ * Not sent because the link was lost (or the server stayed unreachable): the item may have arrived with its
+ * answer lost, or be partly held. Sent again under the same secret (`to`), the server answers "done" rather
+ * than storing it twice, and keeps what it holds until the new parts replace it (the same plaintext).
+ */
+export class LinkLostError extends Error {
+  constructor(
+    message: string,
+    readonly to: Reserved,
+  ) {
+    super(message);
+  }
+}
+
 export class Sender {
   /** The source's session; set once the source has a codename (new) or has logged in with it. */
   sourceToken: string | null = null;
@@ -84,9 +98,12 @@ export class Sender {
     }
   }
 
-  /** The secrets of a send's items, made here: its first request opens them all. */
-  reserveAll(items: Item[]): Reserved[] {
-    this.unanswered = items.map((item) => this.reserve(item));
+  /** The secrets of a send's items, made here (or `kept`: an item's after a lost link, LinkLostError): its first request opens them all. */
+  reserveAll(items: Item[], kept: (Reserved | undefined)[] = []): Reserved[] {
+    this.unanswered = items.map((item, i) => {
+      const before = kept[i];
+      return before && before.parts === partCountFor(item.size, this.config.partSize) ? before : this.reserve(item);
+    });
     return this.unanswered;
   }
 
@@ -116,6 +133,7 @@ export class Sender {
     } catch (error) {
       // Failed for good: a later request re-opening its secret would leave an orphan pending item.
       this.unanswered = this.unanswered.filter((r) => r.secret !== current.secret);
+      if (error instanceof UploadError && error.retryable) throw new LinkLostError(error.message, current);
       throw error;
     }
   }

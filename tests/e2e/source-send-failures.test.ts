@@ -160,3 +160,35 @@ test('a codename whose derivation fails is withdrawn, the page says to send agai
   await page.click('#codename-continue');
   await page.waitForSelector('#done:not([hidden])', { timeout: 60_000 });
 }, 120_000);
+
+// The link lost for good (the page gives up after 15 minutes, run here on Playwright's clock) just
+// after the server stored a message and answered: the answer never reached the page, which says
+// "not sent". Send again must not make the journalist get the message twice.
+test('a message whose answer was lost with the link is sent again under its own secret: the server answers "done" and holds it once', async () => {
+  const page = await browser.context.newPage();
+  let down = true;
+  const posts: string[] = [];
+  await page.route('**/api/sends/*', async (route) => {
+    posts.push(new URL(route.request().url()).pathname);
+    if (!down) return route.continue();
+    await route.fetch(); // the server stores it and answers; the answer is lost
+    await route.abort('connectionreset');
+  });
+  await page.route('**/api/sends', (route) => (down ? route.abort('connectionreset') : route.continue()));
+  await page.clock.install();
+  await page.goto(instance.sourceUrl);
+  await page.waitForSelector('#path-js', { state: 'visible' });
+  const message = `answer lost ${randomBytes(4).toString('hex')}`;
+  await page.fill('#message', message);
+  const before = states().length;
+  await sendAndConfirm(page);
+  while (!(await page.isVisible('#failed'))) await page.clock.runFor(60_000);
+  expect(await page.textContent('#progress .item')).toMatch(/not sent\. The connection to the drop has been lost for 15 minutes/);
+  expect(states().slice(before)).toEqual(['complete']); // it did arrive
+  down = false;
+  await page.click('#send'); // the registration was never answered: no new codename, the same one goes again
+  await page.waitForSelector('#done:not([hidden]), #failed:not([hidden])', { timeout: 60_000 });
+  expect(await page.isVisible('#done'), (await page.textContent('#progress')) ?? '').toBe(true);
+  expect(posts).toEqual(['/api/sends/1', '/api/sends/1']);
+  expect(states().slice(before)).toEqual(['complete']);
+}, 120_000);
