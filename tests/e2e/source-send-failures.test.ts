@@ -11,8 +11,9 @@ import { exportAndOpen, removeDir } from '../helpers/decrypt.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { sendAndConfirm } from '../helpers/submit.ts';
 
-// Two ways a new source's send fails on the page (client/source/send.ts, identity.ts), each for real
-// where it can be: the drop's free-space guard refusing a file, and the codename's derivation failing.
+// Ways a new source's send fails on the page (client/source/app.ts, send.ts, identity.ts), each for real
+// where it can be: the drop's free-space guard refusing a file, the codename's derivation failing, and
+// the link lost just after the server stored an item; and what Send again sends after each (only the rest).
 // The data directory is on a small tmpfs the test mounts (root only, as in CI) so that the guard's
 // margin is exact; without root that test is skipped and the instance lives in a temp directory.
 const MiB = 1024 * 1024;
