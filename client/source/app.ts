@@ -1,6 +1,5 @@
-import { fetchConfig } from '../api/source.ts';
+import { fetchConfig, type Reserved } from '../api/source.ts';
 import { fileItem, LinkLostError, messageItem, Sender, TooLargeError, type Item } from './send.ts';
-import type { Reserved } from '../api/source.ts';
 import { byId, progressRow, show } from './ui.ts';
 import { formatBytes } from './meter.ts';
 import { t } from '../i18n.ts';
