@@ -3,6 +3,7 @@ import net from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
 import { encryptObject, type PublicKey } from '../../common/envelope/index.ts';
 import type { ServeOptions } from '../../server/serve.ts';
+import { folded, foldedRequest, newSecret } from '../helpers/folded.ts';
 import { startWithJournalist, type Instance } from '../helpers/instance.ts';
 import { until } from '../helpers/pages.ts';
 import { newSource } from '../helpers/sources.ts';
@@ -85,6 +86,35 @@ async function trickleUploads(port: number, ids: string[], forms: number): Promi
   return raws;
 }
 
+/**
+ * Two-part items one source's page opened with its first folded send (part 2 of another item, as
+ * the store keeps it), so that part 1 of each may follow with its secret alone: their secrets.
+ */
+async function openedItems(instance: Instance, n: number): Promise<string[]> {
+  const secrets = Array.from({ length: n + 1 }, newSecret);
+  const reserve = secrets.slice(1).map((secret) => ({ secret, parts: 2 }));
+  await instance.store.sends.fold({ sender: { sourceId: newSource(instance.store).id }, secret: secrets[0]!, parts: 2, reserve, part: { n: 2, data: new Uint8Array(1024) }, manifest: null, complete: null });
+  return secrets.slice(1);
+}
+
+/**
+ * Folded sends (POST /api/sends/1) of part 1 of opened items, each declaring a 1 MB part: each
+ * trickles its body a byte a second, or with `stallAfter` sends that many bytes at once and then
+ * nothing. Each would store its part if it ended; they take the same upload slots as part uploads.
+ */
+async function trickleSends(port: number, secrets: string[], stallAfter?: number): Promise<Raw[]> {
+  const raws: Raw[] = [];
+  for (const secret of secrets) {
+    const { path, headers, body } = foldedRequest({ n: 1, head: { parts: 2 }, part: Buffer.alloc(1_000_000, 0x78), secret });
+    const s = await connect(port);
+    s.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}Content-Length: ${body.length}\r\n\r\n`);
+    if (stallAfter === undefined) trickle(s, body.subarray(0, 1000).toString('latin1'), 1000);
+    else s.write(body.subarray(0, stallAfter));
+    raws.push(s);
+  }
+  return raws;
+}
+
 const displaced = (raws: Raw[]) => raws.filter((r) => statusOf(r) === 408).length;
 
 /**
@@ -110,29 +140,43 @@ function submitForm(url: string): Promise<Response> {
   return fetch(`${url}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body, redirect: 'manual' });
 }
 
+/** Part 1 of an opened two-part item, sent whole as its page does: stored, not yet done. */
+async function sendPart(instance: Instance, journalist: PublicKey, secret: string) {
+  const part = await encryptObject({ data: randomBytes(64 * 1024), recipients: [journalist] });
+  return folded(instance.sourceUrl, { secret, head: { parts: 2, n: 1 }, part });
+}
+
 describe.concurrent('slow bodies cannot hold the server', () => {
-  test('54 tricklers hold no upload slot: a real part upload and a real no-JS submission get through', async () => {
+  test('58 tricklers and stalled sends hold no upload slot: a real part upload, folded send and no-JS submission get through', async () => {
     // A floor that never cuts within the test: only displacing the slowest holder can make room.
     const { instance, port, journalist } = await instanceWith({ bodyRate: { graceMs: 600_000, evictAfterMs: 1_000, tickMs: 200 } });
-    const raws = await trickleUploads(port, pendingIds(instance, 36), 18); // 32 and 16 slots
-    const [puts, forms] = [raws.slice(0, 36), raws.slice(36)];
-    raws.push(...(await untilDisplacing(puts, async () => (await trickleUploads(port, pendingIds(instance, 1), 0))[0]!, 'a part trickler to be displaced')));
+    const [real, ...items] = await openedItems(instance, 5);
+    // Folded sends that declare their lengths, send their head and stall; part tricklers; form tricklers (32 and 16 slots).
+    const sends = await trickleSends(port, items, 20);
+    const raws = [...sends, ...(await trickleUploads(port, pendingIds(instance, 36), 18))];
+    const forms = raws.slice(-18);
+    raws.push(...(await untilDisplacing(sends, async () => (await trickleUploads(port, pendingIds(instance, 1), 0))[0]!, 'a stalled folded send to be displaced')));
     raws.push(...(await untilDisplacing(forms, async () => (await trickleUploads(port, [], 1))[0]!, 'a form trickler to be displaced')));
     const before = displaced(raws);
     const { id, part } = await putPart(instance, journalist, 64 * 1024);
     const put = await fetch(`${instance.sourceUrl}/api/submissions/${id}/parts/1`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'x-upload-secret': SECRET }, body: part as BodyInit });
     expect(put.status).toBe(204);
+    expect(await sendPart(instance, journalist, real!)).toEqual({ status: 200, body: { done: false } });
     const form = await submitForm(instance.sourceUrl);
     expect(form.status).toBe(200);
-    // The displaced holders were told why, and their connections closed.
+    // The displaced holders were told why, and their connections closed (the part and the form each
+    // displaced one; the folded send may have found the slot the part gave back, if nothing waited).
     await until(() => raws.filter((r) => statusOf(r) === 408 && r.gone).length >= before + 2, 5_000, 'the displaced tricklers to be answered 408');
   });
 
-  test('a body below the floor is cut with a 408 after the grace period, and leaves nothing stored', async () => {
-    const { instance, port } = await instanceWith({ bodyRate: { graceMs: 2_000, windowMs: 2_000, tickMs: 200 } });
+  test('a body below the floor is cut with a 408 after the grace period, leaves nothing stored and holds no slot', async () => {
+    const { instance, port, journalist } = await instanceWith({ bodyRate: { graceMs: 2_000, windowMs: 2_000, tickMs: 200 } });
     const ids = pendingIds(instance, 4);
+    const [real, stalled, ...items] = await openedItems(instance, 33);
     const before = { objects: await instance.objectFiles(), rows: withoutSalt(instance.rows()) };
-    const raws = await trickleUploads(port, ids, 3);
+    // Every one of the 32 upload slots: folded sends trickling, and one stalled 20 KB into its part (the part tricklers wait).
+    const raws = [...(await trickleSends(port, items)), ...(await trickleSends(port, [stalled!], 20_000))];
+    raws.push(...(await trickleUploads(port, ids, 3)));
     // This one gets into a file (the server makes a codename and starts encrypting), then stalls.
     const started = await connect(port);
     started.write(submitHead(1_000_000) + fileHead + 'y'.repeat(20_000));
@@ -145,6 +189,8 @@ describe.concurrent('slow bodies cannot hold the server', () => {
     const stored = async () => ({ objects: await instance.objectFiles(), rows: withoutSalt(instance.rows()) });
     await until(async () => JSON.stringify(await stored()) === JSON.stringify(before), 10_000, 'nothing to be left stored').catch(() => undefined);
     expect(await stored()).toEqual(before);
+    // Every slot was given back: a slot still held by a cut body would queue this one until a 503.
+    expect(await sendPart(instance, journalist, real!)).toEqual({ status: 200, body: { done: false } });
   });
 
   test('520 slow or silent connections do not stop a new client from getting an answer', async () => {
