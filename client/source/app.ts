@@ -49,9 +49,12 @@ function takeOff(went: Chosen[]): void {
   if (went.some(({ text }) => text === message.value)) message.value = '';
 }
 
-/** What the page says when some items went and some did not, each listed by its label. */
+/**
+ * What the page says when some items went and some did not, each listed by its label. (Not Intl.ListFormat:
+ * Firefox ESR joins a Uyghur list with the English "and".)
+ */
 function partly(items: Chosen[], ok: boolean[]): string {
-  const list = (want: boolean) => new Intl.ListFormat(document.documentElement.lang || undefined).format(items.filter((_, i) => ok[i] === want).map(({ label }) => label));
+  const list = (want: boolean) => items.filter((_, i) => ok[i] === want).map(({ label }) => label).join(t('client.listSeparator'));
   return t('client.partlySent', { sent: list(true), failed: list(false) });
 }
 
