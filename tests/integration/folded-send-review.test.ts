@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair, generateSourceKeyPair, readJournalistKey, sealFile, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
@@ -5,7 +6,7 @@ import { deriveSourceSecrets, generateCodename } from '../../common/codename.ts'
 import { sendIdOf } from '../../common/send-id.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { registerApiSource } from '../helpers/sources.ts';
-import { folded, newSecret } from '../helpers/folded.ts';
+import { folded, foldedRequest, newSecret } from '../helpers/folded.ts';
 
 // The folded send route (POST /api/sends) against security review R2: a journalist removed while a
 // one-part item is written, a pending item's secret opening new items, a repeat registration probing
@@ -31,9 +32,9 @@ const url = () => instance.sourceUrl;
 type Row = { id: string; source_id: string; state: string };
 const row = (secret: string) => (instance.rows().submissions as Row[]).find((r) => r.id === sendIdOf(secret));
 
-async function sealed(secret: string, size: number) {
+async function sealed(secret: string, size: number, recipients = keys) {
   const data = new Uint8Array(size).map((_, i) => i % 251);
-  const sealer = new SubmissionSealer({ submission: sendIdOf(secret), name: 'a.txt', type: 'text/plain', recipients: keys, partSize: PART });
+  const sealer = new SubmissionSealer({ submission: sendIdOf(secret), name: 'a.txt', type: 'text/plain', recipients, partSize: PART });
   const parts: Uint8Array[] = [];
   for await (const p of sealFile(sealer, size, async (s, e) => data.subarray(s, e))) parts.push(p);
   return { parts, manifest: await sealer.sealManifest() };
@@ -132,5 +133,43 @@ describe('the keys are read again once a one-part item is on disk', () => {
     expect(row(secret)).toBeUndefined();
     expect((instance.rows().submission_keys as { submission_id: string }[]).filter((r) => r.submission_id === sendIdOf(secret))).toEqual([]);
     expect(await instance.objectFiles()).toHaveLength(objects);
+  });
+});
+
+// The route reads the item's state before the body (which space class it needs) and again once the
+// body is in: over Tor a part takes tens of seconds to arrive, and another request may complete the
+// item meanwhile. The second read must see that and answer "done" like any repeat (final review).
+describe('an item completed while a request body arrives', () => {
+  test('that request is answered done, not acted on as the item was before its body', async () => {
+    const secret = newSecret();
+    // To the keys active now (a test above disables one).
+    const active = await Promise.all(instance.store.journalists.active().map(async (j) => (await readJournalistKey(j.publicKey)).key));
+    const item = await sealed(secret, PART + 10, active);
+    expect((await folded(url(), { secret, token, head: { parts: 2, n: 1 }, part: item.parts[0] })).body).toEqual({ done: false });
+    // The route's first read for the late request: its headers are in, its body not yet.
+    const sends = instance.store.sends;
+    const state = sends.state;
+    let firstRead!: () => void;
+    const read = new Promise<void>((resolve) => (firstRead = resolve));
+    sends.state = (s) => (s === secret && firstRead(), state(s));
+    try {
+      const late = foldedRequest({ n: 2, head: { parts: 2 }, part: item.parts[1], secret, token });
+      let req!: http.ClientRequest;
+      const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+        req = http.request(`${url()}${late.path}`, { method: 'POST', headers: { ...late.headers, 'content-length': String(late.body.length) } }, resolve).on('error', reject);
+      });
+      req.write(late.body.subarray(0, 100));
+      await read;
+      const other = await folded(url(), { secret, token, head: { parts: 2, n: 2 }, part: item.parts[1], manifest: item.manifest });
+      req.end(late.body.subarray(100));
+      const res = await response;
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      expect(other).toMatchObject({ status: 200, body: { done: true } });
+      expect({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString()) as unknown }).toEqual({ status: 200, body: { done: true } });
+    } finally {
+      sends.state = state;
+    }
+    expect(row(secret)?.state).toBe('complete');
   });
 });

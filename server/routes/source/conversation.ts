@@ -49,6 +49,16 @@ export const WRONG_CODENAME_DELAY_MS = 1000;
 /** The delay before a refusal: it holds no gate slot, and its connection gives way to any newcomer meanwhile. */
 export const slowly = (req: IncomingMessage) => beforeRefusing(req, () => new Promise((r) => setTimeout(r, WRONG_CODENAME_DELAY_MS)));
 
+/** `run`'s answer; its refusal as an unusable codename (a ConflictError) only after the delay, once any gate slot it held is free. */
+export async function conflictsSlowly<T>(req: IncomingMessage, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ConflictError) await slowly(req);
+    throw error;
+  }
+}
+
 /** No source has this login secret: the same answer whether or not the codename ever existed. */
 export class UnknownCodenameError extends HttpError {
   override name = 'UnknownCodenameError';
@@ -98,14 +108,7 @@ export function conversationApi({ store, sessions, gates, recipients }: Conversa
     const keys = { loginSecret: loginSecret(body.login), publicKey: text(body.publicKey, 'publicKey', 8000), privateKey: text(body.privateKey, 'privateKey', 8000) };
     // With two desks or more the page sends the one chosen; a choice missing or not offered is refused here.
     const deskId = chosenDesk(store, await offeredDesks(store, recipients), body.desk);
-    let sourceId: string;
-    try {
-      sourceId = await gates.registration.run(() => registerOrRetry(store, keys, deskId), untilClosed(res));
-    } catch (error) {
-      // The slot is already free: a refusal's delay costs the server nothing.
-      if (error instanceof ConflictError) await slowly(req);
-      throw error;
-    }
+    const sourceId = await conflictsSlowly(req, () => gates.registration.run(() => registerOrRetry(store, keys, deskId), untilClosed(res)));
     res.status(201).json({ sourceToken: sessions.create(sourceId).token });
   });
 

@@ -18,7 +18,7 @@ import { ConflictError, type Store } from '../../store/index.ts';
 import type { Fold, Sender, SendState } from '../../store/sends.ts';
 import type { SourceGates } from './conversation.ts';
 import { SECRET, sendHead, sendLengths, sendPart, type SendHead } from './send-head.ts';
-import { slowly } from './conversation.ts';
+import { conflictsSlowly } from './conversation.ts';
 
 export type SendsDeps = {
   config: Config;
@@ -76,12 +76,8 @@ async function completeStored(d: SendsDeps, secret: string, id: string, desk: nu
  */
 async function repeated(d: SendsDeps, req: Request, res: Response, head: SendHead, owner: string): Promise<void> {
   if (!head.register) return void res.json({ done: true });
-  try {
-    d.store.sends.ownerOf({ loginSecret: head.register.login, privateKey: head.register.privateKey }, owner);
-  } catch (error) {
-    if (error instanceof ConflictError) await slowly(req);
-    throw error;
-  }
+  const { login, privateKey } = head.register;
+  await conflictsSlowly(req, () => d.store.sends.ownerOf({ loginSecret: login, privateKey }, owner));
   res.json({ done: true, sourceToken: d.sessions.create(owner).token });
 }
 
@@ -99,7 +95,7 @@ async function fold(d: SendsDeps, req: Request, res: Response): Promise<void> {
   if ((part === null) !== (n === 0) || n > head.parts || (manifest && part && n !== head.parts)) throw new HttpError(400, said('error.unreadable', { status: 400 }));
   // Read again, not taken from the space check: the body arrived since (tens of seconds over Tor), and another
   // request may have opened or completed the item meanwhile; acting on the older read would answer a completed
-  // item 404 instead of done (tests/integration/folded-send-late-body.test.ts). The commit group checks once more.
+  // item 404 instead of done (tests/integration/folded-send-review.test.ts). The commit group checks once more.
   const known = d.store.sends.state(secret);
   if (known.state === 'complete') return repeated(d, req, res, head, known.sourceId);
   const { sender, desk, ownKey } = await senderOf(d, req, res, head, known);
@@ -115,13 +111,8 @@ async function fold(d: SendsDeps, req: Request, res: Response): Promise<void> {
     // Its keys read again once its objects are on disk (as POST …/complete does): a journalist removed meanwhile gets nothing.
     recheck: alone ? async () => assertSameKeys((await d.recipients(itemDesk)).keyIds, keys.keyIds) : undefined,
   };
-  let folded;
-  try {
-    folded = await d.store.sends.fold(f);
-  } catch (error) {
-    if (error instanceof ConflictError && head.register) await slowly(req);
-    throw error;
-  }
+  const store = () => d.store.sends.fold(f);
+  const folded = await (head.register ? conflictsSlowly(req, store) : store());
   // The desk is told once: by the request that completed the item, never by a repeat or the other of two racing.
   const completedHere = folded.already ? false : folded.done || (folded.whole && (await completeStored(d, secret, folded.id, itemDesk, ownKey)));
   if (completedHere) d.arrived(itemDesk);
