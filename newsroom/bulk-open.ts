@@ -1,95 +1,159 @@
-import { createCipheriv, createHash } from 'node:crypto';
+import { createCipheriv, createHash, type Cipher } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { readSeipdPlaintext, seipdCiphertext } from '../common/envelope/seipd-read.ts';
+import { literalDataRange, readSeipdPlaintext, seipdCiphertext } from '../common/envelope/seipd-read.ts';
 import type { OpenedSessionKey } from '../common/envelope/session-key.ts';
+import { wasmXor } from './xor-wasm.ts';
 
-// The bulk layer of one part in native code (OpenSSL's AES-CFB, SHA-1 and SHA-256): openpgp.js
-// did it in JavaScript, copying packets and hashing SHA-1 itself, which made `sealdrop decrypt`
-// slower than gpg. seipd-read.ts finds the ciphertext and verifies what comes out.
+// The bulk layer of one part in native code (OpenSSL's AES, SHA-1 and SHA-256, a WebAssembly XOR):
+// openpgp.js did it in JavaScript, copying packets and hashing SHA-1 itself, which made `sealdrop
+// decrypt` slower than gpg. seipd-read.ts finds the ciphertext and verifies what comes out.
+//
+// A part is read whole into the worker's WebAssembly memory, then decrypted a piece at a time, and
+// each piece, while it is still in the core's cache, goes through SHA-1 (the MDC), SHA-256 (the
+// manifest's part digest) and into the memory that carries the plaintext to the main thread. Done
+// part-wide, one pass after another over 4 MiB (ECB, XOR, SHA-1, SHA-256), every pass read memory
+// the one before had pushed out of the cache.
 
 const AES_BLOCK = 16;
-const sha1 = (data: Uint8Array) => createHash('sha1').update(data).digest();
+const SHA1_BYTES = 20;
+const WASM_PAGE = 64 * 1024;
+/** Decrypted and hashed this much at a time: a few pieces' worth fit in a core's L2 cache. */
+export const PIECE = 256 * 1024;
+/** The first piece holds the literal packet's header (at most 18 + 6 + 261 bytes), to find the file's bytes. */
+const MIN_PIECE = 512;
+const ZERO_BLOCK: Uint8Array = new Uint8Array(AES_BLOCK);
 
 export type OpenedPart = { plaintext: Uint8Array; sha256: string };
 
-const ZERO_BLOCK = new Uint8Array(AES_BLOCK);
+type Range = { start: number; end: number };
+
+/** `length` bytes of `spare`, when it is large enough (recycled memory), or of new memory. */
+const memoryFor = (length: number, spare?: ArrayBuffer): Uint8Array<ArrayBuffer> =>
+  spare && spare.byteLength >= length ? new Uint8Array(spare, 0, length) : new Uint8Array(length);
 
 /**
- * CFB decryption from a zero IV, as SEIPDv1 uses it (no OpenPGP resynchronisation), in place:
- * plaintext block i is ciphertext block i XOR AES(ciphertext block i-1), block 0 taking the IV.
- * Unlike encryption that runs in parallel, so it is one ECB pass over the ciphertext (OpenSSL
- * pipelines ECB with AES-NI; its CFB goes a block at a time, twice the time), then an XOR into
- * the ciphertext's own memory, 32 bits at a time where `data` is 4-byte aligned. Nothing is copied:
- * a shifted copy of the ciphertext and a third buffer for the output had cost as much as the AES.
+ * One thread's memory for opening parts, one at a time: the part's bytes, decrypted where they
+ * lie, and after them the keystream of one piece. It grows to the largest part opened and is
+ * reused for the next, so a part costs no new memory, page faults or garbage collection here.
  */
-export function cfbDecryptInPlace(key: Uint8Array, data: Uint8Array): Uint8Array {
-  if (data.length === 0) return data;
-  const blocks = Math.ceil(data.length / AES_BLOCK);
-  const ecb = createCipheriv(`aes-${key.length * 8}-ecb`, key, null).setAutoPadding(false);
-  const first = ecb.update(ZERO_BLOCK);
-  // Every block but the last, encrypted before any of them is overwritten below.
-  let stream = ecb.update(data.subarray(0, (blocks - 1) * AES_BLOCK));
-  ecb.final(); // whole blocks, no padding: nothing more
-  for (let j = 0; j < Math.min(AES_BLOCK, data.length); j++) data[j]! ^= first[j]!;
-  const rest = data.subarray(AES_BLOCK);
-  if (rest.length === 0) return data;
-  let words = 0;
-  if (rest.byteOffset % 4 === 0) {
-    if (stream.byteOffset % 4 !== 0) stream = Buffer.from(stream); // a small output in Node's pool
-    words = rest.length >>> 2;
-    const out32 = new Uint32Array(rest.buffer, rest.byteOffset, words);
-    const in32 = new Uint32Array(stream.buffer, stream.byteOffset, words);
-    for (let i = 0; i < words; i++) out32[i]! ^= in32[i]!;
+export class PartOpener {
+  private readonly memory = new WebAssembly.Memory({ initial: 1 });
+  private readonly xor = wasmXor(this.memory);
+
+  constructor(private readonly piece = PIECE) {
+    if (!Number.isInteger(piece) || piece < MIN_PIECE || piece % AES_BLOCK !== 0) throw new RangeError('A piece is a whole number of AES blocks, at least 512 bytes.');
   }
-  for (let j = words * 4; j < rest.length; j++) rest[j]! ^= stream[j]!;
-  return data;
+
+  /** Opens the part in `file` (v3 PKESKs, SEIPDv1) under its session key: the file's bytes in it and their SHA-256. */
+  openFile(file: string, key: OpenedSessionKey, spare?: ArrayBuffer): OpenedPart {
+    const fd = openSync(file, 'r');
+    let size = 0;
+    try {
+      const room = this.room(fstatSync(fd).size);
+      for (let got = 1; got > 0 && size < room.length; size += got) got = readSync(fd, room, size, room.length - size, size);
+    } finally {
+      closeSync(fd);
+    }
+    return this.openHeld(size, key, spare);
+  }
+
+  /** As openFile, from the object's bytes (left as they were). */
+  openBytes(object: Uint8Array, key: OpenedSessionKey, spare?: ArrayBuffer): OpenedPart {
+    this.room(object.length).set(object);
+    return this.openHeld(object.length, key, spare);
+  }
+
+  /** CFB decryption (zero IV, no resynchronisation, as SEIPDv1 uses it) of `ciphertext`, into a copy. */
+  cfbDecrypt(key: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    this.room(ciphertext.length).set(ciphertext);
+    this.decryptPieces(key, 0, ciphertext.length, () => undefined);
+    return new Uint8Array(this.memory.buffer, 0, ciphertext.length).slice();
+  }
+
+  /** The first `bytes` of memory, grown to hold them and one piece's keystream after them. */
+  private room(bytes: number): Uint8Array {
+    const need = bytes + 2 * AES_BLOCK + this.piece;
+    const have = this.memory.buffer.byteLength;
+    if (need > have) this.memory.grow(Math.ceil((need - have) / WASM_PAGE));
+    return new Uint8Array(this.memory.buffer, 0, bytes);
+  }
+
+  /** Opens the object held in the first `size` bytes of memory. */
+  private openHeld(size: number, key: OpenedSessionKey, spare?: ArrayBuffer): OpenedPart {
+    const memory = new Uint8Array(this.memory.buffer);
+    const chunks = seipdCiphertext(memory.subarray(0, size));
+    // Partial lengths: the chunks moved down to follow the first, one run of ciphertext (nothing Sealdrop writes).
+    let end = chunks[0]!.byteOffset;
+    for (const chunk of chunks) end += (memory.copyWithin(end, chunk.byteOffset, chunk.byteOffset + chunk.length), chunk.length);
+    return this.openCiphertext(key.data, chunks[0]!.byteOffset, end, spare);
+  }
+
+  /** Decrypts and verifies the SEIPD body in memory[start, end): the literal packet's data and its SHA-256. */
+  private openCiphertext(key: Uint8Array, start: number, end: number, spare?: ArrayBuffer): OpenedPart {
+    const memory = new Uint8Array(this.memory.buffer);
+    const sha1 = createHash('sha1');
+    const sha256 = createHash('sha256');
+    const hashedTo = end - SHA1_BYTES; // the MDC's SHA-1 covers every byte before its own value
+    let data: Range | null | undefined; // where the file's bytes lie, once the first piece shows it
+    let out: Uint8Array = new Uint8Array(0);
+    this.decryptPieces(key, start, end, (a, b) => {
+      if (data === undefined) {
+        const found = literalDataRange(memory.subarray(start, b), AES_BLOCK, end - start);
+        data = found && { start: start + found.start, end: start + found.end };
+        if (data) out = memoryFor(data.end - data.start, spare);
+      }
+      if (a < hashedTo) sha1.update(memory.subarray(a, Math.min(b, hashedTo)));
+      const [from, to] = data ? [Math.max(a, data.start), Math.min(b, data.end)] : [0, 0];
+      if (from < to) {
+        sha256.update(memory.subarray(from, to));
+        out.set(memory.subarray(from, to), from - data!.start);
+      }
+    });
+    const mdc = sha1.digest();
+    const whole = memory.subarray(start, end);
+    const plaintext = readSeipdPlaintext(whole, AES_BLOCK, (hashed) => (hashed.byteOffset === start && hashed.length === hashedTo - start ? mdc : createHash('sha1').update(hashed).digest()));
+    if (data && plaintext.byteOffset === data.start && plaintext.length === data.end - data.start) return { plaintext: out, sha256: sha256.digest('hex') };
+    // Framed in another way readSeipdPlaintext accepts (a literal packet in partial chunks): hashed and copied now.
+    const copy = memoryFor(plaintext.length, spare);
+    copy.set(plaintext);
+    return { plaintext: copy, sha256: createHash('sha256').update(plaintext).digest('hex') };
+  }
+
+  /**
+   * CFB decryption of memory[start, end) in place, a piece at a time, `done(a, b)` called after
+   * each piece [a, b). Plaintext block i is ciphertext block i XOR AES(ciphertext block i-1),
+   * block 0 taking the zero IV: unlike encryption that runs in parallel, so a piece is one ECB call
+   * (OpenSSL pipelines ECB with AES-NI; its CFB goes a block at a time, four times slower), then
+   * the XOR. The last ciphertext block of a piece is kept before the XOR overwrites it: the next
+   * piece's first block needs it.
+   */
+  private decryptPieces(key: Uint8Array, start: number, end: number, done: (a: number, b: number) => void): void {
+    const memory = new Uint8Array(this.memory.buffer);
+    const keystream = (end + AES_BLOCK - 1) & ~(AES_BLOCK - 1);
+    const ecb = createCipheriv(`aes-${key.length * 8}-ecb`, key, null).setAutoPadding(false);
+    let previous = ZERO_BLOCK;
+    for (let a = start; a < end; a += this.piece) {
+      const b = Math.min(a + this.piece, end);
+      previous = this.decryptPiece(ecb, memory, a, b, previous, keystream);
+      done(a, b);
+    }
+    ecb.final(); // whole blocks, no padding: nothing more
+  }
+
+  /** One piece [a, b), `previous` the ciphertext block before it; returns the piece's last ciphertext block. */
+  private decryptPiece(ecb: Cipher, memory: Uint8Array, a: number, b: number, previous: Uint8Array, keystream: number): Uint8Array {
+    const blocks = Math.ceil((b - a) / AES_BLOCK);
+    memory.set(ecb.update(previous), keystream);
+    if (blocks > 1) memory.set(ecb.update(memory.subarray(a, a + (blocks - 1) * AES_BLOCK)), keystream + AES_BLOCK);
+    const last = memory.slice(b - AES_BLOCK, b); // a full block whenever another piece follows
+    this.xor(a, keystream, b - a);
+    for (let i = (b - a) & ~(AES_BLOCK - 1); i < b - a; i++) memory[a + i]! ^= memory[keystream + i]!;
+    return last;
+  }
 }
 
 /** CFB decryption as above into a copy of `ciphertext`, which is left as it was. */
-export function cfbDecrypt(key: Uint8Array, ciphertext: Uint8Array): Buffer {
-  const out = cfbDecryptInPlace(key, Uint8Array.from(ciphertext));
-  return Buffer.from(out.buffer, out.byteOffset, out.length);
-}
+export const cfbDecrypt = (key: Uint8Array, ciphertext: Uint8Array, piece?: number): Uint8Array => new PartOpener(piece).cfbDecrypt(key, ciphertext);
 
-/**
- * Decrypts and verifies one whole object (v3 PKESKs, SEIPDv1) under its unwrapped session key,
- * overwriting `object`'s ciphertext with the plaintext (a worker's own copy of a part). Its
- * ciphertext should start 4-byte aligned (readPartAligned); otherwise it is copied once.
- */
-export function openBulkInPlace(object: Uint8Array, key: OpenedSessionKey): OpenedPart {
-  const chunks = seipdCiphertext(object);
-  const one = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-  const plain = cfbDecryptInPlace(key.data, one.byteOffset % 4 === 0 ? one : Uint8Array.from(one));
-  const plaintext = readSeipdPlaintext(plain, AES_BLOCK, sha1);
-  return { plaintext, sha256: createHash('sha256').update(plaintext).digest('hex') };
-}
-
-/** As openBulkInPlace, leaving `object` as it was. */
-export const openBulk = (object: Uint8Array, key: OpenedSessionKey): OpenedPart => openBulkInPlace(Uint8Array.from(object), key);
-
-/**
- * A part's file read whole into memory of its own (`spare`, when it is large enough), placed so
- * that its ciphertext starts 4-byte aligned (the XOR above goes 32 bits at a time): read at offset
- * 0, then moved up by 0 to 3 bytes within the same pages, far cheaper than a copy into new memory.
- */
-export function readPartAligned(file: string, spare?: ArrayBuffer): Uint8Array {
-  const fd = openSync(file, 'r');
-  let room: Uint8Array;
-  let size = 0;
-  try {
-    const length = fstatSync(fd).size + 3;
-    // Not zeroed, new or reused: only bytes read from the file are ever returned.
-    room = spare && spare.byteLength >= length ? new Uint8Array(spare, 0, length) : Buffer.allocUnsafeSlow(length);
-    for (let got = 1; got > 0 && size < room.length - 3; size += got) got = readSync(fd, room, size, room.length - 3 - size, size);
-  } finally {
-    closeSync(fd);
-  }
-  let shift = 0;
-  try {
-    shift = (4 - (seipdCiphertext(room.subarray(0, size))[0]!.byteOffset % 4)) % 4;
-  } catch {
-    // Malformed: openBulkInPlace refuses it with the reason.
-  }
-  room.copyWithin(shift, 0, size);
-  return room.subarray(shift, shift + size);
-}
+/** Decrypts and verifies one whole object (v3 PKESKs, SEIPDv1) under its unwrapped session key, leaving `object` as it was. */
+export const openBulk = (object: Uint8Array, key: OpenedSessionKey, piece?: number): OpenedPart => new PartOpener(piece).openBytes(object, key);

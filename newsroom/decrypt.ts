@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { openManifest, openSubmission, splitHeader, type PrivateKey } from '../common/envelope/index.ts';
 import { sessionKeyOpener } from '../common/envelope/session-key.ts';
@@ -20,6 +20,17 @@ export class SubmissionFailedError extends Error {
 
 /** Parts started ahead of the one being written: every worker busy, and as many again ready. */
 const aheadOf = (pool: PartPool) => pool.size * 2;
+
+/**
+ * A part's plaintext written 256 KiB at a time: one 4 MiB write() cost the kernel 3 to 6 times the
+ * CPU of the same bytes in 256 KiB writes (0.65-1.1 s against 0.16-0.2 s of system time for 512 MiB,
+ * measured alternately on this machine), the larger part of the time Sealdrop spent beyond gpg's.
+ */
+const WRITE_PIECE = 256 * 1024;
+
+async function writePieces(handle: FileHandle, plaintext: Uint8Array): Promise<void> {
+  for (let at = 0; at < plaintext.length; at += WRITE_PIECE) await handle.write(plaintext.subarray(at, at + WRITE_PIECE));
+}
 
 async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, pool: PartPool): Promise<string> {
   const data = await readManifest(found);
@@ -51,7 +62,7 @@ async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, 
       readPart: async () => null,
       openPart: (n) => ahead.take(n),
       write: async (plaintext) => {
-        await handle.write(plaintext);
+        await writePieces(handle, plaintext);
         pool.recycle(plaintext.buffer); // written: a worker reads a later part into it
       },
     });

@@ -69,14 +69,9 @@ export class PartPool {
       this.next();
     };
     worker.on('message', done).on('error', done);
-    if (typeof job.object === 'string') {
-      const spare = this.spare.pop();
-      return worker.postMessage({ object: job.object, key: job.key, spare }, spare ? [spare] : []);
-    }
-    // A large part moves to the worker; a small one may be a view into Node's shared buffer pool
-    // (Buffer.slice would still be one: transferring the pool throws from Node 21), so it is copied.
-    const object = job.object.byteLength >= 64 * 1024 && job.object.byteOffset === 0 && job.object.byteLength === job.object.buffer.byteLength ? job.object : new Uint8Array(job.object);
-    worker.postMessage({ object, key: job.key }, [object.buffer as ArrayBuffer]);
+    const spare = this.spare.pop();
+    // A part given as bytes is cloned (the caller's stays as it was), and copied into the worker's memory there.
+    worker.postMessage({ object: job.object, key: job.key, spare }, spare ? [spare] : []);
   }
 
   private spawn(): Worker {

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { OpenedSessionKey } from '../common/envelope/session-key.ts';
-import { openBulkInPlace, readPartAligned } from './bulk-open.ts';
+import { PartOpener } from './bulk-open.ts';
 
 // One of `sealdrop decrypt`'s worker threads: parts are independent OpenPGP messages, so each
 // core reads one and opens it, natively. The main thread has read the part's first bytes and
@@ -9,23 +9,20 @@ import { openBulkInPlace, readPartAligned } from './bulk-open.ts';
 // copying it. A part read here is read whole again: a file changed since the main thread read its
 // header only fails (the session key no longer opens it, or its MDC or digest is wrong).
 
-const MOVABLE = 64 * 1024;
-
 /** A whole part, as bytes or as the path of its file (read here, off the main thread). */
 export type PartTask = { object: Uint8Array | string; key: OpenedSessionKey; spare?: ArrayBuffer };
 
+const opener = new PartOpener();
 /** Memory the main thread gave back (PartPool.recycle), one part's plaintext it has written. */
 let spare: ArrayBuffer | undefined;
 
 parentPort!.on('message', ({ object, key, spare: given }: PartTask) => {
   spare = given ?? spare;
   try {
-    const read = typeof object === 'string' ? readPartAligned(object, spare) : object;
-    if (read.buffer === spare) spare = undefined; // it goes back with the plaintext
-    const { plaintext, sha256 } = openBulkInPlace(read, key);
-    // A small buffer may sit in Node's shared pool: only a large one owns its memory and moves
-    // (a short last part read into a spare too, rather than a copy of all of it).
-    parentPort!.postMessage({ ok: true, plaintext, sha256 }, plaintext.buffer.byteLength >= MOVABLE ? [plaintext.buffer as ArrayBuffer] : []);
+    const { plaintext, sha256 } = typeof object === 'string' ? opener.openFile(object, key, spare) : opener.openBytes(object, key, spare);
+    if (plaintext.buffer === spare) spare = undefined; // it goes back with the plaintext
+    // The plaintext's memory is its own (a spare or new), never a view into a shared pool: it moves.
+    parentPort!.postMessage({ ok: true, plaintext, sha256 }, [plaintext.buffer as ArrayBuffer]);
   } catch (error) {
     parentPort!.postMessage({ ok: false, message: (error as Error).message });
   } finally {

@@ -91,6 +91,28 @@ function bodyOf(data: Uint8Array, first: Length, end: number): { body: Uint8Arra
 }
 
 /**
+ * Where the file's bytes will lie in a decrypted SEIPDv1 body of `total` bytes, guessed from its
+ * first decrypted bytes (`head`) while the rest is still being decrypted, so that a caller can hash
+ * them piece by piece while they are in the cache: a literal packet of one definite length ending
+ * where the MDC packet starts. Null when it is framed in any other way, or not yet readable in
+ * `head`. Nothing is verified here: readSeipdPlaintext decides, and a caller uses its answer only
+ * where readSeipdPlaintext returns exactly this range.
+ */
+export function literalDataRange(head: Uint8Array, blockSize: number, total: number): { start: number; end: number } | null {
+  const start = blockSize + 2;
+  const mdcAt = total - MDC_PACKET;
+  if (mdcAt <= start || head.length <= start + 1) return null;
+  try {
+    const header = headerAt(head, start, Math.min(head.length, mdcAt));
+    if (header.tag !== LITERAL || header.partial || header.at + header.length !== mdcAt || header.at + 1 >= head.length) return null;
+    const dataAt = header.at + 2 + head[header.at + 1]! + 4;
+    return dataAt <= mdcAt ? { start: dataAt, end: mdcAt } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Verifies a decrypted SEIPDv1 body (`blockSize` + 2 prefix bytes, the packets, the MDC packet)
  * and returns the literal packet's data. The MDC is checked first, over every byte; then exactly
  * one literal packet must fill the space between prefix and MDC. The prefix's repeated bytes are
