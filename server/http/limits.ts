@@ -4,6 +4,8 @@ import { HttpError } from './errors.ts';
 import { said } from '../i18n/said.ts';
 
 const BUSY = said('error.busy');
+/** How often the line looks again for a holder that may give way (holders age into it). */
+const REJUDGE_MS = 250;
 
 /** A short, bounded wait for a slot, for requests whose sender cannot retry (a form without JavaScript). */
 export type Waiting = { maxWaiting: number; waitMs: number };
@@ -15,11 +17,24 @@ export type Waiting = { maxWaiting: number; waitMs: number };
  * hold the slots). Only when every holder is genuinely busy: a clear 503 to retry, or, with
  * `waiting`, a place in a short queue first. A waiting request's body is not read (it costs a
  * connection, which the connection guard bounds, and no memory), and the body-rate guard does not
- * hold the server's own pause against it.
+ * hold the server's own pause against it. While requests wait, holders are judged again as they
+ * age: one that may give way does so to the first in line, who would otherwise wait for a holder
+ * to end, or be refused, behind tricklers that any newcomer could displace.
  */
 export function concurrencyLimit(max: number, waiting: Waiting | null = null): RequestHandler {
   const holders = new Set<Request>();
   const queue: (() => void)[] = [];
+  let rejudging: NodeJS.Timeout | undefined;
+  const rejudge = () => {
+    for (let slowest = slowestEvictable(holders); slowest && queue.length > 0; slowest = slowestEvictable(holders)) {
+      holders.delete(slowest.req as Request);
+      cutSlowBody(slowest);
+      queue.shift()!();
+    }
+    if (queue.length > 0) return;
+    clearInterval(rejudging);
+    rejudging = undefined;
+  };
   const release = (req: Request) => {
     if (!holders.delete(req)) return;
     queue.shift()?.();
@@ -61,5 +76,6 @@ export function concurrencyLimit(max: number, waiting: Waiting | null = null): R
     // A client that hangs up while waiting gives its place back at once.
     res.once('close', leave);
     queue.push(turn);
+    rejudging ??= setInterval(rejudge, REJUDGE_MS).unref();
   };
 }

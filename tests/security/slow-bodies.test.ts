@@ -169,6 +169,18 @@ describe.concurrent('slow bodies cannot hold the server', () => {
     await until(() => raws.filter((r) => statusOf(r) === 408 && r.gone).length >= before + 2, 5_000, 'the displaced tricklers to be answered 408');
   });
 
+  test('a real part that must wait behind young tricklers is served once they may give way, not left to time out', async () => {
+    // Every slot taken by tricklers too young to displace (3 s unconditional): the part waits in line
+    // (10 s at most). When they age past it, it takes the slot of the slowest, without a newcomer.
+    const { instance, port, journalist } = await instanceWith({ bodyRate: { graceMs: 600_000, evictAfterMs: 3_000, tickMs: 200 } });
+    const holders = await trickleUploads(port, pendingIds(instance, 32), 0);
+    const { id, part } = await putPart(instance, journalist, 64 * 1024);
+    const put = await fetch(`${instance.sourceUrl}/api/submissions/${id}/parts/1`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'x-upload-secret': SECRET }, body: part as BodyInit });
+    expect(put.status).toBe(204);
+    await until(() => displaced(holders) > 0, 5_000, 'the displaced trickler to be answered 408');
+    expect(displaced(holders)).toBe(1);
+  });
+
   test('a body below the floor is cut with a 408 after the grace period, leaves nothing stored and holds no slot', async () => {
     const { instance, port, journalist } = await instanceWith({ bodyRate: { graceMs: 2_000, windowMs: 2_000, tickMs: 200 } });
     const ids = pendingIds(instance, 4);
