@@ -17,8 +17,13 @@ import { wasmXor } from './xor-wasm.ts';
 const AES_BLOCK = 16;
 const SHA1_BYTES = 20;
 const WASM_PAGE = 64 * 1024;
-/** Decrypted and hashed this much at a time: a few pieces' worth fit in a core's L2 cache. */
-export const PIECE = 256 * 1024;
+/**
+ * Decrypted and hashed this much at a time: a few pieces' worth fit in a core's L2 cache. Each
+ * ECB call returns new memory that only the garbage collector frees; smaller outputs are reused
+ * more and fault in fewer new pages (512 MiB, medians of five runs: 32 and 64 KiB 1.63 s of CPU,
+ * 45,000 and 56,000 page faults; 128 KiB 1.79 s, 96,000; 256 KiB 1.75 s, 93,000).
+ */
+export const PIECE = 64 * 1024;
 /** The first piece holds the literal packet's header (at most 18 + 6 + 261 bytes), to find the file's bytes. */
 const MIN_PIECE = 512;
 const ZERO_BLOCK: Uint8Array = new Uint8Array(AES_BLOCK);

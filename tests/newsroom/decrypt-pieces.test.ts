@@ -8,7 +8,7 @@ import { generateKeyPair, readJournalistKey } from '../../common/envelope/index.
 import { sealdrop } from '../helpers/cli.ts';
 import { writeExportedSubmission } from '../helpers/export-fixture.ts';
 
-// sealdrop decrypt's workers decrypt and hash a part 256 KiB at a time (newsroom/bulk-open.ts) and
+// sealdrop decrypt's workers decrypt and hash a part 64 KiB at a time (newsroom/bulk-open.ts) and
 // the main thread writes it 256 KiB at a time (newsroom/decrypt.ts): parts of several pieces, of a
 // length that is no multiple of either, come out byte for byte, and a byte altered in a middle
 // piece fails the run with nothing left behind.
