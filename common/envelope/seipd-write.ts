@@ -52,7 +52,10 @@ async function writePlaintext(body: Uint8Array<ArrayBuffer>, data: Uint8Array, r
  */
 async function cfbEncryptInPlace(body: Uint8Array<ArrayBuffer>, key: CryptoKey): Promise<void> {
   const zero = new Uint8Array(BLOCK);
-  let iv = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: zero }, key, zero), 0, BLOCK);
+  // Keystream, like every IV below (each XORed with public ciphertext gives plaintext): erased after use.
+  const first = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: zero }, key, zero));
+  let iv = first.slice(0, BLOCK);
+  first.fill(0);
   // Aligned at 0, so that 4-byte views fit wherever the body sits in its packet.
   const scratch = new Uint8Array(Math.min(CHUNK_BYTES, body.length));
   try {
@@ -66,11 +69,14 @@ async function cfbEncryptInPlace(body: Uint8Array<ArrayBuffer>, key: CryptoKey):
       for (let i = BLOCK + words * 4; i < piece.length; i++) piece[i] = piece[i]! ^ chained[i - BLOCK]!;
       body.set(piece, at);
       // Every chunk but the last is whole blocks: its last output block chains the next.
-      iv = chained.slice(piece.length - BLOCK, piece.length);
+      const next = chained.slice(piece.length - BLOCK, piece.length);
+      iv.fill(0);
+      iv = next;
       chained.fill(0);
     }
   } finally {
     scratch.fill(0);
+    iv.fill(0);
   }
 }
 

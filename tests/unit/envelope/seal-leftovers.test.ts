@@ -1,5 +1,5 @@
 import { afterEach, expect, test, vi } from 'vitest';
-import { sealBulk } from '../../../common/envelope/seipd-write.ts';
+import { CHUNK_BYTES, sealBulk } from '../../../common/envelope/seipd-write.ts';
 import { SealPool } from '../../../client/source/seal-pool.ts';
 
 // Plaintext and session keys left behind when sealing fails half-way (review R2): each is erased by
@@ -20,6 +20,24 @@ test('sealBulk: the plaintext copied for the MDC is erased if SHA-1 fails', asyn
   expect(seen).toHaveLength(1);
   expect(seen[0]!.length).toBeGreaterThan(data.length);
   expect(seen[0]!.every((b) => b === 0)).toBe(true);
+});
+
+test('sealBulk: no keystream is left behind (WebCrypto\'s CBC outputs and the IVs that chain 1 MiB chunks)', async () => {
+  const outputs: ArrayBuffer[] = [];
+  const ivs: Uint8Array[] = [];
+  const encrypt = crypto.subtle.encrypt.bind(crypto.subtle);
+  vi.spyOn(crypto.subtle, 'encrypt').mockImplementation(async (algorithm, key, data) => {
+    ivs.push((algorithm as unknown as { iv: Uint8Array }).iv);
+    const out = await encrypt(algorithm, key, data);
+    outputs.push(out);
+    return out;
+  });
+  const data = new Uint8Array(CHUNK_BYTES * 2 + 5000).fill(0x41);
+  await sealBulk(data, { sessionKey: new Uint8Array(32).fill(1), random: new Uint8Array(16).fill(2) });
+  expect(outputs).toHaveLength(4); // E(0), then three chunks
+  for (const out of outputs) expect(new Uint8Array(out).every((b) => b === 0)).toBe(true);
+  expect(ivs).toHaveLength(4);
+  for (const iv of ivs) expect(iv.every((b) => b === 0)).toBe(true);
 });
 
 /** A worker's stand-in over a real MessageChannel: postMessage is the real one (and throws for real). */
