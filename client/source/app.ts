@@ -1,5 +1,5 @@
 import { fetchConfig, type Reserved } from '../api/source.ts';
-import { fileItem, LinkLostError, messageItem, Sender, TooLargeError, type Item } from './send.ts';
+import { fileItem, messageItem, NotSentError, Sender, TooLargeError, type Item } from './send.ts';
 import { byId, progressRow, show } from './ui.ts';
 import { formatBytes } from './meter.ts';
 import { t } from '../i18n.ts';
@@ -13,8 +13,9 @@ const numbers = new WeakMap<File, number>();
 let numbered = 0;
 // Files that arrived: never sent again (they also leave the form, where the browser allows it).
 const arrived = new WeakSet<File>();
-// Items (a file, or a message's text) not sent because the link was lost: sent again under the same secret.
-const lostUnder = new Map<File | string, Reserved>();
+// Items (a file, or a message's text) not sent but maybe held (the link lost, or a refusal such as 507 that ends
+// nothing): sent again under the same secret, so that one that arrived with its answer lost is stored once.
+const keptUnder = new Map<File | string, Reserved>();
 const keyOf = (c: Chosen): File | string => c.file ?? c.text!;
 
 function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): Chosen[] {
@@ -93,7 +94,7 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
     if (desks) desks.disabled = true;
   }
   // Every item is opened by the send's first request: the session that allows it ends if the server restarts mid-upload.
-  const reserved = sender.reserveAll(items.map(({ item }) => item), items.map((c) => lostUnder.get(keyOf(c))));
+  const reserved = sender.reserveAll(items.map(({ item }) => item), items.map((c) => keptUnder.get(keyOf(c))));
   const ok = items.map(() => false);
   for (const [i, { label, item }] of items.entries()) {
     const row = progressRow(byId('progress'), byId('progress-summary'), label);
@@ -101,10 +102,10 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
       await sender.send(item, reserved[i]!, row);
       row.done();
       ok[i] = true;
-      lostUnder.delete(keyOf(items[i]!));
+      keptUnder.delete(keyOf(items[i]!));
     } catch (error) {
-      if (error instanceof LinkLostError) lostUnder.set(keyOf(items[i]!), error.to);
-      else lostUnder.delete(keyOf(items[i]!));
+      if (error instanceof NotSentError) keptUnder.set(keyOf(items[i]!), error.to);
+      else keptUnder.delete(keyOf(items[i]!));
       row.fail((error as Error).message);
     }
   }

@@ -23,11 +23,12 @@ const NATIVE_DIGEST_MAX = 64 * 1024 * 1024;
 export class TooLargeError extends Error {}
 
 /**
- * Not sent because the link was lost (or the server stayed unreachable): the item may have arrived with its
- * answer lost, or be partly held. Sent again under the same secret (`to`), the server answers "done" rather
- * than storing it twice, and keeps what it holds until the new parts replace it (the same plaintext).
+ * Not sent, but the item may be held under its secret (`to`): it may have arrived with its answer lost, or be
+ * partly held, and a refusal such as 507 (no space) ends nothing. Sent again under the same secret, the server
+ * answers "done" rather than storing it twice, and keeps what it holds until the new parts replace it (the same
+ * plaintext).
  */
-export class LinkLostError extends Error {
+export class NotSentError extends Error {
   constructor(
     message: string,
     readonly to: Reserved,
@@ -35,6 +36,12 @@ export class LinkLostError extends Error {
     super(message);
   }
 }
+
+/** Not sent because the link was lost (or the server stayed unreachable). */
+export class LinkLostError extends NotSentError {}
+
+/** Refusals after which the secret reaches nothing worth sending again: no such item, or (after the one retry) the newsroom's keys changed. */
+const endsItem = (error: UploadError): boolean => error.status === 404 || error.code === 'wrong_recipients';
 
 export class Sender {
   /** The source's session; set once the source has a codename (new) or has logged in with it. */
@@ -98,7 +105,7 @@ export class Sender {
     }
   }
 
-  /** The secrets of a send's items, made here (or `kept`: an item's after a lost link, LinkLostError): its first request opens them all. */
+  /** The secrets of a send's items, made here (or `kept`: an item's after a lost link or a refusal that ended nothing, NotSentError): its first request opens them all. */
   reserveAll(items: Item[], kept: (Reserved | undefined)[] = []): Reserved[] {
     this.unanswered = items.map((item, i) => {
       const before = kept[i];
@@ -133,8 +140,8 @@ export class Sender {
     } catch (error) {
       // Failed for good: a later request re-opening its secret would leave an orphan pending item.
       this.unanswered = this.unanswered.filter((r) => r.secret !== current.secret);
-      if (error instanceof UploadError && error.retryable) throw new LinkLostError(error.message, current);
-      throw error;
+      if (!(error instanceof UploadError) || endsItem(error)) throw error;
+      throw error.retryable ? new LinkLostError(error.message, current) : new NotSentError(error.message, current);
     }
   }
 

@@ -132,9 +132,11 @@ export function sendsApi(d: SendsDeps): Router {
     sendLengths(req, d.partLimit(), d.manifestLimit());
     next();
   };
-  // Before the body: an item already begun needs only the reserve, a new one the whole floor (fold reads the state again once the body is in).
+  // Before the body: an item the server knows needs only the reserve, a new one the whole floor (fold reads the state again
+  // once the body is in). A complete one's repeat stores nothing and is answered "done": refused for the floor, its page
+  // would say "not sent" of an item that arrived, and the next Send would store it twice.
   const space: RequestHandler = (req, res, next) =>
-    requireSpace(d.config, d.store, d.store.sends.state(secretOf(req)).state === 'pending' ? 'continuing' : 'new', most)(req, res, next);
+    requireSpace(d.config, d.store, d.store.sends.state(secretOf(req)).state === 'none' ? 'new' : 'continuing', most)(req, res, next);
   router.post('/sends/:n', declared, space, d.uploads, rawBody((req) => sendLengths(req).total), (req, res) => fold(d, req, res));
   // What the server holds of a send (after a dropped connection): done, what is pending, or 404.
   router.get('/sends', (req, res) => {
