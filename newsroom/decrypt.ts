@@ -28,23 +28,8 @@ const aheadOf = (pool: PartPool) => pool.size * 2;
  */
 const WRITE_PIECE = 256 * 1024;
 
-/**
- * Writes `plaintext` at `position`, its pieces at once, each at its own place (libuv's threads copy
- * them into the page cache side by side): one after another, the writes were the slowest stage at
- * 1 GiB, where the kernel's copy cost about 1.7 s (fresh memory in this VM), and the workers waited.
- * Every piece has settled before this returns, so a failed run closes and removes the file after
- * the last write. A short write (a full disk) fails the run.
- */
-async function writeAt(handle: FileHandle, plaintext: Uint8Array, position: number): Promise<void> {
-  const writes: Promise<void>[] = [];
-  for (let at = 0; at < plaintext.length; at += WRITE_PIECE) {
-    const piece = plaintext.subarray(at, at + WRITE_PIECE);
-    writes.push(handle.write(piece, 0, piece.length, position + at).then(({ bytesWritten }) => {
-      if (bytesWritten !== piece.length) throw new Error(`Only ${bytesWritten} of ${piece.length} bytes could be written.`);
-    }));
-  }
-  const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
+async function writePieces(handle: FileHandle, plaintext: Uint8Array): Promise<void> {
+  for (let at = 0; at < plaintext.length; at += WRITE_PIECE) await handle.write(plaintext.subarray(at, at + WRITE_PIECE));
 }
 
 async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, pool: PartPool): Promise<string> {
@@ -62,7 +47,6 @@ async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, 
   // Here, from each part's first bytes: naming a key not given, and the session key (openpgp.js,
   // about 1 ms); a worker reads the whole part and does the rest.
   const unwrap = sessionKeyOpener(keys);
-  let written = 0; // where the next verified plaintext goes in the file
   const ahead = new ReadAhead(manifest.partCount, async (n) => {
     const part = readPartHeader(found, n);
     if (!part) return null;
@@ -78,7 +62,7 @@ async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, 
       readPart: async () => null,
       openPart: (n) => ahead.take(n),
       write: async (plaintext) => {
-        await writeAt(handle, plaintext, (written += plaintext.length) - plaintext.length);
+        await writePieces(handle, plaintext);
         pool.recycle(plaintext.buffer); // written: a worker reads a later part into it
       },
     });
