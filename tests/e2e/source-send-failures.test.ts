@@ -4,8 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { generateKeyPair } from '../../common/envelope/index.ts';
+import { LANGUAGES } from '../../common/i18n/languages.ts';
+import { languageCode } from '../../server/i18n/cookie.ts';
+import { translator } from '../../server/i18n/index.ts';
+import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { exportAndOpen, removeDir } from '../helpers/decrypt.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
@@ -60,6 +65,17 @@ const leaveAboveFloor = (margin: number) => leaveFree(FLOOR_MIB * MiB + margin);
 
 const pathOf = (url: string) => new URL(url).pathname;
 
+// The README promises axe-core finds nothing on every source state in every language: the two states
+// only these tests reach (partly sent, a withdrawn codename) are audited here, in each language, on
+// the page the test drove there. The language is the browser's cookie, shared by every test in this
+// file, so each audit in another language puts English back after it.
+const OTHER_LANGUAGES = LANGUAGES.map((l) => l.tag).filter((tag) => tag !== 'en');
+const sourceUrlIn = (tag: string) => `${instance.sourceUrl}/?lang=${languageCode(tag)}`;
+async function backToEnglish(page: Page): Promise<void> {
+  await page.goto(sourceUrlIn('en'));
+  await page.close();
+}
+
 /** Every submission's state, read from the data directory the instance really uses (SEALDROP_DATA). */
 function states(): string[] {
   const db = new Database(path.join(instance.config.dataDir, 'sealdrop.sqlite'), { readonly: true });
@@ -75,33 +91,58 @@ test.skipIf(!root)('a file refused for good (the disk guard, 507) is no longer r
   await leaveAboveFloor(1.5 * MiB);
   let first: Awaited<ReturnType<typeof refusedThenSent>>;
   try {
-    first = await refusedThenSent();
+    first = await refusedThenSent('en');
   } finally {
     await rm(path.join(mount!, 'filler'));
   }
+  expect(await axeViolations(first.page), 'en partly sent').toEqual([]);
   await onlyTheRestAgain(first);
 }, 120_000);
 
-async function refusedThenSent() {
+test.skipIf(!root)('partly sent (a file refused by the disk guard, the message sent) in every other language: the page says so in that language, and axe-core finds nothing', async () => {
+  for (const tag of OTHER_LANGUAGES) {
+    await leaveAboveFloor(1.5 * MiB);
+    let page: Page;
+    try {
+      ({ page } = await refusedThenSent(tag));
+    } finally {
+      await rm(path.join(mount!, 'filler'));
+    }
+    try {
+      expect(await axeViolations(page), `${tag} partly sent`).toEqual([]);
+    } finally {
+      await backToEnglish(page);
+    }
+  }
+}, 240_000);
+
+/** A 3 MB file refused by the guard (the disk must be filled first) and a message sent, on a page in `tag`. */
+async function refusedThenSent(tag: string) {
   const name = `big-${randomBytes(4).toString('hex')}.bin`;
   const message = `after the refusal ${randomBytes(4).toString('hex')}`;
   await writeFile(path.join(work, name), randomBytes(3_000_000));
   const page = await browser.context.newPage();
   const statuses: string[] = [];
   page.on('response', (r) => void (pathOf(r.url()).startsWith('/api/sends/') && statuses.push(`${pathOf(r.url())} ${r.status()}`)));
-  await page.goto(instance.sourceUrl);
+  const before = states().length;
+  await page.goto(sourceUrlIn(tag));
   await page.waitForSelector('#path-js', { state: 'visible' });
   await page.setInputFiles('#files', path.join(work, name));
   await page.fill('#message', message);
   expect(await sendAndConfirm(page)).not.toBeNull();
   await page.waitForSelector('#failed:not([hidden])', { timeout: 60_000 });
-  const rows = await page.locator('#progress .item').allTextContents();
-  expect(rows[0]).toMatch(/not sent/);
-  expect(rows[1]).toMatch(/sent, encrypted/);
   // The refusal really came from the guard, for the file's one request; the message went in one more.
   expect(statuses).toEqual(['/api/sends/1 507', '/api/sends/1 200']);
   // The message's request must not have opened the refused file's secret (a pending item nobody can finish).
-  expect(states()).toEqual(['complete']);
+  expect(states().slice(before)).toEqual(['complete']);
+  const t = translator(tag);
+  expect(await page.getAttribute('html', 'lang')).toBe(tag);
+  expect(await page.textContent('#failed')).toBe(t.text('client.partlySent', { sent: t.text('client.message'), failed: t.text('client.file', { n: 1, name }) }));
+  if (tag === 'en') {
+    const rows = await page.locator('#progress .item').allTextContents();
+    expect(rows[0]).toMatch(/not sent/);
+    expect(rows[1]).toMatch(/sent, encrypted/);
+  }
   return { page, name, message, statuses };
 }
 
@@ -153,6 +194,7 @@ test('a codename whose derivation fails is withdrawn, the page says to send agai
   expect(await page.isVisible('#codename-panel')).toBe(false);
   expect(await page.textContent('#codename')).toBe('');
   expect(await page.isEnabled('#send')).toBe(true);
+  expect(await axeViolations(page), 'en codename withdrawn').toEqual([]);
   // Send again: a new codename, whose Continue says what it does once its keys are made (not "Preparing…").
   await page.click('#send');
   await page.waitForSelector('#codename-panel:not([hidden])');
@@ -162,6 +204,26 @@ test('a codename whose derivation fails is withdrawn, the page says to send agai
   expect((await page.textContent('#codename'))!.trim().split(' ')).toHaveLength(7);
   await page.click('#codename-continue');
   await page.waitForSelector('#done:not([hidden])', { timeout: 60_000 });
+}, 120_000);
+
+test('a withdrawn codename in every other language: the page explains it in that language, and axe-core finds nothing', async () => {
+  for (const tag of OTHER_LANGUAGES) {
+    const page = await browser.context.newPage();
+    try {
+      await page.addInitScript(PBKDF2_FAILS_ONCE);
+      await page.goto(sourceUrlIn(tag));
+      await page.waitForSelector('#path-js', { state: 'visible' });
+      await page.fill('#message', `after a failed derivation ${randomBytes(4).toString('hex')}`);
+      await page.click('#send');
+      await page.waitForSelector('#failed:not([hidden])', { timeout: 60_000 });
+      expect(await page.getAttribute('html', 'lang')).toBe(tag);
+      expect(await page.textContent('#failed')).toBe(translator(tag).text('client.codenameFailed'));
+      expect(await page.isVisible('#codename-panel')).toBe(false);
+      expect(await axeViolations(page), `${tag} codename withdrawn`).toEqual([]);
+    } finally {
+      await backToEnglish(page);
+    }
+  }
 }, 120_000);
 
 // The link lost for good (the page gives up after 15 minutes, run here on Playwright's clock) just
