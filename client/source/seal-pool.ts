@@ -1,7 +1,8 @@
 // The source page's Web Workers that seal parts side by side (seal-worker.ts), off the page's
 // thread. The page keeps openpgp.js for what needs the journalists' keys (the PKESKs wrapping each
 // part's fresh session key); a worker does the bulk encryption with WebCrypto. The plaintext is
-// transferred to it, never copied; the sealed part comes back as a Blob (seal-worker.ts says why).
+// transferred to it, never copied; the sealed part comes back as a Blob in Gecko, as a transferred
+// buffer elsewhere (BLOB_ANSWERS says why).
 // Where workers cannot start (a CSP, an old browser), parts are sealed on the page as before:
 // never sent unsealed.
 import { encryptObject, type PartEncrypter, type PublicKey } from '../../common/envelope/index.ts';
@@ -19,10 +20,28 @@ const WORKERS = 2;
 // that the page's process peaked 200 to 250 MiB higher for 256 MiB than for 64 MiB. Ending the
 // worker frees its heap at once, so memory no longer follows the file.
 export const RENEW_AFTER_PARTS = 4;
+/**
+ * Sealed parts come back as Blobs made in the worker in Gecko (Firefox, Tor Browser), as
+ * transferred buffers elsewhere. Firefox at Safer collected the page's received buffers so late
+ * that its memory followed the file, and a worker's Blob left the page none to collect; Chromium
+ * frees a Blob's memory only when the page collects it, and a page that allocates almost nothing
+ * then never does: a 512 MiB send in Chromium stalled with Blob answers, and goes at full speed
+ * with buffers (whose garbage makes the page collect). An engine test, not a feature test: no
+ * feature tells these collectors apart.
+ */
+const BLOB_ANSWERS = typeof navigator !== 'undefined' && /\bGecko\/\d/.test(navigator.userAgent) && /\bFirefox\//.test(navigator.userAgent);
+/**
+ * A part-sized buffer made, never written, for each Blob answer, the last kept: Firefox runs its
+ * collector by what is allocated, and a page that allocates nearly nothing kept every sent part's
+ * Blob (its wrapper uncollected) for hundreds of MiB; this makes it collect as parts go. Untouched,
+ * the buffer's pages are never committed: firefox-large-upload's page peaked 11 and 33 MiB higher
+ * for 256 MiB than for 64 MiB with it, 107 to 178 without (quiet machine).
+ */
+let pressure: ArrayBuffer | null = null;
 // Over a slow Tor circuit the worker's script is one more small download.
 const START_TIMEOUT_MS = 30_000;
 
-type Pending = { resolve(sealed: Blob): void; reject(error: Error): void; worker: Worker };
+type Pending = { resolve(sealed: Uint8Array | Blob): void; reject(error: Error): void; worker: Worker };
 
 /** Exported for its unit tests (tests/unit/envelope/seal-leftovers.test.ts, seal-renew.test.ts); the page uses sealInWorkers. */
 export class SealPool {
@@ -51,10 +70,10 @@ export class SealPool {
   }
 
   /** Seals one part in the least busy live worker; `data` and `sessionKey` go with it (transferred). Call only while not broken. */
-  seal(data: Uint8Array, sessionKey: Uint8Array, lead: Uint8Array): Promise<Blob> {
+  seal(data: Uint8Array, sessionKey: Uint8Array, lead: Uint8Array): Promise<Uint8Array | Blob> {
     const worker = this.workers.reduce((a, b) => (this.load(b) < this.load(a) ? b : a));
     const id = this.nextId++;
-    const job: SealJob = { id, data, sessionKey, lead };
+    const job: SealJob = { id, data, sessionKey, lead, blob: BLOB_ANSWERS };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker });
       try {
@@ -82,7 +101,10 @@ export class SealPool {
     if ('ready' in message) return;
     const pending = this.pending.get(message.id);
     this.pending.delete(message.id);
-    if ('sealed' in message) pending?.resolve(message.sealed);
+    if ('sealed' in message) {
+      if (message.sealed instanceof Blob) pressure = new ArrayBuffer(message.sealed.size);
+      pending?.resolve(message.sealed);
+    }
     else pending?.reject(new Error(message.error));
     const count = (this.sealed.get(worker) ?? 0) + 1;
     this.sealed.set(worker, count);

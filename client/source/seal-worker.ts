@@ -5,15 +5,13 @@
 // over with the plaintext; both are erased here once the part is sealed.
 import { sealBulk } from '../../common/envelope/seipd-write.ts';
 
-/** What the page sends: one part, with the session key it is sealed under and the PKESKs that go first. */
-export type SealJob = { id: number; data: Uint8Array; sessionKey: Uint8Array; lead: Uint8Array };
 /**
- * What the worker answers: the part's whole ciphertext as a Blob, or why not. A Blob, not a
- * transferred buffer: the page then holds no large buffer of its own for the upload to copy (Firefox
- * collected those on the page so late that its memory followed the file); the worker's copy goes
- * when the pool replaces the worker.
+ * What the page sends: one part, with the session key it is sealed under and the PKESKs that go
+ * first; `blob`: answer with a Blob rather than the transferred buffer (seal-pool.ts says when).
  */
-export type SealAnswer = { ready: true } | { id: number; sealed: Blob } | { id: number; error: string };
+export type SealJob = { id: number; data: Uint8Array; sessionKey: Uint8Array; lead: Uint8Array; blob: boolean };
+/** What the worker answers: the part's whole ciphertext (a Blob, or its buffer transferred), or why not. */
+export type SealAnswer = { ready: true } | { id: number; sealed: Uint8Array | Blob } | { id: number; error: string };
 
 const scope = globalThis as unknown as {
   onmessage: ((event: MessageEvent<SealJob>) => void) | null;
@@ -28,7 +26,8 @@ async function seal(job: SealJob): Promise<void> {
   try {
     const sealed = await sealBulk(job.data, { sessionKey: job.sessionKey, random }, job.lead);
     scope.sealedParts++;
-    scope.postMessage({ id: job.id, sealed: new Blob([sealed as Uint8Array<ArrayBuffer>]) });
+    if (job.blob) scope.postMessage({ id: job.id, sealed: new Blob([sealed as Uint8Array<ArrayBuffer>]) });
+    else scope.postMessage({ id: job.id, sealed }, { transfer: [sealed.buffer] });
   } catch (error) {
     scope.postMessage({ id: job.id, error: error instanceof Error ? error.message : String(error) });
   } finally {

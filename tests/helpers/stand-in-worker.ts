@@ -1,7 +1,7 @@
 import type { SealJob } from '../../client/source/seal-worker.ts';
 
 // A sealing worker's stand-in for the seal pool's unit tests (Worker is not in Node): it "seals"
-// each job by echoing its plaintext back as a Blob, as the real worker answers (seal-worker.ts).
+// each job by echoing its plaintext back, as a Blob or bytes as the job asks (seal-worker.ts).
 
 /** `auto`: answers each job at once (next microtask); otherwise only when `release` is called. */
 export function standInWorker(options: { auto: boolean }) {
@@ -15,7 +15,8 @@ export function standInWorker(options: { auto: boolean }) {
     postMessage(job: SealJob) {
       if (w.terminated) return; // as a terminated Worker: accepted, never answered
       w.jobs.push(job.id);
-      w.held.push(() => w.onmessage!({ data: { id: job.id, sealed: new Blob([job.data as Uint8Array<ArrayBuffer>]) } }));
+      const sealed = job.blob ? new Blob([job.data as Uint8Array<ArrayBuffer>]) : job.data;
+      w.held.push(() => w.onmessage!({ data: { id: job.id, sealed } }));
       if (options.auto) queueMicrotask(() => w.release());
     },
     release() {
@@ -27,4 +28,4 @@ export function standInWorker(options: { auto: boolean }) {
 }
 
 /** The first byte of a sealed (echoed) part. */
-export const firstByte = async (blob: Blob) => new Uint8Array(await blob.arrayBuffer())[0];
+export const firstByte = async (sealed: Uint8Array | Blob) => (sealed instanceof Blob ? new Uint8Array(await sealed.arrayBuffer()) : sealed)[0];
