@@ -1,6 +1,6 @@
 import { fetchConfig, type Reserved } from '../api/source.ts';
 import { fileItem, messageItem, NotSentError, Sender, TooLargeError, type Item } from './send.ts';
-import { byId, progressRow, show } from './ui.ts';
+import { byId, progressRow, show, type ProgressRow } from './ui.ts';
 import { formatBytes } from './meter.ts';
 import { t } from '../i18n.ts';
 import type { PublicKey } from '../../common/envelope/index.ts';
@@ -17,6 +17,21 @@ const arrived = new WeakSet<File>();
 // nothing): sent again under the same secret, so that one that arrived with its answer lost is stored once.
 const keptUnder = new Map<File | string, Reserved>();
 const keyOf = (c: Chosen): File | string => c.file ?? c.text!;
+// The progress line of each item that has not arrived: Send again redraws it in place (one line per item, current).
+const lines = new Map<File | string, HTMLElement>();
+
+/** This send's line for `c`, in place of its earlier one; the lines of items not sent again (taken off the form, or a message changed) go. */
+function lineFor(c: Chosen, items: Chosen[]): ProgressRow {
+  const now = new Set(items.map(keyOf));
+  for (const [key, line] of lines) {
+    if (now.has(key)) continue;
+    line.remove();
+    lines.delete(key);
+  }
+  const row = progressRow(byId('progress'), byId('progress-summary'), c.label, lines.get(keyOf(c)));
+  lines.set(keyOf(c), row.element);
+  return row;
+}
 
 function chosenItems(files: HTMLInputElement, message: HTMLTextAreaElement): Chosen[] {
   let next = numbered;
@@ -96,12 +111,13 @@ async function submit(form: HTMLFormElement, sender: Sender): Promise<void> {
   // Every item is opened by the send's first request: the session that allows it ends if the server restarts mid-upload.
   const reserved = sender.reserveAll(items.map(({ item }) => item), items.map((c) => keptUnder.get(keyOf(c))));
   const ok = items.map(() => false);
-  for (const [i, { label, item }] of items.entries()) {
-    const row = progressRow(byId('progress'), byId('progress-summary'), label);
+  for (const [i, { item }] of items.entries()) {
+    const row = lineFor(items[i]!, items);
     try {
       await sender.send(item, reserved[i]!, row);
       row.done();
       ok[i] = true;
+      lines.delete(keyOf(items[i]!)); // arrived: its line stays as it is
       keptUnder.delete(keyOf(items[i]!));
     } catch (error) {
       if (error instanceof NotSentError) keptUnder.set(keyOf(items[i]!), error.to);

@@ -30,14 +30,6 @@ export const RENEW_AFTER_PARTS = 4;
  * feature tells these collectors apart.
  */
 const BLOB_ANSWERS = typeof navigator !== 'undefined' && /\bGecko\/\d/.test(navigator.userAgent) && /\bFirefox\//.test(navigator.userAgent);
-/**
- * A part-sized buffer made, never written, for each Blob answer, the last kept: Firefox runs its
- * collector by what is allocated, and a page that allocates nearly nothing kept every sent part's
- * Blob (its wrapper uncollected) for hundreds of MiB; this makes it collect as parts go. Untouched,
- * the buffer's pages are never committed: firefox-large-upload's page peaked 11 and 33 MiB higher
- * for 256 MiB than for 64 MiB with it, 107 to 178 without (quiet machine).
- */
-let pressure: ArrayBuffer | null = null;
 // Over a slow Tor circuit the worker's script is one more small download.
 const START_TIMEOUT_MS = 30_000;
 
@@ -51,6 +43,15 @@ export class SealPool {
   private readonly sealed = new Map<Worker, number>();
   /** Replaced workers, ended once their last part is back. */
   private readonly retiring = new Set<Worker>();
+  /**
+   * A part-sized buffer made, never written, for each Blob answer, the last kept: Firefox runs its
+   * collector by what is allocated, and a page that allocates nearly nothing kept every sent part's
+   * Blob (its wrapper uncollected) for hundreds of MiB; this makes it collect as parts go. Untouched,
+   * the buffer's pages are never committed: firefox-large-upload's page peaked 11 and 33 MiB higher
+   * for 256 MiB than for 64 MiB with it, 107 to 178 without (quiet machine). Held on the pool and
+   * read (`collectorHint`), so that no bundler or engine may drop the allocation as a dead store.
+   */
+  private hint: ArrayBuffer | null = null;
 
   /** `renew`: starts a fresh worker (startWorker); without it workers are kept for the page's life. */
   constructor(
@@ -97,15 +98,22 @@ export class SealPool {
     return [...this.pending.values()].filter((p) => p.worker === worker).length;
   }
 
+  /** Bytes of the last collector hint (0: none yet, or parts come back as buffers). */
+  get collectorHint(): number {
+    return this.hint?.byteLength ?? 0;
+  }
+
   private answer(worker: Worker, message: SealAnswer): void {
     if ('ready' in message) return;
     const pending = this.pending.get(message.id);
     this.pending.delete(message.id);
-    if ('sealed' in message) {
-      if (message.sealed instanceof Blob) pressure = new ArrayBuffer(message.sealed.size);
+    if ('error' in message) pending?.reject(new Error(message.error));
+    else {
+      if (message.sealed instanceof Blob) this.hint = new ArrayBuffer(message.sealed.size);
       pending?.resolve(message.sealed);
     }
-    else pending?.reject(new Error(message.error));
+    // A worker dropped by fail() is no longer counted (nor renewed): it has ended.
+    if (!this.workers.includes(worker) && !this.retiring.has(worker)) return;
     const count = (this.sealed.get(worker) ?? 0) + 1;
     this.sealed.set(worker, count);
     if (count === RENEW_AFTER_PARTS) this.replace(worker);
@@ -144,6 +152,7 @@ export class SealPool {
     // Stopped for good: whatever it still holds goes with it, and no part is handed to it again (it would never settle).
     worker.terminate();
     this.retiring.delete(worker);
+    this.sealed.delete(worker);
     this.workers = this.workers.filter((w) => w !== worker);
     for (const [id, pending] of this.pending) {
       if (pending.worker !== worker) continue;

@@ -10,13 +10,14 @@ export function byId<T extends HTMLElement>(id: string): T {
   return el as T;
 }
 
-export type ProgressRow = Watch & { done(): void; fail(message: string): void };
+export type ProgressRow = Watch & { readonly element: HTMLElement; done(): void; fail(message: string): void };
 
 /**
  * One item's line: redrawn every second from its meter (bytes, rate, time left). Screen readers
  * hear only the milestones, through `summary` (a polite live region), not a number every second.
+ * `replacing`: the item's line from an earlier send, which this one takes the place of.
  */
-export function progressRow(container: HTMLElement, summary: HTMLElement, label: string): ProgressRow {
+export function progressRow(container: HTMLElement, summary: HTMLElement, label: string, replacing?: HTMLElement): ProgressRow {
   const row = document.createElement('div');
   row.className = 'item';
   const text = document.createElement('div');
@@ -26,7 +27,8 @@ export function progressRow(container: HTMLElement, summary: HTMLElement, label:
   bar.value = 0;
   bar.setAttribute('aria-label', label);
   row.append(text, bar);
-  container.append(row);
+  if (replacing?.isConnected) replacing.replaceWith(row);
+  else container.append(row);
   let timer = 0;
   let quarter = 0;
   let link: LinkState = { reconnecting: false, attempt: 0 };
@@ -43,6 +45,7 @@ export function progressRow(container: HTMLElement, summary: HTMLElement, label:
   };
   const stop = () => clearInterval(timer);
   return {
+    element: row,
     started(meter) {
       stop();
       draw(meter);

@@ -157,7 +157,8 @@ async function onlyTheRestAgain({ page, name, message, statuses }: Awaited<Retur
   await page.click('#send'); // no new codename: the message's answer gave the source a session
   await page.waitForSelector('#done:not([hidden]), #failed:not([hidden])', { timeout: 60_000 });
   expect(await page.isVisible('#done'), (await page.textContent('#progress')) ?? '').toBe(true);
-  expect((await page.locator('#progress .item').allTextContents()).slice(2)).toEqual([`File 1 (${name}): sent, encrypted`]);
+  // One line per item, current: the file's line from the first send now says it went, in its place (none added below).
+  expect(await page.locator('#progress .item').allTextContents()).toEqual([`File 1 (${name}): sent, encrypted`, 'Your message: sent, encrypted']);
   expect(statuses.slice(2)).toEqual(['/api/sends/1 200']);
   expect(states()).toEqual(['complete', 'complete']);
   const { out, opened } = await exportAndOpen(instance.store, journalist.privateKey);
@@ -266,6 +267,8 @@ async function sendAgain(page: Awaited<ReturnType<typeof answerLost>>['page']): 
 test('a message whose answer was lost with the link is sent again under its own secret: the server answers "done" and holds it once', async () => {
   const { page, posts, secrets, before } = await answerLost();
   expect(await sendAgain(page), (await page.textContent('#progress')) ?? '').toBe(true);
+  // The message's one line, redrawn by Send again: its "not sent" from the first send is not left above it.
+  expect(await page.locator('#progress .item').allTextContents()).toEqual(['Your message: sent, encrypted']);
   expect(posts).toEqual(['/api/sends/1 200', '/api/sends/1 200']);
   expect(secrets.size).toBe(1);
   expect(states().slice(before)).toEqual(['complete']);
