@@ -2,6 +2,7 @@ import { createCipheriv, createHash, type Cipher } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { literalDataRange, readSeipdPlaintext, seipdCiphertext } from '../common/envelope/seipd-read.ts';
 import type { OpenedSessionKey } from '../common/envelope/session-key.ts';
+import { PartWriter, PlaintextCopy, type PartSink, type WriteTarget, type WrittenPart } from './part-sinks.ts';
 import { wasmXor } from './xor-wasm.ts';
 
 // The bulk layer of one part in native code (OpenSSL's AES, SHA-1 and SHA-256, a WebAssembly XOR):
@@ -32,10 +33,6 @@ export type OpenedPart = { plaintext: Uint8Array; sha256: string };
 
 type Range = { start: number; end: number };
 
-/** `length` bytes of `spare`, when it is large enough (recycled memory), or of new memory. */
-const memoryFor = (length: number, spare?: ArrayBuffer): Uint8Array<ArrayBuffer> =>
-  spare && spare.byteLength >= length ? new Uint8Array(spare, 0, length) : new Uint8Array(length);
-
 /**
  * One thread's memory for opening parts, one at a time: the part's bytes, decrypted where they
  * lie, and after them the keystream of one piece. It grows to the largest part opened and is
@@ -51,6 +48,30 @@ export class PartOpener {
 
   /** Opens the part in `file` (v3 PKESKs, SEIPDv1) under its session key: the file's bytes in it and their SHA-256. */
   openFile(file: string, key: OpenedSessionKey, spare?: ArrayBuffer): OpenedPart {
+    const sink = new PlaintextCopy(spare);
+    const sha256 = this.openHeld(this.readFile(file), key, sink);
+    return { plaintext: sink.plaintext, sha256 };
+  }
+
+  /**
+   * Opens the part in `file` and writes its own bytes into the output at `target`, a piece at a
+   * time as they are decrypted; what it wrote, for the main thread to check against the manifest.
+   */
+  openFileTo(file: string, key: OpenedSessionKey, target: WriteTarget, writeBytes?: number): WrittenPart {
+    const sink = new PartWriter(target, writeBytes);
+    return sink.result(this.openHeld(this.readFile(file), key, sink));
+  }
+
+  /** As openFile, from the object's bytes (left as they were). */
+  openBytes(object: Uint8Array, key: OpenedSessionKey, spare?: ArrayBuffer): OpenedPart {
+    this.room(object.length).set(object);
+    const sink = new PlaintextCopy(spare);
+    const sha256 = this.openHeld(object.length, key, sink);
+    return { plaintext: sink.plaintext, sha256 };
+  }
+
+  /** Reads `file` whole into memory: its size. */
+  private readFile(file: string): number {
     const fd = openSync(file, 'r');
     let size = 0;
     try {
@@ -59,13 +80,7 @@ export class PartOpener {
     } finally {
       closeSync(fd);
     }
-    return this.openHeld(size, key, spare);
-  }
-
-  /** As openFile, from the object's bytes (left as they were). */
-  openBytes(object: Uint8Array, key: OpenedSessionKey, spare?: ArrayBuffer): OpenedPart {
-    this.room(object.length).set(object);
-    return this.openHeld(object.length, key, spare);
+    return size;
   }
 
   /** CFB decryption (zero IV, no resynchronisation, as SEIPDv1 uses it) of `ciphertext`, into a copy. */
@@ -83,45 +98,48 @@ export class PartOpener {
     return new Uint8Array(this.memory.buffer, 0, bytes);
   }
 
-  /** Opens the object held in the first `size` bytes of memory. */
-  private openHeld(size: number, key: OpenedSessionKey, spare?: ArrayBuffer): OpenedPart {
+  /** Opens the object held in the first `size` bytes of memory into `sink`: the SHA-256 of its plaintext. */
+  private openHeld(size: number, key: OpenedSessionKey, sink: PartSink): string {
     const memory = new Uint8Array(this.memory.buffer);
     const chunks = seipdCiphertext(memory.subarray(0, size));
     // Partial lengths: the chunks moved down to follow the first, one run of ciphertext (nothing Sealdrop writes).
     let end = chunks[0]!.byteOffset;
     for (const chunk of chunks) end += (memory.copyWithin(end, chunk.byteOffset, chunk.byteOffset + chunk.length), chunk.length);
-    return this.openCiphertext(key.data, chunks[0]!.byteOffset, end, spare);
+    return this.openCiphertext(key.data, chunks[0]!.byteOffset, end, sink);
   }
 
-  /** Decrypts and verifies the SEIPD body in memory[start, end): the literal packet's data and its SHA-256. */
-  private openCiphertext(key: Uint8Array, start: number, end: number, spare?: ArrayBuffer): OpenedPart {
+  /** Decrypts and verifies the SEIPD body in memory[start, end): the literal packet's data into `sink`, and its SHA-256. */
+  private openCiphertext(key: Uint8Array, start: number, end: number, sink: PartSink): string {
     const memory = new Uint8Array(this.memory.buffer);
     const sha1 = createHash('sha1');
     const sha256 = createHash('sha256');
     const hashedTo = end - SHA1_BYTES; // the MDC's SHA-1 covers every byte before its own value
     let data: Range | null | undefined; // where the file's bytes lie, once the first piece shows it
-    let out: Uint8Array = new Uint8Array(0);
     this.decryptPieces(key, start, end, (a, b) => {
       if (data === undefined) {
         const found = literalDataRange(memory.subarray(start, b), AES_BLOCK, end - start);
         data = found && { start: start + found.start, end: start + found.end };
-        if (data) out = memoryFor(data.end - data.start, spare);
+        if (data) sink.begin(data.end - data.start);
       }
       if (a < hashedTo) sha1.update(memory.subarray(a, Math.min(b, hashedTo)));
       const [from, to] = data ? [Math.max(a, data.start), Math.min(b, data.end)] : [0, 0];
       if (from < to) {
         sha256.update(memory.subarray(from, to));
-        out.set(memory.subarray(from, to), from - data!.start);
+        sink.put(memory.subarray(from, to), from - data!.start);
       }
     });
     const mdc = sha1.digest();
     const whole = memory.subarray(start, end);
     const plaintext = readSeipdPlaintext(whole, AES_BLOCK, (hashed) => (hashed.byteOffset === start && hashed.length === hashedTo - start ? mdc : createHash('sha1').update(hashed).digest()));
-    if (data && plaintext.byteOffset === data.start && plaintext.length === data.end - data.start) return { plaintext: out, sha256: sha256.digest('hex') };
-    // Framed in another way readSeipdPlaintext accepts (a literal packet in partial chunks): hashed and copied now.
-    const copy = memoryFor(plaintext.length, spare);
-    copy.set(plaintext);
-    return { plaintext: copy, sha256: createHash('sha256').update(plaintext).digest('hex') };
+    if (data && plaintext.byteOffset === data.start && plaintext.length === data.end - data.start) {
+      sink.end();
+      return sha256.digest('hex');
+    }
+    // Framed in another way readSeipdPlaintext accepts (a literal packet in partial chunks): put whole now.
+    sink.begin(plaintext.length);
+    sink.put(plaintext, 0);
+    sink.end();
+    return createHash('sha256').update(plaintext).digest('hex');
   }
 
   /**

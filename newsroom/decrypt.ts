@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm, rmdir, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { openManifest, openSubmission, splitHeader, type PrivateKey } from '../common/envelope/index.ts';
 import { sessionKeyOpener } from '../common/envelope/session-key.ts';
@@ -21,17 +21,6 @@ export class SubmissionFailedError extends Error {
 /** Parts started ahead of the one being written: every worker busy, and as many again ready. */
 const aheadOf = (pool: PartPool) => pool.size * 2;
 
-/**
- * A part's plaintext written 256 KiB at a time: one 4 MiB write() cost the kernel 3 to 6 times the
- * CPU of the same bytes in 256 KiB writes (0.65-1.1 s against 0.16-0.2 s of system time for 512 MiB,
- * measured alternately on this machine), the larger part of the time Sealdrop spent beyond gpg's.
- */
-const WRITE_PIECE = 256 * 1024;
-
-async function writePieces(handle: FileHandle, plaintext: Uint8Array): Promise<void> {
-  for (let at = 0; at < plaintext.length; at += WRITE_PIECE) await handle.write(plaintext.subarray(at, at + WRITE_PIECE));
-}
-
 async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, pool: PartPool): Promise<string> {
   const data = await readManifest(found);
   const known = await knownKeys(found.dir);
@@ -45,13 +34,16 @@ async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, 
   const temp = path.join(outDir, `.sealdrop-partial-${randomBytes(6).toString('hex')}`);
   const handle = await open(temp, 'wx', 0o600);
   // Here, from each part's first bytes: naming a key not given, and the session key (openpgp.js,
-  // about 1 ms); a worker reads the whole part and does the rest.
+  // about 1 ms); a worker reads the whole part, and writes its file's bytes at their place in the
+  // output (every part but the last holds partSize of them); openSubmission checks what it did.
   const unwrap = sessionKeyOpener(keys);
   const ahead = new ReadAhead(manifest.partCount, async (n) => {
     const part = readPartHeader(found, n);
     if (!part) return null;
     assertOpenable(part.header, keys, path.join(found.relative, `part ${n}`), known);
-    return pool.open(part.file, await unwrap(part.header.subarray(0, splitHeader(part.header).sealedAt)));
+    const position = (n - 1) * manifest.partSize;
+    const own = Math.max(0, Math.min(manifest.partSize, manifest.size - position));
+    return pool.openTo(part.file, await unwrap(part.header.subarray(0, splitHeader(part.header).sealedAt)), { fd: handle.fd, position, own });
   }, aheadOf(pool));
   try {
     await openSubmission({
@@ -61,15 +53,18 @@ async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, 
       checkFileDigest: false,
       readPart: async () => null,
       openPart: (n) => ahead.take(n),
-      write: async (plaintext) => {
-        await writePieces(handle, plaintext);
-        pool.recycle(plaintext.buffer); // written: a worker reads a later part into it
+      write: async () => {
+        throw new Error('every part is written by its worker');
       },
     });
+    // Every part was checked to have written its own bytes in place: the file is exactly the manifest's size.
+    if ((await handle.stat()).size !== manifest.size) throw new Error('the decrypted file is not the size its manifest gives');
     await handle.close();
     await rename(temp, target);
     return target;
   } catch (error) {
+    // No worker may still write to the file (or, once closed, to whatever reuses its descriptor).
+    await ahead.settle();
     await handle.close().catch(() => undefined);
     await rm(temp, { force: true });
     throw error;

@@ -4,14 +4,15 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { DecryptionError } from '../common/envelope/index.ts';
 import type { OpenedPart } from './bulk-open.ts';
+import type { WriteTarget, WrittenPart } from './part-sinks.ts';
 import type { OpenedSessionKey } from '../common/envelope/session-key.ts';
 
 // `sealdrop decrypt` on every core: parts are independent OpenPGP messages, so worker threads read
 // and open several at once while the main thread unwraps the next ones' session keys and writes
 // the finished ones, strictly in order. ReadAhead bounds how many are in memory: a slow disk does not let parts pile up.
 
-type Job = { object: Uint8Array | string; key: OpenedSessionKey; resolve: (p: OpenedPart) => void; reject: (e: Error) => void };
-type Answer = { ok: true; plaintext: Uint8Array; sha256: string } | { ok: false; message: string };
+type Job = { object: Uint8Array | string; key: OpenedSessionKey; target?: WriteTarget; resolve: (p: OpenedPart | WrittenPart) => void; reject: (e: Error) => void };
+type Answer = { ok: true; plaintext: Uint8Array; sha256: string } | { ok: true; written: WrittenPart } | { ok: false; message: string };
 
 /** Smaller buffers are not worth keeping (a part is 4 MiB). */
 const RECYCLED = 1024 * 1024;
@@ -34,8 +35,21 @@ export class PartPool {
    * session key, unwrapped by the caller.
    */
   open(object: Uint8Array | string, key: OpenedSessionKey): Promise<OpenedPart> {
+    return this.run({ object, key }) as Promise<OpenedPart>;
+  }
+
+  /**
+   * Decrypts the part in `file` and writes its file's bytes into the output at `target` (the
+   * worker does: nothing comes back but what openSubmission checks). Settle every such promise
+   * before closing the output: until then a worker may still write to its descriptor.
+   */
+  openTo(file: string, key: OpenedSessionKey, target: WriteTarget): Promise<WrittenPart> {
+    return this.run({ object: file, key, target }) as Promise<WrittenPart>;
+  }
+
+  private run(job: Omit<Job, 'resolve' | 'reject'>): Promise<OpenedPart | WrittenPart> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ object, key, resolve, reject });
+      this.queue.push({ ...job, resolve, reject });
       this.next();
     });
   }
@@ -62,16 +76,16 @@ export class PartPool {
     const done = (answer: Answer | Error) => {
       worker.off('message', done).off('error', done);
       if (answer instanceof Error) job.reject(new DecryptionError(`A decrypting thread failed: ${answer.message}`));
-      else if (answer.ok) job.resolve({ plaintext: answer.plaintext, sha256: answer.sha256 });
+      else if (answer.ok) job.resolve('written' in answer ? answer.written : { plaintext: answer.plaintext, sha256: answer.sha256 });
       else job.reject(new DecryptionError(`Could not decrypt: ${answer.message}`));
       if (!(answer instanceof Error)) this.idle.push(worker);
       else this.all.splice(this.all.indexOf(worker), 1);
       this.next();
     };
     worker.on('message', done).on('error', done);
-    const spare = this.spare.pop();
+    const spare = job.target ? undefined : this.spare.pop();
     // A part given as bytes is cloned (the caller's stays as it was), and copied into the worker's memory there.
-    worker.postMessage({ object: job.object, key: job.key, spare }, spare ? [spare] : []);
+    worker.postMessage({ object: job.object, key: job.key, spare, target: job.target }, spare ? [spare] : []);
   }
 
   private spawn(): Worker {
@@ -116,6 +130,11 @@ export class ReadAhead<T> {
   maxInFlight = 0;
 
   constructor(private readonly count: number, private readonly start: (n: number) => Promise<T>, private readonly window: number) {}
+
+  /** Waits for every item started and not taken to settle (however it ends): nothing of them runs on after. */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.started.values());
+  }
 
   take(n: number): Promise<T> {
     while (this.nextToStart <= Math.min(this.count, n + this.window - 1)) {

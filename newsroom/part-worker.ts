@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { OpenedSessionKey } from '../common/envelope/session-key.ts';
 import { PartOpener } from './bulk-open.ts';
+import type { WriteTarget } from './part-sinks.ts';
 
 // One of `sealdrop decrypt`'s worker threads: parts are independent OpenPGP messages, so each
 // core reads one and opens it, natively. The main thread has read the part's first bytes and
@@ -9,16 +10,20 @@ import { PartOpener } from './bulk-open.ts';
 // copying it. A part read here is read whole again: a file changed since the main thread read its
 // header only fails (the session key no longer opens it, or its MDC or digest is wrong).
 
-/** A whole part, as bytes or as the path of its file (read here, off the main thread). */
-export type PartTask = { object: Uint8Array | string; key: OpenedSessionKey; spare?: ArrayBuffer };
+/**
+ * A whole part, as bytes or as the path of its file (read here, off the main thread); with a
+ * target, its file's bytes are written here into the output (the path only), not sent back.
+ */
+export type PartTask = { object: Uint8Array | string; key: OpenedSessionKey; spare?: ArrayBuffer; target?: WriteTarget };
 
 const opener = new PartOpener();
 /** Memory the main thread gave back (PartPool.recycle), one part's plaintext it has written. */
 let spare: ArrayBuffer | undefined;
 
-parentPort!.on('message', ({ object, key, spare: given }: PartTask) => {
+parentPort!.on('message', ({ object, key, spare: given, target }: PartTask) => {
   spare = given ?? spare;
   try {
+    if (target && typeof object === 'string') return void parentPort!.postMessage({ ok: true, written: opener.openFileTo(object, key, target) });
     const { plaintext, sha256 } = typeof object === 'string' ? opener.openFile(object, key, spare) : opener.openBytes(object, key, spare);
     if (plaintext.buffer === spare) spare = undefined; // it goes back with the plaintext
     // The plaintext's memory is its own (a spare or new), never a view into a shared pool: it moves.

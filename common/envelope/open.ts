@@ -35,6 +35,15 @@ export async function openManifest(options: DecryptOptions): Promise<Manifest> {
   return parseManifest(await decryptObject({ ...options, maxPlaintext: MAX_MANIFEST }));
 }
 
+/**
+ * A part whose reader wrote the file's bytes itself (sealdrop decrypt's workers, straight into the
+ * output at the part's position): its plaintext's length and SHA-256 (padding included), where it
+ * wrote (`at`, the output offset of the part's first byte) and how many bytes (`wrote`), and whether
+ * every byte after those was zero. openSubmission checks them all, in order; the caller deletes the
+ * output if it throws.
+ */
+export type WrittenPart = { length: number; sha256: string; at: number; wrote: number; zeroTail: boolean };
+
 export type OpenSubmissionOptions = {
   manifest: Manifest;
   keys: openpgp.PrivateKey[];
@@ -45,7 +54,7 @@ export type OpenSubmissionOptions = {
    * parts ahead): its plaintext and SHA-256 in hex, or null when it is missing. Every check here
    * still applies; readPart is then not called.
    */
-  openPart?: (n: number) => Promise<{ plaintext: Uint8Array; sha256: string } | null>;
+  openPart?: (n: number) => Promise<{ plaintext: Uint8Array; sha256: string } | WrittenPart | null>;
   /** Receives verified plaintext, in order. Callers must discard it all if this function throws. */
   write: (plaintext: Uint8Array) => Promise<void>;
   /** A native incremental SHA-256 where there is one (node:crypto in the restore command). */
@@ -76,6 +85,11 @@ export async function openSubmission(options: OpenSubmissionOptions): Promise<vo
   let written = 0;
   for (let n = 1; n <= manifest.partCount; n++) {
     const plaintext = await openPart(options, n, stored);
+    if (!(plaintext instanceof Uint8Array)) {
+      if (whole) throw new EnvelopeError('A part written elsewhere cannot be checked against the whole-file digest.');
+      written += checkWritten(plaintext, n, manifest.size - written, written);
+      continue;
+    }
     const own = plaintext.subarray(0, Math.max(0, Math.min(plaintext.length, manifest.size - written)));
     if (plaintext.subarray(own.length).some((b) => b !== 0)) {
       throw new PartMismatchError(n, `Part ${n} holds data after the end of the file.`);
@@ -89,11 +103,23 @@ export async function openSubmission(options: OpenSubmissionOptions): Promise<vo
   }
 }
 
+/**
+ * A part written elsewhere, its length and digest checked already: it wrote exactly the file's
+ * bytes it holds (`left` bytes of the file remain before it), where the file's last byte so far
+ * ended, and only zeros follow them. Returns how many bytes of the file it wrote.
+ */
+function checkWritten(part: WrittenPart, n: number, left: number, written: number): number {
+  const own = Math.max(0, Math.min(part.length, left));
+  if (!part.zeroTail) throw new PartMismatchError(n, `Part ${n} holds data after the end of the file.`);
+  if (part.wrote !== own || (own > 0 && part.at !== written)) throw new PartMismatchError(n, `Part ${n} was not written where the manifest puts it.`);
+  return own;
+}
+
 /** One part, decrypted and checked against its length and digest in the manifest. */
-async function openPart(options: OpenSubmissionOptions, n: number, stored: number): Promise<Uint8Array> {
+async function openPart(options: OpenSubmissionOptions, n: number, stored: number): Promise<Uint8Array | WrittenPart> {
   const { manifest } = options;
   const expectedLength = n < manifest.partCount ? manifest.partSize : stored - manifest.partSize * (manifest.partCount - 1);
-  let opened: { plaintext: Uint8Array; sha256?: string } | null;
+  let opened: { plaintext: Uint8Array; sha256?: string } | WrittenPart | null;
   try {
     opened = options.openPart ? await options.openPart(n) : await decryptHere(options, n, expectedLength);
   } catch (error) {
@@ -102,11 +128,12 @@ async function openPart(options: OpenSubmissionOptions, n: number, stored: numbe
     throw new PartMismatchError(n, `Part ${n} could not be decrypted: ${error.message}`);
   }
   if (opened === null) throw new PartMismatchError(n, `Part ${n} of ${manifest.partCount} is missing.`);
-  const { plaintext } = opened;
-  if (plaintext.length !== expectedLength || (opened.sha256 ?? (await sha256Hex(plaintext))) !== manifest.parts[n - 1]) {
+  const length = 'plaintext' in opened ? opened.plaintext.length : opened.length;
+  const sha256 = opened.sha256 ?? (await sha256Hex((opened as { plaintext: Uint8Array }).plaintext));
+  if (length !== expectedLength || sha256 !== manifest.parts[n - 1]) {
     throw new PartMismatchError(n, `Part ${n} does not match the manifest (truncated, reordered or altered).`);
   }
-  return plaintext;
+  return 'plaintext' in opened ? opened.plaintext : opened;
 }
 
 /** Part n read and decrypted with openpgp.js, or null when it is missing. */

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,11 +8,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { decryptObject, generateKeyPair, readJournalistKey, readPrivateKey, splitHeader, type PrivateKey } from '../../common/envelope/index.ts';
 import { sessionKeyOpener } from '../../common/envelope/session-key.ts';
-import { openBulk } from '../../newsroom/bulk-open.ts';
+import { openBulk, PartOpener } from '../../newsroom/bulk-open.ts';
 
 // Objects made by GnuPG and by Sequoia for a Sealdrop journalist key (as a colleague or a test
 // would make them, uncompressed) open with sealdrop decrypt's native bulk layer to the same bytes
-// openpgp.js gives: a definite length from a file, partial lengths from a pipe. gpg's default
+// openpgp.js gives (copied out, or written into an output as sealdrop decrypt's workers do): a
+// definite length from a file, partial lengths from a pipe. gpg's default
 // (compressed) object is refused by name: no Sealdrop writer compresses.
 const run = promisify(execFile);
 let work: string;
@@ -32,7 +34,24 @@ beforeAll(async () => {
 });
 afterAll(() => rm(work, { recursive: true, force: true }));
 
-const native = async (object: Uint8Array) => openBulk(object, await sessionKeyOpener([key])(object.subarray(0, splitHeader(object).sealedAt)));
+const sessionKey = (object: Uint8Array) => sessionKeyOpener([key])(object.subarray(0, splitHeader(object).sealedAt));
+const native = async (object: Uint8Array) => openBulk(object, await sessionKey(object));
+
+/** The object opened from a file by a worker's writer (sealdrop decrypt): the bytes it wrote at position 3 of an output. */
+async function writtenNatively(object: Uint8Array): Promise<Buffer> {
+  const [part, out] = [path.join(work, 'part.pgp'), path.join(work, 'out.bin')];
+  writeFileSync(part, object);
+  writeFileSync(out, 'abc');
+  const fd = openSync(out, 'r+');
+  try {
+    const written = new PartOpener().openFileTo(part, await sessionKey(object), { fd, position: 3, own: Number.MAX_SAFE_INTEGER });
+    expect(written).toMatchObject({ at: 3, zeroTail: true });
+    expect(written.wrote).toBe(written.length);
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(out).subarray(3);
+}
 
 /** Runs `command` with `input` on stdin (a pipe: the writer does not know the length) and returns its stdout. */
 function piped(command: string, args: string[], input: Buffer): Promise<Buffer> {
@@ -46,6 +65,7 @@ const gpgArgs = (compress: string) => ['--batch', '--quiet', '--homedir', gnupg(
 
 async function expectSame(object: Uint8Array, data: Buffer): Promise<void> {
   expect(Buffer.from((await native(object)).plaintext).equals(data)).toBe(true);
+  expect((await writtenNatively(object)).equals(data)).toBe(true);
   expect(Buffer.from(await decryptObject({ data: object, keys: [key] })).equals(data)).toBe(true);
 }
 

@@ -1,0 +1,127 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setImmediate as tick } from 'node:timers/promises';
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { encryptObject, generateKeyPair, readJournalistKey, readPrivateKey, splitHeader, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
+import { seipdCiphertext } from '../../common/envelope/seipd-read.ts';
+import { sessionKeyOpener } from '../../common/envelope/session-key.ts';
+import { PartOpener } from '../../newsroom/bulk-open.ts';
+import { PartPool, ReadAhead } from '../../newsroom/part-pool.ts';
+
+// sealdrop decrypt's workers write each part's own bytes into the output themselves, at the part's
+// position, piece by piece as they decrypt (newsroom/part-sinks.ts): the bytes land exactly there,
+// nothing beyond the part's own bytes is written, the padding is checked for zeros, and what the
+// worker reports is what openSubmission checks (tests/unit/envelope/open-written.test.ts).
+let dir: string;
+let key: PrivateKey;
+let recipient: PublicKey;
+let pool: PartPool;
+const unwrap = (object: Uint8Array) => sessionKeyOpener([key])(object.subarray(0, splitHeader(object).sealedAt));
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const FILL = 0xa5;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sealdrop-part-writes-'));
+  const pair = await generateKeyPair({ name: 'Jo' });
+  key = await readPrivateKey(pair.privateKey);
+  recipient = (await readJournalistKey(pair.publicKey)).key;
+  pool = new PartPool(2);
+});
+afterAll(async () => {
+  await pool?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A part of `data` in a file, and its session key. */
+async function partFile(name: string, data: Uint8Array): Promise<{ file: string; object: Uint8Array; k: Awaited<ReturnType<typeof unwrap>> }> {
+  const object = await encryptObject({ data, recipients: [recipient] });
+  const file = path.join(dir, name);
+  writeFileSync(file, object);
+  return { file, object, k: await unwrap(object) };
+}
+
+/** An output file of `size` bytes of FILL, open for writing; its descriptor. */
+function output(name: string, size: number): { out: string; fd: number } {
+  const out = path.join(dir, name);
+  writeFileSync(out, Buffer.alloc(size, FILL));
+  return { out, fd: openSync(out, 'r+') };
+}
+
+test('a part\'s own bytes land at its position and nothing else changes, at every piece and write size; the padding is checked, never written', async () => {
+  // Sizes whose ciphertext starts at different offsets (1-, 2- and 5-octet lengths), some with a zero tail.
+  const fileBytes = [0, 10, 3000, 70_000];
+  const parts = await Promise.all(fileBytes.map((n, i) => partFile(`w${i}.pgp`, Buffer.concat([randomBytes(n), Buffer.alloc(i * 700)]))));
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: parts.length - 1 }), fc.constantFrom(512, 4096, 65_536), fc.constantFrom(512, 1000, 65_536, 256 * 1024),
+      fc.integer({ min: 0, max: 5000 }), fc.double({ min: 0, max: 1.2, noNaN: true }), async (i, piece, writeBytes, position, ownShare) => {
+        const part = parts[i]!;
+        const plaintext = new PartOpener().openFile(part.file, part.k).plaintext;
+        const own = Math.min(plaintext.length, Math.floor(plaintext.length * ownShare));
+        const size = position + plaintext.length + 100;
+        const { out, fd } = output('out.bin', size);
+        let written;
+        try {
+          written = new PartOpener(piece).openFileTo(part.file, part.k, { fd, position, own }, writeBytes);
+        } finally {
+          closeSync(fd);
+        }
+        const expected = Buffer.alloc(size, FILL);
+        expected.set(plaintext.subarray(0, own), position);
+        expect(readFileSync(out).equals(expected)).toBe(true);
+        expect(written).toEqual({ length: plaintext.length, sha256: sha(plaintext), at: position, wrote: own, zeroTail: plaintext.subarray(own).every((b) => b === 0) });
+      }),
+    { numRuns: 120 },
+  );
+});
+
+test('a part altered in any piece is refused by its MDC after writing; the opener writes the next part right', async () => {
+  const data = randomBytes(5000);
+  const { object, k } = await partFile('good.pgp', data);
+  const opener = new PartOpener(512);
+  const bad = path.join(dir, 'bad.pgp');
+  const { out, fd } = output('altered.bin', 6000);
+  try {
+    const ciphertextAt = seipdCiphertext(object)[0]!.byteOffset - object.byteOffset;
+    for (let at = ciphertextAt; at < object.length; at += 701) {
+      const altered = Buffer.from(object);
+      altered[at]! ^= 0x10;
+      writeFileSync(bad, altered);
+      expect(() => opener.openFileTo(bad, k, { fd, position: 0, own: data.length })).toThrow(/modification detection code/);
+    }
+    writeFileSync(bad, object);
+    expect(opener.openFileTo(bad, k, { fd, position: 7, own: data.length })).toMatchObject({ wrote: data.length, sha256: sha(data) });
+  } finally {
+    closeSync(fd);
+  }
+  expect(readFileSync(out).subarray(7, 7 + data.length).equals(data)).toBe(true);
+});
+
+test('the pool\'s workers write parts at their positions, out of order, into one file; a bad part is refused', async () => {
+  const data = [randomBytes(3000), randomBytes(3000), randomBytes(1234)];
+  const parts = await Promise.all(data.map((d, i) => partFile(`p${i}.pgp`, d)));
+  const { out, fd } = output('pool.bin', 7234);
+  try {
+    const reports = await Promise.all([2, 0, 1].map((i) => pool.openTo(parts[i]!.file, parts[i]!.k, { fd, position: i * 3000, own: data[i]!.length })));
+    expect(reports.map((r) => [r.at, r.wrote, r.sha256])).toEqual([2, 0, 1].map((i) => [i * 3000, data[i]!.length, sha(data[i]!)]));
+    await expect(pool.openTo(path.join(dir, 'absent.pgp'), parts[0]!.k, { fd, position: 0, own: 3000 })).rejects.toThrow(/Could not decrypt/);
+  } finally {
+    closeSync(fd);
+  }
+  expect(readFileSync(out).equals(Buffer.concat(data))).toBe(true);
+});
+
+test('ReadAhead.settle waits for every item started and not taken, failed ones too', async () => {
+  const finished: number[] = [];
+  const ahead = new ReadAhead(6, async (n) => {
+    for (let i = 0; i < n * 3; i++) await tick();
+    finished.push(n);
+    if (n === 3) throw new Error('part 3 is bad');
+    return n;
+  }, 4);
+  expect(await ahead.take(1)).toBe(1); // items 2 to 4 started
+  await ahead.settle();
+  expect(finished.sort()).toEqual([1, 2, 3, 4]);
+});
