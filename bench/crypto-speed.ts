@@ -126,7 +126,7 @@ async function decryptLine({ mib, dir, instance, gnupg }: Setup): Promise<void> 
   const out = path.join(dir, 'export');
   await exportSubmissions(instance.store, out);
   // Whether it starts from npm run build's bundle or through tsx (a source saved since the build).
-  const startedFrom = freshBundle(new URL('../node_modules/.cache/sealdrop/cli/', import.meta.url)) ? 'bundle' : 'tsx';
+  const startedFrom = freshBundle(new URL('../node_modules/.cache/sealdrop/cli-builds/', import.meta.url), 'decrypt') ? 'bundle' : 'tsx';
   // CPU of each side too (user and system, every thread; gpg-agent, a daemon, is not counted):
   // under a shared machine's load it moves far less than the rates do.
   let cpu = reapedCpuS();

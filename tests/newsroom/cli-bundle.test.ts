@@ -1,32 +1,40 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { generateKeyPair, readJournalistKey } from '../../common/envelope/index.ts';
+import { generateKeyPair, readJournalistKey, type PublicKey } from '../../common/envelope/index.ts';
 import { freshBundle } from '../../bin/fresh-bundle.js';
-import { buildCliBundle, CLI_BUNDLE_DIR } from '../../newsroom/cli-bundle.ts';
+import { buildCliBundle, CLI_BUNDLE_DIR } from '../../scripts/cli-bundle.ts';
 import { writeExportedSubmission } from '../helpers/export-fixture.ts';
+import { until } from '../helpers/pages.ts';
 
-// `sealdrop decrypt` from the CLI's bundle (newsroom/cli-bundle.ts): it decrypts as the TypeScript
-// does, with its worker threads' code inside it, and bin/sealdrop.js runs it only while every file
-// it was made from is older than it (bin/fresh-bundle.js), so an edited source never runs stale.
+// `sealdrop` from the CLI's bundle (scripts/cli-bundle.ts): decrypt decrypts as the TypeScript
+// does, with its worker threads' code inside it; bin/sealdrop.js runs a command from it only while
+// every file that command can load is older than it (bin/fresh-bundle.js), so an edited source
+// never runs stale; and a rebuild never pulls code from under a command that is running.
 let dir: string;
 let bundleDir: string;
+let recipient: PublicKey;
 const plaintext = randomBytes(5 * 4096 + 77);
+const root = path.resolve(import.meta.dirname, '../..');
 
-/** Runs the bundle's entry itself, as bin/sealdrop.js does when it is fresh. */
-function runBundle(args: string[]): Promise<{ code: number | null; stderr: string }> {
+/** Runs `args` with `entry` (a bundle's cli.mjs, or bin/sealdrop.js); `started` gets the child. */
+function run(entry: string, args: string[], started?: (pid: number) => void): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(bundleDir, 'cli.mjs'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    started?.(child.pid!);
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stderr }));
   });
 }
+
+/** Runs the test bundle's entry itself, as bin/sealdrop.js does when it is fresh. */
+const runBundle = (args: string[]) => run(fileURLToPath(freshBundle(pathToFileURL(bundleDir + path.sep), args[0])!), args);
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'sealdrop-cli-bundle-'));
@@ -35,7 +43,7 @@ beforeAll(async () => {
   bundleDir = mkdtempSync(path.join(path.dirname(CLI_BUNDLE_DIR), 'test-'));
   const pair = await generateKeyPair({ name: 'Jo' });
   writeFileSync(path.join(dir, 'key.asc'), pair.privateKey);
-  const recipient = (await readJournalistKey(pair.publicKey)).key;
+  recipient = (await readJournalistKey(pair.publicKey)).key;
   await writeExportedSubmission(path.join(dir, 'export'), { designation: 'steady-heron', id: 'c'.repeat(32), name: 'f.bin', plaintext, recipient, partSize: 4096 });
   await buildCliBundle(bundleDir);
 }, 60_000);
@@ -44,13 +52,27 @@ afterAll(() => {
   rmSync(bundleDir, { recursive: true, force: true });
 });
 
-test('the bundle decrypts an export byte for byte in its worker threads, and refuses an altered part leaving nothing', async () => {
-  expect(freshBundle(pathToFileURL(bundleDir + path.sep))?.href).toBe(pathToFileURL(path.join(bundleDir, 'cli.mjs')).href);
+test('each command is listed with what it can load, and runs from the bundle', async () => {
+  const build = readdirSync(bundleDir).find((f) => f.startsWith('b-'))!;
+  expect(freshBundle(pathToFileURL(bundleDir + path.sep), 'decrypt')?.href).toBe(pathToFileURL(path.join(bundleDir, build, 'cli.mjs')).href);
+  const list = JSON.parse(readFileSync(path.join(bundleDir, 'current', 'inputs.json'), 'utf8')) as { files: string[]; inputs: number[]; commands: Record<string, number[]> };
+  const of = (command: string) => (list.commands[command] ?? list.inputs).map((i) => path.relative(root, list.files[i]!));
+  // Every command of cli.ts's switch, each with its own code; serve's key workers come bundled.
+  const cases = [...readFileSync(path.join(root, 'server/cli.ts'), 'utf8').matchAll(/case '([\w-]+)':\s+return \(await import/g)].map((m) => m[1]);
+  expect(Object.keys(list.commands)).toEqual(expect.arrayContaining([...cases, 'serve']));
   // What decrypt loads makes it stale, the worker's code included; the server's other code does not.
-  const { inputs } = JSON.parse(readFileSync(path.join(bundleDir, 'inputs.json'), 'utf8')) as { inputs: string[] };
-  const root = path.resolve(import.meta.dirname, '../..');
-  for (const f of ['server/cli.ts', 'server/config.ts', 'newsroom/decrypt.ts', 'newsroom/part-worker.ts', 'common/envelope/open.ts', 'newsroom/safe-copy.ts']) expect(inputs).toContain(path.join(root, f));
-  expect(inputs).not.toContain(path.join(root, 'server/main.ts'));
+  for (const f of ['server/cli.ts', 'server/config.ts', 'newsroom/decrypt.ts', 'newsroom/part-worker.ts', 'common/envelope/open.ts', 'newsroom/safe-copy.ts']) expect(of('decrypt')).toContain(f);
+  for (const f of ['server/main.ts', 'server/store/db.ts', 'server/sources/key-worker.ts']) expect(of('decrypt')).not.toContain(f);
+  for (const f of ['server/main.ts', 'server/sources/key-worker.ts', 'server/sources/key-worker-boot.js', 'server/branding/rebuild-worker.ts']) expect(of('serve')).toContain(f);
+  expect(of('journalist')).toEqual(expect.arrayContaining(['server/cli/journalist.ts', 'server/cli/rotate.ts', 'server/store/db.ts']));
+  expect(of('journalist')).not.toContain('newsroom/decrypt.ts');
+  expect(of('help')).not.toContain('server/cli/journalist.ts');
+  // A command of the server's side from the bundle, with its database.
+  const listed = await runBundle(['desk', 'list', '--data', path.join(dir, 'data')]);
+  expect(listed.code, listed.stderr).toBe(0);
+}, 60_000);
+
+test('the bundle decrypts an export byte for byte in its worker threads, and refuses an altered part leaving nothing', async () => {
   const ok = await runBundle(['decrypt', '--key', path.join(dir, 'key.asc'), '--in', path.join(dir, 'export'), '--out', path.join(dir, 'plain')]);
   expect(ok.code, ok.stderr).toBe(0);
   expect(readFileSync(path.join(dir, 'plain', 'steady-heron', 'c'.repeat(32), 'f.bin')).equals(plaintext)).toBe(true);
@@ -82,3 +104,55 @@ test('a bundle is run only while none of its sources changed since it was made, 
   list(Date.now() + 180_000, []);
   expect(freshBundle(url)).toBeNull();
 });
+
+test('per command: a source saved since the build makes stale only the commands that can load it', () => {
+  const fake = mkdtempSync(path.join(dir, 'per-command-'));
+  const [a, b] = ['a.ts', 'b.ts'].map((f) => path.join(fake, f));
+  for (const f of [a!, b!]) writeFileSync(f, '');
+  writeFileSync(path.join(fake, 'inputs.json'), JSON.stringify({ builtAt: Date.now() + 60_000, entry: 'cli.mjs', files: [a, b], inputs: [0], commands: { decrypt: [0], desk: [0, 1] } }));
+  const url = pathToFileURL(fake + path.sep);
+  utimesSync(b!, new Date(Date.now() + 120_000), new Date(Date.now() + 120_000));
+  expect(freshBundle(url, 'decrypt')?.href).toBe(new URL('cli.mjs', url).href);
+  expect(freshBundle(url, 'help')?.href).toBe(new URL('cli.mjs', url).href); // no list of its own: the common one
+  expect(freshBundle(url, 'desk')).toBeNull();
+});
+
+test('a command that loads code late (decrypt --safe) still finds it when the bundle is rebuilt meanwhile', async () => {
+  // A text file, whose safe copy needs no sandbox; the command waits for its passphrase on a pipe.
+  const text = Buffer.from('A line of text, the safe copy of which is made after decrypting.\n');
+  await writeExportedSubmission(path.join(dir, 'late'), { designation: 'quiet-wren', id: 'd'.repeat(32), name: 'note.txt', plaintext: text, recipient, partSize: 4096 });
+  const fifo = path.join(dir, 'passphrase.fifo');
+  execFileSync('mkfifo', [fifo]);
+  await buildCliBundle(); // the real one, which bin/sealdrop.js runs, as `npm run build` makes it
+  const entry = freshBundle(pathToFileURL(CLI_BUNDLE_DIR + path.sep), 'decrypt');
+  expect(entry, 'a source saved during the build').not.toBeNull();
+  const out = path.join(dir, 'late-plain');
+  const args = ['decrypt', '--key', path.join(dir, 'key.asc'), '--passphrase-file', fifo, '--in', path.join(dir, 'late'), '--out', out, '--safe'];
+  const pipe = openSync(fifo, 'r+'); // the command's open returns at once; its read waits for the passphrase
+  let pid = 0;
+  const command = run(path.join(root, 'bin', 'sealdrop.js'), args, (p) => (pid = p));
+  // Once it reads the pipe, it has loaded its first chunks: which build did it mark in use?
+  const reading = () => readdirSync(`/proc/${pid}/fd`).some((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === fifo; } catch { return false; } });
+  await until(reading, 30_000, 'the command to read its passphrase');
+  const marked = readdirSync(CLI_BUNDLE_DIR).find((b) => existsSync(path.join(CLI_BUNDLE_DIR, b, 'running', String(pid))));
+  const inUse = marked ? path.join(CLI_BUNDLE_DIR, marked) : path.dirname(fileURLToPath(entry!));
+  // Three builds meanwhile (more than the one kept before the current); it goes on when they are
+  // done, or as soon as its build's files are gone.
+  let built = false;
+  const rebuilt = (async () => {
+    for (let i = 0; i < 3; i++) await buildCliBundle();
+    built = true;
+  })();
+  while (!built && existsSync(path.join(inUse, 'cli.mjs'))) await new Promise((r) => setTimeout(r, 10));
+  writeSync(pipe, '\n');
+  closeSync(pipe);
+  const result = await command;
+  await rebuilt;
+  expect(result.code, result.stderr).toBe(0);
+  const safe = path.join(out, 'quiet-wren', 'd'.repeat(32), 'safe');
+  expect(readFileSync(path.join(safe, 'note.safe.txt'), 'utf8')).toBe(text.toString());
+  // It ran from the bundle (a build marked in use), which a later build removes once it is free.
+  expect(marked).toBeDefined();
+  await buildCliBundle();
+  expect(existsSync(inUse)).toBe(false);
+}, 120_000);
