@@ -1,6 +1,7 @@
 import express, { type Request, type RequestHandler } from 'express';
 import { isId } from '../../common/ids.ts';
 import { HttpError } from './errors.ts';
+import { readDeclared, type BodyPool } from './read-body.ts';
 import { said, type Said } from '../i18n/said.ts';
 
 const PART = /^[1-9]\d{0,5}$/;
@@ -40,12 +41,32 @@ export function jsonObject(req: Request, allowed: readonly string[]): Record<str
  */
 export const declaresMoreThan = (req: Request, max: number): boolean => Number(req.get('content-length') ?? 0) > max;
 
-/** Reads an octet-stream body, counting bytes as they arrive and stopping at the limit. */
-export function rawBody(limit: (req: Request) => number): RequestHandler {
+/** A body whose whole length is declared up front and that is sent as is (no chunked framing, no compression). */
+const plainWithLength = (req: Request): boolean =>
+  /^\d{1,10}$/.test(req.get('content-length') ?? '') && req.get('transfer-encoding') === undefined && (req.get('content-encoding') ?? 'identity') === 'identity';
+
+/**
+ * Reads an octet-stream body, counting bytes as they arrive and stopping at the limit. With a pool, a body of a
+ * declared length is read into one of its buffers, which the route gives back (`pool.settled(req)`) once done with it.
+ */
+export function rawBody(limit: (req: Request) => number, pool?: BodyPool): RequestHandler {
   return (req, res, next) => {
     if (!req.is('application/octet-stream')) return next(new HttpError(415, said('error.octetStream')));
     const max = limit(req);
     if (declaresMoreThan(req, max)) return next(new HttpError(413, said('error.objectTooLarge')));
+    // What the page and the per-part API send: read into one buffer of that length (read-body.ts says why).
+    if (plainWithLength(req)) {
+      const length = Number(req.get('content-length'));
+      const into = pool && length <= pool.capacity ? pool.lend(req) : undefined;
+      return void readDeclared(req, length, into).then((body) => {
+        req.body = body;
+        next();
+      }, (error: unknown) => {
+        pool?.settled(req);
+        next(error);
+      });
+    }
+    // Anything else (a chunked or encoded body) as before: body-parser counts it, inflated, against the limit.
     express.raw({ type: 'application/octet-stream', limit: max })(req, res, next);
   };
 }

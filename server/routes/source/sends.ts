@@ -8,6 +8,7 @@ import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { HttpError } from '../../http/errors.ts';
 import { untilClosed } from '../../http/gate.ts';
 import { requireSpace } from '../../http/space.ts';
+import { BodyPool } from '../../http/read-body.ts';
 import { rawBody } from '../../http/validate.ts';
 import { said } from '../../i18n/said.ts';
 import { assertSameKeys, completeAddressed } from '../../recipients.ts';
@@ -17,8 +18,11 @@ import type { Config } from '../../config.ts';
 import { ConflictError, type Store } from '../../store/index.ts';
 import type { Fold, Sender, SendState } from '../../store/sends.ts';
 import type { SourceGates } from './conversation.ts';
-import { SECRET, sendHead, sendLengths, sendPart, type SendHead } from './send-head.ts';
+import { HEAD_MAX, SECRET, sendHead, sendLengths, sendPart, type SendHead } from './send-head.ts';
 import { conflictsSlowly } from './conversation.ts';
+
+/** Body buffers kept for the next requests (read-body.ts BodyPool). */
+const IDLE_BODIES = 8;
 
 export type SendsDeps = {
   config: Config;
@@ -137,7 +141,17 @@ export function sendsApi(d: SendsDeps): Router {
   // would say "not sent" of an item that arrived, and the next Send would store it twice.
   const space: RequestHandler = (req, res, next) =>
     requireSpace(d.config, d.store, d.store.sends.state(secretOf(req)).state === 'none' ? 'new' : 'continuing', most)(req, res, next);
-  router.post('/sends/:n', declared, space, d.uploads, rawBody((req) => sendLengths(req).total), (req, res) => fold(d, req, res));
+  // Bodies are read into reused buffers (http/read-body.ts), each given back once fold has settled: every check and
+  // write of the part is awaited in it. At most IDLE_BODIES are kept between requests (about 33 MiB at 4 MiB parts).
+  const pool = new BodyPool(HEAD_MAX + d.partLimit() + d.manifestLimit(), IDLE_BODIES);
+  const folded: RequestHandler = async (req, res) => {
+    try {
+      await fold(d, req, res);
+    } finally {
+      pool.settled(req);
+    }
+  };
+  router.post('/sends/:n', declared, space, d.uploads, rawBody((req) => sendLengths(req).total, pool), folded);
   // What the server holds of a send (after a dropped connection): done, what is pending, or 404.
   router.get('/sends', (req, res) => {
     const s = d.store.sends.state(secretOf(req));
