@@ -6,6 +6,7 @@ import { openManifest, openSubmission, splitHeader, type PrivateKey } from '../c
 import { sessionKeyOpener } from '../common/envelope/session-key.ts';
 import { safeFileName, uniqueName } from '../common/filenames.ts';
 import { CliError, parseCommand } from './args.ts';
+import { nativeEcdh } from './ecdh-native.ts';
 import { assertOpenable, knownKeys, NoKeyError, readKeys } from './decrypt-keys.ts';
 import { assertNoExtraParts, findSubmissions, readManifest, readPartHeader, type Exported } from './export-reader.ts';
 import { PartPool, ReadAhead } from './part-pool.ts';
@@ -36,7 +37,7 @@ async function decryptOne(found: Exported, keys: PrivateKey[], outRoot: string, 
   // Here, from each part's first bytes: naming a key not given, and the session key (openpgp.js,
   // about 1 ms); a worker reads the whole part, and writes its file's bytes at their place in the
   // output (every part but the last holds partSize of them); openSubmission checks what it did.
-  const unwrap = sessionKeyOpener(keys);
+  const unwrap = sessionKeyOpener(keys, nativeEcdh);
   const ahead = new ReadAhead(manifest.partCount, async (n) => {
     const part = readPartHeader(found, n);
     if (!part) return null;

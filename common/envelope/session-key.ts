@@ -27,7 +27,17 @@ type KeyPacket = Awaited<ReturnType<openpgp.PrivateKey['getDecryptionKeys']>>[nu
 // The fields and method of openpgp.js's PKESK packet that openpgp.decryptSessionKeys itself uses.
 type Pkesk = {
   publicKeyID: openpgp.KeyID; sessionKey: Uint8Array | null; sessionKeyAlgorithm: openpgp.enums.symmetric | null; decrypt(key: KeyPacket): Promise<void>;
+  version: number; publicKeyAlgorithm: number; encrypted: { V?: Uint8Array; C?: { data?: Uint8Array } } | null;
 };
+
+/**
+ * What opening an ECDH (cv25519) PKESK needs from native code (RFC 6637): the subkey's X25519
+ * secret (little-endian, as X25519 takes it), the sender's ephemeral public key, the wrapped key,
+ * the KDF's parameters and its hash, and the key-wrap cipher's key size.
+ */
+export type EcdhMaterial = { secret: Uint8Array; ephemeral: Uint8Array; wrapped: Uint8Array; param: Uint8Array; hash: string; keyBytes: number };
+/** X25519, the KDF and AES key unwrap, done natively (newsroom/ecdh-native.ts): the padded key data, or null. */
+export type NativeEcdh = (material: EcdhMaterial) => Uint8Array | null;
 
 /**
  * Unwraps objects' session keys with `keys`, for a reader doing the bulk layer itself
@@ -36,7 +46,7 @@ type Pkesk = {
  * found (and checked) once, then each PKESK is opened by openpgp.js's own packet code. Only AES,
  * the cipher every Sealdrop writer, gpg and sq use with these keys.
  */
-export function sessionKeyOpener(keys: openpgp.PrivateKey[]): (header: Uint8Array) => Promise<OpenedSessionKey> {
+export function sessionKeyOpener(keys: openpgp.PrivateKey[], native?: NativeEcdh): (header: Uint8Array) => Promise<OpenedSessionKey> {
   const found = new Map<string, Promise<KeyPacket[]>>();
   const packetsFor = (id: openpgp.KeyID) => {
     const hex = id.toHex();
@@ -49,7 +59,7 @@ export function sessionKeyOpener(keys: openpgp.PrivateKey[]): (header: Uint8Arra
     for (const pkesk of packets as unknown as Pkesk[]) {
       for (const keyPacket of await packetsFor(pkesk.publicKeyID)) {
         try {
-          await pkesk.decrypt(keyPacket);
+          if (!(native && openNatively(pkesk, keyPacket, native))) await pkesk.decrypt(keyPacket);
         } catch {
           continue;
         }
@@ -60,4 +70,54 @@ export function sessionKeyOpener(keys: openpgp.PrivateKey[]): (header: Uint8Arra
     }
     throw new DecryptionError('Could not decrypt: no given key opens this object\'s session key.');
   };
+}
+
+const ECDH = 18;
+const CV25519 = 'curve25519Legacy';
+const ANONYMOUS_SENDER = new TextEncoder().encode('Anonymous Sender    ');
+/** Per subkey, made once: its X25519 secret, little-endian, and the KDF's parameters (RFC 6637, section 8). */
+const ecdhKeys = new WeakMap<KeyPacket, { secret: Uint8Array; param: Uint8Array; hash: string; keyBytes: number } | null>();
+
+/** The subkey's part of EcdhMaterial, or null when it is no v4 cv25519 ECDH subkey with its secret at hand. */
+function ecdhKey(keyPacket: KeyPacket): { secret: Uint8Array; param: Uint8Array; hash: string; keyBytes: number } | null {
+  if (ecdhKeys.has(keyPacket)) return ecdhKeys.get(keyPacket)!;
+  const { oid, kdfParams } = keyPacket.publicParams as { oid?: { getName(): string; write(): Uint8Array }; kdfParams?: { hash: number; cipher: number; write(): Uint8Array } };
+  const d = (keyPacket as { privateParams?: { d?: Uint8Array } }).privateParams?.d;
+  const cipher = kdfParams && openpgp.enums.read(openpgp.enums.symmetric, kdfParams.cipher);
+  let found = null;
+  if (keyPacket.algorithm === ECDH && keyPacket.version === 4 && oid?.getName() === CV25519 && d?.length === 32 && cipher && cipher in AES) {
+    const parts = [oid.write(), Uint8Array.of(ECDH), kdfParams!.write(), ANONYMOUS_SENDER, keyPacket.getFingerprintBytes()!];
+    const param = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (param.set(p, at), at + p.length), 0);
+    // openpgp.js keeps the scalar big-endian, as its MPI is written.
+    found = { secret: d.slice().reverse(), param, hash: openpgp.enums.read(openpgp.enums.hash, kdfParams!.hash).toLowerCase(), keyBytes: AES[cipher as keyof typeof AES] };
+  }
+  ecdhKeys.set(keyPacket, found);
+  return found;
+}
+
+/**
+ * Opens a v3 ECDH PKESK with native code and sets its session key as openpgp.js's decrypt would:
+ * the unwrapped data less its PKCS #5 padding is the cipher's number, the key and a two-octet
+ * checksum. False (nothing set) for anything else, or anything that fails: openpgp.js then tries,
+ * with its workarounds for other writers' old bugs, and has the last word.
+ */
+function openNatively(pkesk: Pkesk, keyPacket: KeyPacket, native: NativeEcdh): boolean {
+  const key = pkesk.version === 3 && pkesk.publicKeyAlgorithm === ECDH ? ecdhKey(keyPacket) : null;
+  const { V, C } = pkesk.encrypted ?? {};
+  if (!key || V?.length !== 33 || V[0] !== 0x40 || !C?.data) return false;
+  const padded = native({ ...key, ephemeral: V.subarray(1), wrapped: C.data });
+  const pad = padded?.length ? padded[padded.length - 1]! : 0;
+  if (!padded || pad < 1 || pad > 8 || pad > padded.length || padded.subarray(padded.length - pad).some((b) => b !== pad)) return false;
+  const data = padded.subarray(0, padded.length - pad);
+  const sessionKey = data.subarray(1, data.length - 2);
+  // openpgp.js's checksum (decodeSessionKey): the octets' sum from (length % 8) of the cipher's number and key, here the key's.
+  const sum = data.subarray((data.length - 2) % 8, data.length - 2).reduce((s, b) => (s + b) & 0xffff, 0);
+  const cipher = data.length >= 4 ? openpgp.enums.read(openpgp.enums.symmetric, data[0]!) : undefined;
+  const fits = cipher && cipher in AES && AES[cipher as keyof typeof AES] === sessionKey.length;
+  const opened = fits && sum === ((data[data.length - 2]! << 8) | data[data.length - 1]!);
+  if (opened) [pkesk.sessionKeyAlgorithm, pkesk.sessionKey] = [data[0]!, Uint8Array.from(sessionKey)];
+  padded.fill(0);
+  if (!opened) return false;
+  return true;
 }
