@@ -3,31 +3,52 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 
-/** Seconds, the peak JS heap, and the peak resident memory of every Chromium process (buffers live outside the JS heap). */
-export type PageRun = { seconds: number; heapPeakMiB: number; browserRssPeakMiB: number };
+/**
+ * Seconds, the peak JS heap, the peak resident memory of every Chromium process (buffers live
+ * outside the JS heap), and the CPU seconds the run took in those processes and in this one (the
+ * server under test runs here): on two shared cores the chain's CPU per byte sets its pace.
+ */
+export type PageRun = { seconds: number; heapPeakMiB: number; browserRssPeakMiB: number; browserCpuS: number; benchCpuS: number };
 
 const MiB = 1024 * 1024;
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+/** The fields of /proc/<pid>/stat after the command's name (which may hold spaces). */
+const statFields = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 
 /**
- * Resident memory of the Chromium processes this bench started (descendants of this process; the
- * bench runs one browser at a time): other people's browsers on a shared machine are not counted.
+ * The Chromium processes this bench started (descendants of this process; the bench runs one
+ * browser at a time), each with its status and stat: other people's browsers on a shared machine
+ * are not counted.
  */
-async function chromiumRss(): Promise<number> {
-  const parents = new Map<number, number>();
-  const statuses = new Map<number, string>();
+async function ownChromium(): Promise<{ pid: number; status: string; stat: string }[]> {
+  const procs = new Map<number, { parent: number; status: string; stat: string }>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
-    parents.set(Number(entry), Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
-    statuses.set(Number(entry), status);
+    const [status, stat] = await Promise.all([readFile(`/proc/${entry}/status`, 'utf8'), readFile(`/proc/${entry}/stat`, 'utf8')]).catch(() => ['', '']);
+    procs.set(Number(entry), { parent: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0), status, stat });
   }
-  const ours = (pid: number): boolean => pid === process.pid || (pid > 1 && ours(parents.get(pid) ?? 0));
-  let kib = 0;
-  for (const [pid, status] of statuses) {
-    if (/^Name:\s+chrom/m.test(status) && ours(pid)) kib += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  }
-  return kib * 1024;
+  const ours = (pid: number): boolean => pid === process.pid || (pid > 1 && ours(procs.get(pid)?.parent ?? 0));
+  return [...procs].filter(([pid, p]) => /^Name:\s+chrom/m.test(p.status) && ours(pid)).map(([pid, p]) => ({ pid, ...p }));
 }
+
+async function chromiumRss(): Promise<number> {
+  return (await ownChromium()).reduce((kib, p) => kib + Number(/VmRSS:\s+(\d+)/.exec(p.status)?.[1] ?? 0), 0) * 1024;
+}
+
+/** CPU seconds of each of the bench's Chromium processes so far (an ended process's are lost: read before the page closes). */
+async function chromiumCpu(): Promise<Map<number, number>> {
+  const cpu = (stat: string) => (Number(statFields(stat)[11]) + Number(statFields(stat)[12])) / TICKS_PER_S;
+  return new Map((await ownChromium()).map((p) => [p.pid, cpu(p.stat)]));
+}
+
+/** CPU seconds the processes alive now took since `before` (a process started since counts whole). */
+const cpuSince = (before: Map<number, number>, now: Map<number, number>) => [...now].reduce((s, [pid, t]) => s + t - (before.get(pid) ?? 0), 0);
+
+const benchCpu = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
 async function sampled(context: BrowserContext, page: Page, run: () => Promise<number>): Promise<PageRun> {
   // Over a slow link a form post takes minutes: no action may time out before the upload does.
@@ -41,9 +62,11 @@ async function sampled(context: BrowserContext, page: Page, run: () => Promise<n
     void chromiumRss().then((r) => (rss = Math.max(rss, r)));
   };
   const timer = setInterval(sample, 250);
+  const [browserCpu, ownCpu] = [await chromiumCpu(), benchCpu()];
   try {
     const seconds = await run();
-    return { seconds, heapPeakMiB: +(peak / MiB).toFixed(1), browserRssPeakMiB: Math.round(rss / MiB) };
+    const cpu = { browserCpuS: +cpuSince(browserCpu, await chromiumCpu()).toFixed(2), benchCpuS: +(benchCpu() - ownCpu).toFixed(2) };
+    return { seconds, heapPeakMiB: +(peak / MiB).toFixed(1), browserRssPeakMiB: Math.round(rss / MiB), ...cpu };
   } finally {
     clearInterval(timer);
     await page.close();
