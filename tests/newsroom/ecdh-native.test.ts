@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,7 +28,8 @@ beforeAll(async () => {
   const [a, b, c] = await Promise.all([generateKeyPair({ name: 'Jo' }), generateKeyPair({ name: 'Lu', passphrase: 'native unwrap test' }), generateKeyPair({ name: 'Mo' })]);
   key = await readPrivateKey(a.privateKey);
   locked = await readPrivateKey(b.privateKey, 'native unwrap test');
-  [recipient, lockedRecipient, other] = await Promise.all([a, b, c].map(async (p) => (await readJournalistKey(p.publicKey)).key));
+  const publicKeys = await Promise.all([a, b, c].map(async (p) => (await readJournalistKey(p.publicKey)).key));
+  [recipient, lockedRecipient, other] = [publicKeys[0]!, publicKeys[1]!, publicKeys[2]!];
   certFile = path.join(work, 'cert.asc');
   await writeFile(certFile, a.publicKey);
 });
@@ -83,7 +84,7 @@ test('objects gpg and Sequoia write for the key (AES-256 and AES-128 session key
   const objects: Uint8Array[] = [];
   for (const algo of ['AES256', 'AES']) {
     await run('gpg', ['--batch', '--quiet', '--yes', '--homedir', gnupg, '--trust-model', 'always', '--cipher-algo', algo, '--compress-algo', 'none', '-r', 'Jo', '-o', `${file}.gpg`, '--encrypt', file]);
-    objects.push(await import('node:fs/promises').then((f) => f.readFile(`${file}.gpg`)));
+    objects.push(await readFile(`${file}.gpg`));
   }
   objects.push((await run('sq', ['encrypt', '--binary', '--compression', 'none', '--recipient-cert', certFile, file], { encoding: 'buffer' })).stdout);
   const native = counted();
