@@ -11,7 +11,8 @@ import { wasmXor } from './xor-wasm.ts';
 //
 // A part is read whole into the worker's WebAssembly memory, then decrypted a piece at a time, and
 // each piece, while it is still in the core's cache, goes through SHA-1 (the MDC), SHA-256 (the
-// manifest's part digest) and into the memory that carries the plaintext to the main thread. Done
+// manifest's part digest) and to a sink (part-sinks.ts): written into the output file at its place
+// (sealdrop decrypt), or copied into memory that carries the plaintext to the caller. Done
 // part-wide, one pass after another over 4 MiB (ECB, XOR, SHA-1, SHA-256), every pass read memory
 // the one before had pushed out of the cache.
 
@@ -47,8 +48,8 @@ export class PartOpener {
   }
 
   /** Opens the part in `file` (v3 PKESKs, SEIPDv1) under its session key: the file's bytes in it and their SHA-256. */
-  openFile(file: string, key: OpenedSessionKey, spare?: ArrayBuffer): OpenedPart {
-    const sink = new PlaintextCopy(spare);
+  openFile(file: string, key: OpenedSessionKey): OpenedPart {
+    const sink = new PlaintextCopy();
     const sha256 = this.openHeld(this.readFile(file), key, sink);
     return { plaintext: sink.plaintext, sha256 };
   }
@@ -63,9 +64,9 @@ export class PartOpener {
   }
 
   /** As openFile, from the object's bytes (left as they were). */
-  openBytes(object: Uint8Array, key: OpenedSessionKey, spare?: ArrayBuffer): OpenedPart {
+  openBytes(object: Uint8Array, key: OpenedSessionKey): OpenedPart {
     this.room(object.length).set(object);
-    const sink = new PlaintextCopy(spare);
+    const sink = new PlaintextCopy();
     const sha256 = this.openHeld(object.length, key, sink);
     return { plaintext: sink.plaintext, sha256 };
   }

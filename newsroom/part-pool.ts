@@ -8,22 +8,19 @@ import type { WriteTarget, WrittenPart } from './part-sinks.ts';
 import type { OpenedSessionKey } from '../common/envelope/session-key.ts';
 
 // `sealdrop decrypt` on every core: parts are independent OpenPGP messages, so worker threads read
-// and open several at once while the main thread unwraps the next ones' session keys and writes
-// the finished ones, strictly in order. ReadAhead bounds how many are in memory: a slow disk does not let parts pile up.
+// and open several at once, each writing its part's bytes at their place in the output, while the
+// main thread unwraps the next ones' session keys and checks the finished ones against the
+// manifest, strictly in order. ReadAhead bounds how many are started ahead: memory stays a part
+// per thread whatever the size, and a slow disk does not let work pile up.
 
 type Job = { object: Uint8Array | string; key: OpenedSessionKey; target?: WriteTarget; resolve: (p: OpenedPart | WrittenPart) => void; reject: (e: Error) => void };
 type Answer = { ok: true; plaintext: Uint8Array; sha256: string } | { ok: true; written: WrittenPart } | { ok: false; message: string };
-
-/** Smaller buffers are not worth keeping (a part is 4 MiB). */
-const RECYCLED = 1024 * 1024;
 
 /** Worker threads that decrypt one part each at a time; `open` queues when all are busy. */
 export class PartPool {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
   private readonly queue: Job[] = [];
-  /** Memory of parts already written, for workers to read later parts into (recycle). */
-  private readonly spare: ArrayBuffer[] = [];
 
   constructor(readonly size = availableParallelism()) {
     // Started at once: loading a thread's code takes a while, done while the main thread reads keys and manifests.
@@ -54,15 +51,6 @@ export class PartPool {
     });
   }
 
-  /**
-   * Gives back a part's memory once its plaintext is written: a worker reads a later part into
-   * it. New memory for each 4 MiB part cost page faults, zeroing and garbage collection, more
-   * than a tenth of the CPU. At most two per thread are kept; the rest is left to the collector.
-   */
-  recycle(buffer: ArrayBufferLike): void {
-    if (buffer instanceof ArrayBuffer && buffer.byteLength >= RECYCLED && this.spare.length < this.size * 2) this.spare.push(buffer);
-  }
-
   /** Stops every worker; call once the run is over, whatever happened. */
   async close(): Promise<void> {
     await Promise.all(this.all.map((w) => w.terminate()));
@@ -83,9 +71,8 @@ export class PartPool {
       this.next();
     };
     worker.on('message', done).on('error', done);
-    const spare = job.target ? undefined : this.spare.pop();
     // A part given as bytes is cloned (the caller's stays as it was), and copied into the worker's memory there.
-    worker.postMessage({ object: job.object, key: job.key, spare, target: job.target }, spare ? [spare] : []);
+    worker.postMessage({ object: job.object, key: job.key, target: job.target });
   }
 
   private spawn(): Worker {

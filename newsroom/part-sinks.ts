@@ -15,16 +15,11 @@ export interface PartSink {
   end(): void;
 }
 
-/** `length` bytes of `spare`, when it is large enough (recycled memory), or of new memory. */
-const memoryFor = (length: number, spare?: ArrayBuffer): Uint8Array<ArrayBuffer> =>
-  spare && spare.byteLength >= length ? new Uint8Array(spare, 0, length) : new Uint8Array(length);
-
-/** The part's plaintext copied into memory of its own (a spare given back, or new), to be moved. */
+/** The part's plaintext copied into memory of its own, to be moved (tests and callers holding parts in memory). */
 export class PlaintextCopy implements PartSink {
   plaintext: Uint8Array<ArrayBuffer> = new Uint8Array(0);
-  constructor(private readonly spare?: ArrayBuffer) {}
   begin(length: number): void {
-    this.plaintext = memoryFor(length, this.spare);
+    this.plaintext = new Uint8Array(length);
   }
   put(bytes: Uint8Array, at: number): void {
     this.plaintext.set(bytes, at);

@@ -5,28 +5,25 @@ import type { WriteTarget } from './part-sinks.ts';
 
 // One of `sealdrop decrypt`'s worker threads: parts are independent OpenPGP messages, so each
 // core reads one and opens it, natively. The main thread has read the part's first bytes and
-// unwrapped its session key (openpgp.js, about a millisecond), so a worker loads no openpgp.js
-// and starts in a fraction of a second. The plaintext goes back by moving its memory, not by
-// copying it. A part read here is read whole again: a file changed since the main thread read its
+// unwrapped its session key, so a worker loads no openpgp.js and starts in a fraction of a
+// second. Given a target (sealdrop decrypt), the worker writes the part's own bytes into the output
+// itself and sends back only what openSubmission checks; otherwise the plaintext goes back by
+// moving its memory, not by copying it. A part read here is read whole again: a file changed since the main thread read its
 // header only fails (the session key no longer opens it, or its MDC or digest is wrong).
 
 /**
  * A whole part, as bytes or as the path of its file (read here, off the main thread); with a
  * target, its file's bytes are written here into the output (the path only), not sent back.
  */
-export type PartTask = { object: Uint8Array | string; key: OpenedSessionKey; spare?: ArrayBuffer; target?: WriteTarget };
+export type PartTask = { object: Uint8Array | string; key: OpenedSessionKey; target?: WriteTarget };
 
 const opener = new PartOpener();
-/** Memory the main thread gave back (PartPool.recycle), one part's plaintext it has written. */
-let spare: ArrayBuffer | undefined;
 
-parentPort!.on('message', ({ object, key, spare: given, target }: PartTask) => {
-  spare = given ?? spare;
+parentPort!.on('message', ({ object, key, target }: PartTask) => {
   try {
     if (target && typeof object === 'string') return void parentPort!.postMessage({ ok: true, written: opener.openFileTo(object, key, target) });
-    const { plaintext, sha256 } = typeof object === 'string' ? opener.openFile(object, key, spare) : opener.openBytes(object, key, spare);
-    if (plaintext.buffer === spare) spare = undefined; // it goes back with the plaintext
-    // The plaintext's memory is its own (a spare or new), never a view into a shared pool: it moves.
+    const { plaintext, sha256 } = typeof object === 'string' ? opener.openFile(object, key) : opener.openBytes(object, key);
+    // The plaintext's memory is its own (new), never a view into a shared pool: it moves.
     parentPort!.postMessage({ ok: true, plaintext, sha256 }, [plaintext.buffer as ArrayBuffer]);
   } catch (error) {
     parentPort!.postMessage({ ok: false, message: (error as Error).message });

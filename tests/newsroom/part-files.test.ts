@@ -117,31 +117,6 @@ describe('parts read from their files', () => {
   });
 });
 
-test('memory given back once a part is written is what a worker reads a later part into, and only that part comes out of it', async () => {
-  const big = (n: number) => randomBytes(2 * 1024 * 1024 + n);
-  const [first, second, third] = [big(0), big(-100), big(3)];
-  const file = async (name: string, data: Uint8Array) => {
-    const object = await encryptObject({ data, recipients: [recipient] });
-    writeFileSync(path.join(dir, name), object);
-    return { file: path.join(dir, name), key: await unwrap(object) };
-  };
-  const parts = await Promise.all([file('r1.pgp', first), file('r2.pgp', second), file('r3.pgp', third)]);
-  const one = await pool.open(parts[0]!.file, parts[0]!.key);
-  expect(Buffer.from(one.plaintext).equals(first)).toBe(true);
-  const memory = one.plaintext.buffer;
-  const size = memory.byteLength;
-  pool.recycle(memory);
-  const two = await pool.open(parts[1]!.file, parts[1]!.key);
-  expect(memory.byteLength).toBe(0); // moved to a worker: detached here
-  expect(two.plaintext.buffer.byteLength).toBe(size); // and back, holding the smaller second part
-  expect(Buffer.from(two.plaintext).equals(second)).toBe(true); // nothing of the first part in it
-  // A spare too small for the part is not used: the part still opens, into new memory.
-  pool.recycle(new ArrayBuffer(1024 * 1024 + 16));
-  const three = await pool.open(parts[2]!.file, parts[2]!.key);
-  expect(Buffer.from(three.plaintext).equals(third)).toBe(true);
-  expect(three.plaintext.buffer.byteLength).toBe(third.length); // new memory, just the part's
-});
-
 describe('checkFileDigest: false (sealdrop decrypt)', () => {
   test('the whole-file digest is not recomputed, but every part digest still is', async () => {
     const file = randomBytes(3 * 4096 + 5);
