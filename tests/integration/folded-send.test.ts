@@ -123,6 +123,23 @@ describe('a multi-part item: opened with its first part, completed by its last w
     expect(await state()).toEqual(after);
   });
 
+  test('many parts at once, read into reused body buffers (a refused one among them): each stored byte for byte as sent', async () => {
+    const items = await Promise.all(Array.from({ length: 4 }, async () => {
+      const secret = newSecret();
+      return { secret, ...(await sealed(secret, 3 * PART - 100)) };
+    }));
+    const stray = newSecret();
+    const refused = await sealed(stray, PART, { to: [stranger] });
+    const sends = items.flatMap((it) => it.parts.map((p, i) => folded(url(), { secret: it.secret, token, head: { parts: it.parts.length, n: i + 1 }, part: p, manifest: i === it.parts.length - 1 ? it.manifest : null })));
+    const results = await Promise.all([...sends, folded(url(), { secret: stray, token, head: { parts: 2, n: 1 }, part: refused.parts[0] })]);
+    expect(results.map((r) => r.status)).toEqual([...sends.map(() => 200), 409]);
+    for (const it of items) {
+      const { manifest, parts } = instance.store.submissions.objects(sendIdOf(it.secret));
+      expect(Buffer.from(await instance.store.blobs.read(manifest))).toEqual(Buffer.from(it.manifest));
+      for (const [i, name] of parts.entries()) expect(Buffer.from(await instance.store.blobs.read(name))).toEqual(Buffer.from(it.parts[i]!));
+    }
+  });
+
   test('after a lost request the server says what it holds, and the manifest may go alone', async () => {
     const secret = newSecret();
     const item = await sealed(secret, 2 * PART);

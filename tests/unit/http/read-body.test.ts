@@ -63,6 +63,17 @@ test('a pooled buffer is reused after its request settles, and the next body sho
   expect(bytesB.toString()).toBe('bbb');
 });
 
+test('a buffer settled twice is handed on once: two requests never share one', () => {
+  const pool = new BodyPool(8, 4);
+  const x = {};
+  const bx = pool.lend(x);
+  pool.settled(x);
+  pool.settled(x);
+  const [a, b] = [pool.lend({}), pool.lend({})];
+  expect(a.buffer).toBe(bx.buffer);
+  expect(b.buffer).not.toBe(bx.buffer);
+});
+
 test('a buffer still lent is never lent again, and at most `keep` idle buffers are kept', () => {
   const pool = new BodyPool(8, 1);
   const [x, y, z] = [{}, {}, {}];
