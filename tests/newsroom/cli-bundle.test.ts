@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,14 +23,16 @@ const plaintext = randomBytes(5 * 4096 + 77);
 const root = path.resolve(import.meta.dirname, '../..');
 
 /** Runs `args` with `entry` (a bundle's cli.mjs, or bin/sealdrop.js); `started` gets the child. */
-function run(entry: string, args: string[], started?: (pid: number) => void): Promise<{ code: number | null; stderr: string }> {
+function run(entry: string, args: string[], started?: (pid: number) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     started?.(child.pid!);
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -71,6 +73,7 @@ test('each command is listed with what it can load, and runs from the bundle', a
   // A command of the server's side from the bundle, with its database.
   const listed = await runBundle(['desk', 'list', '--data', path.join(dir, 'data')]);
   expect(listed.code, listed.stderr).toBe(0);
+  expect(listed.stdout).toMatch(/^No desks/);
 }, 60_000);
 
 test('the bundle decrypts an export byte for byte in its worker threads, and refuses an altered part leaving nothing', async () => {
@@ -160,3 +163,20 @@ test('a command that loads code late (decrypt --safe) still finds it when the bu
   await buildCliBundle();
   expect(existsSync(inUse)).toBe(others.length > 0);
 }, 120_000);
+
+test('without a bundle (a fresh clone before npm run build, a read-only install) a command runs through tsx', async () => {
+  // A tree of links to this one, with node_modules' packages but not its .cache: no build to find.
+  const tree = mkdtempSync(path.join(dir, 'tree-'));
+  for (const d of ['server', 'common', 'newsroom', 'package.json']) symlinkSync(path.join(root, d), path.join(tree, d));
+  mkdirSync(path.join(tree, 'node_modules'));
+  for (const p of readdirSync(path.join(root, 'node_modules')).filter((p) => p !== '.cache')) symlinkSync(path.join(root, 'node_modules', p), path.join(tree, 'node_modules', p));
+  cpSync(path.join(root, 'bin'), path.join(tree, 'bin'), { recursive: true });
+  const data = path.join(dir, 'tsx-data');
+  const added = await run(path.join(tree, 'bin', 'sealdrop.js'), ['desk', 'add', 'politics', '--data', data]);
+  expect(added.code, added.stderr).toBe(0);
+  expect(existsSync(path.join(tree, 'node_modules', '.cache'))).toBe(false);
+  expect(added.stdout).toMatch(/^Added desk politics\./);
+  const listed = await runBundle(['desk', 'list', '--data', data]); // the same data directory from the bundle
+  expect(listed.code, listed.stderr).toBe(0);
+  expect(listed.stdout).toMatch(/politics/);
+}, 60_000);
