@@ -40,6 +40,12 @@ export type SealerOptions<Extra = never> = {
   hasher?: () => Hasher;
   /** Encrypts one part elsewhere (a worker thread), so that parts may be sealed side by side. */
   encrypt?: PartEncrypter<Extra>;
+  /**
+   * A part's SHA-256 (hex) where the part is read anyway: the server's no-JavaScript path hashes it
+   * in the worker that seals it, in the same pass (its parts lie in shared memory, which WebCrypto
+   * refuses). WebCrypto's where absent.
+   */
+  digest?: (plaintext: Uint8Array) => Promise<string>;
 };
 
 /**
@@ -65,7 +71,7 @@ export class SubmissionSealer<Extra = never> {
   private ended = false;
 
   constructor(private readonly options: SealerOptions<Extra>) {
-    checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize', 'wholeFileDigest', 'hasher', 'encrypt'], 'SubmissionSealer');
+    checkOptions(options, ['submission', 'name', 'type', 'recipients', 'partSize', 'wholeFileDigest', 'hasher', 'encrypt', 'digest'], 'SubmissionSealer');
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
     this.whole = options.wholeFileDigest === undefined ? (options.hasher ?? createHasher)() : null;
     if (!Number.isSafeInteger(this.partSize) || this.partSize < 1) throw new EnvelopeError('Bad part size.');
@@ -125,7 +131,7 @@ export class SubmissionSealer<Extra = never> {
     const index = this.parts.push('') - 1;
     const encrypt = this.options.encrypt ?? ((data: Uint8Array) => encryptObject({ data, recipients: this.options.recipients }));
     // The digest first: WebCrypto copies its input at the call, before `encrypt` may give the buffer to a worker.
-    const [digest, ciphertext] = await Promise.all([sha256Hex(plaintext), encrypt(plaintext)]);
+    const [digest, ciphertext] = await Promise.all([(this.options.digest ?? sha256Hex)(plaintext), encrypt(plaintext)]);
     this.parts[index] = digest;
     return ciphertext;
   }

@@ -34,52 +34,94 @@ export function packetHeader(tag: number, length: number): Buffer {
 export type BulkSecrets = { sessionKey: Uint8Array; random: Uint8Array };
 
 // Hashed and encrypted a slice at a time while the slice is in the CPU's cache, and each
-// slice's ciphertext, a small buffer the allocator reuses, copied straight into the output.
+// slice's ciphertext, a small buffer the allocator reuses, copied over the slice it came from.
 const SLICE = 256 * 1024;
 
+/** What a part's bytes come to before them: the SEIPD header, its version, the prefix and the literal packet's header. */
+export function seipdHeadLength(length: number): number {
+  const literalLength = LITERAL_FIELDS.length + length;
+  const bodyLength = 1 + AES_BLOCK + 2 + packetHeader(TAG.literal, literalLength).length + literalLength + MDC_BYTES;
+  return packetHeader(TAG.seipd, bodyLength).length + bodyLength - length - MDC_BYTES;
+}
+
+/** Where an object sealed in place lies in its memory, and the SHA-256 of its plaintext when asked for. */
+export type SealedSpan = { start: number; end: number; sha256?: string };
+
 /**
- * The SEIPDv1 packet holding `data`, written after `lead` (the PKESKs) into one buffer, so that
- * the part's ciphertext is copied once. Native AES and SHA-1 (node:crypto, OpenSSL).
+ * Seals `memory[at, at + length)` where it lies: the ciphertext of each byte overwrites that byte
+ * (CFB keeps lengths), `lead` (the PKESKs) and the packet's head go into the room before `at`, the
+ * MDC packet after. Nothing is allocated per part and the plaintext is gone once it returns: the
+ * no-JavaScript path's parts live in memory shared with the worker that seals them
+ * (nojs/part-memory.ts). `sha256`: the plaintext's SHA-256 too, in the same pass.
  */
-export function seipdPacket(data: Uint8Array, secrets: BulkSecrets, lead: Uint8Array = new Uint8Array(0)): Buffer {
+export function sealInPlace(memory: Uint8Array, at: number, length: number, secrets: BulkSecrets, lead: Uint8Array = new Uint8Array(0), sha256 = false): SealedSpan {
   const { sessionKey, random } = secrets;
   if (sessionKey.length !== SESSION_KEY_BYTES || random.length !== AES_BLOCK) throw new RangeError('An AES-256 key is 32 bytes and its prefix 16.');
+  const start = at - seipdHeadLength(length) - lead.length;
+  const end = at + length + MDC_BYTES;
+  if (start < 0 || end > memory.length) throw new RangeError('No room around this part for its packet.');
+  const out = Buffer.from(memory.buffer, memory.byteOffset, memory.length);
   // The prefix repeats its last two bytes: a quick check a reader makes that the key is right.
   const prefix = Buffer.concat([random, random.subarray(AES_BLOCK - 2)]);
-  const literal = Buffer.concat([packetHeader(TAG.literal, LITERAL_FIELDS.length + data.length), LITERAL_FIELDS]);
-  const bodyLength = 1 + prefix.length + literal.length + data.length + MDC_BYTES;
-  const header = packetHeader(TAG.seipd, bodyLength);
-  const out = Buffer.allocUnsafe(lead.length + header.length + bodyLength);
-  out.set(lead, 0);
-  let at = lead.length + header.copy(out, lead.length);
-  out[at++] = SEIPD_VERSION;
+  const literal = Buffer.concat([packetHeader(TAG.literal, LITERAL_FIELDS.length + length), LITERAL_FIELDS]);
+  const header = packetHeader(TAG.seipd, 1 + prefix.length + literal.length + length + MDC_BYTES);
+  out.set(lead, start);
+  let to = start + lead.length + header.copy(out, start + lead.length);
+  out[to++] = SEIPD_VERSION;
   const mdc = createHash('sha1');
+  const whole = sha256 ? createHash('sha256') : null;
   // CFB is a stream mode: each update returns as many bytes as it was given, and final() none.
   const cipher = createCipheriv('aes-256-cfb', sessionKey, ZERO_IV);
   const put = (piece: Uint8Array) => {
     mdc.update(piece);
-    at += cipher.update(piece).copy(out, at);
+    to += cipher.update(piece).copy(out, to);
   };
   put(prefix);
   put(literal);
-  for (let from = 0; from < data.length; from += SLICE) put(data.subarray(from, from + SLICE));
+  for (let from = at; from < at + length; from += SLICE) {
+    const piece = out.subarray(from, Math.min(from + SLICE, at + length));
+    whole?.update(piece);
+    put(piece); // hashed before its ciphertext overwrites it
+  }
   put(MDC_HEADER);
-  at += cipher.update(mdc.digest()).copy(out, at);
-  at += cipher.final().copy(out, at);
-  if (at !== out.length) throw new Error('The SEIPD packet came out at the wrong length.');
+  to += cipher.update(mdc.digest()).copy(out, to);
+  to += cipher.final().copy(out, to);
+  if (to !== end) throw new Error('The SEIPD packet came out at the wrong length.');
+  return { start, end, ...(whole ? { sha256: whole.digest('hex') } : {}) };
+}
+
+/**
+ * The SEIPDv1 packet holding `data`, written after `lead` (the PKESKs) into one new buffer. Native
+ * AES and SHA-1 (node:crypto, OpenSSL).
+ */
+export function seipdPacket(data: Uint8Array, secrets: BulkSecrets, lead: Uint8Array = new Uint8Array(0)): Buffer {
+  const at = lead.length + seipdHeadLength(data.length);
+  const out = Buffer.allocUnsafe(at + data.length + MDC_BYTES);
+  out.set(data, at);
+  sealInPlace(out, at, data.length, secrets, lead);
   return out;
+}
+
+/** A fresh session key and CFB prefix for one object, its PKESKs for `recipients`; the key is erased once `use` returns. */
+async function underFreshKey<T>(recipients: PublicKey[], use: (secrets: BulkSecrets, pkesks: Uint8Array) => T): Promise<T> {
+  const sessionKey = randomBytes(SESSION_KEY_BYTES);
+  try {
+    const pkesks = await wrapSessionKey(sessionKey, recipients);
+    return use({ sessionKey, random: randomBytes(AES_BLOCK) }, pkesks);
+  } finally {
+    sessionKey.fill(0);
+  }
 }
 
 /**
  * Encrypts one part as encryptObject does (v3 PKESKs, then SEIPDv1) under a fresh session key, with
  * the bulk layer native. The session key is erased once it has been used.
  */
-export async function sealObject(data: Uint8Array, recipients: PublicKey[]): Promise<Buffer> {
-  const sessionKey = randomBytes(SESSION_KEY_BYTES);
-  try {
-    const pkesks = await wrapSessionKey(sessionKey, recipients);
-    return seipdPacket(data, { sessionKey, random: randomBytes(AES_BLOCK) }, pkesks);
-  } finally {
-    sessionKey.fill(0);
-  }
+export function sealObject(data: Uint8Array, recipients: PublicKey[]): Promise<Buffer> {
+  return underFreshKey(recipients, (secrets, pkesks) => seipdPacket(data, secrets, pkesks));
+}
+
+/** sealObject where the part lies (sealInPlace), with its plaintext's SHA-256. */
+export function sealObjectInPlace(memory: Uint8Array, at: number, length: number, recipients: PublicKey[]): Promise<Required<SealedSpan>> {
+  return underFreshKey(recipients, (secrets, pkesks) => sealInPlace(memory, at, length, secrets, pkesks, true) as Required<SealedSpan>);
 }

@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { movable } from './transfer.ts';
 import { DecryptionError, EnvelopeError, SourceKeyError, UnsupportedKeyError, type KeyPair } from '../../common/envelope/index.ts';
 
 /**
@@ -14,10 +13,10 @@ import { DecryptionError, EnvelopeError, SourceKeyError, UnsupportedKeyError, ty
 export type KeyTask =
   | { kind: 'generate'; passphrase: string }
   | { kind: 'open'; privateKey: string; passphrase: string; replies: Uint8Array[] }
-  | { kind: 'encrypt'; data: Uint8Array; recipients: string[] };
-/** A part sealed in a worker, and its plaintext's memory handed back erased, for the next part (nojs/seal-stream.ts). */
-export type SealedPart = { sealed: Uint8Array; spent: Uint8Array };
-type Result<T extends KeyTask> = T extends { kind: 'generate' } ? KeyPair : T extends { kind: 'encrypt' } ? SealedPart : string[];
+  | { kind: 'seal'; memory: SharedArrayBuffer; at: number; length: number; recipients: string[] };
+/** Where a part sealed in place lies in its memory, and its plaintext's SHA-256 (nojs/part-memory.ts). */
+export type SealedPart = { start: number; end: number; sha256: string };
+type Result<T extends KeyTask> = T extends { kind: 'generate' } ? KeyPair : T extends { kind: 'seal' } ? SealedPart : string[];
 
 export type KeyPoolOptions = {
   /** Worker threads (default: one per core beyond the first, at most 2, at least 1). */
@@ -78,9 +77,8 @@ export class KeyPool {
       slot.job = job;
       slot.worker.ref(); // a task in flight keeps the process alive; an idle pool does not
       slot.timer = setTimeout(() => void this.#replace(slot, new Error('A key task took too long.')), this.#timeoutMs);
-      // A part to encrypt moves to the worker (its sender is done with it: the sealer has hashed it
-      // and the caller only erases it); anything else is copied.
-      slot.worker.postMessage({ id: job.id, task: job.task }, job.task.kind === 'encrypt' ? movable(job.task.data) : []);
+      // A part to seal lies in shared memory, posted and never moved or copied (nojs/part-memory.ts).
+      slot.worker.postMessage({ id: job.id, task: job.task });
     }
   }
 

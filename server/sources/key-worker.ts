@@ -1,8 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { generateSourceKeyPair, openText, readJournalistKey, readPrivateKey, type PublicKey } from '../../common/envelope/index.ts';
-import type { KeyTask, SealedPart } from './key-pool.ts';
-import { movable } from './transfer.ts';
-import { sealObject } from '../nojs/seipd.ts';
+import type { KeyTask } from './key-pool.ts';
+import { sealObjectInPlace } from '../nojs/seipd.ts';
 
 // Journalist keys, read once per worker: every part of every upload goes to the same few.
 const journalistKeys = new Map<string, Promise<PublicKey>>();
@@ -13,14 +12,16 @@ const journalistKey = (armored: string) => {
 
 async function run(task: KeyTask): Promise<unknown> {
   if (task.kind === 'generate') return generateSourceKeyPair({ passphrase: task.passphrase });
-  if (task.kind === 'encrypt') {
-    // A no-JavaScript part: native AES and SHA-1 for the bulk, openpgp.js for the session key packets.
-    // The plaintext is erased once sealed (best effort, as seal-stream does), and its memory moves
-    // back to be filled with the next part: allocating 4 MiB a part made garbage on both threads.
+  if (task.kind === 'seal') {
+    // A no-JavaScript part, sealed where it lies in memory shared with the event loop: native AES,
+    // SHA-1 and the part's SHA-256 in one pass, openpgp.js for the session key packets. The
+    // ciphertext overwrites the plaintext; if sealing fails, the plaintext is erased here too.
+    const memory = new Uint8Array(task.memory);
     try {
-      return { sealed: await sealObject(task.data, await Promise.all(task.recipients.map(journalistKey))), spent: task.data };
-    } finally {
-      task.data.fill(0);
+      return await sealObjectInPlace(memory, task.at, task.length, await Promise.all(task.recipients.map(journalistKey)));
+    } catch (error) {
+      memory.fill(0, task.at, task.at + task.length);
+      throw error;
     }
   }
   const key = await readPrivateKey(task.privateKey, task.passphrase);
@@ -33,8 +34,7 @@ async function run(task: KeyTask): Promise<unknown> {
 parentPort!.on('message', async ({ id, task }: { id: number; task: KeyTask }) => {
   try {
     const value = await run(task);
-    const moved = task.kind === 'encrypt' ? [...movable((value as SealedPart).sealed), ...movable((value as SealedPart).spent)] : [];
-    parentPort!.postMessage({ id, ok: true, value }, moved);
+    parentPort!.postMessage({ id, ok: true, value });
   } catch (error) {
     // The class and message only: they name what failed, never a key, a passphrase or a reply.
     parentPort!.postMessage({ id, ok: false, name: (error as Error).name, message: (error as Error).message });

@@ -15,6 +15,7 @@ import { answerSend } from './codename-first.ts';
 import type { FormTokens, SendResult } from '../../sources/form-tokens.ts';
 import { SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS } from './cookie.ts';
 import { discardWritten, sealStream } from '../../nojs/seal-stream.ts';
+import type { SealInPlace } from '../../nojs/part-memory.ts';
 import type { WrittenUpload } from '../../store/written.ts';
 import { concurrencyLimit } from '../../http/limits.ts';
 import { assertSameKeys, KEYS_CHANGED, type RecipientSet } from '../../recipients.ts';
@@ -80,10 +81,10 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
         // PBKDF2 and a key pair: bounded by its own gate, before anything of this form is stored.
         if (!existing && !created) await track(begun, gates.newSource.run(() => serverMadeSource(store, deskId), untilClosed(res)).then((made) => (created ??= made)));
         const sourceId = existing ?? created!.sourceId;
-        const encrypt = (data: Uint8Array) => encryptPool.run({ kind: 'encrypt', data, recipients: used.armored });
+        const seal: SealInPlace = (memory, at, length) => encryptPool.run({ kind: 'seal', memory, at, length, recipients: used.armored });
         const recipients = used.keys.map((k) => k.key);
         const wholeFileDigest = req.get('content-length') !== undefined && !declaresMoreThan(req, WHOLE_DIGEST_MAX);
-        await track(begun, sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, encrypt, wholeFileDigest }).then((w) => written.push(w)));
+        await track(begun, sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, seal, wholeFileDigest }).then((w) => written.push(w)));
       }, typed);
       if (count === 0) throw new HttpError(400, said('error.nothingChosen'));
       if (early) return answerSend(res, { store, sessions }, early);

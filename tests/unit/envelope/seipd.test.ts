@@ -1,4 +1,4 @@
-import { createDecipheriv, randomBytes } from 'node:crypto';
+import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -8,7 +8,7 @@ import {
 } from '../../../common/envelope/index.ts';
 import { wrapSessionKey } from '../../../common/envelope/session-key.ts';
 import { nativeHasher } from '../../../server/native-hash.ts';
-import { packetHeader, sealObject, seipdPacket } from '../../../server/nojs/seipd.ts';
+import { packetHeader, sealInPlace, sealObject, seipdHeadLength, seipdPacket } from '../../../server/nojs/seipd.ts';
 
 // The no-JavaScript path's bulk layer (native AES-256-CFB and SHA-1) against openpgp.js, which
 // every other writer uses: for the same session key and random prefix the SEIPDv1 packet must be
@@ -67,6 +67,29 @@ describe('the SEIPDv1 packet', () => {
       }),
       { numRuns: 30, seed: 26 },
     );
+  });
+
+  test('sealed in place at any offset in shared memory: the same object as seipdPacket, the plaintext gone, its SHA-256 right', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...BOUNDARIES.filter((n) => n < 100_000)), fc.integer({ min: 0, max: 300_000 })), fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: 600 }), (size, slack, leadSize) => {
+        const data = randomBytes(size);
+        const secrets = { sessionKey: randomBytes(32), random: randomBytes(16) };
+        const lead = randomBytes(leadSize);
+        const at = slack + lead.length + seipdHeadLength(size);
+        const memory = new Uint8Array(new SharedArrayBuffer(at + size + 22 + slack));
+        memory.set(data, at);
+        const { start, end, sha256 } = sealInPlace(memory, at, size, secrets, lead, true);
+        expect([start, end]).toEqual([slack, at + size + 22]);
+        expect(Buffer.from(memory.subarray(start, end)).equals(seipdPacket(data, secrets, lead))).toBe(true);
+        expect(sha256).toBe(createHash('sha256').update(data).digest('hex'));
+        expect(size < 64 || !Buffer.from(memory).includes(data.subarray(0, 64))).toBe(true);
+      }),
+      { numRuns: 60, seed: 33 },
+    );
+    // No room for the head: refused, nothing written.
+    const memory = new Uint8Array(100);
+    expect(() => sealInPlace(memory, 10, 50, { sessionKey: randomBytes(32), random: randomBytes(16) })).toThrow(RangeError);
+    expect(memory.every((b) => b === 0)).toBe(true);
   });
 
   test('a different prefix or key changes every byte after the version; the length never changes', async () => {

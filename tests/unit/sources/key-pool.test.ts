@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, test } from 'vitest';
 import { assertAddressedTo, decryptObject, DecryptionError, generateKeyPair, readJournalistKey, readPrivateKey } from '../../../common/envelope/index.ts';
 import { classify } from '../../../server/http/errors.ts';
@@ -22,19 +22,29 @@ describe('KeyPool', () => {
     expect((await readPrivateKey(pair.privateKey, 'k'.repeat(128))).isDecrypted()).toBe(true);
   });
 
-  test('encrypts a part in a worker, to exactly the journalist keys given, and it decrypts whole', async () => {
+  test('seals a part in a worker where it lies in shared memory, to exactly the journalist keys given, and it decrypts whole', async () => {
     const journalist = await generateKeyPair({ name: 'Jo' });
     const sent = randomBytes(300_000);
-    const data = new Uint8Array(sent);
-    const { sealed: ciphertext, spent } = await pool({ workers: 1 }).run({ kind: 'encrypt', data, recipients: [journalist.publicKey] });
-    // The part's memory moved to the worker (not copied), which erased it there once sealed and
-    // moved it back, for the next part.
-    expect(data.byteLength).toBe(0);
-    expect(spent.byteLength).toBe(sent.length);
-    expect(spent.every((b) => b === 0)).toBe(true);
+    const memory = new SharedArrayBuffer(4096 + sent.length + 22);
+    new Uint8Array(memory).set(sent, 4096);
+    const { start, end, sha256 } = await pool({ workers: 1 }).run({ kind: 'seal', memory, at: 4096, length: sent.length, recipients: [journalist.publicKey] });
+    // The object lies around where the part was; the plaintext is gone from the memory (its ciphertext is there).
+    expect(start).toBeLessThan(4096);
+    expect(end).toBe(4096 + sent.length + 22);
+    expect(Buffer.from(memory, 4096, sent.length).equals(sent)).toBe(false);
+    expect(sha256).toBe(createHash('sha256').update(sent).digest('hex'));
+    const ciphertext = new Uint8Array(Buffer.from(memory, start, end - start));
     await assertAddressedTo(ciphertext, [(await readJournalistKey(journalist.publicKey)).recipientKeyId]);
     const plain = await decryptObject({ data: ciphertext, keys: [await readPrivateKey(journalist.privateKey)] });
     expect(Buffer.from(plain).equals(sent)).toBe(true);
+  });
+
+  test('a part that cannot be sealed (no room for its PKESK) is erased in the worker', async () => {
+    const journalist = await generateKeyPair({ name: 'Jo' });
+    const memory = new SharedArrayBuffer(16 + 1000 + 22);
+    new Uint8Array(memory).fill(0x5a, 16, 1016);
+    await expect(pool({ workers: 1 }).run({ kind: 'seal', memory, at: 16, length: 1000, recipients: [journalist.publicKey] })).rejects.toThrow(/room/);
+    expect(new Uint8Array(memory).every((b) => b === 0)).toBe(true);
   });
 
   test('past the queue bound, a task is refused at once with a 503', async () => {
