@@ -13,6 +13,7 @@ import { conversationObjects, type Reader } from '../../server/store/rewrap-plan
 import { storeItem } from '../helpers/rewrap.ts';
 import { newSource } from '../helpers/sources.ts';
 import { until } from '../helpers/pages.ts';
+import { childArgs } from '../helpers/server-bundle.ts';
 import { rewrapRound } from './rewrap-round.ts';
 
 // A re-wrap killed at any moment (SIGKILL, no clean-up) leaves every object readable: the new
@@ -110,7 +111,7 @@ test(`SIGKILL at ${KILLS} random moments of re-wrapping: every object opens with
   await checkWhole(currentDir, sourceId);
   const tally = { rounds: 0, midway: 0 };
   for (let kill = 0; kill < KILLS; kill++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/reliability/rewrap-child.ts', currentDir, sourceId, aliceFile, bobFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(await childArgs('tests/reliability/rewrap-child.ts')), currentDir, sourceId, aliceFile, bobFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
