@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
+import { childArgs } from '../helpers/server-bundle.ts';
 
 // Grouped commits keep the promise "an answered part survives kill -9": a process stores many
 // parts at once (their row changes share commits) and is SIGKILLed in the very turn it gives an
@@ -17,7 +18,7 @@ afterEach(async () => {
 
 /** Runs the child until it kills itself; returns the answers it printed (submission, part, SHA-256). */
 async function storeAndKill(dataDir: string, parts: number, killAfter: number): Promise<{ id: string; n: number; sha: string }[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/reliability/group-commit-child.ts', dataDir, String(parts), String(killAfter)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(await childArgs('tests/reliability/group-commit-child.ts')), dataDir, String(parts), String(killAfter)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
