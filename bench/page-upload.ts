@@ -18,15 +18,14 @@ const statFields = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split
 
 /**
  * The Chromium processes this bench started (descendants of this process; the bench runs one
- * browser at a time), each with its status and stat: other people's browsers on a shared machine
- * are not counted.
+ * browser at a time), each with its status: other people's browsers on a shared machine are not counted.
  */
-async function ownChromium(): Promise<{ pid: number; status: string; stat: string }[]> {
-  const procs = new Map<number, { parent: number; status: string; stat: string }>();
+async function ownChromium(): Promise<{ pid: number; status: string }[]> {
+  const procs = new Map<number, { parent: number; status: string }>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const [status, stat] = await Promise.all([readFile(`/proc/${entry}/status`, 'utf8'), readFile(`/proc/${entry}/stat`, 'utf8')]).catch(() => ['', '']);
-    procs.set(Number(entry), { parent: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0), status, stat });
+    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
+    procs.set(Number(entry), { parent: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0), status });
   }
   const ours = (pid: number): boolean => pid === process.pid || (pid > 1 && ours(procs.get(pid)?.parent ?? 0));
   return [...procs].filter(([pid, p]) => /^Name:\s+chrom/m.test(p.status) && ours(pid)).map(([pid, p]) => ({ pid, ...p }));
@@ -36,10 +35,17 @@ async function chromiumRss(): Promise<number> {
   return (await ownChromium()).reduce((kib, p) => kib + Number(/VmRSS:\s+(\d+)/.exec(p.status)?.[1] ?? 0), 0) * 1024;
 }
 
-/** CPU seconds of each of the bench's Chromium processes so far (an ended process's are lost: read before the page closes). */
+/**
+ * CPU seconds of each of the bench's Chromium processes so far (an ended process's are lost: read
+ * before the page closes). Read at the start and the end only: the bench's own sampling costs CPU
+ * the chains share.
+ */
 async function chromiumCpu(): Promise<Map<number, number>> {
-  const cpu = (stat: string) => (Number(statFields(stat)[11]) + Number(statFields(stat)[12])) / TICKS_PER_S;
-  return new Map((await ownChromium()).map((p) => [p.pid, cpu(p.stat)]));
+  const cpu = async (pid: number) => {
+    const fields = statFields(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''));
+    return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / TICKS_PER_S;
+  };
+  return new Map(await Promise.all((await ownChromium()).map(async (p) => [p.pid, await cpu(p.pid)] as const)));
 }
 
 /** CPU seconds the processes alive now took since `before` (a process started since counts whole). */
