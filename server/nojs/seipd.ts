@@ -33,9 +33,10 @@ export function packetHeader(tag: number, length: number): Buffer {
 /** What one object is encrypted under: a fresh AES-256 key, and the 16 random bytes of CFB's prefix. */
 export type BulkSecrets = { sessionKey: Uint8Array; random: Uint8Array };
 
-// Hashed and encrypted a slice at a time while the slice is in the CPU's cache, and each
-// slice's ciphertext, a small buffer the allocator reuses, copied over the slice it came from.
-const SLICE = 256 * 1024;
+// Hashed (SHA-1, and SHA-256 when asked) and encrypted a slice at a time while the slice is in
+// the CPU's cache, each slice's ciphertext copied over the slice it came from. 64 KiB, not 256:
+// 4 MiB parts sealed alone, 3.5 against 3.8 ns of CPU a byte (medians, load 8-11).
+const SLICE = 64 * 1024;
 
 /** What a part's bytes come to before them: the SEIPD header, its version, the prefix and the literal packet's header. */
 export function seipdHeadLength(length: number): number {
