@@ -48,3 +48,21 @@ test('sizes of multi-part items equal the bulk of every part, before and after a
   expect(await Promise.all(ids.map(bulkOfEveryPart))).toEqual(before);
   expect((await sentItems(instance.store, sourceId)).map((s) => s.size)).toEqual(before);
 }, 60_000);
+
+test('a second listing of the same items reads no object file; the sizes are the same', async () => {
+  const j = await makeAccount(instance, 'carol');
+  const k = await readJournalistKey(j.publicKey);
+  const sourceId = newSource(instance.store).id;
+  for (const length of [70_000, 9_000]) await storeItem(instance.store, sourceId, randomBytes(length), [{ key: k.key, fingerprint: k.fingerprint }]);
+  const first = await sentItems(instance.store, sourceId);
+  const blobs = instance.store.blobs;
+  const readPrefix = blobs.readPrefix;
+  let reads = 0;
+  blobs.readPrefix = (name, length) => (reads++, readPrefix.call(blobs, name, length));
+  try {
+    expect(await sentItems(instance.store, sourceId)).toEqual(first);
+  } finally {
+    blobs.readPrefix = readPrefix;
+  }
+  expect(reads).toBe(0);
+}, 60_000);
