@@ -31,7 +31,10 @@ export function freshBundle(dir, command) {
 
 /**
  * Marks the build of `entry` as in use by this process until it exits (`running/<pid>`), so that a
- * later build does not remove it (scripts/cli-bundle.ts). False when the build is gone already.
+ * later build does not remove it (scripts/cli-bundle.ts). False when the build is going, or when
+ * it cannot be marked (node_modules read-only to this user, as under the systemd unit of
+ * docs/deploy.md): a build made meanwhile could remove it under this process, so the caller runs
+ * the TypeScript instead.
  */
 export function holdBundle(entry) {
   const build = path.dirname(fileURLToPath(entry));
@@ -39,12 +42,8 @@ export function holdBundle(entry) {
     const mark = path.join(build, 'running', String(process.pid));
     writeFileSync(mark, '');
     process.once('exit', () => rmSync(mark, { force: true }));
-  } catch {
-    // node_modules read-only: a build by someone else still keeps the one before its own
-  }
-  // Checked after the mark, as the pruner removes inputs.json before it looks for marks: either
-  // this sees the build going, or the pruner sees the mark and leaves the build's chunks alone.
-  try {
+    // Checked after the mark, as the pruner removes inputs.json before it looks for marks: either
+    // this sees the build going, or the pruner sees the mark and leaves the build's chunks alone.
     return statSync(path.join(build, 'inputs.json')).isFile();
   } catch {
     return false;
