@@ -73,7 +73,8 @@ function withWorkers(inputs: string[], workers: Map<string, BundledWorker>): str
  * share the next one's). Commands not found here (help, a mistyped one) load no module.
  */
 export function commandModules(text: string): Map<string, string[]> {
-  const body = text.slice(text.indexOf('switch (command)'), text.indexOf('default:'));
+  const start = text.indexOf('switch (command)');
+  const body = text.slice(start, text.indexOf('default:', start));
   const map = new Map<string, string[]>();
   let pending: string[] = [];
   for (const segment of body.split(/\bcase\s+/).slice(1)) {
