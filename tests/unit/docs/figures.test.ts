@@ -12,6 +12,7 @@ import { MAX_SIDE } from '../../../server/branding/pixels.ts';
 import { loadConfig } from '../../../server/config.ts';
 import { DEFAULT_BODY_RATE } from '../../../server/http/body-rate.ts';
 import { DEFAULT_CONNECTIONS } from '../../../server/http/connections.ts';
+import { PART_MEMORIES } from '../../../server/nojs/part-run.ts';
 import { REPLY_ROOM } from '../../../server/routes/source/nojs-conversation.ts';
 import { sourceGates, WRONG_CODENAME_DELAY_MS } from '../../../server/routes/source/conversation.ts';
 
@@ -71,8 +72,9 @@ describe('README.md figures match the code', () => {
   test('the source page: retries, parts held, padding, the digest limit', () => {
     expect(stated(readme, /retries with backoff for up to (\d+) minutes/)).toEqual([constant('client/source/upload.ts', 'GIVE_UP_MS') / 60_000]);
     // Without JavaScript: two parts being encrypted and stored while the next arrives.
-    const held = constant('server/nojs/seal-stream.ts', 'IN_FLIGHT') + 1;
+    const held = constant('server/nojs/part-run.ts', 'IN_FLIGHT') + 1;
     expect(word(/so at most (\w+) parts \(\d+ MiB\) of plaintext/)).toBe(held);
+    expect(word(/in one of at most (\w+) memories the upload reuses/)).toBe(PART_MEMORIES);
     expect(stated(readme, /at most \w+ parts \((\d+) MiB\) of plaintext/)).toEqual([(held * config.partSize) / MiB]);
     expect(stated(readme, /Padmé, at least (\d+) KiB/)).toEqual([MIN_PADDED_SIZE / KiB]);
     expect(stated(readme, /A file over (\d+) MiB sent from a browser has no whole-file/)).toEqual([constant('client/source/send.ts', 'NATIVE_DIGEST_MAX') / MiB]);
