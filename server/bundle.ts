@@ -28,6 +28,9 @@ export async function bundle(dir: string): Promise<void> {
     legalComments: 'none',
     chunkNames: 'chunks/[name]-[hash]',
     alias: { openpgp: 'openpgp/lightweight' },
+    // esbuild resolves an alias from its working directory, which defaults to the process's: a
+    // `sealdrop serve` started outside the checkout (from / or a home folder) failed to find openpgp.
+    absWorkingDir: root,
     logLevel: 'warning',
   });
   // The source page's sealing workers (client/source/seal-pool.ts): one classic script from this
@@ -51,6 +54,7 @@ async function classicScript(dir: string, name: string, entry: string, logLevel:
     minify: true,
     sourcemap: false,
     legalComments: 'none',
+    absWorkingDir: root,
     logLevel,
   });
 }
