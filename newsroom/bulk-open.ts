@@ -58,9 +58,15 @@ export class PartOpener {
    * Opens the part in `file` and writes its own bytes into the output at `target`, a piece at a
    * time as they are decrypted; what it wrote, for the main thread to check against the manifest.
    */
-  openFileTo(file: string, key: OpenedSessionKey, target: WriteTarget, writeBytes?: number): WrittenPart {
+  async openFileTo(file: string, key: OpenedSessionKey, target: WriteTarget, writeBytes?: number): Promise<WrittenPart> {
     const sink = new PartWriter(target, writeBytes);
-    return sink.result(this.openHeld(this.readFile(file), key, sink));
+    let sha256: string;
+    try {
+      sha256 = this.openHeld(this.readFile(file), key, sink);
+    } finally {
+      await sink.settled(); // even when it failed: nothing may write to the output once this answers
+    }
+    return sink.result(sha256);
   }
 
   /** As openFile, from the object's bytes (left as they were). */

@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { write } from 'node:fs';
 
 // Where a worker puts the file's bytes of a part as it decrypts them, a piece at a time
 // (newsroom/bulk-open.ts): copied into memory that moves to the main thread (PlaintextCopy), or
@@ -50,6 +50,8 @@ export class PartWriter implements PartSink {
   private length = 0;
   private pending: Uint8Array | null = null; // put, not yet written
   private pendingAt = 0;
+  /** Writes under way (libuv's threads copy into the page cache while this thread decrypts on). */
+  private readonly writing: Promise<void>[] = [];
 
   constructor(private readonly target: WriteTarget, private readonly writeBytes = WRITE_BYTES) {}
 
@@ -70,6 +72,13 @@ export class PartWriter implements PartSink {
     this.flush();
   }
 
+  /** Waits for every write begun (the part's memory must stay as it is until then), failing if one did. */
+  async settled(): Promise<void> {
+    const all = await Promise.allSettled(this.writing);
+    const failed = all.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
   private queue(bytes: Uint8Array, at: number): void {
     const p = this.pending;
     // Contiguous in memory and in the file: one write for both.
@@ -86,11 +95,9 @@ export class PartWriter implements PartSink {
     const p = this.pending;
     if (!p) return;
     this.pending = null;
-    for (let done = 0; done < p.length;) {
-      const n = writeSync(this.target.fd, p, done, p.length - done, this.target.position + this.pendingAt + done);
-      if (n <= 0) throw new Error('The output file could not be written.');
-      done += n;
-    }
+    const promise = writeAll(this.target.fd, p, this.target.position + this.pendingAt);
+    promise.catch(() => undefined); // reported by settled()
+    this.writing.push(promise);
     this.wrote = Math.max(this.wrote, this.pendingAt + p.length);
   }
 
@@ -102,6 +109,19 @@ export class PartWriter implements PartSink {
 
 /** Written at most this much at a time (the kernel copies a 4 MiB write() at several times the CPU). */
 export const WRITE_BYTES = 256 * 1024;
+
+/** All of `bytes` written at `position`, short writes continued. */
+function writeAll(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const from = (done: number) => write(fd, bytes, done, bytes.length - done, position + done, (error, n) => {
+      if (error) reject(error);
+      else if (n <= 0) reject(new Error('The output file could not be written.'));
+      else if (done + n < bytes.length) from(done + n);
+      else resolve();
+    });
+    from(0);
+  });
+}
 
 function isZero(bytes: Uint8Array): boolean {
   let any = 0;

@@ -19,9 +19,9 @@ export type PartTask = { object: Uint8Array | string; key: OpenedSessionKey; tar
 
 const opener = new PartOpener();
 
-parentPort!.on('message', ({ object, key, target }: PartTask) => {
+parentPort!.on('message', async ({ object, key, target }: PartTask) => {
   try {
-    if (target && typeof object === 'string') return void parentPort!.postMessage({ ok: true, written: opener.openFileTo(object, key, target) });
+    if (target && typeof object === 'string') return void parentPort!.postMessage({ ok: true, written: await opener.openFileTo(object, key, target) });
     const { plaintext, sha256 } = typeof object === 'string' ? opener.openFile(object, key) : opener.openBytes(object, key);
     // The plaintext's memory is its own (new), never a view into a shared pool: it moves.
     parentPort!.postMessage({ ok: true, plaintext, sha256 }, [plaintext.buffer as ArrayBuffer]);

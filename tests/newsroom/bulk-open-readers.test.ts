@@ -44,7 +44,7 @@ async function writtenNatively(object: Uint8Array): Promise<Buffer> {
   writeFileSync(out, 'abc');
   const fd = openSync(out, 'r+');
   try {
-    const written = new PartOpener().openFileTo(part, await sessionKey(object), { fd, position: 3, own: Number.MAX_SAFE_INTEGER });
+    const written = await new PartOpener().openFileTo(part, await sessionKey(object), { fd, position: 3, own: Number.MAX_SAFE_INTEGER });
     expect(written).toMatchObject({ at: 3, zeroTail: true });
     expect(written.wrote).toBe(written.length);
   } finally {

@@ -64,7 +64,7 @@ test('a part\'s own bytes land at its position and nothing else changes, at ever
         const { out, fd } = output('out.bin', size);
         let written;
         try {
-          written = new PartOpener(piece).openFileTo(part.file, part.k, { fd, position, own }, writeBytes);
+          written = await new PartOpener(piece).openFileTo(part.file, part.k, { fd, position, own }, writeBytes);
         } finally {
           closeSync(fd);
         }
@@ -89,14 +89,32 @@ test('a part altered in any piece is refused by its MDC after writing; the opene
       const altered = Buffer.from(object);
       altered[at]! ^= 0x10;
       writeFileSync(bad, altered);
-      expect(() => opener.openFileTo(bad, k, { fd, position: 0, own: data.length })).toThrow(/modification detection code/);
+      await expect(opener.openFileTo(bad, k, { fd, position: 0, own: data.length })).rejects.toThrow(/modification detection code/);
     }
     writeFileSync(bad, object);
-    expect(opener.openFileTo(bad, k, { fd, position: 7, own: data.length })).toMatchObject({ wrote: data.length, sha256: sha(data) });
+    expect(await opener.openFileTo(bad, k, { fd, position: 7, own: data.length })).toMatchObject({ wrote: data.length, sha256: sha(data) });
   } finally {
     closeSync(fd);
   }
   expect(readFileSync(out).subarray(7, 7 + data.length).equals(data)).toBe(true);
+});
+
+test('a part refused by its MDC answers only once every write it began has landed: nothing writes to the output after', async () => {
+  // 4 MiB of zeros in 512-byte pieces and writes: thousands queued for libuv's threads when the MDC fails at the end.
+  const data = Buffer.alloc(4 * 1024 * 1024);
+  const { object, k } = await partFile('zeros.pgp', data);
+  const altered = Buffer.from(object);
+  altered[altered.length - 30]! ^= 0x01; // in the last blocks: every piece is decrypted (and written) first
+  const bad = path.join(dir, 'zeros-bad.pgp');
+  writeFileSync(bad, altered);
+  const { out, fd } = output('late.bin', data.length);
+  try {
+    await expect(new PartOpener(512).openFileTo(bad, k, { fd, position: 0, own: data.length }, 512)).rejects.toThrow(/modification detection code/);
+    // At once: every FILL byte overwritten (only the two altered blocks may hold anything but zeros).
+    expect(readFileSync(out).filter((b) => b !== 0).length).toBeLessThanOrEqual(32);
+  } finally {
+    closeSync(fd);
+  }
 });
 
 test('the pool\'s workers write parts at their positions, out of order, into one file; a bad part is refused', async () => {
