@@ -39,9 +39,12 @@ export type WrittenPart = { length: number; sha256: string; at: number; wrote: n
 
 /**
  * The part's own bytes written at their position in the output, WRITE_BYTES at a time (the pieces
- * lie one after another in the worker's memory, so several go in one write). The bytes are written
- * before the MDC is checked at the end of the part: a part that fails makes the whole run fail, and
- * the caller then deletes the output file, so nothing unverified is left behind.
+ * lie one after another in the worker's memory, so several go in one write), by libuv's threads
+ * straight from that memory while the worker decrypts the next pieces: written in the worker's own
+ * thread the copy into the page cache held the decryption up (512 MiB, medians of 9 rotated runs at
+ * load 6-7: 2.09 s against 1.69 s). The memory must stay as it is until settled(). The bytes are
+ * written before the MDC is checked at the end of the part: a part that fails makes the whole run
+ * fail, and the caller then deletes the output file, so nothing unverified is left behind.
  */
 export class PartWriter implements PartSink {
   /** Bytes written, and whether every byte after the part's own ones was zero. */
