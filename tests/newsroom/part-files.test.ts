@@ -1,37 +1,28 @@
 import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  DecryptionError, encryptObject, generateKeyPair, openManifest, openSubmission, PartMismatchError, readJournalistKey, readPrivateKey, sealFile,
-  splitHeader, SubmissionSealer, type Manifest, type PrivateKey, type PublicKey,
+  DecryptionError, encryptObject, openManifest, openSubmission, PartMismatchError, sealFile, SubmissionSealer, type Manifest, type PrivateKey, type PublicKey,
 } from '../../common/envelope/index.ts';
 import { seipdCiphertext } from '../../common/envelope/seipd-read.ts';
-import { sessionKeyOpener, type OpenedSessionKey } from '../../common/envelope/session-key.ts';
+import type { OpenedSessionKey } from '../../common/envelope/session-key.ts';
 import { cfbDecrypt, PartOpener } from '../../newsroom/bulk-open.ts';
-import { PartPool } from '../../newsroom/part-pool.ts';
+import type { PartPool } from '../../newsroom/part-pool.ts';
+import { partSetup, partTeardown, type PartSetup } from '../helpers/part-fixture.ts';
 
 // sealdrop decrypt's workers read their own parts by path (the main thread reads only the PKESKs)
 // into their WebAssembly memory, and decrypt and hash them there a piece at a time.
+let setup: PartSetup;
 let dir: string;
 let key: PrivateKey;
 let recipient: PublicKey;
 let pool: PartPool;
-const unwrap = (object: Uint8Array) => sessionKeyOpener([key])(object.subarray(0, splitHeader(object).sealedAt));
+let unwrap: PartSetup['unwrap'];
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'sealdrop-part-files-'));
-  const pair = await generateKeyPair({ name: 'Jo' });
-  key = await readPrivateKey(pair.privateKey);
-  recipient = (await readJournalistKey(pair.publicKey)).key;
-  pool = new PartPool(2);
-});
-afterAll(async () => {
-  await pool?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeAll(async () => void ({ dir, key, recipient, pool, unwrap } = setup = await partSetup('sealdrop-part-files-')));
+afterAll(() => partTeardown(setup));
 
 test('CFB decrypted in the worker\'s memory equals OpenSSL\'s CFB at every offset, length and piece size; cfbDecrypt leaves its input alone', () => {
   fc.assert(

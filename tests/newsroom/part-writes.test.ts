@@ -1,39 +1,29 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { encryptObject, generateKeyPair, readJournalistKey, readPrivateKey, splitHeader, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
+import { encryptObject, type PublicKey } from '../../common/envelope/index.ts';
 import { seipdCiphertext } from '../../common/envelope/seipd-read.ts';
-import { sessionKeyOpener } from '../../common/envelope/session-key.ts';
 import { PartOpener } from '../../newsroom/bulk-open.ts';
-import { PartPool, ReadAhead } from '../../newsroom/part-pool.ts';
+import { ReadAhead, type PartPool } from '../../newsroom/part-pool.ts';
+import { partSetup, partTeardown, type PartSetup } from '../helpers/part-fixture.ts';
 
 // sealdrop decrypt's workers write each part's own bytes into the output themselves, at the part's
 // position, piece by piece as they decrypt (newsroom/part-sinks.ts): the bytes land exactly there,
 // nothing beyond the part's own bytes is written, the padding is checked for zeros, and what the
 // worker reports is what openSubmission checks (tests/unit/envelope/open-written.test.ts).
 let dir: string;
-let key: PrivateKey;
 let recipient: PublicKey;
 let pool: PartPool;
-const unwrap = (object: Uint8Array) => sessionKeyOpener([key])(object.subarray(0, splitHeader(object).sealedAt));
+let unwrap: PartSetup['unwrap'];
+let setup: PartSetup; // closed after the tests
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const FILL = 0xa5;
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'sealdrop-part-writes-'));
-  const pair = await generateKeyPair({ name: 'Jo' });
-  key = await readPrivateKey(pair.privateKey);
-  recipient = (await readJournalistKey(pair.publicKey)).key;
-  pool = new PartPool(2);
-});
-afterAll(async () => {
-  await pool?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeAll(async () => void ({ dir, recipient, pool, unwrap } = setup = await partSetup('sealdrop-part-writes-')));
+afterAll(() => partTeardown(setup));
 
 /** A part of `data` in a file, and its session key. */
 async function partFile(name: string, data: Uint8Array): Promise<{ file: string; object: Uint8Array; k: Awaited<ReturnType<typeof unwrap>> }> {
