@@ -1,22 +1,25 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type Metafile } from 'esbuild';
+import { processStart, stampOf } from '../bin/fresh-bundle.js';
 import { workerBuild } from '../newsroom/part-pool.ts';
 import { alive, bundleForNode, ROOT, type BundledWorker } from './node-bundle.ts';
 
 // Every `sealdrop` command from plain JavaScript: through tsx, Node started a loader thread and
 // compiled each TypeScript file at every run (about 0.5 to 0.9 s of CPU a command). `npm run build`
 // writes this bundle of the CLI (a chunk per command, so each loads only its own code) with
-// decrypt's threads' code in it. bin/sealdrop.js runs a command from it only while none of the
-// files that command can load has changed since (inputs.json lists them per command;
-// bin/fresh-bundle.js), and through tsx otherwise, so a stale bundle never runs.
+// decrypt's threads' code in it. bin/sealdrop.js runs a command from it only while every file
+// that command can load is as it was at the build (inputs.json lists them per command with their
+// inode, size and times; bin/fresh-bundle.js), and through tsx otherwise, so a stale bundle never
+// runs.
 //
 // A command loads chunks late (decrypt --safe its safe-copy code after decrypting, serve for
 // days), so a build never touches a build in use: each goes to a folder of its own, `current`
 // (a symlink) is renamed onto it in one step, and a command runs from the folder `current`
 // named when it started (bin/fresh-bundle.js resolves it and leaves a `running/<pid>` mark
 // there). An older folder is removed only when it is neither current nor the one before, and
-// no live process marked it.
+// no process that marked it still runs.
 
 /** Where bin/sealdrop.js looks for it: a build product, like node_modules never committed. */
 export const CLI_BUNDLE_DIR = path.join(ROOT, 'node_modules', '.cache', 'sealdrop', 'cli-builds');
@@ -24,11 +27,13 @@ export const CLI_BUNDLE_DIR = path.join(ROOT, 'node_modules', '.cache', 'sealdro
 /** Builds the bundle in a new folder under `dir`, points `dir/current` at it, prunes; returns the folder. */
 export async function buildCliBundle(dir = CLI_BUNDLE_DIR): Promise<string> {
   await mkdir(dir, { recursive: true });
-  // Taken before reading any source: a file saved during the build makes the bundle stale.
-  const builtAt = Date.now();
-  const name = `b-${builtAt}-${process.pid}`;
+  const name = `b-${Date.now()}-${process.pid}`;
   const out = path.join(dir, name);
   try {
+    await mkdir(out);
+    // Taken before reading any source, by the file system's own clock (the one change times use,
+    // a tick behind Date.now()): a file saved during the build makes the bundle stale.
+    const builtAt = (await stat(out)).ctimeMs;
     await writeBundle(out, builtAt);
   } catch (error) {
     await rm(out, { recursive: true, force: true }); // no half bundle left
@@ -56,10 +61,18 @@ async function writeBundle(out: string, builtAt: number): Promise<void> {
   const index = new Map<string, number>();
   const indices = (list: string[]) => [...new Set(list)].map((f) => index.get(f) ?? (index.set(f, files.push(f) - 1), files.length - 1));
   const commands: Record<string, number[]> = {};
-  for (const [command, sources] of modules) commands[command] = indices(withWorkers(commandInputs(meta, sources), workers));
+  const everything = Object.keys(meta.inputs).map((i) => path.resolve(ROOT, i));
+  for (const [command, sources] of modules) commands[command] = indices(withWorkers(sources ? commandInputs(meta, sources) : everything, workers));
   const inputs = indices(withWorkers(commandInputs(meta, []), workers));
   await mkdir(path.join(out, 'running')); // where commands mark the build in use (bin/fresh-bundle.js)
-  await writeFile(path.join(out, 'inputs.json'), JSON.stringify({ builtAt, entry: 'cli.mjs', files, inputs, commands }));
+  const stamps = files.map((f) => stampAsRead(f, builtAt));
+  await writeFile(path.join(out, 'inputs.json'), JSON.stringify({ builtAt, entry: 'cli.mjs', files, stamps, inputs, commands }));
+}
+
+/** A source's stamp (bin/fresh-bundle.js), or null (stale until the next build) when it changed since `builtAt`. */
+export function stampAsRead(file: string, builtAt: number): string | null {
+  const stamp = stampOf(file);
+  return Number(stamp.split(':')[3]) < builtAt ? stamp : null;
 }
 
 /** The threads a command can start (their referrer among its sources), with their sources and boot files. */
@@ -70,21 +83,27 @@ function withWorkers(inputs: string[], workers: Map<string, BundledWorker>): str
 
 /**
  * Each command of server/cli.ts's switch and the modules its case imports (cases without a body
- * share the next one's). Commands not found here (help, a mistyped one) load no module.
+ * share the next one's), or null where the case calls anything else than a method of a module it
+ * imports by a literal `import('…')` (or console.log): a helper could load any module, so that
+ * command is stale when any source is. Commands not found here (a mistyped one) load no module.
  */
-export function commandModules(text: string): Map<string, string[]> {
+export function commandModules(text: string): Map<string, string[] | null> {
   const start = text.indexOf('switch (command)');
-  const body = text.slice(start, text.indexOf('default:', start));
-  const map = new Map<string, string[]>();
+  const end = text.indexOf('default:', start);
+  if (start < 0 || end < 0) throw new Error('server/cli.ts: no `switch (command)` with a default: to list the commands from');
+  const map = new Map<string, string[] | null>();
   let pending: string[] = [];
-  for (const segment of body.split(/\bcase\s+/).slice(1)) {
+  for (const segment of text.slice(start, end).split(/\bcase\s+/).slice(1)) {
     const [, name, rest] = /^(?:'([\w-]+)'|\w+):([\s\S]*)$/.exec(segment) ?? [];
     if (name) pending.push(name);
     if (!rest?.trim()) continue;
     const sources = [...rest.matchAll(/import\('([^']+)'\)/g)].map((m) => path.resolve(ROOT, 'server', m[1]!));
-    for (const n of pending) map.set(n, sources);
+    const known = /\(await import\('[^']+'\)\)\.\w+\(|\bimport\('[^']+'\)|\bconsole\.log\(/g;
+    const other = /[\w$\])]\s*\(/.test(rest.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, '').replace(known, ''));
+    for (const n of pending) map.set(n, other ? null : sources);
     pending = [];
   }
+  if (map.size === 0) throw new Error('server/cli.ts: no command found in its switch');
   return map;
 }
 
@@ -115,7 +134,7 @@ export function commandInputs(meta: Metafile, sources: string[]): string[] {
  * live process's mark in running/, and not under way (no inputs.json yet, not retired, and a live
  * builder), and the links of builders that died before renaming theirs.
  */
-async function prune(dir: string, keep: Set<string | null>): Promise<void> {
+export async function prune(dir: string, keep: Set<string | null>): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.name === 'current' || keep.has(entry.name)) continue;
@@ -131,7 +150,25 @@ async function prune(dir: string, keep: Set<string | null>): Promise<void> {
     await writeFile(path.join(full, 'retired'), '');
     await rm(path.join(full, 'inputs.json'), { force: true });
     const marks = await readdir(path.join(full, 'running')).catch(() => []);
-    if (marks.some((pid) => alive(Number(pid)))) continue;
+    if (marks.some((pid) => holds(path.join(full, 'running', pid)))) continue;
     await rm(full, { recursive: true, force: true });
   }
+}
+
+/**
+ * Whether a `running/<pid>` mark (bin/fresh-bundle.js) still holds its build: its process runs,
+ * and is the one that wrote it (the same start), not a later one given the id of a command that
+ * ended by SIGINT or SIGKILL, which skip the exit hook that removes the mark.
+ */
+export function holds(mark: string): boolean {
+  const pid = Number(path.basename(mark));
+  if (!alive(pid)) return false;
+  let start = '';
+  try {
+    start = readFileSync(mark, 'utf8');
+  } catch {
+    return false; // removed meanwhile: its process has ended
+  }
+  const now = processStart(pid);
+  return start === '' || now === '' || start === now;
 }
