@@ -143,6 +143,7 @@ export function sendsApi(d: SendsDeps): Router {
     requireSpace(d.config, d.store, d.store.sends.state(secretOf(req)).state === 'none' ? 'new' : 'continuing', most)(req, res, next);
   // Bodies are read into reused buffers (http/read-body.ts), each given back once fold has settled: every check and
   // write of the part is awaited in it. At most IDLE_BODIES are kept between requests (about 33 MiB at 4 MiB parts).
+  // Sized by the limits at start (the head's 32 KiB bound leaves room for keys added since); a larger body gets a buffer of its own.
   const pool = new BodyPool(HEAD_MAX + d.partLimit() + d.manifestLimit(), IDLE_BODIES);
   const folded: RequestHandler = async (req, res) => {
     try {
