@@ -7,6 +7,12 @@ const BUSY = said('error.busy');
 /** How often the line looks again for a holder that may give way (holders age into it). */
 const REJUDGE_MS = 250;
 
+/** The limit, and a way for a route to keep its request's slot until it has settled (not merely until the client hangs up). */
+export type Slots = RequestHandler & {
+  /** `req`'s slot is freed by the function returned (once everything the route does with its body is done), not by its response closing. */
+  takeOver(req: Request): () => void;
+};
+
 /** A short, bounded wait for a slot, for requests whose sender cannot retry (a form without JavaScript). */
 export type Waiting = { maxWaiting: number; waitMs: number };
 
@@ -21,8 +27,11 @@ export type Waiting = { maxWaiting: number; waitMs: number };
  * age: one that may give way does so to the first in line, who would otherwise wait for a holder
  * to end, or be refused, behind tricklers that any newcomer could displace.
  */
-export function concurrencyLimit(max: number, waiting: Waiting | null = null): RequestHandler {
+export function concurrencyLimit(max: number, waiting: Waiting | null = null): Slots {
   const holders = new Set<Request>();
+  // Requests whose route frees their slot itself: a client that sends its whole body and hangs up
+  // would otherwise free the slot while the route still holds the body and writes it.
+  const routeHeld = new WeakSet<Request>();
   const queue: (() => void)[] = [];
   let rejudging: NodeJS.Timeout | undefined;
   const rejudge = () => {
@@ -44,11 +53,11 @@ export function concurrencyLimit(max: number, waiting: Waiting | null = null): R
     // fired, so a slot taken now would never be given back.
     if (res.closed || req.socket.destroyed) return false;
     holders.add(req);
-    res.once('close', () => release(req));
+    res.once('close', () => routeHeld.has(req) || release(req));
     next();
     return true;
   };
-  return (req, res, next) => {
+  const limit: RequestHandler = (req, res, next) => {
     if (holders.size < max) return void admit(req, res, next);
     const slowest = slowestEvictable(holders);
     if (slowest) {
@@ -78,4 +87,11 @@ export function concurrencyLimit(max: number, waiting: Waiting | null = null): R
     queue.push(turn);
     rejudging ??= setInterval(rejudge, REJUDGE_MS).unref();
   };
+  return Object.assign(limit, {
+    takeOver(req: Request) {
+      routeHeld.add(req);
+      // Gone already (its close came first): nothing is held, and freeing is a no-op.
+      return () => release(req);
+    },
+  });
 }

@@ -2,6 +2,7 @@ import type { SubmissionSealer } from '../../common/envelope/index.ts';
 import { HttpError } from '../http/errors.ts';
 import { said } from '../i18n/said.ts';
 import type { Store } from '../store/index.ts';
+import type { Reservation } from '../store/space.ts';
 import type { WrittenPart } from '../store/written.ts';
 import { PartMemories, type PartMemory, type SealInPlace } from './part-memory.ts';
 
@@ -17,7 +18,15 @@ const HELD = 3;
 export const PART_MEMORIES = HELD + 1;
 
 type Deferred = { promise: Promise<string>; resolve: (digest: string) => void; reject: (error: unknown) => void };
-export type PartRunOptions = { store: Store; partSize: number; maxParts: number; recipients: number; seal: SealInPlace };
+export type PartRunOptions = {
+  store: Store;
+  partSize: number;
+  maxParts: number;
+  recipients: number;
+  seal: SealInPlace;
+  /** The space a sealed part of `bytes` is written into (store/space.ts); told once it is written. */
+  room?: (bytes: number) => Promise<Reservation>;
+};
 
 /**
  * One no-JS upload's parts as they are filled, sealed (in order of arrival, IN_FLIGHT at once) and
@@ -146,7 +155,12 @@ export class PartRun {
 
   async #store(n: number, object: Uint8Array): Promise<void> {
     try {
-      this.parts.push({ n, blob: await this.#o.store.blobs.put(object), size: object.length });
+      const room = await this.#o.room?.(object.length);
+      try {
+        this.parts.push({ n, blob: await this.#o.store.blobs.put(object), size: object.length });
+      } finally {
+        room?.written(object.length); // on disk now (or never): a statfs counts it from here on
+      }
     } finally {
       this.#memories.give(this.#memories.of(object)!); // ciphertext only: used again for a next part
     }

@@ -1,6 +1,7 @@
 import { readJournalistKey, SubmissionSealer, type PublicKey } from '../../common/envelope/index.ts';
 import { nativeHasher } from '../native-hash.ts';
 import type { Store } from '../store/index.ts';
+import type { Reservation } from '../store/space.ts';
 import type { WrittenPart, WrittenUpload } from '../store/written.ts';
 import { sealHere, type SealInPlace } from './part-memory.ts';
 import { PartRun } from './part-run.ts';
@@ -21,6 +22,8 @@ export type StreamSealOptions = {
   wholeFileDigest: boolean;
   /** Seals a part where it lies, elsewhere (the worker pool), so that the next part is read meanwhile; else here. */
   seal?: SealInPlace;
+  /** The space each sealed part is written into (PartRunOptions.room). */
+  room?: (bytes: number) => Promise<Reservation>;
 };
 
 /**
@@ -46,7 +49,7 @@ export async function sealStream(stream: AsyncIterable<Buffer>, o: StreamSealOpt
   const id = o.store.submissions.create(o.sourceId, o.maxParts, { resumable: false });
   // Read now, while the parts arrive, so that the end of the upload waits on nothing new.
   const own = ownKey(o.store, o.sourceId);
-  const run = new PartRun({ store: o.store, partSize: o.partSize, maxParts: o.maxParts, recipients: o.recipients.length, seal: o.seal ?? sealHere(o.recipients) });
+  const run = new PartRun({ store: o.store, partSize: o.partSize, maxParts: o.maxParts, recipients: o.recipients.length, seal: o.seal ?? sealHere(o.recipients), room: o.room });
   let manifest: string | null = null;
   try {
     const sealer = new SubmissionSealer<never>({

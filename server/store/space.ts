@@ -3,12 +3,22 @@ import { DiskFullError } from './errors.ts';
 
 const MiB = 1024 * 1024;
 
+/** Bytes an accepted upload may still write: counted against the free figure until given back. */
+export type Reservation = {
+  /** `bytes` of it are on disk now (a statfs sees them): the hold shrinks by as much, never below nothing. */
+  written(bytes: number): void;
+  /** What is left of it goes back (the upload ended, stored or not). Once is enough; more do nothing. */
+  release(): void;
+};
+
 /** Free space on the data directory's filesystem, and the floor below which new uploads are refused. */
 export type Space = {
   /** Bytes an unprivileged writer can still use there (read now). */
   free(): Promise<number>;
-  /** Throws DiskFullError unless `bytes` more would still leave `floor` free. */
-  ensure(bytes: number, floor: number): Promise<void>;
+  /** Throws DiskFullError unless `bytes` more, besides every reservation still held, would still leave `floor` free; else holds `bytes` until released. */
+  ensure(bytes: number, floor: number): Promise<Reservation>;
+  /** Bytes held by accepted uploads not yet written (for tests and diagnostics). */
+  reserved(): number;
 };
 
 export type SpaceOptions = {
@@ -28,30 +38,44 @@ const readFree = async (dir: string): Promise<number> => {
 
 /**
  * The guard asks before every upload; a statfs per request was 2-5% of the server's CPU under
- * many parts at once. The figure read is kept for at most a second and lowered by every byte
- * accepted since, so it only errs low; it is used only while it leaves `slack` (512 MiB) above the
- * floor, and a refusal is always decided on a figure read now (a disk freed meanwhile is seen at
- * once). Near the floor, where the guard matters, every request reads the filesystem as before.
+ * many parts at once. The figure read is kept for at most a second and is used only while it
+ * leaves `slack` (512 MiB) above the floor; a refusal is always decided on a figure read now (a
+ * disk freed meanwhile is seen at once). A statfs cannot see bytes accepted but not yet written,
+ * so every accepted upload holds a reservation, counted against the cached and the fresh figure
+ * alike until its route settles (or, as its parts are written, shrinks): many uploads let in at
+ * once cannot together pass the floor. What a reservation gives back (written since) also lowers
+ * the kept figure, which predates those writes; bytes written before a read and still held count
+ * twice until released, so the figure only errs low.
  */
 export function spaceOf(dir: string, options: SpaceOptions = {}): Space {
   const { read = readFree, now = Date.now, maxAgeMs = 1000, slack = 512 * MiB } = options;
   let cached: { free: number; at: number } | null = null;
+  let reserved = 0;
   const fresh = async (): Promise<number> => {
     const at = now();
     const free = await read(dir);
     cached = { free, at };
     return free;
   };
+  const reserve = (bytes: number): Reservation => {
+    let held = bytes;
+    reserved += held;
+    const giveBack = (n: number) => {
+      const back = Math.min(Math.max(n, 0), held);
+      held -= back;
+      reserved -= back;
+      if (cached) cached.free -= back;
+    };
+    return { written: giveBack, release: () => giveBack(held) };
+  };
   return {
     free: fresh,
+    reserved: () => reserved,
     async ensure(bytes, floor) {
       const c = cached;
-      if (c && now() - c.at <= maxAgeMs && c.free - bytes >= floor + slack) {
-        c.free -= bytes;
-        return;
-      }
-      if ((await fresh()) - bytes < floor) throw new DiskFullError({ guard: true });
-      cached!.free -= bytes;
+      if (c && now() - c.at <= maxAgeMs && c.free - reserved - bytes >= floor + slack) return reserve(bytes);
+      if ((await fresh()) - reserved - bytes < floor) throw new DiskFullError({ guard: true });
+      return reserve(bytes);
     },
   };
 }

@@ -138,6 +138,8 @@ describe('a multi-part item: opened with its first part, completed by its last w
       expect(Buffer.from(await instance.store.blobs.read(manifest))).toEqual(Buffer.from(it.manifest));
       for (const [i, name] of parts.entries()) expect(Buffer.from(await instance.store.blobs.read(name))).toEqual(Buffer.from(it.parts[i]!));
     }
+    // Each reserved its declared length against the free-space floor until its route settled (the refused one too).
+    expect(instance.store.space.reserved()).toBe(0);
   });
 
   test('after a lost request the server says what it holds, and the manifest may go alone', async () => {
@@ -240,5 +242,6 @@ describe('hostile requests: refused, nothing stored', () => {
     });
     await new Promise((r) => setTimeout(r, 300));
     expect(await state()).toEqual(before);
+    expect(instance.store.space.reserved()).toBe(0); // a body refused while read gives its reservation back
   });
 });

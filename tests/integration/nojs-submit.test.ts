@@ -47,14 +47,25 @@ test('files and a message become submissions a journalist decrypts; a new source
   expect(opened.find((o) => o.manifest.name === 'message.txt')?.plaintext.toString()).toBe('Page 4 is the one.');
   expect(new Set(opened.map((o) => o.designation)).size).toBe(1);
   await removeDir(out);
+  // What it declared was reserved against the free-space floor until its parts were written: nothing is left held.
+  await until(async () => instance.store.space.reserved() === 0, 5_000, 'the reservation to be given back');
 });
 
 test('a form that hides its length (as one over 64 MiB): its manifest has no whole-file SHA-256, and the journalist opens it by the part digests', async () => {
   const file = randomBytes(2 * PART + 5);
   const chunks = [fileHead('long.bin'), file, Buffer.from('\r\n'), end];
   const body = new ReadableStream({ pull: (c) => void (chunks.length ? c.enqueue(chunks.shift()) : c.close()) });
-  const res = await fetch(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body, duplex: 'half', redirect: 'manual' } as RequestInit);
+  // It reserves nothing at the door (no length to reserve); each sealed part asks the floor for its own room as it arrives.
+  const space = instance.store.space;
+  const ensure = space.ensure;
+  const asked: number[] = [];
+  space.ensure = (bytes, floor) => (asked.push(bytes), ensure(bytes, floor));
+  const res = await fetch(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body, duplex: 'half', redirect: 'manual' } as RequestInit).finally(() => (space.ensure = ensure));
   expect(res.status).toBe(200);
+  expect(asked[0]).toBe(0);
+  expect(asked.slice(1)).toHaveLength(3); // three sealed parts: two whole (a part and its envelope) and the last 5 bytes'
+  expect(asked.slice(1, 3).every((b) => b > PART)).toBe(true);
+  await until(async () => space.reserved() === 0, 5_000, 'the reservations to be given back');
   const { out, opened } = await exportAndOpen(instance.store, privateKey);
   const doc = opened.find((o) => o.manifest.name === 'long.bin');
   expect(doc?.plaintext.equals(file)).toBe(true);
@@ -74,6 +85,7 @@ test('parts are encrypted and stored while the upload is still arriving; a broke
   req.destroy(); // the source's connection drops
   await until(async () => (await instance.objectFiles()).length === before.objects.length, 10_000, 'the half upload to be discarded');
   expect(await state()).toEqual(before);
+  await until(async () => instance.store.space.reserved() === 0, 5_000, 'its reservation to be given back');
 });
 
 describe('refusals change nothing', () => {

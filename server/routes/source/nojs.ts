@@ -6,7 +6,7 @@ import { serverMadeSource } from '../../sources/register.ts';
 import { limitsOf, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { declaresMoreThan } from '../../http/validate.ts';
-import { requireSpace } from '../../http/space.ts';
+import { requireSpace, spaceOfRoute } from '../../http/space.ts';
 import { MAX_MESSAGE_BYTES, readForm, typedFields } from '../../nojs/form.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { brandingFor, keepFormOnRefusal, keepTyped } from './refusals.ts';
@@ -59,6 +59,12 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     // Every seal and new source begun, settled before anything is cleaned up: whatever one of them
     // stores after the form's read failed is discarded with the rest (bad input changes nothing).
     const begun: Promise<unknown>[] = [];
+    // What the form declared stays reserved until every part begun is written, shrinking as each is (a client that
+    // hangs up does not free it sooner). A form that hides its length reserved nothing: each part reserves its own
+    // room as it arrives, refused below the floor like a new upload.
+    const space = spaceOfRoute(req);
+    res.once('close', () => void Promise.allSettled(begun).then(() => space.release()));
+    const room = req.get('content-length') === undefined ? (bytes: number) => store.space.ensure(bytes, config.minFreeBytes) : async () => space;
     const typed = keepTyped(res);
     // A returning source (cookie from a codename login) adds to their conversation; a new one gets a codename.
     const existing = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.sourceId ?? null;
@@ -84,7 +90,7 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
         const seal: SealInPlace = (memory, at, length) => encryptPool.run({ kind: 'seal', memory, at, length, recipients: used.armored });
         const recipients = used.keys.map((k) => k.key);
         const wholeFileDigest = req.get('content-length') !== undefined && !declaresMoreThan(req, WHOLE_DIGEST_MAX);
-        await track(begun, sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, seal, wholeFileDigest }).then((w) => written.push(w)));
+        await track(begun, sealStream(truncationChecked(item.content, maxFile), { store, recipients, sourceId, name: item.name, type: item.type, partSize: config.partSize, maxParts, seal, wholeFileDigest, room }).then((w) => written.push(w)));
       }, typed);
       if (count === 0) throw new HttpError(400, said('error.nothingChosen'));
       if (early) return answerSend(res, { store, sessions }, early);

@@ -6,8 +6,9 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { checkSourceKeyPair } from '../../../common/envelope/index.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { HttpError } from '../../http/errors.ts';
+import type { Slots } from '../../http/limits.ts';
 import { untilClosed } from '../../http/gate.ts';
-import { requireSpace } from '../../http/space.ts';
+import { requireSpace, spaceOfRoute } from '../../http/space.ts';
 import { BodyPool } from '../../http/read-body.ts';
 import { rawBody } from '../../http/validate.ts';
 import { said } from '../../i18n/said.ts';
@@ -31,7 +32,7 @@ export type SendsDeps = {
   sessions: SourceSessions;
   gates: SourceGates;
   arrived: (desk: number | null) => void;
-  uploads: RequestHandler;
+  uploads: Slots;
   maxParts: number;
   partLimit: () => number;
   manifestLimit: () => number;
@@ -145,14 +146,30 @@ export function sendsApi(d: SendsDeps): Router {
   // write of the part is awaited in it. At most IDLE_BODIES are kept between requests (about 33 MiB at 4 MiB parts).
   // Sized by the limits at start (the head's 32 KiB bound leaves room for keys added since); a larger body gets a buffer of its own.
   const pool = new BodyPool(HEAD_MAX + d.partLimit() + d.manifestLimit(), IDLE_BODIES);
+  // The upload slot and the space reserved are the route's from here on, given back when it has settled (a refused
+  // body, or fold's end), never when the client hangs up: fold may still hold the body and write it then.
+  const taken = new WeakMap<Request, () => void>();
+  const take: RequestHandler = (req, _res, next) => {
+    const slot = d.uploads.takeOver(req);
+    const space = spaceOfRoute(req);
+    taken.set(req, () => (slot(), space.release()));
+    next();
+  };
+  const settled = (req: Request) => {
+    taken.get(req)?.();
+    taken.delete(req);
+  };
+  const body = rawBody((req) => sendLengths(req).total, pool);
+  const read: RequestHandler = (req, res, next) => body(req, res, (error?: unknown) => (error === undefined ? next() : (settled(req), next(error))));
   const folded: RequestHandler = async (req, res) => {
     try {
       await fold(d, req, res);
     } finally {
       pool.settled(req);
+      settled(req);
     }
   };
-  router.post('/sends/:n', declared, space, d.uploads, rawBody((req) => sendLengths(req).total, pool), folded);
+  router.post('/sends/:n', declared, space, d.uploads, take, read, folded);
   // What the server holds of a send (after a dropped connection): done, what is pending, or 404.
   router.get('/sends', (req, res) => {
     const s = d.store.sends.state(secretOf(req));

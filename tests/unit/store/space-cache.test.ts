@@ -42,3 +42,44 @@ test('a refusal is never taken from the kept figure: room freed meanwhile is see
   await space.ensure(20 * MiB, GiB);
   expect(disk.reads).toBe(2);
 });
+
+// Security review, finding 2: a statfs cannot see what was accepted but not yet written, so each
+// accepted upload holds a reservation counted against every figure, cached or read now.
+test('six uploads of 500 MiB at once against 600 MiB above the floor: one is let in', async () => {
+  const { space } = fakeDisk(GiB + 600 * MiB);
+  const tries = await Promise.allSettled(Array.from({ length: 6 }, () => space.ensure(500 * MiB, GiB)));
+  expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(1);
+  expect(tries.filter((t) => t.status === 'rejected' && t.reason instanceof DiskFullError)).toHaveLength(5);
+  expect(space.reserved()).toBe(500 * MiB);
+});
+
+test('one after another, still one: the fresh read that follows each does not forget what the others hold', async () => {
+  const { space } = fakeDisk(GiB + 600 * MiB);
+  let accepted = 0;
+  for (let i = 0; i < 6; i++) await space.ensure(500 * MiB, GiB).then(() => accepted++, () => undefined);
+  expect(accepted).toBe(1);
+});
+
+test('far above the floor too, the cached figure counts what is held', async () => {
+  const { disk, space } = fakeDisk(4 * GiB);
+  await space.ensure(GiB, GiB); // read: 4 GiB
+  await space.ensure(GiB, GiB); // cached: 4 - 1 - 1 = 2 GiB, still 512 MiB above the floor
+  await expect(space.ensure(1.5 * GiB, GiB)).rejects.toBeInstanceOf(DiskFullError); // read again: 4 - 2 - 1.5 < 1
+  expect(disk.reads).toBe(2);
+});
+
+test('a released reservation frees its room; one shrunk as its parts are written counts only the rest', async () => {
+  const { disk, space } = fakeDisk(GiB + 600 * MiB);
+  const first = await space.ensure(500 * MiB, GiB);
+  await expect(space.ensure(500 * MiB, GiB)).rejects.toBeInstanceOf(DiskFullError);
+  first.written(400 * MiB); // on disk now: the filesystem says so
+  disk.free -= 400 * MiB;
+  expect(space.reserved()).toBe(100 * MiB);
+  await expect(space.ensure(150 * MiB, GiB)).rejects.toBeInstanceOf(DiskFullError); // 200 - 100 - 150 < 0
+  first.release();
+  first.release(); // twice gives back nothing more
+  expect(space.reserved()).toBe(0);
+  const second = await space.ensure(150 * MiB, GiB);
+  second.release();
+  expect(space.reserved()).toBe(0);
+});
