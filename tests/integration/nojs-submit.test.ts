@@ -105,6 +105,8 @@ describe('refusals change nothing', () => {
     expect(/<p class="warning" role="alert">([^<]*)<\/p>/.exec(text)?.[1]).toMatch(pattern);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(await state()).toEqual(before);
+    // Its declared length was reserved against the free-space floor: a refusal gives it back.
+    await until(async () => instance.store.space.reserved() === 0, 5_000, 'the reservation to be given back');
   });
 
   test('a body that is not multipart', async () => {
