@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
 import { today } from './day.ts';
+import { prepared } from './statements.ts';
 
 // The audit log: every staff action, appended, each entry's hash committing to the one before, so
 // an entry edited, removed or inserted in the database breaks the chain from there on (verify).
@@ -88,12 +89,12 @@ export function auditRepo(db: Db) {
     append: (input: AuditInput): AuditEntry => appendOne.immediate(input),
     /** Entries after `afterSeq`, oldest first, at most `limit`. */
     entries: (afterSeq = 0, limit = 1000): AuditEntry[] =>
-      (db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toEntry),
+      (prepared(db, 'SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toEntry),
     /** Newest first: the web page's view. */
     latest: (limit = 100, beforeSeq = Number.MAX_SAFE_INTEGER): AuditEntry[] =>
-      (db.prepare('SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?').all(beforeSeq, limit) as Row[]).map(toEntry),
+      (prepared(db, 'SELECT * FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?').all(beforeSeq, limit) as Row[]).map(toEntry),
     /** Entries after `afterSeq` as stored (detail as JSON text), oldest first: for checking the chain a slice at a time. */
-    rows: (afterSeq: number, limit: number): ChainRow[] => db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as ChainRow[],
+    rows: (afterSeq: number, limit: number): ChainRow[] => prepared(db, 'SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as ChainRow[],
     /** Entries whose action starts with `prefix` (for example 'access.'), after `afterSeq`, oldest first. */
     withPrefix: (prefix: string, afterSeq = 0, limit = 1000): AuditEntry[] =>
       (db.prepare("SELECT * FROM audit_log WHERE seq > ? AND substr(action, 1, length(?)) = ? ORDER BY seq LIMIT ?").all(afterSeq, prefix, prefix, limit) as Row[]).map(toEntry),

@@ -6,6 +6,7 @@ import { isId } from '../../common/ids.ts';
 import { SERVICES, serviceDir } from '../tor/services.ts';
 import type { Db } from './db.ts';
 import { deleteSubmissionRows, NAMED_OBJECTS_SQL } from './drop.ts';
+import { prepared } from './statements.ts';
 
 /**
  * What a backup holds: the database as of one moment, the objects it names, and the onion
@@ -181,7 +182,7 @@ export function forgetCredentials(dataDir: string): number {
     db.pragma('journal_mode = MEMORY');
     const triggers = (db.prepare("SELECT COUNT(*) AS c FROM sqlite_master WHERE type = 'trigger'").get() as { c: number }).c;
     if (triggers > 0) throw new BackupEntryError('The restored database holds a trigger, which Sealdrop never makes: it was altered.');
-    return db.prepare('UPDATE journalists SET password_hash = NULL, totp_secret = NULL WHERE password_hash IS NOT NULL OR totp_secret IS NOT NULL').run().changes;
+    return prepared(db, 'UPDATE journalists SET password_hash = NULL, totp_secret = NULL WHERE password_hash IS NOT NULL OR totp_secret IS NOT NULL').run().changes;
   } finally {
     db.close();
   }

@@ -4,6 +4,7 @@ import { deleteObjects, deleteSubmissionRows } from './drop.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { canSee, itemVisible, memberOf, type AccessRepo } from './access.ts';
 import { said } from '../i18n/said.ts';
+import { prepared } from './statements.ts';
 
 export const BULK_ACTIONS = ['star', 'unstar', 'done', 'reopen', 'read', 'unread', 'delete'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
@@ -71,10 +72,10 @@ export function conversationBulk(db: Db, blobs: BlobStore, access: AccessRepo) {
         if (rows.some((s) => s.member !== 1)) throw new ConflictError(said('staff.sealed.deleteNotMember'));
         const gone = rows.map(({ member: _, ...summary }): ConversationSummary => summary);
         const json = JSON.stringify(gone.map((s) => s.id));
-        const submissions = (db.prepare(`SELECT id FROM submissions WHERE source_id IN ${IDS}`).all({ ids: json }) as { id: string }[]).map((r) => r.id);
-        const replies = (db.prepare(`SELECT blob FROM replies WHERE source_id IN ${IDS}`).all({ ids: json }) as { blob: string }[]).map((r) => r.blob);
+        const submissions = (prepared(db, `SELECT id FROM submissions WHERE source_id IN ${IDS}`).all({ ids: json }) as { id: string }[]).map((r) => r.id);
+        const replies = (prepared(db, `SELECT blob FROM replies WHERE source_id IN ${IDS}`).all({ ids: json }) as { blob: string }[]).map((r) => r.blob);
         const names = [...deleteSubmissionRows(db, submissions), ...replies];
-        db.prepare(`DELETE FROM sources WHERE id IN ${IDS}`).run({ ids: json });
+        prepared(db, `DELETE FROM sources WHERE id IN ${IDS}`).run({ ids: json });
         return { gone, names };
       })();
       await deleteObjects(blobs, names);

@@ -7,6 +7,7 @@ import type { AuditActor, AuditDetail, AuditRepo } from './audit.ts';
 import type { DeskRepo } from './desks.ts';
 import type { Journalist, JournalistRepo, NewJournalist } from './journalists.ts';
 import { said } from '../i18n/said.ts';
+import { prepared } from './statements.ts';
 
 // The two-person rule. Whoever controls one administrator account (or one CLI shell) must not be
 // able to add a reader alone: a new key, a replaced key, a new desk member, a moved conversation,
@@ -134,7 +135,7 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
   function removeJournalist(id: number): void {
     const named = db.prepare("SELECT id, kind FROM pending_changes WHERE json_valid(payload) AND json_extract(payload, '$.journalistId') = ? ORDER BY id").all(id) as { id: number; kind: string }[];
     for (const r of named) {
-      db.prepare('DELETE FROM pending_changes WHERE id = ?').run(r.id);
+      prepared(db, 'DELETE FROM pending_changes WHERE id = ?').run(r.id);
       audit.append({ actor: 'system', action: 'change.reject', detail: { change: r.id, kind: r.kind, reason: 'removed' } });
     }
     journalists.remove(journalists.byId(id).username);
@@ -145,7 +146,7 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
     const seen = effect(c);
     const finish = () => {
       if (pendingId !== null) {
-        if (db.prepare('DELETE FROM pending_changes WHERE id = ?').run(pendingId).changes === 0) throw new NotFoundError(said('store.change.none'));
+        if (prepared(db, 'DELETE FROM pending_changes WHERE id = ?').run(pendingId).changes === 0) throw new NotFoundError(said('store.change.none'));
         audit.append({ actor, action: 'change.confirm', detail: { change: pendingId, kind: c.kind } });
       }
       if (c.kind === 'move') desks.setDesk(c.payload.sourceId, c.payload.toDeskId);
@@ -205,20 +206,20 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
     }
   };
   const rowsOf = (kind?: ChangeKind): Row[] =>
-    (kind === undefined ? db.prepare('SELECT * FROM pending_changes ORDER BY id').all() : db.prepare('SELECT * FROM pending_changes WHERE kind = ? ORDER BY id').all(kind)) as Row[];
+    (kind === undefined ? prepared(db, 'SELECT * FROM pending_changes ORDER BY id').all() : prepared(db, 'SELECT * FROM pending_changes WHERE kind = ? ORDER BY id').all(kind)) as Row[];
   /** Refuses (change_changed) a confirmation or rejection that names a change other than the one stored under its id. */
   const assertShown = (r: Row, digest: string | undefined) => {
     if (digest !== undefined && digest !== digestOf(r, nameOf(r.requested_by))) throw new ChangeRefusedError(said('store.change.changed'), 'change_changed');
   };
   const row = (id: number): Row => {
-    const r = db.prepare('SELECT * FROM pending_changes WHERE id = ?').get(id) as Row | undefined;
+    const r = prepared(db, 'SELECT * FROM pending_changes WHERE id = ?').get(id) as Row | undefined;
     if (!r) throw new NotFoundError(said('store.change.none'));
     return r;
   };
   /** A stale move dropped by the system (audited change.reject, reason 'changed'); nothing if already gone. */
   const withdraw = (id: number): void => {
     db.transaction(() => {
-      if (db.prepare('DELETE FROM pending_changes WHERE id = ?').run(id).changes === 0) return;
+      if (prepared(db, 'DELETE FROM pending_changes WHERE id = ?').run(id).changes === 0) return;
       audit.append({ actor: 'system', action: 'change.reject', detail: { change: id, kind: 'move', reason: 'changed' } });
     }).immediate();
   };
@@ -246,7 +247,7 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
       const sourceId = kind === 'move' ? (payload as ChangePayloads['move']).sourceId : null;
       const stored = sourceId !== null && hooks.planned ? { ...payload, planned: await hooks.planned(sourceId) } : payload;
       const id = db.transaction(() => {
-        const n = Number(db.prepare('INSERT INTO pending_changes (kind, payload, requested_by, requested_day) VALUES (?, ?, ?, ?)').run(kind, JSON.stringify(stored), by, today()).lastInsertRowid);
+        const n = Number(prepared(db, 'INSERT INTO pending_changes (kind, payload, requested_by, requested_day) VALUES (?, ?, ?, ?)').run(kind, JSON.stringify(stored), by, today()).lastInsertRowid);
         audit.append({ actor: actorOf(by), action: 'change.request', detail: { change: n, kind, ...auditDetail(seen, who) } });
         return n;
       }).immediate();
@@ -293,7 +294,7 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
         const r = row(id);
         assertShown(r, digest);
         const by = r.requested_by === byId ? journalists.byId(byId) : mustBeAdmin(byId);
-        db.prepare('DELETE FROM pending_changes WHERE id = ?').run(id);
+        prepared(db, 'DELETE FROM pending_changes WHERE id = ?').run(id);
         audit.append({ actor: { username: by.username }, action: 'change.reject', detail: { change: id, kind: r.kind } });
       }).immediate();
     },
@@ -312,7 +313,7 @@ export function changeRepo(db: Db, { journalists, desks, audit }: Deps, hooks: C
     dropStale(): number {
       return db.transaction(() => {
         const stale = rowsOf().filter((r) => shown(r) === null);
-        for (const r of stale) db.prepare('DELETE FROM pending_changes WHERE id = ?').run(r.id);
+        for (const r of stale) prepared(db, 'DELETE FROM pending_changes WHERE id = ?').run(r.id);
         if (stale.length) audit.append({ actor: 'system', action: 'change.cleanup', detail: { changes: stale.length } });
         return stale.length;
       }).immediate();

@@ -5,6 +5,7 @@ import type { AuditActor, AuditRepo } from './audit.ts';
 import type { Journalist, JournalistRepo } from './journalists.ts';
 import { LANGUAGES, DEFAULT_LANGUAGE } from '../../common/i18n/languages.ts';
 import { said } from '../i18n/said.ts';
+import { prepared } from './statements.ts';
 
 // Desks: who reads a conversation. A source's conversation belongs to one desk (sources.desk_id) or
 // to the whole newsroom (null). Adding a member gives them what sources send from then on, so it
@@ -54,19 +55,19 @@ export function deskRepo(db: Db, journalists: JournalistRepo, audit: AuditRepo) 
     return toDesk(r);
   };
   const memberIds = (deskId: number): number[] =>
-    (db.prepare('SELECT journalist_id AS id FROM desk_members WHERE desk_id = ? ORDER BY journalist_id').all(deskId) as { id: number }[]).map((r) => r.id);
+    (prepared(db, 'SELECT journalist_id AS id FROM desk_members WHERE desk_id = ? ORDER BY journalist_id').all(deskId) as { id: number }[]).map((r) => r.id);
 
   const repo = {
-    list: (): Desk[] => (db.prepare('SELECT * FROM desks ORDER BY name').all() as Row[]).map(toDesk),
-    count: (): number => (db.prepare('SELECT COUNT(*) AS c FROM desks').get() as { c: number }).c,
-    get: (name: string): Desk => must(db.prepare('SELECT * FROM desks WHERE name = ?').get(name) as Row | undefined),
-    byId: (id: number): Desk => must(db.prepare('SELECT * FROM desks WHERE id = ?').get(id) as Row | undefined),
+    list: (): Desk[] => (prepared(db, 'SELECT * FROM desks ORDER BY name').all() as Row[]).map(toDesk),
+    count: (): number => (prepared(db, 'SELECT COUNT(*) AS c FROM desks').get() as { c: number }).c,
+    get: (name: string): Desk => must(prepared(db, 'SELECT * FROM desks WHERE name = ?').get(name) as Row | undefined),
+    byId: (id: number): Desk => must(prepared(db, 'SELECT * FROM desks WHERE id = ?').get(id) as Row | undefined),
     create(name: string, texts: DeskTexts, actor: AuditActor): Desk {
       if (!DESK_NAME.test(name)) throw new InvalidInputError(said('store.desk.badName'));
       const clean = checkedTexts(texts);
       return db.transaction(() => {
-        if (db.prepare('SELECT 1 FROM desks WHERE name = ?').get(name)) throw new ConflictError(said('store.desk.nameTaken', { name }));
-        const id = Number(db.prepare('INSERT INTO desks (name, texts, created_day) VALUES (?, ?, ?)').run(name, JSON.stringify(clean), today()).lastInsertRowid);
+        if (prepared(db, 'SELECT 1 FROM desks WHERE name = ?').get(name)) throw new ConflictError(said('store.desk.nameTaken', { name }));
+        const id = Number(prepared(db, 'INSERT INTO desks (name, texts, created_day) VALUES (?, ?, ?)').run(name, JSON.stringify(clean), today()).lastInsertRowid);
         audit.append({ actor, action: 'desk.add', detail: { desk: name } });
         return repo.byId(id);
       }).immediate();
@@ -75,11 +76,11 @@ export function deskRepo(db: Db, journalists: JournalistRepo, audit: AuditRepo) 
     remove(id: number, actor: AuditActor): void {
       db.transaction(() => {
         const desk = repo.byId(id);
-        if (db.prepare('SELECT 1 FROM sources WHERE desk_id = ? LIMIT 1').get(id)) throw new ConflictError(said('store.desk.notEmpty', { name: desk.name }));
+        if (prepared(db, 'SELECT 1 FROM sources WHERE desk_id = ? LIMIT 1').get(id)) throw new ConflictError(said('store.desk.notEmpty', { name: desk.name }));
         // Changes waiting for a second administrator that name this desk would name nothing: dropped
         // and counted as changes.dropStale does (one system entry, after the removal that caused it).
         const dropped = db.prepare("DELETE FROM pending_changes WHERE kind IN ('member', 'move') AND json_valid(payload) AND coalesce(json_extract(payload, '$.deskId'), json_extract(payload, '$.toDeskId')) = ?").run(id).changes;
-        db.prepare('DELETE FROM desks WHERE id = ?').run(id);
+        prepared(db, 'DELETE FROM desks WHERE id = ?').run(id);
         audit.append({ actor, action: 'desk.remove', detail: { desk: desk.name } });
         if (dropped) audit.append({ actor: 'system', action: 'change.cleanup', detail: { changes: dropped } });
       }).immediate();
@@ -88,7 +89,7 @@ export function deskRepo(db: Db, journalists: JournalistRepo, audit: AuditRepo) 
       const clean = checkedTexts(texts);
       db.transaction(() => {
         const desk = repo.byId(id);
-        db.prepare('UPDATE desks SET texts = ? WHERE id = ?').run(JSON.stringify(clean), id);
+        prepared(db, 'UPDATE desks SET texts = ? WHERE id = ?').run(JSON.stringify(clean), id);
         // An access entry, so every journalist is told: renaming a desk can steer sources to it.
         audit.append({ actor, action: 'access.desk-texts', detail: { added: [], removed: [], desk: desk.name } });
       }).immediate();
@@ -97,20 +98,20 @@ export function deskRepo(db: Db, journalists: JournalistRepo, audit: AuditRepo) 
     members: (deskId: number): Journalist[] => memberIds(repo.byId(deskId).id).map((id) => journalists.byId(id)).sort((a, b) => a.username.localeCompare(b.username)),
     /** The members whose keys new material of this desk is encrypted to (recipients.ts drops unusable keys). */
     activeMembers: (deskId: number): Journalist[] => repo.members(deskId).filter((j) => j.active),
-    isMember: (deskId: number, journalistId: number): boolean => db.prepare('SELECT 1 FROM desk_members WHERE desk_id = ? AND journalist_id = ?').get(deskId, journalistId) !== undefined,
+    isMember: (deskId: number, journalistId: number): boolean => prepared(db, 'SELECT 1 FROM desk_members WHERE desk_id = ? AND journalist_id = ?').get(deskId, journalistId) !== undefined,
     /** At once, without audit: only the `member` change's applier calls this (it records access.member). */
     addMember(deskId: number, journalistId: number): void {
       repo.byId(deskId);
       journalists.byId(journalistId);
       if (repo.isMember(deskId, journalistId)) throw new ConflictError(said('store.desk.alreadyMember'));
-      db.prepare('INSERT INTO desk_members (desk_id, journalist_id) VALUES (?, ?)').run(deskId, journalistId);
+      prepared(db, 'INSERT INTO desk_members (desk_id, journalist_id) VALUES (?, ?)').run(deskId, journalistId);
     },
     /** At once (taking a reader away is never held), recorded as access.member-removed. */
     removeMember(deskId: number, journalistId: number, actor: AuditActor): void {
       db.transaction(() => {
         const desk = repo.byId(deskId);
         const j = journalists.byId(journalistId);
-        if (db.prepare('DELETE FROM desk_members WHERE desk_id = ? AND journalist_id = ?').run(deskId, journalistId).changes === 0) throw new NotFoundError(said('store.desk.notMember'));
+        if (prepared(db, 'DELETE FROM desk_members WHERE desk_id = ? AND journalist_id = ?').run(deskId, journalistId).changes === 0) throw new NotFoundError(said('store.desk.notMember'));
         audit.append({ actor, action: 'access.member-removed', detail: { added: [], removed: [j.fingerprint], journalist: j.username, desk: desk.name } });
       }).immediate();
     },
@@ -120,7 +121,7 @@ export function deskRepo(db: Db, journalists: JournalistRepo, audit: AuditRepo) 
      * catches it (sources/desks.ts deskOfSource, for a source's session that outlived it).
      */
     deskOf(sourceId: string): number | null {
-      const r = db.prepare('SELECT desk_id AS d FROM sources WHERE id = ?').get(sourceId) as { d: number | null } | undefined;
+      const r = prepared(db, 'SELECT desk_id AS d FROM sources WHERE id = ?').get(sourceId) as { d: number | null } | undefined;
       if (!r) throw new NotFoundError(said('staff.error.noSource'));
       return r.d;
     },
@@ -132,14 +133,14 @@ export function deskRepo(db: Db, journalists: JournalistRepo, audit: AuditRepo) 
     },
     setDesk(sourceId: string, deskId: number | null): void {
       if (deskId !== null) repo.byId(deskId);
-      if (db.prepare('UPDATE sources SET desk_id = ? WHERE id = ?').run(deskId, sourceId).changes === 0) throw new NotFoundError(said('staff.error.noSource'));
+      if (prepared(db, 'UPDATE sources SET desk_id = ? WHERE id = ?').run(deskId, sourceId).changes === 0) throw new NotFoundError(said('staff.error.noSource'));
     },
     /** Desks with at least one active member, by slug: what sources may choose (recipients.ts also drops unusable keys). */
     offered: (): Desk[] =>
-      (db.prepare('SELECT * FROM desks d WHERE EXISTS (SELECT 1 FROM desk_members m JOIN journalists j ON j.id = m.journalist_id WHERE m.desk_id = d.id AND j.active = 1) ORDER BY name').all() as Row[]).map(toDesk),
+      (prepared(db, 'SELECT * FROM desks d WHERE EXISTS (SELECT 1 FROM desk_members m JOIN journalists j ON j.id = m.journalist_id WHERE m.desk_id = d.id AND j.active = 1) ORDER BY name').all() as Row[]).map(toDesk),
     /** The desks a journalist belongs to, by slug. */
     forJournalist: (journalistId: number): Desk[] =>
-      (db.prepare('SELECT d.* FROM desks d JOIN desk_members m ON m.desk_id = d.id WHERE m.journalist_id = ? ORDER BY d.name').all(journalistId) as Row[]).map(toDesk),
+      (prepared(db, 'SELECT d.* FROM desks d JOIN desk_members m ON m.desk_id = d.id WHERE m.journalist_id = ? ORDER BY d.name').all(journalistId) as Row[]).map(toDesk),
     /** The fingerprints new material of this desk (null: the whole newsroom) is sealed to, before unusable keys are dropped. */
     readerFingerprints: (deskId: number | null): string[] => fingerprintsOf(deskId === null ? journalists.active() : repo.activeMembers(deskId)),
   };

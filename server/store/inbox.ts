@@ -6,6 +6,7 @@ import { NotFoundError } from './errors.ts';
 import { said } from '../i18n/said.ts';
 import { conversationBulk } from './bulk.ts';
 import { conversationList } from './conversations.ts';
+import { prepared } from './statements.ts';
 
 /** What journalists see: the list of conversations (a page at a time), read marks, and deletes. */
 export function inboxRepo(db: Db, blobs: BlobStore, access: AccessRepo) {
@@ -16,7 +17,7 @@ export function inboxRepo(db: Db, blobs: BlobStore, access: AccessRepo) {
     ...bulk,
     /** Marks an item opened; the route has checked the journalist may see it (bulk.sourceOfSubmission). */
     markSeen(submissionId: string, journalistId: number): void {
-      db.prepare('INSERT OR IGNORE INTO seen (submission_id, journalist_id) VALUES (?, ?)').run(submissionId, journalistId);
+      prepared(db, 'INSERT OR IGNORE INTO seen (submission_id, journalist_id) VALUES (?, ?)').run(submissionId, journalistId);
     },
     /** One item; with `journalistId`, only one they may see (else the same 404 as an unknown id). */
     async deleteSubmission(id: string, journalistId: number | null = null): Promise<void> {

@@ -20,6 +20,7 @@ import { spaceOf, type Space } from './space.ts';
 import { takeSnapshot, type Snapshot } from './backup.ts';
 import { assertKeysAgree } from './key-check.ts';
 import { makeDataDirPrivate, makeKeyFilePrivate } from './permissions.ts';
+import { prepared } from './statements.ts';
 
 export * from './errors.ts';
 export { assertUntouchedSchema, DatabaseBusyError, MigrationError } from './db.ts';
@@ -119,7 +120,7 @@ export function openStore(dataDir: string, options: StoreOptions = {}): Store {
     snapshot: () => takeSnapshot(db, dataDir, keyFile),
     tightened,
     integrity: () => String(db.pragma('integrity_check', { simple: true })),
-    ping: () => void db.prepare('SELECT 1').get(),
+    ping: () => void prepared(db, 'SELECT 1').get(),
     close: () => db.close(),
   };
 }

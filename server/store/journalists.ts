@@ -7,6 +7,7 @@ import { assertNewKeyFields, fingerprintOf } from './key-check.ts';
 import { keyIdsOf } from './key-ids.ts';
 import { keyIdOwners } from './sealed-to.ts';
 import { said, type Said } from '../i18n/said.ts';
+import { prepared } from './statements.ts';
 
 export type Journalist = {
   id: number;
@@ -70,7 +71,7 @@ const ENROLMENT_DAYS = 7;
  * login days later) and seals any an older Sealdrop stored in plaintext.
  */
 export function openTotpSecrets(db: Db, keyFile: string): TotpBox {
-  const rows = db.prepare('SELECT id, totp_secret AS secret FROM journalists WHERE totp_secret IS NOT NULL').all() as { id: number; secret: string }[];
+  const rows = prepared(db, 'SELECT id, totp_secret AS secret FROM journalists WHERE totp_secret IS NOT NULL').all() as { id: number; secret: string }[];
   const sealed = rows.filter((r) => isSealed(r.secret));
   const box = totpBox(loadTotpKey(keyFile, sealed.length), keyFile);
   for (const r of sealed) box.open(r.id, r.secret);
@@ -81,7 +82,7 @@ export function openTotpSecrets(db: Db, keyFile: string): TotpBox {
 }
 
 export function journalistRepo(db: Db, totp: TotpBox) {
-  const row = (where: string, value: unknown): Row | undefined => db.prepare(`SELECT * FROM journalists WHERE ${where} = ?`).get(value) as Row | undefined;
+  const row = (where: string, value: unknown): Row | undefined => prepared(db, `SELECT * FROM journalists WHERE ${where} = ?`).get(value) as Row | undefined;
   const must = (r: Row | undefined, which: Said): Journalist => {
     if (!r) throw new NotFoundError(which);
     return toJournalist(r);
@@ -130,7 +131,7 @@ export function journalistRepo(db: Db, totp: TotpBox) {
       assertNewKeyFields(j);
       if (row('username', j.username)) throw new ConflictError(said('store.usernameTaken'));
       assertKeyFree(j);
-      db.prepare('INSERT INTO journalists (username, fingerprint, recipient_key_id, public_key, is_admin, created_day) VALUES (?, ?, ?, ?, ?, ?)').run(
+      prepared(db, 'INSERT INTO journalists (username, fingerprint, recipient_key_id, public_key, is_admin, created_day) VALUES (?, ?, ?, ?, ?, ?)').run(
         j.username, j.fingerprint, j.recipientKeyId, j.publicKey, j.isAdmin ? 1 : 0, today(),
       );
       return this.get(j.username);
@@ -141,20 +142,20 @@ export function journalistRepo(db: Db, totp: TotpBox) {
       const r = row('id', id);
       return r && toJournalist(r);
     },
-    list: (): Journalist[] => (db.prepare('SELECT * FROM journalists ORDER BY username').all() as Row[]).map(toJournalist),
-    count: (): number => (db.prepare('SELECT COUNT(*) AS c FROM journalists').get() as { c: number }).c,
+    list: (): Journalist[] => (prepared(db, 'SELECT * FROM journalists ORDER BY username').all() as Row[]).map(toJournalist),
+    count: (): number => (prepared(db, 'SELECT COUNT(*) AS c FROM journalists').get() as { c: number }).c,
     /** The keys every new object must be encrypted to. */
     active(): Journalist[] {
       return this.list().filter((j) => j.active);
     },
     remove(username: string): void {
-      changed(db.prepare('DELETE FROM journalists WHERE username = ?').run(username), named(username));
+      changed(prepared(db, 'DELETE FROM journalists WHERE username = ?').run(username), named(username));
     },
-    setActive: (id: number, active: boolean) => changed(db.prepare('UPDATE journalists SET active = ? WHERE id = ?').run(active ? 1 : 0, id), BY_ID),
+    setActive: (id: number, active: boolean) => changed(prepared(db, 'UPDATE journalists SET active = ? WHERE id = ?').run(active ? 1 : 0, id), BY_ID),
     replaceKey(id: number, key: KeyFields): void {
       assertNewKeyFields(key);
       assertKeyFree(key, id);
-      changed(db.prepare('UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id), BY_ID);
+      changed(prepared(db, 'UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id), BY_ID);
     },
     /**
      * Key rotation: the current key is kept in retired_keys (dated today) and `key` becomes
@@ -166,17 +167,17 @@ export function journalistRepo(db: Db, totp: TotpBox) {
       const old = must(row('id', id), BY_ID);
       if (old.fingerprint === key.fingerprint) throw new ConflictError(said('store.sameKey'));
       db.transaction(() => {
-        db.prepare('INSERT OR REPLACE INTO retired_keys (fingerprint, journalist_id, recipient_key_id, public_key, retired_day) VALUES (?, ?, ?, ?, ?)').run(
+        prepared(db, 'INSERT OR REPLACE INTO retired_keys (fingerprint, journalist_id, recipient_key_id, public_key, retired_day) VALUES (?, ?, ?, ?, ?)').run(
           old.fingerprint, id, row('id', id)!.recipient_key_id, old.publicKey, today(), // the recipient subkey, not the key's last subkey (a signing or authentication one on smartcard layouts)
         );
         // Taking back a key used before makes it current again, not both.
-        db.prepare('DELETE FROM retired_keys WHERE fingerprint = ?').run(key.fingerprint);
-        db.prepare('UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id);
+        prepared(db, 'DELETE FROM retired_keys WHERE fingerprint = ?').run(key.fingerprint);
+        prepared(db, 'UPDATE journalists SET fingerprint = ?, recipient_key_id = ?, public_key = ? WHERE id = ?').run(key.fingerprint, key.recipientKeyId, key.publicKey, id);
       })();
     },
     /** A journalist's earlier keys, newest first. */
     retiredKeys: (journalistId: number): RetiredKey[] =>
-      (db.prepare('SELECT * FROM retired_keys WHERE journalist_id = ? ORDER BY retired_day DESC, rowid DESC').all(journalistId) as RetiredRow[]).map(toRetired),
+      (prepared(db, 'SELECT * FROM retired_keys WHERE journalist_id = ? ORDER BY retired_day DESC, rowid DESC').all(journalistId) as RetiredRow[]).map(toRetired),
     /**
      * Whose key a primary fingerprint (40 hex) or a key ID (16 hex: what a PKESK names) is, current or
      * retired; null when nobody's. Built on keyIdOwners (sealed-to.ts), the rule re-wraps and sealed-to
@@ -185,7 +186,7 @@ export function journalistRepo(db: Db, totp: TotpBox) {
      */
     keyOwners(): (id: string) => KeyOwner | null {
       const owners = keyIdOwners(db);
-      const names = new Map((db.prepare('SELECT id, username FROM journalists').all() as { id: number; username: string }[]).map((r) => [r.id, r.username]));
+      const names = new Map((prepared(db, 'SELECT id, username FROM journalists').all() as { id: number; username: string }[]).map((r) => [r.id, r.username]));
       return (id) => {
         if (!/^(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{40})$/.test(id)) return null;
         const o = owners.get(id.slice(-16).toLowerCase());
@@ -200,8 +201,8 @@ export function journalistRepo(db: Db, totp: TotpBox) {
       return this.keyOwners()(id);
     },
     /** Active administrators: two or more, and changes to who can read what wait for a second one. */
-    activeAdminCount: (): number => (db.prepare('SELECT COUNT(*) AS c FROM journalists WHERE is_admin = 1 AND active = 1').get() as { c: number }).c,
-    setAdmin: (id: number, isAdmin: boolean) => changed(db.prepare('UPDATE journalists SET is_admin = ? WHERE id = ?').run(isAdmin ? 1 : 0, id), BY_ID),
+    activeAdminCount: (): number => (prepared(db, 'SELECT COUNT(*) AS c FROM journalists WHERE is_admin = 1 AND active = 1').get() as { c: number }).c,
+    setAdmin: (id: number, isAdmin: boolean) => changed(prepared(db, 'UPDATE journalists SET is_admin = ? WHERE id = ?').run(isAdmin ? 1 : 0, id), BY_ID),
     credentials(id: number): Credentials {
       const r = row('id', id);
       return { passwordHash: r?.password_hash ?? null, totpSecret: r?.totp_secret ? totp.open(id, r.totp_secret) : null };
@@ -213,8 +214,8 @@ export function journalistRepo(db: Db, totp: TotpBox) {
     setCredentials: (id: number, c: Credentials) => {
       const sealed = c.totpSecret === null ? null : totp.seal(id, c.totpSecret);
       db.transaction(() => {
-        changed(db.prepare('UPDATE journalists SET password_hash = ?, totp_secret = ? WHERE id = ?').run(c.passwordHash, sealed, id), BY_ID);
-        if (c.passwordHash === null) db.prepare('UPDATE journalists SET notify_email = NULL, notify_encrypt = 0 WHERE id = ?').run(id);
+        changed(prepared(db, 'UPDATE journalists SET password_hash = ?, totp_secret = ? WHERE id = ?').run(c.passwordHash, sealed, id), BY_ID);
+        if (c.passwordHash === null) prepared(db, 'UPDATE journalists SET notify_email = NULL, notify_encrypt = 0 WHERE id = ?').run(id);
       })();
     },
     /**
@@ -224,40 +225,40 @@ export function journalistRepo(db: Db, totp: TotpBox) {
      */
     createEnrolment(id: number, issuer: number | null = null): string {
       const token = randomBytes(32).toString('base64url');
-      db.prepare('UPDATE journalists SET login_issued_by = ? WHERE id = ?').run(issuer, id);
-      db.prepare('DELETE FROM enrolments WHERE journalist_id = ?').run(id);
-      db.prepare('INSERT INTO enrolments (token_hash, journalist_id, created_day) VALUES (?, ?, ?)').run(hashToken(token), id, today());
+      prepared(db, 'UPDATE journalists SET login_issued_by = ? WHERE id = ?').run(issuer, id);
+      prepared(db, 'DELETE FROM enrolments WHERE journalist_id = ?').run(id);
+      prepared(db, 'INSERT INTO enrolments (token_hash, journalist_id, created_day) VALUES (?, ?, ?)').run(hashToken(token), id, today());
       return token;
     },
     /** Who was shown the journalist's current enrolment link (null: the CLI, first run, or unknown). */
-    loginIssuedBy: (id: number): number | null => (db.prepare('SELECT login_issued_by AS b FROM journalists WHERE id = ?').get(id) as { b: number | null } | undefined)?.b ?? null,
+    loginIssuedBy: (id: number): number | null => (prepared(db, 'SELECT login_issued_by AS b FROM journalists WHERE id = ?').get(id) as { b: number | null } | undefined)?.b ?? null,
     enrolmentFor(token: string): Journalist {
-      const r = db.prepare('SELECT journalist_id AS id FROM enrolments WHERE token_hash = ? AND created_day >= ?').get(hashToken(token), daysBefore(today(), ENROLMENT_DAYS)) as { id: number } | undefined;
+      const r = prepared(db, 'SELECT journalist_id AS id FROM enrolments WHERE token_hash = ? AND created_day >= ?').get(hashToken(token), daysBefore(today(), ENROLMENT_DAYS)) as { id: number } | undefined;
       if (!r) throw new NotFoundError(said('store.enrolLink'));
       return this.byId(r.id);
     },
     /** Replaces the journalist's onion access key (the public half): the old one stops working. */
-    setOnionAuth: (id: number, publicKey: string) => changed(db.prepare('UPDATE journalists SET onion_auth = ? WHERE id = ?').run(publicKey, id), BY_ID),
+    setOnionAuth: (id: number, publicKey: string) => changed(prepared(db, 'UPDATE journalists SET onion_auth = ? WHERE id = ?').run(publicKey, id), BY_ID),
     /** The onion access keys tor should accept: active journalists' only. */
     onionAuthKeys: (): Map<string, string> =>
-      new Map((db.prepare('SELECT id, onion_auth AS key FROM journalists WHERE active = 1 AND onion_auth IS NOT NULL').all() as { id: number; key: string }[]).map((r) => [`journalist-${r.id}`, r.key])),
+      new Map((prepared(db, 'SELECT id, onion_auth AS key FROM journalists WHERE active = 1 AND onion_auth IS NOT NULL').all() as { id: number; key: string }[]).map((r) => [`journalist-${r.id}`, r.key])),
     /** The idle auto-lock; the caller has validated n (a RangeError here is a programming error). */
     setLockMinutes(id: number, n: number): void {
       if (!Number.isInteger(n) || n < LOCK_MINUTES.min || n > LOCK_MINUTES.max) throw new RangeError('lock minutes out of range');
-      changed(db.prepare('UPDATE journalists SET lock_minutes = ? WHERE id = ?').run(n, id), BY_ID);
+      changed(prepared(db, 'UPDATE journalists SET lock_minutes = ? WHERE id = ?').run(n, id), BY_ID);
     },
     /** Whether and where this journalist is told of new material (email null = not told). */
     setNotify: (id: number, n: { email: string | null; encrypt: boolean }) =>
-      changed(db.prepare('UPDATE journalists SET notify_email = ?, notify_encrypt = ? WHERE id = ?').run(n.email, n.encrypt ? 1 : 0, id), BY_ID),
+      changed(prepared(db, 'UPDATE journalists SET notify_email = ?, notify_encrypt = ? WHERE id = ?').run(n.email, n.encrypt ? 1 : 0, id), BY_ID),
     /** Active journalists who asked to be told of new material. */
     notifyRecipients(): Journalist[] {
       return this.active().filter((j) => j.notifyEmail !== null);
     },
-    consumeEnrolment: (token: string) => void db.prepare('DELETE FROM enrolments WHERE token_hash = ?').run(hashToken(token)),
+    consumeEnrolment: (token: string) => void prepared(db, 'DELETE FROM enrolments WHERE token_hash = ?').run(hashToken(token)),
     /** The last audit entry about access (seq) this journalist was shown on /access; 0 = none. */
-    accessSeen: (id: number): number => (db.prepare('SELECT access_seen AS s FROM journalists WHERE id = ?').get(id) as { s: number } | undefined)?.s ?? 0,
+    accessSeen: (id: number): number => (prepared(db, 'SELECT access_seen AS s FROM journalists WHERE id = ?').get(id) as { s: number } | undefined)?.s ?? 0,
     /** Only forward: a page rendered before a newer change must not mark that change seen. */
-    setAccessSeen: (id: number, seq: number) => changed(db.prepare('UPDATE journalists SET access_seen = max(access_seen, ?) WHERE id = ?').run(seq, id), BY_ID),
+    setAccessSeen: (id: number, seq: number) => changed(prepared(db, 'UPDATE journalists SET access_seen = max(access_seen, ?) WHERE id = ?').run(seq, id), BY_ID),
   };
 }
 export type JournalistRepo = ReturnType<typeof journalistRepo>;

@@ -1,6 +1,7 @@
 import type { Db } from './db.ts';
 import { keyIdsOf, StoredKeyError, type KeyIds } from './key-ids.ts';
 import { UntrustedDatabaseError } from './trust.ts';
+import { prepared } from './statements.ts';
 
 // Columns that repeat what a key already says (a journalist's fingerprint and recipient key ID, a
 // source's recipient key ID) are never shown or used as they are stored: the store derives them
@@ -72,7 +73,7 @@ export function assertKeysAgree(db: Db): void {
 
 function assertJournalistKeys(db: Db): void {
   type J = { id: number; fingerprint: string; recipient_key_id: string; public_key: string };
-  for (const j of db.prepare('SELECT id, fingerprint, recipient_key_id, public_key FROM journalists').all() as J[]) {
+  for (const j of prepared(db, 'SELECT id, fingerprint, recipient_key_id, public_key FROM journalists').all() as J[]) {
     const problem = keyFieldsProblem({ fingerprint: j.fingerprint, recipientKeyId: j.recipient_key_id, publicKey: j.public_key }, `journalist #${j.id}`);
     if (problem) throw new UntrustedDatabaseError('key_mismatch', problem);
   }
@@ -82,14 +83,14 @@ function assertJournalistKeys(db: Db): void {
 // journalist's old fingerprint beside another key would vouch for that key the same way.
 function assertRetiredKeys(db: Db): void {
   type R = { n: number; fingerprint: string; recipient_key_id: string; public_key: string };
-  for (const r of db.prepare('SELECT rowid AS n, fingerprint, recipient_key_id, public_key FROM retired_keys').all() as R[]) {
+  for (const r of prepared(db, 'SELECT rowid AS n, fingerprint, recipient_key_id, public_key FROM retired_keys').all() as R[]) {
     const problem = keyFieldsProblem({ fingerprint: r.fingerprint, recipientKeyId: r.recipient_key_id, publicKey: r.public_key }, `retired key row ${r.n}`);
     if (problem) throw new UntrustedDatabaseError('key_mismatch', problem);
   }
   // A key is current or retired, never both, and never two journalists' (journalists.ts refuses a
   // key someone holds or held): a retired row naming a current key would let its journalist see
   // what is sealed to a colleague's key as theirs.
-  const both = db.prepare('SELECT r.rowid AS n FROM retired_keys r JOIN journalists j ON upper(j.fingerprint) = upper(r.fingerprint) LIMIT 1').get() as { n: number } | undefined;
+  const both = prepared(db, 'SELECT r.rowid AS n FROM retired_keys r JOIN journalists j ON upper(j.fingerprint) = upper(r.fingerprint) LIMIT 1').get() as { n: number } | undefined;
   if (both) throw new UntrustedDatabaseError('key_mismatch', `Retired key row ${both.n} names a key that is a journalist's current key`);
 }
 
@@ -114,7 +115,7 @@ function assertPendingKeys(db: Db): void {
     }
     // A change for a journalist since removed is no forgery (a database of an older version kept
     // them): nobody can be shown it, and pending() drops it.
-    if (!db.prepare('SELECT 1 FROM journalists WHERE id = ?').get(payload.journalistId)) continue;
+    if (!prepared(db, 'SELECT 1 FROM journalists WHERE id = ?').get(payload.journalistId)) continue;
     const ids = derived(payload.publicKey, row);
     if (payload.fingerprint !== undefined && String(payload.fingerprint).toUpperCase() !== ids.fingerprint) throw new UntrustedDatabaseError('key_mismatch', `The fingerprint written in ${row} is not that of its public key (${ids.fingerprint})`);
     if (payload.recipientKeyId !== undefined && !ids.keyIds.includes(String(payload.recipientKeyId).toLowerCase())) throw new UntrustedDatabaseError('key_mismatch', `The recipient key ID written in ${row} is not one of its public key's own`);
@@ -124,7 +125,7 @@ function assertPendingKeys(db: Db): void {
 function assertSourceKeys(db: Db): void {
   // rowid, not id: a source's id is a login-free handle, and error messages reach logs.
   type S = { n: number; public_key: string | null; recipient_key_id: string | null };
-  for (const s of db.prepare('SELECT rowid AS n, public_key, recipient_key_id FROM sources').all() as S[]) {
+  for (const s of prepared(db, 'SELECT rowid AS n, public_key, recipient_key_id FROM sources').all() as S[]) {
     const row = `source row ${s.n}`;
     // Sources made before codenames (schema 1 and 2) have neither.
     if (s.public_key === null && s.recipient_key_id === null) continue;

@@ -4,6 +4,7 @@ import type { BlobStore } from './blobs.ts';
 import type { Db } from './db.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { said } from '../i18n/said.ts';
+import { prepared } from './statements.ts';
 
 // What a re-wrap must do to each object, worked out from the objects' own headers (the rows say
 // which objects there are; only each header says which keys open it). An object is named by a ref:
@@ -56,7 +57,7 @@ export function conversationObjects(db: Db, sourceId: string, viewer: number | n
   const replies = db
     .prepare(`SELECT r.id, r.blob FROM replies r JOIN sources so ON so.id = r.source_id WHERE r.source_id = @source AND ${seen(`${canSee('so')} AND ${replyVisible('so', 'r')}`)} ORDER BY r.rowid`)
     .all({ source: sourceId, journalist: viewer }) as { id: string; blob: string }[];
-  const label = db.prepare('SELECT label FROM sources WHERE id = ?').pluck().get(sourceId) as string | null | undefined;
+  const label = prepared(db, 'SELECT label FROM sources WHERE id = ?').pluck().get(sourceId) as string | null | undefined;
   return [...out, ...replies.map((r) => ({ ref: `r:${r.id}`, blob: r.blob, submission: null, reply: r.id })), ...(label ? [labelObject(sourceId, label)] : [])];
 }
 
@@ -65,7 +66,7 @@ export const labelObject = (sourceId: string, label: string): StoredObject => ({
 
 /** An item's manifest, then its parts in order. */
 export function itemObjects(db: Db, submissionId: string, manifestBlob: string): StoredObject[] {
-  const parts = db.prepare('SELECT n, blob FROM parts WHERE submission_id = ? ORDER BY n').all(submissionId) as { n: number; blob: string }[];
+  const parts = prepared(db, 'SELECT n, blob FROM parts WHERE submission_id = ? ORDER BY n').all(submissionId) as { n: number; blob: string }[];
   return [
     { ref: `m:${submissionId}`, blob: manifestBlob, submission: submissionId, reply: null },
     ...parts.map((p) => ({ ref: `p:${submissionId}:${p.n}`, blob: p.blob, submission: submissionId, reply: null })),

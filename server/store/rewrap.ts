@@ -9,6 +9,7 @@ import {
 } from './rewrap-plan.ts';
 import { keyIdOwners } from './sealed-to.ts';
 import { said } from '../i18n/said.ts';
+import { prepared } from './statements.ts';
 
 // Sharing, moving and key rotation by re-wrapping (docs/desks.md). The page uploads, per object,
 // only the PKESKs it adds; this writes each new object (the PKESKs that stay, byte for byte, the
@@ -26,7 +27,7 @@ type Swap = { plan: ObjectPlan; blob: string; size: number; keyIds: string[] };
 
 export function rewrapRepo(db: Db, blobs: BlobStore) {
   const readersWhere = (where: string, params: Record<string, unknown>): Reader[] =>
-    db.prepare(`SELECT id, lower(recipient_key_id) AS keyId, public_key AS publicKey FROM journalists j WHERE j.active = 1 AND ${where} ORDER BY j.id`).all(params) as Reader[];
+    prepared(db, `SELECT id, lower(recipient_key_id) AS keyId, public_key AS publicKey FROM journalists j WHERE j.active = 1 AND ${where} ORDER BY j.id`).all(params) as Reader[];
   // One file open at a time: a conversation may hold thousands of parts.
   const headersOf = async (objects: ReturnType<typeof conversationObjects>): Promise<ObjectHeader[]> => {
     const out: ObjectHeader[] = [];
@@ -59,7 +60,7 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
       const stay = new Set(readers.map((r) => r.keyId));
       for (const [id, owner] of keyIdOwners(db)) if (ids.has(owner.journalistId)) stay.add(id);
       // The source's own key opens its replies and manifests (what it sent, what it was sent): it always stays.
-      const sourceKey = db.prepare('SELECT lower(recipient_key_id) FROM sources WHERE id = ?').pluck().get(sourceId) as string | null | undefined;
+      const sourceKey = prepared(db, 'SELECT lower(recipient_key_id) FROM sources WHERE id = ?').pluck().get(sourceId) as string | null | undefined;
       if (sourceKey) stay.add(sourceKey);
       return planOf(await headersOf(conversationObjects(db, sourceId, null)), readers, replaceDecision(readers, (id) => stay.has(id)));
     },
@@ -71,7 +72,7 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
       if (retired.size === 0 || readers.length === 0) throw new ConflictError(said('staff.rewrap.nothing'));
       const mine = 'SELECT fingerprint FROM retired_keys WHERE journalist_id = @id';
       const items = db.prepare(`SELECT s.id, s.manifest_blob FROM submissions s WHERE s.state = 'complete' AND s.id IN (SELECT submission_id FROM submission_keys WHERE fingerprint IN (${mine})) ORDER BY s.rowid`).all({ id: journalistId }) as { id: string; manifest_blob: string }[];
-      const replies = db.prepare(`SELECT r.id, r.blob FROM replies r WHERE EXISTS (SELECT 1 FROM json_each(r.sealed_to) e WHERE e.value IN (${mine})) ORDER BY r.rowid`).all({ id: journalistId }) as { id: string; blob: string }[];
+      const replies = prepared(db, `SELECT r.id, r.blob FROM replies r WHERE EXISTS (SELECT 1 FROM json_each(r.sealed_to) e WHERE e.value IN (${mine})) ORDER BY r.rowid`).all({ id: journalistId }) as { id: string; blob: string }[];
       // Labels record no keys: each one's header (a few hundred bytes, in its row) says whether it is sealed to a retired key.
       const labels = (db.prepare(`SELECT so.id, so.label FROM sources so WHERE so.label IS NOT NULL AND ${canSee('so')}`).all({ journalist: journalistId }) as { id: string; label: string }[]).map((r) => labelObject(r.id, r.label));
       const objects = [...items.flatMap((s) => itemObjects(db, s.id, s.manifest_blob)), ...replies.map((r) => ({ ref: `r:${r.id}`, blob: r.blob, submission: null, reply: r.id }))];
@@ -135,13 +136,13 @@ export function rewrapRepo(db: Db, blobs: BlobStore) {
   const planned = async (sourceId: string): Promise<Record<string, string>> =>
     Object.fromEntries((await headersOf(conversationObjects(db, sourceId, null))).map((h) => [h.ref, headerHash(h.header)]));
   const conversationState = (sourceId: string): string =>
-    JSON.stringify([db.prepare('SELECT desk_id FROM sources WHERE id = ?').pluck().get(sourceId) ?? null, conversationObjects(db, sourceId, null).map((o) => [o.ref, o.blob])]);
+    JSON.stringify([prepared(db, 'SELECT desk_id FROM sources WHERE id = ?').pluck().get(sourceId) ?? null, conversationObjects(db, sourceId, null).map((o) => [o.ref, o.blob])]);
 
   /** The other objects of each item the plan touches: their key IDs count in the item's sealed-to rows. */
   async function untouchedOfItems(plan: Plan): Promise<ObjectHeader[]> {
     const refs = new Set(plan.objects.map((o) => o.ref));
     const items = [...new Set(plan.objects.flatMap((o) => (o.submission ? [o.submission] : [])))];
-    const rows = items.map((id) => ({ id, manifest: db.prepare('SELECT manifest_blob FROM submissions WHERE id = ?').pluck().get(id) as string }));
+    const rows = items.map((id) => ({ id, manifest: prepared(db, 'SELECT manifest_blob FROM submissions WHERE id = ?').pluck().get(id) as string }));
     return headersOf(rows.flatMap((r) => itemObjects(db, r.id, r.manifest)).filter((o) => !refs.has(o.ref)));
   }
   return { ...repo, move, planned, check: (plan: Plan, uploaded: readonly RewrapObject[]): void => void matchUploads(plan, uploaded) };
@@ -177,12 +178,12 @@ function swapPointer(db: Db, { plan, blob, size }: Swap): void {
     kind === 'm'
       ? db.prepare("UPDATE submissions SET manifest_blob = ? WHERE id = ? AND manifest_blob = ? AND state = 'complete'").run(blob, id, plan.blob)
       : kind === 'p'
-        ? db.prepare('UPDATE parts SET blob = ?, size = ? WHERE submission_id = ? AND n = ? AND blob = ?').run(blob, size, id, Number(n), plan.blob)
+        ? prepared(db, 'UPDATE parts SET blob = ?, size = ? WHERE submission_id = ? AND n = ? AND blob = ?').run(blob, size, id, Number(n), plan.blob)
         : kind === 'r'
-          ? db.prepare('UPDATE replies SET blob = ?, size = ? WHERE id = ? AND blob = ?').run(blob, size, id, plan.blob)
-          : db.prepare('UPDATE sources SET label = ? WHERE id = ? AND label = ?').run(blob, id, plan.blob);
+          ? prepared(db, 'UPDATE replies SET blob = ?, size = ? WHERE id = ? AND blob = ?').run(blob, size, id, plan.blob)
+          : prepared(db, 'UPDATE sources SET label = ? WHERE id = ? AND label = ?').run(blob, id, plan.blob);
   if (result.changes !== 1) throw new ConflictError(said('staff.rewrap.changed'));
-  if (kind === 'p') db.prepare('UPDATE submissions SET size = (SELECT SUM(size) FROM parts WHERE submission_id = ?) WHERE id = ?').run(id, id);
+  if (kind === 'p') prepared(db, 'UPDATE submissions SET size = (SELECT SUM(size) FROM parts WHERE submission_id = ?) WHERE id = ?').run(id, id);
 }
 
 /** submission_keys and replies.sealed_to from the new headers (key IDs mapped to fingerprints, as the backfill does). */
@@ -200,12 +201,12 @@ function recordSealedTo(db: Db, swaps: Swap[], others: ObjectHeader[]): void {
     for (const id of keyIds) if (id !== source) set.add(fingerprintOf(id));
   }
   for (const [id, fps] of byItem) {
-    db.prepare('DELETE FROM submission_keys WHERE submission_id = ?').run(id);
-    for (const fp of fps) db.prepare('INSERT INTO submission_keys (submission_id, fingerprint) VALUES (?, ?)').run(id, fp);
+    prepared(db, 'DELETE FROM submission_keys WHERE submission_id = ?').run(id);
+    for (const fp of fps) prepared(db, 'INSERT INTO submission_keys (submission_id, fingerprint) VALUES (?, ?)').run(id, fp);
   }
   for (const s of swaps.filter((x) => x.plan.reply)) {
     const source = sourceKeyOf(null, s.plan.reply);
     const fps = [...new Set(s.keyIds.map((id) => (id === source ? 'source' : fingerprintOf(id))))];
-    db.prepare('UPDATE replies SET sealed_to = ? WHERE id = ?').run(JSON.stringify(fps), s.plan.reply);
+    prepared(db, 'UPDATE replies SET sealed_to = ? WHERE id = ?').run(JSON.stringify(fps), s.plan.reply);
   }
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { UntrustedDatabaseError } from './trust.ts';
+import { prepared } from './statements.ts';
 
 type Db = Database.Database;
 
@@ -52,6 +53,6 @@ const describe = (name: string) => `the ${name.split('\0')[0]} ${JSON.stringify(
 
 /** Every schema object, keyed by type and name, with its table and its stored CREATE text (null for automatic indexes). */
 function schemaOf(db: Db): Map<string, string> {
-  const objects = db.prepare('SELECT type, name, tbl_name AS tbl, sql FROM sqlite_schema').all() as { type: string; name: string; tbl: string; sql: string | null }[];
+  const objects = prepared(db, 'SELECT type, name, tbl_name AS tbl, sql FROM sqlite_schema').all() as { type: string; name: string; tbl: string; sql: string | null }[];
   return new Map(objects.map((o) => [`${o.type}\0${o.name}`, JSON.stringify([o.tbl, o.sql])]));
 }

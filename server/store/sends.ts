@@ -16,6 +16,7 @@ import { said } from '../i18n/said.ts';
 
 // The submission a send's secret names: derived from it (common/send-id.ts says why).
 import { sendIdOf } from '../../common/send-id.ts';
+import { prepared } from './statements.ts';
 export { sendIdOf };
 
 export type SendState =
@@ -46,7 +47,7 @@ type Row = { source_id: string; part_count: number; state: string; manifest_blob
 export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, sources: SourceRepo) {
   const group = commitGroupOf(db);
   const rowOf = (secret: string): Row | undefined => {
-    const row = db.prepare('SELECT source_id, part_count, state, manifest_blob, upload_hash FROM submissions WHERE id = ?').get(sendIdOf(secret)) as Row | undefined;
+    const row = prepared(db, 'SELECT source_id, part_count, state, manifest_blob, upload_hash FROM submissions WHERE id = ?').get(sendIdOf(secret)) as Row | undefined;
     // Another secret's row (a 128-bit collision) is not this one's: treated as unknown, and never written.
     return row && row.upload_hash === hashOf(secret) ? row : undefined;
   };
@@ -56,7 +57,7 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
     const row = rowOf(secret);
     if (!row || (row.state !== 'pending' && row.state !== 'complete')) return { state: 'none', id };
     if (row.state === 'complete') return { state: 'complete', id, sourceId: row.source_id };
-    const parts = (db.prepare('SELECT n FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { n: number }[]).map((p) => p.n);
+    const parts = (prepared(db, 'SELECT n FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { n: number }[]).map((p) => p.n);
     return { state: 'pending', id, sourceId: row.source_id, partCount: row.part_count, parts, manifest: row.manifest_blob !== null };
   };
 
@@ -100,7 +101,7 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
       if (row.part_count !== parts) throw new ConflictError(said('store.partRange', { n: parts, count: row.part_count }));
       return;
     }
-    if (db.prepare('SELECT 1 FROM submissions WHERE id = ?').get(sendIdOf(secret))) throw new NotFoundError(said('error.noSubmission'));
+    if (prepared(db, 'SELECT 1 FROM submissions WHERE id = ?').get(sendIdOf(secret))) throw new NotFoundError(said('error.noSubmission'));
     db.prepare("INSERT INTO submissions (id, source_id, part_count, state, created_day, resumable, upload_hash) VALUES (?, ?, ?, 'pending', ?, 1, ?)").run(
       sendIdOf(secret), sourceId, parts, today(), hashOf(secret),
     );
@@ -111,13 +112,13 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
     const replaced: string[] = [];
     if (f.part && partBlob) {
       if (f.part.n > f.parts) throw new ConflictError(said('store.partRange', { n: f.part.n, count: f.parts }));
-      const old = db.prepare('SELECT blob FROM parts WHERE submission_id = ? AND n = ?').pluck().get(id, f.part.n) as string | undefined;
-      db.prepare('INSERT OR REPLACE INTO parts (submission_id, n, blob, size) VALUES (?, ?, ?, ?)').run(id, f.part.n, partBlob, f.part.data.length);
+      const old = prepared(db, 'SELECT blob FROM parts WHERE submission_id = ? AND n = ?').pluck().get(id, f.part.n) as string | undefined;
+      prepared(db, 'INSERT OR REPLACE INTO parts (submission_id, n, blob, size) VALUES (?, ?, ?, ?)').run(id, f.part.n, partBlob, f.part.data.length);
       if (old) replaced.push(old);
     }
     if (manifestBlob) {
-      const old = db.prepare('SELECT manifest_blob FROM submissions WHERE id = ?').pluck().get(id) as string | null;
-      db.prepare('UPDATE submissions SET manifest_blob = ? WHERE id = ?').run(manifestBlob, id);
+      const old = prepared(db, 'SELECT manifest_blob FROM submissions WHERE id = ?').pluck().get(id) as string | null;
+      prepared(db, 'UPDATE submissions SET manifest_blob = ? WHERE id = ?').run(manifestBlob, id);
       if (old) replaced.push(old);
     }
     return replaced;
@@ -126,7 +127,7 @@ export function sendRepo(db: Db, blobs: BlobStore, submissions: SubmissionRepo, 
   const whole = (id: string): boolean => {
     const row = db.prepare("SELECT part_count, manifest_blob FROM submissions WHERE id = ? AND state = 'pending'").get(id) as { part_count: number; manifest_blob: string | null } | undefined;
     if (!row?.manifest_blob) return false;
-    return (db.prepare('SELECT COUNT(*) FROM parts WHERE submission_id = ?').pluck().get(id) as number) === row.part_count;
+    return (prepared(db, 'SELECT COUNT(*) FROM parts WHERE submission_id = ?').pluck().get(id) as number) === row.part_count;
   };
 
   const removeAll = (names: (string | null)[]) => Promise.all(names.filter((b) => b !== null).map((b) => blobs.delete(b)));

@@ -1,5 +1,6 @@
 import type { Db } from './db.ts';
 import { DEFAULT_LANGUAGE } from '../../common/i18n/languages.ts';
+import { prepared } from './statements.ts';
 
 /** The newsroom's own face on the source pages; empty strings leave the neutral defaults. */
 /** `tabTitle`: what a source's browser tab says instead of the name (a neutral word, if the name in a tab is a risk). */
@@ -8,10 +9,10 @@ export type Logo = { type: 'image/png' | 'image/jpeg'; bytes: Buffer };
 
 /** Settings an administrator changes on the web; each overrides the server's configured default. */
 export function settingsRepo(db: Db) {
-  const get = (name: string): string | null => (db.prepare('SELECT value FROM settings WHERE name = ?').get(name) as { value: string } | undefined)?.value ?? null;
+  const get = (name: string): string | null => (prepared(db, 'SELECT value FROM settings WHERE name = ?').get(name) as { value: string } | undefined)?.value ?? null;
   const put = (name: string, value: string | null) => {
-    if (value === null || value === '') db.prepare('DELETE FROM settings WHERE name = ?').run(name);
-    else db.prepare('INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
+    if (value === null || value === '') prepared(db, 'DELETE FROM settings WHERE name = ?').run(name);
+    else prepared(db, 'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, value);
   };
   return {
     /**

@@ -7,6 +7,7 @@ import { deleteObjects, deleteSubmissionRows, NAMED_OBJECTS_SQL } from './drop.t
 import { ConflictError, IncompleteError, NotFoundError, SourceGoneError } from './errors.ts';
 import { said } from '../i18n/said.ts';
 import { recordWritten, type WrittenUpload } from './written.ts';
+import { prepared } from './statements.ts';
 
 export type SubmissionSummary = { id: string; designation: string; partCount: number; size: number; createdDay: string };
 export type SubmissionObjects = { manifest: string; parts: string[] };
@@ -22,7 +23,7 @@ type PendingRow = { id: string; part_count: number; state: string; manifest_blob
 
 export function submissionRepo(db: Db, blobs: BlobStore) {
   const pending = (id: string): PendingRow => {
-    const row = db.prepare('SELECT id, part_count, state, manifest_blob FROM submissions WHERE id = ?').get(id) as PendingRow | undefined;
+    const row = prepared(db, 'SELECT id, part_count, state, manifest_blob FROM submissions WHERE id = ?').get(id) as PendingRow | undefined;
     if (!row) throw new NotFoundError(NO_SUCH);
     if (row.state !== 'pending') throw new ConflictError(said('store.complete'));
     return row;
@@ -69,7 +70,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
      */
     create(sourceId: string, partCount: number, { resumable = true, secret = null as string | null } = {}): string {
       // Sessions are signed tokens, so one can outlive its source; the foreign key would fail later, obscurely.
-      if (!db.prepare('SELECT 1 FROM sources WHERE id = ?').get(sourceId)) throw new SourceGoneError();
+      if (!prepared(db, 'SELECT 1 FROM sources WHERE id = ?').get(sourceId)) throw new SourceGoneError();
       const id = randomId();
       db.prepare("INSERT INTO submissions (id, source_id, part_count, state, created_day, resumable, upload_hash) VALUES (?, ?, ?, 'pending', ?, ?, ?)").run(
         id, sourceId, partCount, today(), resumable ? 1 : 0, secret === null ? null : hashOf(secret),
@@ -80,8 +81,8 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       const row = pending(id);
       if (n < 1 || n > row.part_count) throw new ConflictError(said('store.partRange', { n, count: row.part_count }));
       await attach(id, data, (blob) => {
-        const old = db.prepare('SELECT blob FROM parts WHERE submission_id = ? AND n = ?').get(id, n) as { blob: string } | undefined;
-        db.prepare('INSERT OR REPLACE INTO parts (submission_id, n, blob, size) VALUES (?, ?, ?, ?)').run(id, n, blob, data.length);
+        const old = prepared(db, 'SELECT blob FROM parts WHERE submission_id = ? AND n = ?').get(id, n) as { blob: string } | undefined;
+        prepared(db, 'INSERT OR REPLACE INTO parts (submission_id, n, blob, size) VALUES (?, ?, ?, ?)').run(id, n, blob, data.length);
         return old?.blob ?? null;
       });
     },
@@ -89,7 +90,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       pending(id);
       await attach(id, data, (blob) => {
         const old = pending(id).manifest_blob;
-        db.prepare('UPDATE submissions SET manifest_blob = ? WHERE id = ?').run(blob, id);
+        prepared(db, 'UPDATE submissions SET manifest_blob = ? WHERE id = ?').run(blob, id);
         return old;
       });
     },
@@ -97,9 +98,9 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     declareParts(id: string, partCount: number): void {
       db.transaction(() => {
         pending(id);
-        const over = db.prepare('SELECT COUNT(*) AS c FROM parts WHERE submission_id = ? AND n > ?').get(id, partCount) as { c: number };
+        const over = prepared(db, 'SELECT COUNT(*) AS c FROM parts WHERE submission_id = ? AND n > ?').get(id, partCount) as { c: number };
         if (over.c > 0) throw new ConflictError(said('store.moreParts'));
-        db.prepare('UPDATE submissions SET part_count = ? WHERE id = ?').run(partCount, id);
+        prepared(db, 'UPDATE submissions SET part_count = ? WHERE id = ?').run(partCount, id);
       })();
     },
     /** Drops a pending submission and its objects (an upload that broke off). */
@@ -117,19 +118,19 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     /** What of a pending JS upload has arrived: its page, after a dropped connection, re-sends only the rest. */
     received(id: string, secret: string): Received {
       const row = held(id, secret);
-      const parts = db.prepare('SELECT n FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { n: number }[];
+      const parts = prepared(db, 'SELECT n FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { n: number }[];
       return { manifest: row.manifest_blob !== null, parts: parts.map((p) => p.n) };
     },
     /** The stored objects of a pending submission (manifest first, if it has arrived, then parts). */
     pendingObjects(id: string): string[] {
       const row = pending(id);
-      const parts = db.prepare('SELECT blob FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string }[];
+      const parts = prepared(db, 'SELECT blob FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string }[];
       return [...(row.manifest_blob ? [row.manifest_blob] : []), ...parts.map((p) => p.blob)];
     },
     /** The stored part sizes of a pending submission whose manifest and every part have arrived. */
     assertArrived(id: string): number[] {
       const row = pending(id);
-      const parts = db.prepare('SELECT size FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { size: number }[];
+      const parts = prepared(db, 'SELECT size FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { size: number }[];
       const missing = row.part_count - parts.length;
       if (!row.manifest_blob) throw new IncompleteError(said('store.manifestMissing'));
       if (missing > 0) throw new IncompleteError(said('store.partsMissing', { missing }));
@@ -146,7 +147,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
      */
     complete(id: string, fingerprints: readonly string[] = [], desk?: number | null): void {
       db.transaction(() => {
-        if (desk !== undefined && (db.prepare('SELECT so.desk_id FROM submissions s JOIN sources so ON so.id = s.source_id WHERE s.id = ?').pluck().get(id) ?? null) !== desk) {
+        if (desk !== undefined && (prepared(db, 'SELECT so.desk_id FROM submissions s JOIN sources so ON so.id = s.source_id WHERE s.id = ?').pluck().get(id) ?? null) !== desk) {
           throw new ConflictError(said('store.deskMoved'));
         }
         const size = this.assertArrived(id).reduce((sum, s) => sum + s, 0);
@@ -162,7 +163,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     completeAll(ids: string[], announce: string | null = null, fingerprints: readonly string[] = [], desk?: number | null): void {
       db.transaction(() => {
         ids.forEach((id) => this.complete(id, fingerprints, desk));
-        if (announce) db.prepare('UPDATE sources SET announced = 1 WHERE id = ?').run(announce);
+        if (announce) prepared(db, 'UPDATE sources SET announced = 1 WHERE id = ?').run(announce);
       })();
     },
     /**
@@ -173,14 +174,14 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
       const names = db.transaction(() => {
         const ids = db.prepare("SELECT id FROM submissions WHERE state = 'pending' AND (resumable = 0 OR source_id IN (SELECT id FROM sources WHERE announced = 0))").all() as { id: string }[];
         const doomed = deleteSubmissionRows(db, ids.map((r) => r.id));
-        db.prepare('DELETE FROM sources WHERE announced = 0 AND id NOT IN (SELECT source_id FROM submissions)').run();
+        prepared(db, 'DELETE FROM sources WHERE announced = 0 AND id NOT IN (SELECT source_id FROM submissions)').run();
         return doomed;
       })();
       await deleteObjects(blobs, names);
       return names.length;
     },
     discardSourceIfEmpty(sourceId: string): void {
-      db.prepare('DELETE FROM sources WHERE id = ? AND NOT EXISTS (SELECT 1 FROM submissions WHERE source_id = ?)').run(sourceId, sourceId);
+      prepared(db, 'DELETE FROM sources WHERE id = ? AND NOT EXISTS (SELECT 1 FROM submissions WHERE source_id = ?)').run(sourceId, sourceId);
     },
     /** What a source sent, oldest first, and whether any journalist opened each (the seen table): nothing new is stored. */
     sentBy(sourceId: string): { id: string; day: string; size: number; opened: boolean; manifest: string }[] {
@@ -193,8 +194,8 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     },
     /** A complete item's parts (blob and stored size, in order) and how many keys it is sealed to (submission_keys). */
     sizedParts(id: string): { parts: { blob: string; size: number }[]; keys: number } {
-      const parts = db.prepare('SELECT blob, size FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string; size: number }[];
-      const keys = db.prepare('SELECT COUNT(*) FROM submission_keys WHERE submission_id = ?').pluck().get(id) as number;
+      const parts = prepared(db, 'SELECT blob, size FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string; size: number }[];
+      const keys = prepared(db, 'SELECT COUNT(*) FROM submission_keys WHERE submission_id = ?').pluck().get(id) as number;
       return { parts, keys };
     },
     /** The source of a pending upload: its manifest is sealed to the source's own key too (issue 25). */
@@ -215,7 +216,7 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
     objects(id: string): SubmissionObjects {
       const row = db.prepare("SELECT manifest_blob FROM submissions WHERE id = ? AND state = 'complete'").get(id) as { manifest_blob: string } | undefined;
       if (!row) throw new NotFoundError(said('staff.error.noSubmission'));
-      const parts = db.prepare('SELECT blob FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string }[];
+      const parts = prepared(db, 'SELECT blob FROM parts WHERE submission_id = ? ORDER BY n').all(id) as { blob: string }[];
       return { manifest: row.manifest_blob, parts: parts.map((p) => p.blob) };
     },
     /** Drops abandoned uploads (pending since before yesterday) and, if set, submissions past retention. */
@@ -226,16 +227,16 @@ export function submissionRepo(db: Db, blobs: BlobStore) {
         const names: string[] = [];
         if (retentionDays !== null) {
           const cutoff = daysBefore(day, retentionDays);
-          ids.push(...(db.prepare('SELECT id FROM submissions WHERE created_day < ?').all(cutoff) as { id: string }[]));
-          names.push(...(db.prepare('SELECT blob FROM replies WHERE created_day < ?').all(cutoff) as { blob: string }[]).map((r) => r.blob));
-          db.prepare('DELETE FROM replies WHERE created_day < ?').run(cutoff);
+          ids.push(...(prepared(db, 'SELECT id FROM submissions WHERE created_day < ?').all(cutoff) as { id: string }[]));
+          names.push(...(prepared(db, 'SELECT blob FROM replies WHERE created_day < ?').all(cutoff) as { blob: string }[]).map((r) => r.blob));
+          prepared(db, 'DELETE FROM replies WHERE created_day < ?').run(cutoff);
         }
         names.push(...deleteSubmissionRows(db, ids.map((r) => r.id)));
         // A completed upload's secret hash was kept for repeats whose answer was lost (complete): a whole day at
         // least, so that an item opened just before midnight still answers "done" the next day.
         db.prepare("UPDATE submissions SET upload_hash = NULL WHERE state = 'complete' AND upload_hash IS NOT NULL AND created_day < ?").run(daysBefore(day, 1));
         // A source that never sent anything (an abandoned first visit) goes too; one with replies stays.
-        db.prepare('DELETE FROM sources WHERE created_day < ? AND id NOT IN (SELECT source_id FROM submissions) AND id NOT IN (SELECT source_id FROM replies)').run(daysBefore(day, 1));
+        prepared(db, 'DELETE FROM sources WHERE created_day < ? AND id NOT IN (SELECT source_id FROM submissions) AND id NOT IN (SELECT source_id FROM replies)').run(daysBefore(day, 1));
         return names;
       })();
       await deleteObjects(blobs, doomed);

@@ -2,6 +2,7 @@ import type { Db } from './db.ts';
 import { NotFoundError } from './errors.ts';
 import { said } from '../i18n/said.ts';
 import { canSee, itemVisible, replyVisible, type AccessRepo, type SealedKey } from './access.ts';
+import { prepared } from './statements.ts';
 
 /** A source's complete submission, with whether this journalist has opened it; `sealedTo`: whose keys open it. */
 export type ThreadItem = { kind: 'item'; id: string; size: number; partCount: number; createdDay: string; seen: boolean; sealedTo: SealedKey[] };
@@ -56,7 +57,7 @@ export function threadRepo(db: Db, access: AccessRepo) {
     /** This journalist has not opened it (any more); other journalists' read state is theirs. */
     markUnseen(submissionId: string, journalistId: number): void {
       access.sourceOfItem(journalistId, submissionId, said('staff.error.noSubmission'));
-      db.prepare('DELETE FROM seen WHERE submission_id = ? AND journalist_id = ?').run(submissionId, journalistId);
+      prepared(db, 'DELETE FROM seen WHERE submission_id = ? AND journalist_id = ?').run(submissionId, journalistId);
     },
   };
 }
