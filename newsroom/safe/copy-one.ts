@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { safeFileName, uniqueName } from '../../common/filenames.ts';
+import { Leftovers, ownedName } from '../leftovers.ts';
 import { renderSafePdf, type Rendered } from './convert.ts';
 import { decodeText, detect, EXTENSION, type Kind } from './detect.ts';
 import { clip, Findings } from './findings.ts';
@@ -16,7 +17,8 @@ import { copyOutput } from './take-out.ts';
 // folder first (the sandbox sees that copy, never the journalist's folders), and everything the
 // tools read from it runs in the sandbox. The work folder (0700) sits in the output folder, not in
 // the shared /tmp: the journalist chose that disk for this material, and an interrupted run
-// leaves its copies there, where they will be seen.
+// leaves its copies there, where they will be seen; a signal removes them (leftovers.ts), and so
+// does the next decrypt into that folder if the run was killed (stale.ts).
 
 export type SafeOptions = { ocr: boolean; clean: boolean; json: boolean };
 
@@ -83,7 +85,7 @@ async function readInput(file: string): Promise<Buffer> {
 }
 
 /** Writes NAME.safe.pdf or NAME.safe.txt, NAME.report.txt (and .json, .ocr.txt, .clean.EXT) into outDir. */
-export async function safeCopy(file: string, outDir: string, o: SafeOptions): Promise<string[]> {
+export async function safeCopy(file: string, outDir: string, o: SafeOptions, left = new Leftovers()): Promise<string[]> {
   const bytes = await readInput(file);
   const kind = detect(bytes);
   if (kind.family === 'refused') throw new SafeCopyRefused(`${file}: refused and never opened: ${kind.why}`);
@@ -94,7 +96,12 @@ export async function safeCopy(file: string, outDir: string, o: SafeOptions): Pr
   const base = safeFileName(path.basename(file)).replace(/\.[^.]{1,8}$/, '') || 'file';
   const stem = uniqueName(base, (s) => suffixes.some((x) => existsSync(path.join(outDir, s + x))));
   const out = (suffix: string) => path.join(outDir, stem + suffix);
-  const work = await mkdtemp(path.join(outDir, '.sealdrop-work-'));
+  // Listed before they exist (a signal removes them), the folder made synchronously for that.
+  const made = suffixes.map(out);
+  for (const p of made) left.add(p);
+  const work = path.join(outDir, ownedName('work'));
+  left.add(work);
+  mkdirSync(work, { mode: 0o700 });
   const f = new Findings();
   try {
     const input = path.join(work, `input.${ext}`);
@@ -104,11 +111,13 @@ export async function safeCopy(file: string, outDir: string, o: SafeOptions): Pr
     const report: Report = { original: path.basename(file), type: describe(kind), safeCopy: safe, ocr, clean, findings: f.list, stillPresent: ALWAYS_PRESENT };
     await writeFile(out('.report.txt'), reportText(report), { flag: 'wx', mode: 0o600 });
     if (o.json) await writeFile(out('.report.json'), reportJson(report), { flag: 'wx', mode: 0o600 });
-    return suffixes.map(out).filter((p) => existsSync(p));
+    for (const p of made) left.keep(p);
+    return made.filter((p) => existsSync(p));
   } catch (error) {
-    await Promise.all(suffixes.map((s) => rm(out(s), { force: true })));
+    await Promise.all(made.map((p) => rm(p, { force: true })));
     throw error;
   } finally {
     await rm(work, { recursive: true, force: true });
+    left.keep(work);
   }
 }
