@@ -38,14 +38,18 @@ function openPaths(): string[] | null {
   return open;
 }
 
-/** Leftover temporary files and folders under `root` (links not followed). */
-async function findTemporary(root: string): Promise<string[]> {
+/**
+ * Leftover temporary files and folders under `root` (links not followed), as deep as a run puts
+ * them: PLAIN/<designation>/<submission-id>/safe/ at most, so an --out of a home folder is not
+ * walked whole.
+ */
+async function findTemporary(root: string, depth = 0): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   const found: string[] = [];
   for (const e of entries) {
     const full = path.join(root, e.name);
     if (OWNED.test(e.name) || UNOWNED.test(e.name)) found.push(full);
-    else if (e.isDirectory()) found.push(...(await findTemporary(full)));
+    else if (e.isDirectory() && depth < 3) found.push(...(await findTemporary(full, depth + 1)));
   }
   return found;
 }
