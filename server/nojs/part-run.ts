@@ -158,8 +158,9 @@ export class PartRun {
       const room = await this.#o.room?.(object.length);
       try {
         this.parts.push({ n, blob: await this.#o.store.blobs.put(object), size: object.length });
+        room?.written(object.length); // on disk now: a statfs counts it from here on
       } finally {
-        room?.written(object.length); // on disk now (or never): a statfs counts it from here on
+        room?.release(); // never written (the put failed): given back, the free figure unchanged
       }
     } finally {
       this.#memories.give(this.#memories.of(object)!); // ciphertext only: used again for a next part

@@ -17,6 +17,8 @@ export type Space = {
   free(): Promise<number>;
   /** Throws DiskFullError unless `bytes` more, besides every reservation still held, would still leave `floor` free; else holds `bytes` until released. */
   ensure(bytes: number, floor: number): Promise<Reservation>;
+  /** The same question, holding nothing: for what is only claimed (a declared length), not yet arrived. */
+  check(bytes: number, floor: number): Promise<void>;
   /** Bytes held by accepted uploads not yet written (for tests and diagnostics). */
   reserved(): number;
 };
@@ -43,9 +45,9 @@ const readFree = async (dir: string): Promise<number> => {
  * disk freed meanwhile is seen at once). A statfs cannot see bytes accepted but not yet written,
  * so every accepted upload holds a reservation, counted against the cached and the fresh figure
  * alike until its route settles (or, as its parts are written, shrinks): many uploads let in at
- * once cannot together pass the floor. What a reservation gives back (written since) also lowers
- * the kept figure, which predates those writes; bytes written before a read and still held count
- * twice until released, so the figure only errs low.
+ * once cannot together pass the floor. What is written since also lowers the kept figure, which
+ * predates those writes; what is released unwritten does not (it never reached the disk). Bytes
+ * written before a read and still held count twice until released, so the figure only errs low.
  */
 export function spaceOf(dir: string, options: SpaceOptions = {}): Space {
   const { read = readFree, now = Date.now, maxAgeMs = 1000, slack = 512 * MiB } = options;
@@ -60,22 +62,31 @@ export function spaceOf(dir: string, options: SpaceOptions = {}): Space {
   const reserve = (bytes: number): Reservation => {
     let held = bytes;
     reserved += held;
-    const giveBack = (n: number) => {
+    const giveBack = (n: number): number => {
       const back = Math.min(Math.max(n, 0), held);
       held -= back;
       reserved -= back;
-      if (cached) cached.free -= back;
+      return back;
     };
-    return { written: giveBack, release: () => giveBack(held) };
+    return {
+      written: (n) => {
+        const back = giveBack(n);
+        if (cached) cached.free -= back;
+      },
+      release: () => void giveBack(held),
+    };
+  };
+  // `then` runs in the same turn as the decision: no other request's check comes between it and a reservation.
+  const fits = async <T>(bytes: number, floor: number, then: () => T): Promise<T> => {
+    const c = cached;
+    if (c && now() - c.at <= maxAgeMs && c.free - reserved - bytes >= floor + slack) return then();
+    if ((await fresh()) - reserved - bytes < floor) throw new DiskFullError({ guard: true });
+    return then();
   };
   return {
     free: fresh,
     reserved: () => reserved,
-    async ensure(bytes, floor) {
-      const c = cached;
-      if (c && now() - c.at <= maxAgeMs && c.free - reserved - bytes >= floor + slack) return reserve(bytes);
-      if ((await fresh()) - reserved - bytes < floor) throw new DiskFullError({ guard: true });
-      return reserve(bytes);
-    },
+    check: (bytes, floor) => fits(bytes, floor, () => undefined),
+    ensure: (bytes, floor) => fits(bytes, floor, () => reserve(bytes)),
   };
 }

@@ -5,6 +5,7 @@ import { generateKeyPair } from '../../common/envelope/index.ts';
 import { exportAndOpen, removeDir } from '../helpers/decrypt.ts';
 import { startInstance, type Instance } from '../helpers/instance.ts';
 import { until } from '../helpers/pages.ts';
+import { spaceOf } from '../../server/store/space.ts';
 
 // The JavaScript-off path: the server encrypts as bytes arrive, never holds more than a part,
 // and keeps nothing from a form that did not arrive whole.
@@ -47,24 +48,23 @@ test('files and a message become submissions a journalist decrypts; a new source
   expect(opened.find((o) => o.manifest.name === 'message.txt')?.plaintext.toString()).toBe('Page 4 is the one.');
   expect(new Set(opened.map((o) => o.designation)).size).toBe(1);
   await removeDir(out);
-  // What it declared was reserved against the free-space floor until its parts were written: nothing is left held.
-  await until(async () => instance.store.space.reserved() === 0, 5_000, 'the reservation to be given back');
+  // Each sealed part reserved its room against the free-space floor until it was written: nothing is left held.
+  await until(async () => instance.store.space.reserved() === 0, 5_000, 'the reservations to be given back');
 });
 
 test('a form that hides its length (as one over 64 MiB): its manifest has no whole-file SHA-256, and the journalist opens it by the part digests', async () => {
   const file = randomBytes(2 * PART + 5);
   const chunks = [fileHead('long.bin'), file, Buffer.from('\r\n'), end];
   const body = new ReadableStream({ pull: (c) => void (chunks.length ? c.enqueue(chunks.shift()) : c.close()) });
-  // It reserves nothing at the door (no length to reserve); each sealed part asks the floor for its own room as it arrives.
+  // It reserves nothing at the door (no form does); each sealed part asks the floor for its own room as it arrives.
   const space = instance.store.space;
   const ensure = space.ensure;
   const asked: number[] = [];
   space.ensure = (bytes, floor) => (asked.push(bytes), ensure(bytes, floor));
   const res = await fetch(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body, duplex: 'half', redirect: 'manual' } as RequestInit).finally(() => (space.ensure = ensure));
   expect(res.status).toBe(200);
-  expect(asked[0]).toBe(0);
-  expect(asked.slice(1)).toHaveLength(3); // three sealed parts: two whole (a part and its envelope) and the last 5 bytes'
-  expect(asked.slice(1, 3).every((b) => b > PART)).toBe(true);
+  expect(asked).toHaveLength(3); // three sealed parts: two whole (a part and its envelope) and the last 5 bytes'
+  expect(asked.slice(0, 2).every((b) => b > PART)).toBe(true);
   await until(async () => space.reserved() === 0, 5_000, 'the reservations to be given back');
   const { out, opened } = await exportAndOpen(instance.store, privateKey);
   const doc = opened.find((o) => o.manifest.name === 'long.bin');
@@ -105,8 +105,8 @@ describe('refusals change nothing', () => {
     expect(/<p class="warning" role="alert">([^<]*)<\/p>/.exec(text)?.[1]).toMatch(pattern);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(await state()).toEqual(before);
-    // Its declared length was reserved against the free-space floor: a refusal gives it back.
-    await until(async () => instance.store.space.reserved() === 0, 5_000, 'the reservation to be given back');
+    // What its parts reserved against the free-space floor: a refusal gives it back.
+    await until(async () => instance.store.space.reserved() === 0, 5_000, 'the reservations to be given back');
   });
 
   test('a body that is not multipart', async () => {
@@ -120,4 +120,81 @@ describe('refusals change nothing', () => {
     });
     expect(res.status).toBe(403);
   });
+});
+
+/** A returning source's cookie (from a first form's answer): its forms skip making a codename. */
+async function sourceCookie(): Promise<string> {
+  const res = await post(Buffer.concat([fieldPart('message', 'first'), end]));
+  expect(res.status).toBe(200);
+  return /^([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]!;
+}
+
+/** A form sent by hand: `head` now, then nothing until the test destroys it (a trickle that has paused). */
+function openForm(headers: Record<string, string | number>, head: Buffer): http.ClientRequest {
+  const req = http.request(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, ...headers } });
+  req.on('error', () => undefined);
+  req.write(head);
+  return req;
+}
+
+// Security review (stop 33), finding 1: a form's declared length is checked at the door, never held, so
+// forms that claim the maximum and trickle cannot hold the free space and refuse everyone else.
+test('forms declaring the maximum and sending almost nothing hold no free space: a small form after them is stored, not refused (507)', async () => {
+  const cookie = await sourceCookie();
+  const declared = 8 * PART + 128 * 1024; // within the route's limit (the file's and the form's overhead)
+  const real = instance.store.space;
+  // The filesystem as the guard sees it: room for one such form above the floor, and 1 KiB more.
+  const fake = spaceOf('/unused', { read: async () => instance.config.minFreeBytes + declared + 1024 });
+  const decided = { n: 0 };
+  const count = <T,>(p: Promise<T>) => p.finally(() => decided.n++);
+  fake.check = ((check) => (bytes: number, floor: number) => count(check(bytes, floor)))(fake.check);
+  fake.ensure = ((ensure) => (bytes: number, floor: number) => count(ensure(bytes, floor)))(fake.ensure);
+  instance.store.space = fake;
+  const slow: http.ClientRequest[] = [];
+  try {
+    for (let i = 0; i < 3; i++) slow.push(openForm({ 'content-length': declared, cookie }, Buffer.concat([fileHead(`slow${i}.bin`), randomBytes(1000)])));
+    await until(() => decided.n === 3, 10_000, 'the three forms to pass the door');
+    expect(fake.reserved()).toBe(0);
+    const res = await fetch(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, cookie }, body: Buffer.concat([fileHead('small.pdf'), randomBytes(2000), Buffer.from('\r\n'), end]) as BodyInit, redirect: 'manual' });
+    expect(res.status).toBe(303); // stored: a returning source is sent on to /sent
+  } finally {
+    for (const r of slow) r.destroy();
+    instance.store.space = real;
+  }
+  await until(() => fake.reserved() === 0 && real.reserved() === 0, 5_000, 'every reservation to be given back');
+});
+
+// Security review (stop 33), finding 2: a no-JS upload whose client hung up still holds its part memories
+// until its parts are sealed and written; its slot is held as long, so 16 uploads bound them.
+test('a client that hangs up keeps its upload slot until its parts are written: a 17th form waits for one', async () => {
+  const cookie = await sourceCookie();
+  const blobs = instance.store.blobs;
+  const put = blobs.put;
+  let open = () => undefined as void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let waiting = 0;
+  blobs.put = async (data) => (waiting++, await gate, put.call(blobs, data));
+  const space = instance.store.space;
+  const { check, ensure } = space;
+  const door = { n: 0 };
+  const hung: http.ClientRequest[] = [];
+  try {
+    for (let i = 0; i < 16; i++) hung.push(openForm({ cookie }, Buffer.concat([fileHead(`hung${i}.bin`), randomBytes(PART + 1000)])));
+    await until(() => waiting === 16, 20_000, 'a part of each of the 16 forms to be on its way to disk');
+    for (const r of hung) r.destroy(); // every client hangs up; the server still writes (then drops) their parts
+    // From here, the door is asked only by a form let in.
+    space.check = (bytes, floor) => (door.n++, check(bytes, floor));
+    space.ensure = (bytes, floor) => (door.n++, ensure(bytes, floor));
+    const seventeenth = fetch(`${instance.sourceUrl}/submit`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, cookie }, body: Buffer.concat([fieldPart('message', 'seventeenth'), end]) as BodyInit, redirect: 'manual' });
+    // Not let in while the 16 parts are held (a slot freed by a hang-up would let it in at once).
+    await expect(until(() => door.n > 0, 1_500, 'the 17th form to be let in')).rejects.toThrow(/timed out/);
+    open();
+    expect((await seventeenth).status).toBe(303);
+    expect(door.n).toBeGreaterThan(0);
+  } finally {
+    open();
+    blobs.put = put;
+    Object.assign(space, { check, ensure });
+    for (const r of hung) r.destroy();
+  }
 });

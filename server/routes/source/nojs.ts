@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { renderSentPage } from '../../views/sent.ts';
 import type { SourceSessions } from '../../auth/source-sessions.ts';
 import { readCookie } from '../../http/session.ts';
@@ -6,7 +6,7 @@ import { serverMadeSource } from '../../sources/register.ts';
 import { limitsOf, type Config } from '../../config.ts';
 import { HttpError } from '../../http/errors.ts';
 import { declaresMoreThan } from '../../http/validate.ts';
-import { requireSpace, spaceOfRoute } from '../../http/space.ts';
+import { floorFor, requireSpace } from '../../http/space.ts';
 import { MAX_MESSAGE_BYTES, readForm, typedFields } from '../../nojs/form.ts';
 import { formatLimit } from '../../../common/sizes.ts';
 import { brandingFor, keepFormOnRefusal, keepTyped } from './refusals.ts';
@@ -53,18 +53,21 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     next();
   });
 
-  router.post('/submit', offerDesks(store, current), refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFile), concurrencyLimit(MAX_UPLOADS, WAITING), requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD), async (req, res) => {
+  // The slot is the route's (takeOver): a client that hangs up does not free it while its parts are still sealed and
+  // written (up to PART_MEMORIES part memories each); it is freed once every part begun has settled and been discarded.
+  const uploads = concurrencyLimit(MAX_UPLOADS, WAITING);
+  const submit = async (req: Request, res: Response) => {
     if (!req.is('multipart/form-data')) throw new HttpError(415, said('error.multipart'));
     const written: WrittenUpload[] = [];
     // Every seal and new source begun, settled before anything is cleaned up: whatever one of them
     // stores after the form's read failed is discarded with the rest (bad input changes nothing).
     const begun: Promise<unknown>[] = [];
-    // What the form declared stays reserved until every part begun is written, shrinking as each is (a client that
-    // hangs up does not free it sooner). A form that hides its length reserved nothing: each part reserves its own
-    // room as it arrives, refused below the floor like a new upload.
-    const space = spaceOfRoute(req);
-    res.once('close', () => void Promise.allSettled(begun).then(() => space.release()));
-    const room = req.get('content-length') === undefined ? (bytes: number) => store.space.ensure(bytes, config.minFreeBytes) : async () => space;
+    // The door checked what the form declares and holds nothing (a claim is not bytes): each sealed part reserves its
+    // own room as it is written, released once written, so a form holds at most its part memories' worth. A declared
+    // form's parts need the continuing floor (the whole form was checked against the new one); a form that hides its
+    // length was checked for nothing, and each of its parts needs the whole floor, like a new upload.
+    const floor = floorFor(config, req.get('content-length') === undefined ? 'new' : 'continuing');
+    const room = (bytes: number) => store.space.ensure(bytes, floor);
     const typed = keepTyped(res);
     // A returning source (cookie from a codename login) adds to their conversation; a new one gets a codename.
     const existing = sessions.get(readCookie(req, SOURCE_COOKIE, SOURCE_COOKIE_OPTIONS))?.sourceId ?? null;
@@ -122,6 +125,14 @@ export function noScriptSubmit({ config, store, recipients: current, sessions, g
     const result = { sourceId: existing ?? created!.sourceId, codename: created?.codename ?? null };
     tokens.remember(claim.first ? claim.key : null, result);
     answerSend(res, { store, sessions }, result);
+  };
+  router.post('/submit', offerDesks(store, current), refuseDeclaredOver(config.maxFileBytes + FORM_OVERHEAD, maxFile), uploads, requireSpace(config, store, 'new', () => config.maxFileBytes + FORM_OVERHEAD, false), async (req, res) => {
+    const free = uploads.takeOver(req);
+    try {
+      await submit(req, res);
+    } finally {
+      free();
+    }
   });
 
   router.get('/sent', (req, res) => {

@@ -169,7 +169,8 @@ export function sendsApi(d: SendsDeps): Router {
       settled(req);
     }
   };
-  router.post('/sends/:n', declared, space, d.uploads, take, read, folded);
+  // The space after the slot: a request waiting in the slot's queue (its body not read) holds no reservation.
+  router.post('/sends/:n', declared, d.uploads, space, take, read, folded);
   // What the server holds of a send (after a dropped connection): done, what is pending, or 404.
   router.get('/sends', (req, res) => {
     const s = d.store.sends.state(secretOf(req));

@@ -83,3 +83,16 @@ test('a released reservation frees its room; one shrunk as its parts are written
   second.release();
   expect(space.reserved()).toBe(0);
 });
+
+// Security review (stop 33), findings 1 and 3: a declared length is checked, not held; and only bytes
+// written lower the kept figure (a reservation given back unwritten never reached the disk).
+test('a check holds nothing; a reservation released unwritten leaves the kept figure as it was', async () => {
+  const { disk, space } = fakeDisk(100 * GiB);
+  await space.check(90 * GiB, GiB);
+  expect(space.reserved()).toBe(0);
+  await expect(space.check(99.5 * GiB, GiB)).rejects.toBeInstanceOf(DiskFullError);
+  const r = await space.ensure(10 * GiB, GiB);
+  r.release();
+  await space.ensure(98 * GiB, GiB); // 100 - 98 leaves the floor and the slack: the kept figure serves, no read
+  expect(disk.reads).toBe(2); // the refusal's read, and none since
+});
