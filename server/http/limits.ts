@@ -20,8 +20,10 @@ export type Waiting = { maxWaiting: number; waitMs: number };
  * Caps uploads in flight: each holds up to a part in memory, and behind Tor every source shares
  * one address, so a per-address limit is impossible. When every slot is taken, the slowest holder
  * whose body is arriving below the floor gives way to the newcomer (so trickling bytes cannot
- * hold the slots). Only when every holder is genuinely busy: a clear 503 to retry, or, with
- * `waiting`, a place in a short queue first. A waiting request's body is not read (it costs a
+ * hold the slots); if a route took the holder's slot over (takeOver), the holder is cut at once but
+ * its slot is freed only when the route settles, and the newcomer waits in line for it (so cut
+ * holders' routes and newcomers' never run more than `max` at once). Only when every holder is
+ * genuinely busy: a clear 503 to retry, or, with `waiting`, a place in a short queue first. A waiting request's body is not read (it costs a
  * connection, which the connection guard bounds, and no memory), and the body-rate guard does not
  * hold the server's own pause against it. While requests wait, holders are judged again as they
  * age: one that may give way does so to the first in line, who would otherwise wait for a holder
@@ -34,18 +36,33 @@ export function concurrencyLimit(max: number, waiting: Waiting | null = null): S
   const routeHeld = new WeakSet<Request>();
   const queue: (() => void)[] = [];
   let rejudging: NodeJS.Timeout | undefined;
+  // Holders cut for a newcomer whose route still runs (takeOver): cut, but the slot stays taken
+  // until the route frees it (its parts may still be writing), and then goes to the first in line.
+  const cut = new Set<Request>();
+  // Cuts the slowest holder that may give way; true if its slot is free now, false if it is
+  // promised to the queue once its route settles; undefined if nobody may give way.
+  const evict = (): boolean | undefined => {
+    const slowest = slowestEvictable(holders);
+    if (!slowest) return undefined;
+    const req = slowest.req as Request;
+    holders.delete(req);
+    if (routeHeld.has(req)) cut.add(req);
+    cutSlowBody(slowest);
+    return !cut.has(req);
+  };
   const rejudge = () => {
-    for (let slowest = slowestEvictable(holders); slowest && queue.length > 0; slowest = slowestEvictable(holders)) {
-      holders.delete(slowest.req as Request);
-      cutSlowBody(slowest);
-      queue.shift()!();
+    // Only for those in line that no slot is already coming back to.
+    while (queue.length > cut.size) {
+      const freed = evict();
+      if (freed === undefined) break;
+      if (freed) queue.shift()!();
     }
     if (queue.length > 0) return;
     clearInterval(rejudging);
     rejudging = undefined;
   };
   const release = (req: Request) => {
-    if (!holders.delete(req)) return;
+    if (!holders.delete(req) && !cut.delete(req)) return;
     queue.shift()?.();
   };
   const admit = (req: Request, res: Parameters<RequestHandler>[1], next: Parameters<RequestHandler>[2]): boolean => {
@@ -58,14 +75,11 @@ export function concurrencyLimit(max: number, waiting: Waiting | null = null): S
     return true;
   };
   const limit: RequestHandler = (req, res, next) => {
-    if (holders.size < max) return void admit(req, res, next);
-    const slowest = slowestEvictable(holders);
-    if (slowest) {
-      // Freed now, not when its socket closes, so the newcomer never finds the slot still taken.
-      holders.delete(slowest.req as Request);
-      cutSlowBody(slowest);
-      return void admit(req, res, next);
-    }
+    if (holders.size + cut.size < max) return void admit(req, res, next);
+    // Freed now, not when its socket closes, so the newcomer never finds the slot still taken; or,
+    // if its route still runs, the newcomer waits in line for that slot. None is cut while a slot
+    // already coming back is not spoken for by those in line.
+    if (cut.size <= queue.length && evict() === true) return void admit(req, res, next);
     if (!waiting || queue.length >= waiting.maxWaiting) return next(new HttpError(503, BUSY));
     const leave = () => {
       clearTimeout(timer);
