@@ -1,4 +1,5 @@
 import { createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { KDF_COUNTER, KEY_WRAP_IV, SPKI_X25519 } from '../common/envelope/ecdh-params.ts';
 import type { EcdhMaterial } from '../common/envelope/session-key.ts';
 
 // The costly step of opening a part's session key, in native code: openpgp.js imported the
@@ -8,13 +9,8 @@ import type { EcdhMaterial } from '../common/envelope/session-key.ts';
 // still parses the packets, and session-key.ts checks what comes out (padding, checksum, cipher),
 // falling back to openpgp.js for anything this does not open.
 
-/** DER of a PKCS #8 X25519 private key and an SPKI public key, less their last 32 bytes (the key). */
+/** DER of a PKCS #8 X25519 private key, less its last 32 bytes (the key). */
 const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
-/** The KDF's counter, 1 (RFC 6637, section 7). */
-const COUNTER = Buffer.from([0, 0, 0, 1]);
-/** AES key wrap's initial value (RFC 3394, 2.2.3.1), which OpenSSL checks on unwrapping. */
-const KW_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
 
 /** Each secret's key object, made once: the secret arrays are session-key.ts's, one per subkey. */
 const privateKeys = new WeakMap<Uint8Array, KeyObject>();
@@ -26,8 +22,8 @@ export function nativeEcdh(m: EcdhMaterial): Uint8Array | null {
     if (!privateKey) privateKeys.set(m.secret, (privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, m.secret]), format: 'der', type: 'pkcs8' })));
     const publicKey = createPublicKey({ key: Buffer.concat([SPKI_X25519, m.ephemeral]), format: 'der', type: 'spki' });
     const shared = diffieHellman({ privateKey, publicKey });
-    const kek = createHash(m.hash).update(COUNTER).update(shared).update(m.param).digest().subarray(0, m.keyBytes);
-    const unwrap = createDecipheriv(`id-aes${m.keyBytes * 8}-wrap`, kek, KW_IV);
+    const kek = createHash(m.hash).update(KDF_COUNTER).update(shared).update(m.param).digest().subarray(0, m.keyBytes);
+    const unwrap = createDecipheriv(`id-aes${m.keyBytes * 8}-wrap`, kek, KEY_WRAP_IV);
     return Buffer.concat([unwrap.update(m.wrapped), unwrap.final()]);
   } catch {
     return null; // a low-order point, a wrong key, a bad wrap: openpgp.js decides

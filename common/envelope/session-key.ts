@@ -1,4 +1,5 @@
 import * as openpgp from 'openpgp';
+import { AES_KEY_BYTES, ecdhParams, type EcdhParams } from './ecdh-params.ts';
 import { DecryptionError, EnvelopeError } from './errors.ts';
 
 // Writers that do the bulk encryption themselves (the server's no-JavaScript path, with native AES
@@ -21,7 +22,7 @@ export async function wrapSessionKey(sessionKey: Uint8Array, recipients: openpgp
 }
 
 /** The AES session keys a reader with native AES accepts (SEIPDv1 with one of them). */
-const AES = { aes128: 16, aes192: 24, aes256: 32 } as const;
+const AES = AES_KEY_BYTES;
 export type OpenedSessionKey = { algorithm: keyof typeof AES; data: Uint8Array };
 type KeyPacket = Awaited<ReturnType<openpgp.PrivateKey['getDecryptionKeys']>>[number]['keyPacket'];
 // The fields and method of openpgp.js's PKESK packet that openpgp.decryptSessionKeys itself uses.
@@ -73,25 +74,16 @@ export function sessionKeyOpener(keys: openpgp.PrivateKey[], native?: NativeEcdh
 }
 
 const ECDH = 18;
-const CV25519 = 'curve25519Legacy';
-const ANONYMOUS_SENDER = new TextEncoder().encode('Anonymous Sender    ');
 /** Per subkey, made once: its X25519 secret, little-endian, and the KDF's parameters (RFC 6637, section 8). */
-const ecdhKeys = new WeakMap<KeyPacket, { secret: Uint8Array; param: Uint8Array; hash: string; keyBytes: number } | null>();
+const ecdhKeys = new WeakMap<KeyPacket, (EcdhParams & { secret: Uint8Array }) | null>();
 
 /** The subkey's part of EcdhMaterial, or null when it is no v4 cv25519 ECDH subkey with its secret at hand. */
-function ecdhKey(keyPacket: KeyPacket): { secret: Uint8Array; param: Uint8Array; hash: string; keyBytes: number } | null {
+function ecdhKey(keyPacket: KeyPacket): (EcdhParams & { secret: Uint8Array }) | null {
   if (ecdhKeys.has(keyPacket)) return ecdhKeys.get(keyPacket)!;
-  const { oid, kdfParams } = keyPacket.publicParams as { oid?: { getName(): string; write(): Uint8Array }; kdfParams?: { hash: number; cipher: number; write(): Uint8Array } };
   const d = (keyPacket as { privateParams?: { d?: Uint8Array } }).privateParams?.d;
-  const cipher = kdfParams && openpgp.enums.read(openpgp.enums.symmetric, kdfParams.cipher);
-  let found = null;
-  if (keyPacket.algorithm === ECDH && keyPacket.version === 4 && oid?.getName() === CV25519 && d?.length === 32 && cipher && cipher in AES) {
-    const parts = [oid.write(), Uint8Array.of(ECDH), kdfParams!.write(), ANONYMOUS_SENDER, keyPacket.getFingerprintBytes()!];
-    const param = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    parts.reduce((at, p) => (param.set(p, at), at + p.length), 0);
-    // openpgp.js keeps the scalar big-endian, as its MPI is written.
-    found = { secret: d.slice().reverse(), param, hash: openpgp.enums.read(openpgp.enums.hash, kdfParams!.hash).toLowerCase(), keyBytes: AES[cipher as keyof typeof AES] };
-  }
+  const params = d?.length === 32 ? ecdhParams(keyPacket) : null;
+  // openpgp.js keeps the scalar big-endian, as its MPI is written.
+  const found = params && { ...params, secret: d!.slice().reverse() };
   ecdhKeys.set(keyPacket, found);
   return found;
 }

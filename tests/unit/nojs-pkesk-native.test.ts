@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import * as openpgp from 'openpgp';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { generateKeyPair, readJournalistKey, readPrivateKey, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
+import { wrapSessionKey } from '../../common/envelope/session-key.ts';
+import { RECIPIENT_TTL_MS, wrapSessionKeyNatively } from '../../server/nojs/pkesk-native.ts';
+
+// The no-JavaScript path's session keys wrapped natively (server/nojs/pkesk-native.ts) against
+// openpgp.js's own PKESKs: the same packets but for their random ephemeral key and wrapped key,
+// and openpgp.js opens them to the same session key. gpg and sq open whole objects made with them
+// in tests/integration/seipd-readers.test.ts.
+let alice: { key: PublicKey; private: PrivateKey };
+let bob: { key: PublicKey; private: PrivateKey };
+
+async function journalist(name: string) {
+  const pair = await generateKeyPair({ name });
+  return { key: (await readJournalistKey(pair.publicKey)).key, private: await readPrivateKey(pair.privateKey) };
+}
+
+beforeAll(async () => {
+  [alice, bob] = await Promise.all([journalist('Alice'), journalist('Bob')]);
+});
+
+type Pkesk = { version: number; publicKeyID: openpgp.KeyID; publicKeyAlgorithm: number; encrypted: { V: Uint8Array; C: { data: Uint8Array } } };
+const pkesks = async (bytes: Uint8Array) => [...(await openpgp.PacketList.fromBinary(bytes, { [openpgp.enums.packet.publicKeyEncryptedSessionKey]: openpgp.PublicKeyEncryptedSessionKeyPacket } as never))] as unknown as Pkesk[];
+
+/** The session key openpgp.js finds in `bytes` (PKESKs) with `key`. */
+async function opened(bytes: Uint8Array, key: PrivateKey) {
+  const [found] = await openpgp.decryptSessionKeys({ message: await openpgp.readMessage({ binaryMessage: bytes }), decryptionKeys: [key] });
+  return found!;
+}
+
+describe('native session-key packets', () => {
+  test('openpgp.js opens them for each recipient, to the key wrapped, for AES-256', async () => {
+    for (let run = 0; run < 8; run++) {
+      const sessionKey = randomBytes(32);
+      const bytes = await wrapSessionKeyNatively(sessionKey, [alice.key, bob.key]);
+      for (const who of [alice, bob]) {
+        const found = await opened(bytes, who.private);
+        expect(found.algorithm).toBe('aes256');
+        expect(Buffer.from(found.data).equals(sessionKey)).toBe(true);
+      }
+    }
+  });
+
+  test('the same packets as openpgp.js writes, but for the random ephemeral key and wrapped key', async () => {
+    const sessionKey = randomBytes(32);
+    const ours = await wrapSessionKeyNatively(sessionKey, [alice.key, bob.key]);
+    const theirs = await wrapSessionKey(sessionKey, [alice.key, bob.key]);
+    expect(ours.length).toBe(theirs.length);
+    expect(ours.length).toBe(2 * 96);
+    const [a, b] = [await pkesks(ours), await pkesks(theirs)];
+    expect(a.map((p) => [p.version, p.publicKeyID.toHex(), p.publicKeyAlgorithm, p.encrypted.V.length, p.encrypted.V[0], p.encrypted.C.data.length]))
+      .toEqual(b.map((p) => [p.version, p.publicKeyID.toHex(), p.publicKeyAlgorithm, p.encrypted.V.length, p.encrypted.V[0], p.encrypted.C.data.length]));
+    // Each packet's header and fixed fields are openpgp.js's, octet for octet.
+    for (const at of [0, 96]) expect(Buffer.from(ours.subarray(at, at + 14)).equals(Buffer.from(theirs.subarray(at, at + 14)))).toBe(true);
+  });
+
+  test('a fresh ephemeral key every time: two wraps of one key differ', async () => {
+    const sessionKey = randomBytes(32);
+    const [x, y] = [await wrapSessionKeyNatively(sessionKey, [alice.key]), await wrapSessionKeyNatively(sessionKey, [alice.key])];
+    expect(Buffer.from(x.subarray(14, 46)).equals(Buffer.from(y.subarray(14, 46)))).toBe(false);
+    expect(Buffer.from(x).equals(Buffer.from(y))).toBe(false);
+  });
+
+  test('refuses what openpgp.js refuses: a wrong key size, no recipients', async () => {
+    await expect(wrapSessionKeyNatively(randomBytes(16), [alice.key])).rejects.toThrow(/32 bytes/);
+    await expect(wrapSessionKeyNatively(randomBytes(32), [])).rejects.toThrow(/No journalist keys/);
+  });
+
+  test('a key whose subkey expired stops being used within RECIPIENT_TTL_MS', async () => {
+    const { publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Expiring' }], keyExpirationTime: 3600, format: 'armored' });
+    const key = await openpgp.readKey({ armoredKey: publicKey });
+    const start = Date.now();
+    await expect(wrapSessionKeyNatively(randomBytes(32), [key], start)).resolves.toHaveLength(96);
+    // An hour and a bit later the key has expired; the subkey chosen a moment ago is still used
+    // until the choice is a minute old, then openpgp.js is asked again and refuses, as it would.
+    const expired = start + 3601_000;
+    await expect(wrapSessionKeyNatively(randomBytes(32), [key], start + RECIPIENT_TTL_MS - 1)).resolves.toHaveLength(96);
+    await expect(wrapSessionKeyNatively(randomBytes(32), [key], expired)).rejects.toThrow(/encryption key|expired/i);
+    await expect(wrapSessionKey(randomBytes(32), [key]).then(() => 'openpgp.js wraps now')).resolves.toBe('openpgp.js wraps now');
+  });
+});
