@@ -10,7 +10,10 @@ import { sealObjectInPlace, type SealedSpan } from './seipd.ts';
 // Room before a part for what precedes its bytes in the object: the PKESKs (v3, one per
 // recipient: 96 bytes for cv25519, 527 for RSA-4096; this leaves room for RSA keys of 32,768
 // bits), the SEIPD packet's header and version, the CFB prefix and the literal packet's header.
-const HEAD = 64;
+// A part of 8,378 bytes or more has 30 bytes of the encrypted stream before it (prefix 18, literal
+// head 12): at 66 + 4200 per recipient (2 mod 4) that stream begins on a 4-byte boundary, where
+// sealInPlace XORs its keystream a word at a time without a copy (nojs/cfb-cbc.ts).
+const HEAD = 66;
 const PER_RECIPIENT = 4200;
 // After it: the MDC packet (2 + 20 bytes).
 const TAIL = 22;

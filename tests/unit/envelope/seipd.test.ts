@@ -1,4 +1,4 @@
-import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -8,7 +8,8 @@ import {
 } from '../../../common/envelope/index.ts';
 import { wrapSessionKey } from '../../../common/envelope/session-key.ts';
 import { nativeHasher } from '../../../server/native-hash.ts';
-import { packetHeader, sealInPlace, sealObject, seipdHeadLength, seipdPacket } from '../../../server/nojs/seipd.ts';
+import { PartMemories } from '../../../server/nojs/part-memory.ts';
+import { packetHeader, sealInPlace, sealObject, seipdHeadLength, seipdPacket, streamLead, type BulkSecrets } from '../../../server/nojs/seipd.ts';
 
 // The no-JavaScript path's bulk layer (native AES-256-CFB and SHA-1) against openpgp.js, which
 // every other writer uses: for the same session key and random prefix the SEIPDv1 packet must be
@@ -41,7 +42,23 @@ async function compare(data: Uint8Array) {
   const theirs = await encryptObject({ data, recipients: [alice.key] });
   const { sessionKey, random, sealed } = await secretsOf(theirs, alice.private);
   const ours = seipdPacket(data, { sessionKey, random });
-  return { theirs: Buffer.from(theirs.subarray(sealed.at)), ours, pkesks: theirs.subarray(0, sealed.at), sessionKey };
+  return { theirs: Buffer.from(theirs.subarray(sealed.at)), ours, pkesks: theirs.subarray(0, sealed.at), sessionKey, random };
+}
+
+/** The packet through OpenSSL's own AES-256-CFB in one call (the code before stop 34), which sealInPlace computes through CBC. */
+function reference(data: Uint8Array, { sessionKey, random }: BulkSecrets, lead: Uint8Array = new Uint8Array(0)): Buffer {
+  const literal = Buffer.concat([packetHeader(11, 6 + data.length), Buffer.from([0x62, 0, 0, 0, 0, 0])]);
+  const plain = Buffer.concat([random, random.subarray(14), literal, data, Buffer.from([0xd3, 0x14])]);
+  const body = createCipheriv('aes-256-cfb', sessionKey, Buffer.alloc(16)).update(Buffer.concat([plain, createHash('sha1').update(plain).digest()]));
+  return Buffer.concat([lead, packetHeader(18, 1 + body.length), Buffer.from([1]), body]);
+}
+
+/** sealInPlace of `data` with its part at `at` of a view that begins `viewAt` bytes into shared memory; the object and the memory after. */
+function sealAt(data: Uint8Array, at: number, viewAt: number, secrets: BulkSecrets, lead: Uint8Array) {
+  const memory = new Uint8Array(new SharedArrayBuffer(viewAt + at + data.length + 22), viewAt);
+  memory.set(data, at);
+  const span = sealInPlace(memory, at, data.length, secrets, lead, true);
+  return { object: Buffer.from(memory.subarray(span.start, span.end)), memory, sha256: span.sha256 };
 }
 
 // Where a length field grows an octet: the literal packet's body (6 + n) and the SEIPD body (47 + its header + n) at 192 and 8384.
@@ -49,9 +66,57 @@ const BOUNDARIES = [0, 1, 2, 15, 16, 17, 142, 143, 144, 185, 186, 187, 8333, 833
 
 describe('the SEIPDv1 packet', () => {
   test.each(BOUNDARIES)('%i bytes: the same bytes as openpgp.js for the same key and prefix', async (size) => {
-    const { theirs, ours } = await compare(randomBytes(size));
+    const data = randomBytes(size);
+    const { theirs, ours, sessionKey, random } = await compare(data);
     expect(ours.length).toBe(theirs.length);
     expect(ours.equals(theirs)).toBe(true);
+    expect(reference(data, { sessionKey, random }).equals(theirs)).toBe(true);
+  });
+
+  // Around AES blocks, the 64 KiB slices and the literal head's sizes (its stream lead is 26, 27 or
+  // 30 bytes), at every `at` mod 16 in views at every address mod 4: the keystream XORs by words,
+  // by bytes or through a shifted copy, and the last partial block takes the last CBC block.
+  const AROUND = [0, 1, 15, 16, 17, 185, 186, 8377, 8378, 65_535, 65_536, 65_537, 131_072 - 30, 131_072 - 29, 131_072 + 1];
+  test('every alignment of the part and of its memory, lengths around blocks and slices: the bytes of OpenSSL\'s CFB, the SHA-256, no plaintext left', () => {
+    const secrets = { sessionKey: randomBytes(32), random: randomBytes(16) };
+    const lead = randomBytes(96);
+    for (const size of AROUND) {
+      const data = randomBytes(size);
+      const expected = reference(data, secrets, lead);
+      const sha256 = createHash('sha256').update(data).digest('hex');
+      for (let at = 200; at < 216; at++) {
+        for (let viewAt = 0; viewAt < 4; viewAt++) {
+          const sealed = sealAt(data, at, viewAt, secrets, lead);
+          expect(sealed.object.equals(expected), `${size} bytes at ${at}, view at ${viewAt}`).toBe(true);
+          expect(sealed.sha256).toBe(sha256);
+          expect(size < 64 || !Buffer.from(sealed.memory).includes(data.subarray(size - 64))).toBe(true);
+        }
+      }
+    }
+  });
+
+  test('every length of the last partial block (the stream mod 16), at every `at` mod 4: the bytes of OpenSSL\'s CFB', () => {
+    const secrets = { sessionKey: randomBytes(32), random: randomBytes(16) };
+    for (let size = 70_000; size < 70_016; size++) {
+      const data = randomBytes(size);
+      const expected = reference(data, secrets);
+      for (let at = 100; at < 104; at++) expect(sealAt(data, at, 0, secrets, new Uint8Array(0)).object.equals(expected), `${size} bytes at ${at}`).toBe(true);
+    }
+  });
+
+  test('where the word-wise XOR needs it, the encrypted stream begins 4-byte aligned: in seipdPacket\'s buffer and in a no-JS part memory', () => {
+    const secrets = { sessionKey: randomBytes(32), random: randomBytes(16) };
+    for (const size of [0, 1, 200, 8378, 65_536]) {
+      for (const leadSize of [0, 1, 2, 3, 96]) {
+        const data = randomBytes(size);
+        const packet = seipdPacket(data, secrets, randomBytes(leadSize));
+        expect((packet.byteOffset + leadSize + seipdHeadLength(size) - streamLead(size)) % 4, `${size} bytes after ${leadSize}`).toBe(0);
+        expect(packet.subarray(leadSize).equals(reference(data, secrets))).toBe(true);
+      }
+    }
+    // Parts of 8,378 bytes or more (every full part) have the same stream lead as a 4 MiB part.
+    expect(streamLead(8378)).toBe(streamLead(4 * 1024 * 1024));
+    for (const recipients of [1, 2, 3, 5, 10]) expect((new PartMemories(8378, recipients, 1).take().at - streamLead(8378)) % 4).toBe(0);
   });
 
   test('random sizes up to 3 MiB: the same bytes as openpgp.js, and openpgp.js opens ours with PKESKs of its own shape', async () => {
