@@ -13,7 +13,15 @@ import { rssPeakWhile } from './measure.ts';
 
 const MiB = 1024 * 1024;
 type Tally = { latencies: number[]; errors: number; retries: number };
-type Run = { tally: Tally; seconds: number; rssPeakMiB: number; cpuSeconds: number };
+type Run = { tally: Tally; seconds: number; rssPeakMiB: number; cpuSeconds: number; runs?: number };
+
+/** Several runs of one side as one: their time, CPU, errors and latencies added, the highest peak. */
+function joined(l: Run[]): Run | null {
+  if (l.length === 0) return null;
+  const tally = { latencies: l.flatMap((r) => r.tally.latencies), errors: l.reduce((n, r) => n + r.tally.errors, 0), retries: l.reduce((n, r) => n + r.tally.retries, 0) };
+  const sum = (k: 'seconds' | 'cpuSeconds') => +l.reduce((n, r) => n + r[k], 0).toFixed(2);
+  return { tally, seconds: sum('seconds'), cpuSeconds: sum('cpuSeconds'), rssPeakMiB: Math.max(...l.map((r) => r.rssPeakMiB)), runs: l.length };
+}
 
 /**
  * rssPeakWhile, and this process's CPU (user + system, all its threads) while `run` goes: the server and its clients
@@ -118,13 +126,23 @@ export async function benchConcurrency(): Promise<void> {
   // BENCH_CONC_SIDE=sealdrop (or bare) runs one side alone, for a CPU profile of it; no ratio then.
   const side = process.env.BENCH_CONC_SIDE;
   const skipped: Run = { tally: { latencies: [], errors: 0, retries: 0 }, seconds: NaN, rssPeakMiB: 0, cpuSeconds: NaN };
-  const s = side === 'bare' ? skipped : await sealdropRun(clients, file);
-  const b = side === 'sealdrop' ? skipped : await bareRun(clients, file);
-  const MBps = (r: { seconds: number }) => +((clients * mib * MiB) / 1e6 / r.seconds).toFixed(1);
+  // Each side twice, bare, Sealdrop, Sealdrop, bare, each side's figure over its two runs: what the
+  // kernel pays to copy the same bytes into the page cache depends on the memory it gets (memory
+  // this VM handed back to its host costs more on first touch: 800 MiB of 4 MiB writes, 0.23 against
+  // 0.77 s of kernel time in two runs a minute apart), and in the old order, Sealdrop then bare, the
+  // bare server always wrote into the memory Sealdrop's run had just freed. Now each side has the
+  // first place once and the last once.
+  const order = side === 'bare' ? ['bare'] : side === 'sealdrop' ? ['sealdrop'] : ['bare', 'sealdrop', 'sealdrop', 'bare'];
+  const runs: Record<string, Run[]> = { sealdrop: [], bare: [] };
+  for (const which of order) runs[which]!.push(which === 'bare' ? await bareRun(clients, file) : await sealdropRun(clients, file));
+  const s = joined(runs.sealdrop!) ?? skipped;
+  const b = joined(runs.bare!) ?? skipped;
+  const MBps = (r: { seconds: number; runs?: number }) => +(((r.runs ?? 1) * clients * mib * MiB) / 1e6 / r.seconds).toFixed(1);
+  const each = (l: Run[]) => l.map((r) => MBps(r));
   console.log(JSON.stringify({
     name: 'server_concurrency', clients, mibEach: mib, sealdropMBps: MBps(s), bareMBps: MBps(b), ratio: +(MBps(s) / MBps(b)).toFixed(2), target: '>= 0.9, 0 errors',
     sealdropErrors: s.tally.errors, bareErrors: b.tally.errors, sealdropP99Ms: p99(s.tally.latencies), bareP99Ms: p99(b.tally.latencies),
     sealdropRetries: s.tally.retries, bareRetries: b.tally.retries, sealdropPeakRssMiB: s.rssPeakMiB, barePeakRssMiB: b.rssPeakMiB,
-    sealdropCpuSeconds: s.cpuSeconds, bareCpuSeconds: b.cpuSeconds, loadAverage: +loadavg()[0]!.toFixed(2),
+    sealdropCpuSeconds: s.cpuSeconds, bareCpuSeconds: b.cpuSeconds, sealdropRunsMBps: each(runs.sealdrop!), bareRunsMBps: each(runs.bare!), order, loadAverage: +loadavg()[0]!.toFixed(2),
   }));
 }

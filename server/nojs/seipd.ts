@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { PublicKey } from '../../common/envelope/index.ts';
-import { SESSION_KEY_BYTES, wrapSessionKey } from '../../common/envelope/session-key.ts';
+import { SESSION_KEY_BYTES } from '../../common/envelope/session-key.ts';
+import { wrapSessionKeyNatively } from './pkesk-native.ts';
 import { CfbInPlace } from './cfb-cbc.ts';
 
 // The bulk symmetric layer of the envelope (docs/envelope.md) in native code: openpgp.js spent most
@@ -9,7 +10,8 @@ import { CfbInPlace } from './cfb-cbc.ts';
 // (tests/unit/envelope/seipd.test.ts compares them): a SEIPDv1 packet with a definite length in
 // the fewest octets, holding, AES-256-CFB encrypted from a zero IV, the 18-byte random prefix, an
 // uncompressed literal packet (binary, empty name, the epoch) and the MDC packet (SHA-1).
-// openpgp.js still writes the v3 PKESKs that wrap the session key for each journalist.
+// The v3 PKESKs that wrap the session key for each journalist: natively for cv25519 subkeys
+// (pkesk-native.ts), by openpgp.js for any other.
 
 const TAG = { literal: 11, seipd: 18 } as const;
 const AES_BLOCK = 16;
@@ -131,7 +133,7 @@ export function seipdPacket(data: Uint8Array, secrets: BulkSecrets, lead: Uint8A
 async function underFreshKey<T>(recipients: PublicKey[], use: (secrets: BulkSecrets, pkesks: Uint8Array) => T): Promise<T> {
   const sessionKey = randomBytes(SESSION_KEY_BYTES);
   try {
-    const pkesks = await wrapSessionKey(sessionKey, recipients);
+    const pkesks = await wrapSessionKeyNatively(sessionKey, recipients);
     return use({ sessionKey, random: randomBytes(AES_BLOCK) }, pkesks);
   } finally {
     sessionKey.fill(0);

@@ -59,6 +59,22 @@ describe('gpg -d and sq decrypt', () => {
     );
   });
 
+  test('with an RSA journalist among the recipients, openpgp.js wraps the session keys (pkesk-native.ts natively wraps cv25519 only), and gpg opens it for each', async () => {
+    const erin = await makeGpgHome('erin', 'default'); // gpg 2.2's default: RSA-3072 with an RSA encryption subkey
+    try {
+      const rsa = (await readJournalistKey(await readFile(erin.publicKeyFile, 'utf8'))).key;
+      const data = randomBytes(70_000);
+      const sealed = await sealObject(data, [recipients[0]!, rsa]);
+      const file = await objectFile(sealed);
+      expect((await erin.decrypt(file)).equals(data)).toBe(true);
+      expect((await dave.decrypt(file)).equals(data)).toBe(true);
+      // The RSA key's PKESK is longer than a cv25519 one's (96 bytes): both are there.
+      expect(readObjectHeaders(sealed).sealed.at).toBeGreaterThan(96 + 384);
+    } finally {
+      await erin.cleanup();
+    }
+  });
+
   test('both refuse an object with one bit flipped in its data, its prefix or its MDC', async () => {
     const data = randomBytes(100_000);
     const sealed = await sealObject(data, recipients);
