@@ -61,8 +61,9 @@ export type SealedSpan = { start: number; end: number; sha256?: string };
  * (CFB keeps lengths), `lead` (the PKESKs) and the packet's head go into the room before `at`, the
  * MDC packet after. Nothing part-sized is allocated and the plaintext is gone once it returns: the
  * no-JavaScript path's parts live in memory shared with the worker that seals them
- * (nojs/part-memory.ts). `sha256`: the plaintext's SHA-256 too, in the same pass. Fastest when the
- * encrypted stream (the prefix) begins 4-byte aligned: then its keystream XORs a word at a time.
+ * (nojs/part-memory.ts); if sealing fails, all of the object's span is erased. `sha256`: the
+ * plaintext's SHA-256 too, in the same pass. Fastest when the encrypted stream (the prefix) begins
+ * 4-byte aligned: then its keystream XORs a word at a time without a copy.
  */
 export function sealInPlace(memory: Uint8Array, at: number, length: number, secrets: BulkSecrets, lead: Uint8Array = new Uint8Array(0), sha256 = false): SealedSpan {
   const { sessionKey, random } = secrets;
@@ -90,6 +91,10 @@ export function sealInPlace(memory: Uint8Array, at: number, length: number, secr
     mdc.update(memory.subarray(at + length, at + length + MDC_HEADER.length));
     memory.set(mdc.digest(), at + length + MDC_HEADER.length);
     cfb.encrypt(memory, at + length, end);
+  } catch (error) {
+    // What is in the clear here: part of the plaintext, perhaps the SHA-1 of all of it.
+    memory.fill(0, start, end);
+    throw error;
   } finally {
     cfb.end();
   }

@@ -151,6 +151,18 @@ describe('the SEIPDv1 packet', () => {
       }),
       { numRuns: 60, seed: 33 },
     );
+    // A failure while sealing (here, reading the memory): the whole span erased, plaintext and digest.
+    class Failing extends Uint8Array {
+      reads = 0;
+      override subarray(begin?: number, end?: number) {
+        if (++this.reads === 5) throw new Error('the memory failed');
+        return new Uint8Array(this.buffer, this.byteOffset + (begin ?? 0), (end ?? this.length) - (begin ?? 0));
+      }
+    }
+    const failing = new Failing(new ArrayBuffer(600 + 200_000 + 22));
+    failing.set(randomBytes(200_000), 600);
+    expect(() => sealInPlace(failing, 600, 200_000, { sessionKey: randomBytes(32), random: randomBytes(16) }, randomBytes(96), true)).toThrow('the memory failed');
+    expect(failing.every((b) => b === 0)).toBe(true);
     // No room for the head: refused, nothing written.
     const memory = new Uint8Array(100);
     expect(() => sealInPlace(memory, 10, 50, { sessionKey: randomBytes(32), random: randomBytes(16) })).toThrow(RangeError);
