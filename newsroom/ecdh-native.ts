@@ -12,6 +12,25 @@ import type { EcdhMaterial } from '../common/envelope/session-key.ts';
 /** DER of a PKCS #8 X25519 private key, less its last 32 bytes (the key). */
 const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
+/** The secret's DER in memory of its own, zeroed once imported (Buffer.concat's small results share a pool never cleared). */
+function importSecret(secret: Uint8Array): KeyObject {
+  const der = Buffer.allocUnsafeSlow(PKCS8_X25519.length + secret.length);
+  der.set(PKCS8_X25519);
+  der.set(secret, PKCS8_X25519.length);
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } finally {
+    der.fill(0);
+  }
+}
+
+/** The pieces joined in memory of its own (the caller zeroes it), each piece zeroed. */
+function outOfPool(pieces: Buffer[]): Buffer {
+  const out = Buffer.allocUnsafeSlow(pieces.reduce((n, p) => n + p.length, 0));
+  pieces.reduce((at, p) => (out.set(p, at), p.fill(0), at + p.length), 0);
+  return out;
+}
+
 /** Each secret's key object, made once: the secret arrays are session-key.ts's, one per subkey. */
 const privateKeys = new WeakMap<Uint8Array, KeyObject>();
 
@@ -19,12 +38,14 @@ const privateKeys = new WeakMap<Uint8Array, KeyObject>();
 export function nativeEcdh(m: EcdhMaterial): Uint8Array | null {
   try {
     let privateKey = privateKeys.get(m.secret);
-    if (!privateKey) privateKeys.set(m.secret, (privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, m.secret]), format: 'der', type: 'pkcs8' })));
+    if (!privateKey) privateKeys.set(m.secret, (privateKey = importSecret(m.secret)));
     const publicKey = createPublicKey({ key: Buffer.concat([SPKI_X25519, m.ephemeral]), format: 'der', type: 'spki' });
     const shared = diffieHellman({ privateKey, publicKey });
-    const kek = createHash(m.hash).update(KDF_COUNTER).update(shared).update(m.param).digest().subarray(0, m.keyBytes);
-    const unwrap = createDecipheriv(`id-aes${m.keyBytes * 8}-wrap`, kek, KEY_WRAP_IV);
-    return Buffer.concat([unwrap.update(m.wrapped), unwrap.final()]);
+    const digest = createHash(m.hash).update(KDF_COUNTER).update(shared).update(m.param).digest();
+    const unwrap = createDecipheriv(`id-aes${m.keyBytes * 8}-wrap`, digest.subarray(0, m.keyBytes), KEY_WRAP_IV);
+    shared.fill(0);
+    digest.fill(0);
+    return outOfPool([unwrap.update(m.wrapped), unwrap.final()]);
   } catch {
     return null; // a low-order point, a wrong key, a bad wrap: openpgp.js decides
   }

@@ -22,20 +22,23 @@ const ANONYMOUS_SENDER = new TextEncoder().encode('Anonymous Sender    ');
 type KeyPacket = { algorithm: number; version: number; publicParams: unknown; getFingerprintBytes(): Uint8Array | null };
 /** The KDF's parameters block (RFC 6637, section 8), its hash's name for node:crypto, and the key-wrap key's size. */
 export type EcdhParams = { param: Uint8Array; hash: string; keyBytes: number };
+// The KDF hashes node:crypto has under these names; a key naming another (SHA3, say) is left to openpgp.js.
+const KDF_HASHES = new Set(['sha256', 'sha384', 'sha512']);
 
 /** The ECDH parameters of a v4 cv25519 subkey whose KDF names an AES key wrap, else null. */
 export function ecdhParams(keyPacket: KeyPacket): EcdhParams | null {
   const { oid, kdfParams } = keyPacket.publicParams as { oid?: { getName(): string; write(): Uint8Array }; kdfParams?: { hash: number; cipher: number; write(): Uint8Array } };
   const cipher = kdfParams && openpgp.enums.read(openpgp.enums.symmetric, kdfParams.cipher);
-  if (keyPacket.algorithm !== ECDH || keyPacket.version !== 4 || oid?.getName() !== CV25519 || !cipher || !(cipher in AES_KEY_BYTES)) return null;
+  const hash = kdfParams && openpgp.enums.read(openpgp.enums.hash, kdfParams.hash)?.toLowerCase();
+  if (keyPacket.algorithm !== ECDH || keyPacket.version !== 4 || oid?.getName() !== CV25519 || !cipher || !(cipher in AES_KEY_BYTES) || !KDF_HASHES.has(hash ?? '')) return null;
   const parts = [oid.write(), Uint8Array.of(ECDH), kdfParams!.write(), ANONYMOUS_SENDER, keyPacket.getFingerprintBytes()!];
   const param = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => (param.set(p, at), at + p.length), 0);
-  return { param, hash: openpgp.enums.read(openpgp.enums.hash, kdfParams!.hash).toLowerCase(), keyBytes: AES_KEY_BYTES[cipher as keyof typeof AES_KEY_BYTES] };
+  return { param, hash: hash!, keyBytes: AES_KEY_BYTES[cipher as keyof typeof AES_KEY_BYTES] };
 }
 
-/** A recipient's encryption subkey as a native writer wraps to it: its key ID, its X25519 public key (32 bytes) and its ECDH parameters. */
-export type EcdhRecipient = EcdhParams & { keyId: Uint8Array; point: Uint8Array };
+/** A recipient's encryption subkey as a native writer wraps to it: its key ID, its X25519 public key (32 bytes), its ECDH parameters, and when the key or that subkey expires (ms since the epoch; Infinity if never). */
+export type EcdhRecipient = EcdhParams & { keyId: Uint8Array; point: Uint8Array; expires: number };
 
 /**
  * The subkey openpgp.js would encrypt to for `key` at `date` (its own selection, with every check
@@ -50,5 +53,7 @@ export async function ecdhRecipient(key: openpgp.PublicKey, date = new Date()): 
   // The point is in the native (0x40-prefixed) form RFC 6637 gives Curve25519.
   if (!params || Q?.length !== 33 || Q[0] !== 0x40) return null;
   const keyId = Uint8Array.from(subkey.getKeyID().toHex().match(/../g)!, (h) => parseInt(h, 16));
-  return { ...params, keyId, point: Q.slice(1) };
+  const ms = (t: Date | number | null) => (t instanceof Date ? t.getTime() : t === null ? -Infinity : Infinity);
+  const expires = Math.min(ms(await key.getExpirationTime()), ms(await subkey.getExpirationTime(date)));
+  return { ...params, keyId, point: Q.slice(1), expires };
 }

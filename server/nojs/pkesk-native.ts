@@ -7,25 +7,30 @@ import { SESSION_KEY_BYTES, wrapSessionKey } from '../../common/envelope/session
 // X25519, the KDF's SHA-256, AES key wrap). openpgp.js took 2.9 ms a part (median; 8.6 at the
 // 90th percentile) in the sealing worker, which sets that path's pace: it checks every signature
 // of the key at each call, and its X25519 goes through WebCrypto, queued in libuv's pool behind
-// the parts' fsyncs. Here the subkey is chosen by openpgp.js itself (ecdhRecipient), at most
-// once a minute per key, and the packets are those openpgp.js writes, with their own ephemeral
+// the parts' fsyncs. Here the subkey is chosen by openpgp.js itself (ecdhRecipient), again after
+// a minute or once the key expires, and the packets are those openpgp.js writes, with their own ephemeral
 // key. Anything but a v4 cv25519 subkey (RSA, say) is wrapped by openpgp.js, as before.
 
-/** How long a key's chosen subkey is used before openpgp.js is asked again (a subkey that expires or is revoked meanwhile stops being used within this). */
+/**
+ * How long a key's chosen subkey is used before openpgp.js is asked again; it is asked at once when
+ * the key or that subkey expires. A revoked or replaced key is new key text, read into a new key
+ * object (server/sources/key-worker.ts), so it is chosen afresh at its first part.
+ */
 export const RECIPIENT_TTL_MS = 60_000;
 const ECDH = 18;
 const AES256 = 9;
 const PKESK_TAG = 1;
 
-type Chosen = { at: number; recipient: Promise<EcdhRecipient | null>; key: KeyObject | null };
+type Chosen = { at: number; expires: number; recipient: Promise<EcdhRecipient | null>; key: KeyObject | null };
 const chosen = new WeakMap<PublicKey, Chosen>();
 
 async function recipientOf(key: PublicKey, now: number): Promise<{ r: EcdhRecipient; publicKey: KeyObject } | null> {
   let entry = chosen.get(key);
-  if (!entry || now - entry.at >= RECIPIENT_TTL_MS) {
-    entry = { at: now, recipient: ecdhRecipient(key, new Date(now)), key: null };
+  // Asked again after a minute, once the key or its subkey has expired, and if the clock went back.
+  if (!entry || now - entry.at >= RECIPIENT_TTL_MS || now < entry.at || now >= entry.expires) {
+    const mine: Chosen = (entry = { at: now, expires: Infinity, recipient: ecdhRecipient(key, new Date(now)), key: null });
     chosen.set(key, entry);
-    const mine = entry;
+    entry.recipient.then((r) => void (mine.expires = r?.expires ?? Infinity), () => undefined);
     entry.recipient.catch(() => chosen.get(key) === mine && chosen.delete(key)); // asked again next time; this call throws below
   }
   const r = await entry.recipient;

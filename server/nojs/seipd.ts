@@ -89,7 +89,9 @@ export function sealInPlace(memory: Uint8Array, at: number, length: number, secr
       put(from, to);
     }
     mdc.update(memory.subarray(at + length, at + length + MDC_HEADER.length));
-    memory.set(mdc.digest(), at + length + MDC_HEADER.length);
+    const digest = mdc.digest();
+    memory.set(digest, at + length + MDC_HEADER.length);
+    digest.fill(0); // a hash of the plaintext: encrypted in place next, not left in the clear
     cfb.encrypt(memory, at + length, end);
   } catch (error) {
     // What is in the clear here: part of the plaintext, perhaps the SHA-1 of all of it.
@@ -139,7 +141,12 @@ async function underFreshKey<T>(recipients: PublicKey[], use: (secrets: BulkSecr
   const sessionKey = randomBytes(SESSION_KEY_BYTES);
   try {
     const pkesks = await wrapSessionKeyNatively(sessionKey, recipients);
-    return use({ sessionKey, random: randomBytes(AES_BLOCK) }, pkesks);
+    const random = randomBytes(AES_BLOCK);
+    try {
+      return use({ sessionKey, random }, pkesks);
+    } finally {
+      random.fill(0);
+    }
   } finally {
     sessionKey.fill(0);
   }

@@ -14,7 +14,8 @@ async function run(task: KeyTask): Promise<unknown> {
   if (task.kind === 'generate') return generateSourceKeyPair({ passphrase: task.passphrase });
   if (task.kind === 'seal') {
     // A no-JavaScript part, sealed where it lies in memory shared with the event loop: native AES,
-    // SHA-1 and the part's SHA-256 in one pass, openpgp.js for the session key packets. The
+    // SHA-1 and the part's SHA-256 in one pass, the session key packets natively for cv25519 keys
+    // (nojs/pkesk-native.ts), by openpgp.js for any other. The
     // ciphertext overwrites the plaintext; if sealing fails, the plaintext is erased here too.
     const memory = new Uint8Array(task.memory);
     try {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,4 +118,23 @@ test('a wrapped key altered anywhere is refused as openpgp.js refuses it; a nati
   const wrongPrefix = counted((m) => nativeEcdh({ ...m, param: m.param.subarray(1) }));
   expect(await sessionKeyOpener([key], wrongPrefix)(header)).toEqual({ algorithm: 'aes256', data: sessionKey });
   expect(wrongPrefix.opened).toBe(0); // AES key wrap's check refused the wrong key-encryption key
+});
+
+test('leaves neither the X25519 secret nor the session key in Buffer\'s shared pool (small Buffer.concat results live there, never cleared)', async () => {
+  const pool = () => Buffer.from(Buffer.allocUnsafe(1).buffer as ArrayBuffer);
+  const sessionKey = randomFillSync(Buffer.allocUnsafeSlow(32)); // outside the pool itself
+  // A key of its own, never opened by openpgp.js here (whose own X25519 code may leave copies
+  // in the pool): only nativeEcdh handles its secret.
+  const pair = await generateKeyPair({ name: 'Pool' });
+  const header = await wrapSessionKey(new Uint8Array(sessionKey), [(await readJournalistKey(pair.publicKey)).key]);
+  const secrets: Uint8Array[] = [];
+  const spy: NativeEcdh = (m) => (secrets.push(new Uint8Array(m.secret)), nativeEcdh(m));
+  const fresh = await readPrivateKey(pair.privateKey);
+  const opened = await sessionKeyOpener([fresh], spy)(header);
+  // A view, not Buffer.from(data), which would copy the key into the pool itself.
+  expect(Buffer.from(opened.data.buffer, opened.data.byteOffset, opened.data.length).equals(sessionKey)).toBe(true);
+  expect(secrets).toHaveLength(1);
+  const now = pool();
+  expect(now.indexOf(secrets[0]!), 'the X25519 secret').toBe(-1);
+  expect(now.indexOf(sessionKey), 'the session key').toBe(-1);
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPair, readJournalistKey, readPrivateKey, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
+import { ecdhParams } from '../../common/envelope/ecdh-params.ts';
 import { wrapSessionKey } from '../../common/envelope/session-key.ts';
 import { RECIPIENT_TTL_MS, wrapSessionKeyNatively } from '../../server/nojs/pkesk-native.ts';
 
@@ -68,17 +69,37 @@ describe('native session-key packets', () => {
     await expect(wrapSessionKeyNatively(randomBytes(32), [])).rejects.toThrow(/No journalist keys/);
   });
 
-  test('a key whose subkey expired stops being used within RECIPIENT_TTL_MS', async () => {
+  test('a key that expires is not wrapped for past its expiry, though its subkey was chosen under a minute before', async () => {
     const lifetime = RECIPIENT_TTL_MS / 2 / 1000; // seconds: the key expires before its first choice is a minute old
     const { publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Expiring' }], keyExpirationTime: lifetime, format: 'armored' });
     const key = await openpgp.readKey({ armoredKey: publicKey });
     const start = Date.now();
     await expect(wrapSessionKeyNatively(randomBytes(32), [key], start)).resolves.toHaveLength(96);
-    // Expired now, but chosen less than a minute ago: still wrapped for (the bound this allows).
-    const expired = start + lifetime * 1000 + 1000;
+    await expect(wrapSessionKeyNatively(randomBytes(32), [key], start + 1000)).resolves.toHaveLength(96); // chosen, still valid
+    // A second past its expiry: openpgp.js is asked again at once and refuses, as it would at that time.
+    await expect(wrapSessionKeyNatively(randomBytes(32), [key], start + lifetime * 1000 + 1000)).rejects.toThrow(/encryption key|expired/i);
     await expect(wrapSessionKey(randomBytes(32), [key]).then(() => 'valid now')).resolves.toBe('valid now'); // the key is good at the real time
-    await expect(wrapSessionKeyNatively(randomBytes(32), [key], expired)).resolves.toHaveLength(96);
-    // Once the choice is a minute old, openpgp.js is asked again and refuses, as it would at that time.
-    await expect(wrapSessionKeyNatively(randomBytes(32), [key], start + RECIPIENT_TTL_MS)).rejects.toThrow(/encryption key|expired/i);
+  });
+
+  test('a key that never expires is chosen again after RECIPIENT_TTL_MS, or when the clock goes back', async () => {
+    const key = (await journalist('Dora')).key;
+    let asked = 0;
+    const real = key.getEncryptionKey.bind(key);
+    key.getEncryptionKey = (async (...a: Parameters<typeof real>) => (asked++, real(...a))) as typeof key.getEncryptionKey;
+    const start = Date.now();
+    for (const at of [start, start + 1, start + RECIPIENT_TTL_MS - 1]) await wrapSessionKeyNatively(randomBytes(32), [key], at);
+    expect(asked).toBe(1);
+    await wrapSessionKeyNatively(randomBytes(32), [key], start + RECIPIENT_TTL_MS);
+    expect(asked).toBe(2);
+    await wrapSessionKeyNatively(randomBytes(32), [key], start); // the clock went back a minute
+    expect(asked).toBe(3);
+  });
+
+  test('a subkey whose KDF names a hash node:crypto lacks (SHA3-256) is left to openpgp.js', async () => {
+    const key = (await journalist('Ezra')).key;
+    const subkey = await key.getEncryptionKey();
+    expect(ecdhParams(subkey.keyPacket)?.hash).toBe('sha256');
+    (subkey.keyPacket.publicParams as { kdfParams: { hash: number } }).kdfParams.hash = openpgp.enums.hash.sha3_256;
+    expect(ecdhParams(subkey.keyPacket)).toBeNull();
   });
 });
