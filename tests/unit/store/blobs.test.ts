@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { createFileBlobStore, type BlobStore } from '../../../server/store/blobs.ts';
+import { createFileBlobStore, WRITE_PIECE, type BlobStore } from '../../../server/store/blobs.ts';
 import { DiskFullError } from '../../../server/store/errors.ts';
 import { openDb, type Db } from '../../../server/store/db.ts';
 import { submissionRepo } from '../../../server/store/submissions.ts';
@@ -16,6 +17,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   return { ...real, open: vi.fn(real.open), rename: vi.fn(real.rename), utimes: vi.fn(real.utimes) };
 });
 
+const realOpen = (await vi.importActual<typeof import('node:fs/promises')>('node:fs/promises')).open;
 let dir: string;
 let objects: string;
 let blobs: BlobStore;
@@ -51,6 +53,25 @@ describe('put', () => {
     expect(name).toMatch(/^[0-9a-f]{32}$/);
     expect(await files()).toEqual([name]);
     expect(new TextDecoder().decode(await blobs.read(name))).toBe('ciphertext');
+  });
+
+  test.each([0, 1, WRITE_PIECE - 1, WRITE_PIECE, WRITE_PIECE + 1, 4 * 1024 * 1024 + 4301])('%i bytes: written in pieces of at most WRITE_PIECE (the kernel copies large writes at many times the CPU), then synced, and read back whole', async (size) => {
+    const data = randomBytes(size);
+    const writes: number[] = [];
+    const synced: number[] = [];
+    vi.mocked(fsp.open).mockImplementationOnce(async (...args: Parameters<typeof fsp.open>) => {
+      const handle = await realOpen(...args);
+      const [write, sync] = [handle.write.bind(handle), handle.sync.bind(handle)];
+      handle.write = (async (...w: unknown[]) => (writes.push(w[2] as number), (write as (...x: unknown[]) => unknown)(...w))) as typeof handle.write;
+      handle.sync = async () => (synced.push(writes.length), sync());
+      return handle;
+    });
+    const name = await blobs.put(data);
+    expect(writes.reduce((a, b) => a + b, 0)).toBe(size);
+    expect(writes.every((n) => n > 0 && n <= WRITE_PIECE)).toBe(true);
+    expect(writes).toHaveLength(Math.ceil(size / WRITE_PIECE));
+    expect(synced).toEqual([writes.length]); // once, after the last write
+    expect(Buffer.from(await blobs.read(name)).equals(data)).toBe(true);
   });
 
   test('syncs the objects directory after the rename, so the new entry survives a power loss', async () => {
