@@ -58,7 +58,10 @@ export class PartRun {
     for await (const chunk of stream) {
       for (let offset = 0; offset < chunk.length; ) {
         const take = Math.min(chunk.length - offset, size - filled);
-        chunk.copy(part.plaintext, filled, offset, offset + take);
+        // fill() with a value exactly as long as the range is one memcpy into the shared memory;
+        // copy() and set() go through V8's element-wise copy for shared memory, 5-10 times slower
+        // (0.2 s of the event loop's CPU per 512 MiB).
+        part.plaintext.fill(chunk.subarray(offset, offset + take), filled, filled + take);
         filled += take;
         offset += take;
         if (filled < size) continue;

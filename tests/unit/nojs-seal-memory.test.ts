@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { decryptObject, generateKeyPair, openManifest, paddedSize, readJournalistKey, readPrivateKey, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
@@ -87,6 +87,21 @@ test('a file just above a size class: the whole upload is sealed in at most PART
     expect(manifest.parts[n - 1]).toBe(createHash('sha256').update(plain).digest('hex'));
     expect(plain.equals(n === 1 ? file.subarray(0, PART) : Buffer.concat([file.subarray(128 * PART), Buffer.alloc(PART - 1000)]))).toBe(true);
   }
+});
+
+test('a random file in chunks of random sizes (some across parts, some a byte): every byte where it belongs', async () => {
+  const file = randomBytes(5 * PART + 777);
+  const chunks: Buffer[] = [];
+  for (let at = 0, n = 0; at < file.length; n++) {
+    const size = n % 7 === 3 ? 1 : 1 + ((n * 40_503) % (PART + 9_000));
+    chunks.push(file.subarray(at, Math.min(file.length, at + size)));
+    at += size;
+  }
+  const written = await upload(chunks, watch());
+  const manifest = await openManifest({ data: await store.blobs.read(written.manifest), keys: [privateKey] });
+  expect(manifest.sha256).toBe(createHash('sha256').update(file).digest('hex'));
+  const first = written.parts.find((p) => p.n === 1)!.blob;
+  expect(Buffer.from(await decryptObject({ data: await store.blobs.read(first), keys: [privateKey] })).equals(file.subarray(0, PART))).toBe(true);
 });
 
 test('a cut upload erases the part being filled', async () => {
