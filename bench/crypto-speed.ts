@@ -12,7 +12,7 @@ import { exportSubmissions } from '../server/cli/export.ts';
 import { freshBundle } from '../bin/fresh-bundle.js';
 import { sealdrop } from '../tests/helpers/cli.ts';
 import { startInstance, type Instance } from '../tests/helpers/instance.ts';
-import { randomFile } from './measure.ts';
+import { randomFile, statCpuS } from './measure.ts';
 
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
@@ -165,11 +165,8 @@ const gpgDecrypt = (cwd: string, gnupg: string, file: string) => withCpu(() => r
   cwd, env: { ...process.env, GNUPGHOME: gnupg, OUT: file },
 }));
 
-/** CPU seconds of the child processes this one has waited for (/proc/self/stat: cutime, cstime, in 10 ms ticks). */
-function reapedCpuS(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
+/** CPU seconds of the child processes this one has waited for. */
+const reapedCpuS = () => statCpuS(readFileSync('/proc/self/stat', 'utf8'), 'children');
 
 /** The export's submission with the most parts: the file, not the first message. */
 async function submissionDir(out: string): Promise<string> {

@@ -19,6 +19,7 @@ import { replyRepo } from '../server/store/replies.ts';
 import { sourceRepo } from '../server/store/sources.ts';
 import { submissionRepo } from '../server/store/submissions.ts';
 import { rssMiB } from '../tests/helpers/load.ts';
+import { statCpuS } from './measure.ts';
 import { until } from '../tests/helpers/pages.ts';
 import { freePort } from '../tests/helpers/ports.ts';
 import { SOURCE_KEY } from '../tests/helpers/sources.ts';
@@ -90,10 +91,7 @@ async function fill(dataDir: string, journalistId: number): Promise<string> {
 }
 
 /** The server process's CPU time so far (user + system, ms; the kernel counts in 10 ms ticks). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+const cpuMs = (pid: number) => statCpuS(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000;
 
 const p95 = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.ceil(ms.length * 0.95) - 1]!;
 

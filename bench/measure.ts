@@ -24,3 +24,16 @@ export async function rssPeakWhile<T>(run: () => Promise<T>): Promise<{ result: 
     clearInterval(timer);
   }
 }
+
+const TICKS_PER_S = 100; // USER_HZ on Linux: /proc counts CPU in 10 ms ticks
+
+/**
+ * CPU seconds from the text of a /proc/<pid>/stat: the process's own (utime + stime), or what its
+ * reaped children took (cutime + cstime). The command's name may hold spaces and parentheses, so
+ * the fields are read after its last ')'. An empty text (a process gone) counts 0.
+ */
+export function statCpuS(stat: string, whose: 'own' | 'children' = 'own'): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const at = whose === 'own' ? 11 : 13;
+  return (Number(fields[at] ?? 0) + Number(fields[at + 1] ?? 0)) / TICKS_PER_S;
+}

@@ -2,6 +2,7 @@
 // bare server's plain form, timing the upload itself and sampling the page's JS heap.
 import { readdir, readFile } from 'node:fs/promises';
 import type { BrowserContext, Page } from 'playwright-core';
+import { statCpuS } from './measure.ts';
 
 /**
  * Seconds, the peak JS heap, the peak resident memory of every Chromium process (buffers live
@@ -11,10 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 export type PageRun = { seconds: number; heapPeakMiB: number; browserRssPeakMiB: number; browserCpuS: number; benchCpuS: number };
 
 const MiB = 1024 * 1024;
-const TICKS_PER_S = 100; // USER_HZ on Linux
 
-/** The fields of /proc/<pid>/stat after the command's name (which may hold spaces). */
-const statFields = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 
 /**
  * The Chromium processes this bench started (descendants of this process; the bench runs one
@@ -41,10 +39,7 @@ async function chromiumRss(): Promise<number> {
  * the chains share.
  */
 async function chromiumCpu(): Promise<Map<number, number>> {
-  const cpu = async (pid: number) => {
-    const fields = statFields(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''));
-    return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / TICKS_PER_S;
-  };
+  const cpu = async (pid: number) => statCpuS(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''));
   return new Map(await Promise.all((await ownChromium()).map(async (p) => [p.pid, await cpu(p.pid)] as const)));
 }
 
