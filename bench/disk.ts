@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { writeInPieces } from '../server/store/blobs.ts';
 
 const MiB = 1024 * 1024;
 const PART = 4 * MiB;
@@ -16,7 +17,7 @@ async function writePart(dir: string, name: string, data: Uint8Array, durable: b
   const temp = path.join(dir, `.${name}`);
   const handle = await open(temp, 'wx', 0o600);
   try {
-    await handle.writeFile(data);
+    await writeInPieces(handle, data); // as the store writes (128 KiB a call), durable or not
     if (durable) await handle.sync();
   } finally {
     await handle.close();

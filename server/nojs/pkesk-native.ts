@@ -65,16 +65,16 @@ function pkesk(block: Buffer, { r, publicKey }: { r: EcdhRecipient; publicKey: K
 }
 
 /**
- * One v3 PKESK per recipient wrapping `sessionKey` for AES-256, as wrapSessionKey writes them:
- * natively when every recipient's encryption subkey is cv25519, else all by openpgp.js.
+ * One v3 PKESK per recipient, in their order, wrapping `sessionKey` for AES-256, as wrapSessionKey
+ * writes them: natively for each recipient whose encryption subkey is cv25519, by openpgp.js for
+ * any other (an RSA key among them leaves the rest native).
  */
-export async function wrapSessionKeyNatively(sessionKey: Uint8Array, recipients: PublicKey[], now = Date.now()): Promise<Uint8Array> {
-  if (sessionKey.length !== SESSION_KEY_BYTES || recipients.length === 0) return wrapSessionKey(sessionKey, recipients); // its errors
+export async function wrapSessionKeyNatively(sessionKey: Uint8Array, recipients: PublicKey[], now = Date.now(), byOpenpgp = wrapSessionKey): Promise<Uint8Array> {
+  if (sessionKey.length !== SESSION_KEY_BYTES || recipients.length === 0) return byOpenpgp(sessionKey, recipients); // its errors
   const found = await Promise.all(recipients.map((key) => recipientOf(key, now)));
-  if (found.some((f) => f === null)) return wrapSessionKey(sessionKey, recipients);
   const block = keyBlock(sessionKey);
   try {
-    return Buffer.concat(found.map((f) => pkesk(block, f!)));
+    return Buffer.concat(await Promise.all(found.map((f, i) => (f ? pkesk(block, f) : byOpenpgp(sessionKey, [recipients[i]!])))));
   } finally {
     block.fill(0);
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, utimes, type FileHandle } from 'node:fs/promises';
 import { constants, createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
@@ -104,14 +104,19 @@ async function removeOnFailure(file: string, action: () => Promise<void>): Promi
  */
 export const WRITE_PIECE = 128 * 1024;
 
+/** All of `data` into `handle`, WRITE_PIECE a call, short writes continued. */
+export async function writeInPieces(handle: FileHandle, data: Uint8Array): Promise<void> {
+  for (let at = 0; at < data.length; ) {
+    const { bytesWritten } = await handle.write(data, at, Math.min(WRITE_PIECE, data.length - at));
+    if (bytesWritten <= 0) throw new Error('The object could not be written.');
+    at += bytesWritten;
+  }
+}
+
 async function writeDurably(file: string, data: Uint8Array): Promise<void> {
   const handle = await open(file, 'wx', 0o600);
   try {
-    for (let at = 0; at < data.length; ) {
-      const { bytesWritten } = await handle.write(data, at, Math.min(WRITE_PIECE, data.length - at));
-      if (bytesWritten <= 0) throw new Error('The object could not be written.');
-      at += bytesWritten;
-    }
+    await writeInPieces(handle, data);
     await handle.sync();
   } finally {
     await handle.close();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readJournalistKey, readObjectHeaders, type PublicKey } from '../../common/envelope/index.ts';
+import { ecdhRecipient } from '../../common/envelope/ecdh-params.ts';
 import { sealObject } from '../../server/nojs/seipd.ts';
 import { makeGpgHome, type GpgHome } from '../helpers/gpg.ts';
 import { makeSqKey, type SqKey } from '../helpers/sequoia.ts';
@@ -59,7 +60,11 @@ describe('gpg -d and sq decrypt', () => {
     );
   });
 
-  test('with an RSA journalist among the recipients, openpgp.js wraps the session keys (pkesk-native.ts natively wraps cv25519 only), and gpg opens it for each', async () => {
+  test('gpg\'s and sq\'s keys are cv25519: the objects above carry session-key packets pkesk-native.ts wrote', async () => {
+    for (const key of recipients) expect(await ecdhRecipient(key)).not.toBeNull();
+  });
+
+  test('with an RSA journalist among the recipients, openpgp.js wraps the RSA key\'s session key and pkesk-native.ts the cv25519 one\'s, and gpg opens it for each', async () => {
     const erin = await makeGpgHome('erin', 'default'); // gpg 2.2's default: RSA-3072 with an RSA encryption subkey
     try {
       const rsa = (await readJournalistKey(await readFile(erin.publicKeyFile, 'utf8'))).key;
@@ -68,8 +73,10 @@ describe('gpg -d and sq decrypt', () => {
       const file = await objectFile(sealed);
       expect((await erin.decrypt(file)).equals(data)).toBe(true);
       expect((await dave.decrypt(file)).equals(data)).toBe(true);
-      // The RSA key's PKESK is longer than a cv25519 one's (96 bytes): both are there.
+      // The cv25519 key's packet first (96 bytes, natively written), then the RSA key's.
       expect(readObjectHeaders(sealed).sealed.at).toBeGreaterThan(96 + 384);
+      expect(await ecdhRecipient(recipients[0]!)).not.toBeNull();
+      expect(await ecdhRecipient(rsa)).toBeNull();
     } finally {
       await erin.cleanup();
     }

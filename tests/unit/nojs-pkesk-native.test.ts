@@ -57,6 +57,18 @@ describe('native session-key packets', () => {
     for (const at of [0, 96]) expect(Buffer.from(ours.subarray(at, at + 14)).equals(Buffer.from(theirs.subarray(at, at + 14)))).toBe(true);
   });
 
+  test('an RSA journalist among cv25519 ones: openpgp.js wraps for the RSA key alone, in its place, and each opens its own', async () => {
+    const rsa = await openpgp.generateKey({ type: 'rsa', rsaBits: 2048, userIDs: [{ name: 'Rosa' }], format: 'object' });
+    const asked: number[] = [];
+    const counted = (key: Uint8Array, keys: PublicKey[]) => (asked.push(keys.length), wrapSessionKey(key, keys));
+    const sessionKey = randomBytes(32);
+    const bytes = await wrapSessionKeyNatively(sessionKey, [alice.key, rsa.publicKey, bob.key], Date.now(), counted);
+    expect(asked).toEqual([1]); // once, for the RSA key only
+    const packets = await pkesks(bytes);
+    expect(packets.map((p) => p.publicKeyAlgorithm)).toEqual([18, 1, 18]); // ECDH, RSA, ECDH: the recipients' order
+    for (const key of [alice.private, rsa.privateKey, bob.private]) expect(Buffer.from((await opened(bytes, key)).data).equals(sessionKey)).toBe(true);
+  });
+
   test('a fresh ephemeral key every time: two wraps of one key differ', async () => {
     const sessionKey = randomBytes(32);
     const [x, y] = [await wrapSessionKeyNatively(sessionKey, [alice.key]), await wrapSessionKeyNatively(sessionKey, [alice.key])];

@@ -106,6 +106,22 @@ describe('put', () => {
     expect(await files()).toHaveLength(1);
   });
 
+  test('a disk that fills after the first piece: DiskFullError, and no temporary file or half object left', async () => {
+    await blobs.put(bytes('first')); // creates the directory
+    vi.mocked(fsp.open).mockImplementationOnce(async (...args: Parameters<typeof fsp.open>) => {
+      const handle = await realOpen(...args);
+      const write = handle.write.bind(handle) as (...w: unknown[]) => Promise<unknown>;
+      let calls = 0;
+      handle.write = (async (...w: unknown[]) => {
+        if (++calls === 2) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        return write(...w);
+      }) as typeof handle.write;
+      return handle;
+    });
+    await expect(blobs.put(randomBytes(3 * WRITE_PIECE))).rejects.toThrow(DiskFullError);
+    expect(await files()).toHaveLength(1); // the first object only
+  });
+
   test('puts finishing together share directory syncs, and each is answered only after one that began after its rename', async () => {
     await blobs.put(bytes('first')); // creates the directory
     vi.clearAllMocks();
