@@ -69,6 +69,27 @@ describe('native session-key packets', () => {
     for (const key of [alice.private, rsa.privateKey, bob.private]) expect(Buffer.from((await opened(bytes, key)).data).equals(sessionKey)).toBe(true);
   });
 
+  test.each([['aes192', 24], ['aes256', 32]] as const)('a subkey whose KDF names %s key wrap (no writer here makes one): a %i-byte key-wrap key, and openpgp.js opens it', async (cipher, bytes) => {
+    // gpg 2.2, sq and openpgp.js all make AES-128 KDF subkeys: the other sizes are made by
+    // changing the KDF's cipher on both halves of a fresh key (the fingerprint in the KDF's
+    // parameters stays the one computed when the key was read, on both sides alike).
+    const pair = await generateKeyPair({ name: 'Kim' });
+    const [pub, priv] = [(await readJournalistKey(pair.publicKey)).key, await readPrivateKey(pair.privateKey)];
+    for (const key of [pub, priv]) (key.subkeys[0]!.keyPacket.publicParams as { kdfParams: { cipher: number } }).kdfParams.cipher = openpgp.enums.symmetric[cipher];
+    expect(ecdhParams(pub.subkeys[0]!.keyPacket)?.keyBytes).toBe(bytes);
+    // The changed parameters no longer match the binding signature, so openpgp.js's key selection
+    // and its session-key search would refuse the key: the subkey is chosen here, and its packet
+    // opened with openpgp.js's own PKESK decryption (RFC 6637, with these parameters).
+    pub.getEncryptionKey = (async () => pub.subkeys[0]!) as unknown as typeof pub.getEncryptionKey;
+    const sessionKey = randomBytes(32);
+    const wrapped = await wrapSessionKeyNatively(sessionKey, [pub]);
+    const [packet] = (await pkesks(wrapped)) as unknown as (Pkesk & { decrypt(k: unknown): Promise<void>; sessionKey: Uint8Array; sessionKeyAlgorithm: number })[];
+    expect(packet!.encrypted.C.data).toHaveLength(48);
+    await packet!.decrypt(priv.subkeys[0]!.keyPacket);
+    expect(packet!.sessionKeyAlgorithm).toBe(openpgp.enums.symmetric.aes256);
+    expect(Buffer.from(packet!.sessionKey).equals(sessionKey)).toBe(true);
+  });
+
   test('a fresh ephemeral key every time: two wraps of one key differ', async () => {
     const sessionKey = randomBytes(32);
     const [x, y] = [await wrapSessionKeyNatively(sessionKey, [alice.key]), await wrapSessionKeyNatively(sessionKey, [alice.key])];
