@@ -1,4 +1,6 @@
 import { createCipheriv, type Cipher } from 'node:crypto';
+// The page's writer's XOR (eight signed words a turn: 0.20 ns of CPU a byte here, against 0.40-0.63 a word a turn).
+import { xorWords } from '../../common/envelope/seipd-write.ts';
 
 // AES-256-CFB (full-block feedback from a zero IV, as SEIPDv1 uses it) computed through OpenSSL's
 // CBC encryption. OpenSSL's CFB calls its one-block AES function for every 16 bytes; its CBC is one
@@ -10,23 +12,6 @@ import { createCipheriv, type Cipher } from 'node:crypto';
 
 const BLOCK = 16;
 const ZERO_BLOCK = new Uint8Array(BLOCK);
-
-/** `into ^= by`, two views of the same length. Eight words a turn: 0.20 ns of CPU a byte against 0.40-0.63 a word a turn. */
-function xorWords(into: Int32Array, by: Int32Array): void {
-  const n = into.length;
-  let w = 0;
-  for (; w + 8 <= n; w += 8) {
-    into[w]! ^= by[w]!;
-    into[w + 1]! ^= by[w + 1]!;
-    into[w + 2]! ^= by[w + 2]!;
-    into[w + 3]! ^= by[w + 3]!;
-    into[w + 4]! ^= by[w + 4]!;
-    into[w + 5]! ^= by[w + 5]!;
-    into[w + 6]! ^= by[w + 6]!;
-    into[w + 7]! ^= by[w + 7]!;
-  }
-  for (; w < n; w++) into[w]! ^= by[w]!;
-}
 
 /** `memory[at, at + n) ^= keys[from, from + n)`, a word at a time when their addresses agree mod 4. */
 function xorAligned(memory: Uint8Array, at: number, keys: Uint8Array, from: number, n: number): void {

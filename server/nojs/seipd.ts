@@ -3,6 +3,9 @@ import type { PublicKey } from '../../common/envelope/index.ts';
 import { SESSION_KEY_BYTES } from '../../common/envelope/session-key.ts';
 import { wrapSessionKeyNatively } from './pkesk-native.ts';
 import { CfbInPlace } from './cfb-cbc.ts';
+// The page's writer's packet header (the length in the fewest octets, as openpgp.js writes a packet
+// it holds whole) and secrets: the same envelope, written here with node:crypto.
+import { newPacketHeader as packetHeader, type BulkSecrets } from '../../common/envelope/seipd-write.ts';
 
 // The bulk symmetric layer of the envelope (docs/envelope.md) in native code: openpgp.js spent most
 // of the no-JavaScript path's time copying, hashing SHA-1 in JavaScript and collecting garbage.
@@ -24,19 +27,6 @@ const MDC_HEADER = Buffer.from([0xd3, 0x14]);
 const MDC_BYTES = MDC_HEADER.length + 20;
 const SEIPD_VERSION = 1;
 
-/** A new-format packet header with the length in the fewest octets (RFC 4880 4.2.2), as openpgp.js writes a packet it holds whole. */
-export function packetHeader(tag: number, length: number): Buffer {
-  if (!Number.isSafeInteger(length) || length < 0 || length > 0xffffffff) throw new RangeError('A packet of this length cannot be written with a definite length.');
-  if (length < 192) return Buffer.from([0xc0 | tag, length]);
-  if (length < 8384) return Buffer.from([0xc0 | tag, ((length - 192) >> 8) + 192, (length - 192) & 0xff]);
-  const header = Buffer.from([0xc0 | tag, 0xff, 0, 0, 0, 0]);
-  header.writeUInt32BE(length, 2);
-  return header;
-}
-
-/** What one object is encrypted under: a fresh AES-256 key, and the 16 random bytes of CFB's prefix. */
-export type BulkSecrets = { sessionKey: Uint8Array; random: Uint8Array };
-
 // Hashed (SHA-1, and SHA-256 when asked) and encrypted a slice at a time while the slice is in
 // the CPU's cache, its ciphertext XORed in over it (nojs/cfb-cbc.ts). 64 KiB, not 256 (stop 33):
 // 4 MiB parts sealed alone, 3.5 against 3.8 ns of CPU a byte (medians, load 8-11).
@@ -49,8 +39,8 @@ export function streamLead(length: number): number {
 
 /** What a part's bytes come to before them: the SEIPD header, its version, the prefix and the literal packet's head. */
 export function seipdHeadLength(length: number): number {
-  const bodyLength = 1 + streamLead(length) + length + MDC_BYTES;
-  return packetHeader(TAG.seipd, bodyLength).length + 1 + streamLead(length);
+  const lead = streamLead(length);
+  return packetHeader(TAG.seipd, 1 + lead + length + MDC_BYTES).length + 1 + lead;
 }
 
 /** Where an object sealed in place lies in its memory, and the SHA-256 of its plaintext when asked for. */

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { decryptObject, encryptObject, generateKeyPair, readJournalistKey, readPrivateKey, splitHeader, type PrivateKey, type PublicKey } from '../../common/envelope/index.ts';
 import { sessionKeyOpener, wrapSessionKey } from '../../common/envelope/session-key.ts';
-import { packetHeader, sealObject } from '../../server/nojs/seipd.ts';
+import { newPacketHeader as packetHeader } from '../../common/envelope/seipd-write.ts';
+import { sealObject } from '../../server/nojs/seipd.ts';
 import { literalDataRange } from '../../common/envelope/seipd-read.ts';
 import { cfbDecrypt, openBulk, PIECE } from '../../newsroom/bulk-open.ts';
 

@@ -9,7 +9,8 @@ import {
 import { wrapSessionKey } from '../../../common/envelope/session-key.ts';
 import { nativeHasher } from '../../../server/native-hash.ts';
 import { PartMemories } from '../../../server/nojs/part-memory.ts';
-import { packetHeader, sealInPlace, sealObject, seipdHeadLength, seipdPacket, streamLead, type BulkSecrets } from '../../../server/nojs/seipd.ts';
+import { newPacketHeader as packetHeader, type BulkSecrets } from '../../../common/envelope/seipd-write.ts';
+import { sealInPlace, sealObject, seipdHeadLength, seipdPacket, streamLead } from '../../../server/nojs/seipd.ts';
 
 // The no-JavaScript path's bulk layer (native AES-256-CFB and SHA-1) against openpgp.js, which
 // every other writer uses: for the same session key and random prefix the SEIPDv1 packet must be
