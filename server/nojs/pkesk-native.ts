@@ -30,8 +30,10 @@ async function recipientOf(key: PublicKey, now: number): Promise<{ r: EcdhRecipi
   if (!entry || now - entry.at >= RECIPIENT_TTL_MS || now < entry.at || now >= entry.expires) {
     const mine: Chosen = (entry = { at: now, expires: Infinity, recipient: ecdhRecipient(key, new Date(now)), key: null });
     chosen.set(key, entry);
-    entry.recipient.then((r) => void (mine.expires = r?.expires ?? Infinity), () => undefined);
-    entry.recipient.catch(() => chosen.get(key) === mine && chosen.delete(key)); // asked again next time; this call throws below
+    entry.recipient.then(
+      (r) => void (mine.expires = r?.expires ?? Infinity),
+      () => void (chosen.get(key) === mine && chosen.delete(key)), // asked again next time; this call throws below
+    );
   }
   const r = await entry.recipient;
   if (!r) return null;
