@@ -13,7 +13,6 @@ export type PageRun = { seconds: number; heapPeakMiB: number; browserRssPeakMiB:
 
 const MiB = 1024 * 1024;
 
-
 /**
  * The Chromium processes this bench started (descendants of this process; the bench runs one
  * browser at a time), each with its status: other people's browsers on a shared machine are not counted.
